@@ -1,1 +1,15 @@
+//! tagstation: an offline-first scanning station and the hub it syncs with.
+//!
+//! Read `ARCHITECTURE.md` first. In short: [`catalog`] is the model (items, units,
+//! statuses), [`event`] the history and the rules that project it into state,
+//! [`store`] the station's durable SQLite log, [`action`] what a scan does, and
+//! [`hub`] the central server.
 
+pub mod action;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod event;
+pub mod hub;
+pub mod store;
+pub mod transfer;

@@ -1,0 +1,2 @@
+//! The hub: the central catalog and event log that stations sync with.
+pub mod sqlite;

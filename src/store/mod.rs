@@ -1,0 +1,968 @@
+//! The station's local store: one SQLite file that holds the event log and the
+//! current state projected from it.
+//!
+//! Durability rules (see ARCHITECTURE.md, "Invariants"):
+//! - WAL mode with `synchronous=FULL`: when [`Store::record`] returns `Ok`, the event is
+//!   on disk. Only then may a station beep "saved".
+//! - The event row, its sequence number and the projection update are one write
+//!   transaction (`BEGIN IMMEDIATE`): the sequence number is allocated inside it, so
+//!   numbers never repeat and never leave gaps, even with several processes.
+//! - Anything the rules refuse leaves no trace: the transaction is rolled back.
+
+pub mod schema;
+pub mod sql;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
+use crate::clock::{rfc3339, Clock, SystemClock};
+use crate::event::{apply, totals, ApplyError, DomainError, Event, EventKind, Mode, Projection};
+use schema::Flavor;
+use sql::{Outcome, SqlProjection, StoredEvent};
+
+/// File name of the station database inside the data directory.
+pub const DB_FILE: &str = "tagstation.db";
+
+/// Everything that can go wrong in the store, each kind distinct.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("no {what} matches {reference:?}")]
+    NotFound {
+        what: &'static str,
+        reference: String,
+    },
+    #[error("{reference:?} matches several {what}: {candidates}")]
+    Ambiguous {
+        what: &'static str,
+        reference: String,
+        candidates: String,
+    },
+    #[error("database schema version {found} is newer than this program supports ({supported}); upgrade tagstation")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("the disk is full: nothing was saved ({0})")]
+    StorageFull(String),
+    #[error("the database is read-only: nothing was saved ({0})")]
+    ReadOnly(String),
+    #[error("the database is busy (another process holds the write lock): {0}")]
+    Busy(String),
+    #[error("cannot open the database at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::StorageFull(e.to_string()),
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(e.to_string()),
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e.to_string())
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl From<ApplyError<rusqlite::Error>> for StoreError {
+    fn from(e: ApplyError<rusqlite::Error>) -> Self {
+        match e {
+            ApplyError::Domain(d) => StoreError::Domain(d),
+            ApplyError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl StoreError {
+    /// The problem in words for the person at the station, with what to do next.
+    pub fn user_message(&self) -> String {
+        match self {
+            StoreError::Domain(d) => d.user_message(),
+            StoreError::NotFound { what, .. } => {
+                format!("Unknown {what}. Check the label, or register it.")
+            }
+            StoreError::Ambiguous { what, .. } => {
+                format!("More than one {what} matches. Scan its tag instead.")
+            }
+            StoreError::StorageFull(_) => {
+                "NOT SAVED: the station's storage is full. Call your administrator.".into()
+            }
+            StoreError::ReadOnly(_) => {
+                "NOT SAVED: the station's storage is read-only. Call your administrator.".into()
+            }
+            StoreError::Busy(_) => "NOT SAVED: the station is busy. Scan again.".into(),
+            _ => "NOT SAVED: storage problem. Call your administrator.".into(),
+        }
+    }
+
+    /// Is this about the request (the caller can fix it) rather than the storage?
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Domain(_) | StoreError::NotFound { .. } | StoreError::Ambiguous { .. }
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A change someone asks for; the store fills in identity, sequence, time and version.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub item_id: ItemId,
+    pub unit_id: Option<UnitId>,
+    pub kind: EventKind,
+    pub actor: String,
+    pub scan: Option<String>,
+}
+
+/// What the station knows about itself and its sync state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StationInfo {
+    pub station_id: Uuid,
+    pub name: String,
+    pub last_seq: i64,
+    pub pending: i64,
+    pub rejected: i64,
+    pub conflicts: i64,
+    pub pull_cursor: i64,
+    pub hub_url: Option<String>,
+    pub enrolled: bool,
+    pub last_sync: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// An item as shown to people and scripts (stable JSON field names).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemView {
+    pub id: ItemId,
+    pub name: String,
+    pub sku: Option<String>,
+    pub barcode: Option<String>,
+    pub tracking: Tracking,
+    pub reorder_point: Option<i64>,
+    pub totals: BTreeMap<Status, i64>,
+    pub total: i64,
+    pub below_reorder_point: bool,
+    pub units: i64,
+}
+
+/// A unit as shown to people and scripts (stable JSON field names).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnitView {
+    pub id: UnitId,
+    pub item_id: ItemId,
+    pub item: String,
+    pub name: String,
+    pub asset_tag: Option<String>,
+    pub status: Status,
+    pub location: Option<String>,
+    pub holder: Option<String>,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub fields: BTreeMap<String, String>,
+    pub active: bool,
+    pub version: i64,
+}
+
+/// One line of history (stable JSON field names).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HistoryEntry {
+    pub event_id: Uuid,
+    pub at: String,
+    pub clock_synced: bool,
+    pub station_id: Uuid,
+    pub station_seq: i64,
+    pub hub_seq: Option<i64>,
+    pub actor: String,
+    pub item_id: ItemId,
+    pub unit_id: Option<UnitId>,
+    pub kind: String,
+    pub description: String,
+    pub data: EventKind,
+    pub scan: Option<String>,
+    pub applied: bool,
+    pub conflict: bool,
+    pub note: Option<String>,
+    pub synced: bool,
+}
+
+impl HistoryEntry {
+    fn from_stored(s: StoredEvent, rejected: Option<String>) -> Self {
+        let e = s.event;
+        HistoryEntry {
+            event_id: e.id,
+            at: rfc3339(e.wall_time_ms),
+            clock_synced: e.clock_synced,
+            station_id: e.station_id,
+            station_seq: e.station_seq,
+            hub_seq: s.hub_seq,
+            actor: e.actor,
+            item_id: e.item_id,
+            unit_id: e.unit_id,
+            kind: e.kind.name().to_string(),
+            description: e.kind.describe(),
+            data: e.kind,
+            scan: e.scan,
+            applied: s.outcome.applied,
+            conflict: s.outcome.conflict,
+            note: s
+                .outcome
+                .note
+                .or(rejected.map(|r| format!("refused by the hub: {r}"))),
+            synced: s.hub_seq.is_some(),
+        }
+    }
+}
+
+/// What a scanned or typed code refers to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Resolved {
+    Unit { unit: UnitView },
+    Item { item: ItemView },
+    Unknown { code: String },
+}
+
+/// The result of a recorded command: the durable event and what it changed.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub event: Event,
+    pub units: Vec<UnitId>,
+}
+
+/// The station's database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    station_id: Uuid,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("station_id", &self.station_id)
+            .finish()
+    }
+}
+
+/// Open a SQLite file with the durability settings every store uses.
+pub fn open_connection(path: &Path, flavor: Flavor) -> Result<Connection> {
+    let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if mode != "wal" {
+        tracing::warn!(%mode, "could not switch the database to WAL mode");
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    schema::migrate(&mut conn, flavor)?;
+    restrict_permissions(path);
+    Ok(conn)
+}
+
+/// The database holds tokens and history: readable by its owner only.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [
+            path.to_path_buf(),
+            path.with_extension("db-wal"),
+            path.with_extension("db-shm"),
+        ] {
+            if let Ok(meta) = std::fs::metadata(&p) {
+                let mut perm = meta.permissions();
+                if perm.mode() & 0o077 != 0 {
+                    perm.set_mode(0o600);
+                    let _ = std::fs::set_permissions(&p, perm);
+                }
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the store in a data directory.
+    pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let conn = open_connection(&path, Flavor::Station)?;
+        let existing: Option<String> = conn
+            .query_row("SELECT id FROM station", [], |r| r.get(0))
+            .optional()?;
+        let station_id = match existing {
+            Some(s) => Uuid::parse_str(&s).map_err(|e| {
+                StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                ))
+            })?,
+            None => {
+                let id = Uuid::now_v7();
+                let name = default_station_name();
+                conn.execute(
+                    "INSERT INTO station (only_row, id, name, last_seq) VALUES (1, ?1, ?2, 0)",
+                    params![id.to_string(), name],
+                )?;
+                tracing::info!(station = %id, %name, path = %path.display(), "new station database");
+                id
+            }
+        };
+        Ok(Store {
+            conn,
+            path,
+            station_id,
+            clock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn station_id(&self) -> Uuid {
+        self.station_id
+    }
+
+    /// Direct read access for views and exports that need a custom query.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Limit the database size, in pages: a way to test a full disk for real.
+    pub fn set_max_pages(&self, pages: i64) -> Result<()> {
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Record one change durably: allocate the next sequence number, check the rules,
+    /// write the event and update the projection, all in one transaction. When this
+    /// returns `Ok` the event survives a power cut.
+    pub fn record(&mut self, cmd: Command) -> Result<Recorded> {
+        let mut done = self.record_batch(vec![cmd]).map_err(|(_, e)| e)?;
+        Ok(done.remove(0))
+    }
+
+    /// Record several changes in one transaction: all of them or none. On error,
+    /// returns the index of the command that failed.
+    pub fn record_batch(
+        &mut self,
+        cmds: Vec<Command>,
+    ) -> std::result::Result<Vec<Recorded>, (usize, StoreError)> {
+        let (wall_time_ms, clock_synced) = self.clock.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| (0, e.into()))?;
+        let mut done = Vec::with_capacity(cmds.len());
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            let rec = record_in(&tx, self.station_id, wall_time_ms, clock_synced, cmd)
+                .map_err(|e| (i, e))?;
+            done.push(rec);
+        }
+        tx.commit()
+            .map_err(|e| (done.len().saturating_sub(1), e.into()))?;
+        Ok(done)
+    }
+
+    // ---- reads -------------------------------------------------------------------
+
+    pub fn info(&self) -> Result<StationInfo> {
+        let (name, last_seq, pull_cursor, hub_url, token, last_sync, last_error): (
+            String,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        ) = self.conn.query_row(
+            "SELECT name, last_seq, pull_cursor, hub_url, token, last_sync_ms, last_error FROM station",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )?;
+        let me = self.station_id.to_string();
+        let count =
+            |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [&me], |r| r.get(0))?) };
+        Ok(StationInfo {
+            station_id: self.station_id,
+            name,
+            last_seq,
+            pending: count(
+                "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND hub_seq IS NULL AND rejected IS NULL",
+            )?,
+            rejected: count("SELECT COUNT(*) FROM events WHERE station_id = ?1 AND rejected IS NOT NULL")?,
+            conflicts: count("SELECT COUNT(*) FROM events WHERE conflict = 1 AND ?1 IS NOT NULL")?,
+            pull_cursor,
+            enrolled: token.is_some(),
+            hub_url,
+            last_sync: last_sync.map(rfc3339),
+            last_error,
+        })
+    }
+
+    pub fn set_station_name(&mut self, name: &str) -> Result<()> {
+        crate::catalog::check_text("station name", name).map_err(DomainError::from)?;
+        self.conn.execute("UPDATE station SET name = ?1", [name])?;
+        Ok(())
+    }
+
+    pub fn item_view(&self, item: &Item) -> Result<ItemView> {
+        let t: Totals = totals(&mut SqlProjection(&self.conn), item)?;
+        let units: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM units WHERE item_id = ?1 AND active = 1",
+            [item.id.to_string()],
+            |r| r.get(0),
+        )?;
+        let in_stock = t.get(Status::InStock);
+        Ok(ItemView {
+            id: item.id,
+            name: item.name.clone(),
+            sku: item.sku.clone(),
+            barcode: item.barcode.clone(),
+            tracking: item.tracking,
+            reorder_point: item.reorder_point,
+            total: t.total(),
+            below_reorder_point: item.reorder_point.is_some_and(|r| in_stock < r),
+            totals: t.full(),
+            units,
+        })
+    }
+
+    pub fn items(&self) -> Result<Vec<ItemView>> {
+        sql::select_items(&self.conn, "ORDER BY name", [])?
+            .iter()
+            .map(|i| self.item_view(i))
+            .collect()
+    }
+
+    /// Find an item by id, exact name, SKU or barcode.
+    pub fn find_item(&self, reference: &str) -> Result<Item> {
+        let found = sql::select_items(
+            &self.conn,
+            "WHERE id = ?1 OR name = ?1 OR sku = ?1 OR barcode = ?1",
+            [reference],
+        )?;
+        one("item", reference, found, |i| i.name.clone())
+    }
+
+    pub fn unit_view(&self, unit: &Unit) -> Result<UnitView> {
+        let item: String = self
+            .conn
+            .query_row(
+                "SELECT name FROM items WHERE id = ?1",
+                [unit.item_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_default();
+        let today = crate::clock::today();
+        Ok(UnitView {
+            id: unit.id,
+            item_id: unit.item_id,
+            item,
+            name: unit.name.clone(),
+            asset_tag: unit.asset_tag.clone(),
+            status: unit.status,
+            location: unit.location.clone(),
+            holder: unit.holder.clone(),
+            overdue: unit.status == Status::CheckedOut
+                && unit.due.as_deref().is_some_and(|d| d < today.as_str()),
+            due: unit.due.clone(),
+            fields: unit.fields.clone(),
+            active: unit.active,
+            version: unit.version,
+        })
+    }
+
+    /// Units of one item or of all items, active ones unless `all`.
+    pub fn units(&self, item: Option<ItemId>, all: bool) -> Result<Vec<UnitView>> {
+        let active = if all { "" } else { "AND active = 1" };
+        let found = match item {
+            Some(i) => sql::select_units(
+                &self.conn,
+                &format!("WHERE item_id = ?1 {active} ORDER BY name"),
+                [i.to_string()],
+            )?,
+            None => sql::select_units(
+                &self.conn,
+                &format!("WHERE 1 = 1 {active} ORDER BY name"),
+                [],
+            )?,
+        };
+        found.iter().map(|u| self.unit_view(u)).collect()
+    }
+
+    /// Units checked out and past their due date.
+    pub fn overdue(&self) -> Result<Vec<UnitView>> {
+        let found = sql::select_units(
+            &self.conn,
+            "WHERE active = 1 AND status = 'checked_out' AND due IS NOT NULL AND due < ?1 ORDER BY due",
+            [crate::clock::today()],
+        )?;
+        found.iter().map(|u| self.unit_view(u)).collect()
+    }
+
+    /// Find an active unit by asset tag, id or exact name ("Drill 03").
+    pub fn find_unit(&self, reference: &str) -> Result<Unit> {
+        if let Some(u) = SqlProjection(&self.conn).unit_by_tag(reference)? {
+            return Ok(u);
+        }
+        let found = sql::select_units(
+            &self.conn,
+            "WHERE active = 1 AND (id = ?1 OR name = ?1)",
+            [reference],
+        )?;
+        one("unit", reference, found, |u| u.name.clone())
+    }
+
+    /// What a scanned code refers to, from local data only (no network).
+    pub fn resolve(&self, code: &str) -> Result<Resolved> {
+        let mut p = SqlProjection(&self.conn);
+        if let Some(u) = p.unit_by_tag(code)? {
+            return Ok(Resolved::Unit {
+                unit: self.unit_view(&u)?,
+            });
+        }
+        if let Some(i) = p.item_by_barcode(code)? {
+            return Ok(Resolved::Item {
+                item: self.item_view(&i)?,
+            });
+        }
+        Ok(Resolved::Unknown { code: code.into() })
+    }
+
+    /// Everything that happened to one unit, when and by whom: one query.
+    pub fn history(&self, unit: UnitId) -> Result<Vec<HistoryEntry>> {
+        let rows = sql::unit_history(&self.conn, unit)?;
+        Ok(rows
+            .into_iter()
+            .map(|s| HistoryEntry::from_stored(s, None))
+            .collect())
+    }
+
+    /// The item-level history (creation, counts, tracking switches) of one item.
+    pub fn item_history(&self, item: ItemId) -> Result<Vec<HistoryEntry>> {
+        let rows = sql::select_events(
+            &self.conn,
+            "WHERE e.item_id = ?1 ORDER BY e.hub_seq IS NULL, e.hub_seq, e.pos",
+            [item.to_string()],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|s| HistoryEntry::from_stored(s, None))
+            .collect())
+    }
+
+    /// The whole log in canonical order.
+    pub fn all_history(&self) -> Result<Vec<HistoryEntry>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT e.id, e.rejected FROM events e ORDER BY e.hub_seq IS NULL, e.hub_seq, e.pos",
+        )?;
+        let rejected: BTreeMap<String, Option<String>> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let rows = sql::select_events(
+            &self.conn,
+            "ORDER BY e.hub_seq IS NULL, e.hub_seq, e.pos",
+            [],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|s| {
+                let r = rejected.get(&s.event.id.to_string()).cloned().flatten();
+                HistoryEntry::from_stored(s, r)
+            })
+            .collect())
+    }
+
+    /// Events flagged as conflicts, for review.
+    pub fn conflicts(&self) -> Result<Vec<HistoryEntry>> {
+        let rows = sql::select_events(&self.conn, "WHERE e.conflict = 1 ORDER BY e.hub_seq", [])?;
+        Ok(rows
+            .into_iter()
+            .map(|s| HistoryEntry::from_stored(s, None))
+            .collect())
+    }
+
+    /// Recount every unit-tracked item's totals from its units and compare with
+    /// what [`Store::item_view`] reports; returns the mismatches (should be none).
+    pub fn check_consistency(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        for item in sql::select_items(&self.conn, "", [])? {
+            let view = self.item_view(&item)?;
+            if item.tracking == Tracking::Units {
+                let mut recount = Totals::default();
+                for u in sql::select_units(&self.conn, "WHERE item_id = ?1", [item.id.to_string()])?
+                {
+                    if u.counts() {
+                        recount.add(u.status, 1);
+                    }
+                }
+                if recount.full() != view.totals {
+                    problems.push(format!("{}: totals differ from a recount", item.name));
+                }
+            }
+            if view.totals.values().any(|v| *v < 0) {
+                problems.push(format!("{}: negative total", item.name));
+            }
+        }
+        let gaps: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT station_id, MAX(station_seq) AS m, COUNT(*) AS n
+               FROM events GROUP BY station_id) WHERE m != n",
+            [],
+            |r| r.get(0),
+        )?;
+        let mine: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM events WHERE station_id = ?1",
+            [self.station_id.to_string()],
+            |r| r.get(0),
+        )?;
+        let last_seq: i64 = self
+            .conn
+            .query_row("SELECT last_seq FROM station", [], |r| r.get(0))?;
+        if mine != last_seq {
+            problems.push(format!(
+                "{mine} own events but the sequence is at {last_seq}"
+            ));
+        }
+        let _ = gaps; // other stations' events arrive in hub order, gaps are theirs to close
+        Ok(problems)
+    }
+
+    // ---- sync --------------------------------------------------------------------
+
+    /// Hub address and token, if the station is enrolled.
+    pub fn hub(&self) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hub_url, token FROM station", [], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                ))
+            })
+            .map(|(u, t)| u.zip(t))?)
+    }
+
+    /// Remember the hub and the token from enrollment.
+    pub fn set_hub(&mut self, url: &str, token: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE station SET hub_url = ?1, token = ?2",
+            params![url, token],
+        )?;
+        Ok(())
+    }
+
+    /// Own events not yet acknowledged by the hub, in sequence order.
+    pub fn pending(&self, limit: usize) -> Result<Vec<Event>> {
+        Ok(sql::select_events(
+            &self.conn,
+            "WHERE e.station_id = ?1 AND e.hub_seq IS NULL AND e.rejected IS NULL
+             ORDER BY e.station_seq LIMIT ?2",
+            params![self.station_id.to_string(), limit as i64],
+        )?
+        .into_iter()
+        .map(|s| s.event)
+        .collect())
+    }
+
+    /// Store the hub's answer to a push: accepted events get their place in the hub's
+    /// order; refused ones are set aside with the reason (kept, never resent).
+    pub fn mark_pushed(
+        &mut self,
+        results: &[(Uuid, std::result::Result<i64, String>)],
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut ok = tx.prepare_cached(
+                "UPDATE events SET hub_seq = ?2 WHERE id = ?1 AND hub_seq IS NULL",
+            )?;
+            let mut bad = tx.prepare_cached("UPDATE events SET rejected = ?2 WHERE id = ?1")?;
+            for (id, r) in results {
+                match r {
+                    Ok(hub_seq) => ok.execute(params![id.to_string(), hub_seq])?,
+                    Err(reason) => bad.execute(params![id.to_string(), reason])?,
+                };
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn pull_cursor(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?)
+    }
+
+    /// Record the outcome of a sync attempt for `status` and the UI.
+    pub fn set_sync_result(&mut self, error: Option<&str>) -> Result<()> {
+        let (now, _) = self.clock.now();
+        match error {
+            None => self.conn.execute(
+                "UPDATE station SET last_sync_ms = ?1, last_error = NULL",
+                [now],
+            )?,
+            Some(e) => self
+                .conn
+                .execute("UPDATE station SET last_error = ?1", [e])?,
+        };
+        Ok(())
+    }
+
+    /// Apply a page of the hub's log (events in hub order, each with the hub's
+    /// verdict) and move the cursor, in one transaction.
+    ///
+    /// The projection is "the hub's log, then this station's not yet confirmed events
+    /// on top". Items with no unconfirmed local events take the page incrementally.
+    /// An item with unconfirmed local events is rebuilt from its log in that order,
+    /// unless the page holds exactly those local events, in order, with the verdicts
+    /// the station already applied (the common case: our own events coming back).
+    pub fn apply_pulled(&mut self, page: &[StoredEvent], new_cursor: i64) -> Result<()> {
+        let me = self.station_id;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cursor: i64 = tx.query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?;
+        if new_cursor < cursor {
+            return Ok(()); // an old page, already applied
+        }
+        // Local events not yet confirmed (before this page), in the order they were made.
+        let unconfirmed = sql::select_events(
+            &tx,
+            "WHERE e.station_id = ?1 AND (e.hub_seq IS NULL OR e.hub_seq > ?2) AND e.rejected IS NULL
+             ORDER BY e.station_seq",
+            params![me.to_string(), cursor],
+        )?;
+        let mut local_by_item: BTreeMap<ItemId, Vec<&StoredEvent>> = BTreeMap::new();
+        for s in &unconfirmed {
+            local_by_item.entry(s.event.item_id).or_default().push(s);
+        }
+        let mut page_by_item: BTreeMap<ItemId, Vec<&StoredEvent>> = BTreeMap::new();
+        for s in page {
+            page_by_item.entry(s.event.item_id).or_default().push(s);
+        }
+
+        // 1. Store the page's events with the hub's order and verdict.
+        {
+            let mut upd = tx.prepare_cached(
+                "UPDATE events SET hub_seq = ?2, applied = ?3, conflict = ?4, note = ?5, rejected = NULL
+                 WHERE id = ?1",
+            )?;
+            for s in page {
+                let Some(hub_seq) = s.hub_seq else { continue };
+                let changed = upd.execute(params![
+                    s.event.id.to_string(),
+                    hub_seq,
+                    s.outcome.applied,
+                    s.outcome.conflict,
+                    s.outcome.note
+                ])?;
+                if changed == 0 {
+                    sql::insert_event(&tx, &s.event, Some(hub_seq), &s.outcome, &[])?;
+                }
+            }
+        }
+
+        // 2. Bring the projection up to date, item by item.
+        let mut rebuild: BTreeSet<ItemId> = BTreeSet::new();
+        for (item, events) in &page_by_item {
+            match local_by_item.get(item) {
+                None => {
+                    let mut p = SqlProjection(&tx);
+                    for s in events {
+                        if !s.outcome.applied {
+                            continue;
+                        }
+                        match apply(&mut p, &s.event, Mode::Trusted) {
+                            Ok(a) => sql::link_units(&tx, s.event.id, &a.units)?,
+                            Err(ApplyError::Store(e)) => return Err(e.into()),
+                            Err(ApplyError::Domain(d)) => {
+                                tracing::warn!(event = %s.event.id, error = %d,
+                                    "hub applied an event this station cannot; rebuilding the item");
+                                rebuild.insert(*item);
+                            }
+                        }
+                    }
+                }
+                Some(local) => {
+                    let echoes = events.len() <= local.len()
+                        && events.iter().zip(local.iter()).all(|(p, l)| {
+                            p.event.id == l.event.id
+                                && p.outcome.applied == l.outcome.applied
+                                && !p.outcome.conflict
+                        });
+                    if !echoes {
+                        rebuild.insert(*item);
+                    }
+                }
+            }
+        }
+        for item in rebuild {
+            rebuild_item(&tx, item, new_cursor, me)?;
+        }
+        tx.execute("UPDATE station SET pull_cursor = ?1", [new_cursor])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Allocate the next sequence number inside the caller's write transaction, check the
+/// rules and write the event with its projection update.
+fn record_in(
+    tx: &Connection,
+    station_id: Uuid,
+    wall_time_ms: i64,
+    clock_synced: bool,
+    cmd: Command,
+) -> Result<Recorded> {
+    let seq: i64 = tx.query_row(
+        "UPDATE station SET last_seq = last_seq + 1 RETURNING last_seq",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut proj = SqlProjection(tx);
+    let base_version = if cmd.kind.is_unit_event() {
+        match cmd.unit_id {
+            Some(u) => proj.unit(u)?.map(|u| u.version),
+            None => None,
+        }
+    } else {
+        match cmd.kind {
+            EventKind::ItemCreated { .. } | EventKind::UnitCreated { .. } => None,
+            _ => proj.item(cmd.item_id)?.map(|i| i.version),
+        }
+    };
+    let event = Event {
+        id: Uuid::now_v7(),
+        station_id,
+        station_seq: seq,
+        actor: cmd.actor,
+        wall_time_ms,
+        clock_synced,
+        item_id: cmd.item_id,
+        unit_id: cmd.unit_id,
+        base_version,
+        scan: cmd.scan,
+        kind: cmd.kind,
+    };
+    let applied = apply(&mut proj, &event, Mode::Full)?;
+    let outcome = Outcome {
+        applied: true,
+        conflict: false,
+        note: None,
+    };
+    sql::insert_event(tx, &event, None, &outcome, &applied.units)?;
+    tracing::debug!(event = %event.id, seq, kind = event.kind.name(), "recorded");
+    Ok(Recorded {
+        event,
+        units: applied.units,
+    })
+}
+
+/// Replay one item's log in canonical order: events confirmed by the hub (with the
+/// hub's verdicts), then this station's unconfirmed events (with fresh verdicts).
+fn rebuild_item(tx: &Connection, item: ItemId, cursor: i64, me: Uuid) -> Result<()> {
+    tx.execute("DELETE FROM units WHERE item_id = ?1", [item.to_string()])?;
+    tx.execute("DELETE FROM items WHERE id = ?1", [item.to_string()])?;
+    let confirmed = sql::select_events(
+        tx,
+        "WHERE e.item_id = ?1 AND e.hub_seq IS NOT NULL AND e.hub_seq <= ?2 ORDER BY e.hub_seq",
+        params![item.to_string(), cursor],
+    )?;
+    let local = sql::select_events(
+        tx,
+        "WHERE e.item_id = ?1 AND e.station_id = ?2 AND (e.hub_seq IS NULL OR e.hub_seq > ?3)
+           AND e.rejected IS NULL ORDER BY e.station_seq",
+        params![item.to_string(), me.to_string(), cursor],
+    )?;
+    let mut p = SqlProjection(tx);
+    for s in &confirmed {
+        if s.outcome.applied {
+            match apply(&mut p, &s.event, Mode::Trusted) {
+                Ok(a) => sql::link_units(tx, s.event.id, &a.units)?,
+                Err(ApplyError::Store(e)) => return Err(e.into()),
+                Err(ApplyError::Domain(d)) => {
+                    tracing::error!(event = %s.event.id, error = %d, "confirmed event does not replay")
+                }
+            }
+        }
+    }
+    let mut verdict =
+        tx.prepare_cached("UPDATE events SET applied = ?2, note = ?3 WHERE id = ?1")?;
+    for s in &local {
+        let (applied, note) = match apply(&mut p, &s.event, Mode::Full) {
+            Ok(a) => {
+                sql::link_units(tx, s.event.id, &a.units)?;
+                (true, a.conflict)
+            }
+            Err(ApplyError::Store(e)) => return Err(e.into()),
+            Err(ApplyError::Domain(d)) => (false, Some(d.to_string())),
+        };
+        verdict.execute(params![s.event.id.to_string(), applied, note])?;
+    }
+    Ok(())
+}
+
+fn one<T>(
+    what: &'static str,
+    reference: &str,
+    mut found: Vec<T>,
+    name: impl Fn(&T) -> String,
+) -> Result<T> {
+    match found.len() {
+        0 => Err(StoreError::NotFound {
+            what,
+            reference: reference.into(),
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(StoreError::Ambiguous {
+            what: if what == "unit" { "units" } else { "items" },
+            reference: reference.into(),
+            candidates: found.iter().map(name).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+fn default_station_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && crate::catalog::check_text("station name", s).is_ok())
+        .unwrap_or_else(|| "station".into())
+}

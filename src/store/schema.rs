@@ -1,0 +1,128 @@
+//! Versioned schema of the SQLite stores (the station's and the hub's embedded one).
+//!
+//! Migrations run at open, each in its own transaction, and bump `PRAGMA user_version`.
+//! A file written by a newer binary is refused: never silently rewritten.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Tables shared by every SQLite store: the event log and the projection of it.
+const CATALOG_V1: &str = r#"
+CREATE TABLE events (
+    pos           INTEGER PRIMARY KEY,           -- local insertion order
+    id            TEXT NOT NULL UNIQUE,          -- UUIDv7
+    station_id    TEXT NOT NULL,
+    station_seq   INTEGER NOT NULL,
+    hub_seq       INTEGER UNIQUE,                -- order decided by the hub; NULL until known
+    actor         TEXT NOT NULL,
+    wall_time_ms  INTEGER NOT NULL,
+    clock_synced  INTEGER NOT NULL,
+    item_id       TEXT NOT NULL,
+    unit_id       TEXT,
+    base_version  INTEGER,
+    kind          TEXT NOT NULL,
+    payload       TEXT NOT NULL,                 -- JSON of the event kind
+    scan          TEXT,                          -- scanned text that led to it
+    applied       INTEGER NOT NULL DEFAULT 1,    -- 0: refused by the rules, kept as history
+    conflict      INTEGER NOT NULL DEFAULT 0,
+    note          TEXT,                          -- why refused, or what the conflict was
+    rejected      TEXT,                          -- station only: why the hub refused to take it
+    UNIQUE (station_id, station_seq)
+);
+CREATE INDEX events_item ON events(item_id);
+
+-- Which units each event touched: a unit's history is one join away.
+CREATE TABLE event_units (
+    unit_id  TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (unit_id, event_id)
+) WITHOUT ROWID;
+
+CREATE TABLE items (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    sku           TEXT,
+    barcode       TEXT,
+    tracking      TEXT NOT NULL,
+    reorder_point INTEGER,
+    counts        TEXT NOT NULL,                 -- JSON {status: qty}, count items only
+    version       INTEGER NOT NULL
+);
+CREATE INDEX items_name ON items(name);
+CREATE INDEX items_barcode ON items(barcode) WHERE barcode IS NOT NULL;
+
+CREATE TABLE units (
+    id           TEXT PRIMARY KEY,
+    item_id      TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    asset_tag    TEXT,
+    status       TEXT NOT NULL,
+    location     TEXT,
+    holder       TEXT,
+    due          TEXT,
+    fields       TEXT NOT NULL,                  -- JSON {key: value}
+    active       INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    last_station TEXT
+);
+CREATE INDEX units_item ON units(item_id, active);
+CREATE INDEX units_tag ON units(asset_tag) WHERE asset_tag IS NOT NULL;
+"#;
+
+/// The station's own bookkeeping: its identity, sequence counter and sync state.
+const STATION_V1: &str = r#"
+CREATE TABLE station (
+    only_row     INTEGER PRIMARY KEY CHECK (only_row = 1),
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    last_seq     INTEGER NOT NULL,               -- last sequence number handed out
+    pull_cursor  INTEGER NOT NULL DEFAULT 0,     -- hub_seq up to which the hub's log is applied
+    hub_url      TEXT,
+    token        TEXT,
+    last_sync_ms INTEGER,
+    last_error   TEXT
+);
+"#;
+
+/// Which kind of database a file is; each has its own migration list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Station,
+    Hub,
+}
+
+/// Each migration is a list of SQL batches run in one transaction.
+type Migration = &'static [&'static str];
+
+fn migrations(flavor: Flavor) -> &'static [Migration] {
+    match flavor {
+        Flavor::Station => &[&[CATALOG_V1, STATION_V1]],
+        Flavor::Hub => &[&[CATALOG_V1, crate::hub::sqlite::HUB_V1]],
+    }
+}
+
+/// The newest schema version this binary knows for a flavor.
+pub fn latest(flavor: Flavor) -> i64 {
+    migrations(flavor).len() as i64
+}
+
+/// Bring the database up to the newest schema, or refuse a newer one.
+pub fn migrate(conn: &mut Connection, flavor: Flavor) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let all = migrations(flavor);
+    let supported = all.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (i, batches) in all.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        for sql in *batches {
+            tx.execute_batch(sql)?;
+        }
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    Ok(())
+}
