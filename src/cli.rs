@@ -95,6 +95,25 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Run the hub: the central catalog that stations sync with.
+    Hub(crate::remote::HubArgs),
+    /// Manage a running hub: stations, conflicts, who has what.
+    Admin(crate::remote::AdminArgs),
+    /// Enroll this station with a hub using a one-time code from `tagstation admin add-station`.
+    Enroll {
+        /// Hub address, e.g. https://hub.example.com
+        #[arg(long)]
+        hub: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Sync with the hub: once (`--once`), or keep syncing in the foreground.
+    Sync {
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Export items, units or history as CSV or JSON.
     Export {
         #[arg(value_enum)]
@@ -304,8 +323,71 @@ fn open(args: &Args) -> Result<(Ctx, Config)> {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    // The hub and the admin client have no station database.
+    let args = match args.command {
+        Command::Hub(h) => {
+            let cfg = Config::load(args.config.as_deref(), args.data.as_deref())?;
+            let data = args
+                .data
+                .or(cfg.data)
+                .unwrap_or_else(|| PathBuf::from("tagstation-hub"));
+            return crate::remote::run_hub(h, data);
+        }
+        Command::Admin(a) => return crate::remote::run_admin(a),
+        _ => args,
+    };
     let (mut ctx, cfg) = open(&args)?;
     match args.command {
+        Command::Hub(_) | Command::Admin(_) => unreachable!("handled above"),
+        Command::Enroll { hub, code } => {
+            let r = tagstation::sync::enroll(&mut ctx.store, &hub, &code)?;
+            println!(
+                "enrolled as {:?} with {hub}; run `tagstation sync --once` to catch up",
+                r.station_name
+            );
+        }
+        Command::Sync { once, json } => {
+            if once {
+                let r = tagstation::sync::sync_once(&mut ctx.store, cfg.sync.batch_size);
+                if let Err(e) = &r {
+                    let _ = ctx.store.set_sync_result(Some(&e.to_string()));
+                }
+                let r = r?;
+                if json.json {
+                    return print_json(&r);
+                }
+                println!(
+                    "pushed {} ({} conflicts, {} refused), pulled {}",
+                    r.pushed, r.conflicts, r.rejected, r.pulled
+                );
+                return Ok(());
+            }
+            let worker = tagstation::sync::Worker::spawn(tagstation::sync::WorkerConfig {
+                data_dir: ctx
+                    .store
+                    .path()
+                    .parent()
+                    .map(|p| p.to_path_buf())
+                    .unwrap_or_default(),
+                interval: std::time::Duration::from_secs(cfg.sync.interval_secs.max(1)),
+                max_backoff: std::time::Duration::from_secs(cfg.sync.max_backoff_secs.max(1)),
+                batch: cfg.sync.batch_size,
+            })?;
+            eprintln!("syncing every {}s; Ctrl-C to stop", cfg.sync.interval_secs);
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(
+                    cfg.sync.interval_secs.max(1),
+                ));
+                let s = worker.state();
+                eprintln!(
+                    "{} pending {} last sync {} {}",
+                    if s.online { "online " } else { "offline" },
+                    s.pending,
+                    s.last_sync.as_deref().unwrap_or("never"),
+                    s.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
         Command::Init { name } => {
             if let Some(n) = name.or(cfg.station.name.clone()) {
                 ctx.store.set_station_name(&n)?;

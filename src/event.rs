@@ -810,6 +810,26 @@ fn check_unit_name_free<P: Projection>(
     Ok(())
 }
 
+/// The version a new event is based on: the unit's for unit events, the item's for
+/// item events, none for creations.
+pub fn base_version<P: Projection>(
+    p: &mut P,
+    kind: &EventKind,
+    item: ItemId,
+    unit: Option<UnitId>,
+) -> Result<Option<i64>, P::Error> {
+    if kind.is_unit_event() {
+        return Ok(match unit {
+            Some(u) => p.unit(u)?.map(|u| u.version),
+            None => None,
+        });
+    }
+    Ok(match kind {
+        EventKind::ItemCreated { .. } | EventKind::UnitCreated { .. } => None,
+        _ => p.item(item)?.map(|i| i.version),
+    })
+}
+
 /// Totals of an item: stored counts for a count item, derived from units otherwise.
 pub fn totals<P: Projection>(p: &mut P, item: &Item) -> Result<Totals, P::Error> {
     match item.tracking {

@@ -11,5 +11,8 @@ pub mod clock;
 pub mod config;
 pub mod event;
 pub mod hub;
+pub mod proto;
 pub mod store;
+pub mod sync;
 pub mod transfer;
+pub mod view;

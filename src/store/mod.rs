@@ -21,9 +21,13 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
+use crate::catalog::{Item, ItemId, Totals, Tracking, Unit, UnitId};
 use crate::clock::{rfc3339, Clock, SystemClock};
-use crate::event::{apply, totals, ApplyError, DomainError, Event, EventKind, Mode, Projection};
+use crate::event::{
+    apply, base_version, ApplyError, DomainError, Event, EventKind, Mode, Projection,
+};
+use crate::view;
+pub use crate::view::{HistoryEntry, ItemView, UnitView};
 use schema::Flavor;
 use sql::{Outcome, SqlProjection, StoredEvent};
 
@@ -147,89 +151,6 @@ pub struct StationInfo {
     pub enrolled: bool,
     pub last_sync: Option<String>,
     pub last_error: Option<String>,
-}
-
-/// An item as shown to people and scripts (stable JSON field names).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ItemView {
-    pub id: ItemId,
-    pub name: String,
-    pub sku: Option<String>,
-    pub barcode: Option<String>,
-    pub tracking: Tracking,
-    pub reorder_point: Option<i64>,
-    pub totals: BTreeMap<Status, i64>,
-    pub total: i64,
-    pub below_reorder_point: bool,
-    pub units: i64,
-}
-
-/// A unit as shown to people and scripts (stable JSON field names).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct UnitView {
-    pub id: UnitId,
-    pub item_id: ItemId,
-    pub item: String,
-    pub name: String,
-    pub asset_tag: Option<String>,
-    pub status: Status,
-    pub location: Option<String>,
-    pub holder: Option<String>,
-    pub due: Option<String>,
-    pub overdue: bool,
-    pub fields: BTreeMap<String, String>,
-    pub active: bool,
-    pub version: i64,
-}
-
-/// One line of history (stable JSON field names).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct HistoryEntry {
-    pub event_id: Uuid,
-    pub at: String,
-    pub clock_synced: bool,
-    pub station_id: Uuid,
-    pub station_seq: i64,
-    pub hub_seq: Option<i64>,
-    pub actor: String,
-    pub item_id: ItemId,
-    pub unit_id: Option<UnitId>,
-    pub kind: String,
-    pub description: String,
-    pub data: EventKind,
-    pub scan: Option<String>,
-    pub applied: bool,
-    pub conflict: bool,
-    pub note: Option<String>,
-    pub synced: bool,
-}
-
-impl HistoryEntry {
-    fn from_stored(s: StoredEvent, rejected: Option<String>) -> Self {
-        let e = s.event;
-        HistoryEntry {
-            event_id: e.id,
-            at: rfc3339(e.wall_time_ms),
-            clock_synced: e.clock_synced,
-            station_id: e.station_id,
-            station_seq: e.station_seq,
-            hub_seq: s.hub_seq,
-            actor: e.actor,
-            item_id: e.item_id,
-            unit_id: e.unit_id,
-            kind: e.kind.name().to_string(),
-            description: e.kind.describe(),
-            data: e.kind,
-            scan: e.scan,
-            applied: s.outcome.applied,
-            conflict: s.outcome.conflict,
-            note: s
-                .outcome
-                .note
-                .or(rejected.map(|r| format!("refused by the hub: {r}"))),
-            synced: s.hub_seq.is_some(),
-        }
-    }
 }
 
 /// What a scanned or typed code refers to.
@@ -440,25 +361,7 @@ impl Store {
     }
 
     pub fn item_view(&self, item: &Item) -> Result<ItemView> {
-        let t: Totals = totals(&mut SqlProjection(&self.conn), item)?;
-        let units: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM units WHERE item_id = ?1 AND active = 1",
-            [item.id.to_string()],
-            |r| r.get(0),
-        )?;
-        let in_stock = t.get(Status::InStock);
-        Ok(ItemView {
-            id: item.id,
-            name: item.name.clone(),
-            sku: item.sku.clone(),
-            barcode: item.barcode.clone(),
-            tracking: item.tracking,
-            reorder_point: item.reorder_point,
-            total: t.total(),
-            below_reorder_point: item.reorder_point.is_some_and(|r| in_stock < r),
-            totals: t.full(),
-            units,
-        })
+        Ok(view::item_view(&mut SqlProjection(&self.conn), item)?)
     }
 
     pub fn items(&self) -> Result<Vec<ItemView>> {
@@ -479,32 +382,7 @@ impl Store {
     }
 
     pub fn unit_view(&self, unit: &Unit) -> Result<UnitView> {
-        let item: String = self
-            .conn
-            .query_row(
-                "SELECT name FROM items WHERE id = ?1",
-                [unit.item_id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or_default();
-        let today = crate::clock::today();
-        Ok(UnitView {
-            id: unit.id,
-            item_id: unit.item_id,
-            item,
-            name: unit.name.clone(),
-            asset_tag: unit.asset_tag.clone(),
-            status: unit.status,
-            location: unit.location.clone(),
-            holder: unit.holder.clone(),
-            overdue: unit.status == Status::CheckedOut
-                && unit.due.as_deref().is_some_and(|d| d < today.as_str()),
-            due: unit.due.clone(),
-            fields: unit.fields.clone(),
-            active: unit.active,
-            version: unit.version,
-        })
+        Ok(view::unit_view(&mut SqlProjection(&self.conn), unit)?)
     }
 
     /// Units of one item or of all items, active ones unless `all`.
@@ -569,7 +447,7 @@ impl Store {
         let rows = sql::unit_history(&self.conn, unit)?;
         Ok(rows
             .into_iter()
-            .map(|s| HistoryEntry::from_stored(s, None))
+            .map(|s| view::history_entry(s, None))
             .collect())
     }
 
@@ -582,7 +460,7 @@ impl Store {
         )?;
         Ok(rows
             .into_iter()
-            .map(|s| HistoryEntry::from_stored(s, None))
+            .map(|s| view::history_entry(s, None))
             .collect())
     }
 
@@ -603,7 +481,7 @@ impl Store {
             .into_iter()
             .map(|s| {
                 let r = rejected.get(&s.event.id.to_string()).cloned().flatten();
-                HistoryEntry::from_stored(s, r)
+                view::history_entry(s, r)
             })
             .collect())
     }
@@ -613,7 +491,7 @@ impl Store {
         let rows = sql::select_events(&self.conn, "WHERE e.conflict = 1 ORDER BY e.hub_seq", [])?;
         Ok(rows
             .into_iter()
-            .map(|s| HistoryEntry::from_stored(s, None))
+            .map(|s| view::history_entry(s, None))
             .collect())
     }
 
@@ -807,6 +685,12 @@ impl Store {
                     let mut p = SqlProjection(&tx);
                     for s in events {
                         if !s.outcome.applied {
+                            // Refused by the hub: history only, linked to its unit.
+                            sql::link_units(
+                                &tx,
+                                s.event.id,
+                                &s.event.unit_id.into_iter().collect::<Vec<_>>(),
+                            )?;
                             continue;
                         }
                         match apply(&mut p, &s.event, Mode::Trusted) {
@@ -857,17 +741,7 @@ fn record_in(
         |r| r.get(0),
     )?;
     let mut proj = SqlProjection(tx);
-    let base_version = if cmd.kind.is_unit_event() {
-        match cmd.unit_id {
-            Some(u) => proj.unit(u)?.map(|u| u.version),
-            None => None,
-        }
-    } else {
-        match cmd.kind {
-            EventKind::ItemCreated { .. } | EventKind::UnitCreated { .. } => None,
-            _ => proj.item(cmd.item_id)?.map(|i| i.version),
-        }
-    };
+    let base_version = base_version(&mut proj, &cmd.kind, cmd.item_id, cmd.unit_id)?;
     let event = Event {
         id: Uuid::now_v7(),
         station_id,
@@ -913,7 +787,13 @@ fn rebuild_item(tx: &Connection, item: ItemId, cursor: i64, me: Uuid) -> Result<
     )?;
     let mut p = SqlProjection(tx);
     for s in &confirmed {
-        if s.outcome.applied {
+        if !s.outcome.applied {
+            sql::link_units(
+                tx,
+                s.event.id,
+                &s.event.unit_id.into_iter().collect::<Vec<_>>(),
+            )?;
+        } else {
             match apply(&mut p, &s.event, Mode::Trusted) {
                 Ok(a) => sql::link_units(tx, s.event.id, &a.units)?,
                 Err(ApplyError::Store(e)) => return Err(e.into()),
@@ -932,7 +812,14 @@ fn rebuild_item(tx: &Connection, item: ItemId, cursor: i64, me: Uuid) -> Result<
                 (true, a.conflict)
             }
             Err(ApplyError::Store(e)) => return Err(e.into()),
-            Err(ApplyError::Domain(d)) => (false, Some(d.to_string())),
+            Err(ApplyError::Domain(d)) => {
+                sql::link_units(
+                    tx,
+                    s.event.id,
+                    &s.event.unit_id.into_iter().collect::<Vec<_>>(),
+                )?;
+                (false, Some(d.to_string()))
+            }
         };
         verdict.execute(params![s.event.id.to_string(), applied, note])?;
     }

@@ -110,3 +110,166 @@ pub fn tagged_item(store: &mut Store, name: &str, prefix: &str, n: usize) -> (Uu
         .collect();
     (item, units)
 }
+
+// ---- a real hub on loopback -------------------------------------------------------
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// A hub serving HTTP on 127.0.0.1 from a background thread, on a SQLite directory or
+/// a PostgreSQL URL. Dropping it shuts it down.
+pub struct TestHub {
+    pub url: String,
+    pub database: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub state: std::sync::Arc<tagstation::hub::server::AppState>,
+}
+
+impl TestHub {
+    pub fn start(database: &str) -> TestHub {
+        Self::start_on(database, "127.0.0.1:0")
+    }
+
+    /// Start on a given address (to restart a hub where stations expect it).
+    pub fn start_on(database: &str, addr: &str) -> TestHub {
+        let store = tagstation::hub::open_store(database).expect("open hub store");
+        let state = tagstation::hub::server::AppState::new(store, ADMIN_TOKEN);
+        let listener = bind_retry(addr);
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                tagstation::hub::server::serve(listener, st, None, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        TestHub {
+            url,
+            database: database.into(),
+            shutdown: Some(tx),
+            thread: Some(thread),
+            state,
+        }
+    }
+
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    pub fn stop(mut self) -> (String, String) {
+        self.shutdown_now();
+        (self.database.clone(), self.addr())
+    }
+
+    fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    pub fn client(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::new()
+    }
+
+    /// Call an admin endpoint; returns (status, JSON body).
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let c = self.client();
+        let url = format!("{}{path}", self.url);
+        let req = match method {
+            "GET" => c.get(url),
+            _ => c.post(url),
+        }
+        .bearer_auth(ADMIN_TOKEN);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        let resp = req.send().expect("admin request");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Create a station on the hub and enroll a store with it.
+    pub fn enroll(&self, store: &mut Store, name: &str) -> String {
+        let (status, body) = self.admin(
+            "POST",
+            "/v1/admin/stations",
+            Some(serde_json::json!({ "name": name })),
+        );
+        assert_eq!(status, 201, "{body}");
+        let code = body["enrollment_code"].as_str().expect("code").to_string();
+        tagstation::sync::enroll(store, &self.url, &code).expect("enroll");
+        store.hub().unwrap().expect("enrolled").1
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+fn bind_retry(addr: &str) -> std::net::TcpListener {
+    for _ in 0..100 {
+        if let Ok(l) = std::net::TcpListener::bind(addr) {
+            return l;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("cannot bind {addr}");
+}
+
+/// The PostgreSQL server for tests, from `TAGSTATION_TEST_PG_URL`. In CI (`CI` set) a
+/// missing URL is a failure, never a silent skip.
+pub fn pg_url() -> Option<String> {
+    match std::env::var("TAGSTATION_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TAGSTATION_TEST_PG_URL must be set in CI (.ci/run starts PostgreSQL)"
+            );
+            eprintln!("TAGSTATION_TEST_PG_URL not set: skipping the PostgreSQL variant");
+            None
+        }
+    }
+}
+
+/// A fresh, empty database on the test server, named for the test.
+pub fn fresh_pg_db(base_url: &str, name: &str) -> String {
+    let mut c =
+        postgres::Client::connect(base_url, postgres::NoTls).expect("connect to test PostgreSQL");
+    let db = format!(
+        "ts_{}",
+        name.to_lowercase()
+            .replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
+    );
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .expect("drop test database");
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create test database");
+    let (prefix, _) = base_url.rsplit_once('/').expect("URL with a database name");
+    format!("{prefix}/{db}")
+}
+
+/// Run one sync round and insist it worked.
+pub fn sync(store: &mut Store) -> tagstation::sync::RoundReport {
+    tagstation::sync::sync_once(store, 500).expect("sync round")
+}

@@ -1,0 +1,116 @@
+//! The wire format between stations and the hub (`/v1/`, JSON). Documented for people
+//! in `docs/api.md` and `docs/openapi.yaml`; change both with this file.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::event::Event;
+use crate::store::sql::{Outcome, StoredEvent};
+
+/// Most events a station may push in one request.
+pub const MAX_PUSH_EVENTS: usize = 1000;
+/// Most events the hub returns per pull page.
+pub const MAX_PULL_EVENTS: usize = 1000;
+/// Largest request body the hub reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// `POST /v1/enroll`: exchange a one-time enrollment code for a station token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// The station's own id: the one its events carry.
+    pub station_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub station_name: String,
+    pub station_id: Uuid,
+    /// The long-lived token. Shown once; the hub keeps only a hash.
+    pub token: String,
+}
+
+/// `POST /v1/sync/push`: a batch of the station's events in sequence order. Each event
+/// is decoded on its own so one malformed event cannot block the others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub events: Vec<serde_json::Value>,
+}
+
+/// The hub's verdict on one pushed event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// Stored and applied.
+    Accepted,
+    /// Already stored earlier (a replayed batch): harmless.
+    Duplicate,
+    /// Stored in history, but made on a state another station changed meanwhile:
+    /// applied on top, or not applied (see `reason`); flagged for review.
+    Conflict,
+    /// Not stored in history: malformed, not this station's, or its sequence number
+    /// is taken by another event. Kept by the hub for review; do not resend.
+    Rejected,
+    /// Not stored yet: an earlier sequence number is missing. Resend from
+    /// `contiguous_seq + 1`.
+    Retry,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushResult {
+    pub id: Option<Uuid>,
+    pub station_seq: Option<i64>,
+    pub status: PushStatus,
+    pub hub_seq: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+    /// Highest sequence number below which the hub holds every event of this station.
+    pub contiguous_seq: i64,
+}
+
+/// One entry of the hub's log, as pulled by stations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub hub_seq: i64,
+    pub applied: bool,
+    pub conflict: bool,
+    pub note: Option<String>,
+    pub event: Event,
+}
+
+impl From<LogEntry> for StoredEvent {
+    fn from(e: LogEntry) -> Self {
+        StoredEvent {
+            event: e.event,
+            hub_seq: Some(e.hub_seq),
+            outcome: Outcome {
+                applied: e.applied,
+                conflict: e.conflict,
+                note: e.note,
+            },
+        }
+    }
+}
+
+/// `GET /v1/sync/pull?after=N&limit=M`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub events: Vec<LogEntry>,
+    /// The cursor to save with this page and send as `after` next time.
+    pub cursor: i64,
+    /// More events are waiting after this page.
+    pub more: bool,
+}
+
+/// Errors the hub returns as JSON: `{"error": "...", "code": "..."}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub code: String,
+}

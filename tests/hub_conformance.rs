@@ -1,0 +1,238 @@
+//! One conformance suite, run against both hub backends: SQLite (embedded) and
+//! PostgreSQL (from TAGSTATION_TEST_PG_URL, which `.ci/run` provides).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{cmd, sync, tagged_item, TempStation, TestHub};
+use tagstation::catalog::Status;
+use tagstation::event::EventKind;
+
+fn catalog_and_sync(db: &str) {
+    let hub = TestHub::start(db);
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+
+    // An admin creates an item on the hub; stations see it after pulling.
+    let (st, entry) = hub.admin(
+        "POST",
+        "/v1/admin/commands",
+        Some(serde_json::json!({"kind": {"type": "item_created", "name": "Ladder", "sku": null, "barcode": "5012345678900", "tracking": "count", "reorder_point": 2}})),
+    );
+    assert_eq!(st, 201, "{entry}");
+    let ladder = entry["event"]["item_id"].as_str().unwrap().to_string();
+    let (st, _) = hub.admin(
+        "POST",
+        "/v1/admin/commands",
+        Some(serde_json::json!({"item_id": ladder, "kind": {"type": "quantity_adjusted", "status": "in_stock", "delta": 5, "reason": null}})),
+    );
+    assert_eq!(st, 201);
+    // A refused admin change is an error and leaves no trace.
+    let (st, body) = hub.admin(
+        "POST",
+        "/v1/admin/commands",
+        Some(serde_json::json!({"item_id": ladder, "kind": {"type": "quantity_adjusted", "status": "in_stock", "delta": -50, "reason": null}})),
+    );
+    assert_eq!(st, 422, "{body}");
+
+    let (item, units) = tagged_item(&mut a, "Drill", "D", 4);
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(
+        b.resolve("5012345678900")
+            .map(|r| matches!(r, tagstation::store::Resolved::Item { .. }))
+            .unwrap(),
+        true
+    );
+    assert_eq!(b.find_unit("D-4").unwrap().name, "Drill 04");
+
+    // Conflict, then convergence.
+    a.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::CheckedOut {
+            holder: "Ana".into(),
+            due: Some("2026-01-10".into()),
+        },
+    ))
+    .unwrap();
+    b.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::LocationMoved {
+            location: Some("Van 2".into()),
+        },
+    ))
+    .unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    sync(&mut a);
+    for s in [&a, &b] {
+        let u = s.find_unit("D-1").unwrap();
+        assert_eq!(
+            (u.status, u.holder.as_deref(), u.location.as_deref()),
+            (Status::CheckedOut, Some("Ana"), Some("Van 2"))
+        );
+    }
+    let (_, holdings) = hub.admin("GET", "/v1/admin/holdings", None);
+    assert_eq!(holdings[0]["holder"], "Ana");
+    assert_eq!(holdings[0]["unit"]["overdue"], true);
+    let (_, history) = hub.admin("GET", "/v1/admin/units/D-1/history", None);
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        3,
+        "created, checked out, moved: {history}"
+    );
+    let (_, conflicts) = hub.admin("GET", "/v1/admin/conflicts", None);
+    assert_eq!(conflicts.as_array().unwrap().len(), 1);
+    let (_, items) = hub.admin("GET", "/v1/admin/items", None);
+    let ladder_view = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Ladder")
+        .unwrap()
+        .clone();
+    assert_eq!(ladder_view["totals"]["in_stock"], 5);
+
+    // Pull in small pages walks the whole log exactly once, in order.
+    let token = a.hub().unwrap().unwrap().1;
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page: tagstation::proto::PullResponse = hub
+            .client()
+            .get(format!("{}/v1/sync/pull?after={after}&limit=3", hub.url))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        seen.extend(page.events.iter().map(|e| e.hub_seq));
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let stats = hub.state.store.stats().unwrap();
+    assert_eq!(seen, (1..=stats.hub_seq).collect::<Vec<_>>());
+    assert_eq!(stats.events, stats.hub_seq);
+
+    // Revoke: refused from now on.
+    let (st, _) = hub.admin("POST", "/v1/admin/stations/B/revoke", None);
+    assert_eq!(st, 200);
+    assert!(tagstation::sync::sync_once(&mut b, 100).is_err());
+    let (_, stations) = hub.admin("GET", "/v1/admin/stations", None);
+    let b_row = stations
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "B")
+        .unwrap()
+        .clone();
+    assert_eq!(b_row["revoked"], true);
+    assert!(b_row.get("token_hash").is_none(), "no secrets in listings");
+}
+
+/// Several stations push at once while a reader walks the log: the reader's cursor
+/// never skips an event, and every event is stored once.
+fn concurrent_pushes_never_skip(db: &str) {
+    let hub = TestHub::start(db);
+    let dirs: Vec<TempStation> = (0..6).map(|_| TempStation::new()).collect();
+    let mut stores: Vec<_> = dirs.iter().map(|d| d.open()).collect();
+    for (i, s) in stores.iter_mut().enumerate() {
+        hub.enroll(s, &format!("S{i}"));
+        tagged_item(s, &format!("Item {i}"), &format!("T{i}"), 20);
+    }
+    let reader_dir = TempStation::new();
+    let mut reader = reader_dir.open();
+    hub.enroll(&mut reader, "Reader");
+    let handles: Vec<_> = stores
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                while s.info().unwrap().pending > 0 {
+                    tagstation::sync::sync_once(&mut s, 7).unwrap();
+                }
+            })
+        })
+        .collect();
+    // Keep pulling while the pushes run.
+    let mut rounds = 0;
+    while handles.iter().any(|h| !h.is_finished()) || rounds == 0 {
+        sync(&mut reader);
+        rounds += 1;
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    sync(&mut reader);
+    let hist = reader.all_history().unwrap();
+    let ids: BTreeSet<_> = hist.iter().map(|h| h.event_id).collect();
+    assert_eq!(ids.len(), 6 * 21);
+    assert_eq!(hist.len(), 6 * 21);
+    assert_eq!(reader.units(None, false).unwrap().len(), 6 * 20);
+    assert!(reader.check_consistency().unwrap().is_empty());
+}
+
+fn schema_newer_than_binary_is_refused(db: &str, bump: impl FnOnce()) {
+    drop(TestHub::start(db));
+    bump();
+    let err = tagstation::hub::open_store(db).err().expect("must refuse");
+    assert!(
+        err.to_string().contains("newer than this hub supports"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sqlite_catalog_and_sync() {
+    let d = tempfile::tempdir().unwrap();
+    catalog_and_sync(d.path().to_str().unwrap());
+}
+
+#[test]
+fn sqlite_concurrent_pushes_never_skip() {
+    let d = tempfile::tempdir().unwrap();
+    concurrent_pushes_never_skip(d.path().to_str().unwrap());
+}
+
+#[test]
+fn sqlite_schema_newer_than_binary_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().to_path_buf();
+    schema_newer_than_binary_is_refused(p.to_str().unwrap(), || {
+        let c = rusqlite::Connection::open(p.join("hub.db")).unwrap();
+        c.pragma_update(None, "user_version", 42).unwrap();
+    });
+}
+
+#[test]
+fn postgres_catalog_and_sync() {
+    if let Some(base) = common::pg_url() {
+        catalog_and_sync(&common::fresh_pg_db(&base, "conf_catalog"));
+    }
+}
+
+#[test]
+fn postgres_concurrent_pushes_never_skip() {
+    if let Some(base) = common::pg_url() {
+        concurrent_pushes_never_skip(&common::fresh_pg_db(&base, "conf_concurrent"));
+    }
+}
+
+#[test]
+fn postgres_schema_newer_than_binary_is_refused() {
+    if let Some(base) = common::pg_url() {
+        let url = common::fresh_pg_db(&base, "conf_schema");
+        let u = url.clone();
+        schema_newer_than_binary_is_refused(&url, move || {
+            let mut c = postgres::Client::connect(&u, postgres::NoTls).unwrap();
+            c.execute("UPDATE hub_schema SET version = 42", &[])
+                .unwrap();
+        });
+    }
+}

@@ -1,0 +1,537 @@
+//! Stations and a real hub on loopback: offline work, convergence with flagged
+//! conflicts, replayed batches, restarts, revoked and bad requests.
+
+mod common;
+
+use common::{cmd, sync, tagged_item, TempStation, TestHub, ADMIN_TOKEN};
+use tagstation::catalog::Status;
+use tagstation::event::EventKind;
+use tagstation::proto::{PushResponse, PushStatus};
+use tagstation::store::Store;
+
+fn hub_dir() -> (tempfile::TempDir, TestHub) {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path().to_str().unwrap());
+    (dir, hub)
+}
+
+fn unit_state(s: &Store, tag: &str) -> (Status, Option<String>, i64) {
+    let u = s.find_unit(tag).unwrap();
+    (u.status, u.holder, u.version)
+}
+
+#[test]
+fn offline_edits_then_sync_and_tags_resolve_offline_elsewhere() {
+    let (_d, hub) = hub_dir();
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "Van 1");
+    hub.enroll(&mut b, "Shop door");
+
+    // A works offline: a catalog and some scans, all before any sync.
+    let (item, units) = tagged_item(&mut a, "Drill", "D", 3);
+    a.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::CheckedOut {
+            holder: "Ana".into(),
+            due: None,
+        },
+    ))
+    .unwrap();
+    assert_eq!(a.info().unwrap().pending, 5);
+
+    let r = sync(&mut a);
+    assert_eq!(r.pushed, 5);
+    assert_eq!(a.info().unwrap().pending, 0);
+    sync(&mut b);
+    // B now resolves A's tags with no network at all.
+    drop(hub);
+    assert_eq!(unit_state(&b, "D-1").0, Status::CheckedOut);
+    assert_eq!(unit_state(&b, "D-1").1.as_deref(), Some("Ana"));
+    assert_eq!(b.history(units[0]).unwrap().len(), 2);
+    assert!(b.check_consistency().unwrap().is_empty());
+}
+
+#[test]
+fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict() {
+    let (_d, hub) = hub_dir();
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+    let (item, units) = tagged_item(&mut a, "Camera", "C", 2);
+    sync(&mut a);
+    sync(&mut b);
+
+    // Both offline: A sends C-1 out, B marks it damaged; A also changes C-2, B too.
+    a.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::StatusChanged {
+            to: Status::Sending,
+        },
+    ))
+    .unwrap();
+    b.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::StatusChanged {
+            to: Status::Damaged,
+        },
+    ))
+    .unwrap();
+    a.record(cmd(
+        item,
+        Some(units[1]),
+        EventKind::CheckedOut {
+            holder: "Ana".into(),
+            due: None,
+        },
+    ))
+    .unwrap();
+    b.record(cmd(
+        item,
+        Some(units[1]),
+        EventKind::UnitRetired {
+            reason: Some("broken".into()),
+        },
+    ))
+    .unwrap();
+
+    // Sync in the order A, B, A: the hub's order is A's events, then B's.
+    sync(&mut a);
+    let rb = sync(&mut b);
+    assert_eq!(rb.conflicts, 2);
+    sync(&mut a);
+
+    // Same answer everywhere: B's status change applied on top (last in hub order),
+    // B's retirement applied to the checked-out camera too (allowed: retire anything).
+    for s in [&a, &b] {
+        assert_eq!(unit_state(s, "C-1").0, Status::Damaged);
+        assert_eq!(unit_state(s, "C-2").0, Status::Retired);
+        assert!(s.check_consistency().unwrap().is_empty());
+    }
+    let (_, hub_unit) = hub.admin("GET", "/v1/admin/units/C-1", None);
+    assert_eq!(hub_unit["status"], "damaged");
+    assert_eq!(hub_unit["version"], unit_state(&a, "C-1").2);
+
+    // Both events are in every history, the second flagged.
+    for s in [&a, &b] {
+        let h = s.history(units[0]).unwrap();
+        let last2: Vec<_> = h.iter().rev().take(2).collect();
+        assert_eq!(
+            last2[0].data,
+            EventKind::StatusChanged {
+                to: Status::Damaged
+            }
+        );
+        assert!(last2[0].conflict);
+        assert_eq!(
+            last2[1].data,
+            EventKind::StatusChanged {
+                to: Status::Sending
+            }
+        );
+        assert!(!last2[1].conflict);
+    }
+    let (_, conflicts) = hub.admin("GET", "/v1/admin/conflicts", None);
+    assert_eq!(conflicts.as_array().unwrap().len(), 2);
+    assert_eq!(a.conflicts().unwrap().len(), 2);
+    // Review one: it leaves the open list.
+    let id = conflicts[0]["event_id"].as_str().unwrap();
+    let (st, _) = hub.admin("POST", &format!("/v1/admin/conflicts/{id}/resolve"), None);
+    assert_eq!(st, 200);
+    let (_, conflicts) = hub.admin("GET", "/v1/admin/conflicts", None);
+    assert_eq!(conflicts.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn refused_on_the_hub_is_kept_in_history_and_not_applied_anywhere() {
+    let (_d, hub) = hub_dir();
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+    let (item, units) = tagged_item(&mut a, "Meter", "M", 1);
+    sync(&mut a);
+    sync(&mut b);
+    a.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::CheckedOut {
+            holder: "Ana".into(),
+            due: None,
+        },
+    ))
+    .unwrap();
+    b.record(cmd(
+        item,
+        Some(units[0]),
+        EventKind::StatusChanged {
+            to: Status::Damaged,
+        },
+    ))
+    .unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    // B's damaged cannot apply to a checked-out unit: B rolls back to the hub's state.
+    assert_eq!(unit_state(&b, "M-1").0, Status::CheckedOut);
+    let h = b.history(units[0]).unwrap();
+    let last = h.last().unwrap();
+    assert!(!last.applied && last.conflict, "{last:?}");
+    assert!(last
+        .note
+        .as_deref()
+        .unwrap_or("")
+        .contains("checked out to Ana"));
+    sync(&mut a);
+    assert_eq!(a.history(units[0]).unwrap().len(), h.len());
+}
+
+#[test]
+fn replayed_batches_are_harmless_and_gaps_and_reuse_are_reported() {
+    let (_d, hub) = hub_dir();
+    let st = TempStation::new();
+    let mut s = st.open();
+    let token = hub.enroll(&mut s, "A");
+    tagged_item(&mut s, "Saw", "S", 2);
+    let events: Vec<serde_json::Value> = s
+        .pending(100)
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    let push = |evs: &[serde_json::Value]| -> PushResponse {
+        let r = hub
+            .client()
+            .post(format!("{}/v1/sync/push", hub.url))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "events": evs }))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().unwrap()
+    };
+    // Gap: events 2..3 without 1.
+    let r = push(&events[1..]);
+    assert!(
+        r.results.iter().all(|x| x.status == PushStatus::Retry),
+        "{r:?}"
+    );
+    assert_eq!(r.contiguous_seq, 0);
+    // In order: accepted; replayed: duplicate with the same positions.
+    let first = push(&events);
+    assert!(first
+        .results
+        .iter()
+        .all(|x| x.status == PushStatus::Accepted));
+    let again = push(&events);
+    assert!(again
+        .results
+        .iter()
+        .all(|x| x.status == PushStatus::Duplicate));
+    let pos = |r: &PushResponse| r.results.iter().map(|x| x.hub_seq).collect::<Vec<_>>();
+    assert_eq!(pos(&first), pos(&again));
+    assert_eq!(again.contiguous_seq, 3);
+    // Sequence 2 reused by a different event id: rejected, nothing stored.
+    let mut forged = events[1].clone();
+    forged["id"] = serde_json::json!(uuid::Uuid::now_v7());
+    let r = push(&[forged]);
+    assert_eq!(r.results[0].status, PushStatus::Rejected);
+    assert!(r.results[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("already used"));
+    let (_, stations) = hub.admin("GET", "/v1/admin/stations", None);
+    assert_eq!(stations[0]["contiguous_seq"], 3);
+
+    // A malformed event in the middle does not block the ones after it.
+    s.record(cmd(
+        s.find_item("Saw").unwrap().id,
+        None,
+        EventKind::ItemEdited {
+            name: "Saw".into(),
+            sku: Some("SW".into()),
+            barcode: None,
+            reorder_point: None,
+        },
+    ))
+    .unwrap();
+    s.record(cmd(
+        s.find_item("Saw").unwrap().id,
+        None,
+        EventKind::ItemEdited {
+            name: "Saw".into(),
+            sku: Some("SW2".into()),
+            barcode: None,
+            reorder_point: None,
+        },
+    ))
+    .unwrap();
+    let mut later: Vec<serde_json::Value> = s
+        .pending(100)
+        .unwrap()
+        .iter()
+        .skip(3)
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    later[0]["kind"] = serde_json::json!({"type": "teleported"});
+    let r = push(&later);
+    assert_eq!(r.results[0].status, PushStatus::Rejected);
+    assert!(r.results[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .starts_with("malformed event"));
+    // Stored; flagged, since it was made on top of the edit the hub refused.
+    assert_eq!(r.results[1].status, PushStatus::Conflict);
+    assert!(r.results[1].hub_seq.is_some());
+    assert_eq!(r.contiguous_seq, 5);
+    assert_eq!(hub.state.store.stats().unwrap().quarantined, 1);
+}
+
+#[test]
+fn hub_restart_mid_sync_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().to_str().unwrap().to_string();
+    let hub = TestHub::start(&db);
+    let st = TempStation::new();
+    let mut s = st.open();
+    hub.enroll(&mut s, "Van");
+    let (item, units) = tagged_item(&mut s, "Drill", "D", 3);
+    sync(&mut s);
+    let (db, addr) = hub.stop();
+
+    // Offline: scans go on, sync fails cleanly and says why.
+    for u in &units {
+        s.record(cmd(
+            item,
+            Some(*u),
+            EventKind::StatusChanged {
+                to: Status::Sending,
+            },
+        ))
+        .unwrap();
+    }
+    let err = tagstation::sync::sync_once(&mut s, 500).unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    assert_eq!(s.info().unwrap().pending, 3);
+
+    let hub = TestHub::start_on(&db, &addr);
+    let r = sync(&mut s);
+    assert_eq!(r.pushed, 3);
+    let (_, units_json) = hub.admin("GET", "/v1/admin/units", None);
+    assert!(units_json
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["status"] == "sending"));
+    assert_eq!(hub.state.store.stats().unwrap().events, 4 + 3);
+}
+
+#[test]
+fn revoked_station_is_refused_and_changes_nothing() {
+    let (_d, hub) = hub_dir();
+    let st = TempStation::new();
+    let mut s = st.open();
+    hub.enroll(&mut s, "Lost van");
+    tagged_item(&mut s, "Drill", "D", 1);
+    sync(&mut s);
+    let (status, _) = hub.admin("POST", "/v1/admin/stations/Lost%20van/revoke", None);
+    assert_eq!(status, 200);
+    tagged_item(&mut s, "Saw", "S", 1);
+    let before = hub.state.store.stats().unwrap().events;
+    let err = tagstation::sync::sync_once(&mut s, 500).unwrap_err();
+    assert!(
+        matches!(err, tagstation::sync::SyncError::Unauthorized(_)),
+        "{err}"
+    );
+    assert_eq!(hub.state.store.stats().unwrap().events, before);
+    assert_eq!(s.info().unwrap().pending, 2, "kept locally");
+}
+
+#[test]
+fn unauthenticated_and_malformed_requests_get_4xx_and_change_nothing() {
+    let (_d, hub) = hub_dir();
+    let st = TempStation::new();
+    let mut s = st.open();
+    let token = hub.enroll(&mut s, "A");
+    let c = hub.client();
+    let url = |p: &str| format!("{}{p}", hub.url);
+    let status = |r: reqwest::blocking::Response| r.status().as_u16();
+
+    assert_eq!(
+        status(
+            c.post(url("/v1/sync/push"))
+                .json(&serde_json::json!({"events": []}))
+                .send()
+                .unwrap()
+        ),
+        401
+    );
+    assert_eq!(
+        status(
+            c.get(url("/v1/sync/pull"))
+                .bearer_auth("tst_0000000000000000_".to_string() + &"0".repeat(64))
+                .send()
+                .unwrap()
+        ),
+        401
+    );
+    assert_eq!(
+        status(
+            c.get(url("/v1/admin/stations"))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+        ),
+        401,
+        "station token is not admin"
+    );
+    assert_eq!(
+        status(
+            c.post(url("/v1/admin/stations"))
+                .json(&serde_json::json!({"name": "x"}))
+                .send()
+                .unwrap()
+        ),
+        401
+    );
+    assert_eq!(
+        status(
+            c.post(url("/v1/sync/push"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body("{not json")
+                .send()
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            c.post(url("/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"events": 5}))
+                .send()
+                .unwrap()
+        ),
+        400
+    );
+    let huge = serde_json::json!({"events": [], "pad": "x".repeat(5 * 1024 * 1024)});
+    assert_eq!(
+        status(
+            c.post(url("/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(&huge)
+                .send()
+                .unwrap()
+        ),
+        413
+    );
+    let many: Vec<serde_json::Value> = (0..1001).map(|_| serde_json::json!({})).collect();
+    assert_eq!(
+        status(
+            c.post(url("/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"events": many}))
+                .send()
+                .unwrap()
+        ),
+        413
+    );
+    assert_eq!(
+        status(
+            c.get(url("/v1/sync/pull?after=-5"))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            c.get(url("/v1/sync/pull?after=abc"))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+        ),
+        400
+    );
+    assert_eq!(status(c.post(url("/v1/enroll")).json(&serde_json::json!({"code": "AAAA-BBBB-CCCC", "station_id": uuid::Uuid::now_v7()})).send().unwrap()), 401);
+    assert_eq!(
+        status(
+            c.get(url("/v1/admin/units/..%2F..%2Fetc%2Fpasswd"))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .unwrap()
+        ),
+        404
+    );
+    let stats = hub.state.store.stats().unwrap();
+    assert_eq!((stats.events, stats.items, stats.quarantined), (0, 0, 0));
+}
+
+#[test]
+fn enrollment_codes_are_one_time_and_failures_are_rate_limited() {
+    let (_d, hub) = hub_dir();
+    let (status, body) = hub.admin(
+        "POST",
+        "/v1/admin/stations",
+        Some(serde_json::json!({"name": "Door"})),
+    );
+    assert_eq!(status, 201);
+    let code = body["enrollment_code"].as_str().unwrap().to_string();
+    let st = TempStation::new();
+    let mut s = st.open();
+    tagstation::sync::enroll(&mut s, &hub.url, &code.to_lowercase()).unwrap();
+    let other = TempStation::new();
+    let mut o = other.open();
+    assert!(matches!(
+        tagstation::sync::enroll(&mut o, &hub.url, &code),
+        Err(tagstation::sync::SyncError::Unauthorized(_))
+    ));
+    let c = hub.client();
+    let mut last = 0;
+    for _ in 0..25 {
+        last = c
+            .post(format!("{}/v1/enroll", hub.url))
+            .json(
+                &serde_json::json!({"code": "WRNG-CODE-XXXX", "station_id": uuid::Uuid::now_v7()}),
+            )
+            .send()
+            .unwrap()
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+}
+
+#[test]
+fn background_worker_syncs_and_reports_state() {
+    let (_d, hub) = hub_dir();
+    let st = TempStation::new();
+    let mut s = st.open();
+    hub.enroll(&mut s, "Kiosk");
+    tagged_item(&mut s, "Laptop", "L", 2);
+    let w = tagstation::sync::Worker::spawn(tagstation::sync::WorkerConfig {
+        data_dir: st.path().to_path_buf(),
+        interval: std::time::Duration::from_millis(100),
+        max_backoff: std::time::Duration::from_secs(1),
+        batch: 100,
+    })
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(w.state().online && w.state().pending == 0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "worker never synced: {:?}",
+            w.state()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(hub.state.store.stats().unwrap().units, 2);
+    w.stop();
+}
