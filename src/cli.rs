@@ -95,6 +95,8 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Try it: a hub and a station with a sample catalog, scans typed at the terminal.
+    Demo(crate::demo::DemoArgs),
     /// Run the hub: the central catalog that stations sync with.
     Hub(crate::remote::HubArgs),
     /// Manage a running hub: stations, conflicts, who has what.
@@ -334,11 +336,12 @@ pub fn run(args: Args) -> Result<()> {
             return crate::remote::run_hub(h, data);
         }
         Command::Admin(a) => return crate::remote::run_admin(a),
+        Command::Demo(d) => return crate::demo::run(d),
         _ => args,
     };
     let (mut ctx, cfg) = open(&args)?;
     match args.command {
-        Command::Hub(_) | Command::Admin(_) => unreachable!("handled above"),
+        Command::Hub(_) | Command::Admin(_) | Command::Demo(_) => unreachable!("handled above"),
         Command::Enroll { hub, code } => {
             let r = tagstation::sync::enroll(&mut ctx.store, &hub, &code)?;
             println!(

@@ -3,6 +3,7 @@
 //! This is the binary's edge: errors become `anyhow` here and nowhere else.
 
 mod cli;
+mod demo;
 mod remote;
 
 use std::process::ExitCode;

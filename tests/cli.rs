@@ -170,3 +170,34 @@ fn import_export_round_trip() {
         "{items_csv}"
     );
 }
+
+#[test]
+fn demo_runs_hub_and_station_end_to_end() {
+    let keep = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["demo", "--script", "--keep"])
+        .arg(keep.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("saved: Drill 01 set to sending"), "{text}");
+    assert!(
+        text.contains("saved: Gloves now 9 in stock — below reorder point"),
+        "{text}"
+    );
+    assert!(text.contains("Unknown tag UNKNOWN-77"), "{text}");
+    assert!(text.contains("station has 0 waiting to sync"), "{text}");
+    // The station's scans reached the hub.
+    let hub = tagstation::hub::sqlite::SqliteHub::open(&keep.path().join("hub")).unwrap();
+    use tagstation::hub::HubStore;
+    let drill01 = hub.find_unit("TS-0001").unwrap();
+    assert_eq!(drill01.status, tagstation::catalog::Status::Sending);
+    let laptop = hub.find_unit("LT-001").unwrap();
+    assert_eq!(laptop.status, tagstation::catalog::Status::Damaged);
+}

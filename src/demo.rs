@@ -1,0 +1,385 @@
+//! `tagstation demo`: a hub and a station in one process, on temporary SQLite files,
+//! with a sample catalog and scans typed at the terminal (or a built-in script when
+//! standard input is not a terminal). Everything it shows is the real product: the
+//! catalog is created on the hub, the station pulls it, scans are recorded durably
+//! on the station and pushed back by the background sync worker.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args as ClapArgs;
+use uuid::Uuid;
+
+use tagstation::action::{act_on_code, Action};
+use tagstation::catalog::{Status, Tracking};
+use tagstation::clock::Clock;
+use tagstation::event::EventKind;
+use tagstation::hub::{self, server, HubStore};
+use tagstation::store::{Command, Resolved, Store};
+use tagstation::sync::{Worker, WorkerConfig};
+
+#[derive(Debug, ClapArgs)]
+pub struct DemoArgs {
+    /// Keep the demo's data here instead of a temporary directory.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Where the demo hub listens.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Run the built-in script of scans even on a terminal.
+    #[arg(long)]
+    pub script: bool,
+}
+
+const SCRIPT: &[&str] = &[
+    "TS-0001",
+    "TS-0001 sending",
+    "TS-0002 out Ana 2026-12-24",
+    "LT-001 damaged",
+    "4006381333931",
+    "4006381333931 consume 3",
+    "UNKNOWN-77",
+    "TS-0002 in",
+    "status",
+    "history TS-0002",
+];
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    let tmp;
+    let root = match &args.keep {
+        Some(p) => p.clone(),
+        None => {
+            tmp = tempfile_dir()?;
+            tmp.clone()
+        }
+    };
+    let hub_dir = root.join("hub");
+    let station_dir = root.join("station");
+
+    // 1. The hub, on its own runtime thread.
+    let admin_token = hub::auth::new_admin_token();
+    let store: Arc<dyn HubStore> = Arc::new(hub::sqlite::SqliteHub::open(&hub_dir)?);
+    let state = server::AppState::new(store.clone(), &admin_token);
+    let listener = std::net::TcpListener::bind(args.listen).context("cannot start the demo hub")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let hub_thread = std::thread::spawn(move || -> std::io::Result<()> {
+        let rt = tokio::runtime::Runtime::new()?;
+        rt.block_on(server::serve(listener, state, None, async {
+            let _ = stop_rx.await;
+        }))
+    });
+
+    // 2. A sample catalog, made on the hub by its admin.
+    seed_catalog(store.as_ref())?;
+
+    // 3. A station: enroll with a one-time code, pull the catalog, start syncing.
+    let mut station = Store::open(&station_dir)?;
+    let (code, hash) = hub::auth::new_enrollment_code();
+    let now = tagstation::clock::SystemClock.now().0;
+    store.create_station("Demo door", &hash, now + 600_000, now)?;
+    tagstation::sync::enroll(&mut station, &url, &code)?;
+    tagstation::sync::sync_once(&mut station, 500)?;
+    let worker = Worker::spawn(WorkerConfig {
+        data_dir: station_dir.clone(),
+        interval: Duration::from_secs(2),
+        max_backoff: Duration::from_secs(30),
+        batch: 500,
+    })?;
+
+    println!("tagstation demo");
+    println!("  hub      {url}   (admin token: {admin_token})");
+    println!("  station  {}", station_dir.display());
+    println!("  catalog  Drill (TS-0001..TS-0004), Laptop (LT-001..LT-003), Gloves (barcode 4006381333931)");
+    println!();
+    println!("Type a scan, optionally followed by an action:");
+    println!("  TAG                      show what the tag is");
+    println!("  TAG in_stock|receiving|sending|damaged");
+    println!("  TAG out NAME [YYYY-MM-DD]   check out        TAG in   check in");
+    println!("  BARCODE receive|consume|damaged N            (count items)");
+    println!("  status | list | history TAG | quit");
+    println!();
+
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal() && !args.script;
+    let actor = "demo";
+    let mut out = std::io::stdout();
+    if interactive {
+        let mut lines = stdin.lock().lines();
+        loop {
+            print!("scan> ");
+            out.flush()?;
+            let Some(line) = lines.next() else { break };
+            let line = line?;
+            if line.trim() == "quit" {
+                break;
+            }
+            handle(&mut station, &worker, line.trim(), actor);
+        }
+    } else {
+        for line in SCRIPT {
+            println!("scan> {line}");
+            handle(&mut station, &worker, line, actor);
+        }
+        // Let the worker push what the script recorded, then show the hub's view.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        worker.nudge();
+        while worker.state().pending > 0 || !worker.state().online {
+            if Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let s = store.stats()?;
+        println!();
+        println!(
+            "hub now holds {} events; {} units; station has {} waiting to sync",
+            s.events,
+            s.units,
+            worker.state().pending
+        );
+        for h in store.holdings()? {
+            println!(
+                "hub: {} has {} ({})",
+                h.holder,
+                h.unit.name,
+                h.unit.asset_tag.unwrap_or_default()
+            );
+        }
+    }
+    worker.stop();
+    let _ = stop_tx.send(());
+    let _ = hub_thread.join();
+    if args.keep.is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("tagstation-demo-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn seed_catalog(hub: &dyn HubStore) -> Result<()> {
+    let admin = |item: Uuid, unit: Option<Uuid>, kind: EventKind| {
+        hub.admin_record(Command {
+            item_id: item,
+            unit_id: unit,
+            kind,
+            actor: "demo-admin".into(),
+            scan: None,
+        })
+    };
+    let item = |name: &str, barcode: Option<&str>, tracking, reorder| {
+        let id = Uuid::now_v7();
+        admin(
+            id,
+            None,
+            EventKind::ItemCreated {
+                name: name.into(),
+                sku: None,
+                barcode: barcode.map(str::to_string),
+                tracking,
+                reorder_point: reorder,
+            },
+        )
+        .map(|_| id)
+    };
+    // Drills start as a count and are switched to units: the switch seeds Drill 01..04.
+    let drill = item("Drill", None, Tracking::Count, None)?;
+    admin(
+        drill,
+        None,
+        EventKind::QuantityAdjusted {
+            status: Status::InStock,
+            delta: 4,
+            reason: Some("opening stock".into()),
+        },
+    )?;
+    admin(
+        drill,
+        None,
+        EventKind::TrackingSwitched {
+            to: Tracking::Units,
+        },
+    )?;
+    for (i, u) in hub.units(Some(drill))?.iter().enumerate() {
+        admin(
+            drill,
+            Some(u.id),
+            EventKind::UnitTagged {
+                tag: Some(format!("TS-{:04}", i + 1)),
+            },
+        )?;
+    }
+    let laptop = item("Laptop", None, Tracking::Units, None)?;
+    for i in 1..=3 {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("serial".to_string(), format!("PF3K{i:04}"));
+        admin(
+            laptop,
+            Some(Uuid::now_v7()),
+            EventKind::UnitCreated {
+                name: format!("Laptop {i:02}"),
+                asset_tag: Some(format!("LT-{i:03}")),
+                status: Status::InStock,
+                location: Some("IT cabinet".into()),
+                fields,
+            },
+        )?;
+    }
+    let gloves = item("Gloves", Some("4006381333931"), Tracking::Count, Some(10))?;
+    admin(
+        gloves,
+        None,
+        EventKind::QuantityAdjusted {
+            status: Status::InStock,
+            delta: 12,
+            reason: Some("opening stock".into()),
+        },
+    )?;
+    Ok(())
+}
+
+/// One line typed at the demo prompt.
+fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let result: Result<String> = (|| match words.as_slice() {
+        [] => Ok(String::new()),
+        ["status"] => {
+            let s = worker.state();
+            let info = store.info()?;
+            Ok(format!(
+                "{} | {} events waiting to sync | last sync {}",
+                match (s.rounds, s.online) {
+                    (0, _) => "connecting",
+                    (_, true) => "online",
+                    (_, false) => "offline",
+                },
+                info.pending,
+                info.last_sync.unwrap_or_else(|| "never".into())
+            ))
+        }
+        ["list"] => Ok(store
+            .items()?
+            .iter()
+            .map(|i| {
+                let t: Vec<String> = i
+                    .totals
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(s, n)| format!("{s} {n}"))
+                    .collect();
+                format!("{:<8} {}", i.name, t.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+        ["history", tag] => {
+            let u = store.find_unit(tag)?;
+            Ok(store
+                .history(u.id)?
+                .iter()
+                .map(|h| format!("{}  {:<32} {}", h.at, h.description, h.actor))
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        [code] => Ok(match store.resolve(code)? {
+            Resolved::Unit { unit } => format!(
+                "{} ({}) — {}{}",
+                unit.name,
+                unit.item,
+                unit.status.label(),
+                unit.holder
+                    .map(|h| format!(", with {h}"))
+                    .unwrap_or_default()
+            ),
+            Resolved::Item { item } => format!(
+                "{}: {} in stock{}",
+                item.name,
+                item.totals.get(&Status::InStock).copied().unwrap_or(0),
+                if item.below_reorder_point {
+                    " — below reorder point, order more"
+                } else {
+                    ""
+                }
+            ),
+            Resolved::Unknown { code } => {
+                format!("Unknown tag {code}: register it with `tagstation unit tag UNIT {code}`")
+            }
+        }),
+        [code, verb, rest @ ..] => {
+            if let Resolved::Item { item } = store.resolve(code)? {
+                let n: i64 = rest.first().and_then(|n| n.parse().ok()).unwrap_or(1);
+                let kind = match *verb {
+                    "receive" => EventKind::QuantityAdjusted {
+                        status: Status::InStock,
+                        delta: n,
+                        reason: Some("received".into()),
+                    },
+                    "consume" => EventKind::QuantityAdjusted {
+                        status: Status::InStock,
+                        delta: -n,
+                        reason: Some("consumed".into()),
+                    },
+                    "damaged" => EventKind::QuantityMoved {
+                        from: Status::InStock,
+                        to: Status::Damaged,
+                        qty: n,
+                    },
+                    other => {
+                        anyhow::bail!("{other:?}: use receive, consume or damaged for count items")
+                    }
+                };
+                store.record(Command {
+                    item_id: item.id,
+                    unit_id: None,
+                    kind,
+                    actor: actor.into(),
+                    scan: Some(code.to_string()),
+                })?;
+                worker.nudge();
+                let v = store.item_view(&store.find_item(&item.id.to_string())?)?;
+                return Ok(format!(
+                    "saved: {} now {} in stock{}",
+                    v.name,
+                    v.totals.get(&Status::InStock).copied().unwrap_or(0),
+                    if v.below_reorder_point {
+                        " — below reorder point, order more"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            let action = match (*verb, rest) {
+                ("out", [holder, due @ ..]) => Action::CheckOut {
+                    holder: holder.to_string(),
+                    due: due.first().map(|d| d.to_string()),
+                },
+                ("in", _) => Action::CheckIn { location: None },
+                ("retire", _) => Action::Retire { reason: None },
+                (s, _) => Action::SetStatus {
+                    status: s.parse::<Status>().map_err(anyhow::Error::msg)?,
+                },
+            };
+            let done = act_on_code(store, code, action, actor)?;
+            worker.nudge();
+            Ok(format!("saved: {}", done.message))
+        }
+    })();
+    match result {
+        Ok(s) if s.is_empty() => {}
+        Ok(s) => println!("{s}"),
+        Err(e) => match e.downcast_ref::<tagstation::store::StoreError>() {
+            Some(se) => println!(
+                "NOT SAVED: {}",
+                se.user_message().trim_start_matches("NOT SAVED: ")
+            ),
+            None => println!("NOT SAVED: {e}"),
+        },
+    }
+}
