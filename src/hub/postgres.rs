@@ -313,6 +313,12 @@ fn events_where<C: GenericClient>(
 /// [`Projection`] (and, inside a transaction, [`HubTx`]) over any PostgreSQL client.
 pub struct PgTx<'a, C: GenericClient>(&'a mut C);
 
+impl<'a, C: GenericClient> PgTx<'a, C> {
+    pub fn new(client: &'a mut C) -> Self {
+        PgTx(client)
+    }
+}
+
 impl<C: GenericClient> Projection for PgTx<'_, C> {
     type Error = HubError;
     fn item(&mut self, id: ItemId) -> Result<Option<Item>> {

@@ -31,6 +31,8 @@ CREATE TABLE events (
     UNIQUE (station_id, station_seq)
 );
 CREATE INDEX events_item ON events(item_id);
+-- The station's queue: its own events the hub has not acknowledged yet.
+CREATE INDEX events_pending ON events(station_id, station_seq) WHERE hub_seq IS NULL AND rejected IS NULL;
 
 -- Which units each event touched: a unit's history is one join away.
 CREATE TABLE event_units (

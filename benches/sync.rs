@@ -1,0 +1,321 @@
+//! Sync throughput, beside the storage limit measured in the same run.
+//!
+//! `cargo bench --bench sync` reports, for the SQLite hub and (when
+//! `TAGSTATION_TEST_PG_URL` is set) the PostgreSQL hub:
+//! - catch-up: one station pushing 100,000 queued events to a hub on loopback, and the
+//!   whole round (push, then pull its own events back);
+//! - ingest: 50 stations pushing at once, 2,000 events each;
+//! - baseline: raw batched INSERTs of the same event rows into the same kind of database
+//!   (500 rows per transaction), i.e. what the storage alone can take.
+//! Sizes: `BENCH_EVENTS` (default 100000), `BENCH_STATIONS` (50), `BENCH_PER_STATION` (2000).
+//! Without `--bench` (as `cargo test --all-targets` runs it) it does a tiny smoke run.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TempStation, TestHub};
+use tagstation::catalog::{Status, Tracking};
+use tagstation::event::{Event, EventKind};
+use tagstation::store::sql::Outcome;
+use tagstation::store::{Command, Store};
+use uuid::Uuid;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Fill a station with `n` events: one item, 500 units, then status changes.
+fn queue_events(store: &mut Store, n: usize, tag: &str) {
+    let item = Uuid::now_v7();
+    let units: Vec<Uuid> = (0..500).map(|_| Uuid::now_v7()).collect();
+    let mk = |item_id, unit_id, kind| Command {
+        item_id,
+        unit_id,
+        kind,
+        actor: "bench".into(),
+        scan: None,
+    };
+    let mut cmds = vec![mk(
+        item,
+        None,
+        EventKind::ItemCreated {
+            name: format!("Item {tag}"),
+            sku: None,
+            barcode: None,
+            tracking: Tracking::Units,
+            reorder_point: None,
+        },
+    )];
+    for (i, u) in units.iter().enumerate() {
+        cmds.push(mk(
+            item,
+            Some(*u),
+            EventKind::UnitCreated {
+                name: format!("U{i}"),
+                asset_tag: Some(format!("{tag}-{i}")),
+                status: Status::InStock,
+                location: None,
+                fields: Default::default(),
+            },
+        ));
+    }
+    let cycle = [
+        Status::Sending,
+        Status::Receiving,
+        Status::Damaged,
+        Status::InStock,
+    ];
+    let mut k = 0;
+    while cmds.len() < n {
+        let u = units[k % units.len()];
+        let to = cycle[(k / units.len()) % cycle.len()];
+        cmds.push(mk(item, Some(u), EventKind::StatusChanged { to }));
+        k += 1;
+    }
+    cmds.truncate(n);
+    for chunk in cmds.chunks(2000) {
+        store
+            .record_batch(chunk.to_vec())
+            .map_err(|(_, e)| e)
+            .expect("queue events");
+    }
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+/// Baseline: the same number of event rows, inserted raw in batches of 500.
+fn baseline_rows(n: usize) -> Vec<Event> {
+    let station = Uuid::now_v7();
+    let item = Uuid::now_v7();
+    (0..n)
+        .map(|i| Event {
+            id: Uuid::now_v7(),
+            station_id: station,
+            station_seq: i as i64 + 1,
+            actor: "bench".into(),
+            wall_time_ms: 0,
+            clock_synced: true,
+            item_id: item,
+            unit_id: Some(Uuid::now_v7()),
+            base_version: Some(1),
+            scan: None,
+            kind: EventKind::StatusChanged {
+                to: Status::Sending,
+            },
+        })
+        .collect()
+}
+
+fn baseline_sqlite(rows: &[Event]) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = tagstation::store::open_connection(
+        &dir.path().join("hub.db"),
+        tagstation::store::schema::Flavor::Hub,
+    )
+    .unwrap();
+    let o = Outcome {
+        applied: true,
+        conflict: false,
+        note: None,
+    };
+    let t = Instant::now();
+    for (b, chunk) in rows.chunks(500).enumerate() {
+        let tx = conn.transaction().unwrap();
+        for (i, ev) in chunk.iter().enumerate() {
+            tagstation::store::sql::insert_event(
+                &tx,
+                ev,
+                Some((b * 500 + i) as i64 + 1),
+                &o,
+                &[ev.unit_id.unwrap()],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    t.elapsed()
+}
+
+fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
+    use tagstation::hub::HubTx;
+    let _hub = tagstation::hub::postgres::PgHub::connect(url).unwrap(); // creates the schema
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let o = Outcome {
+        applied: true,
+        conflict: false,
+        note: None,
+    };
+    let t = Instant::now();
+    for (b, chunk) in rows.chunks(500).enumerate() {
+        let mut tx = c.transaction().unwrap();
+        {
+            let mut p = tagstation::hub::postgres::PgTx::new(&mut tx);
+            for (i, ev) in chunk.iter().enumerate() {
+                p.insert_event(ev, (b * 500 + i) as i64 + 1, &o, &[ev.unit_id.unwrap()])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    t.elapsed()
+}
+
+fn catch_up(db: &str, n: usize) -> (Duration, Duration) {
+    let hub = TestHub::start(db);
+    let st = TempStation::new();
+    let mut s = st.open();
+    hub.enroll(&mut s, "catch-up");
+    queue_events(&mut s, n, "C");
+    let t = Instant::now();
+    // Push phase, measured on its own: the pending queue drained.
+    let (url, token) = s.hub().unwrap().unwrap();
+    let client = reqwest::blocking::Client::new();
+    loop {
+        let pending = s.pending(1000).unwrap();
+        if pending.is_empty() {
+            break;
+        }
+        let resp: tagstation::proto::PushResponse = client
+            .post(format!("{url}/v1/sync/push"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "events": pending }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let v: Vec<_> = resp
+            .results
+            .iter()
+            .filter_map(|r| Some((r.id?, Ok(r.hub_seq?))))
+            .collect();
+        s.mark_pushed(&v).unwrap();
+    }
+    let push = t.elapsed();
+    tagstation::sync::sync_once(&mut s, 1000).unwrap(); // pull everything back
+    let round = t.elapsed();
+    assert_eq!(s.info().unwrap().pending, 0);
+    (push, round)
+}
+
+fn ingest(db: &str, stations: usize, per: usize) -> Duration {
+    let hub = TestHub::start(db);
+    let dirs: Vec<TempStation> = (0..stations).map(|_| TempStation::new()).collect();
+    let mut stores: Vec<Store> = dirs.iter().map(|d| d.open()).collect();
+    for (i, s) in stores.iter_mut().enumerate() {
+        hub.enroll(s, &format!("S{i}"));
+        queue_events(s, per, &format!("S{i}"));
+    }
+    let start = std::sync::Arc::new(std::sync::Barrier::new(stations + 1));
+    let handles: Vec<_> = stores
+        .into_iter()
+        .map(|mut s| {
+            let b = start.clone();
+            std::thread::spawn(move || {
+                b.wait();
+                // Push only: the hub's ingest is what is measured.
+                let (url, token) = s.hub().unwrap().unwrap();
+                let client = reqwest::blocking::Client::new();
+                loop {
+                    let pending = s.pending(500).unwrap();
+                    if pending.is_empty() {
+                        break;
+                    }
+                    let resp: tagstation::proto::PushResponse = client
+                        .post(format!("{url}/v1/sync/push"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({ "events": pending }))
+                        .send()
+                        .unwrap()
+                        .json()
+                        .unwrap();
+                    let v: Vec<_> = resp
+                        .results
+                        .iter()
+                        .filter_map(|r| Some((r.id?, Ok(r.hub_seq?))))
+                        .collect();
+                    s.mark_pushed(&v).unwrap();
+                }
+            })
+        })
+        .collect();
+    start.wait();
+    let t = Instant::now();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let d = t.elapsed();
+    assert_eq!(
+        hub.state.store.stats().unwrap().events as usize,
+        stations * per
+    );
+    d
+}
+
+fn report(
+    backend: &str,
+    db_for: &dyn Fn(&str) -> String,
+    base: &dyn Fn(&[Event]) -> Duration,
+    n: usize,
+    stations: usize,
+    per: usize,
+) {
+    let rows = baseline_rows(n);
+    let b = base(&rows);
+    let (push, round) = catch_up(&db_for("catchup"), n);
+    let rows2 = baseline_rows(stations * per);
+    let b2 = base(&rows2);
+    let ing = ingest(&db_for("ingest"), stations, per);
+    println!("{backend}:");
+    println!(
+        "  baseline raw INSERT, {n} rows in batches of 500 .... {:>9.0} rows/s",
+        rate(n, b)
+    );
+    println!(
+        "  catch-up push, 1 station, {n} events ........... {:>9.0} events/s  ({:.2} of baseline)",
+        rate(n, push),
+        rate(n, push) / rate(n, b)
+    );
+    println!(
+        "  catch-up round (push + pull back) ............... {:>9.0} events/s",
+        rate(n, round)
+    );
+    println!(
+        "  ingest, {stations} stations x {per} events concurrently .... {:>9.0} events/s  ({:.2} of baseline {:.0} rows/s)",
+        rate(stations * per, ing),
+        rate(stations * per, ing) / rate(stations * per, b2),
+        rate(stations * per, b2)
+    );
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (n, stations, per) = if full {
+        (
+            env_usize("BENCH_EVENTS", 100_000),
+            env_usize("BENCH_STATIONS", 50),
+            env_usize("BENCH_PER_STATION", 2_000),
+        )
+    } else {
+        (1_200, 4, 600) // smoke run under `cargo test --all-targets`
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let sqlite_db = |name: &str| tmp.path().join(name).display().to_string();
+    report("sqlite hub", &sqlite_db, &baseline_sqlite, n, stations, per);
+    if let Ok(base) = std::env::var("TAGSTATION_TEST_PG_URL") {
+        let pg_db = |name: &str| common::fresh_pg_db(&base, &format!("bench_{name}"));
+        let base_url = base.clone();
+        let baseline = move |rows: &[Event]| {
+            baseline_pg(&common::fresh_pg_db(&base_url, "bench_baseline"), rows)
+        };
+        report("postgres hub", &pg_db, &baseline, n, stations, per);
+    } else {
+        println!("postgres hub: skipped (TAGSTATION_TEST_PG_URL not set)");
+    }
+}
