@@ -108,6 +108,9 @@ pub enum Command {
         hub: String,
         #[arg(long)]
         code: String,
+        /// CA certificate (PEM) to trust for a hub with a private TLS certificate.
+        #[arg(long)]
+        ca_cert: Option<PathBuf>,
     },
     /// Sync with the hub: once (`--once`), or keep syncing in the foreground.
     Sync {
@@ -342,8 +345,14 @@ pub fn run(args: Args) -> Result<()> {
     let (mut ctx, cfg) = open(&args)?;
     match args.command {
         Command::Hub(_) | Command::Admin(_) | Command::Demo(_) => unreachable!("handled above"),
-        Command::Enroll { hub, code } => {
-            let r = tagstation::sync::enroll(&mut ctx.store, &hub, &code)?;
+        Command::Enroll { hub, code, ca_cert } => {
+            let pem = ca_cert
+                .map(|p| {
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))
+                })
+                .transpose()?;
+            let r = tagstation::sync::enroll_with_ca(&mut ctx.store, &hub, &code, pem.as_deref())?;
             println!(
                 "enrolled as {:?} with {hub}; run `tagstation sync --once` to catch up",
                 r.station_name

@@ -50,13 +50,19 @@ impl SyncError {
     }
 }
 
-fn http_client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
+/// An HTTP client for the hub, trusting `ca_pem` in addition to the system's roots.
+fn http_client(ca_pem: Option<&str>) -> Result<reqwest::blocking::Client, SyncError> {
+    let mut b = reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
-        .user_agent(concat!("tagstation/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|_| reqwest::blocking::Client::new())
+        .user_agent(concat!("tagstation/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = ca_pem {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+            SyncError::Protocol(format!("the hub CA certificate is not valid PEM: {e}"))
+        })?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build().map_err(|e| SyncError::Network(e.to_string()))
 }
 
 fn check(resp: reqwest::blocking::Response) -> Result<reqwest::blocking::Response, SyncError> {
@@ -83,8 +89,18 @@ fn net(e: reqwest::Error) -> SyncError {
 
 /// Exchange a one-time code for this station's token and remember the hub.
 pub fn enroll(store: &mut Store, hub_url: &str, code: &str) -> Result<EnrollResponse, SyncError> {
+    enroll_with_ca(store, hub_url, code, None)
+}
+
+/// [`enroll`] with a hub whose TLS certificate is signed by a private CA (PEM).
+pub fn enroll_with_ca(
+    store: &mut Store,
+    hub_url: &str,
+    code: &str,
+    ca_pem: Option<&str>,
+) -> Result<EnrollResponse, SyncError> {
     let url = format!("{}/v1/enroll", hub_url.trim_end_matches('/'));
-    let resp = http_client()
+    let resp = http_client(ca_pem)?
         .post(url)
         .json(&EnrollRequest {
             code: code.into(),
@@ -96,6 +112,7 @@ pub fn enroll(store: &mut Store, hub_url: &str, code: &str) -> Result<EnrollResp
         .json()
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
     store.set_hub(hub_url.trim_end_matches('/'), &r.token)?;
+    store.set_hub_ca(ca_pem)?;
     store.set_station_name(&r.station_name)?;
     Ok(r)
 }
@@ -112,7 +129,7 @@ pub struct RoundReport {
 /// One push-then-pull round against the enrolled hub.
 pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
     let (url, token) = store.hub()?.ok_or(SyncError::NotEnrolled)?;
-    let client = http_client();
+    let client = http_client(store.hub_ca()?.as_deref())?;
     let mut report = RoundReport::default();
 
     // Push, in sequence order, until nothing is pending or the hub wants a resend.

@@ -535,3 +535,103 @@ fn background_worker_syncs_and_reports_state() {
     assert_eq!(hub.state.store.stats().unwrap().units, 2);
     w.stop();
 }
+
+#[test]
+fn sync_over_tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f);
+    let (cert, key, ca) = (p("hub.pem"), p("hub.key"), p("ca.pem"));
+    std::fs::write(
+        p("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    // A private CA, and a hub certificate it signs: what a site without a public CA uses.
+    for args in [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        vec![
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=hub", "-keyout", "hub.key",
+            "-out", "hub.csr",
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            "hub.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "ext",
+            "-out",
+            "hub.pem",
+        ],
+    ] {
+        let out = std::process::Command::new("openssl")
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl (Debian package openssl) is needed for the TLS test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let hub = TestHub::start_tls(
+        dir.path().join("db").to_str().unwrap(),
+        tagstation::hub::server::Tls {
+            cert: cert.clone(),
+            key,
+        },
+    );
+    assert!(hub.url.starts_with("https://"));
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let (status, body) = {
+        let r = client
+            .post(format!("{}/v1/admin/stations", hub.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({"name": "Van"}))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    assert_eq!(status, 201);
+    let code = body["enrollment_code"].as_str().unwrap();
+
+    let st = TempStation::new();
+    let mut s = st.open();
+    // Without the CA the station refuses the hub's certificate...
+    let err = tagstation::sync::enroll(&mut s, &hub.url, code).unwrap_err();
+    assert!(
+        matches!(err, tagstation::sync::SyncError::Network(_)),
+        "{err}"
+    );
+    // ... with it, enrollment and sync work over HTTPS.
+    tagstation::sync::enroll_with_ca(&mut s, &hub.url, code, Some(&pem)).unwrap();
+    tagged_item(&mut s, "Drill", "D", 2);
+    let r = sync(&mut s);
+    assert_eq!(r.pushed, 3);
+}

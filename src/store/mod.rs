@@ -555,6 +555,20 @@ impl Store {
             .map(|(u, t)| u.zip(t))?)
     }
 
+    /// A CA certificate (PEM) to trust for the hub, if it was given at enrollment.
+    pub fn hub_ca(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hub_ca_pem FROM station", [], |r| r.get(0))?)
+    }
+
+    /// Trust this CA certificate (PEM) for the hub, or clear it.
+    pub fn set_hub_ca(&mut self, pem: Option<&str>) -> Result<()> {
+        self.conn
+            .execute("UPDATE station SET hub_ca_pem = ?1", [pem])?;
+        Ok(())
+    }
+
     /// Remember the hub and the token from enrollment.
     pub fn set_hub(&mut self, url: &str, token: &str) -> Result<()> {
         self.conn.execute(

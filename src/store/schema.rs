@@ -82,6 +82,7 @@ CREATE TABLE station (
     pull_cursor  INTEGER NOT NULL DEFAULT 0,     -- hub_seq up to which the hub's log is applied
     hub_url      TEXT,
     token        TEXT,
+    hub_ca_pem   TEXT,                           -- extra CA to trust for the hub (private TLS)
     last_sync_ms INTEGER,
     last_error   TEXT
 );

@@ -132,10 +132,24 @@ impl TestHub {
 
     /// Start on a given address (to restart a hub where stations expect it).
     pub fn start_on(database: &str, addr: &str) -> TestHub {
+        Self::start_with(database, addr, None)
+    }
+
+    /// Start serving HTTPS with this certificate and key.
+    pub fn start_tls(database: &str, tls: tagstation::hub::server::Tls) -> TestHub {
+        Self::start_with(database, "127.0.0.1:0", Some(tls))
+    }
+
+    fn start_with(
+        database: &str,
+        addr: &str,
+        tls: Option<tagstation::hub::server::Tls>,
+    ) -> TestHub {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let store = tagstation::hub::open_store(database).expect("open hub store");
         let state = tagstation::hub::server::AppState::new(store, ADMIN_TOKEN);
         let listener = bind_retry(addr);
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
         let thread = std::thread::spawn(move || {
@@ -145,7 +159,7 @@ impl TestHub {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                tagstation::hub::server::serve(listener, st, None, async {
+                tagstation::hub::server::serve(listener, st, tls, async {
                     let _ = rx.await;
                 })
                 .await
@@ -162,7 +176,7 @@ impl TestHub {
     }
 
     pub fn addr(&self) -> String {
-        self.url.trim_start_matches("http://").to_string()
+        self.url.split("://").nth(1).unwrap_or_default().to_string()
     }
 
     pub fn stop(mut self) -> (String, String) {
