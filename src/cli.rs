@@ -54,10 +54,19 @@ pub enum Command {
     /// Look up a scanned code, or act on it (the same path as a real scan).
     Scan {
         /// The scanned text: an asset tag or a product barcode.
-        code: String,
+        #[arg(required_unless_present = "stdin")]
+        code: Option<String>,
         /// Set the unit's status.
         #[arg(long, value_parser = parse_settable)]
         status: Option<Status>,
+        /// Line input: read one scan per line from standard input and apply --status to
+        /// each. Prints `saved SEQ EVENT_ID CODE` once each is durably stored, or
+        /// `refused CODE: reason` / `not-saved CODE: reason`.
+        #[arg(long, requires = "status", conflicts_with = "code")]
+        stdin: bool,
+        /// With --stdin: also sync with the hub in the background.
+        #[arg(long, requires = "stdin")]
+        sync: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -299,6 +308,7 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 }
@@ -448,7 +458,34 @@ pub fn run(args: Args) -> Result<()> {
         }
         Command::Item(cmd) => item_cmd(&mut ctx, cmd)?,
         Command::Unit(cmd) => unit_cmd(&mut ctx, cmd)?,
-        Command::Scan { code, status, json } => {
+        Command::Scan {
+            stdin: true,
+            status: Some(status),
+            sync,
+            ..
+        } => {
+            let worker = if sync {
+                Some(tagstation::sync::Worker::spawn(worker_config(
+                    &ctx.store, &cfg,
+                ))?)
+            } else {
+                None
+            };
+            scan_lines(
+                &mut ctx.store,
+                std::io::stdin().lock(),
+                status,
+                &ctx.actor,
+                worker.as_ref(),
+            )?;
+            if let Some(w) = worker {
+                w.stop();
+            }
+        }
+        Command::Scan {
+            code, status, json, ..
+        } => {
+            let code = code.unwrap_or_default();
             let code = code.trim_end_matches(['\r', '\n', '\t']).to_string();
             match status {
                 Some(status) => {
@@ -565,6 +602,69 @@ pub fn run(args: Args) -> Result<()> {
                 writeln!(out)?;
             }
         },
+    }
+    Ok(())
+}
+
+fn worker_config(store: &Store, cfg: &Config) -> tagstation::sync::WorkerConfig {
+    tagstation::sync::WorkerConfig {
+        data_dir: store
+            .path()
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default(),
+        interval: std::time::Duration::from_millis((cfg.sync.interval_secs * 1000).max(200)),
+        max_backoff: std::time::Duration::from_secs(cfg.sync.max_backoff_secs.max(1)),
+        batch: cfg.sync.batch_size,
+    }
+}
+
+/// Line input: one scan per line, each acknowledged only once durably stored. A bad
+/// line (unknown tag, garbage, refused change, full disk) is reported and skipped; the
+/// loop keeps running.
+fn scan_lines(
+    store: &mut Store,
+    input: impl std::io::BufRead,
+    status: Status,
+    actor: &str,
+    worker: Option<&tagstation::sync::Worker>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for line in input.split(b'\n') {
+        let raw = line?;
+        let text = match std::str::from_utf8(&raw) {
+            Ok(t) => t.trim_end_matches(['\r', '\t']).to_string(),
+            Err(_) => {
+                tracing::warn!(bytes = raw.len(), "scan is not valid UTF-8");
+                writeln!(out, "refused ?: not readable text")?;
+                out.flush()?;
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let shown: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
+        if let Err(e) = tagstation::catalog::check_tag("scan", &text) {
+            tracing::warn!(error = %e, "scan refused");
+            writeln!(out, "refused {shown}: {e}")?;
+            out.flush()?;
+            continue;
+        }
+        match act_on_code(store, &text, Action::SetStatus { status }, actor) {
+            Ok(done) => {
+                writeln!(out, "saved {} {} {}", done.station_seq, done.event_id, text)?;
+                if let Some(w) = worker {
+                    w.nudge();
+                }
+            }
+            Err(e) if e.is_user_error() => writeln!(out, "refused {shown}: {}", e.user_message())?,
+            Err(e) => {
+                tracing::error!(error = %e, "scan not saved");
+                writeln!(out, "not-saved {shown}: {}", e.user_message())?
+            }
+        }
+        out.flush()?;
     }
     Ok(())
 }

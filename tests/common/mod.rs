@@ -2,6 +2,8 @@
 //! a catalog to work with.
 #![allow(dead_code)]
 
+pub mod faultproxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -286,4 +288,12 @@ pub fn fresh_pg_db(base_url: &str, name: &str) -> String {
 /// Run one sync round and insist it worked.
 pub fn sync(store: &mut Store) -> tagstation::sync::RoundReport {
     tagstation::sync::sync_once(store, 500).expect("sync round")
+}
+
+/// Append a section to the fault report. `scripts/test` gathers the sections into
+/// FAULTS.md at the end of the run, so the report always comes from a real run.
+pub fn report_fault(name: &str, markdown: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(format!("{name}.md")), markdown);
 }
