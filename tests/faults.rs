@@ -801,3 +801,73 @@ fn random_offline_edits_partitions_and_restarts_converge() {
     assert_eq!(lost, 0);
     assert_eq!(doubled, 0);
 }
+
+#[test]
+fn hostile_scanner_input_is_refused_and_the_station_keeps_running() {
+    let st = TempStation::new();
+    {
+        let mut s = st.open();
+        tagged_item(&mut s, "Drill", "TS", 2);
+    }
+    let mut input: Vec<u8> = Vec::new();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("control characters", b"TS-\x1b[2J1".to_vec()),
+        ("invalid UTF-8", vec![0xff, 0xfe, 0x41]),
+        ("a 1 MB barcode", vec![b'A'; 1 << 20]),
+        ("SQL metacharacters", b"TS-1'; DROP TABLE units;--".to_vec()),
+        ("shell metacharacters", b"$(rm -rf /) `reboot`".to_vec()),
+        (
+            "Unicode confusable (Cyrillic T)",
+            "\u{422}S-1".as_bytes().to_vec(),
+        ),
+        ("NUL byte", b"TS-\x001".to_vec()),
+    ];
+    for (_, bytes) in &cases {
+        input.extend_from_slice(bytes);
+        input.push(b'\n');
+    }
+    input.extend_from_slice(b"TS-1\n"); // a real scan afterwards still works
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(st.path())
+        .args(["scan", "--stdin", "--status", "damaged"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), cases.len() + 1, "{text}");
+    let mut rows = Vec::new();
+    for ((what, _), line) in cases.iter().zip(&lines) {
+        assert!(line.starts_with("refused "), "{what}: {line}");
+        assert!(line.len() < 300, "{what}: the answer stays short");
+        rows.push(format!("| {what} | `{}` |", line.replace('|', "\\|")));
+    }
+    assert!(lines.last().unwrap().starts_with("saved 4 "), "{text}");
+    let s = st.open();
+    assert_eq!(s.find_unit("TS-1").unwrap().status, Status::Damaged);
+    assert_eq!(
+        s.units(None, false).unwrap().len(),
+        2,
+        "the units table is intact"
+    );
+    common::report_fault(
+        "80-hostile-scans",
+        &format!(
+            "## Hostile scanner input (line input)\n\nEach line refused with a short message, nothing written; \
+             the next real scan was saved. The scan decoders and the HID key translator have their own \
+             hostile-input tests (`tests/` of the scanning module).\n\n| input | answer |\n|---|---|\n{}\n| then `TS-1` | `{}` |\n\n",
+            rows.join("\n"),
+            lines.last().unwrap().split(' ').take(2).collect::<Vec<_>>().join(" ")
+        ),
+    );
+}
