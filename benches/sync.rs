@@ -175,28 +175,7 @@ fn catch_up(db: &str, n: usize) -> (Duration, Duration) {
     queue_events(&mut s, n, "C");
     let t = Instant::now();
     // Push phase, measured on its own: the pending queue drained.
-    let (url, token) = s.hub().unwrap().unwrap();
-    let client = reqwest::blocking::Client::new();
-    loop {
-        let pending = s.pending(1000).unwrap();
-        if pending.is_empty() {
-            break;
-        }
-        let resp: tagstation::proto::PushResponse = client
-            .post(format!("{url}/v1/sync/push"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "events": pending }))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let v: Vec<_> = resp
-            .results
-            .iter()
-            .filter_map(|r| Some((r.id?, Ok(r.hub_seq?))))
-            .collect();
-        s.mark_pushed(&v).unwrap();
-    }
+    tagstation::sync::push_pending(&mut s, 1000).unwrap();
     let push = t.elapsed();
     tagstation::sync::sync_once(&mut s, 1000).unwrap(); // pull everything back
     let round = t.elapsed();
@@ -220,28 +199,7 @@ fn ingest(db: &str, stations: usize, per: usize) -> Duration {
             std::thread::spawn(move || {
                 b.wait();
                 // Push only: the hub's ingest is what is measured.
-                let (url, token) = s.hub().unwrap().unwrap();
-                let client = reqwest::blocking::Client::new();
-                loop {
-                    let pending = s.pending(500).unwrap();
-                    if pending.is_empty() {
-                        break;
-                    }
-                    let resp: tagstation::proto::PushResponse = client
-                        .post(format!("{url}/v1/sync/push"))
-                        .bearer_auth(&token)
-                        .json(&serde_json::json!({ "events": pending }))
-                        .send()
-                        .unwrap()
-                        .json()
-                        .unwrap();
-                    let v: Vec<_> = resp
-                        .results
-                        .iter()
-                        .filter_map(|r| Some((r.id?, Ok(r.hub_seq?))))
-                        .collect();
-                    s.mark_pushed(&v).unwrap();
-                }
+                tagstation::sync::push_pending(&mut s, 500).unwrap();
             })
         })
         .collect();

@@ -128,15 +128,28 @@ pub struct RoundReport {
 
 /// One push-then-pull round against the enrolled hub.
 pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
+    let mut report = push_pending(store, batch)?;
+    report.pulled = pull_all(store)?;
+    store.set_sync_result(None)?;
+    Ok(report)
+}
+
+/// The enrolled hub's address, token and an HTTP client for it.
+fn connect(store: &Store) -> Result<(String, String, reqwest::blocking::Client), SyncError> {
     let (url, token) = store.hub()?.ok_or(SyncError::NotEnrolled)?;
     let client = http_client(store.hub_ca()?.as_deref())?;
-    let mut report = RoundReport::default();
+    Ok((url, token, client))
+}
 
-    // Push, in sequence order, until nothing is pending or the hub wants a resend.
+/// Push this station's pending events, in sequence order, until nothing is pending
+/// or the hub wants a resend. Each answer is stored in one local transaction.
+pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
+    let (url, token, client) = connect(store)?;
+    let mut report = RoundReport::default();
     loop {
         let pending = store.pending(batch.max(1))?;
         if pending.is_empty() {
-            break;
+            return Ok(report);
         }
         let events = pending
             .iter()
@@ -191,8 +204,13 @@ pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncErr
             });
         }
     }
+}
 
-    // Pull the hub's log after our cursor, one page per local transaction.
+/// Pull the hub's log after the saved cursor, one page per local transaction.
+/// Returns how many events were pulled.
+pub fn pull_all(store: &mut Store) -> Result<usize, SyncError> {
+    let (url, token, client) = connect(store)?;
+    let mut pulled = 0;
     loop {
         let cursor = store.pull_cursor()?;
         let resp = client
@@ -204,16 +222,14 @@ pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncErr
         let page: PullResponse = check(resp)?
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        report.pulled += page.events.len();
+        pulled += page.events.len();
         let more = page.more;
         let stored: Vec<StoredEvent> = page.events.into_iter().map(Into::into).collect();
         store.apply_pulled(&stored, page.cursor)?;
         if !more {
-            break;
+            return Ok(pulled);
         }
     }
-    store.set_sync_result(None)?;
-    Ok(report)
 }
 
 /// The worker's state, for the UI and `tagstation status`.
