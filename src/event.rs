@@ -291,6 +291,8 @@ pub trait Projection {
     fn unit_by_tag(&mut self, tag: &str) -> Result<Option<Unit>, Self::Error>;
     /// All active units of an item, retired ones included.
     fn units_of_item(&mut self, item: ItemId) -> Result<Vec<Unit>, Self::Error>;
+    /// The active unit of an item with this name, if any (names are unique per item).
+    fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>, Self::Error>;
     fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error>;
 }
 
@@ -796,10 +798,9 @@ fn check_unit_name_free<P: Projection>(
     name: &str,
 ) -> Result<(), ApplyError<P::Error>> {
     let taken = p
-        .units_of_item(item.id)
+        .unit_named(item.id, name)
         .map_err(ApplyError::Store)?
-        .into_iter()
-        .any(|u| u.id != unit && u.name == name);
+        .is_some_and(|u| u.id != unit);
     if taken {
         return Err(DomainError::DuplicateUnitName {
             item: item.name.clone(),
@@ -889,6 +890,13 @@ impl Projection for MemProjection {
             .filter(|u| u.active && u.item_id == item)
             .cloned()
             .collect())
+    }
+    fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>, Self::Error> {
+        Ok(self
+            .units
+            .values()
+            .find(|u| u.active && u.item_id == item && u.name == name)
+            .cloned())
     }
     fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error> {
         self.units.insert(unit.id, unit.clone());

@@ -78,6 +78,7 @@ CREATE TABLE units (
     last_station TEXT
 );
 CREATE INDEX units_item ON units(item_id, active);
+CREATE INDEX units_name ON units(item_id, name);
 CREATE INDEX units_tag ON units(asset_tag) WHERE asset_tag IS NOT NULL;
 CREATE TABLE hub_meta (
     only_row     INTEGER PRIMARY KEY CHECK (only_row = 1),
@@ -354,6 +355,14 @@ impl<C: GenericClient> Projection for PgTx<'_, C> {
             "WHERE item_id = $1 AND active ORDER BY name",
             &[&item.to_string()],
         )
+    }
+    fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>> {
+        Ok(units_where(
+            self.0,
+            "WHERE item_id = $1 AND name = $2 AND active LIMIT 1",
+            &[&item.to_string(), &name],
+        )?
+        .pop())
     }
     fn put_unit(&mut self, u: &Unit) -> Result<()> {
         let fields = serde_json::to_string(&u.fields).map_err(corrupt)?;

@@ -155,6 +155,9 @@ impl Projection for SqliteTx<'_> {
     fn units_of_item(&mut self, item: ItemId) -> Result<Vec<Unit>> {
         Ok(SqlProjection(self.0).units_of_item(item)?)
     }
+    fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>> {
+        Ok(SqlProjection(self.0).unit_named(item, name)?)
+    }
     fn put_unit(&mut self, unit: &Unit) -> Result<()> {
         Ok(SqlProjection(self.0).put_unit(unit)?)
     }

@@ -193,6 +193,8 @@ pub fn open_connection(path: &Path, flavor: Flavor) -> Result<Connection> {
         source,
     })?;
     conn.busy_timeout(Duration::from_secs(10))?;
+    // One ingest uses more distinct statements than the default cache of 16 holds.
+    conn.set_prepared_statement_cache_capacity(64);
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if mode != "wal" {
         tracing::warn!(%mode, "could not switch the database to WAL mode");

@@ -69,6 +69,7 @@ CREATE TABLE units (
     last_station TEXT
 );
 CREATE INDEX units_item ON units(item_id, active);
+CREATE INDEX units_name ON units(item_id, name);
 CREATE INDEX units_tag ON units(asset_tag) WHERE asset_tag IS NOT NULL;
 "#;
 

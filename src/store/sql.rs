@@ -144,6 +144,14 @@ impl Projection for SqlProjection<'_> {
             [item.to_string()],
         )
     }
+    fn unit_named(&mut self, item: ItemId, name: &str) -> rusqlite::Result<Option<Unit>> {
+        Ok(select_units(
+            self.0,
+            "WHERE item_id = ?1 AND name = ?2 AND active = 1 LIMIT 1",
+            params![item.to_string(), name],
+        )?
+        .pop())
+    }
     fn put_unit(&mut self, u: &Unit) -> rusqlite::Result<()> {
         let fields = serde_json::to_string(&u.fields).map_err(|e| bad_data(8, e))?;
         self.0
