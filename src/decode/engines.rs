@@ -267,6 +267,41 @@ fn push_unique(out: &mut Vec<Decoded>, d: Decoded) {
     }
 }
 
+/// Linear stretch of the 1st..99th percentile grey range to 0..255, only for frames whose
+/// range is narrow (below 128 levels); `None` when the frame has enough contrast already.
+fn stretch_contrast(luma: &[u8]) -> Option<Vec<u8>> {
+    let mut hist = [0usize; 256];
+    for &v in luma {
+        hist[v as usize] += 1;
+    }
+    let cut = luma.len() / 100;
+    let (mut acc, mut lo) = (0, 0usize);
+    for (i, &n) in hist.iter().enumerate() {
+        acc += n;
+        if acc > cut {
+            lo = i;
+            break;
+        }
+    }
+    let (mut acc, mut hi) = (0, 255usize);
+    for (i, &n) in hist.iter().enumerate().rev() {
+        acc += n;
+        if acc > cut {
+            hi = i;
+            break;
+        }
+    }
+    if hi <= lo + 8 || hi - lo >= 128 {
+        return None;
+    }
+    let span = (hi - lo) as u32;
+    let mut lut = [0u8; 256];
+    for (v, o) in lut.iter_mut().enumerate() {
+        *o = ((v.clamp(lo, hi) - lo) as u32 * 255 / span) as u8;
+    }
+    Some(luma.iter().map(|&v| lut[v as usize]).collect())
+}
+
 /// The whole pipeline for one frame (size already checked).
 pub(crate) fn run_pipeline(
     cfg: &DecodeConfig,
@@ -318,6 +353,17 @@ pub(crate) fn run_pipeline(
                 let mut gbmp = BinaryBitmap::new(GlobalHistogramBinarizer::new(src));
                 for d in rxing_qr(&mut gbmp, 1.0) {
                     push_unique(&mut out, d);
+                }
+            }
+        }
+        if cfg.retries && out.is_empty() {
+            // low-contrast frames (dim light, faded print): stretch the grey range and retry
+            if let Some(st) = stretch_contrast(luma) {
+                if let Ok(ssrc) = Luma8Source::new_with_slice(&st, width, height) {
+                    let mut sbmp = BinaryBitmap::new(HybridBinarizer::new(ssrc));
+                    for d in rxing_qr(&mut sbmp, 1.0) {
+                        push_unique(&mut out, d);
+                    }
                 }
             }
         }
