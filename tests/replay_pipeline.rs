@@ -191,3 +191,41 @@ fn decode_report_text_and_json() {
     let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
     assert_eq!(v[0]["codes"][0]["text"], "(01)09506000134352(21)S1");
 }
+
+#[test]
+fn yuv_video_replay_with_two_workers() {
+    // a raw YUV420 "video" as rpicam-vid writes it: luma plane then quarter-size U and V
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("clip.yuv");
+    let mut bytes = Vec::new();
+    let frames = [
+        None,
+        Some("VID-1"),
+        Some("VID-1"),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        Some("VID-2"),
+    ];
+    for f in frames {
+        let img = frame_with(f.map(|t| (BarcodeFormat::QR_CODE, t)));
+        bytes.extend_from_slice(&img.px);
+        bytes.extend(std::iter::repeat_n(128u8, 2 * 320 * 240));
+    }
+    std::fs::write(&path, bytes).expect("write");
+    let mut src = tagstation::scan::sources::yuv_file_source(&path, 640, 480).expect("open");
+    src.config.workers = 2;
+    src.config.debounce_ms = 0;
+    let (tx, rx) = mpsc::channel();
+    spawn(Box::new(src), Emitter::new("video", ScanRole::Item, tx))
+        .expect("spawn")
+        .join()
+        .expect("join");
+    let mut got: Vec<String> = scans(&rx).into_iter().map(|s| s.0).collect();
+    got.sort();
+    assert_eq!(got, ["VID-1", "VID-2"]);
+}

@@ -139,7 +139,12 @@ pub fn decode_luma_rqrr(width: u32, height: u32, luma: &[u8]) -> Vec<Decoded> {
 /// down (box filter) if it does not fit. Used to test "as a 640x480 camera would see it".
 pub fn letterbox(width: u32, height: u32, luma: &[u8], out_w: u32, out_h: u32) -> Vec<u8> {
     let mut out = vec![128u8; out_w as usize * out_h as usize];
-    if width == 0 || height == 0 || luma.len() != width as usize * height as usize {
+    if out_w == 0
+        || out_h == 0
+        || width == 0
+        || height == 0
+        || luma.len() != width as usize * height as usize
+    {
         return out;
     }
     let scale = (out_w as f32 / width as f32)

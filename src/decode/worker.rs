@@ -112,6 +112,8 @@ pub struct CameraPipelineConfig {
     pub drop_stale: bool,
     pub debounce_frames: u64,
     pub debounce_ms: u64,
+    /// decode threads (1 on a 2-core machine; 2-3 on a Pi 4/5 to keep up with 30 fps)
+    pub workers: usize,
 }
 
 impl Default for CameraPipelineConfig {
@@ -121,6 +123,7 @@ impl Default for CameraPipelineConfig {
             drop_stale: true,
             debounce_frames: 5,
             debounce_ms: 500,
+            workers: 1,
         }
     }
 }
@@ -182,23 +185,49 @@ pub fn run_camera_pipeline<S: FrameSource>(
     let mut stats = PipelineStats::default();
     let mut debouncer = Debouncer::new(cfg.debounce_frames, cfg.debounce_ms);
     let t0 = Instant::now();
-    while !em.should_stop() {
-        let Some(frame) = slot.take(Duration::from_millis(200)) else {
-            if slot.is_closed() {
-                break;
-            }
-            continue;
-        };
-        let codes = decode_luma_with(&cfg.decode, frame.width, frame.height, &frame.data);
-        stats.frames_decoded += 1;
-        let ms = frame.at.saturating_duration_since(t0).as_millis() as u64;
-        for d in debouncer.update(ms, codes) {
-            stats.scans += 1;
-            if !em.raw(&d.bytes, Some(d.symbology.clone())) {
-                break;
+    let (rtx, rrx) = std::sync::mpsc::channel::<(u64, Vec<super::Decoded>)>();
+    std::thread::scope(|scope| {
+        for i in 0..cfg.workers.max(1) {
+            let rtx = rtx.clone();
+            let slot = &slot;
+            let spawned = std::thread::Builder::new()
+                .name(format!("decode-{}-{i}", em.source))
+                .spawn_scoped(scope, move || {
+                    while !em.should_stop() {
+                        let Some(frame) = slot.take(Duration::from_millis(200)) else {
+                            if slot.is_closed() {
+                                break;
+                            }
+                            continue;
+                        };
+                        let codes =
+                            decode_luma_with(&cfg.decode, frame.width, frame.height, &frame.data);
+                        let ms = frame.at.saturating_duration_since(t0).as_millis() as u64;
+                        if rtx.send((ms, codes)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start decode worker");
             }
         }
-    }
+        drop(rtx);
+        // debounce and emit in arrival order (with several workers a frame may overtake its
+        // predecessor by one; presence tracking does not care)
+        for (ms, codes) in rrx {
+            stats.frames_decoded += 1;
+            for d in debouncer.update(ms, codes) {
+                stats.scans += 1;
+                if !em.raw(&d.bytes, Some(d.symbology.clone())) {
+                    break;
+                }
+            }
+            if em.should_stop() {
+                slot.close();
+            }
+        }
+    });
     slot.close();
     stats.frames_captured = capture.join().unwrap_or(0);
     stats.frames_dropped = slot.dropped();

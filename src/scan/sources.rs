@@ -234,3 +234,25 @@ pub fn image_folder_source(
         },
     })
 }
+
+/// Replay a raw YUV420 recording (e.g. `rpicam-vid --codec yuv420 -o clip.yuv`) through the
+/// camera pipeline: the "video of frames" replay, same frames as the live Pi camera path.
+pub fn yuv_file_source(
+    path: &std::path::Path,
+    width: u32,
+    height: u32,
+) -> Result<CameraSource<crate::decode::frames::Yuv420Stream<std::fs::File>>, std::io::Error> {
+    let f = std::fs::File::open(path)?;
+    Ok(CameraSource {
+        frames: crate::decode::frames::Yuv420Stream::new(
+            f,
+            width,
+            height,
+            path.display().to_string(),
+        ),
+        config: CameraPipelineConfig {
+            drop_stale: false,
+            ..CameraPipelineConfig::default()
+        },
+    })
+}
