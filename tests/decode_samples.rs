@@ -86,10 +86,13 @@ fn rqrr_panics_are_contained() {
 }
 
 #[test]
-fn other_qr_kinds_are_reported() {
-    // Micro QR and rMQR are not goals; print what we read so regressions show up in logs
-    for folder in ["microqrcode-1", "rmqrcode-1", "qrcode-7"] {
-        let (ok, n) = score(folder);
-        eprintln!("{folder}: {ok}/{n}");
-    }
+fn micro_and_rectangular_micro_qr() {
+    // measured: Micro QR 14/16 (zxing-cpp 15/16), rMQR 3/3 (zxing-cpp 3/3)
+    let (ok, n) = score("microqrcode-1");
+    assert!(ok >= 14, "microqrcode-1: {ok}/{n}");
+    let (ok, n) = score("rmqrcode-1");
+    assert_eq!(ok, n, "rmqrcode-1: {ok}/{n}");
+    // qrcode-7 is one structured-append message over 4 symbols: no single image holds the
+    // expected text (zxing-cpp reads 0/4 the same way); it must just not fail
+    let _ = score("qrcode-7");
 }

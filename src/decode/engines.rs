@@ -106,7 +106,11 @@ const ONE_D: &[BarcodeFormat] = &[
 /// then ZXing's classic detector if that read nothing.
 fn rxing_qr<B: Binarizer>(bmp: &mut BinaryBitmap<B>, scale: f32) -> Vec<Decoded> {
     let h = hints(
-        &[BarcodeFormat::QR_CODE, BarcodeFormat::MICRO_QR_CODE],
+        &[
+            BarcodeFormat::QR_CODE,
+            BarcodeFormat::MICRO_QR_CODE,
+            BarcodeFormat::RECTANGULAR_MICRO_QR_CODE,
+        ],
         false,
     );
     let mut out: Vec<Decoded> = guarded("rxing-qr", || {
