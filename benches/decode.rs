@@ -100,6 +100,7 @@ fn main() {
     if !quick && decs.len() == 4 {
         decs.push(("rqrr alone @640x480", true, rqrr));
         decs.push(("pipeline (QR+DM+1D) @640x480", true, pipe));
+        decs.push(("pipeline (QR only, no rqrr) @640x480", true, pipe_nr));
     }
     // totals over the QR folders: (ok, n, times)
     let mut totals: Vec<(usize, usize, Vec<f64>)> = vec![(0, 0, vec![]); decs.len()];

@@ -102,9 +102,18 @@ const ONE_D: &[BarcodeFormat] = &[
     BarcodeFormat::CODABAR,
 ];
 
-/// All QR codes in a binarised bitmap: zxing-cpp's detector port (finds several per frame),
-/// then ZXing's classic detector if that read nothing.
-fn rxing_qr<B: Binarizer>(bmp: &mut BinaryBitmap<B>, scale: f32) -> Vec<Decoded> {
+/// All QR codes (QR, Micro QR, rMQR) in a binarised bitmap, and how many finder-pattern
+/// candidates the bitmap has. zxing-cpp's detector port reads several codes per frame; ZXing's
+/// classic detector is tried only if that read nothing but at least two finders were seen.
+/// No finder candidate at all (the common empty frame) costs only the finder search.
+fn rxing_qr<B: Binarizer>(bmp: &mut BinaryBitmap<B>, scale: f32) -> (Vec<Decoded>, usize) {
+    let finders = guarded("rxing-finders", || {
+        FindFinderPatterns(bmp.get_black_matrix(), true, 0).len()
+    })
+    .unwrap_or(0);
+    if finders == 0 {
+        return (Vec::new(), 0);
+    }
     let h = hints(
         &[
             BarcodeFormat::QR_CODE,
@@ -120,7 +129,7 @@ fn rxing_qr<B: Binarizer>(bmp: &mut BinaryBitmap<B>, scale: f32) -> Vec<Decoded>
             .unwrap_or_default()
     })
     .unwrap_or_default();
-    if out.is_empty() {
+    if out.is_empty() && finders >= MIN_FINDERS {
         let h = hints(&[BarcodeFormat::QR_CODE], false);
         if let Some(Ok(r)) = guarded("rxing-qr-classic", || {
             QRCodeReader.decode_with_hints(bmp, &h)
@@ -128,7 +137,7 @@ fn rxing_qr<B: Binarizer>(bmp: &mut BinaryBitmap<B>, scale: f32) -> Vec<Decoded>
             out.push(from_rxing(&r, scale));
         }
     }
-    out
+    (out, finders)
 }
 
 fn rxing_dm<B: Binarizer>(bmp: &mut BinaryBitmap<B>) -> Option<Decoded> {
@@ -318,8 +327,11 @@ pub(crate) fn run_pipeline(
         return out;
     };
     let mut bmp = BinaryBitmap::new(HybridBinarizer::new(src.clone()));
+    let mut finders = 0;
     if cfg.qr {
-        for d in rxing_qr(&mut bmp, 1.0) {
+        let (found, f) = rxing_qr(&mut bmp, 1.0);
+        finders = f;
+        for d in found {
             push_unique(&mut out, d);
         }
     }
@@ -343,10 +355,6 @@ pub(crate) fn run_pipeline(
     if cfg.qr && !qr_found {
         // Second opinions cost 3-10 ms a frame; spend them only where the QR detector saw
         // finder-pattern candidates, i.e. a code is probably there but was not read.
-        let finders = guarded("rxing-finders", || {
-            FindFinderPatterns(bmp.get_black_matrix(), true, 0).len()
-        })
-        .unwrap_or(0);
         if finders >= MIN_FINDERS {
             if cfg.rqrr_fallback {
                 for d in guarded("rqrr", || rqrr_decode(width, height, luma)).unwrap_or_default() {
@@ -355,7 +363,7 @@ pub(crate) fn run_pipeline(
             }
             if cfg.retries && out.is_empty() {
                 let mut gbmp = BinaryBitmap::new(GlobalHistogramBinarizer::new(src));
-                for d in rxing_qr(&mut gbmp, 1.0) {
+                for d in rxing_qr(&mut gbmp, 1.0).0 {
                     push_unique(&mut out, d);
                 }
             }
@@ -365,7 +373,7 @@ pub(crate) fn run_pipeline(
             if let Some(st) = stretch_contrast(luma) {
                 if let Ok(ssrc) = Luma8Source::new_with_slice(&st, width, height) {
                     let mut sbmp = BinaryBitmap::new(HybridBinarizer::new(ssrc));
-                    for d in rxing_qr(&mut sbmp, 1.0) {
+                    for d in rxing_qr(&mut sbmp, 1.0).0 {
                         push_unique(&mut out, d);
                     }
                 }
@@ -374,7 +382,7 @@ pub(crate) fn run_pipeline(
         if cfg.retries && out.is_empty() {
             // light-on-dark codes (phone screens, laser-etched metal)
             bmp.invert();
-            for d in rxing_qr(&mut bmp, 1.0) {
+            for d in rxing_qr(&mut bmp, 1.0).0 {
                 push_unique(&mut out, d);
             }
             bmp.invert();
@@ -384,7 +392,7 @@ pub(crate) fn run_pipeline(
             let half = super::resize_box(width, height, luma, hw, hh);
             if let Ok(hsrc) = Luma8Source::new_with_slice(&half, hw, hh) {
                 let mut hbmp = BinaryBitmap::new(HybridBinarizer::new(hsrc));
-                for d in rxing_qr(&mut hbmp, width as f32 / hw as f32) {
+                for d in rxing_qr(&mut hbmp, width as f32 / hw as f32).0 {
                     push_unique(&mut out, d);
                 }
             }
