@@ -4,6 +4,7 @@
 //! A source implements [`ScanSource`]; [`spawn`] runs it on a named thread. Raw input becomes
 //! a [`ScanText`] (validated) and is tagged with its source name and [`ScanRole`].
 
+pub mod config;
 pub mod gs1;
 pub mod hid;
 #[cfg(feature = "hid")]
