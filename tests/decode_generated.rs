@@ -171,3 +171,19 @@ fn blank_and_noise_frames_read_nothing_and_bad_sizes_are_safe() {
     assert!(decode_luma(0, 0, &[]).is_empty());
     assert!(tagstation::decode::decode_luma_with(&DecodeConfig::qr_only(), 1, 1, &[0]).is_empty());
 }
+
+#[test]
+fn garbage_image_files_are_errors_not_panics() {
+    for bytes in [
+        &b""[..],
+        b"\x89PNG\r\n\x1a\n garbage",
+        b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+        b"\xff\xd8\xff\xe0 not a jpeg",
+    ] {
+        assert!(tagstation::decode::still::luma_from_bytes(bytes).is_err());
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("x.png");
+    std::fs::write(&p, b"not an image").expect("write");
+    assert!(tagstation::decode::decode_file(&p).is_err());
+}

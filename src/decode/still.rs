@@ -26,38 +26,28 @@ const MAX_SIDE: u32 = 8192;
 
 /// Load an image file (PNG, JPEG, WebP) as 8-bit luma: `(width, height, pixels)`.
 pub fn load_luma(path: &Path) -> Result<(u32, u32, Vec<u8>), DecodeFileError> {
-    let bad = |reason: String| DecodeFileError::Image {
+    let bytes = std::fs::read(path).map_err(|source| DecodeFileError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    luma_from_bytes(&bytes).map_err(|reason| DecodeFileError::Image {
         path: path.to_owned(),
         reason,
+    })
+}
+
+/// Decode an in-memory PNG/JPEG/WebP to 8-bit luma, checking its size before decoding.
+pub fn luma_from_bytes(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| e.to_string())
     };
-    let reader = image::ImageReader::open(path)
-        .map_err(|source| DecodeFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?
-        .with_guessed_format()
-        .map_err(|source| DecodeFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-    let (w, h) = reader.into_dimensions().map_err(|e| bad(e.to_string()))?;
+    let (w, h) = reader()?.into_dimensions().map_err(|e| e.to_string())?;
     if w > MAX_SIDE || h > MAX_SIDE {
-        return Err(bad(format!(
-            "{w}x{h} is larger than {MAX_SIDE} pixels a side"
-        )));
+        return Err(format!("{w}x{h} is larger than {MAX_SIDE} pixels a side"));
     }
-    let img = image::ImageReader::open(path)
-        .map_err(|source| DecodeFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?
-        .with_guessed_format()
-        .map_err(|source| DecodeFileError::Io {
-            path: path.to_owned(),
-            source,
-        })?
-        .decode()
-        .map_err(|e| bad(e.to_string()))?;
+    let img = reader()?.decode().map_err(|e| e.to_string())?;
     let g = img.into_luma8();
     Ok((g.width(), g.height(), g.into_raw()))
 }

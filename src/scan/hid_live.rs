@@ -2,6 +2,7 @@
 //! path or `vendor:product`, grab exclusively so keystrokes reach nothing else, feed the pure
 //! [`HidDecoder`](super::hid::HidDecoder), and reopen with backoff after unplug.
 
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,6 +65,30 @@ fn open(sel: &DeviceSelector) -> std::io::Result<(String, RawDevice)> {
     }
 }
 
+/// Wait until the device has events (true), or `timeout_ms` passed (false).
+fn wait_readable(dev: &RawDevice, timeout_ms: i32) -> std::io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd: dev.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd that lives for the whole call; the fd is owned by `dev`.
+    let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    if r < 0 {
+        let e = std::io::Error::last_os_error();
+        return if e.kind() == std::io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    if r > 0 && p.revents & libc::POLLIN == 0 {
+        // POLLERR/POLLHUP/POLLNVAL without data: the device went away
+        return Err(std::io::Error::from_raw_os_error(libc::ENODEV));
+    }
+    Ok(r > 0)
+}
+
 fn micros(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as u64)
@@ -106,6 +131,25 @@ impl ScanSource for HidLiveSource {
             last_err.clear();
             dec.reset();
             'read: loop {
+                // wake up every 20 ms to end suffix-less bursts and to notice a stop request
+                match wait_readable(&dev, 20) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        if let Some(o) = dec.poll_idle(micros(SystemTime::now())) {
+                            if !emit_hid_output(&em, o) {
+                                return;
+                            }
+                        }
+                        if em.should_stop() {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        em.status(SourceStatus::Disconnected(format!("{path}: {e}")));
+                        break 'read;
+                    }
+                }
                 match dev.fetch_events() {
                     Ok(events) => {
                         for ev in events {
