@@ -92,6 +92,10 @@ pub mod keys {
     pub const KEY_RIGHTCTRL: u16 = 97;
     pub const KEY_KPSLASH: u16 = 98;
     pub const KEY_RIGHTALT: u16 = 100;
+    pub const KEY_NUMLOCK: u16 = 69;
+    pub const KEY_SCROLLLOCK: u16 = 70;
+    pub const KEY_LEFTMETA: u16 = 125;
+    pub const KEY_RIGHTMETA: u16 = 126;
 }
 use keys::*;
 
@@ -417,6 +421,9 @@ impl HidDecoder {
             KEY_RIGHTCTRL => self.ctrl_r = down,
             KEY_RIGHTALT => self.altgr = down,
             KEY_CAPSLOCK if down => self.caps = !self.caps,
+            // modifiers and locks without a meaning for scans
+            KEY_LEFTALT | KEY_LEFTMETA | KEY_RIGHTMETA | KEY_NUMLOCK | KEY_SCROLLLOCK
+            | KEY_CAPSLOCK => {}
             _ if !down => {}
             KEY_ENTER | KEY_KPENTER | KEY_TAB => return self.finish(ts_us),
             KEY_BACKSPACE => {
