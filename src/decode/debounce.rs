@@ -1,5 +1,6 @@
-//! Debouncing camera reads: a code held in view is one scan; the same code shown again after
-//! it left the view (absent for more than N frames *and* T ms) is a new scan.
+//! Debouncing camera reads (keyed on the decoded text): a code held in view is one scan; the
+//! same code shown again after it left the view (absent for more than N frames *and* T ms) is
+//! a new scan.
 
 use std::collections::HashMap;
 
@@ -42,13 +43,13 @@ impl Debouncer {
         self.frame += 1;
         let mut fresh = Vec::new();
         for d in codes {
-            let key = d.bytes.clone();
+            let key = d.text.as_bytes().to_vec();
             let is_new = match self.seen.get(&key) {
                 Some(&(f, t)) => self.gone(f, t, now_ms),
                 None => true,
             };
             self.seen.insert(key, (self.frame, now_ms));
-            if is_new && !fresh.iter().any(|f: &Decoded| f.bytes == d.bytes) {
+            if is_new && !fresh.iter().any(|f: &Decoded| f.text == d.text) {
                 fresh.push(d);
             }
         }

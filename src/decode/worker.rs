@@ -219,7 +219,9 @@ pub fn run_camera_pipeline<S: FrameSource>(
             stats.frames_decoded += 1;
             for d in debouncer.update(ms, codes) {
                 stats.scans += 1;
-                if !em.raw(&d.bytes, Some(d.symbology.clone())) {
+                // the text, not the engine-specific bytes: rqrr gives raw Shift_JIS where rxing
+                // gives Unicode, and a scan must not depend on which engine read it
+                if !em.raw(d.text.as_bytes(), Some(d.symbology.clone())) {
                     break;
                 }
             }
