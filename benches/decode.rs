@@ -70,6 +70,11 @@ fn main() {
         ..DecodeConfig::qr_only()
     };
     let pipe_nr: Dec = &|w, h, l| decode_luma_with(&no_rqrr, w, h, l);
+    let quick_dm = DecodeConfig {
+        data_matrix_thorough: false,
+        ..DecodeConfig::default()
+    };
+    let pipe_qdm: Dec = &|w, h, l| decode_luma_with(&quick_dm, w, h, l);
     let mut decs: Vec<(&str, bool, Dec)> = vec![
         ("rqrr alone", false, rqrr),
         ("pipeline (QR+DM+1D)", false, pipe),
@@ -77,6 +82,7 @@ fn main() {
         ("pipeline (QR only, no rqrr)", false, pipe_nr),
     ];
     let stage = |qr, dm, od, rq, re| DecodeConfig {
+        data_matrix_thorough: dm,
         qr,
         data_matrix: dm,
         one_d: od,
@@ -112,6 +118,11 @@ fn main() {
         decs.push(("rqrr alone @640x480", true, rqrr));
         decs.push(("pipeline (QR+DM+1D) @640x480", true, pipe));
         decs.push(("pipeline (QR only, no rqrr) @640x480", true, pipe_nr));
+        decs.push((
+            "pipeline, quick DM (odd cam frames) @640x480",
+            true,
+            pipe_qdm,
+        ));
     }
     // totals over the QR folders: (ok, n, wall ms, cpu ms)
     type Tot = (usize, usize, Vec<f64>, Vec<f64>);

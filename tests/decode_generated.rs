@@ -187,3 +187,22 @@ fn garbage_image_files_are_errors_not_panics() {
     std::fs::write(&p, b"not an image").expect("write");
     assert!(tagstation::decode::decode_file(&p).is_err());
 }
+
+#[test]
+fn data_matrix_away_from_the_centre() {
+    // the thorough Data Matrix search finds symbols anywhere; the quick one only near the centre
+    let dm = code(BarcodeFormat::DATA_MATRIX, "TS-000003", 4, 0);
+    for (x, y) in [(0, 0), (100, 100), (250, 150), (500, 350)] {
+        let mut f = Img::new(640, 480, 230);
+        f.blit(&dm, x, y);
+        assert_reads(&f, "TS-000003", Symbology::DataMatrix);
+    }
+    let mut f = Img::new(640, 480, 230);
+    f.blit(&dm, 320 - dm.w / 2, 240 - dm.h / 2);
+    let quick = DecodeConfig {
+        data_matrix_thorough: false,
+        ..DecodeConfig::default()
+    };
+    let got = tagstation::decode::decode_luma_with(&quick, f.w, f.h, &f.px);
+    assert!(got.iter().any(|d| d.text == "TS-000003"));
+}

@@ -229,3 +229,34 @@ fn yuv_video_replay_with_two_workers() {
     got.sort();
     assert_eq!(got, ["VID-1", "VID-2"]);
 }
+
+#[test]
+fn gs1_datamatrix_from_camera_keeps_its_aim_id() {
+    // a GS1 Data Matrix with only fixed-length AIs carries no GS: only the AIM id (]d2) says GS1
+    let dir = tempfile::tempdir().expect("tmp");
+    let dm = code(
+        BarcodeFormat::DATA_MATRIX,
+        "\u{1d}010950600013435217261231",
+        5,
+        0,
+    );
+    let mut f = Img::new(640, 480, 230);
+    f.blit(&dm, 250, 150);
+    f.save_png(&dir.path().join("f.png"));
+    let (tx, rx) = mpsc::channel();
+    let src = image_folder_source(dir.path(), None, 1).expect("open");
+    spawn(Box::new(src), Emitter::new("cam", ScanRole::Item, tx))
+        .expect("spawn")
+        .join()
+        .expect("join");
+    let scan = rx
+        .try_iter()
+        .find_map(|e| match e {
+            ScanEvent::Scan(s) => Some(s),
+            _ => None,
+        })
+        .expect("a scan");
+    eprintln!("text {:?} aim {:?}", scan.text.as_str(), scan.aim_id);
+    let g = scan.gs1().expect("marked as GS1").expect("parses");
+    assert_eq!(g.gtin.as_deref(), Some("09506000134352"));
+}

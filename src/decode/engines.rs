@@ -3,9 +3,12 @@
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 
+use rxing::common::DetectorRXingResult;
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
-use rxing::datamatrix::DataMatrixReader;
+use rxing::datamatrix::decoder::Decoder as DmDecoder;
+use rxing::datamatrix::detector::zxing_cpp_detector::detect as dm_detect;
 use rxing::multi::MultipleBarcodeReader;
 use rxing::oned::{MultiFormatOneDReader, OneDReader};
 use rxing::qrcode::cpp_port::detector::FindFinderPatterns;
@@ -140,15 +143,40 @@ fn rxing_qr<B: Binarizer>(bmp: &mut BinaryBitmap<B>, scale: f32) -> (Vec<Decoded
     (out, finders)
 }
 
-fn rxing_dm<B: Binarizer>(bmp: &mut BinaryBitmap<B>) -> Option<Decoded> {
-    // zxing-cpp's detector only (TryHarder would add ZXing's slower classic detector)
-    let mut h = hints(&[BarcodeFormat::DATA_MATRIX], false);
-    h.TryHarder = Some(false);
+/// All Data Matrix symbols: zxing-cpp's edge-tracing detector (as ported in rxing), with its
+/// multi-line scan when `try_harder` (off-centre symbols), each candidate decoded in turn.
+fn rxing_dm<B: Binarizer>(bmp: &mut BinaryBitmap<B>, try_harder: bool) -> Vec<Decoded> {
+    static DECODER: OnceLock<DmDecoder> = OnceLock::new();
+    let decoder = DECODER.get_or_init(DmDecoder::new);
     guarded("rxing-datamatrix", || {
-        DataMatrixReader.decode_with_hints(bmp, &h)
+        let Ok(symbols) = dm_detect(bmp.get_black_matrix(), try_harder, true) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Decoded> = Vec::new();
+        for sym in symbols {
+            let Ok(dec) = decoder.decode(sym.getBits()) else {
+                continue;
+            };
+            let text = dec.getText().to_owned();
+            if out.iter().any(|d| d.text == text) {
+                continue;
+            }
+            out.push(Decoded {
+                bytes: text.as_bytes().to_vec(),
+                text,
+                symbology: Symbology::DataMatrix,
+                aim_id: Some(format!("]d{}", dec.getSymbologyModifier())),
+                points: sym
+                    .getPoints()
+                    .iter()
+                    .map(|p| Pt { x: p.x, y: p.y })
+                    .collect(),
+                engine: Engine::Rxing,
+            });
+        }
+        out
     })
-    .and_then(Result::ok)
-    .map(|r| from_rxing(&r, 1.0))
+    .unwrap_or_default()
 }
 
 /// 1D codes by scan lines, like ZXing's row scan but stricter: a result counts only if at
@@ -336,7 +364,7 @@ pub(crate) fn run_pipeline(
         }
     }
     if cfg.data_matrix {
-        if let Some(d) = rxing_dm(&mut bmp) {
+        for d in rxing_dm(&mut bmp, cfg.data_matrix_thorough) {
             push_unique(&mut out, d);
         }
     }

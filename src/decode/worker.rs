@@ -200,8 +200,14 @@ pub fn run_camera_pipeline<S: FrameSource>(
                             }
                             continue;
                         };
-                        let codes =
-                            decode_luma_with(&cfg.decode, frame.width, frame.height, &frame.data);
+                        // spread the costly Data Matrix search over frames: a code held
+                        // in view is seen again 33 ms later
+                        let thorough = cfg.decode.data_matrix_thorough && frame.seq % 2 == 1;
+                        let dcfg = DecodeConfig {
+                            data_matrix_thorough: thorough,
+                            ..cfg.decode.clone()
+                        };
+                        let codes = decode_luma_with(&dcfg, frame.width, frame.height, &frame.data);
                         let ms = frame.at.saturating_duration_since(t0).as_millis() as u64;
                         if rtx.send((ms, codes)).is_err() {
                             break;
@@ -221,7 +227,11 @@ pub fn run_camera_pipeline<S: FrameSource>(
                 stats.scans += 1;
                 // the text, not the engine-specific bytes: rqrr gives raw Shift_JIS where rxing
                 // gives Unicode, and a scan must not depend on which engine read it
-                if !em.raw(d.text.as_bytes(), Some(d.symbology.clone())) {
+                if !em.raw_with_aim(
+                    d.text.as_bytes(),
+                    Some(d.symbology.clone()),
+                    d.aim_id.clone(),
+                ) {
                     break;
                 }
             }

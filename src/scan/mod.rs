@@ -111,8 +111,26 @@ pub struct Scan {
     pub source: String,
     pub role: ScanRole,
     pub symbology: Option<Symbology>,
+    /// AIM symbology identifier reported by a camera decoder (`]Q3` = GS1 QR, `]d2` = GS1
+    /// Data Matrix, `]C1` = GS1-128); HID scanners that send it put it in front of the text
+    pub aim_id: Option<String>,
     /// when the scan was complete (last key, or the frame it was read in)
     pub at: Instant,
+}
+
+impl Scan {
+    /// The GS1 element string in this scan, if it is marked as one (AIM identifier from the
+    /// decoder or in the text, a GS separator, or the `(01)...` form).
+    pub fn gs1(&self) -> Option<Result<gs1::Gs1, gs1::Gs1Error>> {
+        let text = self.text.as_str();
+        let marked = match self.aim_id.as_deref() {
+            Some(id @ ("]C1" | "]d2" | "]Q3" | "]e0")) if !text.starts_with(']') => {
+                format!("{id}{text}")
+            }
+            _ => text.to_owned(),
+        };
+        gs1::looks_like_gs1(&marked).then(|| gs1::parse(&marked))
+    }
 }
 
 /// State changes of a source, for logs and the status screen.
@@ -202,6 +220,16 @@ impl Emitter {
 
     /// Validate raw bytes and send a `Scan` or a `Rejected`. Returns false if the receiver is gone.
     pub fn raw(&self, raw: &[u8], symbology: Option<Symbology>) -> bool {
+        self.raw_with_aim(raw, symbology, None)
+    }
+
+    /// Like [`Emitter::raw`], with the decoder's AIM symbology identifier.
+    pub fn raw_with_aim(
+        &self,
+        raw: &[u8],
+        symbology: Option<Symbology>,
+        aim_id: Option<String>,
+    ) -> bool {
         let at = Instant::now();
         let ev = match ScanText::from_bytes(raw) {
             Ok(text) => {
@@ -211,6 +239,7 @@ impl Emitter {
                     source: self.source.clone(),
                     role: self.role.clone(),
                     symbology,
+                    aim_id,
                     at,
                 })
             }
