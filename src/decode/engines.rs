@@ -363,11 +363,6 @@ pub(crate) fn run_pipeline(
             push_unique(&mut out, d);
         }
     }
-    if cfg.data_matrix {
-        for d in rxing_dm(&mut bmp, cfg.data_matrix_thorough) {
-            push_unique(&mut out, d);
-        }
-    }
     if cfg.one_d {
         for d in rxing_1d(&mut bmp, false) {
             push_unique(&mut out, d);
@@ -377,6 +372,14 @@ pub(crate) fn run_pipeline(
             for d in rxing_1d(&mut rot, true) {
                 push_unique(&mut out, d);
             }
+        }
+    }
+    if cfg.data_matrix {
+        // the thorough search only where nothing else was read (it is the costly part of an
+        // empty frame); the quick one still finds a centred symbol beside another code
+        let thorough = cfg.data_matrix_thorough && out.is_empty();
+        for d in rxing_dm(&mut bmp, thorough) {
+            push_unique(&mut out, d);
         }
     }
     let qr_found = out.iter().any(|d| d.symbology.is_qr_family());
