@@ -70,11 +70,10 @@ fn main() {
         ..DecodeConfig::qr_only()
     };
     let pipe_nr: Dec = &|w, h, l| decode_luma_with(&no_rqrr, w, h, l);
-    let quick_dm = DecodeConfig {
-        data_matrix_thorough: false,
-        ..DecodeConfig::default()
-    };
-    let pipe_qdm: Dec = &|w, h, l| decode_luma_with(&quick_dm, w, h, l);
+    let cam_odd = DecodeConfig::default().for_frame(1);
+    let cam_even = DecodeConfig::default().for_frame(2);
+    let pipe_odd: Dec = &|w, h, l| decode_luma_with(&cam_odd, w, h, l);
+    let pipe_even: Dec = &|w, h, l| decode_luma_with(&cam_even, w, h, l);
     let mut decs: Vec<(&str, bool, Dec)> = vec![
         ("rqrr alone", false, rqrr),
         ("pipeline (QR+DM+1D)", false, pipe),
@@ -83,6 +82,8 @@ fn main() {
     ];
     let stage = |qr, dm, od, rq, re| DecodeConfig {
         data_matrix_thorough: dm,
+        inverted: true,
+        one_d_rotated: true,
         qr,
         data_matrix: dm,
         one_d: od,
@@ -118,11 +119,8 @@ fn main() {
         decs.push(("rqrr alone @640x480", true, rqrr));
         decs.push(("pipeline (QR+DM+1D) @640x480", true, pipe));
         decs.push(("pipeline (QR only, no rqrr) @640x480", true, pipe_nr));
-        decs.push((
-            "pipeline, quick DM (odd cam frames) @640x480",
-            true,
-            pipe_qdm,
-        ));
+        decs.push(("camera odd frame @640x480", true, pipe_odd));
+        decs.push(("camera even frame @640x480", true, pipe_even));
     }
     // totals over the QR folders: (ok, n, wall ms, cpu ms)
     type Tot = (usize, usize, Vec<f64>, Vec<f64>);

@@ -260,3 +260,41 @@ fn gs1_datamatrix_from_camera_keeps_its_aim_id() {
     let g = scan.gs1().expect("marked as GS1").expect("parses");
     assert_eq!(g.gtin.as_deref(), Some("09506000134352"));
 }
+
+#[test]
+fn rare_case_searches_alternate_but_a_held_code_is_read() {
+    // light-on-dark QR (even frames) and a vertical barcode (even frames) held for 2 frames
+    let dir = tempfile::tempdir().expect("tmp");
+    let qr = frame_with(Some((BarcodeFormat::QR_CODE, "INV-9")));
+    let inv = Img {
+        px: qr.px.iter().map(|p| 255 - p).collect(),
+        ..qr
+    };
+    inv.save_png(&dir.path().join("a.png"));
+    let bars = code(BarcodeFormat::CODE_128, "VERT-7", 3, 100);
+    let mut vert = Img::new(480, 640, 230);
+    let rot = {
+        // turn the barcode by 90 degrees
+        let mut r = Img::new(bars.h, bars.w, 255);
+        for y in 0..bars.h {
+            for x in 0..bars.w {
+                r.px[(x * r.w + (bars.h - 1 - y)) as usize] = bars.px[(y * bars.w + x) as usize];
+            }
+        }
+        r
+    };
+    vert.blit(&rot, (480 - rot.w) / 2, (640 - rot.h) / 2);
+    vert.save_png(&dir.path().join("b.png"));
+    let (tx, rx) = mpsc::channel();
+    let src = image_folder_source(dir.path(), None, 2).expect("open");
+    spawn(Box::new(src), Emitter::new("cam", ScanRole::Item, tx))
+        .expect("spawn")
+        .join()
+        .expect("join");
+    let got: Vec<String> = scans(&rx).into_iter().map(|s| s.0).collect();
+    assert_eq!(got, ["INV-9", "VERT-7"]);
+    let odd = DecodeConfig::default().for_frame(1);
+    assert!(odd.data_matrix_thorough && !odd.inverted && !odd.one_d_rotated);
+    let even = DecodeConfig::default().for_frame(2);
+    assert!(!even.data_matrix_thorough && even.inverted && even.one_d_rotated);
+}

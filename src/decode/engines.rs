@@ -367,7 +367,7 @@ pub(crate) fn run_pipeline(
         for d in rxing_1d(&mut bmp, false) {
             push_unique(&mut out, d);
         }
-        if cfg.retries && out.is_empty() {
+        if cfg.retries && cfg.one_d_rotated && out.is_empty() {
             let mut rot = bmp.rotate_counter_clockwise();
             for d in rxing_1d(&mut rot, true) {
                 push_unique(&mut out, d);
@@ -410,7 +410,7 @@ pub(crate) fn run_pipeline(
                 }
             }
         }
-        if cfg.retries && out.is_empty() {
+        if cfg.retries && cfg.inverted && out.is_empty() {
             // light-on-dark codes (phone screens, laser-etched metal)
             bmp.invert();
             for d in rxing_qr(&mut bmp, 1.0).0 {

@@ -74,7 +74,8 @@ pub struct DecodeConfig {
     pub qr: bool,
     pub data_matrix: bool,
     /// Data Matrix multi-line search: finds symbols away from the frame centre, costs ~4 ms
-    /// more on a busy empty 640x480 frame (the camera path uses it on every other frame)
+    /// more on a busy empty 640x480 frame (the camera path alternates it with the inverted
+    /// and rotated retries, see [`DecodeConfig::for_frame`])
     pub data_matrix_thorough: bool,
     /// Code 128, Code 39, Code 93, EAN-13/8, UPC-A/E, ITF, Codabar
     pub one_d: bool,
@@ -82,6 +83,10 @@ pub struct DecodeConfig {
     pub rqrr_fallback: bool,
     /// retry with another binariser and at half scale when nothing was read
     pub retries: bool,
+    /// with `retries`: look for light-on-dark QR codes when nothing was read
+    pub inverted: bool,
+    /// with `retries`: scan for 1D codes turned by 90 degrees when nothing was read
+    pub one_d_rotated: bool,
 }
 
 impl Default for DecodeConfig {
@@ -93,11 +98,26 @@ impl Default for DecodeConfig {
             one_d: true,
             rqrr_fallback: true,
             retries: true,
+            inverted: true,
+            one_d_rotated: true,
         }
     }
 }
 
 impl DecodeConfig {
+    /// The configuration for camera frame number `seq`: the costly searches for rare cases are
+    /// spread over frames (a code held in view is seen again 33 ms later). Odd frames run the
+    /// thorough Data Matrix search, even frames the inverted-QR and rotated-1D retries.
+    pub fn for_frame(&self, seq: u64) -> DecodeConfig {
+        let odd = seq % 2 == 1;
+        DecodeConfig {
+            data_matrix_thorough: self.data_matrix_thorough && odd,
+            inverted: self.inverted && !odd,
+            one_d_rotated: self.one_d_rotated && !odd,
+            ..self.clone()
+        }
+    }
+
     /// QR only, all fallbacks: what the QR benchmark measures.
     pub fn qr_only() -> Self {
         DecodeConfig {

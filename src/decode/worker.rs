@@ -200,13 +200,8 @@ pub fn run_camera_pipeline<S: FrameSource>(
                             }
                             continue;
                         };
-                        // spread the costly Data Matrix search over frames: a code held
-                        // in view is seen again 33 ms later
-                        let thorough = cfg.decode.data_matrix_thorough && frame.seq % 2 == 1;
-                        let dcfg = DecodeConfig {
-                            data_matrix_thorough: thorough,
-                            ..cfg.decode.clone()
-                        };
+                        // costly searches for rare cases alternate between frames
+                        let dcfg = cfg.decode.for_frame(frame.seq);
                         let codes = decode_luma_with(&dcfg, frame.width, frame.height, &frame.data);
                         let ms = frame.at.saturating_duration_since(t0).as_millis() as u64;
                         if rtx.send((ms, codes)).is_err() {
