@@ -52,3 +52,17 @@ proptest! {
         let _ = hid::parse_evemu(&s);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn decode_never_panics(w in 0u32..80, h in 0u32..80, seed in any::<u64>(), extra in 0usize..3) {
+        let mut x = seed;
+        let n = (w * h) as usize + extra;
+        let px: Vec<u8> = (0..n).map(|_| { x = x.wrapping_mul(6364136223846793005).wrapping_add(1); (x >> 56) as u8 }).collect();
+        let _ = tagstation::decode::decode_luma(w, h, &px);
+        let _ = tagstation::decode::letterbox(w, h, &px, 64, 48);
+        let _ = tagstation::decode::decode_luma_rqrr(w, h, &px);
+    }
+}
