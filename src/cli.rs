@@ -104,6 +104,14 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Decode still images and print every code found (text, symbology, position):
+    /// for checking a camera setup.
+    Decode {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Try it: a hub and a station with a sample catalog, scans typed at the terminal.
     Demo(crate::demo::DemoArgs),
     /// Run the hub: the central catalog that stations sync with.
@@ -350,11 +358,25 @@ pub fn run(args: Args) -> Result<()> {
         }
         Command::Admin(a) => return crate::remote::run_admin(a),
         Command::Demo(d) => return crate::demo::run(d),
+        Command::Decode { files, json } => {
+            let reports = tagstation::decode::decode_files_report(
+                &files,
+                &tagstation::decode::DecodeConfig::default(),
+            );
+            let mut out = std::io::stdout().lock();
+            tagstation::decode::still::write_report(&reports, json.json, &mut out)?;
+            if reports.iter().all(|r| r.error.is_some()) {
+                bail!("no image could be read");
+            }
+            return Ok(());
+        }
         _ => args,
     };
     let (mut ctx, cfg) = open(&args)?;
     match args.command {
-        Command::Hub(_) | Command::Admin(_) | Command::Demo(_) => unreachable!("handled above"),
+        Command::Hub(_) | Command::Admin(_) | Command::Demo(_) | Command::Decode { .. } => {
+            unreachable!("handled above")
+        }
         Command::Enroll { hub, code, ca_cert } => {
             let pem = ca_cert
                 .map(|p| {

@@ -201,3 +201,40 @@ fn demo_runs_hub_and_station_end_to_end() {
     let laptop = hub.find_unit("LT-001").unwrap();
     assert_eq!(laptop.status, tagstation::catalog::Status::Damaged);
 }
+
+#[test]
+fn decode_prints_codes_found_in_images() {
+    let dir = std::path::Path::new("../shared/samples/zxing-cpp/qrcode-2");
+    let img = dir.join("#1086.png");
+    let out = std::process::Command::new(common::bin())
+        .arg("decode")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\tqr\t") && text.contains("H15-03-34"),
+        "{text}"
+    );
+    let out = std::process::Command::new(common::bin())
+        .args(["decode", "--json"])
+        .arg(&img)
+        .arg("../shared/samples/zxing-cpp/falsepositives-1/01.webp")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["codes"][0]["text"], "H15-03-34");
+    assert_eq!(v[0]["codes"][0]["symbology"], "qr");
+    assert!(v[0]["codes"][0]["center"]["x"].is_number());
+    assert_eq!(
+        v[1]["codes"].as_array().unwrap().len(),
+        0,
+        "nothing in a false positive"
+    );
+    let out = std::process::Command::new(common::bin())
+        .args(["decode", "/nonexistent.png"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

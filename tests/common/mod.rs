@@ -3,6 +3,10 @@
 #![allow(dead_code)]
 
 pub mod faultproxy;
+pub mod samples;
+
+#[allow(unused_imports)]
+pub use samples::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

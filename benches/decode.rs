@@ -1,0 +1,217 @@
+//! Decoder benchmark on the shared zxing-cpp QR samples (see docs/scanning.md).
+//!
+//! `cargo bench --bench decode` (release). For each folder: images read correctly (or, for
+//! false-positive folders, images with no read at all), median and p95 ms per image, at the
+//! image's own size and letterboxed to 640x480, for rqrr alone and for the full pipeline.
+//! Options: `--quick` (own size only), `--folders a,b` (other sample folders).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use tagstation::decode::{
+    decode_luma_rqrr, decode_luma_with, letterbox, load_luma, DecodeConfig, Decoded,
+};
+
+struct Img {
+    name: String,
+    w: u32,
+    h: u32,
+    luma: Vec<u8>,
+    lb: Vec<u8>,
+    want: Option<String>,
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() - 1) as f64 * p).round() as usize;
+    v[i]
+}
+
+/// CPU time of this thread in ms (not inflated by other processes waiting for the CPU).
+fn thread_cpu_ms() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid pointer to a timespec for the duration of the call
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
+}
+
+type Dec<'a> = &'a dyn Fn(u32, u32, &[u8]) -> Vec<Decoded>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let verbose = args.iter().any(|a| a == "--verbose");
+    let folders: Vec<String> = match args.iter().position(|a| a == "--folders") {
+        Some(i) => args
+            .get(i + 1)
+            .map(|s| s.split(',').map(String::from).collect())
+            .unwrap_or_default(),
+        None => common::QR_FOLDERS
+            .iter()
+            .chain(common::FP_FOLDERS)
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    let full = DecodeConfig::default();
+    let qr_only = DecodeConfig::qr_only();
+    let rqrr: Dec = &|w, h, l| decode_luma_rqrr(w, h, l);
+    let pipe: Dec = &|w, h, l| decode_luma_with(&full, w, h, l);
+    let pipe_qr: Dec = &|w, h, l| decode_luma_with(&qr_only, w, h, l);
+    let no_rqrr = DecodeConfig {
+        rqrr_fallback: false,
+        ..DecodeConfig::qr_only()
+    };
+    let pipe_nr: Dec = &|w, h, l| decode_luma_with(&no_rqrr, w, h, l);
+    let cam_odd = DecodeConfig::default().for_frame(1);
+    let cam_even = DecodeConfig::default().for_frame(2);
+    let pipe_odd: Dec = &|w, h, l| decode_luma_with(&cam_odd, w, h, l);
+    let pipe_even: Dec = &|w, h, l| decode_luma_with(&cam_even, w, h, l);
+    let mut decs: Vec<(&str, bool, Dec)> = vec![
+        ("rqrr alone", false, rqrr),
+        ("pipeline (QR+DM+1D)", false, pipe),
+        ("pipeline (QR only)", false, pipe_qr),
+        ("pipeline (QR only, no rqrr)", false, pipe_nr),
+    ];
+    let stage = |qr, dm, od, rq, re| DecodeConfig {
+        data_matrix_thorough: dm,
+        inverted: true,
+        one_d_rotated: true,
+        qr,
+        data_matrix: dm,
+        one_d: od,
+        rqrr_fallback: rq,
+        retries: re,
+    };
+    let st: Vec<(&'static str, DecodeConfig)> = vec![
+        (
+            "stage: rxing QR only",
+            stage(true, false, false, false, false),
+        ),
+        ("stage: QR + rqrr", stage(true, false, false, true, false)),
+        (
+            "stage: QR + retries",
+            stage(true, false, false, false, true),
+        ),
+        ("stage: DataMatrix", stage(false, true, false, false, false)),
+        ("stage: 1D rows", stage(false, false, true, false, false)),
+        (
+            "stage: 1D rows + rotated",
+            stage(false, false, true, false, true),
+        ),
+    ];
+    let st: &'static [(&'static str, DecodeConfig)] = Box::leak(st.into_boxed_slice());
+    if args.iter().any(|a| a == "--breakdown") {
+        decs.clear();
+        for (name, c) in st {
+            let f: Dec = Box::leak(Box::new(move |w, h, l: &[u8]| decode_luma_with(c, w, h, l)));
+            decs.push((name, true, f));
+        }
+    }
+    if !quick && decs.len() == 4 {
+        decs.push(("rqrr alone @640x480", true, rqrr));
+        decs.push(("pipeline (QR+DM+1D) @640x480", true, pipe));
+        decs.push(("pipeline (QR only, no rqrr) @640x480", true, pipe_nr));
+        decs.push(("camera odd frame @640x480", true, pipe_odd));
+        decs.push(("camera even frame @640x480", true, pipe_even));
+    }
+    // totals over the QR folders: (ok, n, wall ms, cpu ms)
+    type Tot = (usize, usize, Vec<f64>, Vec<f64>);
+    let mut totals: Vec<Tot> = vec![(0, 0, vec![], vec![]); decs.len()];
+    println!(
+        "{:<18} {:<38} {:>9} {:>9} {:>9} {:>9}",
+        "folder", "decoder", "ok", "median", "p95", "cpu-med"
+    );
+    for folder in &folders {
+        let fp = folder.starts_with("falsepositives");
+        let imgs: Vec<Img> = common::images(folder)
+            .into_iter()
+            .filter_map(|p| {
+                let (w, h, luma) = load_luma(&p).map_err(|e| eprintln!("{e}")).ok()?;
+                let lb = letterbox(w, h, &luma, 640, 480);
+                Some(Img {
+                    name: p.file_name()?.to_string_lossy().into_owned(),
+                    want: common::expected(&p),
+                    w,
+                    h,
+                    luma,
+                    lb,
+                })
+            })
+            .collect();
+        for (k, (label, boxed, dec)) in decs.iter().enumerate() {
+            let mut ok = 0;
+            let mut times = Vec::new();
+            let mut cpu = Vec::new();
+            for im in &imgs {
+                let (w, h, l) = if *boxed {
+                    (640, 480, &im.lb)
+                } else {
+                    (im.w, im.h, &im.luma)
+                };
+                let t = Instant::now();
+                let c = thread_cpu_ms();
+                let found = dec(w, h, l);
+                cpu.push(thread_cpu_ms() - c);
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                let good = if fp {
+                    found.is_empty()
+                } else {
+                    im.want
+                        .as_ref()
+                        .is_some_and(|w| found.iter().any(|d| &d.text == w))
+                };
+                ok += good as usize;
+                if verbose && !good {
+                    let got: Vec<_> = found
+                        .iter()
+                        .map(|d| d.text.chars().take(40).collect::<String>())
+                        .collect();
+                    eprintln!("  MISS {folder}/{} [{label}] got {got:?}", im.name);
+                }
+            }
+            if !fp && common::QR_FOLDERS.contains(&folder.as_str()) {
+                totals[k].0 += ok;
+                totals[k].1 += imgs.len();
+                totals[k].2.extend(times.iter());
+                totals[k].3.extend(cpu.iter());
+            }
+            let label2 = if fp {
+                format!("{label} [clean]")
+            } else {
+                label.to_string()
+            };
+            println!(
+                "{:<18} {:<38} {:>5}/{:<3} {:>7.2}ms {:>7.2}ms {:>7.2}ms",
+                folder,
+                label2,
+                ok,
+                imgs.len(),
+                pct(&mut times.clone(), 0.5),
+                pct(&mut times, 0.95),
+                pct(&mut cpu, 0.5)
+            );
+        }
+    }
+    println!("\nQR folders 1-6 together:");
+    for (k, (label, _, _)) in decs.iter().enumerate() {
+        let (ok, n, t, c) = &mut totals[k];
+        println!(
+            "{:<18} {:<38} {:>5}/{:<3} {:>7.2}ms {:>7.2}ms {:>7.2}ms",
+            "qrcode-1..6",
+            label,
+            ok,
+            n,
+            pct(&mut t.clone(), 0.5),
+            pct(t, 0.95),
+            pct(c, 0.5)
+        );
+    }
+}
