@@ -654,25 +654,25 @@ fn scan_lines(
     let mut out = std::io::stdout().lock();
     for line in input.split(b'\n') {
         let raw = line?;
-        let text = match std::str::from_utf8(&raw) {
-            Ok(t) => t.trim_end_matches(['\r', '\t']).to_string(),
-            Err(_) => {
-                tracing::warn!(bytes = raw.len(), "scan is not valid UTF-8");
-                writeln!(out, "refused ?: not readable text")?;
+        if raw.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        // The same checks as every other scan input: terminator stripped; control
+        // characters (but GS, the GS1 separator), invalid UTF-8 and absurd length refused.
+        let text = match tagstation::scan::text::ScanText::from_bytes(&raw) {
+            Ok(t) => t.as_str().to_string(),
+            Err(e) => {
+                tracing::warn!(error = %e, bytes = raw.len(), "scan refused");
+                let shown: String = String::from_utf8_lossy(&raw[..raw.len().min(64)])
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
+                writeln!(out, "refused {shown}: {e}")?;
                 out.flush()?;
                 continue;
             }
         };
-        if text.is_empty() {
-            continue;
-        }
         let shown: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
-        if let Err(e) = tagstation::catalog::check_tag("scan", &text) {
-            tracing::warn!(error = %e, "scan refused");
-            writeln!(out, "refused {shown}: {e}")?;
-            out.flush()?;
-            continue;
-        }
         match act_on_code(store, &text, Action::SetStatus { status }, actor) {
             Ok(done) => {
                 writeln!(out, "saved {} {} {}", done.station_seq, done.event_id, text)?;

@@ -415,3 +415,52 @@ fn switching_keeps_totals_and_history() {
         ["tracking_switched", "status_changed", "tracking_switched"]
     );
 }
+
+#[test]
+fn gs1_codes_resolve_to_item_and_unit_by_gtin_and_serial() {
+    let st = TempStation::new();
+    let mut s = st.open();
+    let item = Uuid::now_v7();
+    s.record(cmd(
+        item,
+        None,
+        EventKind::ItemCreated {
+            name: "Infusion pump".into(),
+            sku: None,
+            barcode: Some("9506000134352".into()),
+            tracking: Tracking::Units,
+            reorder_point: None,
+        },
+    ))
+    .unwrap();
+    let unit = Uuid::now_v7();
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert("serial".to_string(), "ABC123".to_string());
+    s.record(cmd(
+        item,
+        Some(unit),
+        EventKind::UnitCreated {
+            name: "Pump 01".into(),
+            asset_tag: None,
+            status: Status::InStock,
+            location: None,
+            fields,
+        },
+    ))
+    .unwrap();
+    // GTIN-14 + serial (FNC1 as GS), and the human-readable form with expiry and lot.
+    for code in [
+        "]d20109506000134352\u{1d}21ABC123",
+        "(01)09506000134352(17)261231(10)LOT1(21)ABC123",
+    ] {
+        match s.resolve(code).unwrap() {
+            tagstation::store::Resolved::Unit { unit: u } => assert_eq!(u.id, unit, "{code}"),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+    // The GTIN alone (another serial): the item.
+    match s.resolve("(01)09506000134352(21)ZZZ").unwrap() {
+        tagstation::store::Resolved::Item { item: i } => assert_eq!(i.id, item),
+        other => panic!("{other:?}"),
+    }
+}

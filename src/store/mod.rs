@@ -441,6 +441,36 @@ impl Store {
                 item: self.item_view(&i)?,
             });
         }
+        // A manufacturer's GS1 code: the GTIN names the item (by its barcode), the
+        // serial names the unit (by asset tag or its `serial` field).
+        if let Ok(gs1) = crate::scan::gs1::parse(code) {
+            if let Some(gtin) = &gs1.gtin {
+                // GTIN-14 with a leading 0 is the EAN-13 printed on the box.
+                let short = gtin.strip_prefix('0').unwrap_or(gtin);
+                let item = match p.item_by_barcode(gtin)? {
+                    Some(i) => Some(i),
+                    None => p.item_by_barcode(short)?,
+                };
+                if let Some(item) = item {
+                    if let Some(serial) = &gs1.serial {
+                        let unit = sql::select_units(
+                            &self.conn,
+                            "WHERE item_id = ?1 AND active = 1 AND (asset_tag = ?2 OR json_extract(fields, '$.serial') = ?2) LIMIT 1",
+                            params![item.id.to_string(), serial],
+                        )?
+                        .pop();
+                        if let Some(u) = unit {
+                            return Ok(Resolved::Unit {
+                                unit: self.unit_view(&u)?,
+                            });
+                        }
+                    }
+                    return Ok(Resolved::Item {
+                        item: self.item_view(&item)?,
+                    });
+                }
+            }
+        }
         Ok(Resolved::Unknown { code: code.into() })
     }
 
