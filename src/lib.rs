@@ -3,16 +3,23 @@
 //! Read `ARCHITECTURE.md` first. In short: [`catalog`] is the model (items, units,
 //! statuses), [`event`] the history and the rules that project it into state,
 //! [`store`] the station's durable SQLite log, [`action`] what a scan does, and
-//! [`hub`] the central server.
+//! [`hub`] the central server. The station itself is [`station`]: the touch [`ui`],
+//! [`door`] mode, [`audit`]s and [`feedback`] hardware.
 
 pub mod action;
+pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod door;
 pub mod event;
+pub mod feedback;
 pub mod hub;
 pub mod proto;
+pub mod station;
 pub mod store;
 pub mod sync;
+pub mod systemd;
 pub mod transfer;
+pub mod ui;
 pub mod view;
