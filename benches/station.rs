@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
+use slint::ComponentHandle;
 use tagstation::catalog::{Status, Tracking};
 use tagstation::event::EventKind;
 use tagstation::feedback::LogFeedback;
