@@ -154,7 +154,13 @@ fn scan_card_touch_status_saves_event_and_updates_totals() {
     let f = fixture(|_| {});
     let ui = &f.ui;
     assert_eq!(ui.window().get_screen(), Screen::Scan);
-    assert!(ui.window().get_sync_text().contains("to sync"));
+    assert!(
+        ui.window()
+            .get_sync_text()
+            .ends_with("waiting · never synced"),
+        "{}",
+        ui.window().get_sync_text()
+    );
     screenshot(ui, "01-scan");
 
     ui.on_scan("DR-1\r\n");
@@ -510,4 +516,88 @@ fn headless_door_mode_end_to_end_through_stdin() {
     assert_eq!(unit(&store, "DR-2").fields.len(), 0, "nothing else changed");
     let h = store.all_history().expect("history");
     assert_eq!(h.last().expect("event").scan.as_deref(), Some("DR-2"));
+}
+
+#[test]
+fn station_without_a_display_backend_says_how_to_get_one() {
+    if cfg!(any(feature = "desktop", feature = "kiosk")) {
+        return; // this binary has a backend and would open a window
+    }
+    let station = TempStation::new();
+    let out = std::process::Command::new(bin())
+        .arg("--data")
+        .arg(station.path())
+        .arg("station")
+        .env_remove("TAGSTATION_CONFIG")
+        .env_remove("TAGSTATION_DOOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run station");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--features desktop"), "{err}");
+    assert!(err.contains("--headless"), "{err}");
+
+    // Headless without a door action is refused with what to set.
+    let out = std::process::Command::new(bin())
+        .arg("--data")
+        .arg(station.path())
+        .args(["station", "--headless"])
+        .env_remove("TAGSTATION_CONFIG")
+        .env_remove("TAGSTATION_DOOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run station");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("station.door"), "{err}");
+}
+
+#[test]
+fn status_bar_shows_sync_worker_state_with_a_real_hub() {
+    init_backend();
+    let hub_dir = tempfile::tempdir().expect("hub dir");
+    let hub = TestHub::start(hub_dir.path().to_str().expect("path"));
+    let station = TempStation::new();
+    let mut store = station.open();
+    hub.enroll(&mut store, "Counter");
+    tagged_item(&mut store, "Laptop", "L", 2);
+    let worker = tagstation::sync::Worker::spawn(tagstation::sync::WorkerConfig {
+        data_dir: station.path().to_path_buf(),
+        interval: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(1),
+        batch: 100,
+    })
+    .expect("worker");
+    let ui = StationUi::new(
+        store,
+        Settings::default(),
+        Arc::new(RecordingFeedback::new()),
+        Some(worker),
+    )
+    .expect("ui");
+    ui.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
+    ui.window().show().expect("show");
+    ui.on_scan("L-1");
+    touch(&ui, "Sending");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        // The status timer refreshes every second of (mocked) UI time.
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(1000));
+        if ui.window().get_online() && ui.window().get_sync_text().starts_with("all synced") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never synced: {} / online {}",
+            ui.window().get_sync_text(),
+            ui.window().get_online()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(ui.window().get_sync_text().contains("last "));
+    screenshot(&ui, "18-online-synced");
+    assert_eq!(hub.state.store.stats().expect("stats").units, 2);
 }

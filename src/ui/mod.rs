@@ -318,7 +318,7 @@ impl Controller {
         let feedback = self.feedback.clone();
         match crate::door::apply(&mut self.store, door, code, &actor, feedback.as_ref()) {
             crate::door::DoorOutcome::Saved(done) => {
-                self.message = (Tone::Ok, format!("Saved: {}", done.message));
+                self.message = (Tone::Ok, format!("Saved: {}.", done.message));
                 self.flow = Flow::Unit { unit: done.unit.id };
                 self.saved();
             }
@@ -947,7 +947,7 @@ impl Controller {
                 let waiting = if info.pending == 0 {
                     "all synced".to_string()
                 } else {
-                    format!("{} to sync", info.pending)
+                    format!("{} waiting", info.pending)
                 };
                 let last = info
                     .last_sync
