@@ -20,7 +20,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn into_kind(self) -> EventKind {
+    pub fn into_kind(self) -> EventKind {
         match self {
             Action::SetStatus { status } => EventKind::StatusChanged { to: status },
             Action::CheckOut { holder, due } => EventKind::CheckedOut { holder, due },

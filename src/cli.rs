@@ -136,6 +136,12 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Run the station: touch UI (or --headless door mode), sync, scans from stdin lines.
+    Station {
+        /// No screen: door mode applies its action to every scan, feedback via buzzer/LEDs and log.
+        #[arg(long)]
+        headless: bool,
+    },
     /// Export items, units or history as CSV or JSON.
     Export {
         #[arg(value_enum)]
@@ -372,9 +378,29 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => args,
     };
+    if let Command::Station { headless } = args.command {
+        let cfg = Config::load(args.config.as_deref(), args.data.as_deref())?;
+        let data_dir = args
+            .data
+            .clone()
+            .or(cfg.data.clone())
+            .unwrap_or_else(default_data_dir);
+        let opts = tagstation::station::Options {
+            data_dir,
+            config: cfg,
+            actor: args.actor.clone(),
+            headless,
+        };
+        let stdin = std::io::BufReader::new(std::io::stdin());
+        return tagstation::station::run(opts, stdin).context("station");
+    }
     let (mut ctx, cfg) = open(&args)?;
     match args.command {
-        Command::Hub(_) | Command::Admin(_) | Command::Demo(_) | Command::Decode { .. } => {
+        Command::Hub(_)
+        | Command::Admin(_)
+        | Command::Demo(_)
+        | Command::Decode { .. }
+        | Command::Station { .. } => {
             unreachable!("handled above")
         }
         Command::Enroll { hub, code, ca_cert } => {

@@ -33,6 +33,7 @@ pub struct Config {
     pub data: Option<PathBuf>,
     pub station: StationConfig,
     pub sync: SyncConfig,
+    pub feedback: FeedbackConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -42,6 +43,50 @@ pub struct StationConfig {
     pub name: Option<String>,
     /// Who is recorded as the actor when no person identified themself.
     pub actor: Option<String>,
+    /// Door mode: every scan applies this one action with no touch needed. One of
+    /// `in_stock`, `receiving`, `sending`, `damaged`, `check_in`. Absent: normal mode.
+    pub door: Option<String>,
+    /// Kiosk mode: the idle screen asks people to identify themselves, then to scan
+    /// what they take or bring back.
+    pub kiosk: bool,
+    /// Seconds a screen stays after a confirmation (or untouched) before the station
+    /// returns to its idle screen.
+    pub idle_secs: Option<u64>,
+    /// People who may check units out at a kiosk, each with an optional badge code.
+    pub people: Vec<PersonConfig>,
+}
+
+/// One person known to the station: a name, and the code on their badge.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersonConfig {
+    pub name: String,
+    pub badge: Option<String>,
+}
+
+/// GPIO pins (BCM numbering) of the station's buzzer, LEDs and relay. Used only by a
+/// binary built with the `gpio` feature; absent pins are skipped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedbackConfig {
+    pub buzzer_pin: Option<u8>,
+    pub green_pin: Option<u8>,
+    pub red_pin: Option<u8>,
+    pub relay_pin: Option<u8>,
+    /// How long the relay stays closed after a valid check-out, in milliseconds.
+    pub relay_ms: u64,
+}
+
+impl Default for FeedbackConfig {
+    fn default() -> Self {
+        FeedbackConfig {
+            buzzer_pin: None,
+            green_pin: None,
+            red_pin: None,
+            relay_pin: None,
+            relay_ms: 3000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,7 +141,8 @@ impl Config {
     }
 
     /// `TAGSTATION_STATION_NAME`, `TAGSTATION_ACTOR`, `TAGSTATION_HUB_URL`,
-    /// `TAGSTATION_SYNC_INTERVAL_SECS` override the file.
+    /// `TAGSTATION_SYNC_INTERVAL_SECS`, `TAGSTATION_DOOR` (empty: off) and
+    /// `TAGSTATION_KIOSK` (`1`/`true`/`0`/`false`) override the file.
     fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("TAGSTATION_STATION_NAME") {
             self.station.name = Some(v);
@@ -106,6 +152,21 @@ impl Config {
         }
         if let Ok(v) = std::env::var("TAGSTATION_HUB_URL") {
             self.sync.hub_url = Some(v);
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_DOOR") {
+            self.station.door = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_KIOSK") {
+            self.station.kiosk = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "TAGSTATION_KIOSK",
+                        msg: format!("{v:?} is not true or false"),
+                    })
+                }
+            };
         }
         if let Ok(v) = std::env::var("TAGSTATION_SYNC_INTERVAL_SECS") {
             self.sync.interval_secs = v.parse().map_err(|_| ConfigError::Env {
@@ -141,5 +202,36 @@ mod tests {
         assert_eq!(c.sync.interval_secs, 2);
         assert_eq!(c.sync.batch_size, 500);
         assert!(Config::parse("[station]\nnmae = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn parses_station_settings() {
+        let c = Config::parse(
+            r#"
+[station]
+name = "Outbound door"
+door = "sending"
+kiosk = false
+idle_secs = 4
+[[station.people]]
+name = "Ana"
+badge = "B-0001"
+[[station.people]]
+name = "Ben"
+[feedback]
+buzzer_pin = 17
+green_pin = 27
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.station.door.as_deref(), Some("sending"));
+        assert_eq!(c.station.people.len(), 2);
+        assert_eq!(c.station.people[0].badge.as_deref(), Some("B-0001"));
+        assert_eq!(c.feedback.buzzer_pin, Some(17));
+        assert_eq!(c.feedback.relay_ms, 3000);
+        assert!(Config::parse("[feedback]\nbuzer_pin = 1\n").is_err());
+        let example = Config::parse(include_str!("../deploy/station.example.toml")).unwrap();
+        assert_eq!(example.station.people.len(), 2);
+        assert!(Config::parse("[[station.people]]\nname = \"A\"\nbadg = \"x\"\n").is_err());
     }
 }

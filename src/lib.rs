@@ -4,18 +4,25 @@
 //! statuses), [`event`] the history and the rules that project it into state,
 //! [`store`] the station's durable SQLite log, [`action`] what a scan does, and
 //! [`hub`] the central server. [`scan`] turns scanners and cameras into scans and
-//! [`decode`] reads codes from camera frames and images.
+//! [`decode`] reads codes from camera frames and images. The station itself is
+//! [`station`]: the touch [`ui`], [`door`] mode, [`audit`]s and [`feedback`] hardware.
 
 pub mod action;
+pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod decode;
+pub mod door;
 pub mod event;
+pub mod feedback;
 pub mod hub;
 pub mod proto;
 pub mod scan;
+pub mod station;
 pub mod store;
 pub mod sync;
+pub mod systemd;
 pub mod transfer;
+pub mod ui;
 pub mod view;

@@ -405,6 +405,89 @@ impl Store {
         found.iter().map(|u| self.unit_view(u)).collect()
     }
 
+    /// Every location recorded on an active unit, sorted.
+    pub fn locations(&self) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT DISTINCT location FROM units WHERE active = 1 AND location IS NOT NULL ORDER BY location",
+        )?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Active units recorded at one location.
+    pub fn units_at(&self, location: &str) -> Result<Vec<UnitView>> {
+        let found = sql::select_units(
+            &self.conn,
+            "WHERE active = 1 AND location = ?1 ORDER BY name",
+            [location],
+        )?;
+        found.iter().map(|u| self.unit_view(u)).collect()
+    }
+
+    /// Record an audit: its per-unit events and its summary, in one transaction (all
+    /// or nothing, durable when this returns `Ok`).
+    pub fn record_audit(
+        &mut self,
+        summary: &crate::audit::AuditSummary,
+        cmds: Vec<Command>,
+    ) -> Result<Vec<Recorded>> {
+        let (wall_time_ms, clock_synced) = self.clock.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut done = Vec::with_capacity(cmds.len());
+        for cmd in cmds {
+            done.push(record_in(
+                &tx,
+                self.station_id,
+                wall_time_ms,
+                clock_synced,
+                cmd,
+            )?);
+        }
+        let detail = serde_json::json!({
+            "found": summary.found,
+            "missing": summary.missing,
+            "unexpected": summary.unexpected,
+        });
+        tx.execute(
+            "INSERT INTO audits (id, location, actor, finished_ms, expected, found, missing, unexpected, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                summary.id.to_string(),
+                summary.location,
+                summary.actor,
+                wall_time_ms,
+                summary.expected as i64,
+                summary.found.len() as i64,
+                summary.missing.len() as i64,
+                summary.unexpected.len() as i64,
+                detail.to_string(),
+            ],
+        )?;
+        tx.commit()?;
+        tracing::info!(audit = %summary.id, result = %summary.describe(), "audit recorded");
+        Ok(done)
+    }
+
+    /// Summaries of recorded audits, newest first: (location, finished at, found,
+    /// missing, unexpected).
+    pub fn audits(&self) -> Result<Vec<(String, String, i64, i64, i64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT location, finished_ms, found, missing, unexpected FROM audits ORDER BY finished_ms DESC",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                rfc3339(r.get(1)?),
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Units checked out and past their due date.
     pub fn overdue(&self) -> Result<Vec<UnitView>> {
         let found = sql::select_units(

@@ -89,6 +89,21 @@ CREATE TABLE station (
 );
 "#;
 
+/// Audit summaries (the per-unit results are `field_set` events in the log).
+const STATION_V2: &str = r#"
+CREATE TABLE audits (
+    id          TEXT PRIMARY KEY,
+    location    TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    finished_ms INTEGER NOT NULL,
+    expected    INTEGER NOT NULL,
+    found       INTEGER NOT NULL,
+    missing     INTEGER NOT NULL,
+    unexpected  INTEGER NOT NULL,
+    detail      TEXT NOT NULL                    -- JSON: unit ids found, missing, unexpected
+);
+"#;
+
 /// Which kind of database a file is; each has its own migration list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -101,7 +116,7 @@ type Migration = &'static [&'static str];
 
 fn migrations(flavor: Flavor) -> &'static [Migration] {
     match flavor {
-        Flavor::Station => &[&[CATALOG_V1, STATION_V1]],
+        Flavor::Station => &[&[CATALOG_V1, STATION_V1], &[STATION_V2]],
         Flavor::Hub => &[&[CATALOG_V1, crate::hub::sqlite::HUB_V1]],
     }
 }

@@ -117,6 +117,76 @@ pub fn tagged_item(store: &mut Store, name: &str, prefix: &str, n: usize) -> (Uu
     (item, units)
 }
 
+/// Create a count-tracked item with a product barcode, `qty` in stock and a reorder point.
+pub fn count_item(
+    store: &mut Store,
+    name: &str,
+    barcode: &str,
+    qty: i64,
+    reorder: Option<i64>,
+) -> Uuid {
+    let item = Uuid::now_v7();
+    store
+        .record(cmd(
+            item,
+            None,
+            EventKind::ItemCreated {
+                name: name.into(),
+                sku: None,
+                barcode: Some(barcode.into()),
+                tracking: Tracking::Count,
+                reorder_point: reorder,
+            },
+        ))
+        .expect("create count item");
+    if qty > 0 {
+        store
+            .record(cmd(
+                item,
+                None,
+                EventKind::QuantityAdjusted {
+                    status: Status::InStock,
+                    delta: qty,
+                    reason: None,
+                },
+            ))
+            .expect("stock count item");
+    }
+    item
+}
+
+/// Record a unit's location.
+pub fn place(store: &mut Store, item: Uuid, unit: Uuid, location: &str) {
+    store
+        .record(cmd(
+            item,
+            Some(unit),
+            EventKind::LocationMoved {
+                location: Some(location.into()),
+            },
+        ))
+        .expect("place unit");
+}
+
+/// Add a unit with no tag to an item; returns its id.
+pub fn untagged_unit(store: &mut Store, item: Uuid, name: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    store
+        .record(cmd(
+            item,
+            Some(id),
+            EventKind::UnitCreated {
+                name: name.into(),
+                asset_tag: None,
+                status: Status::InStock,
+                location: None,
+                fields: Default::default(),
+            },
+        ))
+        .expect("create untagged unit");
+    id
+}
+
 // ---- a real hub on loopback -------------------------------------------------------
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";

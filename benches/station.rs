@@ -1,0 +1,233 @@
+//! Station benchmark: memory (RSS) and start-up time to "ready to scan" with a catalog of
+//! 10,000 units, and the time from a scan to its unit card being drawn.
+//!
+//! `cargo bench --bench station` builds the catalog in a temporary directory, then starts
+//! this same binary again as a fresh process that opens the store, builds the UI and
+//! draws its first frame with the software renderer (Slint's headless testing backend:
+//! the same UI code as on the device, without a display). The parent times that child
+//! from spawn to its "ready" line and reports the child's peak RSS.
+//!
+//! Options: `--units N` (default 10000), `--scans N` (default 300).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use slint::ComponentHandle;
+use tagstation::catalog::{Status, Tracking};
+use tagstation::event::EventKind;
+use tagstation::feedback::LogFeedback;
+use tagstation::store::{Command as Cmd, Store};
+use tagstation::ui::{Screen, Settings, StationUi};
+use uuid::Uuid;
+
+const ITEMS: usize = 100;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn cmd(item: Uuid, unit: Option<Uuid>, kind: EventKind) -> Cmd {
+    Cmd {
+        item_id: item,
+        unit_id: unit,
+        kind,
+        actor: "bench".into(),
+        scan: None,
+    }
+}
+
+/// `units` units over 100 items, tagged `BENCH-0`.., on 20 shelves.
+fn build_catalog(dir: &Path, units: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let mut store = Store::open(dir)?;
+    let per_item = units.div_ceil(ITEMS);
+    let mut n = 0;
+    for i in 0..ITEMS {
+        let item = Uuid::now_v7();
+        let mut batch = vec![cmd(
+            item,
+            None,
+            EventKind::ItemCreated {
+                name: format!("Item {i:03}"),
+                sku: Some(format!("SKU-{i:03}")),
+                barcode: None,
+                tracking: Tracking::Units,
+                reorder_point: None,
+            },
+        )];
+        for j in 0..per_item {
+            if n == units {
+                break;
+            }
+            batch.push(cmd(
+                item,
+                Some(Uuid::now_v7()),
+                EventKind::UnitCreated {
+                    name: format!("Item {i:03} {j:03}"),
+                    asset_tag: Some(format!("BENCH-{n}")),
+                    status: Status::InStock,
+                    location: Some(format!("Shelf {}", n % 20)),
+                    fields: Default::default(),
+                },
+            ));
+            n += 1;
+        }
+        store.record_batch(batch).map_err(|(_, e)| e)?;
+    }
+    Ok(())
+}
+
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The child: start like a station, say "ready", then time scans to drawn cards.
+fn measure(dir: &Path, units: usize, scans: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let t0 = Instant::now();
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: false,
+            threading: false,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .map_err(|e| format!("platform: {e:?}"))?;
+    let store = Store::open(dir)?;
+    let ui = StationUi::new(store, Settings::default(), Arc::new(LogFeedback), None)?;
+    ui.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
+    ui.window().show()?;
+    let _first_frame = ui.window().window().take_snapshot()?;
+    let ready = t0.elapsed();
+    println!("ready {:.1}", ready.as_secs_f64() * 1000.0);
+
+    let mut times = Vec::with_capacity(scans);
+    let mut lookup_only = Vec::with_capacity(scans);
+    for k in 0..scans {
+        let tag = format!("BENCH-{}", (k * 7919) % units);
+        let t = Instant::now();
+        ui.on_scan(&tag);
+        let shown = t.elapsed();
+        let _frame = ui.window().window().take_snapshot()?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        lookup_only.push(shown.as_secs_f64() * 1000.0);
+        if ui.window().get_screen() != Screen::Unit {
+            return Err(format!("scan {tag} did not show a unit card").into());
+        }
+        ui.act("done", ""); // back to the scan screen, as the idle timer would
+    }
+    times.sort_by(f64::total_cmp);
+    lookup_only.sort_by(f64::total_cmp);
+    let pct = |v: &[f64], p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "scan {:.2} {:.2} {:.2} {:.2} {:.2}",
+        pct(&times, 0.5),
+        pct(&times, 0.95),
+        times[times.len() - 1],
+        pct(&lookup_only, 0.5),
+        pct(&lookup_only, 0.95)
+    );
+    println!(
+        "rss {} {} {}",
+        status_kb("VmRSS:"),
+        status_kb("VmHWM:"),
+        ready.as_millis()
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let units = arg("--units", 10_000);
+    let scans = arg("--scans", 300);
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        let dir = args.get(i + 1).ok_or("--measure DIR")?;
+        return measure(Path::new(dir), units, scans);
+    }
+    if args.iter().any(|a| a == "--list") {
+        return Ok(()); // `cargo bench -- --list` / `cargo test --benches`
+    }
+    let dir = tempfile::tempdir()?;
+    let t = Instant::now();
+    build_catalog(dir.path(), units)?;
+    let db = std::fs::metadata(dir.path().join(tagstation::store::DB_FILE))?.len();
+    println!(
+        "catalog: {units} units in {ITEMS} items built in {:.1} s ({:.1} MB database)",
+        t.elapsed().as_secs_f64(),
+        db as f64 / 1e6
+    );
+
+    let spawn = Instant::now();
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--measure")
+        .arg(dir.path())
+        .args(["--units", &units.to_string(), "--scans", &scans.to_string()])
+        .env("TAGSTATION_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let out = child.stdout.take().ok_or("child stdout")?;
+    let mut ready_ms = None;
+    let mut lines = Vec::new();
+    for line in BufReader::new(out).lines() {
+        let line = line?;
+        if line.starts_with("ready") && ready_ms.is_none() {
+            ready_ms = Some(spawn.elapsed().as_secs_f64() * 1000.0);
+        }
+        lines.push(line);
+    }
+    if !child.wait()?.success() {
+        return Err(format!("measurement failed: {lines:?}").into());
+    }
+    let field = |prefix: &str| -> Vec<f64> {
+        lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .map(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .filter_map(|v| v.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let ready_in = field("ready");
+    let scan = field("scan");
+    let rss = field("rss");
+    let ready_ms = ready_ms.ok_or("no ready line")?;
+    let (rss_mb, hwm_mb) = (rss[0] / 1024.0, rss[1] / 1024.0);
+    println!(
+        "start-up to ready to scan: {ready_ms:.0} ms from process spawn ({:.0} ms in process: open store, build UI, first frame)  [target < 1000 ms] {}",
+        ready_in[0],
+        if ready_ms < 1000.0 { "OK" } else { "MISSED" }
+    );
+    println!(
+        "scan to card drawn ({scans} scans): median {:.1} ms, p95 {:.1} ms, max {:.1} ms (lookup + screen update alone: median {:.2} ms, p95 {:.2} ms)  [target < 50 ms] {}",
+        scan[0],
+        scan[1],
+        scan[2],
+        scan[3],
+        scan[4],
+        if scan[1] < 50.0 { "OK" } else { "MISSED" }
+    );
+    println!(
+        "memory after the scans: RSS {rss_mb:.1} MB, peak RSS {hwm_mb:.1} MB  [target < 80 MB] {}",
+        if hwm_mb < 80.0 { "OK" } else { "MISSED" }
+    );
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The station runtime behind `tagstation station`: store, sync worker, scan input, feedback, and the UI or headless door mode.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::door::DoorAction;
+use crate::feedback::{self, Feedback, FeedbackError};
+use crate::store::{Store, StoreError};
+use crate::sync::{Worker, WorkerConfig};
+use crate::ui::{Settings, StationUi, UiError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("config: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Feedback(#[from] FeedbackError),
+    #[error("{0}; build with `--features desktop` (a window) or `--features kiosk` (a Raspberry Pi display), or run with --headless")]
+    Ui(UiError),
+    #[error("reading scans: {0}")]
+    Input(#[from] std::io::Error),
+}
+
+/// How to run the station.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub config: Config,
+    /// Overrides `station.actor` (from `--actor`).
+    pub actor: Option<String>,
+    pub headless: bool,
+}
+
+/// The UI settings from the config file and the store.
+pub fn settings(
+    cfg: &Config,
+    store: &Store,
+    actor: Option<String>,
+) -> Result<Settings, StationError> {
+    let door = cfg
+        .station
+        .door
+        .as_deref()
+        .map(str::parse::<DoorAction>)
+        .transpose()
+        .map_err(StationError::Config)?;
+    let name = match &cfg.station.name {
+        Some(n) => n.clone(),
+        None => store.info()?.name,
+    };
+    for p in &cfg.station.people {
+        crate::catalog::check_text("person name", &p.name)
+            .map_err(|e| StationError::Config(format!("station.people: {e}")))?;
+    }
+    Ok(Settings {
+        station_name: name.clone(),
+        actor: actor
+            .or(cfg.station.actor.clone())
+            .unwrap_or_else(|| format!("station:{name}")),
+        door,
+        kiosk: cfg.station.kiosk,
+        idle: Duration::from_secs(cfg.station.idle_secs.unwrap_or(8).max(1)),
+        people: cfg.station.people.clone(),
+    })
+}
+
+/// The sync worker, when the station is enrolled with a hub.
+pub fn start_sync(opts: &Options, store: &Store) -> Result<Option<Worker>, StationError> {
+    if store.hub()?.is_none() {
+        tracing::info!("not enrolled with a hub: events stay local until `tagstation enroll`");
+        return Ok(None);
+    }
+    let s = &opts.config.sync;
+    Ok(Some(Worker::spawn(WorkerConfig {
+        data_dir: opts.data_dir.clone(),
+        interval: Duration::from_secs(s.interval_secs.max(1)),
+        max_backoff: Duration::from_secs(s.max_backoff_secs.max(1)),
+        batch: s.batch_size.max(1),
+    })?))
+}
+
+/// Run the station until the window closes (UI) or the scan input ends (headless).
+/// Scans are read line by line from `input` (stdin for now).
+pub fn run(opts: Options, input: impl BufRead + Send + 'static) -> Result<(), StationError> {
+    let mut store = Store::open(&opts.data_dir)?;
+    let settings = settings(&opts.config, &store, opts.actor.clone())?;
+    let fb: Arc<dyn Feedback> = feedback::from_config(&opts.config.feedback)?;
+    let sync = start_sync(&opts, &store)?;
+    if opts.headless {
+        let Some(door) = settings.door else {
+            return Err(StationError::Config(
+                "--headless needs a door action: set station.door (e.g. \"sending\") or TAGSTATION_DOOR".into(),
+            ));
+        };
+        tracing::info!(station = %settings.station_name, door = door.label(), "headless door mode: reading scans");
+        crate::systemd::notify_or_log("READY=1");
+        let watchdog = crate::systemd::watchdog_interval().map(|every| {
+            std::thread::spawn(move || loop {
+                crate::systemd::notify_or_log("WATCHDOG=1");
+                std::thread::sleep(every);
+            })
+        });
+        let _ = watchdog;
+        let (saved, refused) = crate::door::run_headless(
+            &mut store,
+            door,
+            &settings.actor,
+            input,
+            fb.as_ref(),
+            |_| {
+                if let Some(w) = &sync {
+                    w.nudge();
+                }
+            },
+        )?;
+        tracing::info!(saved, refused, "scan input ended");
+        if let Some(w) = sync {
+            w.stop();
+        }
+        return Ok(());
+    }
+
+    let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
+    // Scans from stdin, one per line, delivered on the UI thread.
+    let feeder = ui.feeder();
+    std::thread::Builder::new()
+        .name("scan-input".into())
+        .spawn(move || {
+            for line in input.lines() {
+                match line {
+                    Ok(l) => {
+                        if !feeder.feed(l) {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "scan input failed");
+                        break;
+                    }
+                }
+            }
+            tracing::info!("scan input ended; the touch screen keeps working");
+        })?;
+    // A frozen UI stops pinging and systemd restarts the station.
+    let _watchdog = crate::systemd::watchdog_interval().map(|every| {
+        let t = slint::Timer::default();
+        t.start(slint::TimerMode::Repeated, every, || {
+            crate::systemd::notify_or_log("WATCHDOG=1")
+        });
+        t
+    });
+    crate::systemd::notify_or_log("READY=1");
+    tracing::info!("station ready to scan");
+    ui.run().map_err(StationError::Ui)
+}

@@ -1,0 +1,603 @@
+//! The station UI driven through Slint's testing backend, headless: scans and touches
+//! go in, events come out of the real store. Each screen is rendered to a PNG with the
+//! software renderer under `<target>/screenshots/` for review.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
+use slint::ComponentHandle;
+use tagstation::catalog::Status;
+use tagstation::config::PersonConfig;
+use tagstation::door::DoorAction;
+use tagstation::event::EventKind;
+use tagstation::feedback::RecordingFeedback;
+use tagstation::store::{Resolved, Store};
+use tagstation::ui::{Screen, Settings, StationUi};
+
+fn init_backend() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("testing backend");
+}
+
+struct Fixture {
+    _station: TempStation,
+    ui: StationUi,
+    feedback: RecordingFeedback,
+    drill: uuid::Uuid,
+    drills: Vec<uuid::Uuid>,
+}
+
+fn people() -> Vec<PersonConfig> {
+    vec![
+        PersonConfig {
+            name: "Ana".into(),
+            badge: Some("B-ANA".into()),
+        },
+        PersonConfig {
+            name: "Ben".into(),
+            badge: Some("B-BEN".into()),
+        },
+    ]
+}
+
+/// A station with Drill 01..03 (DR-1..3) on Shelf A, Saw 01 (SW-1) on Shelf B, and
+/// Gloves counted by barcode 4006381333931 (12 in stock, reorder at 10).
+fn fixture(tweak: impl FnOnce(&mut Settings)) -> Fixture {
+    init_backend();
+    let station = TempStation::new();
+    let mut store = station.open();
+    let (drill, drills) = tagged_item(&mut store, "Drill", "DR", 3);
+    for u in &drills {
+        place(&mut store, drill, *u, "Shelf A");
+    }
+    let (saw, saws) = tagged_item(&mut store, "Saw", "SW", 1);
+    place(&mut store, saw, saws[0], "Shelf B");
+    count_item(&mut store, "Gloves", "4006381333931", 12, Some(10));
+    let mut settings = Settings {
+        station_name: "Shop counter".into(),
+        actor: "station:test".into(),
+        people: people(),
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    let feedback = RecordingFeedback::new();
+    let ui = StationUi::new(store, settings, Arc::new(feedback.clone()), None).expect("ui");
+    ui.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
+    ui.window().show().expect("show");
+    Fixture {
+        _station: station,
+        ui,
+        feedback,
+        drill,
+        drills,
+    }
+}
+
+fn find(ui: &StationUi, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(ui.window(), label).collect()
+}
+
+/// Touch a button the way a finger does: press and release at its centre.
+fn touch(ui: &StationUi, label: &str) {
+    let found = find(ui, label);
+    let el = found.first().unwrap_or_else(|| {
+        panic!(
+            "no {label:?} on screen {:?} (message {:?})",
+            ui.window().get_screen(),
+            ui.window().get_message()
+        )
+    });
+    el.mock_single_click(slint::platform::PointerEventButton::Left);
+}
+
+/// Activate an element that may be scrolled out of view (accessibility default action).
+fn activate(ui: &StationUi, label: &str) {
+    let found = find(ui, label);
+    let el = found
+        .first()
+        .unwrap_or_else(|| panic!("no {label:?} on screen {:?}", ui.window().get_screen()));
+    el.invoke_accessible_default_action();
+}
+
+fn message(ui: &StationUi) -> String {
+    ui.window().get_message().to_string()
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// Render the window with the software renderer and write it as a PNG.
+fn screenshot(ui: &StationUi, name: &str) {
+    let buf = ui.window().window().take_snapshot().expect("snapshot");
+    assert_eq!((buf.width(), buf.height()), (800, 480));
+    let path = screenshot_dir().join(format!("{name}.png"));
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("png file"));
+    let mut enc = png::Encoder::new(file, buf.width(), buf.height());
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().expect("png header");
+    w.write_image_data(buf.as_bytes()).expect("png data");
+}
+
+fn unit(store: &Store, tag: &str) -> tagstation::store::UnitView {
+    match store.resolve(tag).expect("resolve") {
+        Resolved::Unit { unit } => unit,
+        other => panic!("{tag} resolves to {other:?}"),
+    }
+}
+
+fn item_total(store: &Store, name: &str, status: Status) -> i64 {
+    let item = store.find_item(name).expect("item");
+    let v = store.item_view(&item).expect("item view");
+    v.totals.get(&status).copied().unwrap_or(0)
+}
+
+#[test]
+fn scan_card_touch_status_saves_event_and_updates_totals() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    assert_eq!(ui.window().get_screen(), Screen::Scan);
+    assert!(
+        ui.window()
+            .get_sync_text()
+            .ends_with("waiting · never synced"),
+        "{}",
+        ui.window().get_sync_text()
+    );
+    screenshot(ui, "01-scan");
+
+    ui.on_scan("DR-1\r\n");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    assert_eq!(ui.window().get_unit_name(), "Drill 01");
+    assert_eq!(ui.window().get_unit_status(), "IN STOCK");
+    screenshot(ui, "02-unit-card");
+
+    let before = ui.with_store(|s| s.info().expect("info").last_seq);
+    touch(ui, "Damaged");
+    assert!(
+        message(ui).starts_with("Saved: Drill 01 set to damaged"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        assert_eq!(unit(s, "DR-1").status, Status::Damaged);
+        assert_eq!(s.info().expect("info").last_seq, before + 1);
+        assert_eq!(item_total(s, "Drill", Status::Damaged), 1);
+        assert_eq!(item_total(s, "Drill", Status::InStock), 2);
+        let h = s.history(f.drills[0]).expect("history");
+        assert_eq!(h.last().expect("event").kind, "status_changed");
+        assert_eq!(h.last().expect("event").actor, "station:test");
+    });
+    assert_eq!(ui.window().get_unit_status(), "DAMAGED");
+    assert_eq!(f.feedback.events(), vec!["success"]);
+    screenshot(ui, "03-unit-saved");
+
+    // Check-out is not possible from damaged: the button is disabled, a touch does nothing.
+    touch(ui, "Check out");
+    assert!(!ui.window().get_show_picker());
+
+    // Idle: back to the scan screen by itself.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(9));
+    assert_eq!(ui.window().get_screen(), Screen::Scan);
+}
+
+#[test]
+fn unit_card_check_out_move_and_refusal_in_plain_words() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    ui.on_scan("DR-2");
+    touch(ui, "Move");
+    assert!(ui.window().get_show_picker());
+    screenshot(ui, "04-move-picker");
+    touch(ui, "Shelf B");
+    ui.with_store(|s| assert_eq!(unit(s, "DR-2").location.as_deref(), Some("Shelf B")));
+
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    ui.with_store(|s| {
+        let u = unit(s, "DR-2");
+        assert_eq!(u.status, Status::CheckedOut);
+        assert_eq!(u.holder.as_deref(), Some("Ben"));
+    });
+    assert_eq!(ui.window().get_unit_holder(), "With Ben");
+    assert!(f.feedback.events().contains(&"release".to_string()));
+
+    let before = ui.with_store(|s| s.info().expect("info").last_seq);
+    // Status buttons are disabled while checked out; check in works.
+    touch(ui, "Sending");
+    assert_eq!(ui.with_store(|s| s.info().expect("info").last_seq), before);
+    touch(ui, "Check in");
+    ui.with_store(|s| assert_eq!(unit(s, "DR-2").status, Status::InStock));
+}
+
+#[test]
+fn kiosk_basket_check_out_then_check_in() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    // Something overdue, visible on the idle screen.
+    let overdue_unit = f.drills[2];
+    {
+        // record through a second connection: the UI's store sees it on its next read
+        let mut s = Store::open(f._station.path()).expect("store");
+        s.record(cmd(
+            f.drill,
+            Some(overdue_unit),
+            EventKind::CheckedOut {
+                holder: "Ana".into(),
+                due: Some("2020-01-31".into()),
+            },
+        ))
+        .expect("check out overdue");
+    }
+    touch(ui, "Check out / in");
+    assert_eq!(ui.window().get_screen(), Screen::Kiosk);
+    screenshot(ui, "05-kiosk-identify");
+
+    ui.on_scan("B-ANA");
+    assert_eq!(ui.window().get_kiosk_person(), "Ana");
+    assert!(message(ui).contains("overdue: Drill 03"), "{}", message(ui));
+    ui.on_scan("DR-1");
+    ui.on_scan("DR-2");
+    ui.on_scan("DR-2");
+    assert!(message(ui).contains("already in the basket"));
+    touch(ui, "1 week");
+    screenshot(ui, "06-kiosk-basket");
+    touch(ui, "Check out 2");
+    let due = ui.with_store(|s| {
+        let a = unit(s, "DR-1");
+        let b = unit(s, "DR-2");
+        assert_eq!(a.status, Status::CheckedOut);
+        assert_eq!(b.holder.as_deref(), Some("Ana"));
+        assert_eq!(a.due, b.due);
+        a.due.expect("due date")
+    });
+    assert!(due > tagstation::clock::today());
+    assert!(
+        message(ui).contains("2 units checked out to Ana until"),
+        "{}",
+        message(ui)
+    );
+    assert!(f.feedback.events().contains(&"release".to_string()));
+    assert_eq!(ui.window().get_screen(), Screen::Scan);
+    assert!(
+        !find(ui, "OVERDUE Drill 03").is_empty(),
+        "overdue list on the idle screen"
+    );
+    screenshot(ui, "07-scan-overdue");
+
+    // Back in: pick the name instead of the badge.
+    touch(ui, "Check out / in");
+    touch(ui, "Ana");
+    ui.on_scan("DR-1");
+    ui.on_scan("DR-2");
+    ui.on_scan("DR-3");
+    touch(ui, "Check in 3");
+    ui.with_store(|s| {
+        for t in ["DR-1", "DR-2", "DR-3"] {
+            assert_eq!(unit(s, t).status, Status::InStock, "{t}");
+        }
+        assert!(s.overdue().expect("overdue").is_empty());
+    });
+}
+
+#[test]
+fn kiosk_mode_starts_at_identification_and_cancel_saves_nothing() {
+    let f = fixture(|s| s.kiosk = true);
+    let ui = &f.ui;
+    assert_eq!(ui.window().get_screen(), Screen::Kiosk);
+    assert_eq!(ui.window().get_mode_text(), "KIOSK");
+    ui.on_scan("DR-1");
+    assert!(message(ui).contains("badge"), "{}", message(ui));
+    ui.on_scan("B-BEN");
+    ui.on_scan("DR-1");
+    ui.on_scan("SW-1");
+    assert!(ui.window().get_kiosk_can_check_out());
+    touch(ui, "Cancel");
+    assert_eq!(ui.window().get_kiosk_person(), "");
+    ui.with_store(|s| assert_eq!(unit(s, "DR-1").status, Status::InStock));
+}
+
+#[test]
+fn unknown_tag_attach_or_create_unit() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    {
+        let mut s = Store::open(f._station.path()).expect("store");
+        untagged_unit(&mut s, f.drill, "Drill 04");
+    }
+    ui.on_scan("NEW-1");
+    assert_eq!(ui.window().get_screen(), Screen::Unknown);
+    screenshot(ui, "08-unknown-tag");
+    touch(ui, "Drill");
+    screenshot(ui, "09-unknown-pick-unit");
+    touch(ui, "Drill 04");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    ui.with_store(|s| assert_eq!(unit(s, "NEW-1").name, "Drill 04"));
+
+    // A new unit, named on the on-screen keyboard.
+    ui.on_scan("NEW-2");
+    touch(ui, "Drill");
+    touch(ui, "New unit");
+    assert!(ui.window().get_show_keyboard());
+    assert_eq!(ui.window().get_keyboard_text(), "Drill 05");
+    screenshot(ui, "10-keyboard");
+    touch(ui, "Delete");
+    touch(ui, "Delete");
+    touch(ui, "4");
+    touch(ui, "2");
+    touch(ui, "keyboard OK");
+    ui.with_store(|s| {
+        let u = unit(s, "NEW-2");
+        assert_eq!(u.name, "Drill 42");
+        assert_eq!(u.status, Status::InStock);
+    });
+    assert_eq!(ui.window().get_unit_name(), "Drill 42");
+
+    ui.on_scan("NOPE-9");
+    touch(ui, "Cancel");
+    assert_eq!(ui.window().get_screen(), Screen::Scan);
+}
+
+#[test]
+fn count_item_stepper_receive_consume_damaged() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    ui.on_scan("4006381333931");
+    assert_eq!(ui.window().get_screen(), Screen::Count);
+    assert_eq!(ui.window().get_count_warning(), "");
+    screenshot(ui, "11-count");
+    touch(ui, "plus 1");
+    touch(ui, "plus 1");
+    assert_eq!(ui.window().get_count_qty(), 3);
+    touch(ui, "Consume");
+    ui.with_store(|s| assert_eq!(item_total(s, "Gloves", Status::InStock), 9));
+    assert!(ui
+        .window()
+        .get_count_warning()
+        .contains("Below reorder point (10)"));
+    screenshot(ui, "12-count-below-reorder");
+    touch(ui, "plus 10");
+    touch(ui, "minus 1");
+    assert_eq!(ui.window().get_count_qty(), 10);
+    touch(ui, "Receive");
+    touch(ui, "Mark damaged");
+    ui.with_store(|s| {
+        assert_eq!(item_total(s, "Gloves", Status::InStock), 18);
+        assert_eq!(item_total(s, "Gloves", Status::Damaged), 1);
+    });
+    assert_eq!(ui.window().get_count_warning(), "");
+    // Too many: refused, nothing saved, a plain message.
+    for _ in 0..3 {
+        touch(ui, "plus 10");
+    }
+    touch(ui, "Consume");
+    assert!(message(ui).contains("There are only 18"), "{}", message(ui));
+    ui.with_store(|s| assert_eq!(item_total(s, "Gloves", Status::InStock), 18));
+}
+
+#[test]
+fn audit_records_found_missing_unexpected() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    touch(ui, "Audit");
+    screenshot(ui, "13-audit-pick");
+    touch(ui, "Shelf A");
+    ui.on_scan("DR-1");
+    ui.on_scan("DR-2");
+    ui.on_scan("SW-1");
+    ui.on_scan("DR-1");
+    assert!(message(ui).contains("already scanned"));
+    screenshot(ui, "14-audit-progress");
+    touch(ui, "Finish audit");
+    assert!(
+        message(ui).contains("Shelf A: 2 of 3 found, 1 missing, 1 unexpected"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        let field = |t: &str| unit(s, t).fields.get("audit").cloned().unwrap_or_default();
+        assert!(field("DR-1").starts_with("found at Shelf A"));
+        assert!(field("DR-3").starts_with("missing from Shelf A"));
+        assert!(field("SW-1").starts_with("unexpected at Shelf A, recorded at Shelf B"));
+        let a = s.audits().expect("audits");
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].2, a[0].3, a[0].4), (2, 1, 1));
+    });
+    assert_eq!(ui.window().get_screen(), Screen::Scan);
+}
+
+#[test]
+fn door_mode_with_screen_applies_preset_to_every_scan() {
+    let f = fixture(|s| s.door = Some(DoorAction::Status(Status::Sending)));
+    let ui = &f.ui;
+    assert_eq!(ui.window().get_mode_text(), "DOOR: Sending");
+    screenshot(ui, "15-door-idle");
+    ui.on_scan("DR-1");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    assert_eq!(ui.window().get_unit_status(), "SENDING");
+    screenshot(ui, "16-door-saved");
+    ui.on_scan("DR-1");
+    assert!(
+        message(ui).contains("Nothing to do: already sending"),
+        "{}",
+        message(ui)
+    );
+    ui.on_scan("NOPE");
+    assert!(message(ui).starts_with("Unknown tag."), "{}", message(ui));
+    screenshot(ui, "17-door-error");
+    assert_eq!(f.feedback.events(), vec!["success", "error", "error"]);
+    ui.with_store(|s| assert_eq!(unit(s, "DR-1").status, Status::Sending));
+}
+
+#[test]
+fn typed_code_on_the_keyboard_acts_as_a_scan() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    touch(ui, "Type a code");
+    for k in ["D", "R", "-", "2"] {
+        activate(ui, k);
+    }
+    assert_eq!(ui.window().get_keyboard_text(), "DR-2");
+    touch(ui, "keyboard OK");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    assert_eq!(ui.window().get_unit_name(), "Drill 02");
+}
+
+/// The log without terminal colour codes.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn headless_door_mode_end_to_end_through_stdin() {
+    use std::io::Write;
+    let station = TempStation::new();
+    {
+        let mut store = station.open();
+        tagged_item(&mut store, "Drill", "DR", 2);
+    }
+    let mut child = std::process::Command::new(bin())
+        .args(["--data"])
+        .arg(station.path())
+        .args(["station", "--headless"])
+        .env_remove("TAGSTATION_CONFIG")
+        .env("TAGSTATION_DOOR", "sending")
+        .env("TAGSTATION_LOG", "info")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start station");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"DR-1\nDR-2\r\nNOPE\n\n")
+        .expect("write scans");
+    let out = child.wait_with_output().expect("station output");
+    let log = strip_ansi(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("door: saved"), "{log}");
+    assert!(log.contains("door: refused"), "{log}");
+    assert!(log.contains("saved=2 refused=1"), "{log}");
+    let store = station.open();
+    assert_eq!(unit(&store, "DR-1").status, Status::Sending);
+    assert_eq!(unit(&store, "DR-2").status, Status::Sending);
+    assert_eq!(unit(&store, "DR-2").fields.len(), 0, "nothing else changed");
+    let h = store.all_history().expect("history");
+    assert_eq!(h.last().expect("event").scan.as_deref(), Some("DR-2"));
+}
+
+#[test]
+fn station_without_a_display_backend_says_how_to_get_one() {
+    if cfg!(any(feature = "desktop", feature = "kiosk")) {
+        return; // this binary has a backend and would open a window
+    }
+    let station = TempStation::new();
+    let out = std::process::Command::new(bin())
+        .arg("--data")
+        .arg(station.path())
+        .arg("station")
+        .env_remove("TAGSTATION_CONFIG")
+        .env_remove("TAGSTATION_DOOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run station");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--features desktop"), "{err}");
+    assert!(err.contains("--headless"), "{err}");
+
+    // Headless without a door action is refused with what to set.
+    let out = std::process::Command::new(bin())
+        .arg("--data")
+        .arg(station.path())
+        .args(["station", "--headless"])
+        .env_remove("TAGSTATION_CONFIG")
+        .env_remove("TAGSTATION_DOOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run station");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("station.door"), "{err}");
+}
+
+#[test]
+fn status_bar_shows_sync_worker_state_with_a_real_hub() {
+    init_backend();
+    let hub_dir = tempfile::tempdir().expect("hub dir");
+    let hub = TestHub::start(hub_dir.path().to_str().expect("path"));
+    let station = TempStation::new();
+    let mut store = station.open();
+    hub.enroll(&mut store, "Counter");
+    tagged_item(&mut store, "Laptop", "L", 2);
+    let worker = tagstation::sync::Worker::spawn(tagstation::sync::WorkerConfig {
+        data_dir: station.path().to_path_buf(),
+        interval: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(1),
+        batch: 100,
+    })
+    .expect("worker");
+    let ui = StationUi::new(
+        store,
+        Settings::default(),
+        Arc::new(RecordingFeedback::new()),
+        Some(worker),
+    )
+    .expect("ui");
+    ui.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
+    ui.window().show().expect("show");
+    ui.on_scan("L-1");
+    touch(&ui, "Sending");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        // The status timer refreshes every second of (mocked) UI time.
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(1000));
+        if ui.window().get_online() && ui.window().get_sync_text().starts_with("all synced") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never synced: {} / online {}",
+            ui.window().get_sync_text(),
+            ui.window().get_online()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(ui.window().get_sync_text().contains("last "));
+    screenshot(&ui, "18-online-synced");
+    assert_eq!(hub.state.store.stats().expect("stats").units, 2);
+}
