@@ -61,7 +61,7 @@ pub fn act_on_unit(
     actor: &str,
     scan: Option<&str>,
 ) -> Result<Done, StoreError> {
-    let u = store.find_unit(&unit.to_string())?;
+    let u = store.unit(unit)?;
     let message = format!("{} {}", u.name, action.describe());
     let rec = store.record(Command {
         item_id: u.item_id,
@@ -70,7 +70,7 @@ pub fn act_on_unit(
         actor: actor.into(),
         scan: scan.map(str::to_string),
     })?;
-    let after = store.find_unit(&unit.to_string())?;
+    let after = store.unit(unit)?;
     Ok(Done {
         event_id: rec.event.id,
         station_seq: rec.event.station_seq,

@@ -498,6 +498,16 @@ impl Store {
         found.iter().map(|u| self.unit_view(u)).collect()
     }
 
+    /// A unit by its id (folded ones too).
+    pub fn unit(&self, id: UnitId) -> Result<Unit> {
+        SqlProjection(&self.conn)
+            .unit(id)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "unit",
+                reference: id.to_string(),
+            })
+    }
+
     /// Find an active unit by asset tag, id or exact name ("Drill 03").
     pub fn find_unit(&self, reference: &str) -> Result<Unit> {
         if let Some(u) = SqlProjection(&self.conn).unit_by_tag(reference)? {
