@@ -742,11 +742,7 @@ impl Controller {
         };
         match self.store.record(cmd) {
             Ok(_) => {
-                let name = self
-                    .store
-                    .find_unit(&unit.to_string())
-                    .map(|u| u.name)
-                    .unwrap_or_default();
+                let name = self.store.unit(unit).map(|u| u.name).unwrap_or_default();
                 self.message = (Tone::Ok, format!("Saved: tag {code} is now on {name}."));
                 self.feedback.signal(Signal::Success);
                 self.flow = Flow::Unit { unit };
@@ -1035,7 +1031,15 @@ impl Controller {
                 w.set_overdue(model(overdue));
             }
             Flow::Unit { unit } => {
-                let u = self.store.find_unit(&unit.to_string())?;
+                // By id directly (the name-or-id lookup scans every unit); a unit
+                // folded back into a count meanwhile is not shown, as before.
+                let u = self.store.unit(*unit)?;
+                if !u.active {
+                    return Err(StoreError::NotFound {
+                        what: "unit",
+                        reference: unit.to_string(),
+                    });
+                }
                 let v = self.store.unit_view(&u)?;
                 w.set_screen(Screen::Unit);
                 w.set_unit_item(v.item.clone().into());
