@@ -136,7 +136,7 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
-    /// Run the station: touch UI (or --headless door mode), sync, scans from stdin lines.
+    /// Run the station: touch UI (or --headless door mode), sync, scans from its [[input]]s (default: stdin lines).
     Station {
         /// No screen: door mode applies its action to every scan, feedback via buzzer/LEDs and log.
         #[arg(long)]
@@ -391,8 +391,7 @@ pub fn run(args: Args) -> Result<()> {
             actor: args.actor.clone(),
             headless,
         };
-        let stdin = std::io::BufReader::new(std::io::stdin());
-        return tagstation::station::run(opts, stdin).context("station");
+        return tagstation::station::run(opts).context("station");
     }
     let (mut ctx, cfg) = open(&args)?;
     match args.command {

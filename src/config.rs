@@ -34,6 +34,10 @@ pub struct Config {
     pub station: StationConfig,
     pub sync: SyncConfig,
     pub feedback: FeedbackConfig,
+    /// Scanners and cameras, one `[[input]]` table each (see [`crate::scan::config`]).
+    /// None configured: the station reads one scan per line from standard input.
+    #[serde(skip_serializing)]
+    pub input: Vec<crate::scan::config::InputConfig>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

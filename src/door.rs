@@ -3,12 +3,12 @@
 //! With a screen it shows the card of each unit it changed; with `--headless` the
 //! buzzer and LEDs are the only feedback ([`run_headless`]).
 
-use std::io::BufRead;
 use std::str::FromStr;
 
 use crate::action::{act_on_code, Action, Done};
 use crate::catalog::Status;
 use crate::feedback::{Feedback, Signal};
+use crate::scan::{ScanEvent, ScanRole};
 use crate::store::{Store, StoreError};
 
 /// The action a door applies to every scan.
@@ -90,29 +90,43 @@ pub fn apply(
     }
 }
 
-/// Headless door mode: every line read is a scan. Returns the number of scans saved and
-/// refused when the input ends. `after_save` runs after each saved scan (e.g. nudge sync).
+/// Headless door mode: every scan from an `item` input gets the door's action. Returns the
+/// number of scans saved and refused when every input has ended. `after_save` runs after
+/// each saved scan (e.g. nudge sync). Badge scans are ignored (a door has no people to
+/// identify); rejected input signals an error, as a refused scan does.
 pub fn run_headless(
     store: &mut Store,
     door: DoorAction,
     actor: &str,
-    input: impl BufRead,
+    scans: impl IntoIterator<Item = ScanEvent>,
     feedback: &dyn Feedback,
     mut after_save: impl FnMut(&Done),
-) -> std::io::Result<(usize, usize)> {
+) -> (usize, usize) {
     let (mut saved, mut refused) = (0, 0);
-    for line in input.lines() {
-        let line = line?;
-        match apply(store, door, &line, actor, feedback) {
-            DoorOutcome::Saved(done) => {
-                saved += 1;
-                after_save(&done);
+    for ev in scans {
+        match ev {
+            ScanEvent::Scan(scan) if scan.role == ScanRole::Item => {
+                match apply(store, door, scan.text.as_str(), actor, feedback) {
+                    DoorOutcome::Saved(done) => {
+                        saved += 1;
+                        after_save(&done);
+                    }
+                    DoorOutcome::Refused(_) => refused += 1,
+                    DoorOutcome::Ignored => {}
+                }
             }
-            DoorOutcome::Refused(_) => refused += 1,
-            DoorOutcome::Ignored => {}
+            ScanEvent::Scan(scan) => {
+                tracing::info!(source = %scan.source, "badge scan ignored in door mode");
+            }
+            ScanEvent::Rejected { .. } => {
+                // the input already logged what it received and why it was rejected
+                feedback.signal(Signal::Error);
+                refused += 1;
+            }
+            ScanEvent::Status { .. } => {}
         }
     }
-    Ok((saved, refused))
+    (saved, refused)
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
-//! The station runtime behind `tagstation station`: store, sync worker, scan input, feedback, and the UI or headless door mode.
+//! The station runtime behind `tagstation station`: store, sync worker, scan inputs, feedback, and the UI or headless door mode.
 
-use std::io::BufRead;
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
 use crate::door::DoorAction;
 use crate::feedback::{self, Feedback, FeedbackError};
+use crate::scan::config::{InputConfig, InputError, InputKind};
+use crate::scan::{ScanEvent, ScanRole, SourceStatus};
 use crate::store::{Store, StoreError};
 use crate::sync::{Worker, WorkerConfig};
 use crate::ui::{Settings, StationUi, UiError};
@@ -22,8 +25,10 @@ pub enum StationError {
     Feedback(#[from] FeedbackError),
     #[error("{0}; build with `--features desktop` (a window) or `--features kiosk` (a Raspberry Pi display), or run with --headless")]
     Ui(UiError),
-    #[error("reading scans: {0}")]
-    Input(#[from] std::io::Error),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("cannot start the scan thread: {0}")]
+    Thread(#[from] std::io::Error),
 }
 
 /// How to run the station.
@@ -84,40 +89,73 @@ pub fn start_sync(opts: &Options, store: &Store) -> Result<Option<Worker>, Stati
     })?))
 }
 
-/// Run the station until the window closes (UI) or the scan input ends (headless).
-/// Scans are read line by line from `input` (stdin for now).
-pub fn run(opts: Options, input: impl BufRead + Send + 'static) -> Result<(), StationError> {
+/// Start the configured scan inputs, each on its own thread, all sending to one channel.
+/// With no `[[input]]` in the config the station reads one scan per line from stdin.
+/// An input that cannot start (scanner not plugged in is *not* such a case: live scanners
+/// wait for their device) is an error, so a typo in a device path is seen at once.
+pub fn start_inputs(cfg: &Config) -> Result<Receiver<ScanEvent>, StationError> {
+    let (tx, rx) = mpsc::channel();
+    let inputs = if cfg.input.is_empty() {
+        vec![InputConfig {
+            name: "stdin".into(),
+            role: ScanRole::Item,
+            kind: InputKind::Line {
+                path: None,
+                reopen: false,
+            },
+        }]
+    } else {
+        cfg.input.clone()
+    };
+    let mut names = HashSet::new();
+    for input in &inputs {
+        if !names.insert(input.name.as_str()) {
+            return Err(StationError::Config(format!(
+                "two inputs are named {:?}; give each [[input]] its own name",
+                input.name
+            )));
+        }
+        input.start(tx.clone())?;
+        tracing::info!(input = %input.name, role = ?input.role, "input started");
+    }
+    // `tx` drops here: the channel closes when the last input ends.
+    Ok(rx)
+}
+
+/// Run the station until the window closes (UI) or every scan input has ended (headless).
+pub fn run(opts: Options) -> Result<(), StationError> {
     let mut store = Store::open(&opts.data_dir)?;
     let settings = settings(&opts.config, &store, opts.actor.clone())?;
     let fb: Arc<dyn Feedback> = feedback::from_config(&opts.config.feedback)?;
+    if opts.headless && settings.door.is_none() {
+        return Err(StationError::Config(
+            "--headless needs a door action: set station.door (e.g. \"sending\") or TAGSTATION_DOOR"
+                .into(),
+        ));
+    }
     let sync = start_sync(&opts, &store)?;
-    if opts.headless {
-        let Some(door) = settings.door else {
-            return Err(StationError::Config(
-                "--headless needs a door action: set station.door (e.g. \"sending\") or TAGSTATION_DOOR".into(),
-            ));
-        };
+    if let (true, Some(door)) = (opts.headless, settings.door) {
+        let scans = start_inputs(&opts.config)?;
         tracing::info!(station = %settings.station_name, door = door.label(), "headless door mode: reading scans");
         crate::systemd::notify_or_log("READY=1");
-        let watchdog = crate::systemd::watchdog_interval().map(|every| {
+        if let Some(every) = crate::systemd::watchdog_interval() {
             std::thread::spawn(move || loop {
                 crate::systemd::notify_or_log("WATCHDOG=1");
                 std::thread::sleep(every);
-            })
-        });
-        let _ = watchdog;
+            });
+        }
         let (saved, refused) = crate::door::run_headless(
             &mut store,
             door,
             &settings.actor,
-            input,
+            scans,
             fb.as_ref(),
             |_| {
                 if let Some(w) = &sync {
                     w.nudge();
                 }
             },
-        )?;
+        );
         tracing::info!(saved, refused, "scan input ended");
         if let Some(w) = sync {
             w.stop();
@@ -126,25 +164,29 @@ pub fn run(opts: Options, input: impl BufRead + Send + 'static) -> Result<(), St
     }
 
     let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
-    // Scans from stdin, one per line, delivered on the UI thread.
+    let scans = start_inputs(&opts.config)?;
+    // Scans arrive on the input threads and are handed to the UI thread one by one.
     let feeder = ui.feeder();
     std::thread::Builder::new()
         .name("scan-input".into())
         .spawn(move || {
-            for line in input.lines() {
-                match line {
-                    Ok(l) => {
-                        if !feeder.feed(l) {
-                            break;
+            // A source's "connected" is news only after it was lost.
+            let mut lost = HashSet::new();
+            for ev in scans {
+                if let ScanEvent::Status { source, status } = &ev {
+                    match status {
+                        SourceStatus::Connected(_) if !lost.remove(source) => continue,
+                        SourceStatus::Disconnected(_) | SourceStatus::Failed(_) => {
+                            lost.insert(source.clone());
                         }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "scan input failed");
-                        break;
+                        _ => {}
                     }
                 }
+                if !feeder.deliver(&ev) {
+                    break;
+                }
             }
-            tracing::info!("scan input ended; the touch screen keeps working");
+            tracing::info!("scan inputs ended; the touch screen keeps working");
         })?;
     // A frozen UI stops pinging and systemd restarts the station.
     let _watchdog = crate::systemd::watchdog_interval().map(|every| {

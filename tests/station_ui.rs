@@ -601,3 +601,184 @@ fn status_bar_shows_sync_worker_state_with_a_real_hub() {
     screenshot(&ui, "18-online-synced");
     assert_eq!(hub.state.store.stats().expect("stats").units, 2);
 }
+
+/// A unit-tracked item whose units carry the given tags; returns the unit ids.
+fn item_with_tags(store: &mut Store, name: &str, tags: &[&str]) -> Vec<uuid::Uuid> {
+    let (item, _) = tagged_item(store, name, "UNUSED", 0);
+    tags.iter()
+        .enumerate()
+        .map(|(i, tag)| {
+            let id = uuid::Uuid::now_v7();
+            store
+                .record(cmd(
+                    item,
+                    Some(id),
+                    EventKind::UnitCreated {
+                        name: format!("{name} {:02}", i + 1),
+                        asset_tag: Some(tag.to_string()),
+                        status: Status::InStock,
+                        location: None,
+                        fields: Default::default(),
+                    },
+                ))
+                .expect("create unit");
+            id
+        })
+        .collect()
+}
+
+fn hid_recording(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/hid")
+        .join(name)
+}
+
+/// The `[[input]]` tables of the config drive a headless door: a recorded HID scanner, a
+/// camera fed from image files, a badge reader and a person typing on a scanner port.
+#[test]
+fn headless_door_reads_every_configured_input() {
+    let station = TempStation::new();
+    let tags = ["TS-000042", "ASSET-00137/B", "QR-CAM-7"];
+    let units = {
+        let mut store = station.open();
+        item_with_tags(&mut store, "Laptop", &tags)
+    };
+    // The camera's frames: a real PNG with a QR code, read by the station's decoder.
+    let frames = station.path().join("frames");
+    std::fs::create_dir_all(&frames).expect("frames dir");
+    let mut img = gen::Img::new(480, 360, 255);
+    img.blit(
+        &gen::code(rxing::BarcodeFormat::QR_CODE, "QR-CAM-7", 6, 0),
+        120,
+        60,
+    );
+    img.save_png(&frames.join("0001.png"));
+    let config = station.path().join("station.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[station]
+door = "sending"
+
+[[input]]
+kind = "hid-replay"
+name = "item-scanner"
+path = "{us}"
+
+[[input]]
+kind = "hid-replay"
+name = "badge-reader"
+role = "badge"
+layout = "de"
+path = "{de}"
+
+[[input]]
+kind = "hid-replay"
+name = "counter-keyboard"
+path = "{typed}"
+
+[[input]]
+kind = "image-folder"
+name = "camera0"
+path = "{frames}"
+"#,
+            us = hid_recording("scanner_us.evemu").display(),
+            de = hid_recording("scanner_de.evemu").display(),
+            typed = hid_recording("typing_slow.evemu").display(),
+            frames = frames.display(),
+        ),
+    )
+    .expect("config");
+    let out = std::process::Command::new(bin())
+        .arg("--data")
+        .arg(station.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["station", "--headless"])
+        .env_remove("TAGSTATION_CONFIG")
+        .env_remove("TAGSTATION_DOOR")
+        .env("TAGSTATION_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run station");
+    let log = strip_ansi(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{log}");
+    // Three tags saved once each; "hello World 9" is not in the catalog; the typed code is
+    // refused as typing; the badge reader's codes (one of them a unit's tag) change nothing.
+    assert!(log.contains("saved=3 refused=2"), "{log}");
+    assert!(log.contains("typing speed"), "{log}");
+    assert!(log.contains("badge scan ignored"), "{log}");
+    let store = station.open();
+    for (tag, id) in tags.iter().zip(&units) {
+        assert_eq!(unit(&store, tag).status, Status::Sending, "{tag}");
+        let changes = store
+            .history(*id)
+            .expect("history")
+            .iter()
+            .filter(|h| matches!(h.data, EventKind::StatusChanged { .. }))
+            .count();
+        assert_eq!(changes, 1, "{tag} changed exactly once");
+    }
+}
+
+/// Events from real inputs reach the screen: a badge reader identifies a person and never
+/// touches a unit, typing on a scanner port and an unplugged scanner are said in plain words.
+#[test]
+fn scanner_events_reach_the_screen() {
+    use tagstation::scan::config::{InputConfig, InputKind};
+    use tagstation::scan::hid::Layout;
+    use tagstation::scan::{Emitter, ScanRole, SourceStatus};
+    let f = fixture(|s| s.kiosk = true);
+    let (tx, rx) = std::sync::mpsc::channel();
+    InputConfig {
+        name: "counter-keyboard".into(),
+        role: ScanRole::Item,
+        kind: InputKind::HidReplay {
+            path: hid_recording("typing_slow.evemu"),
+            layout: Layout::Us,
+            max_gap_ms: 30,
+            pace: false,
+        },
+    }
+    .start(tx)
+    .expect("start replay");
+    // the channel closes when the replay has ended
+    let typed: Vec<_> = rx.iter().collect();
+    assert!(!typed.is_empty());
+    for ev in &typed {
+        f.ui.input(ev);
+    }
+    assert_eq!(message(&f.ui), "Please scan the code instead of typing it.");
+
+    // A unit's tag read by the badge reader is not a badge, and the unit stays as it was.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let badge = Emitter::new("badge-reader", ScanRole::Badge, tx);
+    assert!(badge.raw(b"DR-1", None));
+    f.ui.input(&rx.recv().expect("badge event"));
+    assert!(
+        message(&f.ui).contains("badge is not known"),
+        "{}",
+        message(&f.ui)
+    );
+    f.ui.with_store(|s| {
+        assert_eq!(unit(s, "DR-1").status, Status::InStock);
+    });
+
+    assert!(badge.raw(b"B-ANA", None));
+    f.ui.input(&rx.recv().expect("badge event"));
+    assert!(
+        message(&f.ui).starts_with("Hello Ana"),
+        "{}",
+        message(&f.ui)
+    );
+
+    assert!(badge.status(SourceStatus::Disconnected("/dev/input/event7".into())));
+    f.ui.input(&rx.recv().expect("status event"));
+    assert!(
+        message(&f.ui).contains("badge-reader is not connected"),
+        "{}",
+        message(&f.ui)
+    );
+    screenshot(&f.ui, "scanner-unplugged");
+}

@@ -28,6 +28,7 @@ use crate::config::PersonConfig;
 use crate::door::DoorAction;
 use crate::event::EventKind;
 use crate::feedback::{Feedback, Signal};
+use crate::scan::{ScanEvent, ScanRole, SourceStatus};
 use crate::store::{Command, Resolved, Store, StoreError, UnitView};
 use crate::sync::Worker;
 
@@ -221,6 +222,72 @@ impl Controller {
                 _ => self.lookup_scan(&code),
             }
         }
+        self.render();
+        self.restart_idle();
+    }
+
+    /// An event from the scan inputs, in the words [`input_words`] gives it.
+    pub fn on_input(&mut self, kind: &str, text: &str) {
+        match kind {
+            "item" => self.on_scan(text),
+            "badge" => self.on_badge(text),
+            "rejected" => self.on_rejected(text),
+            "source-lost" => self.on_source(true, text),
+            "source-back" => self.on_source(false, text),
+            _ => tracing::warn!(%kind, "unknown input event, ignored"),
+        }
+    }
+
+    /// A scan from an input whose role is `badge` (a badge reader): it identifies a person
+    /// and never touches a unit, so a badge code that is also some unit's tag is safe.
+    pub fn on_badge(&mut self, text: &str) {
+        let code = text.trim_end_matches(['\r', '\n', '\t']).trim().to_string();
+        if code.is_empty() {
+            return;
+        }
+        self.overlay = Overlay::None;
+        match self.person_by_badge(&code) {
+            Some(p) => {
+                tracing::info!(person = %p, "badge");
+                match &mut self.flow {
+                    Flow::Kiosk { person, .. } => *person = Some(p.clone()),
+                    _ => {
+                        self.flow = Flow::Kiosk {
+                            person: Some(p.clone()),
+                            basket: Vec::new(),
+                            due: "none",
+                        }
+                    }
+                }
+                self.greet(&p);
+            }
+            None => {
+                tracing::warn!(%code, "unknown badge");
+                self.say(
+                    Tone::Warn,
+                    "This badge is not known at this station. Ask the person in charge to add it."
+                        .into(),
+                );
+            }
+        }
+        self.render();
+        self.restart_idle();
+    }
+
+    /// Input that arrived but is not a scan (garbage from a scanner, a code typed by hand
+    /// on a scanner's keyboard port, an unreadable layout): say so, keep the screen as is.
+    pub fn on_rejected(&mut self, message: &str) {
+        self.say(Tone::Error, message.to_string());
+        self.render();
+        self.restart_idle();
+    }
+
+    /// A scanner or camera went away, came back or failed: tell the person at the station.
+    pub fn on_source(&mut self, tone_warn: bool, message: &str) {
+        self.say(
+            if tone_warn { Tone::Warn } else { Tone::Ok },
+            message.to_string(),
+        );
         self.render();
         self.restart_idle();
     }
@@ -1395,6 +1462,50 @@ impl ScanFeeder {
         })
         .is_ok()
     }
+
+    /// Deliver one event from the scan inputs (scanners, cameras, line input) to the UI
+    /// thread. Returns false once the UI is gone.
+    pub fn deliver(&self, ev: &ScanEvent) -> bool {
+        let Some((kind, text)) = input_words(ev) else {
+            return true;
+        };
+        let w = self.window.clone();
+        slint::invoke_from_event_loop(move || {
+            if let Some(w) = w.upgrade() {
+                w.invoke_input_event(kind.into(), text.into());
+            }
+        })
+        .is_ok()
+    }
+}
+
+/// What an input event means to the screen: a kind (`item`, `badge`, `rejected`,
+/// `source-lost`, `source-back`) and its code or message. `None`: nothing to show.
+pub fn input_words(ev: &ScanEvent) -> Option<(&'static str, String)> {
+    Some(match ev {
+        ScanEvent::Scan(scan) => (
+            match scan.role {
+                ScanRole::Item => "item",
+                ScanRole::Badge => "badge",
+            },
+            scan.text.as_str().to_string(),
+        ),
+        ScanEvent::Rejected { reason, .. } => ("rejected", reason.user_message().to_string()),
+        ScanEvent::Status { source, status } => match status {
+            SourceStatus::Connected(_) => ("source-back", format!("{source} is ready.")),
+            SourceStatus::Disconnected(_) => (
+                "source-lost",
+                format!(
+                    "{source} is not connected. Check its cable; scanning continues when it is back."
+                ),
+            ),
+            SourceStatus::Failed(_) => (
+                "source-lost",
+                format!("{source} stopped working. Restart the station or call the person in charge."),
+            ),
+            SourceStatus::Finished => return None,
+        },
+    })
 }
 
 impl StationUi {
@@ -1439,6 +1550,15 @@ impl StationUi {
             }
         });
         let c = Rc::downgrade(&controller);
+        window.on_input_event(move |kind, text| {
+            if let Some(c) = c.upgrade() {
+                match c.try_borrow_mut() {
+                    Ok(mut c) => c.on_input(&kind, &text),
+                    Err(_) => tracing::warn!(%kind, "input while busy, ignored"),
+                }
+            }
+        });
+        let c = Rc::downgrade(&controller);
         window.on_scanned(move |text| {
             if let Some(c) = c.upgrade() {
                 match c.try_borrow_mut() {
@@ -1475,6 +1595,14 @@ impl StationUi {
     /// A scan, on the UI thread.
     pub fn on_scan(&self, text: &str) {
         self.controller.borrow_mut().on_scan(text);
+    }
+
+    /// An event from the scan inputs, handled at once on this thread (tests, benchmark);
+    /// other threads use [`ScanFeeder::deliver`].
+    pub fn input(&self, ev: &ScanEvent) {
+        if let Some((kind, text)) = input_words(ev) {
+            self.controller.borrow_mut().on_input(kind, &text);
+        }
     }
 
     /// A touch, as the window reports it (`"status", "damaged"`); for scripts and benchmarks.
