@@ -366,8 +366,12 @@ pub fn sync(store: &mut Store) -> tagstation::sync::RoundReport {
 
 /// Append a section to the fault report. `scripts/test` gathers the sections into
 /// FAULTS.md at the end of the run, so the report always comes from a real run.
+/// Sections go to `$TAGSTATION_FAULT_REPORT_DIR` if set (the emulated aarch64 run keeps its
+/// own), else `<target>/tmp/faults`.
 pub fn report_fault(name: &str, markdown: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults");
+    let dir = std::env::var_os("TAGSTATION_FAULT_REPORT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults"));
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join(format!("{name}.md")), markdown);
 }
