@@ -97,6 +97,9 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
     );
     let state = server::AppState::new(store, &token);
     let rt = tokio::runtime::Runtime::new()?;
+    // The database is open and migrated and the port is bound: a `Type=notify` unit
+    // counts the hub as started from here.
+    tagstation::systemd::notify_or_log("READY=1");
     rt.block_on(server::serve(listener, state, tls, async {
         let _ = tokio::signal::ctrl_c().await;
     }))?;
