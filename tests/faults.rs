@@ -185,18 +185,24 @@ fn station_killed_at_random_moments_loses_and_doubles_nothing() {
     let statuses = ["sending", "receiving", "damaged", "in_stock"];
     let mut acked: BTreeMap<Uuid, i64> = BTreeMap::new();
     let mut after_commit_kills = 0;
+    // How long the station takes from spawn to its first "saved" line, measured in the
+    // after-commit rounds. The other kills land at a random moment within that start-up
+    // time plus 300 ms, so they hit start-up, recovery and steady scanning alike whether
+    // the binary starts in 20 ms (native) or a second (under qemu-aarch64).
+    let mut startup_ms: u64 = 0;
     for i in 0..kills {
         let run = start_station(st.path(), statuses[i % 4], units, rng.next());
         let started = Instant::now();
         if i % 4 == 0 {
             // The hard window: right after a local commit, before the sync worker sends it.
-            while run.acks.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(5)
+            while run.acks.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(30)
             {
                 std::thread::yield_now();
             }
+            startup_ms = startup_ms.max(started.elapsed().as_millis() as u64);
             after_commit_kills += 1;
         } else {
-            std::thread::sleep(Duration::from_millis(10 + rng.below(300)));
+            std::thread::sleep(Duration::from_millis(10 + rng.below(startup_ms + 300)));
         }
         let mut child = run.child;
         child.kill().unwrap(); // SIGKILL
@@ -493,7 +499,14 @@ fn power_cut_keeps_every_acknowledged_event() {
                 }
             }
         });
-        std::thread::sleep(Duration::from_millis(20 + rng.below(200)));
+        // Cut the power at a random moment once the writer is acknowledging scans (a cut
+        // before the first acknowledgement has nothing to check). Waiting for the first
+        // one keeps the test meaningful when start-up is slow (qemu-aarch64).
+        let first = Instant::now();
+        while acks.lock().unwrap().is_empty() && first.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(200)));
         let pid = child.id() as i32;
         unsafe { libc::kill(pid, libc::SIGSTOP) };
         std::thread::sleep(Duration::from_millis(5));

@@ -259,6 +259,14 @@ impl RpicamVid {
     }
 
     pub fn spawn(cfg: &RpicamConfig) -> Result<Self, FrameError> {
+        // Look the program up first: a missing rpicam-vid is the common setup mistake, and
+        // it deserves its own words (spawn's own error is lost under some emulators too).
+        if find_program(&cfg.program).is_none() {
+            return Err(FrameError::Camera(format!(
+                "{} not found: install it with `sudo apt install rpicam-apps` (Raspberry Pi OS)",
+                cfg.program
+            )));
+        }
         let mut child = Command::new(&cfg.program)
             .args(Self::args(cfg))
             .stdin(Stdio::null())
@@ -278,6 +286,24 @@ impl RpicamVid {
             stream: Yuv420Stream::new(stdout, cfg.width, cfg.height, cfg.program.clone()),
         })
     }
+}
+
+/// The executable `program` names: a path as given, or the first match on `$PATH`.
+fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if program.contains('/') {
+        let p = std::path::PathBuf::from(program);
+        return runnable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| runnable(p))
 }
 
 impl FrameSource for RpicamVid {
@@ -339,6 +365,9 @@ mod tests {
             program: "/nonexistent/rpicam-vid".into(),
             ..RpicamConfig::default()
         };
-        assert!(RpicamVid::spawn(&cfg).is_err());
+        let err = RpicamVid::spawn(&cfg).err().expect("refused");
+        assert!(err.to_string().contains("rpicam-apps"), "{err}");
+        assert!(find_program("sh").is_some());
+        assert!(find_program("/nonexistent/sh").is_none());
     }
 }
