@@ -191,6 +191,22 @@ impl EventKind {
     }
 }
 
+/// Outcome columns stored beside an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub applied: bool,
+    pub conflict: bool,
+    pub note: Option<String>,
+}
+
+/// An event as stored, with where it stands in the hub's order and what it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub hub_seq: Option<i64>,
+    pub outcome: Outcome,
+}
+
 /// Why an event cannot be applied to the current state. Each has a message for the
 /// log (`Display`) and one for a shop worker ([`DomainError::user_message`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
