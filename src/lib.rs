@@ -6,18 +6,20 @@
 //! [`hub`] the central server. [`scan`] turns scanners and cameras into scans and
 //! [`decode`] reads codes from camera frames and images. The station itself is
 //! [`station`]: the touch [`ui`], [`door`] mode, [`audit`]s and [`feedback`] hardware.
+//!
+//! [`catalog`], [`event`], [`proto`] and the pure scan parsers live in the
+//! `tagstation-core` crate (no I/O, fuzzed in `fuzz/`) and are re-exported here.
+
+pub use tagstation_core::{catalog, event, proto};
 
 pub mod action;
 pub mod audit;
-pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod decode;
 pub mod door;
-pub mod event;
 pub mod feedback;
 pub mod hub;
-pub mod proto;
 pub mod scan;
 pub mod station;
 pub mod store;

@@ -128,14 +128,9 @@ pub fn decode_files_report(paths: &[PathBuf], cfg: &DecodeConfig) -> Vec<FileRep
 }
 
 fn text_gs1(d: &Decoded) -> Option<String> {
-    let marked = match d.aim_id.as_deref() {
-        Some(id @ ("]C1" | "]d2" | "]Q3" | "]e0")) => format!("{id}{}", d.text),
-        _ => d.text.clone(),
-    };
-    if !crate::scan::gs1::looks_like_gs1(&marked) {
-        return None;
-    }
-    crate::scan::gs1::parse(&marked).ok().map(|g| g.to_hri())
+    crate::scan::gs1::from_scan(&d.text, d.aim_id.as_deref())?
+        .ok()
+        .map(|g| g.to_hri())
 }
 
 /// Print reports: one line per code (`path<TAB>symbology<TAB>x,y<TAB>text`), or JSON.

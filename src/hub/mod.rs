@@ -22,7 +22,9 @@ use uuid::Uuid;
 
 use crate::catalog::{ItemId, UnitId};
 use crate::event::{apply, base_version, ApplyError, DomainError, Event, Mode, Projection};
-use crate::proto::{LogEntry, PullResponse, PushResponse, PushResult, PushStatus};
+use crate::proto::{
+    self, LogEntry, PullResponse, PushRefusal, PushResponse, PushResult, PushStatus,
+};
 use crate::store::sql::Outcome;
 use crate::store::Command;
 use crate::view::{HistoryEntry, ItemView, UnitView};
@@ -198,44 +200,38 @@ pub fn ingest<T: HubTx>(
     let mut contiguous = tx.contiguous(station)?;
     let mut results = Vec::with_capacity(raw.len());
     for value in raw {
+        let (id, station_seq) = proto::pushed_identity(value);
         let mut r = PushResult {
-            id: value
-                .get("id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok()),
-            station_seq: value.get("station_seq").and_then(|v| v.as_i64()),
+            id,
+            station_seq,
             status: PushStatus::Rejected,
             hub_seq: None,
             reason: None,
         };
-        let ev: Event = match serde_json::from_value(value.clone()) {
+        let ev = match proto::decode_pushed(value, station) {
             Ok(ev) => ev,
-            Err(e) => {
-                let reason = format!("malformed event: {e}");
-                let own = value.get("station_id").and_then(|v| v.as_str())
-                    == Some(station.to_string().as_str());
-                // Keep it for review and let the queue move past it, if it names its slot.
-                if let (true, Some(id), Some(seq)) = (own, r.id, r.station_seq) {
-                    if seq == contiguous + 1 && tx.held_by_id(id)?.is_none() {
-                        tx.quarantine(station, seq, id, &reason, &value.to_string())?;
-                        contiguous = seq;
+            Err(refusal) => {
+                let reason = refusal.to_string();
+                match refusal {
+                    PushRefusal::Malformed { own, .. } => {
+                        // Keep it for review and let the queue move past it, if it names its slot.
+                        if let (true, Some(id), Some(seq)) = (own, r.id, r.station_seq) {
+                            if seq == contiguous + 1 && tx.held_by_id(id)?.is_none() {
+                                tx.quarantine(station, seq, id, &reason, &value.to_string())?;
+                                contiguous = seq;
+                            }
+                        }
+                        tracing::warn!(%station, %reason, "push: event rejected");
+                    }
+                    PushRefusal::OtherStation { claimed } => {
+                        tracing::warn!(%station, %claimed, "push: station wrote as another station");
                     }
                 }
-                tracing::warn!(%station, %reason, "push: event rejected");
                 r.reason = Some(reason);
                 results.push(r);
                 continue;
             }
         };
-        if ev.station_id != station {
-            r.reason = Some(format!(
-                "event belongs to station {}, not to this station",
-                ev.station_id
-            ));
-            tracing::warn!(%station, claimed = %ev.station_id, "push: station wrote as another station");
-            results.push(r);
-            continue;
-        }
         if let Some(h) = tx.held_by_id(ev.id)? {
             if h.station_id == ev.station_id && h.station_seq == ev.station_seq {
                 r.status = if h.hub_seq.is_some() {

@@ -5,12 +5,11 @@
 //! a [`ScanText`] (validated) and is tagged with its source name and [`ScanRole`].
 
 pub mod config;
-pub mod gs1;
-pub mod hid;
 #[cfg(feature = "hid")]
 pub mod hid_live;
 pub mod sources;
-pub mod text;
+
+pub use tagstation_core::scan::{gs1, hid, text};
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -122,14 +121,7 @@ impl Scan {
     /// The GS1 element string in this scan, if it is marked as one (AIM identifier from the
     /// decoder or in the text, a GS separator, or the `(01)...` form).
     pub fn gs1(&self) -> Option<Result<gs1::Gs1, gs1::Gs1Error>> {
-        let text = self.text.as_str();
-        let marked = match self.aim_id.as_deref() {
-            Some(id @ ("]C1" | "]d2" | "]Q3" | "]e0")) if !text.starts_with(']') => {
-                format!("{id}{text}")
-            }
-            _ => text.to_owned(),
-        };
-        gs1::looks_like_gs1(&marked).then(|| gs1::parse(&marked))
+        gs1::from_scan(self.text.as_str(), self.aim_id.as_deref())
     }
 }
 

@@ -7,6 +7,9 @@ use uuid::Uuid;
 use crate::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
 use crate::event::{Event, EventKind, Projection};
 
+/// Defined with the event; named here, where rows map to them.
+pub use crate::event::{Outcome, StoredEvent};
+
 /// A projection over the catalog tables of an open connection (normally inside a
 /// transaction the caller commits).
 pub struct SqlProjection<'c>(pub &'c Connection);
@@ -181,22 +184,6 @@ impl Projection for SqlProjection<'_> {
             ])?;
         Ok(())
     }
-}
-
-/// Outcome columns stored beside an event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Outcome {
-    pub applied: bool,
-    pub conflict: bool,
-    pub note: Option<String>,
-}
-
-/// An event as stored, with where it stands in the hub's order and what it did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEvent {
-    pub event: Event,
-    pub hub_seq: Option<i64>,
-    pub outcome: Outcome,
 }
 
 pub const EVENT_COLS: &str =

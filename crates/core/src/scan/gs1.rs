@@ -294,6 +294,20 @@ pub fn looks_like_gs1(s: &str) -> bool {
                 .is_some_and(|(l, _)| s.get(1 + l..2 + l) == Some(")")))
 }
 
+/// The GS1 element string in one scan, if it is marked as one. A decoder's AIM symbology
+/// identifier for GS1 (`]C1`, `]d2`, `]Q3`, `]e0`) is put in front of the text unless the
+/// text carries its own; then the text counts as GS1 when [`looks_like_gs1`] says so.
+/// Cameras, HID scanners and still images all go through here.
+pub fn from_scan(text: &str, aim_id: Option<&str>) -> Option<Result<Gs1, Gs1Error>> {
+    let marked = match aim_id {
+        Some(id @ ("]C1" | "]d2" | "]Q3" | "]e0")) if !text.starts_with(']') => {
+            format!("{id}{text}")
+        }
+        _ => text.to_owned(),
+    };
+    looks_like_gs1(&marked).then(|| parse(&marked))
+}
+
 fn validate(def: &AiDef, ai: &str, value: &str) -> Result<(), Gs1Error> {
     let err_len = || Gs1Error::BadLength {
         ai: ai.into(),

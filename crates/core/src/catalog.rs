@@ -18,6 +18,9 @@ pub const MAX_TEXT_CHARS: usize = 200;
 pub const MAX_TAG_BYTES: usize = 128;
 /// Largest quantity a single adjustment may move.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
+/// Most units one switch to unit tracking seeds (one per counted piece): beyond this a
+/// switch would write a unit row per screw, not track durable things.
+pub const MAX_SEEDED_UNITS: i64 = 10_000;
 
 pub type ItemId = Uuid;
 pub type UnitId = Uuid;

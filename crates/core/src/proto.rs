@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::event::Event;
-use crate::store::sql::{Outcome, StoredEvent};
+use crate::event::{Event, Outcome, StoredEvent};
 
 /// Most events a station may push in one request.
 pub const MAX_PUSH_EVENTS: usize = 1000;
@@ -37,6 +36,42 @@ pub struct EnrollResponse {
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub events: Vec<serde_json::Value>,
+}
+
+/// The id and sequence number a pushed event names, read even when the rest of it is
+/// malformed, so the hub's answer can say which event it is about.
+pub fn pushed_identity(value: &serde_json::Value) -> (Option<Uuid>, Option<i64>) {
+    let id = value
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok());
+    (id, value.get("station_seq").and_then(|v| v.as_i64()))
+}
+
+/// Why the hub refuses a pushed event before it looks at its log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushRefusal {
+    /// Not an event. `own` says whether it still names the pushing station: then the
+    /// hub keeps it in quarantine when it names the next sequence number.
+    #[error("malformed event: {reason}")]
+    Malformed { reason: String, own: bool },
+    #[error("event belongs to station {claimed}, not to this station")]
+    OtherStation { claimed: Uuid },
+}
+
+/// Decode one pushed event and check that `station` made it: what the hub checks of
+/// every pushed event before sequence numbers and the rules of [`crate::event::apply`].
+pub fn decode_pushed(value: &serde_json::Value, station: Uuid) -> Result<Event, PushRefusal> {
+    let ev = Event::deserialize(value).map_err(|e| PushRefusal::Malformed {
+        reason: e.to_string(),
+        own: value.get("station_id").and_then(|v| v.as_str()) == Some(station.to_string().as_str()),
+    })?;
+    if ev.station_id != station {
+        return Err(PushRefusal::OtherStation {
+            claimed: ev.station_id,
+        });
+    }
+    Ok(ev)
 }
 
 /// The hub's verdict on one pushed event.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::catalog::{
     check_date, check_tag, check_text, unit_name, Item, ItemId, Status, TextError, Totals,
-    Tracking, Unit, UnitId, MAX_QUANTITY,
+    Tracking, Unit, UnitId, MAX_QUANTITY, MAX_SEEDED_UNITS,
 };
 
 /// One change, as recorded in history and sent between stations and the hub.
@@ -191,6 +191,22 @@ impl EventKind {
     }
 }
 
+/// Outcome columns stored beside an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub applied: bool,
+    pub conflict: bool,
+    pub note: Option<String>,
+}
+
+/// An event as stored, with where it stands in the hub's order and what it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub hub_seq: Option<i64>,
+    pub outcome: Outcome,
+}
+
 /// Why an event cannot be applied to the current state. Each has a message for the
 /// log (`Display`) and one for a shop worker ([`DomainError::user_message`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -232,6 +248,8 @@ pub enum DomainError {
     },
     #[error("quantity {0} is out of range (1..={MAX_QUANTITY})")]
     BadQuantity(i64),
+    #[error("{item:?} has {count} counted pieces; at most {MAX_SEEDED_UNITS} can become units")]
+    TooManyUnits { item: String, count: i64 },
     #[error("status {0} cannot be set here")]
     BadStatus(Status),
     #[error(transparent)]
@@ -398,6 +416,14 @@ pub fn apply<P: Projection>(
             out.conflict = version_conflict(ev, item.version);
             match to {
                 Tracking::Units => {
+                    let count = item.counts.total();
+                    if count > MAX_SEEDED_UNITS {
+                        return Err(DomainError::TooManyUnits {
+                            item: item.name,
+                            count,
+                        }
+                        .into());
+                    }
                     // Seed one unit per counted piece, in status order, with ids derived
                     // from the event id so every replica creates the very same units.
                     let mut n = 0usize;
@@ -446,7 +472,7 @@ pub fn apply<P: Projection>(
         }
         EventKind::QuantityAdjusted { status, delta, .. } => {
             let mut item = need_count_item(p, ev.item_id)?;
-            if *delta == 0 || delta.abs() > MAX_QUANTITY {
+            if *delta == 0 || !(-MAX_QUANTITY..=MAX_QUANTITY).contains(delta) {
                 return Err(DomainError::BadQuantity(*delta).into());
             }
             if !Status::COUNTED.contains(status) {
@@ -1026,6 +1052,61 @@ mod tests {
         let t = p.all_totals()[&item].clone();
         assert_eq!((t.get(Status::InStock), t.get(Status::Damaged)), (3, 1));
         assert!(p.units.values().all(|u| !u.active));
+    }
+
+    #[test]
+    fn quantities_out_of_range_are_refused() {
+        let mut p = MemProjection::default();
+        let item = drill(&mut p, 4);
+        let before = p.clone();
+        for delta in [
+            i64::MIN,
+            i64::MIN + 1,
+            -MAX_QUANTITY - 1,
+            MAX_QUANTITY + 1,
+            i64::MAX,
+        ] {
+            let adj = EventKind::QuantityAdjusted {
+                status: Status::InStock,
+                delta,
+                reason: None,
+            };
+            let err = apply(&mut p, &ev(3, item, None, adj), Mode::Full).unwrap_err();
+            assert!(
+                matches!(err, ApplyError::Domain(DomainError::BadQuantity(d)) if d == delta),
+                "{delta}: {err}"
+            );
+        }
+        for qty in [i64::MIN, -1, 0, MAX_QUANTITY + 1, i64::MAX] {
+            let mv = EventKind::QuantityMoved {
+                from: Status::InStock,
+                to: Status::Damaged,
+                qty,
+            };
+            assert!(apply(&mut p, &ev(3, item, None, mv), Mode::Full).is_err());
+        }
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn switch_refuses_too_many_pieces() {
+        let mut p = MemProjection::default();
+        let item = drill(&mut p, MAX_SEEDED_UNITS + 1);
+        let before = p.clone();
+        let on = EventKind::TrackingSwitched {
+            to: Tracking::Units,
+        };
+        let err = apply(&mut p, &ev(3, item, None, on.clone()), Mode::Full).unwrap_err();
+        assert!(
+            matches!(err, ApplyError::Domain(DomainError::TooManyUnits { count, .. }) if count == MAX_SEEDED_UNITS + 1),
+            "{err}"
+        );
+        assert_eq!(p, before);
+        // at the limit it seeds
+        let mut p = MemProjection::default();
+        let item = drill(&mut p, MAX_SEEDED_UNITS);
+        let out = apply(&mut p, &ev(3, item, None, on), Mode::Full).unwrap();
+        assert_eq!(out.units.len() as i64, MAX_SEEDED_UNITS);
     }
 
     #[test]
