@@ -185,6 +185,7 @@ fn station_killed_at_random_moments_loses_and_doubles_nothing() {
     let statuses = ["sending", "receiving", "damaged", "in_stock"];
     let mut acked: BTreeMap<Uuid, i64> = BTreeMap::new();
     let mut after_commit_kills = 0;
+    let mut after_hub_commit_kills = 0;
     // How long the station takes from spawn to its first "saved" line, measured in the
     // after-commit rounds. The other kills land at a random moment within that start-up
     // time plus 300 ms, so they hit start-up, recovery and steady scanning alike whether
@@ -201,6 +202,21 @@ fn station_killed_at_random_moments_loses_and_doubles_nothing() {
             }
             startup_ms = startup_ms.max(started.elapsed().as_millis() as u64);
             after_commit_kills += 1;
+        } else if i % 4 == 2 {
+            // The other hard window: the hub committed a push and its reply is lost; the
+            // station dies before it learns the outcome and must not send it twice later.
+            let before = proxy.stats.lost_responses.load(Relaxed);
+            proxy.set(Faults {
+                lose_response: 1.0,
+                ..Faults::default()
+            });
+            while proxy.stats.lost_responses.load(Relaxed) == before
+                && started.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            proxy.set(faults);
+            after_hub_commit_kills += 1;
         } else {
             std::thread::sleep(Duration::from_millis(10 + rng.below(startup_ms + 300)));
         }
@@ -242,7 +258,7 @@ fn station_killed_at_random_moments_loses_and_doubles_nothing() {
         &format!(
             "## Station killed with SIGKILL while scans stream in (line input + background sync)\n\n\
              | figure | value |\n|---|---|\n\
-             | kills | {kills} ({after_commit_kills} right after a local commit, before sending) |\n\
+             | kills | {kills} ({after_commit_kills} right after a local commit, before sending; {after_hub_commit_kills} after the hub committed a push, before its reply arrived) |\n\
              | scans acknowledged (\"saved\") | {} |\n\
              | station events in total | {mine} |\n\
              | lost (acknowledged, missing on the hub) | {} |\n\
