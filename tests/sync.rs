@@ -433,7 +433,9 @@ fn unauthenticated_and_malformed_requests_get_4xx_and_change_nothing() {
             .send()
         {
             Ok(r) => {
-                answered = Some(r.status().as_u16());
+                // ...and tells the client not to reuse the connection it dropped.
+                let close = r.headers().get("connection").map(|v| v.as_bytes().to_vec());
+                answered = Some((r.status().as_u16(), close));
                 break;
             }
             Err(e) => {
@@ -441,7 +443,7 @@ fn unauthenticated_and_malformed_requests_get_4xx_and_change_nothing() {
             }
         }
     }
-    assert_eq!(answered, Some(413));
+    assert_eq!(answered, Some((413, Some(b"close".to_vec()))));
     let many: Vec<serde_json::Value> = (0..1001).map(|_| serde_json::json!({})).collect();
     assert_eq!(
         status(

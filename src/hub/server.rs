@@ -236,7 +236,21 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(close_after_too_large))
         .with_state(state)
+}
+
+/// A body over the limit is refused before it is all read, so the connection cannot
+/// carry another request: say so (`Connection: close`), or a client would keep it in
+/// its pool and its next request would fail on a connection the hub has dropped.
+async fn close_after_too_large(mut r: Response) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        r.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    r
 }
 
 async fn healthz(State(st): State<Arc<AppState>>) -> Response {
