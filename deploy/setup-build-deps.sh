@@ -16,15 +16,5 @@ case "$what" in
   all)     pkgs+=(libudev-dev libinput-dev libxkbcommon-dev libgbm-dev) ;;
   *) echo "usage: $0 [kiosk|desktop|all]" >&2; exit 2 ;;
 esac
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "build dependencies already installed: ${pkgs[*]}"
-  exit 0
-fi
-$SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+"$(dirname "$0")/apt-install" --no-install-recommends "${pkgs[@]}"
+echo "build dependencies installed: ${pkgs[*]}"
