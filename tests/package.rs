@@ -218,6 +218,10 @@ fn package_installs_verifies_and_purges_in_a_throwaway_root() {
         ("/usr/lib/tmpfiles.d/tagstation.conf", "-rw-r--r--"),
         ("/usr/lib/udev/rules.d/70-tagstation.rules", "-rw-r--r--"),
         ("/usr/share/doc/tagstation/copyright", "-rw-r--r--"),
+        (
+            "/usr/share/doc/tagstation/THIRD-PARTY-LICENSES",
+            "-rw-r--r--",
+        ),
         ("/usr/share/doc/tagstation/pi.md", "-rw-r--r--"),
         ("/usr/share/doc/tagstation/hub.md", "-rw-r--r--"),
     ];
@@ -280,6 +284,32 @@ fn package_installs_verifies_and_purges_in_a_throwaway_root() {
         }
     };
     check_installed(&root);
+    // The licence the package is distributed under, and every linked crate's licence.
+    let doc = root.join("usr/share/doc/tagstation");
+    let copyright = std::fs::read_to_string(doc.join("copyright")).unwrap();
+    assert!(
+        copyright.starts_with(
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+        ),
+        "{copyright}"
+    );
+    assert!(
+        copyright.contains("\nLicense: GPL-3\n") && copyright.contains("GPL-3.0-only"),
+        "the package links Slint, so it is distributed under GPL-3.0-only:\n{copyright}"
+    );
+    assert!(
+        copyright.contains("License: Expat or Apache-2.0"),
+        "{copyright}"
+    );
+    let third = std::fs::read_to_string(doc.join("THIRD-PARTY-LICENSES")).unwrap();
+    assert_eq!(
+        third,
+        std::fs::read_to_string(repo().join("deploy/THIRD-PARTY-LICENSES.txt")).unwrap()
+    );
+    assert!(
+        third.contains("\nslint 1.") && third.contains("GNU GENERAL PUBLIC LICENSE"),
+        "Slint and the GPL text are listed"
+    );
     assert_eq!(
         std::fs::read_to_string(root.join("etc/tagstation/station.toml")).unwrap(),
         std::fs::read_to_string(repo().join("deploy/station.toml")).unwrap()
