@@ -1,4 +1,4 @@
-//! Decoder benchmark on the shared zxing-cpp QR samples (see docs/scanning.md).
+//! Decoder benchmark on the zxing-cpp QR samples in `tests/data/zxing-cpp` (see docs/scanning.md).
 //!
 //! `cargo bench --bench decode` (release). For each folder: images read correctly (or, for
 //! false-positive folders, images with no read at all), median and p95 ms per image, at the

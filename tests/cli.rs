@@ -204,8 +204,7 @@ fn demo_runs_hub_and_station_end_to_end() {
 
 #[test]
 fn decode_prints_codes_found_in_images() {
-    let dir = std::path::Path::new("../shared/samples/zxing-cpp/qrcode-2");
-    let img = dir.join("#1086.png");
+    let img = common::samples_root().join("qrcode-2/#1086.png");
     let out = std::process::Command::new(common::bin())
         .arg("decode")
         .arg(&img)
@@ -220,7 +219,7 @@ fn decode_prints_codes_found_in_images() {
     let out = std::process::Command::new(common::bin())
         .args(["decode", "--json"])
         .arg(&img)
-        .arg("../shared/samples/zxing-cpp/falsepositives-1/01.webp")
+        .arg(common::samples_root().join("falsepositives-1/01.webp"))
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

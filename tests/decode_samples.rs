@@ -1,5 +1,5 @@
-//! The shared zxing-cpp samples: QR folders read what their .txt says, false-positive folders
-//! read nothing, and rqrr's known panics (qrcode-6/7) never escape.
+//! The zxing-cpp samples vendored in `tests/data/zxing-cpp`: QR folders read what their .txt
+//! says, false-positive folders read nothing, and rqrr's known panics (qrcode-6/7) never escape.
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Image-folder replay through the camera pipeline end to end (frames -> decode -> debounce ->
-//! Scans on the channel), line input from a file and a FIFO, and the `decode` report.
+//! Scans on the channel; generated frames and a zxing-cpp sample folder from
+//! `tests/data/zxing-cpp`), line input from a file and a FIFO, and the `decode` report.
 
 mod common;
 
@@ -64,7 +65,7 @@ fn folder_replay_produces_debounced_scans() {
 }
 
 #[test]
-fn folder_replay_of_shared_samples() {
+fn folder_replay_of_zxing_cpp_samples() {
     let (tx, rx) = mpsc::channel();
     let folder = common::samples_root().join("qrcode-3");
     let mut src = image_folder_source(&folder, None, 2).expect("open");

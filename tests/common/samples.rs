@@ -1,10 +1,11 @@
-//! Shared test helpers: where the shared samples are and what each image should read.
+//! Sample-image helpers: where the zxing-cpp samples vendored in `tests/data/zxing-cpp` are
+//! (Apache-2.0, see its NOTICE.md) and what each image should read; synthetic images.
 
 use std::path::{Path, PathBuf};
 
-/// `../shared/samples/zxing-cpp` from the crate root.
+/// `tests/data/zxing-cpp` in this repository: the zxing-cpp sample folders, unchanged.
 pub fn samples_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/zxing-cpp")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zxing-cpp")
 }
 
 /// Sorted image files of a sample folder.
