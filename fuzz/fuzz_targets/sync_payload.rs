@@ -52,7 +52,12 @@ fn push(data: &[u8]) {
                 apply_checked(&mut catalog, &ev, Mode::Full);
             }
             Err(PushRefusal::OtherStation { claimed }) => assert_ne!(claimed, station),
-            Err(e @ PushRefusal::Malformed { .. }) => assert!(!e.to_string().is_empty()),
+            Err(e @ (PushRefusal::Malformed { .. } | PushRefusal::Invalid { .. })) => {
+                let reason = e.to_string();
+                assert!(!reason.is_empty());
+                // a reason is logged and sent back: it never carries a raw control character
+                assert!(!reason.chars().any(char::is_control), "raw control in {reason:?}");
+            }
         }
     }
     check_catalog(&catalog, Mode::Full);

@@ -212,16 +212,23 @@ pub fn ingest<T: HubTx>(
             Ok(ev) => ev,
             Err(refusal) => {
                 let reason = refusal.to_string();
+                let own = match refusal {
+                    PushRefusal::Malformed { own, .. } => own,
+                    PushRefusal::Invalid { .. } => true,
+                    PushRefusal::OtherStation { .. } => false,
+                };
                 match refusal {
-                    PushRefusal::Malformed { own, .. } => {
-                        // Keep it for review and let the queue move past it, if it names its slot.
+                    PushRefusal::Malformed { .. } | PushRefusal::Invalid { .. } => {
+                        // Keep it for review and let the queue move past it, if it names
+                        // its slot: it never gets a hub_seq and never reaches another station.
                         if let (true, Some(id), Some(seq)) = (own, r.id, r.station_seq) {
                             if seq == contiguous + 1 && tx.held_by_id(id)?.is_none() {
                                 tx.quarantine(station, seq, id, &reason, &value.to_string())?;
                                 contiguous = seq;
                             }
                         }
-                        tracing::warn!(%station, %reason, "push: event rejected");
+                        // `?`: the reason quotes station text; logged escaped, never raw.
+                        tracing::warn!(%station, ?reason, "push: event rejected");
                     }
                     PushRefusal::OtherStation { claimed } => {
                         tracing::warn!(%station, %claimed, "push: station wrote as another station");
@@ -330,6 +337,8 @@ pub fn admin_event<T: HubTx>(
         scan: cmd.scan,
         kind: cmd.kind,
     };
+    // The same input rules as a station's write, answered as a refusal (422).
+    event.check()?;
     let value = serde_json::to_value(&event).map_err(|e| HubError::Corrupt(e.to_string()))?;
     let resp = ingest(tx, hub_id, &[value], true)?;
     let r = resp

@@ -562,6 +562,11 @@ impl HubStore for PgHub {
                 let other: String = r.get(0);
                 return Err(HubError::Exists(format!("station id {station_id} is already enrolled as {other:?}")));
             }
+            // An id whose events the hub already holds (the hub's own admin edits, a
+            // station enrolled before) is not free, even with no station row bound to it.
+            if c.query_opt("SELECT 1 FROM station_seqs WHERE station_id = $1", &[&station_id.to_string()])?.is_some() {
+                return Err(HubError::Exists(format!("station id {station_id} already has events at this hub")));
+            }
             c.execute(
                 "UPDATE stations SET station_id = $2, token_id = $3, token_hash = $4, enroll_hash = NULL,
                    enroll_expires_ms = NULL, last_seen_ms = $5 WHERE name = $1",

@@ -369,10 +369,20 @@ async fn enroll(
         ));
     }
     let Json(req) = body?;
+    let station_id = req.station_id;
+    // The hub's own id (on every admin-made event), the nil and the max UUID are never
+    // a station's: enrolling under one would let a station write as the hub.
+    if station_id.is_nil() || station_id.is_max() || station_id == st.store.hub_id() {
+        tracing::warn!(%ip, %station_id, "enrollment under a reserved station id refused");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "reserved_station_id",
+            format!("station id {station_id} is reserved; a station enrolls under its own id"),
+        ));
+    }
     let code_hash = auth::hash_secret(&auth::normalize_code(&req.code));
     let (token_id, token, token_hash) = auth::new_token();
     let store = st.store.clone();
-    let station_id = req.station_id;
     let r = blocking(move || {
         store.enroll(
             &code_hash,

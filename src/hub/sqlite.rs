@@ -328,6 +328,15 @@ impl HubStore for SqliteHub {
             if let Some(other) = taken {
                 return Err(HubError::Exists(format!("station id {station_id} is already enrolled as {other:?}")));
             }
+            // An id whose events the hub already holds (the hub's own admin edits, a
+            // station enrolled before) is not free, even with no station row bound to it.
+            let known: Option<i64> = tx
+                .0
+                .query_row("SELECT 1 FROM station_seqs WHERE station_id = ?1", [station_id.to_string()], |r| r.get(0))
+                .optional()?;
+            if known.is_some() {
+                return Err(HubError::Exists(format!("station id {station_id} already has events at this hub")));
+            }
             tx.0.execute(
                 "UPDATE stations SET station_id = ?2, token_id = ?3, token_hash = ?4, enroll_hash = NULL,
                    enroll_expires_ms = NULL, last_seen_ms = ?5 WHERE name = ?1",

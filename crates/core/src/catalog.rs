@@ -272,6 +272,36 @@ pub fn check_tag(what: &'static str, s: &str) -> Result<(), TextError> {
     check_no_control(what, s)
 }
 
+/// Check the scanned text an event carries: what a scanner may send
+/// ([`crate::scan::text`]): at most [`crate::scan::text::MAX_SCAN_BYTES`] bytes, no
+/// control character but GS (the GS1 separator).
+pub fn check_scan(s: &str) -> Result<(), TextError> {
+    use crate::scan::text::{GS, MAX_SCAN_BYTES};
+    let what = "scanned text";
+    if s.is_empty() {
+        return Err(TextError::Empty { what });
+    }
+    if s.len() > MAX_SCAN_BYTES {
+        return Err(TextError::TooLong {
+            what,
+            len: s.len(),
+            max: MAX_SCAN_BYTES,
+        });
+    }
+    match s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && *c != GS as char)
+    {
+        Some((pos, c)) => Err(TextError::ControlChar {
+            what,
+            code: c as u32,
+            pos,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn check_no_control(what: &'static str, s: &str) -> Result<(), TextError> {
     match s.chars().enumerate().find(|(_, c)| c.is_control()) {
         Some((pos, c)) => Err(TextError::ControlChar {

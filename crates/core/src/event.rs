@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::catalog::{
-    check_date, check_tag, check_text, unit_name, Item, ItemId, Status, TextError, Totals,
-    Tracking, Unit, UnitId, MAX_QUANTITY, MAX_SEEDED_UNITS,
+    check_date, check_scan, check_tag, check_text, unit_name, Item, ItemId, Status, TextError,
+    Totals, Tracking, Unit, UnitId, MAX_QUANTITY, MAX_SEEDED_UNITS,
 };
 
 /// One change, as recorded in history and sent between stations and the hub.
@@ -191,6 +191,125 @@ impl EventKind {
     }
 }
 
+impl Event {
+    /// The checks every event passes before it enters any log, whoever made it: the
+    /// actor and the scanned text by the same rules as names, then every field of its
+    /// kind ([`EventKind::check_fields`]). A station runs them before it records a
+    /// change; the hub runs them on every pushed event and quarantines one that fails.
+    pub fn check(&self) -> Result<(), DomainError> {
+        check_text("actor", &self.actor)?;
+        if let Some(scan) = &self.scan {
+            check_scan(scan)?;
+        }
+        self.kind.check_fields()
+    }
+}
+
+impl EventKind {
+    /// The rules that need no state: texts, tags and dates well formed, quantities in
+    /// range, statuses that can be set this way. [`apply`] runs them first; the rules
+    /// that depend on the catalog (unknown units, uniqueness, transitions) come after.
+    pub fn check_fields(&self) -> Result<(), DomainError> {
+        match self {
+            EventKind::ItemCreated {
+                name,
+                sku,
+                barcode,
+                reorder_point,
+                ..
+            }
+            | EventKind::ItemEdited {
+                name,
+                sku,
+                barcode,
+                reorder_point,
+            } => check_item_fields(name, sku, barcode, *reorder_point)?,
+            EventKind::TrackingSwitched { .. } => {}
+            EventKind::QuantityAdjusted {
+                status,
+                delta,
+                reason,
+            } => {
+                if *delta == 0 || !(-MAX_QUANTITY..=MAX_QUANTITY).contains(delta) {
+                    return Err(DomainError::BadQuantity(*delta));
+                }
+                if !Status::COUNTED.contains(status) {
+                    return Err(DomainError::BadStatus(*status));
+                }
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+            }
+            EventKind::QuantityMoved { from, to, qty } => {
+                if *qty <= 0 || *qty > MAX_QUANTITY {
+                    return Err(DomainError::BadQuantity(*qty));
+                }
+                for s in [from, to] {
+                    if !Status::COUNTED.contains(s) {
+                        return Err(DomainError::BadStatus(*s));
+                    }
+                }
+            }
+            EventKind::UnitCreated {
+                name,
+                asset_tag,
+                status,
+                location,
+                fields,
+            } => {
+                check_text("unit name", name)?;
+                if let Some(t) = asset_tag {
+                    check_tag("asset tag", t)?;
+                }
+                if let Some(l) = location {
+                    check_text("location", l)?;
+                }
+                for (k, v) in fields {
+                    check_text("field name", k)?;
+                    check_text("field value", v)?;
+                }
+                if !Status::SETTABLE.contains(status) {
+                    return Err(DomainError::BadStatus(*status));
+                }
+            }
+            EventKind::UnitRenamed { name } => check_text("unit name", name)?,
+            EventKind::UnitTagged { tag } => {
+                if let Some(t) = tag {
+                    check_tag("asset tag", t)?;
+                }
+            }
+            EventKind::StatusChanged { to } => {
+                if !Status::SETTABLE.contains(to) {
+                    return Err(DomainError::BadStatus(*to));
+                }
+            }
+            EventKind::CheckedOut { holder, due } => {
+                check_text("holder", holder)?;
+                if let Some(d) = due {
+                    check_date(d).map_err(DomainError::BadDate)?;
+                }
+            }
+            EventKind::CheckedIn { location } | EventKind::LocationMoved { location } => {
+                if let Some(l) = location {
+                    check_text("location", l)?;
+                }
+            }
+            EventKind::UnitRetired { reason } => {
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+            }
+            EventKind::FieldSet { key, value } => {
+                check_text("field name", key)?;
+                if let Some(v) = value {
+                    check_text("field value", v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Outcome columns stored beside an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -358,6 +477,7 @@ pub fn apply<P: Projection>(
     let st = |e| ApplyError::Store(e);
     let full = mode == Mode::Full;
     let mut out = Applied::default();
+    ev.kind.check_fields()?;
 
     // Item-level events first: they act on the item (and, for the switch, all its units).
     match &ev.kind {
@@ -368,7 +488,6 @@ pub fn apply<P: Projection>(
             tracking,
             reorder_point,
         } => {
-            check_item_fields(name, sku, barcode, *reorder_point)?;
             if p.item(ev.item_id).map_err(st)?.is_some() {
                 return Err(DomainError::ItemExists(ev.item_id).into());
             }
@@ -394,7 +513,6 @@ pub fn apply<P: Projection>(
             barcode,
             reorder_point,
         } => {
-            check_item_fields(name, sku, barcode, *reorder_point)?;
             let mut item = need_item(p, ev.item_id)?;
             if full {
                 check_item_unique(p, ev.item_id, name, barcode.as_deref())?;
@@ -472,12 +590,6 @@ pub fn apply<P: Projection>(
         }
         EventKind::QuantityAdjusted { status, delta, .. } => {
             let mut item = need_count_item(p, ev.item_id)?;
-            if *delta == 0 || !(-MAX_QUANTITY..=MAX_QUANTITY).contains(delta) {
-                return Err(DomainError::BadQuantity(*delta).into());
-            }
-            if !Status::COUNTED.contains(status) {
-                return Err(DomainError::BadStatus(*status).into());
-            }
             take(&item, *status, -*delta)?;
             item.counts.add(*status, *delta);
             item.version += 1;
@@ -486,16 +598,8 @@ pub fn apply<P: Projection>(
         }
         EventKind::QuantityMoved { from, to, qty } => {
             let mut item = need_count_item(p, ev.item_id)?;
-            if *qty <= 0 || *qty > MAX_QUANTITY {
-                return Err(DomainError::BadQuantity(*qty).into());
-            }
             if from == to {
                 return Err(DomainError::NoChange(from.to_string()).into());
-            }
-            for s in [from, to] {
-                if !Status::COUNTED.contains(s) {
-                    return Err(DomainError::BadStatus(*s).into());
-                }
             }
             take(&item, *from, *qty)?;
             item.counts.add(*from, -*qty);
@@ -516,20 +620,6 @@ pub fn apply<P: Projection>(
                 return Err(DomainError::NotUnitTracked { item: item.name }.into());
             }
             let unit_id = ev.unit_id.unwrap_or_else(|| seeded_unit_id(ev.id, 0));
-            check_text("unit name", name)?;
-            if let Some(t) = asset_tag {
-                check_tag("asset tag", t)?;
-            }
-            if let Some(l) = location {
-                check_text("location", l)?;
-            }
-            for (k, v) in fields {
-                check_text("field name", k)?;
-                check_text("field value", v)?;
-            }
-            if !Status::SETTABLE.contains(status) {
-                return Err(DomainError::BadStatus(*status).into());
-            }
             if p.unit(unit_id).map_err(st)?.is_some() {
                 return Err(DomainError::UnitExists(unit_id).into());
             }
@@ -575,7 +665,6 @@ pub fn apply<P: Projection>(
     let retired = unit.status == Status::Retired;
     match &ev.kind {
         EventKind::UnitRenamed { name } => {
-            check_text("unit name", name)?;
             if *name == unit.name {
                 return Err(DomainError::NoChange(format!("named {name:?}")).into());
             }
@@ -585,7 +674,6 @@ pub fn apply<P: Projection>(
         }
         EventKind::UnitTagged { tag } => {
             if let Some(t) = tag {
-                check_tag("asset tag", t)?;
                 if full {
                     check_tag_free(p, unit.id, t)?;
                 }
@@ -596,9 +684,6 @@ pub fn apply<P: Projection>(
             unit.asset_tag = tag.clone();
         }
         EventKind::StatusChanged { to } => {
-            if !Status::SETTABLE.contains(to) {
-                return Err(DomainError::BadStatus(*to).into());
-            }
             if retired {
                 return Err(DomainError::Retired(unit.name).into());
             }
@@ -612,10 +697,6 @@ pub fn apply<P: Projection>(
             unit.status = *to;
         }
         EventKind::CheckedOut { holder, due } => {
-            check_text("holder", holder)?;
-            if let Some(d) = due {
-                check_date(d).map_err(DomainError::BadDate)?;
-            }
             if unit.status == Status::CheckedOut {
                 let h = unit.holder.unwrap_or_else(|| "someone".into());
                 return Err(DomainError::CheckedOut(unit.name, h).into());
@@ -632,9 +713,6 @@ pub fn apply<P: Projection>(
             unit.due = due.clone();
         }
         EventKind::CheckedIn { location } => {
-            if let Some(l) = location {
-                check_text("location", l)?;
-            }
             if unit.status != Status::CheckedOut {
                 return Err(DomainError::InvalidTransition {
                     from: unit.status,
@@ -649,10 +727,7 @@ pub fn apply<P: Projection>(
                 unit.location = location.clone();
             }
         }
-        EventKind::UnitRetired { reason } => {
-            if let Some(r) = reason {
-                check_text("reason", r)?;
-            }
+        EventKind::UnitRetired { .. } => {
             if retired {
                 return Err(DomainError::NoChange("retired".into()).into());
             }
@@ -660,27 +735,20 @@ pub fn apply<P: Projection>(
             unit.holder = None;
             unit.due = None;
         }
-        EventKind::FieldSet { key, value } => {
-            check_text("field name", key)?;
-            match value {
-                Some(v) => {
-                    check_text("field value", v)?;
-                    if unit.fields.get(key) == Some(v) {
-                        return Err(DomainError::NoChange(format!("{key} = {v:?}")).into());
-                    }
-                    unit.fields.insert(key.clone(), v.clone());
+        EventKind::FieldSet { key, value } => match value {
+            Some(v) => {
+                if unit.fields.get(key) == Some(v) {
+                    return Err(DomainError::NoChange(format!("{key} = {v:?}")).into());
                 }
-                None => {
-                    if unit.fields.remove(key).is_none() {
-                        return Err(DomainError::NoChange(format!("without {key}")).into());
-                    }
+                unit.fields.insert(key.clone(), v.clone());
+            }
+            None => {
+                if unit.fields.remove(key).is_none() {
+                    return Err(DomainError::NoChange(format!("without {key}")).into());
                 }
             }
-        }
+        },
         EventKind::LocationMoved { location } => {
-            if let Some(l) = location {
-                check_text("location", l)?;
-            }
             if retired {
                 return Err(DomainError::Retired(unit.name).into());
             }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::escape;
 use crate::event::{Event, Outcome, StoredEvent};
 
 /// Most events a station may push in one request.
@@ -55,15 +56,22 @@ pub enum PushRefusal {
     /// hub keeps it in quarantine when it names the next sequence number.
     #[error("malformed event: {reason}")]
     Malformed { reason: String, own: bool },
+    /// A well-formed event of this station that breaks the input rules a local write
+    /// obeys (a control character in a name, a 1 MB actor) or carries a field this hub
+    /// does not know. Quarantined like a malformed one.
+    #[error("refused event: {reason}")]
+    Invalid { reason: String },
     #[error("event belongs to station {claimed}, not to this station")]
     OtherStation { claimed: Uuid },
 }
 
-/// Decode one pushed event and check that `station` made it: what the hub checks of
-/// every pushed event before sequence numbers and the rules of [`crate::event::apply`].
+/// Decode one pushed event and check that `station` made it and that it obeys the
+/// same rules as a local write ([`Event::check`]), with no field this hub does not
+/// know: what the hub checks of every pushed event before sequence numbers and the
+/// rules of [`crate::event::apply`]. Reasons quote the event's text escaped.
 pub fn decode_pushed(value: &serde_json::Value, station: Uuid) -> Result<Event, PushRefusal> {
     let ev = Event::deserialize(value).map_err(|e| PushRefusal::Malformed {
-        reason: e.to_string(),
+        reason: escape::controls(&e.to_string()).into_owned(),
         own: value.get("station_id").and_then(|v| v.as_str()) == Some(station.to_string().as_str()),
     })?;
     if ev.station_id != station {
@@ -71,7 +79,47 @@ pub fn decode_pushed(value: &serde_json::Value, station: Uuid) -> Result<Event, 
             claimed: ev.station_id,
         });
     }
+    let canonical = serde_json::to_value(&ev).map_err(|e| PushRefusal::Invalid {
+        reason: escape::controls(&e.to_string()).into_owned(),
+    })?;
+    if let Some(path) = unknown_field(value, &canonical, String::new()) {
+        return Err(PushRefusal::Invalid {
+            reason: format!("unknown field {}", escape::controls(&path)),
+        });
+    }
+    ev.check().map_err(|e| PushRefusal::Invalid {
+        reason: escape::controls(&e.to_string()).into_owned(),
+    })?;
     Ok(ev)
+}
+
+/// The first key of `raw` (as a dotted path) that the decoded event does not have:
+/// a field this version does not know, which decoding alone would drop silently.
+fn unknown_field(
+    raw: &serde_json::Value,
+    canonical: &serde_json::Value,
+    path: String,
+) -> Option<String> {
+    let (serde_json::Value::Object(raw), serde_json::Value::Object(known)) = (raw, canonical)
+    else {
+        return None;
+    };
+    for (key, value) in raw {
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match known.get(key) {
+            None => return Some(here),
+            Some(k) => {
+                if let Some(p) = unknown_field(value, k, here) {
+                    return Some(p);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The hub's verdict on one pushed event.
@@ -148,4 +196,67 @@ pub struct PullResponse {
 pub struct ErrorBody {
     pub error: String,
     pub code: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    fn event(station: Uuid, actor: &str, kind: EventKind) -> serde_json::Value {
+        serde_json::to_value(Event {
+            id: Uuid::now_v7(),
+            station_id: station,
+            station_seq: 1,
+            actor: actor.into(),
+            wall_time_ms: 0,
+            clock_synced: true,
+            item_id: Uuid::now_v7(),
+            unit_id: None,
+            base_version: None,
+            scan: None,
+            kind,
+        })
+        .unwrap()
+    }
+
+    fn item(name: &str) -> EventKind {
+        EventKind::ItemCreated {
+            name: name.into(),
+            sku: None,
+            barcode: None,
+            tracking: crate::catalog::Tracking::Count,
+            reorder_point: None,
+        }
+    }
+
+    #[test]
+    fn pushed_events_obey_the_local_rules_and_carry_no_unknown_field() {
+        let me = Uuid::now_v7();
+        assert!(decode_pushed(&event(me, "ana", item("Saw")), me).is_ok());
+        let invalid = |v: &serde_json::Value| match decode_pushed(v, me) {
+            Err(PushRefusal::Invalid { reason }) => reason,
+            other => panic!("not refused as invalid: {other:?}"),
+        };
+        assert!(invalid(&event(me, "ana\u{1b}[2J", item("Saw"))).contains("actor"));
+        assert!(invalid(&event(me, "ana", item("Saw\nx"))).contains("item name"));
+        let mut v = event(me, "ana", item("Saw"));
+        v["scan"] = serde_json::json!("x".repeat(300));
+        assert!(invalid(&v).contains("scanned text is too long"));
+        let mut v = event(me, "ana", item("Saw"));
+        v["kind"]["colour"] = serde_json::json!("red");
+        assert_eq!(invalid(&v), "unknown field kind.colour");
+        let mut v = event(me, "ana", item("Saw"));
+        v["x\u{1b}"] = serde_json::json!(1);
+        assert_eq!(invalid(&v), "unknown field x\\u{1b}");
+        // A type with a newline: malformed, and the reason quotes it escaped.
+        let mut v = event(me, "ana", item("Saw"));
+        v["kind"] = serde_json::json!({"type": "a\nFORGED"});
+        match decode_pushed(&v, me) {
+            Err(PushRefusal::Malformed { reason, own: true }) => {
+                assert!(reason.contains("a\\nFORGED"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
