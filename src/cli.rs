@@ -320,8 +320,24 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TAGSTATION_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Every field and message goes through `escape::controls`: text from stations,
+    // scanners and people (an event type with a newline, a name with ESC) is logged
+    // escaped on one line, never raw, so it can neither fake a log line nor drive a
+    // terminal.
+    use tracing_subscriber::field::MakeExt;
+    let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = format!("{value:?}");
+        let text = tagstation::escape::controls(&text);
+        if field.name() == "message" {
+            write!(w, "{text}")
+        } else {
+            write!(w, "{}={text}", field.name())
+        }
+    })
+    .delimited(" ");
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .fmt_fields(fields)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
@@ -474,8 +490,14 @@ pub fn run(args: Args) -> Result<()> {
             if j.json {
                 return print_json(&info);
             }
-            println!("station      {} ({})", info.name, info.station_id);
-            println!("database     {}", ctx.store.path().display());
+            println!("station      {} ({})", t(&info.name), info.station_id);
+            println!(
+                "database     {}",
+                t(&ctx.store.path().display().to_string())
+            );
+            if let Some(why) = &info.read_only {
+                println!("storage      READ-ONLY: {}", t(why));
+            }
             println!(
                 "events       {} recorded here, {} waiting to sync",
                 info.last_seq, info.pending
@@ -500,7 +522,7 @@ pub fn run(args: Args) -> Result<()> {
                 info.last_sync.as_deref().unwrap_or("never")
             );
             if let Some(e) = &info.last_error {
-                println!("last error   {e}");
+                println!("last error   {}", t(e));
             }
         }
         Command::Item(cmd) => item_cmd(&mut ctx, cmd)?,
@@ -545,7 +567,7 @@ pub fn run(args: Args) -> Result<()> {
                     if json.json {
                         return print_json(&done);
                     }
-                    println!("saved: {}", done.message);
+                    println!("saved: {}", t(&done.message));
                 }
                 None => {
                     let r = ctx.store.resolve(&code)?;
@@ -571,7 +593,7 @@ pub fn run(args: Args) -> Result<()> {
                 &ctx.actor,
                 None,
             )?;
-            println!("saved: {}", done.message);
+            println!("saved: {}", t(&done.message));
         }
         Command::Checkin { unit, location } => {
             let u = ctx.store.find_unit(&unit)?;
@@ -582,7 +604,7 @@ pub fn run(args: Args) -> Result<()> {
                 &ctx.actor,
                 None,
             )?;
-            println!("saved: {}", done.message);
+            println!("saved: {}", t(&done.message));
         }
         Command::History { unit, json } => {
             let u = find_unit_any(&ctx.store, &unit)?;
@@ -603,10 +625,10 @@ pub fn run(args: Args) -> Result<()> {
             for u in units {
                 println!(
                     "{:<24} {:<16} due {}  {}",
-                    u.name,
-                    u.holder.as_deref().unwrap_or("?"),
-                    u.due.as_deref().unwrap_or("?"),
-                    u.asset_tag.as_deref().unwrap_or("")
+                    t(&u.name),
+                    t(u.holder.as_deref().unwrap_or("?")),
+                    t(u.due.as_deref().unwrap_or("?")),
+                    t(u.asset_tag.as_deref().unwrap_or(""))
                 );
             }
         }
@@ -700,7 +722,13 @@ fn scan_lines(
         let shown: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
         match act_on_code(store, &text, Action::SetStatus { status }, actor) {
             Ok(done) => {
-                writeln!(out, "saved {} {} {}", done.station_seq, done.event_id, text)?;
+                writeln!(
+                    out,
+                    "saved {} {} {}",
+                    done.station_seq,
+                    done.event_id,
+                    t(&text)
+                )?;
                 if let Some(w) = worker {
                     w.nudge();
                 }
@@ -846,7 +874,7 @@ fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
                 reorder_point: reorder_point.or(it.reorder_point),
             };
             record(store, it.id, None, kind)?;
-            println!("saved: {} edited", it.name);
+            println!("saved: {} edited", t(&it.name));
         }
         ItemCmd::Track { item, units, .. } => {
             let it = store.find_item(&item)?;
@@ -906,7 +934,7 @@ fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
                 None,
                 EventKind::QuantityMoved { from, to, qty },
             )?;
-            println!("saved: {qty} {} moved from {from} to {to}", it.name);
+            println!("saved: {qty} {} moved from {from} to {to}", t(&it.name));
         }
     }
     Ok(())
@@ -994,13 +1022,13 @@ fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             let tag = if remove { None } else { tag };
             let name = on_unit(store, &unit, EventKind::UnitTagged { tag: tag.clone() })?;
             match tag {
-                Some(t) => println!("saved: {name} tagged {t}"),
-                None => println!("saved: {name} tag removed"),
+                Some(tag) => println!("saved: {} tagged {}", t(&name), t(&tag)),
+                None => println!("saved: {} tag removed", t(&name)),
             }
         }
         UnitCmd::Rename { unit, name } => {
             let old = on_unit(store, &unit, EventKind::UnitRenamed { name: name.clone() })?;
-            println!("saved: {old} renamed to {name}");
+            println!("saved: {} renamed to {}", t(&old), t(&name));
         }
         UnitCmd::Field { unit, key, value } => {
             let name = on_unit(
@@ -1011,7 +1039,7 @@ fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
                     value,
                 },
             )?;
-            println!("saved: {name} {key} updated");
+            println!("saved: {} {} updated", t(&name), t(&key));
         }
         UnitCmd::Move { unit, location } => {
             let name = on_unit(
@@ -1021,15 +1049,15 @@ fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
                     location: Some(location.clone()),
                 },
             )?;
-            println!("saved: {name} moved to {location}");
+            println!("saved: {} moved to {}", t(&name), t(&location));
         }
         UnitCmd::Status { unit, status } => {
             let name = on_unit(store, &unit, EventKind::StatusChanged { to: status })?;
-            println!("saved: {name} set to {status}");
+            println!("saved: {} set to {status}", t(&name));
         }
         UnitCmd::Retire { unit, reason } => {
             let name = on_unit(store, &unit, EventKind::UnitRetired { reason })?;
-            println!("saved: {name} retired");
+            println!("saved: {} retired", t(&name));
         }
     }
     Ok(())
@@ -1069,13 +1097,13 @@ fn print_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
 }
 
 fn print_item(i: &ItemView) {
-    println!("item         {} ({})", i.name, i.id);
+    println!("item         {} ({})", t(&i.name), i.id);
     println!("tracking     {}", i.tracking.as_str());
     if let Some(s) = &i.sku {
-        println!("sku          {s}");
+        println!("sku          {}", t(s));
     }
     if let Some(b) = &i.barcode {
-        println!("barcode      {b}");
+        println!("barcode      {}", t(b));
     }
     let t: Vec<String> = i.totals.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!("totals       {} (total {})", t.join(", "), i.total);
@@ -1092,23 +1120,24 @@ fn print_item(i: &ItemView) {
 }
 
 fn print_unit(u: &UnitView) {
-    println!("unit         {} ({})", u.name, u.id);
-    println!("item         {}", u.item);
-    println!("tag          {}", u.asset_tag.as_deref().unwrap_or("-"));
+    println!("unit         {} ({})", t(&u.name), u.id);
+    println!("item         {}", t(&u.item));
+    println!("tag          {}", t(u.asset_tag.as_deref().unwrap_or("-")));
     println!("status       {}", u.status);
     if let Some(h) = &u.holder {
         println!(
-            "holder       {h}{}{}",
+            "holder       {}{}{}",
+            t(h),
             u.due
                 .as_deref()
-                .map(|d| format!(", due {d}"))
+                .map(|d| format!(", due {}", t(d)))
                 .unwrap_or_default(),
             if u.overdue { "  OVERDUE" } else { "" }
         );
     }
-    println!("location     {}", u.location.as_deref().unwrap_or("-"));
+    println!("location     {}", t(u.location.as_deref().unwrap_or("-")));
     for (k, v) in &u.fields {
-        println!("{k:<12} {v}");
+        println!("{:<12} {}", t(k), t(v));
     }
     if !u.active {
         println!("(folded into its item's count; kept for history)");
@@ -1121,12 +1150,12 @@ fn print_history(h: &[HistoryEntry]) {
             "{}{} {:<28} {:<16} {}{}",
             e.at,
             if e.clock_synced { " " } else { "?" },
-            e.description,
-            e.actor,
+            t(&e.description),
+            t(&e.actor),
             if e.synced { "" } else { "(not synced) " },
             match (&e.note, e.applied, e.conflict) {
-                (Some(n), false, _) => format!("NOT APPLIED: {n}"),
-                (n, true, true) => format!("CONFLICT: {}", n.as_deref().unwrap_or("")),
+                (Some(n), false, _) => format!("NOT APPLIED: {}", t(n)),
+                (n, true, true) => format!("CONFLICT: {}", t(n.as_deref().unwrap_or(""))),
                 _ => String::new(),
             }
         );
@@ -1134,4 +1163,10 @@ fn print_history(h: &[HistoryEntry]) {
     if h.iter().any(|e| !e.clock_synced) {
         println!("(? = the station's clock was not known to be synchronised)");
     }
+}
+
+/// Text from the store (names, actors, notes: from people, scanners and other
+/// stations) as it may reach a terminal: control characters escaped, never raw.
+fn t(s: &str) -> std::borrow::Cow<'_, str> {
+    tagstation::escape::controls(s)
 }

@@ -10,7 +10,7 @@
 //! [`catalog`], [`event`], [`proto`] and the pure scan parsers live in the
 //! `tagstation-core` crate (no I/O, fuzzed in `fuzz/`) and are re-exported here.
 
-pub use tagstation_core::{catalog, event, proto};
+pub use tagstation_core::{catalog, escape, event, proto};
 
 pub mod action;
 pub mod audit;

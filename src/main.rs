@@ -16,17 +16,33 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // User errors (unknown tag, invalid transition...) get their message and a
-            // distinct exit code; storage and other failures get the whole chain.
-            if let Some(se) = e.downcast_ref::<tagstation::store::StoreError>() {
-                eprintln!("error: {se}");
-                if se.is_user_error() {
-                    return ExitCode::from(2);
-                }
-                return ExitCode::from(1);
+            eprintln!("error: {}", describe(&e));
+            // User errors (unknown tag, invalid transition...) get a distinct exit code;
+            // storage and other failures exit 1.
+            match e.downcast_ref::<tagstation::store::StoreError>() {
+                Some(se) if se.is_user_error() => ExitCode::from(2),
+                _ => ExitCode::from(1),
             }
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
         }
     }
+}
+
+/// An error and its causes on one line, each cause said once (many errors already
+/// quote their cause in their own message), with control characters escaped: the
+/// message may quote a name or a scan.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if text.contains(&out) {
+            out = text;
+            continue;
+        }
+        out.push_str(": ");
+        out.push_str(&text);
+    }
+    tagstation::escape::controls(&out).into_owned()
 }

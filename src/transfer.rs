@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use uuid::Uuid;
 
 use crate::catalog::{unit_name, Status, Tracking};
+use crate::escape::{csv_cell, csv_uncell};
 use crate::event::EventKind;
 use crate::store::{Command, Store, StoreError};
 
@@ -95,7 +96,8 @@ pub fn import_csv(
                 .position(|h| h == name)
                 .and_then(|p| rec.get(p))
                 .filter(|v| !v.is_empty())
-                .map(str::to_string)
+                // `'=...`, `'-5 V probe`: the prefix export puts before formula-like text.
+                .map(|v| csv_uncell(v).to_string())
         };
         let bad = |msg: String| TransferError::Row { row, msg };
         let name = get("item").ok_or_else(|| bad("`item` is empty".into()))?;
@@ -252,9 +254,9 @@ pub fn export(
             for i in store.items()? {
                 let mut rec = vec![
                     i.id.to_string(),
-                    i.name,
-                    i.sku.unwrap_or_default(),
-                    i.barcode.unwrap_or_default(),
+                    cell(&i.name),
+                    cell(&i.sku.unwrap_or_default()),
+                    cell(&i.barcode.unwrap_or_default()),
                     i.tracking.as_str().into(),
                     i.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
                 ];
@@ -287,24 +289,25 @@ pub fn export(
             ]
             .map(String::from)
             .to_vec();
-            header.extend(keys.iter().map(|k| format!("field:{k}")));
+            header.extend(keys.iter().map(|k| cell(&format!("field:{k}"))));
             w.write_record(&header)?;
             for u in &units {
+                let opt = |v: &Option<String>| cell(v.as_deref().unwrap_or_default());
                 let mut rec = vec![
-                    u.item.clone(),
-                    u.name.clone(),
-                    u.asset_tag.clone().unwrap_or_default(),
+                    cell(&u.item),
+                    cell(&u.name),
+                    opt(&u.asset_tag),
                     u.status.as_str().into(),
-                    u.location.clone().unwrap_or_default(),
-                    u.holder.clone().unwrap_or_default(),
-                    u.due.clone().unwrap_or_default(),
+                    opt(&u.location),
+                    opt(&u.holder),
+                    opt(&u.due),
                     u.active.to_string(),
                     u.id.to_string(),
                     u.item_id.to_string(),
                 ];
                 rec.extend(
                     keys.iter()
-                        .map(|k| u.fields.get(*k).cloned().unwrap_or_default()),
+                        .map(|k| cell(u.fields.get(*k).map(String::as_str).unwrap_or_default())),
                 );
                 w.write_record(&rec)?;
             }
@@ -336,15 +339,15 @@ pub fn export(
                     h.station_id.to_string(),
                     h.station_seq.to_string(),
                     h.hub_seq.map(|s| s.to_string()).unwrap_or_default(),
-                    h.actor,
+                    cell(&h.actor),
                     h.item_id.to_string(),
                     h.unit_id.map(|u| u.to_string()).unwrap_or_default(),
-                    h.kind,
-                    h.description,
-                    h.scan.unwrap_or_default(),
+                    cell(&h.kind),
+                    cell(&h.description),
+                    cell(&h.scan.unwrap_or_default()),
                     h.applied.to_string(),
                     h.conflict.to_string(),
-                    h.note.unwrap_or_default(),
+                    cell(&h.note.unwrap_or_default()),
                     h.event_id.to_string(),
                 ])?;
             }
@@ -352,4 +355,10 @@ pub fn export(
         }
     }
     Ok(())
+}
+
+/// A text cell for CSV: controls escaped, formula-like text prefixed with `'`
+/// ([`csv_cell`]). Numbers, statuses and ids are written as they are.
+fn cell(s: &str) -> String {
+    csv_cell(s).into_owned()
 }

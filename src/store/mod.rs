@@ -52,7 +52,7 @@ pub enum StoreError {
     },
     #[error("database schema version {found} is newer than this program supports ({supported}); upgrade tagstation")]
     SchemaTooNew { found: i64, supported: i64 },
-    #[error("the disk is full: nothing was saved ({0})")]
+    #[error("storage full: nothing can be saved until space is freed ({0})")]
     StorageFull(String),
     #[error("the database is read-only: nothing was saved ({0})")]
     ReadOnly(String),
@@ -151,6 +151,8 @@ pub struct StationInfo {
     pub enrolled: bool,
     pub last_sync: Option<String>,
     pub last_error: Option<String>,
+    /// Why nothing can be saved right now (a full disk, a read-only file), if so.
+    pub read_only: Option<String>,
 }
 
 /// What a scanned or typed code refers to.
@@ -175,6 +177,8 @@ pub struct Store {
     path: PathBuf,
     station_id: Uuid,
     clock: Arc<dyn Clock>,
+    /// Set when the database could only be opened for reading; see [`Store::read_only`].
+    read_only: Option<ReadOnlyWhy>,
 }
 
 impl std::fmt::Debug for Store {
@@ -188,6 +192,7 @@ impl std::fmt::Debug for Store {
 
 /// Open a SQLite file with the durability settings every store uses.
 pub fn open_connection(path: &Path, flavor: Flavor) -> Result<Connection> {
+    let created = !path.exists();
     let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
         path: path.to_path_buf(),
         source,
@@ -202,11 +207,100 @@ pub fn open_connection(path: &Path, flavor: Flavor) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     schema::migrate(&mut conn, flavor)?;
-    restrict_permissions(path);
+    if created {
+        restrict_permissions(path);
+    }
     Ok(conn)
 }
 
-/// The database holds tokens and history: readable by its owner only.
+/// Open an existing database for reading only: when its file is read-only, or when
+/// the disk is too full for SQLite to start its journal. `mode=ro` first; if even that
+/// needs space it does not have, `immutable=1`, which reads the main file alone and is
+/// used only when no journal is waiting to be checkpointed into it (nothing newer
+/// than the main file can be hidden). Runs no migration.
+fn open_read_only(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+    let uri = |param: &str| format!("file:{}?{param}", path.display());
+    let opened = |conn: Connection| -> Result<Connection> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        schema::check_version(&conn)?;
+        Ok(conn)
+    };
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let first = match Connection::open_with_flags(uri("mode=ro"), flags) {
+        Ok(conn) => match opened(conn) {
+            Ok(conn) => return Ok(conn),
+            Err(e) => e,
+        },
+        Err(e) => open_err(e),
+    };
+    let wal_pending = std::fs::metadata(path.with_extension("db-wal")).is_ok_and(|m| m.len() > 0);
+    if wal_pending {
+        return Err(first);
+    }
+    opened(Connection::open_with_flags(uri("immutable=1"), flags).map_err(open_err)?)
+}
+
+/// Why a station database was opened for reading only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOnlyWhy {
+    /// The file's mode allows its owner no writes (an operator's `chmod 0444`).
+    FileMode(u32),
+    /// SQLite could not write at open: the disk is full (or failing).
+    Storage(String),
+}
+
+impl std::fmt::Display for ReadOnlyWhy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadOnlyWhy::FileMode(mode) => write!(
+                f,
+                "the database file is read-only (mode {mode:04o}); make it writable to save scans"
+            ),
+            ReadOnlyWhy::Storage(e) => write!(
+                f,
+                "storage full: nothing can be saved until space is freed ({e})"
+            ),
+        }
+    }
+}
+
+/// The permission bits of `path` when its owner may not write it.
+fn read_only_mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+        (mode & 0o200 == 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Did opening fail because SQLite could not write (a full or failing disk)?
+fn is_storage_failure(e: &StoreError) -> bool {
+    let io = |e: &rusqlite::Error| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::SystemIoFailure | ErrorCode::DiskFull)
+        )
+    };
+    match e {
+        StoreError::StorageFull(_) => true,
+        StoreError::Sqlite(e) | StoreError::Open { source: e, .. } => io(e),
+        _ => false,
+    }
+}
+
+/// The database holds tokens and history: a new file is readable by its owner only.
+/// An existing file keeps the mode its operator gave it.
 fn restrict_permissions(path: &Path) {
     #[cfg(unix)]
     {
@@ -239,7 +333,7 @@ impl Store {
             source,
         })?;
         let path = dir.join(DB_FILE);
-        let conn = open_connection(&path, Flavor::Station)?;
+        let (conn, read_only) = Self::connect(&path)?;
         let existing: Option<String> = conn
             .query_row("SELECT id FROM station", [], |r| r.get(0))
             .optional()?;
@@ -251,6 +345,12 @@ impl Store {
                     Box::new(e),
                 ))
             })?,
+            None if read_only.is_some() => {
+                return Err(StoreError::ReadOnly(format!(
+                    "{} holds no station yet and cannot be written",
+                    path.display()
+                )))
+            }
             None => {
                 let id = Uuid::now_v7();
                 let name = default_station_name();
@@ -267,7 +367,62 @@ impl Store {
             path,
             station_id,
             clock,
+            read_only,
         })
+    }
+
+    /// Open the station database for writing, or for reading only when its file is
+    /// read-only or the disk is too full to write: reads still work then, and every
+    /// write is refused with the reason until [`Store::writable`] can reopen it.
+    fn connect(path: &Path) -> Result<(Connection, Option<ReadOnlyWhy>)> {
+        if let Some(mode) = read_only_mode(path) {
+            tracing::warn!(path = %path.display(), mode = format!("{mode:04o}"),
+                "database file is read-only: reading only, nothing can be saved");
+            return Ok((open_read_only(path)?, Some(ReadOnlyWhy::FileMode(mode))));
+        }
+        match open_connection(path, Flavor::Station) {
+            Ok(conn) => Ok((conn, None)),
+            Err(e) if path.exists() && is_storage_failure(&e) => {
+                let why = ReadOnlyWhy::Storage(e.to_string());
+                let conn = open_read_only(path).map_err(|_| e)?;
+                tracing::error!(path = %path.display(), error = %why,
+                    "cannot write the database: reading only until space is freed");
+                Ok((conn, Some(why)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Why nothing can be saved right now, if the database is open for reading only.
+    pub fn read_only(&self) -> Option<&ReadOnlyWhy> {
+        self.read_only.as_ref()
+    }
+
+    /// Before every write: a store opened for reading only tries to open the database
+    /// for writing again (space may have been freed, or the mode changed), and refuses
+    /// the write with the reason if it still cannot.
+    fn writable(&mut self) -> Result<()> {
+        let Some(why) = &self.read_only else {
+            return Ok(());
+        };
+        let refusal = |why: &ReadOnlyWhy| match why {
+            ReadOnlyWhy::FileMode(_) => StoreError::ReadOnly(why.to_string()),
+            ReadOnlyWhy::Storage(e) => StoreError::StorageFull(e.clone()),
+        };
+        match Self::connect(&self.path) {
+            Ok((conn, None)) => {
+                tracing::info!(path = %self.path.display(), "database writable again");
+                self.conn = conn;
+                self.read_only = None;
+                Ok(())
+            }
+            Ok((_, Some(now))) => {
+                let e = refusal(&now);
+                self.read_only = Some(now);
+                Err(e)
+            }
+            Err(_) => Err(refusal(why)),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -304,6 +459,7 @@ impl Store {
         &mut self,
         cmds: Vec<Command>,
     ) -> std::result::Result<Vec<Recorded>, (usize, StoreError)> {
+        self.writable().map_err(|e| (0, e))?;
         let (wall_time_ms, clock_synced) = self.clock.now();
         let tx = self
             .conn
@@ -353,6 +509,7 @@ impl Store {
             hub_url,
             last_sync: last_sync.map(rfc3339),
             last_error,
+            read_only: self.read_only.as_ref().map(ToString::to_string),
         })
     }
 
@@ -523,6 +680,12 @@ impl Store {
 
     /// What a scanned code refers to, from local data only (no network).
     pub fn resolve(&self, code: &str) -> Result<Resolved> {
+        // A code too long to be a label, or holding control characters, is refused
+        // here rather than echoed back as "unknown".
+        if !code.is_empty() {
+            crate::catalog::check_scan(code)
+                .map_err(|e| StoreError::Domain(DomainError::Text(e)))?;
+        }
         let mut p = SqlProjection(&self.conn);
         if let Some(u) = p.unit_by_tag(code)? {
             return Ok(Resolved::Unit {
@@ -722,6 +885,8 @@ impl Store {
         &mut self,
         results: &[(Uuid, std::result::Result<i64, String>)],
     ) -> Result<()> {
+        self.writable()?;
+        let mut refused_items: BTreeSet<ItemId> = BTreeSet::new();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -729,12 +894,30 @@ impl Store {
             let mut ok = tx.prepare_cached(
                 "UPDATE events SET hub_seq = ?2 WHERE id = ?1 AND hub_seq IS NULL",
             )?;
-            let mut bad = tx.prepare_cached("UPDATE events SET rejected = ?2 WHERE id = ?1")?;
+            // Refused: kept in history as not applied, with the hub's reason.
+            let mut bad = tx.prepare_cached(
+                "UPDATE events SET rejected = ?2, applied = 0, note = 'refused by the hub: ' || ?2
+                 WHERE id = ?1 AND rejected IS NULL RETURNING item_id",
+            )?;
             for (id, r) in results {
                 match r {
-                    Ok(hub_seq) => ok.execute(params![id.to_string(), hub_seq])?,
-                    Err(reason) => bad.execute(params![id.to_string(), reason])?,
+                    Ok(hub_seq) => {
+                        ok.execute(params![id.to_string(), hub_seq])?;
+                    }
+                    Err(reason) => {
+                        let item: Option<String> = bad
+                            .query_row(params![id.to_string(), reason], |r| r.get(0))
+                            .optional()?;
+                        refused_items.extend(item.and_then(|i| Uuid::parse_str(&i).ok()));
+                    }
                 };
+            }
+        }
+        // What the station showed included the refused change: show the state without it.
+        if !refused_items.is_empty() {
+            let cursor: i64 = tx.query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?;
+            for item in refused_items {
+                rebuild_item(&tx, item, cursor, self.station_id)?;
             }
         }
         tx.commit()?;
@@ -749,6 +932,7 @@ impl Store {
 
     /// Record the outcome of a sync attempt for `status` and the UI.
     pub fn set_sync_result(&mut self, error: Option<&str>) -> Result<()> {
+        self.writable()?;
         let (now, _) = self.clock.now();
         match error {
             None => self.conn.execute(
@@ -771,6 +955,7 @@ impl Store {
     /// unless the page holds exactly those local events, in order, with the verdicts
     /// the station already applied (the common case: our own events coming back).
     pub fn apply_pulled(&mut self, page: &[StoredEvent], new_cursor: i64) -> Result<()> {
+        self.writable()?;
         let me = self.station_id;
         let tx = self
             .conn
@@ -894,6 +1079,9 @@ fn record_in(
         scan: cmd.scan,
         kind: cmd.kind,
     };
+    // The input rules the hub checks again on push: a change that breaks them is
+    // refused here, before it takes a sequence number.
+    event.check().map_err(StoreError::from)?;
     let applied = apply(&mut proj, &event, Mode::Full)?;
     let outcome = Outcome {
         applied: true,

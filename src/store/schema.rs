@@ -145,3 +145,19 @@ pub fn migrate(conn: &mut Connection, flavor: Flavor) -> Result<(), StoreError> 
     }
     Ok(())
 }
+
+/// For a database opened read-only: it must already be at this binary's station
+/// schema, since nothing can be migrated without writing.
+pub fn check_version(conn: &Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let supported = latest(Flavor::Station);
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    if found < supported {
+        return Err(StoreError::ReadOnly(format!(
+            "the database (schema version {found}) needs an upgrade to version {supported}, which needs writing"
+        )));
+    }
+    Ok(())
+}
