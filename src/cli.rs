@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use tagstation::action::{act_on_code, act_on_unit, Action};
-use tagstation::catalog::{unit_name, Status, Tracking};
+use tagstation::catalog::{Status, Tracking};
 use tagstation::config::{default_data_dir, Config};
 use tagstation::event::EventKind;
 use tagstation::store::{Command as Cmd, HistoryEntry, ItemView, Resolved, Store, UnitView};
@@ -433,7 +433,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         Command::Sync { once, json } => {
             if once {
-                let r = tagstation::sync::sync_once(&mut ctx.store, cfg.sync.batch_size);
+                let r = tagstation::sync::sync_once(&mut ctx.store, cfg.sync.batch_size.max(1));
                 if let Err(e) = &r {
                     let _ = ctx.store.set_sync_result(Some(&e.to_string()));
                 }
@@ -447,17 +447,7 @@ pub fn run(args: Args) -> Result<()> {
                 );
                 return Ok(());
             }
-            let worker = tagstation::sync::Worker::spawn(tagstation::sync::WorkerConfig {
-                data_dir: ctx
-                    .store
-                    .path()
-                    .parent()
-                    .map(|p| p.to_path_buf())
-                    .unwrap_or_default(),
-                interval: std::time::Duration::from_secs(cfg.sync.interval_secs.max(1)),
-                max_backoff: std::time::Duration::from_secs(cfg.sync.max_backoff_secs.max(1)),
-                batch: cfg.sync.batch_size,
-            })?;
+            let worker = tagstation::sync::Worker::spawn(worker_config(&ctx.store, &cfg))?;
             eprintln!("syncing every {}s; Ctrl-C to stop", cfg.sync.interval_secs);
             loop {
                 std::thread::sleep(std::time::Duration::from_secs(
@@ -676,16 +666,12 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn worker_config(store: &Store, cfg: &Config) -> tagstation::sync::WorkerConfig {
-    tagstation::sync::WorkerConfig {
-        data_dir: store
-            .path()
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default(),
-        interval: std::time::Duration::from_millis((cfg.sync.interval_secs * 1000).max(200)),
-        max_backoff: std::time::Duration::from_secs(cfg.sync.max_backoff_secs.max(1)),
-        batch: cfg.sync.batch_size,
-    }
+    let data_dir = store
+        .path()
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    tagstation::sync::WorkerConfig::from_settings(data_dir, &cfg.sync)
 }
 
 /// Line input: one scan per line, each acknowledged only once durably stored. A bad
@@ -966,7 +952,7 @@ fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             let it = store.find_item(&item)?;
             let name = match name {
                 Some(n) => n,
-                None => next_unit_name(store, &it.name, it.id)?,
+                None => store.next_unit_name(it.id)?,
             };
             let id = Uuid::now_v7();
             store.record(Cmd {
@@ -1061,19 +1047,6 @@ fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// "Drill 05" when Drill 01..04 exist.
-fn next_unit_name(store: &Store, item: &str, item_id: Uuid) -> Result<String> {
-    let taken: Vec<String> = store
-        .units(Some(item_id), false)?
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
-    Ok((1..)
-        .map(|n| unit_name(item, n))
-        .find(|n| !taken.contains(n))
-        .unwrap_or_else(|| item.to_string()))
 }
 
 /// A unit by tag, name or id, including units folded back into counts (for history).

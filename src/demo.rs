@@ -17,7 +17,7 @@ use tagstation::action::{act_on_code, Action};
 use tagstation::catalog::{Status, Tracking};
 use tagstation::clock::Clock;
 use tagstation::event::EventKind;
-use tagstation::hub::{self, server, HubStore};
+use tagstation::hub::{self, HubStore};
 use tagstation::store::{Command, Resolved, Store};
 use tagstation::sync::{Worker, WorkerConfig};
 
@@ -61,17 +61,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     // 1. The hub, on its own runtime thread.
     let admin_token = hub::auth::new_admin_token();
-    let store: Arc<dyn HubStore> = Arc::new(hub::sqlite::SqliteHub::open(&hub_dir)?);
-    let state = server::AppState::new(store.clone(), &admin_token);
+    let hub = hub::Hub::open(hub::HubOptions {
+        database: hub_dir.display().to_string(),
+        admin_token: admin_token.clone(),
+        tls: None,
+        worker_threads: None,
+    })?;
+    let store: Arc<dyn HubStore> = hub.store().clone();
     let listener = std::net::TcpListener::bind(args.listen).context("cannot start the demo hub")?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let hub_thread = std::thread::spawn(move || -> std::io::Result<()> {
-        let rt = tokio::runtime::Runtime::new()?;
-        rt.block_on(server::serve(listener, state, None, async {
-            let _ = stop_rx.await;
-        }))
-    });
+    let running = hub.spawn(listener)?;
+    let url = running.url().to_string();
 
     // 2. A sample catalog, made on the hub by its admin.
     seed_catalog(store.as_ref())?;
@@ -83,12 +82,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     store.create_station("Demo door", &hash, now + 600_000, now)?;
     tagstation::sync::enroll(&mut station, &url, &code)?;
     tagstation::sync::sync_once(&mut station, 500)?;
-    let worker = Worker::spawn(WorkerConfig {
-        data_dir: station_dir.clone(),
-        interval: Duration::from_secs(2),
-        max_backoff: Duration::from_secs(30),
-        batch: 500,
-    })?;
+    let sync = tagstation::config::SyncConfig {
+        interval_secs: 2,
+        max_backoff_secs: 30,
+        ..Default::default()
+    };
+    let worker = Worker::spawn(WorkerConfig::from_settings(station_dir.clone(), &sync))?;
 
     println!("tagstation demo");
     println!("  hub      {url}   (admin token: {admin_token})");
@@ -151,8 +150,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         }
     }
     worker.stop();
-    let _ = stop_tx.send(());
-    let _ = hub_thread.join();
+    running.stop()?;
     if args.keep.is_none() {
         let _ = std::fs::remove_dir_all(&root);
     }

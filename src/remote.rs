@@ -76,33 +76,31 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
         .admin_token_file
         .unwrap_or_else(|| data.join("admin.token"));
     let token = admin_token(&token_file)?;
-    let store =
-        hub::open_store(&database).with_context(|| "cannot open the hub database".to_string())?;
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(server::Tls { cert, key }),
         _ => None,
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let hub = hub::Hub::open(hub::HubOptions {
+        database,
+        admin_token: token,
+        tls,
+        worker_threads: None,
+    })?;
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(
-        backend = store.backend(),
-        "hub listening on {scheme}://{}",
-        args.listen
-    );
+    let backend = hub.store().backend();
+    tracing::info!(backend, "hub listening on {scheme}://{}", args.listen);
     eprintln!(
-        "hub ({}) listening on {scheme}://{}",
-        store.backend(),
+        "hub ({backend}) listening on {scheme}://{}",
         listener.local_addr()?
     );
-    let state = server::AppState::new(store, &token);
-    let rt = tokio::runtime::Runtime::new()?;
     // The database is open and migrated and the port is bound: a `Type=notify` unit
     // counts the hub as started from here.
     tagstation::systemd::notify_or_log("READY=1");
-    rt.block_on(server::serve(listener, state, tls, async {
+    hub.run(listener, async {
         let _ = tokio::signal::ctrl_c().await;
-    }))?;
+    })?;
     Ok(())
 }
 

@@ -80,13 +80,10 @@ pub fn start_sync(opts: &Options, store: &Store) -> Result<Option<Worker>, Stati
         tracing::info!("not enrolled with a hub: events stay local until `tagstation enroll`");
         return Ok(None);
     }
-    let s = &opts.config.sync;
-    Ok(Some(Worker::spawn(WorkerConfig {
-        data_dir: opts.data_dir.clone(),
-        interval: Duration::from_secs(s.interval_secs.max(1)),
-        max_backoff: Duration::from_secs(s.max_backoff_secs.max(1)),
-        batch: s.batch_size.max(1),
-    })?))
+    Ok(Some(Worker::spawn(WorkerConfig::from_settings(
+        opts.data_dir.clone(),
+        &opts.config.sync,
+    ))?))
 }
 
 /// Start the configured scan inputs, each on its own thread, all sending to one channel.

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::clock::{rfc3339, Clock, SystemClock};
+use crate::config::SyncConfig;
 use crate::proto::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, PushStatus,
 };
@@ -249,6 +250,21 @@ pub struct WorkerConfig {
     pub interval: Duration,
     pub max_backoff: Duration,
     pub batch: usize,
+}
+
+impl WorkerConfig {
+    /// The worker for the station in `data_dir`, from its `[sync]` settings. The one
+    /// place the floors live: rounds at least 200 ms apart (`interval_secs = 0` means
+    /// "as often as sensible"), a backoff of at least a second, at least one event per
+    /// push.
+    pub fn from_settings(data_dir: PathBuf, s: &SyncConfig) -> WorkerConfig {
+        WorkerConfig {
+            data_dir,
+            interval: Duration::from_millis(s.interval_secs.saturating_mul(1000).max(200)),
+            max_backoff: Duration::from_secs(s.max_backoff_secs.max(1)),
+            batch: s.batch_size.max(1),
+        }
+    }
 }
 
 /// A background thread that syncs every `interval`, right away when nudged, and backs

@@ -464,3 +464,50 @@ fn gs1_codes_resolve_to_item_and_unit_by_gtin_and_serial() {
         other => panic!("{other:?}"),
     }
 }
+
+/// One naming rule for every front end: units folded back into counts keep their names
+/// in history, so a new unit never takes one (the CLI once reused them, the touch screen
+/// did not).
+#[test]
+fn new_units_are_named_after_every_unit_ever_made() {
+    let st = TempStation::new();
+    let mut s = st.open();
+    let (item, _) = tagged_item(&mut s, "Drill", "D", 3);
+    assert_eq!(s.next_unit_name(item).unwrap(), "Drill 04");
+    // Fold Drill 01..03 into a count of 3, use 2, track units again: one unit is seeded.
+    let kinds = [
+        EventKind::TrackingSwitched {
+            to: Tracking::Count,
+        },
+        EventKind::QuantityAdjusted {
+            status: Status::InStock,
+            delta: -2,
+            reason: None,
+        },
+        EventKind::TrackingSwitched {
+            to: Tracking::Units,
+        },
+    ];
+    for kind in kinds {
+        s.record(cmd(item, None, kind)).unwrap();
+    }
+    assert_eq!(s.units(Some(item), false).unwrap().len(), 1);
+    assert_eq!(
+        s.next_unit_name(item).unwrap(),
+        "Drill 04",
+        "Drill 02 and 03 are folded, not free"
+    );
+    // The CLI asks the same question.
+    drop(s);
+    let out = st.cli(&["unit", "add", "Drill"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("added unit Drill 04"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -6,6 +6,7 @@
 //!   over the small [`HubTx`] interface both backends implement: idempotent by event
 //!   id, gap and reuse detection per station, the hub's order, conflict flagging.
 //! - [`server`] is the HTTP API (axum) and [`auth`] the tokens and enrollment codes.
+//! - [`run`] starts a hub: [`Hub::open`], then `run` (blocking) or `spawn` (background).
 //!
 //! Ordering: every event that enters the log gets the next `hub_seq` from a counter
 //! row updated inside the ingesting transaction. The row lock serialises ingest, so
@@ -14,8 +15,11 @@
 
 pub mod auth;
 pub mod postgres;
+pub mod run;
 pub mod server;
 pub mod sqlite;
+
+pub use run::{Hub, HubOptions, Running};
 
 use serde::Serialize;
 use uuid::Uuid;

@@ -545,6 +545,23 @@ impl Store {
     }
 
     /// Units of one item or of all items, active ones unless `all`.
+    /// The name a new unit of `item` gets when none is given: "Drill 05" when Drill 01..04
+    /// exist. Units folded back into counts keep their names in history, so those names
+    /// are taken too. The CLI and the touch screen both ask here, so the same action
+    /// names a unit the same way wherever it is done.
+    pub fn next_unit_name(&self, item: ItemId) -> Result<String> {
+        let it = self.find_item(&item.to_string())?;
+        let taken: BTreeSet<String> = self
+            .units(Some(item), true)?
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        Ok((1..=taken.len() + 1)
+            .map(|n| crate::catalog::unit_name(&it.name, n))
+            .find(|n| !taken.contains(n))
+            .unwrap_or(it.name))
+    }
+
     pub fn units(&self, item: Option<ItemId>, all: bool) -> Result<Vec<UnitView>> {
         let active = if all { "" } else { "AND active = 1" };
         let found = match item {

@@ -23,7 +23,7 @@ pub use generated::{Line, Screen, StationWindow, Tone, Total};
 
 use crate::action::{act_on_unit, Action};
 use crate::audit::{Audit, Seen};
-use crate::catalog::{unit_name, ItemId, Status, Tracking, UnitId};
+use crate::catalog::{ItemId, Status, Tracking, UnitId};
 use crate::config::PersonConfig;
 use crate::door::DoorAction;
 use crate::event::EventKind;
@@ -655,7 +655,7 @@ impl Controller {
                     item: Some(item), ..
                 },
             ) => {
-                let name = self.next_unit_name(item).unwrap_or_default();
+                let name = self.store.next_unit_name(item).unwrap_or_default();
                 self.open_keyboard(Ask::NewUnitName, name);
             }
             ("location", Flow::AuditPick) => match self.store.units_at(arg) {
@@ -923,20 +923,6 @@ impl Controller {
             );
             self.say(Tone::Warn, text);
         }
-    }
-
-    fn next_unit_name(&self, item: ItemId) -> Result<String, StoreError> {
-        let it = self.store.find_item(&item.to_string())?;
-        let taken: Vec<String> = self
-            .store
-            .units(Some(item), true)?
-            .into_iter()
-            .map(|u| u.name)
-            .collect();
-        Ok((1..)
-            .map(|n| unit_name(&it.name, n))
-            .find(|n| !taken.contains(n))
-            .unwrap_or(it.name))
     }
 
     fn home(&self) -> Flow {

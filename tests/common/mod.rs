@@ -196,8 +196,7 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub struct TestHub {
     pub url: String,
     pub database: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    running: Option<tagstation::hub::Running>,
     pub state: std::sync::Arc<tagstation::hub::server::AppState>,
 }
 
@@ -216,38 +215,25 @@ impl TestHub {
         Self::start_with(database, "127.0.0.1:0", Some(tls))
     }
 
+    /// The same start-up as `tagstation hub` and the demo: `Hub::open`, then serve.
     fn start_with(
         database: &str,
         addr: &str,
         tls: Option<tagstation::hub::server::Tls>,
     ) -> TestHub {
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let store = tagstation::hub::open_store(database).expect("open hub store");
-        let state = tagstation::hub::server::AppState::new(store, ADMIN_TOKEN);
-        let listener = bind_retry(addr);
-        let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                tagstation::hub::server::serve(listener, st, tls, async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("serve");
-            });
-        });
-        TestHub {
-            url,
+        let hub = tagstation::hub::Hub::open(tagstation::hub::HubOptions {
             database: database.into(),
-            shutdown: Some(tx),
-            thread: Some(thread),
-            state,
+            admin_token: ADMIN_TOKEN.into(),
+            tls,
+            worker_threads: Some(2),
+        })
+        .expect("open hub store");
+        let running = hub.spawn(bind_retry(addr)).expect("serve");
+        TestHub {
+            url: running.url().to_string(),
+            database: database.into(),
+            state: running.state().clone(),
+            running: Some(running),
         }
     }
 
@@ -261,11 +247,10 @@ impl TestHub {
     }
 
     fn shutdown_now(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(r) = self.running.take() {
+            if let Err(e) = r.stop() {
+                eprintln!("test hub stopped with an error: {e:?}");
+            }
         }
     }
 
