@@ -2,7 +2,7 @@
 # System packages needed to build tagstation's optional station features on Debian/Raspberry Pi OS.
 #
 #   default features  (tests, headless, software-rendered UI): fontconfig only
-#   --features kiosk  (linuxkms + libinput + femtovg on a Pi):  libudev libinput xkbcommon gbm
+#   --features linuxkms (linuxkms + libinput + femtovg on a Pi): libudev libinput xkbcommon gbm
 #   --features desktop (a window through winit):                 xkbcommon, wayland/x11 are loaded at run time
 #   --features gpio   (rppal):                                   nothing extra
 #

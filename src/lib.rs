@@ -1,30 +1,32 @@
 //! tagstation: an offline-first scanning station and the hub it syncs with.
 //!
-//! Read `ARCHITECTURE.md` first. In short: [`catalog`] is the model (items, units,
-//! statuses), [`event`] the history and the rules that project it into state,
-//! [`store`] the station's durable SQLite log, [`action`] what a scan does, and
-//! [`hub`] the central server. [`scan`] turns scanners and cameras into scans and
-//! [`decode`] reads codes from camera frames and images. The station itself is
-//! [`station`]: the touch [`ui`], [`door`] mode, [`audit`]s and [`feedback`] hardware.
+//! This crate is the `tagstation` binary's library face: it gathers the role crates
+//! under one name, by cargo feature, so the binary, the end-to-end tests and the
+//! benches say `tagstation::store` or `tagstation::hub` whichever crate holds them.
+//! Read `ARCHITECTURE.md` for the map:
 //!
-//! [`catalog`], [`event`], [`proto`] and the pure scan parsers live in the
-//! `tagstation-core` crate (no I/O, fuzzed in `fuzz/`) and are re-exported here.
+//! - `tagstation-core`: [`catalog`], [`event`], [`proto`], [`view`], [`clock`],
+//!   [`escape`]: the domain, no I/O;
+//! - `tagstation-sql`: the SQLite schema and row mapping both SQLite stores share;
+//! - `tagstation-station` (feature `station`): [`store`], [`action`], [`audit`],
+//!   [`transfer`], [`sync`], [`config`];
+//! - `tagstation-inputs` (feature `station`): [`scan`] and [`decode`];
+//! - `tagstation-hub` (feature `hub`): [`hub`];
+//! - `tagstation-kiosk` (feature `kiosk`): [`station`] (the runtime), [`ui`],
+//!   [`door`], [`feedback`];
+//! - `tagstation-systemd`: [`systemd`].
 
-pub use tagstation_core::{catalog, escape, event, proto};
+pub use tagstation_core::{catalog, clock, escape, event, proto, view};
+pub use tagstation_sql as sql;
+pub use tagstation_systemd as systemd;
 
-pub mod action;
-pub mod audit;
-pub mod clock;
-pub mod config;
-pub mod decode;
-pub mod door;
-pub mod feedback;
-pub mod hub;
-pub mod scan;
-pub mod station;
-pub mod store;
-pub mod sync;
-pub mod systemd;
-pub mod transfer;
-pub mod ui;
-pub mod view;
+#[cfg(feature = "station")]
+pub use tagstation_inputs::{decode, scan};
+#[cfg(feature = "station")]
+pub use tagstation_station::{action, audit, config, store, sync, transfer};
+
+#[cfg(feature = "hub")]
+pub use tagstation_hub as hub;
+
+#[cfg(feature = "kiosk")]
+pub use tagstation_kiosk::{door, feedback, runtime as station, ui};

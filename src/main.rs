@@ -3,8 +3,6 @@
 //! This is the binary's edge: errors become `anyhow` here and nowhere else.
 
 mod cli;
-mod demo;
-mod remote;
 
 use std::process::ExitCode;
 
@@ -19,7 +17,7 @@ fn main() -> ExitCode {
             eprintln!("error: {}", describe(&e));
             // User errors (unknown tag, invalid transition...) get a distinct exit code;
             // storage and other failures exit 1.
-            match e.downcast_ref::<tagstation::store::StoreError>() {
+            match e.downcast_ref::<tagstation::sql::StoreError>() {
                 Some(se) if se.is_user_error() => ExitCode::from(2),
                 _ => ExitCode::from(1),
             }

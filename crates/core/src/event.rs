@@ -1221,3 +1221,13 @@ mod tests {
         assert_eq!(p.units[&unit].holder, None);
     }
 }
+
+/// A change someone asks for; the store fills in identity, sequence, time and version.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub item_id: ItemId,
+    pub unit_id: Option<UnitId>,
+    pub kind: EventKind,
+    pub actor: String,
+    pub scan: Option<String>,
+}

@@ -1,14 +1,18 @@
 //! tagstation-core: the domain and wire types and the pure parsers, with no I/O.
 //!
 //! [`catalog`] (items, units, statuses, input rules), [`event`] (the history and
-//! `apply`, the rules that project it into state), [`proto`] (what stations and the hub
-//! send each other), [`scan`] (scanned text, GS1 element strings, the HID key
-//! decoder), and [`escape`] (untrusted text made safe for terminals, logs and CSV).
-//! Nothing here touches a file, a socket or a clock, so the main crate and
-//! the fuzz targets in `fuzz/` share the very same code.
+//! `apply`, the rules that project it into state), [`view`] (the JSON shapes of items,
+//! units and history, built alike by the station and the hub), [`proto`] (what stations
+//! and the hub send each other), [`scan`] (scanned text, GS1 element strings, the HID
+//! key decoder), [`escape`] (untrusted text made safe for terminals, logs and CSV) and
+//! [`clock`] (wall time and whether the kernel trusts it: the one read of the outside
+//! world here). Nothing here touches a file or a socket, so every other crate and the
+//! fuzz targets in `fuzz/` share the very same code.
 
 pub mod catalog;
+pub mod clock;
 pub mod escape;
 pub mod event;
 pub mod proto;
 pub mod scan;
+pub mod view;

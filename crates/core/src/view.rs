@@ -1,0 +1,137 @@
+//! How items, units and history look to people and scripts: the JSON shapes of the
+//! CLI and the hub API (stable field names), built the same way by every store.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::catalog::{Item, ItemId, Status, Tracking, Unit, UnitId};
+use crate::clock::rfc3339;
+use crate::event::StoredEvent;
+use crate::event::{totals, EventKind, Projection};
+
+/// An item as shown to people and scripts (stable JSON field names).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemView {
+    pub id: ItemId,
+    pub name: String,
+    pub sku: Option<String>,
+    pub barcode: Option<String>,
+    pub tracking: Tracking,
+    pub reorder_point: Option<i64>,
+    pub totals: BTreeMap<Status, i64>,
+    pub total: i64,
+    pub below_reorder_point: bool,
+    pub units: i64,
+}
+
+/// A unit as shown to people and scripts (stable JSON field names).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnitView {
+    pub id: UnitId,
+    pub item_id: ItemId,
+    pub item: String,
+    pub name: String,
+    pub asset_tag: Option<String>,
+    pub status: Status,
+    pub location: Option<String>,
+    pub holder: Option<String>,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub fields: BTreeMap<String, String>,
+    pub active: bool,
+    pub version: i64,
+}
+
+/// One line of history (stable JSON field names).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HistoryEntry {
+    pub event_id: Uuid,
+    pub at: String,
+    pub clock_synced: bool,
+    pub station_id: Uuid,
+    pub station_seq: i64,
+    pub hub_seq: Option<i64>,
+    pub actor: String,
+    pub item_id: ItemId,
+    pub unit_id: Option<UnitId>,
+    pub kind: String,
+    pub description: String,
+    pub data: EventKind,
+    pub scan: Option<String>,
+    pub applied: bool,
+    pub conflict: bool,
+    pub note: Option<String>,
+    pub synced: bool,
+}
+
+/// A stored event as a history line; `rejected` is the hub's reason for refusing it.
+pub fn history_entry(s: StoredEvent, rejected: Option<String>) -> HistoryEntry {
+    {
+        let e = s.event;
+        HistoryEntry {
+            event_id: e.id,
+            at: rfc3339(e.wall_time_ms),
+            clock_synced: e.clock_synced,
+            station_id: e.station_id,
+            station_seq: e.station_seq,
+            hub_seq: s.hub_seq,
+            actor: e.actor,
+            item_id: e.item_id,
+            unit_id: e.unit_id,
+            kind: e.kind.name().to_string(),
+            description: e.kind.describe(),
+            data: e.kind,
+            scan: e.scan,
+            applied: s.outcome.applied,
+            conflict: s.outcome.conflict,
+            note: s
+                .outcome
+                .note
+                .or(rejected.map(|r| format!("refused by the hub: {r}"))),
+            synced: s.hub_seq.is_some(),
+        }
+    }
+}
+
+/// An item with its totals (derived from units for unit-tracked items).
+pub fn item_view<P: Projection>(p: &mut P, item: &Item) -> Result<ItemView, P::Error> {
+    let t = totals(p, item)?;
+    let units = p.units_of_item(item.id)?.len() as i64;
+    let in_stock = t.get(Status::InStock);
+    Ok(ItemView {
+        id: item.id,
+        name: item.name.clone(),
+        sku: item.sku.clone(),
+        barcode: item.barcode.clone(),
+        tracking: item.tracking,
+        reorder_point: item.reorder_point,
+        total: t.total(),
+        below_reorder_point: item.reorder_point.is_some_and(|r| in_stock < r),
+        totals: t.full(),
+        units,
+    })
+}
+
+/// A unit with its item's name and whether it is overdue today.
+pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::Error> {
+    let item = p.item(unit.item_id)?.map(|i| i.name).unwrap_or_default();
+    let today = crate::clock::today();
+    Ok(UnitView {
+        id: unit.id,
+        item_id: unit.item_id,
+        item,
+        name: unit.name.clone(),
+        asset_tag: unit.asset_tag.clone(),
+        status: unit.status,
+        location: unit.location.clone(),
+        holder: unit.holder.clone(),
+        overdue: unit.status == Status::CheckedOut
+            && unit.due.as_deref().is_some_and(|d| d < today.as_str()),
+        due: unit.due.clone(),
+        fields: unit.fields.clone(),
+        active: unit.active,
+        version: unit.version,
+    })
+}

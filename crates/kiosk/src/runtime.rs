@@ -1,0 +1,203 @@
+//! The station runtime behind `tagstation station`: store, sync worker, scan inputs, feedback, and the UI or headless door mode.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::door::DoorAction;
+use crate::feedback::{self, Feedback, FeedbackError};
+use crate::ui::{Settings, StationUi, UiError};
+use tagstation_inputs::scan::config::{InputConfig, InputError, InputKind};
+use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
+use tagstation_station::config::Config;
+use tagstation_station::store::{Store, StoreError};
+use tagstation_station::sync::{Worker, WorkerConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("config: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Feedback(#[from] FeedbackError),
+    #[error("{0}; build with `--features desktop` (a window) or `--features linuxkms` (a Raspberry Pi display), or run with --headless")]
+    Ui(UiError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("cannot start the scan thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// How to run the station.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub config: Config,
+    /// Overrides `station.actor` (from `--actor`).
+    pub actor: Option<String>,
+    pub headless: bool,
+}
+
+/// The UI settings from the config file and the store.
+pub fn settings(
+    cfg: &Config,
+    store: &Store,
+    actor: Option<String>,
+) -> Result<Settings, StationError> {
+    let door = cfg
+        .station
+        .door
+        .as_deref()
+        .map(str::parse::<DoorAction>)
+        .transpose()
+        .map_err(StationError::Config)?;
+    let name = match &cfg.station.name {
+        Some(n) => n.clone(),
+        None => store.info()?.name,
+    };
+    for p in &cfg.station.people {
+        tagstation_core::catalog::check_text("person name", &p.name)
+            .map_err(|e| StationError::Config(format!("station.people: {e}")))?;
+    }
+    Ok(Settings {
+        station_name: name.clone(),
+        actor: actor
+            .or(cfg.station.actor.clone())
+            .unwrap_or_else(|| format!("station:{name}")),
+        door,
+        kiosk: cfg.station.kiosk,
+        idle: Duration::from_secs(cfg.station.idle_secs.unwrap_or(8).max(1)),
+        people: cfg.station.people.clone(),
+    })
+}
+
+/// The sync worker, when the station is enrolled with a hub.
+pub fn start_sync(opts: &Options, store: &Store) -> Result<Option<Worker>, StationError> {
+    if store.hub()?.is_none() {
+        tracing::info!("not enrolled with a hub: events stay local until `tagstation enroll`");
+        return Ok(None);
+    }
+    Ok(Some(Worker::spawn(WorkerConfig::from_settings(
+        opts.data_dir.clone(),
+        &opts.config.sync,
+    ))?))
+}
+
+/// Start the configured scan inputs, each on its own thread, all sending to one channel.
+/// With no `[[input]]` in the config the station reads one scan per line from stdin.
+/// An input that cannot start (scanner not plugged in is *not* such a case: live scanners
+/// wait for their device) is an error, so a typo in a device path is seen at once.
+pub fn start_inputs(cfg: &Config) -> Result<Receiver<ScanEvent>, StationError> {
+    let (tx, rx) = mpsc::channel();
+    let inputs = if cfg.input.is_empty() {
+        vec![InputConfig {
+            name: "stdin".into(),
+            role: ScanRole::Item,
+            kind: InputKind::Line {
+                path: None,
+                reopen: false,
+            },
+        }]
+    } else {
+        cfg.input
+            .iter()
+            .enumerate()
+            .map(|(i, t)| InputConfig::from_table(i, t))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut names = HashSet::new();
+    for input in &inputs {
+        if !names.insert(input.name.as_str()) {
+            return Err(StationError::Config(format!(
+                "two inputs are named {:?}; give each [[input]] its own name",
+                input.name
+            )));
+        }
+        input.start(tx.clone())?;
+        tracing::info!(input = %input.name, role = ?input.role, "input started");
+    }
+    // `tx` drops here: the channel closes when the last input ends.
+    Ok(rx)
+}
+
+/// Run the station until the window closes (UI) or every scan input has ended (headless).
+pub fn run(opts: Options) -> Result<(), StationError> {
+    let mut store = Store::open(&opts.data_dir)?;
+    let settings = settings(&opts.config, &store, opts.actor.clone())?;
+    let fb: Arc<dyn Feedback> = feedback::from_config(&opts.config.feedback)?;
+    if opts.headless && settings.door.is_none() {
+        return Err(StationError::Config(
+            "--headless needs a door action: set station.door (e.g. \"sending\") or TAGSTATION_DOOR"
+                .into(),
+        ));
+    }
+    let sync = start_sync(&opts, &store)?;
+    if let (true, Some(door)) = (opts.headless, settings.door) {
+        let scans = start_inputs(&opts.config)?;
+        tracing::info!(station = %settings.station_name, door = door.label(), "headless door mode: reading scans");
+        tagstation_systemd::notify_or_log("READY=1");
+        if let Some(every) = tagstation_systemd::watchdog_interval() {
+            std::thread::spawn(move || loop {
+                tagstation_systemd::notify_or_log("WATCHDOG=1");
+                std::thread::sleep(every);
+            });
+        }
+        let (saved, refused) = crate::door::run_headless(
+            &mut store,
+            door,
+            &settings.actor,
+            scans,
+            fb.as_ref(),
+            |_| {
+                if let Some(w) = &sync {
+                    w.nudge();
+                }
+            },
+        );
+        tracing::info!(saved, refused, "scan input ended");
+        if let Some(w) = sync {
+            w.stop();
+        }
+        return Ok(());
+    }
+
+    let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
+    let scans = start_inputs(&opts.config)?;
+    // Scans arrive on the input threads and are handed to the UI thread one by one.
+    let feeder = ui.feeder();
+    std::thread::Builder::new()
+        .name("scan-input".into())
+        .spawn(move || {
+            // A source's "connected" is news only after it was lost.
+            let mut lost = HashSet::new();
+            for ev in scans {
+                if let ScanEvent::Status { source, status } = &ev {
+                    match status {
+                        SourceStatus::Connected(_) if !lost.remove(source) => continue,
+                        SourceStatus::Disconnected(_) | SourceStatus::Failed(_) => {
+                            lost.insert(source.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                if !feeder.deliver(&ev) {
+                    break;
+                }
+            }
+            tracing::info!("scan inputs ended; the touch screen keeps working");
+        })?;
+    // A frozen UI stops pinging and systemd restarts the station.
+    let _watchdog = tagstation_systemd::watchdog_interval().map(|every| {
+        let t = slint::Timer::default();
+        t.start(slint::TimerMode::Repeated, every, || {
+            tagstation_systemd::notify_or_log("WATCHDOG=1")
+        });
+        t
+    });
+    tagstation_systemd::notify_or_log("READY=1");
+    tracing::info!("station ready to scan");
+    ui.run().map_err(StationError::Ui)
+}

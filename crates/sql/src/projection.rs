@@ -1,0 +1,298 @@
+//! Row mapping shared by the SQLite stores: the [`Projection`] over the `items` and
+//! `units` tables, and reading and writing `events` rows.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use uuid::Uuid;
+
+use tagstation_core::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
+use tagstation_core::event::{Event, EventKind, Projection};
+
+/// Defined with the event; named here, where rows map to them.
+pub use tagstation_core::event::{Outcome, StoredEvent};
+
+/// A projection over the catalog tables of an open connection (normally inside a
+/// transaction the caller commits).
+pub struct SqlProjection<'c>(pub &'c Connection);
+
+const ITEM_COLS: &str = "id, name, sku, barcode, tracking, reorder_point, counts, version";
+const UNIT_COLS: &str =
+    "id, item_id, name, asset_tag, status, location, holder, due, fields, active, version, last_station";
+
+fn bad_data(col: usize, msg: impl ToString) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        col,
+        rusqlite::types::Type::Text,
+        msg.to_string().into(),
+    )
+}
+
+fn uuid_at(row: &Row, col: usize) -> rusqlite::Result<Uuid> {
+    let s: String = row.get(col)?;
+    Uuid::parse_str(&s).map_err(|e| bad_data(col, e))
+}
+
+fn opt_uuid_at(row: &Row, col: usize) -> rusqlite::Result<Option<Uuid>> {
+    let s: Option<String> = row.get(col)?;
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| bad_data(col, e)))
+        .transpose()
+}
+
+fn json_at<T: serde::de::DeserializeOwned>(row: &Row, col: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(col)?;
+    serde_json::from_str(&s).map_err(|e| bad_data(col, e))
+}
+
+fn parsed_at<T: std::str::FromStr<Err = String>>(row: &Row, col: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(col)?;
+    s.parse().map_err(|e: String| bad_data(col, e))
+}
+
+pub fn item_from_row(row: &Row) -> rusqlite::Result<Item> {
+    Ok(Item {
+        id: uuid_at(row, 0)?,
+        name: row.get(1)?,
+        sku: row.get(2)?,
+        barcode: row.get(3)?,
+        tracking: parsed_at::<Tracking>(row, 4)?,
+        reorder_point: row.get(5)?,
+        counts: Totals(json_at(row, 6)?),
+        version: row.get(7)?,
+    })
+}
+
+pub fn unit_from_row(row: &Row) -> rusqlite::Result<Unit> {
+    Ok(Unit {
+        id: uuid_at(row, 0)?,
+        item_id: uuid_at(row, 1)?,
+        name: row.get(2)?,
+        asset_tag: row.get(3)?,
+        status: parsed_at::<Status>(row, 4)?,
+        location: row.get(5)?,
+        holder: row.get(6)?,
+        due: row.get(7)?,
+        fields: json_at(row, 8)?,
+        active: row.get(9)?,
+        version: row.get(10)?,
+        last_station: opt_uuid_at(row, 11)?,
+    })
+}
+
+pub fn select_items(
+    conn: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Item>> {
+    let sql = format!("SELECT {ITEM_COLS} FROM items {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(p, item_from_row)?;
+    rows.collect()
+}
+
+pub fn select_units(
+    conn: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Unit>> {
+    let sql = format!("SELECT {UNIT_COLS} FROM units {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(p, unit_from_row)?;
+    rows.collect()
+}
+
+impl Projection for SqlProjection<'_> {
+    type Error = rusqlite::Error;
+
+    fn item(&mut self, id: ItemId) -> rusqlite::Result<Option<Item>> {
+        Ok(select_items(self.0, "WHERE id = ?1", [id.to_string()])?.pop())
+    }
+    fn item_by_name(&mut self, name: &str) -> rusqlite::Result<Option<Item>> {
+        Ok(select_items(self.0, "WHERE name = ?1 LIMIT 1", [name])?.pop())
+    }
+    fn item_by_barcode(&mut self, barcode: &str) -> rusqlite::Result<Option<Item>> {
+        Ok(select_items(self.0, "WHERE barcode = ?1 LIMIT 1", [barcode])?.pop())
+    }
+    fn put_item(&mut self, i: &Item) -> rusqlite::Result<()> {
+        let counts = serde_json::to_string(&i.counts.0).map_err(|e| bad_data(6, e))?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
+                   barcode = excluded.barcode, tracking = excluded.tracking,
+                   reorder_point = excluded.reorder_point, counts = excluded.counts,
+                   version = excluded.version",
+            )?
+            .execute(params![
+                i.id.to_string(),
+                i.name,
+                i.sku,
+                i.barcode,
+                i.tracking.as_str(),
+                i.reorder_point,
+                counts,
+                i.version
+            ])?;
+        Ok(())
+    }
+    fn unit(&mut self, id: UnitId) -> rusqlite::Result<Option<Unit>> {
+        Ok(select_units(self.0, "WHERE id = ?1", [id.to_string()])?.pop())
+    }
+    fn unit_by_tag(&mut self, tag: &str) -> rusqlite::Result<Option<Unit>> {
+        Ok(select_units(self.0, "WHERE asset_tag = ?1 AND active = 1 LIMIT 1", [tag])?.pop())
+    }
+    fn units_of_item(&mut self, item: ItemId) -> rusqlite::Result<Vec<Unit>> {
+        select_units(
+            self.0,
+            "WHERE item_id = ?1 AND active = 1 ORDER BY name",
+            [item.to_string()],
+        )
+    }
+    fn unit_named(&mut self, item: ItemId, name: &str) -> rusqlite::Result<Option<Unit>> {
+        Ok(select_units(
+            self.0,
+            "WHERE item_id = ?1 AND name = ?2 AND active = 1 LIMIT 1",
+            params![item.to_string(), name],
+        )?
+        .pop())
+    }
+    fn put_unit(&mut self, u: &Unit) -> rusqlite::Result<()> {
+        let fields = serde_json::to_string(&u.fields).map_err(|e| bad_data(8, e))?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
+                                    fields, active, version, last_station)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
+                   asset_tag = excluded.asset_tag, status = excluded.status,
+                   location = excluded.location, holder = excluded.holder, due = excluded.due,
+                   fields = excluded.fields, active = excluded.active, version = excluded.version,
+                   last_station = excluded.last_station",
+            )?
+            .execute(params![
+                u.id.to_string(),
+                u.item_id.to_string(),
+                u.name,
+                u.asset_tag,
+                u.status.as_str(),
+                u.location,
+                u.holder,
+                u.due,
+                fields,
+                u.active,
+                u.version,
+                u.last_station.map(|s| s.to_string()),
+            ])?;
+        Ok(())
+    }
+}
+
+pub const EVENT_COLS: &str =
+    "id, station_id, station_seq, actor, wall_time_ms, clock_synced, item_id, \
+     unit_id, base_version, scan, payload, hub_seq, applied, conflict, note";
+
+pub fn event_from_row(row: &Row) -> rusqlite::Result<StoredEvent> {
+    let kind: EventKind = json_at(row, 10)?;
+    Ok(StoredEvent {
+        event: Event {
+            id: uuid_at(row, 0)?,
+            station_id: uuid_at(row, 1)?,
+            station_seq: row.get(2)?,
+            actor: row.get(3)?,
+            wall_time_ms: row.get(4)?,
+            clock_synced: row.get(5)?,
+            item_id: uuid_at(row, 6)?,
+            unit_id: opt_uuid_at(row, 7)?,
+            base_version: row.get(8)?,
+            scan: row.get(9)?,
+            kind,
+        },
+        hub_seq: row.get(11)?,
+        outcome: Outcome {
+            applied: row.get(12)?,
+            conflict: row.get(13)?,
+            note: row.get(14)?,
+        },
+    })
+}
+
+/// Append an event row and its unit links. The caller holds the write transaction.
+pub fn insert_event(
+    conn: &Connection,
+    ev: &Event,
+    hub_seq: Option<i64>,
+    outcome: &Outcome,
+    units: &[UnitId],
+) -> rusqlite::Result<()> {
+    let payload = serde_json::to_string(&ev.kind).map_err(|e| bad_data(10, e))?;
+    conn.prepare_cached(
+        "INSERT INTO events (id, station_id, station_seq, actor, wall_time_ms, clock_synced,
+                             item_id, unit_id, base_version, scan, kind, payload, hub_seq,
+                             applied, conflict, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        ev.id.to_string(),
+        ev.station_id.to_string(),
+        ev.station_seq,
+        ev.actor,
+        ev.wall_time_ms,
+        ev.clock_synced,
+        ev.item_id.to_string(),
+        ev.unit_id.map(|u| u.to_string()),
+        ev.base_version,
+        ev.scan,
+        ev.kind.name(),
+        payload,
+        hub_seq,
+        outcome.applied,
+        outcome.conflict,
+        outcome.note,
+    ])?;
+    link_units(conn, ev.id, units)
+}
+
+/// Record which units an event touched (idempotent).
+pub fn link_units(conn: &Connection, event: Uuid, units: &[UnitId]) -> rusqlite::Result<()> {
+    let mut st = conn
+        .prepare_cached("INSERT OR IGNORE INTO event_units (unit_id, event_id) VALUES (?1, ?2)")?;
+    for u in units {
+        st.execute(params![u.to_string(), event.to_string()])?;
+    }
+    Ok(())
+}
+
+/// Events in `filter` order (a `WHERE ... ORDER BY ...` clause on alias `e`).
+pub fn select_events(
+    conn: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<StoredEvent>> {
+    let cols = EVENT_COLS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {cols} FROM events e {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(p, event_from_row)?;
+    rows.collect()
+}
+
+/// One unit's whole history in the order the hub decided, then local pending events.
+pub fn unit_history(conn: &Connection, unit: UnitId) -> rusqlite::Result<Vec<StoredEvent>> {
+    select_events(
+        conn,
+        "JOIN event_units eu ON eu.event_id = e.id WHERE eu.unit_id = ?1
+         ORDER BY e.hub_seq IS NULL, e.hub_seq, e.pos",
+        [unit.to_string()],
+    )
+}
+
+pub fn event_exists(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<StoredEvent>> {
+    Ok(select_events(conn, "WHERE e.id = ?1", [id.to_string()])?.pop())
+}
+
+/// `true` if the optional row exists.
+pub fn exists(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<bool> {
+    Ok(conn.query_row(sql, p, |_| Ok(())).optional()?.is_some())
+}

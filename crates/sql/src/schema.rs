@@ -1,0 +1,202 @@
+//! Versioned schema of the SQLite stores (the station's and the hub's embedded one).
+//!
+//! Migrations run at open, each in its own transaction, and bump `PRAGMA user_version`.
+//! A file written by a newer binary is refused: never silently rewritten.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Tables shared by every SQLite store: the event log and the projection of it.
+const CATALOG_V1: &str = r#"
+CREATE TABLE events (
+    pos           INTEGER PRIMARY KEY,           -- local insertion order
+    id            TEXT NOT NULL UNIQUE,          -- UUIDv7
+    station_id    TEXT NOT NULL,
+    station_seq   INTEGER NOT NULL,
+    hub_seq       INTEGER UNIQUE,                -- order decided by the hub; NULL until known
+    actor         TEXT NOT NULL,
+    wall_time_ms  INTEGER NOT NULL,
+    clock_synced  INTEGER NOT NULL,
+    item_id       TEXT NOT NULL,
+    unit_id       TEXT,
+    base_version  INTEGER,
+    kind          TEXT NOT NULL,
+    payload       TEXT NOT NULL,                 -- JSON of the event kind
+    scan          TEXT,                          -- scanned text that led to it
+    applied       INTEGER NOT NULL DEFAULT 1,    -- 0: refused by the rules, kept as history
+    conflict      INTEGER NOT NULL DEFAULT 0,
+    note          TEXT,                          -- why refused, or what the conflict was
+    rejected      TEXT,                          -- station only: why the hub refused to take it
+    UNIQUE (station_id, station_seq)
+);
+CREATE INDEX events_item ON events(item_id);
+-- The station's queue: its own events the hub has not acknowledged yet.
+CREATE INDEX events_pending ON events(station_id, station_seq) WHERE hub_seq IS NULL AND rejected IS NULL;
+
+-- Which units each event touched: a unit's history is one join away.
+CREATE TABLE event_units (
+    unit_id  TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (unit_id, event_id)
+) WITHOUT ROWID;
+
+CREATE TABLE items (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    sku           TEXT,
+    barcode       TEXT,
+    tracking      TEXT NOT NULL,
+    reorder_point INTEGER,
+    counts        TEXT NOT NULL,                 -- JSON {status: qty}, count items only
+    version       INTEGER NOT NULL
+);
+CREATE INDEX items_name ON items(name);
+CREATE INDEX items_barcode ON items(barcode) WHERE barcode IS NOT NULL;
+
+CREATE TABLE units (
+    id           TEXT PRIMARY KEY,
+    item_id      TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    asset_tag    TEXT,
+    status       TEXT NOT NULL,
+    location     TEXT,
+    holder       TEXT,
+    due          TEXT,
+    fields       TEXT NOT NULL,                  -- JSON {key: value}
+    active       INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    last_station TEXT
+);
+CREATE INDEX units_item ON units(item_id, active);
+CREATE INDEX units_name ON units(item_id, name);
+CREATE INDEX units_tag ON units(asset_tag) WHERE asset_tag IS NOT NULL;
+"#;
+
+/// The station's own bookkeeping: its identity, sequence counter and sync state.
+const STATION_V1: &str = r#"
+CREATE TABLE station (
+    only_row     INTEGER PRIMARY KEY CHECK (only_row = 1),
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    last_seq     INTEGER NOT NULL,               -- last sequence number handed out
+    pull_cursor  INTEGER NOT NULL DEFAULT 0,     -- hub_seq up to which the hub's log is applied
+    hub_url      TEXT,
+    token        TEXT,
+    hub_ca_pem   TEXT,                           -- extra CA to trust for the hub (private TLS)
+    last_sync_ms INTEGER,
+    last_error   TEXT
+);
+"#;
+
+/// Audit summaries (the per-unit results are `field_set` events in the log).
+const STATION_V2: &str = r#"
+CREATE TABLE audits (
+    id          TEXT PRIMARY KEY,
+    location    TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    finished_ms INTEGER NOT NULL,
+    expected    INTEGER NOT NULL,
+    found       INTEGER NOT NULL,
+    missing     INTEGER NOT NULL,
+    unexpected  INTEGER NOT NULL,
+    detail      TEXT NOT NULL                    -- JSON: unit ids found, missing, unexpected
+);
+"#;
+
+/// Which kind of database a file is; each has its own migration list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Station,
+    Hub,
+}
+
+/// Each migration is a list of SQL batches run in one transaction.
+type Migration = &'static [&'static str];
+
+fn migrations(flavor: Flavor) -> &'static [Migration] {
+    match flavor {
+        Flavor::Station => &[&[CATALOG_V1, STATION_V1], &[STATION_V2]],
+        Flavor::Hub => &[&[CATALOG_V1, HUB_V1]],
+    }
+}
+
+/// The newest schema version this binary knows for a flavor.
+pub fn latest(flavor: Flavor) -> i64 {
+    migrations(flavor).len() as i64
+}
+
+/// Bring the database up to the newest schema, or refuse a newer one.
+pub fn migrate(conn: &mut Connection, flavor: Flavor) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let all = migrations(flavor);
+    let supported = all.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (i, batches) in all.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        for sql in *batches {
+            tx.execute_batch(sql)?;
+        }
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    Ok(())
+}
+
+/// For a database opened read-only: it must already be at this binary's station
+/// schema, since nothing can be migrated without writing.
+pub fn check_version(conn: &Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let supported = latest(Flavor::Station);
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    if found < supported {
+        return Err(StoreError::ReadOnly(format!(
+            "the database (schema version {found}) needs an upgrade to version {supported}, which needs writing"
+        )));
+    }
+    Ok(())
+}
+
+/// Hub-only tables, beside the shared catalog and event log.
+pub const HUB_V1: &str = r#"
+CREATE TABLE hub_meta (
+    only_row     INTEGER PRIMARY KEY CHECK (only_row = 1),
+    hub_id       TEXT NOT NULL,                  -- the hub's own station id for admin edits
+    last_hub_seq INTEGER NOT NULL,               -- last position handed out in the hub's log
+    last_own_seq INTEGER NOT NULL                -- sequence of the hub's own (admin) events
+);
+CREATE TABLE stations (
+    name          TEXT PRIMARY KEY,
+    station_id    TEXT UNIQUE,                   -- bound at enrollment
+    created_ms    INTEGER NOT NULL,
+    enroll_hash   TEXT,                          -- SHA-256 of the one-time code, until used
+    enroll_expires_ms INTEGER,
+    token_id      TEXT UNIQUE,
+    token_hash    TEXT,                          -- SHA-256 of the token secret
+    revoked_ms    INTEGER,
+    last_seen_ms  INTEGER
+);
+CREATE TABLE station_seqs (
+    station_id     TEXT PRIMARY KEY,
+    contiguous_seq INTEGER NOT NULL              -- highest seq with no gap below it
+);
+CREATE TABLE reviewed (
+    event_id     TEXT PRIMARY KEY,               -- conflicts an admin marked as reviewed
+    reviewed_ms  INTEGER NOT NULL
+);
+CREATE TABLE quarantine (
+    station_id   TEXT NOT NULL,
+    station_seq  INTEGER NOT NULL,
+    event_id     TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    received_ms  INTEGER NOT NULL,
+    PRIMARY KEY (station_id, station_seq)
+);
+CREATE INDEX quarantine_id ON quarantine(event_id);
+"#;

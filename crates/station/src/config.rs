@@ -1,0 +1,243 @@
+//! Configuration: a TOML file, then environment overrides, then command-line flags.
+//!
+//! Lookup: `--config FILE`, else `$TAGSTATION_CONFIG`, else `tagstation.toml` in the
+//! data directory if it exists. Unknown keys are an error, so a typo never silently
+//! falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("environment variable {var}: {msg}")]
+    Env { var: &'static str, msg: String },
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Data directory (database, state). Default: `/var/lib/tagstation` when it
+    /// exists and is writable, else `./tagstation-data`.
+    pub data: Option<PathBuf>,
+    pub station: StationConfig,
+    pub sync: SyncConfig,
+    pub feedback: FeedbackConfig,
+    /// Scanners and cameras, one `[[input]]` table each, kept as written: the station
+    /// runtime reads each with `tagstation_inputs::scan::config::InputConfig::from_table`
+    /// (the store and the sync client never need them). None configured: the station
+    /// reads one scan per line from standard input.
+    #[serde(skip_serializing)]
+    pub input: Vec<toml::Table>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StationConfig {
+    /// Display name of this station ("Shop door", "Van 3").
+    pub name: Option<String>,
+    /// Who is recorded as the actor when no person identified themself.
+    pub actor: Option<String>,
+    /// Door mode: every scan applies this one action with no touch needed. One of
+    /// `in_stock`, `receiving`, `sending`, `damaged`, `check_in`. Absent: normal mode.
+    pub door: Option<String>,
+    /// Kiosk mode: the idle screen asks people to identify themselves, then to scan
+    /// what they take or bring back.
+    pub kiosk: bool,
+    /// Seconds a screen stays after a confirmation (or untouched) before the station
+    /// returns to its idle screen.
+    pub idle_secs: Option<u64>,
+    /// People who may check units out at a kiosk, each with an optional badge code.
+    pub people: Vec<PersonConfig>,
+}
+
+/// One person known to the station: a name, and the code on their badge.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersonConfig {
+    pub name: String,
+    pub badge: Option<String>,
+}
+
+/// GPIO pins (BCM numbering) of the station's buzzer, LEDs and relay. Used only by a
+/// binary built with the `gpio` feature; absent pins are skipped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedbackConfig {
+    pub buzzer_pin: Option<u8>,
+    pub green_pin: Option<u8>,
+    pub red_pin: Option<u8>,
+    pub relay_pin: Option<u8>,
+    /// How long the relay stays closed after a valid check-out, in milliseconds.
+    pub relay_ms: u64,
+}
+
+impl Default for FeedbackConfig {
+    fn default() -> Self {
+        FeedbackConfig {
+            buzzer_pin: None,
+            green_pin: None,
+            red_pin: None,
+            relay_pin: None,
+            relay_ms: 3000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Hub address, e.g. `https://hub.example.com`. Also set by `tagstation enroll`.
+    pub hub_url: Option<String>,
+    /// Seconds between sync rounds while everything is fine.
+    pub interval_secs: u64,
+    /// Longest wait between retries after failures, in seconds.
+    pub max_backoff_secs: u64,
+    /// Events per push request.
+    pub batch_size: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            hub_url: None,
+            interval_secs: 5,
+            max_backoff_secs: 300,
+            batch_size: 500,
+        }
+    }
+}
+
+impl Config {
+    /// Load from an explicit file, `$TAGSTATION_CONFIG`, or `<data>/tagstation.toml`.
+    pub fn load(explicit: Option<&Path>, data_hint: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_path = std::env::var_os("TAGSTATION_CONFIG").map(PathBuf::from);
+        let candidate = explicit
+            .map(Path::to_path_buf)
+            .or(env_path)
+            .map(|p| (p, true))
+            .or_else(|| data_hint.map(|d| (d.join("tagstation.toml"), false)));
+        let mut cfg = match candidate {
+            Some((path, required)) if required || path.exists() => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Self::parse(&text).map_err(|source| ConfigError::Parse { path, source })?
+            }
+            _ => Config::default(),
+        };
+        cfg.apply_env()?;
+        Ok(cfg)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// `TAGSTATION_STATION_NAME`, `TAGSTATION_ACTOR`, `TAGSTATION_HUB_URL`,
+    /// `TAGSTATION_SYNC_INTERVAL_SECS`, `TAGSTATION_DOOR` (empty: off) and
+    /// `TAGSTATION_KIOSK` (`1`/`true`/`0`/`false`) override the file.
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
+        if let Ok(v) = std::env::var("TAGSTATION_STATION_NAME") {
+            self.station.name = Some(v);
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_ACTOR") {
+            self.station.actor = Some(v);
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_HUB_URL") {
+            self.sync.hub_url = Some(v);
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_DOOR") {
+            self.station.door = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_KIOSK") {
+            self.station.kiosk = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "TAGSTATION_KIOSK",
+                        msg: format!("{v:?} is not true or false"),
+                    })
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_SYNC_INTERVAL_SECS") {
+            self.sync.interval_secs = v.parse().map_err(|_| ConfigError::Env {
+                var: "TAGSTATION_SYNC_INTERVAL_SECS",
+                msg: format!("{v:?} is not a number of seconds"),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The data directory when none was given.
+pub fn default_data_dir() -> PathBuf {
+    let system = PathBuf::from("/var/lib/tagstation");
+    let writable = std::fs::metadata(&system)
+        .map(|m| m.is_dir() && !m.permissions().readonly())
+        .unwrap_or(false);
+    if writable {
+        system
+    } else {
+        PathBuf::from("tagstation-data")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_refuses_typos() {
+        let c = Config::parse("[station]\nname = \"Door\"\n[sync]\ninterval_secs = 2\n").unwrap();
+        assert_eq!(c.station.name.as_deref(), Some("Door"));
+        assert_eq!(c.sync.interval_secs, 2);
+        assert_eq!(c.sync.batch_size, 500);
+        assert!(Config::parse("[station]\nnmae = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn parses_station_settings() {
+        let c = Config::parse(
+            r#"
+[station]
+name = "Outbound door"
+door = "sending"
+kiosk = false
+idle_secs = 4
+[[station.people]]
+name = "Ana"
+badge = "B-0001"
+[[station.people]]
+name = "Ben"
+[feedback]
+buzzer_pin = 17
+green_pin = 27
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.station.door.as_deref(), Some("sending"));
+        assert_eq!(c.station.people.len(), 2);
+        assert_eq!(c.station.people[0].badge.as_deref(), Some("B-0001"));
+        assert_eq!(c.feedback.buzzer_pin, Some(17));
+        assert_eq!(c.feedback.relay_ms, 3000);
+        assert!(Config::parse("[feedback]\nbuzer_pin = 1\n").is_err());
+        let example = Config::parse(include_str!("../../../deploy/station.example.toml")).unwrap();
+        assert_eq!(example.station.people.len(), 2);
+        assert!(Config::parse("[[station.people]]\nname = \"A\"\nbadg = \"x\"\n").is_err());
+    }
+}

@@ -1,0 +1,415 @@
+//! The station's side of sync: enroll with a hub, push pending events, pull the hub's
+//! log, and a background worker that keeps doing it without ever blocking a scan.
+//!
+//! A round is always push-then-pull. Push sends this station's events in sequence
+//! order; the hub's per-event verdicts are stored in one local transaction. Pull asks
+//! for the hub's log after the saved cursor, page by page, and each page is applied
+//! together with its cursor in one local transaction ([`Store::apply_pulled`]), so a
+//! crash between pages loses nothing and skips nothing.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::SyncConfig;
+use crate::store::{Store, StoreError};
+use tagstation_core::clock::{rfc3339, Clock, SystemClock};
+use tagstation_core::proto::{
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, PushStatus,
+};
+use tagstation_sql::projection::StoredEvent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this station is not enrolled with a hub (run `tagstation enroll`)")]
+    NotEnrolled,
+    #[error("hub unreachable: {0}")]
+    Network(String),
+    #[error("the hub refused this station's token ({0}); enroll again")]
+    Unauthorized(String),
+    #[error("hub answered {status}: {message}")]
+    Hub { status: u16, message: String },
+    #[error("hub sent something unexpected: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Will trying again later help?
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Network(_) => true,
+            SyncError::Hub { status, .. } => *status >= 500 || *status == 429,
+            SyncError::Store(e) => matches!(e, StoreError::Busy(_) | StoreError::StorageFull(_)),
+            _ => false,
+        }
+    }
+}
+
+/// An HTTP client for the hub, trusting `ca_pem` in addition to the system's roots.
+fn http_client(ca_pem: Option<&str>) -> Result<reqwest::blocking::Client, SyncError> {
+    let mut b = reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("tagstation/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = ca_pem {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+            SyncError::Protocol(format!("the hub CA certificate is not valid PEM: {e}"))
+        })?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build().map_err(|e| SyncError::Network(e.to_string()))
+}
+
+fn check(resp: reqwest::blocking::Response) -> Result<reqwest::blocking::Response, SyncError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let text = resp.text().unwrap_or_default();
+    let message = serde_json::from_str::<ErrorBody>(&text)
+        .map(|b| b.error)
+        .unwrap_or_else(|_| text.chars().take(200).collect());
+    if status.as_u16() == 401 {
+        return Err(SyncError::Unauthorized(message));
+    }
+    Err(SyncError::Hub {
+        status: status.as_u16(),
+        message,
+    })
+}
+
+fn net(e: reqwest::Error) -> SyncError {
+    SyncError::Network(e.to_string())
+}
+
+/// Exchange a one-time code for this station's token and remember the hub.
+pub fn enroll(store: &mut Store, hub_url: &str, code: &str) -> Result<EnrollResponse, SyncError> {
+    enroll_with_ca(store, hub_url, code, None)
+}
+
+/// [`enroll`] with a hub whose TLS certificate is signed by a private CA (PEM).
+pub fn enroll_with_ca(
+    store: &mut Store,
+    hub_url: &str,
+    code: &str,
+    ca_pem: Option<&str>,
+) -> Result<EnrollResponse, SyncError> {
+    let url = format!("{}/v1/enroll", hub_url.trim_end_matches('/'));
+    let resp = http_client(ca_pem)?
+        .post(url)
+        .json(&EnrollRequest {
+            code: code.into(),
+            station_id: store.station_id(),
+        })
+        .send()
+        .map_err(net)?;
+    let r: EnrollResponse = check(resp)?
+        .json()
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    store.set_hub(hub_url.trim_end_matches('/'), &r.token)?;
+    store.set_hub_ca(ca_pem)?;
+    store.set_station_name(&r.station_name)?;
+    Ok(r)
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RoundReport {
+    pub pushed: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+}
+
+/// One push-then-pull round against the enrolled hub.
+pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
+    let mut report = push_pending(store, batch)?;
+    report.pulled = pull_all(store)?;
+    store.set_sync_result(None)?;
+    Ok(report)
+}
+
+/// The enrolled hub's address, token and an HTTP client for it.
+fn connect(store: &Store) -> Result<(String, String, reqwest::blocking::Client), SyncError> {
+    let (url, token) = store.hub()?.ok_or(SyncError::NotEnrolled)?;
+    let client = http_client(store.hub_ca()?.as_deref())?;
+    Ok((url, token, client))
+}
+
+/// Push this station's pending events, in sequence order, until nothing is pending
+/// or the hub wants a resend. Each answer is stored in one local transaction.
+pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
+    let (url, token, client) = connect(store)?;
+    let mut report = RoundReport::default();
+    loop {
+        let pending = store.pending(batch.max(1))?;
+        if pending.is_empty() {
+            return Ok(report);
+        }
+        let events = pending
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let resp = client
+            .post(format!("{url}/v1/sync/push"))
+            .bearer_auth(&token)
+            .json(&PushRequest { events })
+            .send()
+            .map_err(net)?;
+        let resp: PushResponse = check(resp)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let mut verdicts = Vec::new();
+        let mut progressed = false;
+        for r in &resp.results {
+            let Some(id) = r.id else { continue };
+            match (r.status, r.hub_seq) {
+                (
+                    PushStatus::Accepted | PushStatus::Duplicate | PushStatus::Conflict,
+                    Some(seq),
+                ) => {
+                    verdicts.push((id, Ok(seq)));
+                    report.pushed += 1;
+                    progressed = true;
+                    if r.status == PushStatus::Conflict {
+                        report.conflicts += 1;
+                    }
+                }
+                (PushStatus::Rejected, _) => {
+                    let reason = r.reason.clone().unwrap_or_else(|| "refused".into());
+                    tracing::warn!(event = %id, %reason, "hub refused an event; kept locally for review");
+                    verdicts.push((id, Err(reason)));
+                    report.rejected += 1;
+                    progressed = true;
+                }
+                _ => {}
+            }
+        }
+        store.mark_pushed(&verdicts)?;
+        if !progressed {
+            let why = resp
+                .results
+                .iter()
+                .find_map(|r| r.reason.clone())
+                .unwrap_or_default();
+            return Err(SyncError::Hub {
+                status: 409,
+                message: format!("push made no progress: {why}"),
+            });
+        }
+    }
+}
+
+/// Pull the hub's log after the saved cursor, one page per local transaction.
+/// Returns how many events were pulled.
+pub fn pull_all(store: &mut Store) -> Result<usize, SyncError> {
+    let (url, token, client) = connect(store)?;
+    let mut pulled = 0;
+    loop {
+        let cursor = store.pull_cursor()?;
+        let resp = client
+            .get(format!("{url}/v1/sync/pull"))
+            .query(&[("after", cursor)])
+            .bearer_auth(&token)
+            .send()
+            .map_err(net)?;
+        let page: PullResponse = check(resp)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        pulled += page.events.len();
+        let more = page.more;
+        let stored: Vec<StoredEvent> = page.events.into_iter().map(Into::into).collect();
+        store.apply_pulled(&stored, page.cursor)?;
+        if !more {
+            return Ok(pulled);
+        }
+    }
+}
+
+/// The worker's state, for the UI and `tagstation status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncState {
+    pub online: bool,
+    pub pending: i64,
+    pub last_sync: Option<String>,
+    pub last_error: Option<String>,
+    pub rounds: u64,
+}
+
+/// Settings of the background worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub data_dir: PathBuf,
+    pub interval: Duration,
+    pub max_backoff: Duration,
+    pub batch: usize,
+}
+
+impl WorkerConfig {
+    /// The worker for the station in `data_dir`, from its `[sync]` settings. The one
+    /// place the floors live: rounds at least 200 ms apart (`interval_secs = 0` means
+    /// "as often as sensible"), a backoff of at least a second, at least one event per
+    /// push.
+    pub fn from_settings(data_dir: PathBuf, s: &SyncConfig) -> WorkerConfig {
+        WorkerConfig {
+            data_dir,
+            interval: Duration::from_millis(s.interval_secs.saturating_mul(1000).max(200)),
+            max_backoff: Duration::from_secs(s.max_backoff_secs.max(1)),
+            batch: s.batch_size.max(1),
+        }
+    }
+}
+
+/// A background thread that syncs every `interval`, right away when nudged, and backs
+/// off exponentially (with jitter) while the hub is unreachable.
+pub struct Worker {
+    state: Arc<Mutex<SyncState>>,
+    nudge: mpsc::Sender<Msg>,
+    handle: Option<JoinHandle<()>>,
+}
+
+enum Msg {
+    Nudge,
+    Stop,
+}
+
+impl Worker {
+    pub fn spawn(cfg: WorkerConfig) -> Result<Worker, StoreError> {
+        // Open once here so a broken data directory is reported to the caller.
+        let store = Store::open(&cfg.data_dir)?;
+        let state = Arc::new(Mutex::new(SyncState::default()));
+        let (tx, rx) = mpsc::channel();
+        let st = state.clone();
+        let handle = std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || run(store, cfg, st, rx))
+            .map_err(|e| StoreError::Busy(format!("cannot start the sync thread: {e}")))?;
+        Ok(Worker {
+            state,
+            nudge: tx,
+            handle: Some(handle),
+        })
+    }
+
+    /// Sync soon: a new event is waiting.
+    pub fn nudge(&self) {
+        let _ = self.nudge.send(Msg::Nudge);
+    }
+
+    pub fn state(&self) -> SyncState {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.nudge.send(Msg::Stop);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.nudge.send(Msg::Stop);
+    }
+}
+
+/// Delay before the next attempt after `failures` failures in a row: doubling from
+/// the interval up to the cap, then spread by ±50% so a fleet does not retry in step.
+pub fn backoff(interval: Duration, max: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return interval;
+    }
+    let base = interval.saturating_mul(1u32 << failures.min(16)).min(max);
+    let mut b = [0u8; 2];
+    let r = if getrandom::getrandom(&mut b).is_ok() {
+        u16::from_le_bytes(b) as f64 / u16::MAX as f64
+    } else {
+        0.5
+    };
+    base.mul_f64(0.5 + r)
+}
+
+fn run(mut store: Store, cfg: WorkerConfig, state: Arc<Mutex<SyncState>>, rx: mpsc::Receiver<Msg>) {
+    let mut failures = 0u32;
+    loop {
+        let result = sync_once(&mut store, cfg.batch);
+        let pending = store.info().map(|i| i.pending).unwrap_or(-1);
+        {
+            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+            s.rounds += 1;
+            s.pending = pending;
+            match &result {
+                Ok(r) => {
+                    failures = 0;
+                    s.online = true;
+                    s.last_sync = Some(rfc3339(SystemClock.now().0));
+                    s.last_error = None;
+                    if r.pushed + r.pulled > 0 {
+                        tracing::info!(
+                            pushed = r.pushed,
+                            pulled = r.pulled,
+                            conflicts = r.conflicts,
+                            "synced"
+                        );
+                    }
+                }
+                Err(SyncError::NotEnrolled) => {
+                    s.online = false;
+                    s.last_error = Some(SyncError::NotEnrolled.to_string());
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    s.online = false;
+                    s.last_error = Some(e.to_string());
+                    tracing::warn!(error = %e, failures, "sync failed; will retry");
+                    let _ = store.set_sync_result(Some(&e.to_string()));
+                }
+            }
+        }
+        let wait = backoff(cfg.interval, cfg.max_backoff, failures);
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Ok(Msg::Nudge) => {
+                // Collect a burst of nudges into one round, but never skip the backoff
+                // while the hub is failing.
+                if failures > 0 {
+                    std::thread::sleep(wait.min(Duration::from_secs(1)));
+                }
+                while let Ok(m) = rx.try_recv() {
+                    if matches!(m, Msg::Stop) {
+                        return;
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let i = Duration::from_secs(5);
+        let max = Duration::from_secs(300);
+        assert_eq!(backoff(i, max, 0), i);
+        for f in 1..20 {
+            let d = backoff(i, max, f);
+            let base = i.saturating_mul(1 << f.min(16)).min(max);
+            assert!(
+                d >= base.mul_f64(0.5) && d <= base.mul_f64(1.5),
+                "{f}: {d:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Items and units: add, list, show, edit, switch tracking, adjust counts; tag,
+//! rename, move, set fields and statuses of units.
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Result};
+use clap::Subcommand;
+use serde::Serialize;
+use uuid::Uuid;
+
+use tagstation::catalog::{Status, Tracking};
+use tagstation::event::EventKind;
+use tagstation::store::{Command as Cmd, ItemView, Store, UnitView};
+
+use super::output::{print_item, print_json, print_unit, show, t};
+use super::station::{parse_field, parse_settable, Ctx};
+use super::JsonFlag;
+
+#[derive(Debug, Subcommand)]
+pub enum ItemCmd {
+    /// Add an item.
+    Add {
+        name: String,
+        #[arg(long)]
+        sku: Option<String>,
+        /// Product barcode, scanned for count-tracked stock.
+        #[arg(long)]
+        barcode: Option<String>,
+        /// Track units individually from the start.
+        #[arg(long)]
+        units: bool,
+        #[arg(long)]
+        reorder_point: Option<i64>,
+        /// Starting quantity in stock (count items).
+        #[arg(long)]
+        quantity: Option<i64>,
+    },
+    /// List items with their totals.
+    List(JsonFlag),
+    /// Show one item, its totals and its units.
+    Show {
+        item: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Change an item's name, SKU, barcode or reorder point.
+    Edit {
+        item: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        sku: Option<String>,
+        #[arg(long)]
+        barcode: Option<String>,
+        #[arg(long)]
+        reorder_point: Option<i64>,
+    },
+    /// Switch "track units individually" on (--units) or off (--count).
+    Track {
+        item: String,
+        #[arg(long, conflicts_with = "count", required_unless_present = "count")]
+        units: bool,
+        #[arg(long)]
+        count: bool,
+    },
+    /// Add (positive) or remove (negative) quantity of a count item.
+    Adjust {
+        item: String,
+        #[arg(allow_negative_numbers = true)]
+        delta: i64,
+        #[arg(long, default_value = "in_stock")]
+        status: Status,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Move quantity of a count item between statuses (e.g. mark 1 damaged).
+    Move {
+        item: String,
+        qty: i64,
+        #[arg(long)]
+        from: Status,
+        #[arg(long)]
+        to: Status,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCmd {
+    /// Add a unit to a unit-tracked item.
+    Add {
+        item: String,
+        /// Default: "<item> NN", the next free number.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long, default_value = "in_stock", value_parser = parse_settable)]
+        status: Status,
+        /// Custom field, KEY=VALUE (repeatable).
+        #[arg(long = "field", value_parser = parse_field)]
+        fields: Vec<(String, String)>,
+    },
+    /// List units (of one item with --item).
+    List {
+        #[arg(long)]
+        item: Option<String>,
+        /// Include units folded back into counts.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Show one unit.
+    Show {
+        unit: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Attach an asset tag to a unit (or remove it with --remove).
+    Tag {
+        unit: String,
+        #[arg(required_unless_present = "remove")]
+        tag: Option<String>,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Rename a unit.
+    Rename { unit: String, name: String },
+    /// Set a custom field (or clear it by leaving out the value).
+    Field {
+        unit: String,
+        key: String,
+        value: Option<String>,
+    },
+    /// Move a unit to a location.
+    Move { unit: String, location: String },
+    /// Set a unit's status (in_stock, receiving, sending, damaged).
+    Status {
+        unit: String,
+        #[arg(value_parser = parse_settable)]
+        status: Status,
+    },
+    /// Retire a unit (sold, written off): it leaves the totals, keeps its history.
+    Retire {
+        unit: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
+    let actor = ctx.actor.clone();
+    let store = &mut ctx.store;
+    let record = |store: &mut Store, item_id, unit_id, kind| {
+        store.record(Cmd {
+            item_id,
+            unit_id,
+            kind,
+            actor: actor.clone(),
+            scan: None,
+        })
+    };
+    match cmd {
+        ItemCmd::Add {
+            name,
+            sku,
+            barcode,
+            units,
+            reorder_point,
+            quantity,
+        } => {
+            let id = Uuid::now_v7();
+            let tracking = if units {
+                Tracking::Units
+            } else {
+                Tracking::Count
+            };
+            let mut cmds = vec![Cmd {
+                item_id: id,
+                unit_id: None,
+                kind: EventKind::ItemCreated {
+                    name: name.clone(),
+                    sku,
+                    barcode,
+                    tracking,
+                    reorder_point,
+                },
+                actor: actor.clone(),
+                scan: None,
+            }];
+            if let Some(q) = quantity.filter(|q| *q != 0) {
+                if units {
+                    bail!("--quantity is for count items; add units with `tagstation unit add`");
+                }
+                cmds.push(Cmd {
+                    item_id: id,
+                    unit_id: None,
+                    kind: EventKind::QuantityAdjusted {
+                        status: Status::InStock,
+                        delta: q,
+                        reason: None,
+                    },
+                    actor: actor.clone(),
+                    scan: None,
+                });
+            }
+            store.record_batch(cmds).map_err(|(_, e)| e)?;
+            println!("added item {name} ({id})");
+        }
+        ItemCmd::List(j) => {
+            let items = store.items()?;
+            return show(j.json, &items, |items| {
+                println!(
+                    "{:<28} {:<6} {:>8} {:>9} {:>7} {:>7} {:>7} {:>6}",
+                    "ITEM", "TRACK", "IN_STOCK", "RECEIVING", "SENDING", "DAMAGED", "OUT", "TOTAL"
+                );
+                for i in items {
+                    let t = |s| i.totals.get(&s).copied().unwrap_or(0);
+                    println!(
+                        "{:<28} {:<6} {:>8} {:>9} {:>7} {:>7} {:>7} {:>6}{}",
+                        i.name,
+                        i.tracking.as_str(),
+                        t(Status::InStock),
+                        t(Status::Receiving),
+                        t(Status::Sending),
+                        t(Status::Damaged),
+                        t(Status::CheckedOut),
+                        i.total,
+                        if i.below_reorder_point {
+                            "  below reorder point"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            });
+        }
+        ItemCmd::Show { item, json } => {
+            let it = store.find_item(&item)?;
+            let view = store.item_view(&it)?;
+            let units = store.units(Some(it.id), false)?;
+            if json.json {
+                #[derive(Serialize)]
+                struct Shown<'a> {
+                    #[serde(flatten)]
+                    item: &'a ItemView,
+                    unit_list: &'a [UnitView],
+                }
+                return print_json(&Shown {
+                    item: &view,
+                    unit_list: &units,
+                });
+            }
+            print_item(&view);
+            for u in &units {
+                println!(
+                    "  {:<24} {:<12} {:<12} {}",
+                    u.name,
+                    u.status.as_str(),
+                    u.asset_tag.as_deref().unwrap_or("-"),
+                    u.holder.as_deref().or(u.location.as_deref()).unwrap_or("")
+                );
+            }
+        }
+        ItemCmd::Edit {
+            item,
+            name,
+            sku,
+            barcode,
+            reorder_point,
+        } => {
+            let it = store.find_item(&item)?;
+            let kind = EventKind::ItemEdited {
+                name: name.unwrap_or(it.name.clone()),
+                sku: sku.or(it.sku.clone()),
+                barcode: barcode.or(it.barcode.clone()),
+                reorder_point: reorder_point.or(it.reorder_point),
+            };
+            record(store, it.id, None, kind)?;
+            println!("saved: {} edited", t(&it.name));
+        }
+        ItemCmd::Track { item, units, .. } => {
+            let it = store.find_item(&item)?;
+            let to = if units {
+                Tracking::Units
+            } else {
+                Tracking::Count
+            };
+            let rec = record(store, it.id, None, EventKind::TrackingSwitched { to })?;
+            match to {
+                Tracking::Units => println!(
+                    "saved: {} now tracks units individually ({} units created)",
+                    it.name,
+                    rec.units.len()
+                ),
+                Tracking::Count => println!(
+                    "saved: {} now tracked by count ({} units folded)",
+                    it.name,
+                    rec.units.len()
+                ),
+            }
+        }
+        ItemCmd::Adjust {
+            item,
+            delta,
+            status,
+            reason,
+        } => {
+            let it = store.find_item(&item)?;
+            record(
+                store,
+                it.id,
+                None,
+                EventKind::QuantityAdjusted {
+                    status,
+                    delta,
+                    reason,
+                },
+            )?;
+            let v = store.item_view(&store.find_item(&it.id.to_string())?)?;
+            println!(
+                "saved: {} {status} {delta:+} (now {})",
+                it.name,
+                v.totals.get(&status).copied().unwrap_or(0)
+            );
+        }
+        ItemCmd::Move {
+            item,
+            qty,
+            from,
+            to,
+        } => {
+            let it = store.find_item(&item)?;
+            record(
+                store,
+                it.id,
+                None,
+                EventKind::QuantityMoved { from, to, qty },
+            )?;
+            println!("saved: {qty} {} moved from {from} to {to}", t(&it.name));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
+    let actor = ctx.actor.clone();
+    let store = &mut ctx.store;
+    let on_unit = |store: &mut Store, unit: &str, kind: EventKind| -> Result<String> {
+        let u = store.find_unit(unit)?;
+        store.record(Cmd {
+            item_id: u.item_id,
+            unit_id: Some(u.id),
+            kind,
+            actor: actor.clone(),
+            scan: None,
+        })?;
+        Ok(u.name)
+    };
+    match cmd {
+        UnitCmd::Add {
+            item,
+            name,
+            tag,
+            location,
+            status,
+            fields,
+        } => {
+            let it = store.find_item(&item)?;
+            let name = match name {
+                Some(n) => n,
+                None => store.next_unit_name(it.id)?,
+            };
+            let id = Uuid::now_v7();
+            store.record(Cmd {
+                item_id: it.id,
+                unit_id: Some(id),
+                kind: EventKind::UnitCreated {
+                    name: name.clone(),
+                    asset_tag: tag,
+                    status,
+                    location,
+                    fields: fields.into_iter().collect::<BTreeMap<_, _>>(),
+                },
+                actor: ctx.actor.clone(),
+                scan: None,
+            })?;
+            println!("added unit {name} ({id})");
+        }
+        UnitCmd::List { item, all, json } => {
+            let item_id = item.map(|i| store.find_item(&i)).transpose()?.map(|i| i.id);
+            let units = store.units(item_id, all)?;
+            return show(json.json, &units, |units| {
+                println!(
+                    "{:<24} {:<20} {:<12} {:<14} {}",
+                    "UNIT", "ITEM", "STATUS", "TAG", "HOLDER/LOCATION"
+                );
+                for u in units {
+                    println!(
+                        "{:<24} {:<20} {:<12} {:<14} {}{}",
+                        u.name,
+                        u.item,
+                        u.status.as_str(),
+                        u.asset_tag.as_deref().unwrap_or("-"),
+                        u.holder.as_deref().or(u.location.as_deref()).unwrap_or(""),
+                        if u.active {
+                            ""
+                        } else {
+                            "  (folded into count)"
+                        }
+                    );
+                }
+            });
+        }
+        UnitCmd::Show { unit, json } => {
+            let u = store.find_unit(&unit)?;
+            let v = store.unit_view(&u)?;
+            return show(json.json, &v, |v| {
+                print_unit(&v);
+            });
+        }
+        UnitCmd::Tag { unit, tag, remove } => {
+            let tag = if remove { None } else { tag };
+            let name = on_unit(store, &unit, EventKind::UnitTagged { tag: tag.clone() })?;
+            match tag {
+                Some(tag) => println!("saved: {} tagged {}", t(&name), t(&tag)),
+                None => println!("saved: {} tag removed", t(&name)),
+            }
+        }
+        UnitCmd::Rename { unit, name } => {
+            let old = on_unit(store, &unit, EventKind::UnitRenamed { name: name.clone() })?;
+            println!("saved: {} renamed to {}", t(&old), t(&name));
+        }
+        UnitCmd::Field { unit, key, value } => {
+            let name = on_unit(
+                store,
+                &unit,
+                EventKind::FieldSet {
+                    key: key.clone(),
+                    value,
+                },
+            )?;
+            println!("saved: {} {} updated", t(&name), t(&key));
+        }
+        UnitCmd::Move { unit, location } => {
+            let name = on_unit(
+                store,
+                &unit,
+                EventKind::LocationMoved {
+                    location: Some(location.clone()),
+                },
+            )?;
+            println!("saved: {} moved to {}", t(&name), t(&location));
+        }
+        UnitCmd::Status { unit, status } => {
+            let name = on_unit(store, &unit, EventKind::StatusChanged { to: status })?;
+            println!("saved: {} set to {status}", t(&name));
+        }
+        UnitCmd::Retire { unit, reason } => {
+            let name = on_unit(store, &unit, EventKind::UnitRetired { reason })?;
+            println!("saved: {} retired", t(&name));
+        }
+    }
+    Ok(())
+}

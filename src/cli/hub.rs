@@ -1,0 +1,228 @@
+//! Commands that talk across the network: run the hub, enroll and sync a station,
+//! and the admin client for a running hub.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args as ClapArgs, Subcommand};
+
+use tagstation::hub::{self, auth, server};
+
+/// `tagstation hub`: serve the central catalog.
+#[derive(Debug, ClapArgs)]
+pub struct HubArgs {
+    /// Database: a PostgreSQL URL (`postgres://...`) or a SQLite file. Default: `hub.db`
+    /// in the data directory.
+    #[arg(long, env = "TAGSTATION_DATABASE")]
+    pub database: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7878", env = "TAGSTATION_LISTEN")]
+    pub listen: SocketAddr,
+    /// TLS certificate (PEM). With --tls-key, serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// File holding the admin token; created with a new random token if missing.
+    /// `TAGSTATION_ADMIN_TOKEN` takes precedence.
+    #[arg(long)]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+/// Read the admin token from the environment or a file, creating the file if needed.
+pub fn admin_token(file: &Path) -> Result<String> {
+    if let Ok(t) = std::env::var("TAGSTATION_ADMIN_TOKEN") {
+        if t.len() < 16 {
+            bail!("TAGSTATION_ADMIN_TOKEN is too short (at least 16 characters)");
+        }
+        return Ok(t);
+    }
+    if file.exists() {
+        let t = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let t = t.trim().to_string();
+        if t.len() < 16 {
+            bail!("admin token in {} is too short", file.display());
+        }
+        return Ok(t);
+    }
+    let token = auth::new_admin_token();
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(file)
+        .with_context(|| format!("cannot create {}", file.display()))?;
+    writeln!(f, "{token}")?;
+    f.sync_all()?;
+    eprintln!("admin token written to {}", file.display());
+    Ok(token)
+}
+
+pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
+    let database = args
+        .database
+        .unwrap_or_else(|| data.join(hub::sqlite::HUB_DB_FILE).display().to_string());
+    let token_file = args
+        .admin_token_file
+        .unwrap_or_else(|| data.join("admin.token"));
+    let token = admin_token(&token_file)?;
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(server::Tls { cert, key }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let hub = hub::Hub::open(hub::HubOptions {
+        database,
+        admin_token: token,
+        tls,
+        worker_threads: None,
+    })?;
+    let listener = std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let backend = hub.store().backend();
+    tracing::info!(backend, "hub listening on {scheme}://{}", args.listen);
+    eprintln!(
+        "hub ({backend}) listening on {scheme}://{}",
+        listener.local_addr()?
+    );
+    // The database is open and migrated and the port is bound: a `Type=notify` unit
+    // counts the hub as started from here.
+    tagstation::systemd::notify_or_log("READY=1");
+    hub.run(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })?;
+    Ok(())
+}
+
+/// `tagstation admin`: manage a running hub.
+#[derive(Debug, ClapArgs)]
+pub struct AdminArgs {
+    /// Hub address.
+    #[arg(
+        long,
+        env = "TAGSTATION_HUB_URL",
+        default_value = "http://127.0.0.1:7878"
+    )]
+    pub hub: String,
+    /// Admin token (or `TAGSTATION_ADMIN_TOKEN`, or --admin-token-file).
+    #[arg(long, env = "TAGSTATION_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    #[arg(long)]
+    pub admin_token_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: AdminCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCmd {
+    /// Create a station and print its one-time enrollment code.
+    AddStation { name: String },
+    /// List stations.
+    Stations,
+    /// Revoke a station's token: it can no longer sync.
+    Revoke { name: String },
+    /// Items with totals, as the hub sees them.
+    Items,
+    /// Units, as the hub sees them.
+    Units,
+    /// One unit's history across all stations.
+    History { unit: String },
+    /// Who has what: checked-out units by holder.
+    Holdings,
+    /// Conflicts awaiting review.
+    Conflicts,
+    /// Mark a conflict as reviewed.
+    Resolve { event_id: String },
+}
+
+pub fn run_admin(a: AdminArgs) -> Result<()> {
+    let token = match (a.admin_token, a.admin_token_file) {
+        (Some(t), _) => t,
+        (None, Some(f)) => std::fs::read_to_string(&f)
+            .with_context(|| format!("cannot read {}", f.display()))?
+            .trim()
+            .to_string(),
+        (None, None) => bail!(
+            "an admin token is needed: --admin-token, TAGSTATION_ADMIN_TOKEN or --admin-token-file"
+        ),
+    };
+    let base = a.hub.trim_end_matches('/').to_string();
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str| -> Result<serde_json::Value> {
+        call(client.get(format!("{base}{path}")).bearer_auth(&token))
+    };
+    let post = |path: &str, body: serde_json::Value| -> Result<serde_json::Value> {
+        call(
+            client
+                .post(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .json(&body),
+        )
+    };
+    let out = match a.command {
+        AdminCmd::AddStation { name } => {
+            let r = post("/v1/admin/stations", serde_json::json!({ "name": name }))?;
+            println!(
+                "station {} created; enrollment code {} (valid until {})",
+                r["name"].as_str().unwrap_or_default(),
+                r["enrollment_code"].as_str().unwrap_or_default(),
+                r["expires"].as_str().unwrap_or_default()
+            );
+            println!(
+                "on the station: tagstation enroll --hub {base} --code {}",
+                r["enrollment_code"].as_str().unwrap_or_default()
+            );
+            return Ok(());
+        }
+        AdminCmd::Stations => get("/v1/admin/stations")?,
+        AdminCmd::Revoke { name } => post(
+            &format!("/v1/admin/stations/{}/revoke", encode(&name)),
+            serde_json::json!({}),
+        )?,
+        AdminCmd::Items => get("/v1/admin/items")?,
+        AdminCmd::Units => get("/v1/admin/units")?,
+        AdminCmd::History { unit } => get(&format!("/v1/admin/units/{}/history", encode(&unit)))?,
+        AdminCmd::Holdings => get("/v1/admin/holdings")?,
+        AdminCmd::Conflicts => get("/v1/admin/conflicts")?,
+        AdminCmd::Resolve { event_id } => post(
+            &format!("/v1/admin/conflicts/{}/resolve", encode(&event_id)),
+            serde_json::json!({}),
+        )?,
+    };
+    super::output::print_json(&out)
+}
+
+/// Percent-encode one path segment.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn call(req: reqwest::blocking::RequestBuilder) -> Result<serde_json::Value> {
+    let resp = req.send().context("hub unreachable")?;
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        bail!(
+            "hub answered {status}: {}",
+            body["error"].as_str().unwrap_or("(no message)")
+        );
+    }
+    Ok(body)
+}

@@ -1,0 +1,517 @@
+//! The station's own commands: its identity and sync, scans, check-out and check-in,
+//! history, import and export, decoding images, and running the station itself.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use uuid::Uuid;
+
+use tagstation::action::{act_on_code, act_on_unit, Action};
+use tagstation::catalog::Status;
+use tagstation::config::{default_data_dir, Config};
+use tagstation::store::{Resolved, Store};
+use tagstation::transfer;
+
+use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
+use super::output::{print_history, print_item, print_unit, show, t};
+use super::{Globals, JsonFlag};
+
+/// Commands on this station's own store.
+#[derive(Debug, Subcommand)]
+pub enum StationCommand {
+    /// Create the data directory and database; optionally name the station.
+    Init {
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// This station: identity, events waiting to sync, last sync.
+    Status(JsonFlag),
+    /// Items: the kinds of things you track.
+    #[command(subcommand)]
+    Item(ItemCmd),
+    /// Units: individual physical things of unit-tracked items.
+    #[command(subcommand)]
+    Unit(UnitCmd),
+    /// Look up a scanned code, or act on it (the same path as a real scan).
+    Scan {
+        /// The scanned text: an asset tag or a product barcode.
+        #[arg(required_unless_present = "stdin")]
+        code: Option<String>,
+        /// Set the unit's status.
+        #[arg(long, value_parser = parse_settable)]
+        status: Option<Status>,
+        /// Line input: read one scan per line from standard input and apply --status to
+        /// each. Prints `saved SEQ EVENT_ID CODE` once each is durably stored, or
+        /// `refused CODE: reason` / `not-saved CODE: reason`.
+        #[arg(long, requires = "status", conflicts_with = "code")]
+        stdin: bool,
+        /// With --stdin: also sync with the hub in the background.
+        #[arg(long, requires = "stdin")]
+        sync: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Check a unit out to a person.
+    Checkout {
+        /// Asset tag, name or id of the unit.
+        unit: String,
+        /// Who takes it.
+        #[arg(long = "to")]
+        holder: String,
+        /// Due back, YYYY-MM-DD.
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// Check a unit back in.
+    Checkin {
+        unit: String,
+        /// Where it goes back to.
+        #[arg(long)]
+        location: Option<String>,
+    },
+    /// Everything that happened to one unit: when, what, by whom, from which station.
+    History {
+        unit: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Units checked out past their due date.
+    Overdue(JsonFlag),
+    /// Events flagged as conflicts by sync, for review.
+    Conflicts(JsonFlag),
+    /// Import items, units and quantities from CSV (all rows or none).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Decode still images and print every code found (text, symbology, position):
+    /// for checking a camera setup.
+    Decode {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Enroll this station with a hub using a one-time code from `tagstation admin add-station`.
+    Enroll {
+        /// Hub address, e.g. https://hub.example.com
+        #[arg(long)]
+        hub: String,
+        #[arg(long)]
+        code: String,
+        /// CA certificate (PEM) to trust for a hub with a private TLS certificate.
+        #[arg(long)]
+        ca_cert: Option<PathBuf>,
+    },
+    /// Sync with the hub: once (`--once`), or keep syncing in the foreground.
+    Sync {
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Export items, units or history as CSV or JSON.
+    Export {
+        /// items, units or history.
+        what: transfer::What,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: transfer::Format,
+        /// Write to a file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+pub(super) fn parse_settable(s: &str) -> Result<Status, String> {
+    let st: Status = s.parse()?;
+    if !Status::SETTABLE.contains(&st) {
+        return Err(format!(
+            "{s} is not set directly; use one of {} (check-out, check-in and retire have their own commands)",
+            Status::SETTABLE.map(Status::as_str).join(", ")
+        ));
+    }
+    Ok(st)
+}
+
+pub(super) fn parse_field(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
+/// Everything a command needs from the global flags.
+pub(super) struct Ctx {
+    pub(super) store: Store,
+    pub(super) actor: String,
+}
+
+fn open(globals: &Globals) -> Result<(Ctx, Config)> {
+    let data = globals.data.clone();
+    let cfg = Config::load(globals.config.as_deref(), data.as_deref())?;
+    let dir = data.or(cfg.data.clone()).unwrap_or_else(default_data_dir);
+    let store = Store::open(&dir)?;
+    let actor = globals
+        .actor
+        .clone()
+        .or(cfg.station.actor.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            )
+        });
+    Ok((Ctx { store, actor }, cfg))
+}
+
+/// `tagstation station`: the whole station from its config file.
+#[cfg(feature = "kiosk")]
+pub fn run_station(globals: &Globals, headless: bool) -> Result<()> {
+    let cfg = Config::load(globals.config.as_deref(), globals.data.as_deref())?;
+    let data_dir = globals
+        .data
+        .clone()
+        .or(cfg.data.clone())
+        .unwrap_or_else(default_data_dir);
+    let opts = tagstation::station::Options {
+        data_dir,
+        config: cfg,
+        actor: globals.actor.clone(),
+        headless,
+    };
+    tagstation::station::run(opts).context("station")
+}
+
+pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
+    // Decoding images needs no station database.
+    if let StationCommand::Decode { files, json } = cmd {
+        let reports = tagstation::decode::decode_files_report(
+            &files,
+            &tagstation::decode::DecodeConfig::default(),
+        );
+        let mut out = std::io::stdout().lock();
+        tagstation::decode::still::write_report(&reports, json.json, &mut out)?;
+        if reports.iter().all(|r| r.error.is_some()) {
+            bail!("no image could be read");
+        }
+        return Ok(());
+    }
+    let (mut ctx, cfg) = open(globals)?;
+    match cmd {
+        StationCommand::Decode { .. } => unreachable!("handled above"),
+        StationCommand::Enroll { hub, code, ca_cert } => {
+            let pem = ca_cert
+                .map(|p| {
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))
+                })
+                .transpose()?;
+            let r = tagstation::sync::enroll_with_ca(&mut ctx.store, &hub, &code, pem.as_deref())?;
+            println!(
+                "enrolled as {:?} with {hub}; run `tagstation sync --once` to catch up",
+                r.station_name
+            );
+        }
+        StationCommand::Sync { once, json } => {
+            if once {
+                let r = tagstation::sync::sync_once(&mut ctx.store, cfg.sync.batch_size.max(1));
+                if let Err(e) = &r {
+                    let _ = ctx.store.set_sync_result(Some(&e.to_string()));
+                }
+                let r = r?;
+                return show(json.json, &r, |r| {
+                    println!(
+                        "pushed {} ({} conflicts, {} refused), pulled {}",
+                        r.pushed, r.conflicts, r.rejected, r.pulled
+                    );
+                });
+            }
+            let worker = tagstation::sync::Worker::spawn(worker_config(&ctx.store, &cfg))?;
+            eprintln!("syncing every {}s; Ctrl-C to stop", cfg.sync.interval_secs);
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(
+                    cfg.sync.interval_secs.max(1),
+                ));
+                let s = worker.state();
+                eprintln!(
+                    "{} pending {} last sync {} {}",
+                    if s.online { "online " } else { "offline" },
+                    s.pending,
+                    s.last_sync.as_deref().unwrap_or("never"),
+                    s.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        StationCommand::Init { name } => {
+            if let Some(n) = name.or(cfg.station.name.clone()) {
+                ctx.store.set_station_name(&n)?;
+            }
+            let info = ctx.store.info()?;
+            println!(
+                "station {} ({}) ready at {}",
+                info.name,
+                info.station_id,
+                ctx.store.path().display()
+            );
+        }
+        StationCommand::Status(j) => {
+            let info = ctx.store.info()?;
+            return show(j.json, &info, |info| {
+                println!("station      {} ({})", t(&info.name), info.station_id);
+                println!(
+                    "database     {}",
+                    t(&ctx.store.path().display().to_string())
+                );
+                if let Some(why) = &info.read_only {
+                    println!("storage      READ-ONLY: {}", t(why));
+                }
+                println!(
+                    "events       {} recorded here, {} waiting to sync",
+                    info.last_seq, info.pending
+                );
+                if info.rejected > 0 {
+                    println!(
+                        "refused      {} (kept; see `tagstation export history`)",
+                        info.rejected
+                    );
+                }
+                println!("conflicts    {}", info.conflicts);
+                println!(
+                    "hub          {}",
+                    match (&info.hub_url, info.enrolled) {
+                        (Some(u), true) => format!("{u} (enrolled)"),
+                        (Some(u), false) => format!("{u} (not enrolled)"),
+                        _ => "none (standalone)".into(),
+                    }
+                );
+                println!(
+                    "last sync    {}",
+                    info.last_sync.as_deref().unwrap_or("never")
+                );
+                if let Some(e) = &info.last_error {
+                    println!("last error   {}", t(e));
+                }
+            });
+        }
+        StationCommand::Item(cmd) => item_cmd(&mut ctx, cmd)?,
+        StationCommand::Unit(cmd) => unit_cmd(&mut ctx, cmd)?,
+        StationCommand::Scan {
+            stdin: true,
+            status: Some(status),
+            sync,
+            ..
+        } => {
+            let worker = if sync {
+                Some(tagstation::sync::Worker::spawn(worker_config(
+                    &ctx.store, &cfg,
+                ))?)
+            } else {
+                None
+            };
+            scan_lines(
+                &mut ctx.store,
+                std::io::stdin().lock(),
+                status,
+                &ctx.actor,
+                worker.as_ref(),
+            )?;
+            if let Some(w) = worker {
+                w.stop();
+            }
+        }
+        StationCommand::Scan {
+            code, status, json, ..
+        } => {
+            let code = code.unwrap_or_default();
+            let code = code.trim_end_matches(['\r', '\n', '\t']).to_string();
+            match status {
+                Some(status) => {
+                    let done = act_on_code(
+                        &mut ctx.store,
+                        &code,
+                        Action::SetStatus { status },
+                        &ctx.actor,
+                    )?;
+                    return show(json.json, &done, |done| {
+                        println!("saved: {}", t(&done.message));
+                    });
+                }
+                None => {
+                    let r = ctx.store.resolve(&code)?;
+                    return show(json.json, &r, |r| match r {
+                        Resolved::Unit { unit } => print_unit(&unit),
+                        Resolved::Item { item } => print_item(&item),
+                        Resolved::Unknown { code } => {
+                            println!("unknown code {code:?}: attach it with `tagstation unit tag UNIT {code}`")
+                        }
+                    });
+                }
+            }
+        }
+        StationCommand::Checkout { unit, holder, due } => {
+            let u = ctx.store.find_unit(&unit)?;
+            let done = act_on_unit(
+                &mut ctx.store,
+                u.id,
+                Action::CheckOut { holder, due },
+                &ctx.actor,
+                None,
+            )?;
+            println!("saved: {}", t(&done.message));
+        }
+        StationCommand::Checkin { unit, location } => {
+            let u = ctx.store.find_unit(&unit)?;
+            let done = act_on_unit(
+                &mut ctx.store,
+                u.id,
+                Action::CheckIn { location },
+                &ctx.actor,
+                None,
+            )?;
+            println!("saved: {}", t(&done.message));
+        }
+        StationCommand::History { unit, json } => {
+            let u = find_unit_any(&ctx.store, &unit)?;
+            let h = ctx.store.history(u)?;
+            return show(json.json, &h, |h| {
+                print_history(&h);
+            });
+        }
+        StationCommand::Overdue(j) => {
+            let units = ctx.store.overdue()?;
+            return show(j.json, &units, |units| {
+                if units.is_empty() {
+                    println!("nothing overdue");
+                }
+                for u in units {
+                    println!(
+                        "{:<24} {:<16} due {}  {}",
+                        t(&u.name),
+                        t(u.holder.as_deref().unwrap_or("?")),
+                        t(u.due.as_deref().unwrap_or("?")),
+                        t(u.asset_tag.as_deref().unwrap_or(""))
+                    );
+                }
+            });
+        }
+        StationCommand::Conflicts(j) => {
+            let c = ctx.store.conflicts()?;
+            return show(j.json, &c, |c| {
+                if c.is_empty() {
+                    println!("no conflicts");
+                }
+                print_history(&c);
+            });
+        }
+        StationCommand::Import { file, json } => {
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let s = transfer::import_csv(&mut ctx.store, f, &ctx.actor)?;
+            return show(json.json, &s, |s| {
+                println!(
+                    "imported {} rows: {} items, {} units, {} quantities",
+                    s.rows, s.items_created, s.units_created, s.quantities_adjusted
+                );
+            });
+        }
+        StationCommand::Export {
+            what,
+            format,
+            output,
+        } => match output {
+            Some(path) => {
+                let mut f = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                transfer::export(&ctx.store, what, format, &mut f)?;
+                f.sync_all()?;
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                transfer::export(&ctx.store, what, format, &mut out)?;
+                writeln!(out)?;
+            }
+        },
+    }
+    Ok(())
+}
+
+fn worker_config(store: &Store, cfg: &Config) -> tagstation::sync::WorkerConfig {
+    let data_dir = store
+        .path()
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    tagstation::sync::WorkerConfig::from_settings(data_dir, &cfg.sync)
+}
+
+/// Line input: one scan per line, each acknowledged only once durably stored. A bad
+/// line (unknown tag, garbage, refused change, full disk) is reported and skipped; the
+/// loop keeps running.
+fn scan_lines(
+    store: &mut Store,
+    input: impl std::io::BufRead,
+    status: Status,
+    actor: &str,
+    worker: Option<&tagstation::sync::Worker>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for line in input.split(b'\n') {
+        let raw = line?;
+        if raw.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        // The same checks as every other scan input: terminator stripped; control
+        // characters (but GS, the GS1 separator), invalid UTF-8 and absurd length refused.
+        let text = match tagstation::scan::text::ScanText::from_bytes(&raw) {
+            Ok(t) => t.as_str().to_string(),
+            Err(e) => {
+                tracing::warn!(error = %e, bytes = raw.len(), "scan refused");
+                let shown: String = String::from_utf8_lossy(&raw[..raw.len().min(64)])
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
+                writeln!(out, "refused {shown}: {e}")?;
+                out.flush()?;
+                continue;
+            }
+        };
+        let shown: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
+        match act_on_code(store, &text, Action::SetStatus { status }, actor) {
+            Ok(done) => {
+                writeln!(
+                    out,
+                    "saved {} {} {}",
+                    done.station_seq,
+                    done.event_id,
+                    t(&text)
+                )?;
+                if let Some(w) = worker {
+                    w.nudge();
+                }
+            }
+            Err(e) if e.is_user_error() => writeln!(out, "refused {shown}: {}", e.user_message())?,
+            Err(e) => {
+                tracing::error!(error = %e, "scan not saved");
+                writeln!(out, "not-saved {shown}: {}", e.user_message())?
+            }
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// A unit by tag, name or id, including units folded back into counts (for history).
+pub(super) fn find_unit_any(store: &Store, reference: &str) -> Result<Uuid> {
+    match store.find_unit(reference) {
+        Ok(u) => Ok(u.id),
+        Err(e) => {
+            let folded = store.units(None, true)?.into_iter().find(|u| {
+                u.id.to_string() == reference || u.asset_tag.as_deref() == Some(reference)
+            });
+            folded.map(|u| u.id).ok_or_else(|| e.into())
+        }
+    }
+}
