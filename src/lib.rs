@@ -17,6 +17,7 @@
 //! - `tagstation-systemd`: [`systemd`].
 
 pub use tagstation_core::{catalog, clock, escape, event, proto, view};
+pub use tagstation_ops as ops;
 pub use tagstation_sql as sql;
 pub use tagstation_systemd as systemd;
 

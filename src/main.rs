@@ -17,10 +17,15 @@ fn main() -> ExitCode {
             eprintln!("error: {}", describe(&e));
             // User errors (unknown tag, invalid transition...) get a distinct exit code;
             // storage and other failures exit 1.
-            match e.downcast_ref::<tagstation::sql::StoreError>() {
-                Some(se) if se.is_user_error() => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
+            let refused = match (
+                e.downcast_ref::<tagstation::ops::OpError>(),
+                e.downcast_ref::<tagstation::sql::StoreError>(),
+            ) {
+                (Some(op), _) => op.is_user_error(),
+                (_, Some(store)) => store.is_user_error(),
+                _ => false,
+            };
+            ExitCode::from(if refused { 2 } else { 1 })
         }
     }
 }

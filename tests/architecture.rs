@@ -12,7 +12,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tagstation-core", &[]),
     ("tagstation-systemd", &[]),
     ("tagstation-sql", &["tagstation-core"]),
-    ("tagstation-station", &["tagstation-core", "tagstation-sql"]),
+    ("tagstation-ops", &["tagstation-core"]),
+    (
+        "tagstation-station",
+        &["tagstation-core", "tagstation-sql", "tagstation-ops"],
+    ),
     ("tagstation-inputs", &["tagstation-core"]),
     (
         "tagstation-hub",
@@ -22,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "tagstation-kiosk",
         &[
             "tagstation-core",
+            "tagstation-ops",
             "tagstation-station",
             "tagstation-inputs",
             "tagstation-systemd",
@@ -32,6 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "tagstation-core",
             "tagstation-sql",
+            "tagstation-ops",
             "tagstation-systemd",
             "tagstation-station",
             "tagstation-inputs",

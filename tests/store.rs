@@ -473,7 +473,10 @@ fn new_units_are_named_after_every_unit_ever_made() {
     let st = TempStation::new();
     let mut s = st.open();
     let (item, _) = tagged_item(&mut s, "Drill", "D", 3);
-    assert_eq!(s.next_unit_name(item).unwrap(), "Drill 04");
+    assert_eq!(
+        tagstation::ops::naming::next_unit_name(&s, item).unwrap(),
+        "Drill 04"
+    );
     // Fold Drill 01..03 into a count of 3, use 2, track units again: one unit is seeded.
     let kinds = [
         EventKind::TrackingSwitched {
@@ -493,7 +496,7 @@ fn new_units_are_named_after_every_unit_ever_made() {
     }
     assert_eq!(s.units(Some(item), false).unwrap().len(), 1);
     assert_eq!(
-        s.next_unit_name(item).unwrap(),
+        tagstation::ops::naming::next_unit_name(&s, item).unwrap(),
         "Drill 04",
         "Drill 02 and 03 are folded, not free"
     );

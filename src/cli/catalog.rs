@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
-use uuid::Uuid;
 
 use tagstation::catalog::{Status, Tracking};
-use tagstation::event::EventKind;
-use tagstation::store::{Command as Cmd, ItemView, Store, UnitView};
+use tagstation::ops::catalog::{self, ItemEdit, NewItem, NewUnit, UnitAdded, UnitChange};
+use tagstation::ops::{Actor, OpError};
+use tagstation::store::{ItemView, Store, UnitView};
 
 use super::output::{print_item, print_json, print_unit, show, t};
 use super::station::{parse_field, parse_settable, Ctx};
@@ -151,17 +151,8 @@ pub enum UnitCmd {
 }
 
 pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
-    let actor = ctx.actor.clone();
+    let actor = Actor::new(ctx.actor.clone());
     let store = &mut ctx.store;
-    let record = |store: &mut Store, item_id, unit_id, kind| {
-        store.record(Cmd {
-            item_id,
-            unit_id,
-            kind,
-            actor: actor.clone(),
-            scan: None,
-        })
-    };
     match cmd {
         ItemCmd::Add {
             name,
@@ -171,42 +162,25 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             reorder_point,
             quantity,
         } => {
-            let id = Uuid::now_v7();
             let tracking = if units {
                 Tracking::Units
             } else {
                 Tracking::Count
             };
-            let mut cmds = vec![Cmd {
-                item_id: id,
-                unit_id: None,
-                kind: EventKind::ItemCreated {
-                    name: name.clone(),
-                    sku,
-                    barcode,
-                    tracking,
-                    reorder_point,
-                },
-                actor: actor.clone(),
-                scan: None,
-            }];
-            if let Some(q) = quantity.filter(|q| *q != 0) {
-                if units {
-                    bail!("--quantity is for count items; add units with `tagstation unit add`");
-                }
-                cmds.push(Cmd {
-                    item_id: id,
-                    unit_id: None,
-                    kind: EventKind::QuantityAdjusted {
-                        status: Status::InStock,
-                        delta: q,
-                        reason: None,
-                    },
-                    actor: actor.clone(),
-                    scan: None,
-                });
-            }
-            store.record_batch(cmds).map_err(|(_, e)| e)?;
+            let new = NewItem {
+                name: name.clone(),
+                sku,
+                barcode,
+                tracking,
+                reorder_point,
+                quantity,
+            };
+            let id = catalog::create_item(store, new, &actor).map_err(|e| match e {
+                OpError::Invalid { .. } if units => anyhow::anyhow!(
+                    "--quantity is for count items; add units with `tagstation unit add`"
+                ),
+                e => e.into(),
+            })?;
             println!("added item {name} ({id})");
         }
         ItemCmd::List(j) => {
@@ -272,13 +246,13 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             reorder_point,
         } => {
             let it = store.find_item(&item)?;
-            let kind = EventKind::ItemEdited {
-                name: name.unwrap_or(it.name.clone()),
-                sku: sku.or(it.sku.clone()),
-                barcode: barcode.or(it.barcode.clone()),
-                reorder_point: reorder_point.or(it.reorder_point),
+            let edit = ItemEdit {
+                name,
+                sku,
+                barcode,
+                reorder_point,
             };
-            record(store, it.id, None, kind)?;
+            catalog::edit_item(store, it.id, edit, &actor)?;
             println!("saved: {} edited", t(&it.name));
         }
         ItemCmd::Track { item, units, .. } => {
@@ -288,7 +262,7 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             } else {
                 Tracking::Count
             };
-            let rec = record(store, it.id, None, EventKind::TrackingSwitched { to })?;
+            let rec = catalog::switch_tracking(store, it.id, to, &actor)?;
             match to {
                 Tracking::Units => println!(
                     "saved: {} now tracks units individually ({} units created)",
@@ -309,16 +283,7 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             reason,
         } => {
             let it = store.find_item(&item)?;
-            record(
-                store,
-                it.id,
-                None,
-                EventKind::QuantityAdjusted {
-                    status,
-                    delta,
-                    reason,
-                },
-            )?;
+            catalog::adjust_quantity(store, it.id, status, delta, reason, &actor)?;
             let v = store.item_view(&store.find_item(&it.id.to_string())?)?;
             println!(
                 "saved: {} {status} {delta:+} (now {})",
@@ -333,12 +298,7 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             to,
         } => {
             let it = store.find_item(&item)?;
-            record(
-                store,
-                it.id,
-                None,
-                EventKind::QuantityMoved { from, to, qty },
-            )?;
+            catalog::move_quantity(store, it.id, qty, from, to, &actor)?;
             println!("saved: {qty} {} moved from {from} to {to}", t(&it.name));
         }
     }
@@ -346,17 +306,11 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
 }
 
 pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
-    let actor = ctx.actor.clone();
+    let actor = Actor::new(ctx.actor.clone());
     let store = &mut ctx.store;
-    let on_unit = |store: &mut Store, unit: &str, kind: EventKind| -> Result<String> {
+    let on_unit = |store: &mut Store, unit: &str, change: UnitChange| -> Result<String> {
         let u = store.find_unit(unit)?;
-        store.record(Cmd {
-            item_id: u.item_id,
-            unit_id: Some(u.id),
-            kind,
-            actor: actor.clone(),
-            scan: None,
-        })?;
+        catalog::change_unit(store, u.id, change, &actor, None)?;
         Ok(u.name)
     };
     match cmd {
@@ -369,24 +323,14 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             fields,
         } => {
             let it = store.find_item(&item)?;
-            let name = match name {
-                Some(n) => n,
-                None => store.next_unit_name(it.id)?,
+            let new = NewUnit {
+                name,
+                tag,
+                location,
+                status,
+                fields: fields.into_iter().collect::<BTreeMap<_, _>>(),
             };
-            let id = Uuid::now_v7();
-            store.record(Cmd {
-                item_id: it.id,
-                unit_id: Some(id),
-                kind: EventKind::UnitCreated {
-                    name: name.clone(),
-                    asset_tag: tag,
-                    status,
-                    location,
-                    fields: fields.into_iter().collect::<BTreeMap<_, _>>(),
-                },
-                actor: ctx.actor.clone(),
-                scan: None,
-            })?;
+            let UnitAdded { id, name, .. } = catalog::add_unit(store, it.id, new, &actor)?;
             println!("added unit {name} ({id})");
         }
         UnitCmd::List { item, all, json } => {
@@ -423,21 +367,21 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
         }
         UnitCmd::Tag { unit, tag, remove } => {
             let tag = if remove { None } else { tag };
-            let name = on_unit(store, &unit, EventKind::UnitTagged { tag: tag.clone() })?;
+            let name = on_unit(store, &unit, UnitChange::Tag(tag.clone()))?;
             match tag {
                 Some(tag) => println!("saved: {} tagged {}", t(&name), t(&tag)),
                 None => println!("saved: {} tag removed", t(&name)),
             }
         }
         UnitCmd::Rename { unit, name } => {
-            let old = on_unit(store, &unit, EventKind::UnitRenamed { name: name.clone() })?;
+            let old = on_unit(store, &unit, UnitChange::Rename(name.clone()))?;
             println!("saved: {} renamed to {}", t(&old), t(&name));
         }
         UnitCmd::Field { unit, key, value } => {
             let name = on_unit(
                 store,
                 &unit,
-                EventKind::FieldSet {
+                UnitChange::Field {
                     key: key.clone(),
                     value,
                 },
@@ -445,21 +389,15 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             println!("saved: {} {} updated", t(&name), t(&key));
         }
         UnitCmd::Move { unit, location } => {
-            let name = on_unit(
-                store,
-                &unit,
-                EventKind::LocationMoved {
-                    location: Some(location.clone()),
-                },
-            )?;
+            let name = on_unit(store, &unit, UnitChange::Move(location.clone()))?;
             println!("saved: {} moved to {}", t(&name), t(&location));
         }
         UnitCmd::Status { unit, status } => {
-            let name = on_unit(store, &unit, EventKind::StatusChanged { to: status })?;
+            let name = on_unit(store, &unit, UnitChange::Status(status))?;
             println!("saved: {} set to {status}", t(&name));
         }
         UnitCmd::Retire { unit, reason } => {
-            let name = on_unit(store, &unit, EventKind::UnitRetired { reason })?;
+            let name = on_unit(store, &unit, UnitChange::Retire { reason })?;
             println!("saved: {} retired", t(&name));
         }
     }

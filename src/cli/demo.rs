@@ -18,6 +18,7 @@ use tagstation::catalog::{Status, Tracking};
 use tagstation::clock::Clock;
 use tagstation::event::EventKind;
 use tagstation::hub::{self, HubStore};
+use tagstation::ops::{catalog, Actor};
 use tagstation::store::{Command, Resolved, Store};
 use tagstation::sync::{Worker, WorkerConfig};
 
@@ -313,33 +314,28 @@ fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
         [code, verb, rest @ ..] => {
             if let Resolved::Item { item } = store.resolve(code)? {
                 let n: i64 = rest.first().and_then(|n| n.parse().ok()).unwrap_or(1);
-                let kind = match *verb {
-                    "receive" => EventKind::QuantityAdjusted {
-                        status: Status::InStock,
-                        delta: n,
-                        reason: Some("received".into()),
-                    },
-                    "consume" => EventKind::QuantityAdjusted {
-                        status: Status::InStock,
-                        delta: -n,
-                        reason: Some("consumed".into()),
-                    },
-                    "damaged" => EventKind::QuantityMoved {
-                        from: Status::InStock,
-                        to: Status::Damaged,
-                        qty: n,
-                    },
+                let a = Actor::from(actor);
+                match *verb {
+                    "receive" => {
+                        let why = Some("received".into());
+                        catalog::adjust_quantity(store, item.id, Status::InStock, n, why, &a)?
+                    }
+                    "consume" => {
+                        let why = Some("consumed".into());
+                        catalog::adjust_quantity(store, item.id, Status::InStock, -n, why, &a)?
+                    }
+                    "damaged" => catalog::move_quantity(
+                        store,
+                        item.id,
+                        n,
+                        Status::InStock,
+                        Status::Damaged,
+                        &a,
+                    )?,
                     other => {
                         anyhow::bail!("{other:?}: use receive, consume or damaged for count items")
                     }
                 };
-                store.record(Command {
-                    item_id: item.id,
-                    unit_id: None,
-                    kind,
-                    actor: actor.into(),
-                    scan: Some(code.to_string()),
-                })?;
                 worker.nudge();
                 let v = store.item_view(&store.find_item(&item.id.to_string())?)?;
                 return Ok(format!(
@@ -372,12 +368,16 @@ fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
     match result {
         Ok(s) if s.is_empty() => {}
         Ok(s) => println!("{s}"),
-        Err(e) => match e.downcast_ref::<tagstation::store::StoreError>() {
-            Some(se) => println!(
-                "NOT SAVED: {}",
-                se.user_message().trim_start_matches("NOT SAVED: ")
-            ),
-            None => println!("NOT SAVED: {e}"),
-        },
+        Err(e) => {
+            let said = match (
+                e.downcast_ref::<tagstation::ops::OpError>(),
+                e.downcast_ref::<tagstation::store::StoreError>(),
+            ) {
+                (Some(op), _) => op.user_message(),
+                (_, Some(store)) => store.user_message(),
+                _ => e.to_string(),
+            };
+            println!("NOT SAVED: {}", said.trim_start_matches("NOT SAVED: "));
+        }
     }
 }

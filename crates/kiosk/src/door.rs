@@ -8,8 +8,9 @@ use std::str::FromStr;
 use crate::feedback::{Feedback, Signal};
 use tagstation_core::catalog::Status;
 use tagstation_inputs::scan::{ScanEvent, ScanRole};
+use tagstation_ops::OpError;
 use tagstation_station::action::{act_on_code, Action, Done};
-use tagstation_station::store::{Store, StoreError};
+use tagstation_station::store::Store;
 
 /// The action a door applies to every scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +57,7 @@ impl FromStr for DoorAction {
 #[derive(Debug)]
 pub enum DoorOutcome {
     Saved(Done),
-    Refused(StoreError),
+    Refused(OpError),
     Ignored,
 }
 

@@ -1,48 +1,15 @@
-//! What a scan does: resolve the code locally, then turn the chosen action into an
-//! event. The CLI's `scan`, door mode and the touch UI all go through here, so a typed
-//! `tagstation scan TAG --status damaged` takes exactly the path of a real scan.
+//! What a scan does: resolve the code locally, then apply the chosen action through
+//! the operations layer. The CLI's `scan`, door mode and the touch UI all go through
+//! here, so a typed `tagstation scan TAG --status damaged` takes exactly the path of a
+//! real scan.
 
 use serde::Serialize;
 
-use crate::store::{Command, Resolved, Store, StoreError, UnitView};
-use tagstation_core::catalog::{Status, UnitId};
-use tagstation_core::event::EventKind;
+pub use tagstation_ops::Action;
+use tagstation_ops::{lending, Actor, OpError};
 
-/// An action a worker can take on one unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    SetStatus { status: Status },
-    CheckOut { holder: String, due: Option<String> },
-    CheckIn { location: Option<String> },
-    Move { location: String },
-    Retire { reason: Option<String> },
-}
-
-impl Action {
-    pub fn into_kind(self) -> EventKind {
-        match self {
-            Action::SetStatus { status } => EventKind::StatusChanged { to: status },
-            Action::CheckOut { holder, due } => EventKind::CheckedOut { holder, due },
-            Action::CheckIn { location } => EventKind::CheckedIn { location },
-            Action::Move { location } => EventKind::LocationMoved {
-                location: Some(location),
-            },
-            Action::Retire { reason } => EventKind::UnitRetired { reason },
-        }
-    }
-
-    /// Short words for a confirmation: "set to damaged", "checked out to Ana".
-    pub fn describe(&self) -> String {
-        match self {
-            Action::SetStatus { status } => format!("set to {}", status.label().to_lowercase()),
-            Action::CheckOut { holder, .. } => format!("checked out to {holder}"),
-            Action::CheckIn { .. } => "checked in".into(),
-            Action::Move { location } => format!("moved to {location}"),
-            Action::Retire { .. } => "retired".into(),
-        }
-    }
-}
+use crate::store::{op_error, Resolved, Store, UnitView};
+use tagstation_core::catalog::UnitId;
 
 /// The unit after a successful action, with the event that changed it.
 #[derive(Debug, Clone, Serialize)]
@@ -60,22 +27,13 @@ pub fn act_on_unit(
     action: Action,
     actor: &str,
     scan: Option<&str>,
-) -> Result<Done, StoreError> {
-    let u = store.unit(unit)?;
-    let message = format!("{} {}", u.name, action.describe());
-    let rec = store.record(Command {
-        item_id: u.item_id,
-        unit_id: Some(u.id),
-        kind: action.into_kind(),
-        actor: actor.into(),
-        scan: scan.map(str::to_string),
-    })?;
-    let after = store.unit(unit)?;
+) -> Result<Done, OpError> {
+    let done = lending::act(store, unit, action, &Actor::from(actor), scan)?;
     Ok(Done {
-        event_id: rec.event.id,
-        station_seq: rec.event.station_seq,
-        unit: store.unit_view(&after)?,
-        message,
+        event_id: done.event_id,
+        station_seq: done.station_seq,
+        unit: store.unit_view(&done.unit).map_err(op_error)?,
+        message: done.message,
     })
 }
 
@@ -85,13 +43,13 @@ pub fn act_on_code(
     code: &str,
     action: Action,
     actor: &str,
-) -> Result<Done, StoreError> {
-    match store.resolve(code)? {
+) -> Result<Done, OpError> {
+    match store.resolve(code).map_err(op_error)? {
         Resolved::Unit { unit } => act_on_unit(store, unit.id, action, actor, Some(code)),
-        Resolved::Item { item } => Err(StoreError::Domain(
+        Resolved::Item { item } => Err(OpError::Refused(
             tagstation_core::event::DomainError::NotUnitTracked { item: item.name },
         )),
-        Resolved::Unknown { .. } => Err(StoreError::NotFound {
+        Resolved::Unknown { .. } => Err(OpError::NotFound {
             what: "tag",
             reference: code.into(),
         }),

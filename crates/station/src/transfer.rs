@@ -3,15 +3,17 @@
 //! Import is all or nothing: every row becomes one or two events, recorded in a single
 //! transaction, so a bad row 513 leaves the catalog as it was and names the row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Write};
 
 use uuid::Uuid;
 
 use crate::store::{Command, Store, StoreError};
-use tagstation_core::catalog::{unit_name, Status, Tracking};
+use tagstation_core::catalog::{Status, Tracking};
 use tagstation_core::escape::{csv_cell, csv_uncell};
-use tagstation_core::event::EventKind;
+use tagstation_ops::catalog::{self, NewItem, NewUnit};
+use tagstation_ops::naming::next_free_name;
+use tagstation_ops::{Actor, Ledger};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
@@ -85,7 +87,10 @@ pub fn import_csv(
     let mut summary = ImportSummary::default();
     let mut cmds: Vec<(usize, Command)> = Vec::new();
     // Items created earlier in this file: name -> (id, tracking, units so far).
-    let mut new_items: HashMap<String, (Uuid, Tracking, usize)> = HashMap::new();
+    // Per item: its id, how it is tracked, and the unit names taken so far (in the
+    // catalog and earlier in this file), so unnamed units follow the one naming rule.
+    let mut new_items: HashMap<String, (Uuid, Tracking, BTreeSet<String>)> = HashMap::new();
+    let actor = Actor::from(actor);
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2;
         let rec = rec?;
@@ -115,12 +120,13 @@ pub fn import_csv(
             .transpose()?
             .unwrap_or(Status::InStock);
 
-        let (item_id, tracking, seeded) = match new_items.get(&name) {
-            Some(x) => *x,
+        let (item_id, tracking, mut taken) = match new_items.remove(&name) {
+            Some(x) => x,
             None => match store.find_item(&name) {
                 Ok(item) => {
-                    let n = store.units(Some(item.id), true)?.len();
-                    (item.id, item.tracking, n)
+                    let names =
+                        Ledger::unit_names(store, item.id).map_err(|e| bad(e.user_message()))?;
+                    (item.id, item.tracking, names.into_iter().collect())
                 }
                 Err(StoreError::NotFound { .. }) => {
                     let tracking = match get("tracking") {
@@ -128,37 +134,31 @@ pub fn import_csv(
                         None if wants_unit => Tracking::Units,
                         None => Tracking::Count,
                     };
-                    let id = Uuid::now_v7();
-                    cmds.push((
-                        row,
-                        Command {
-                            item_id: id,
-                            unit_id: None,
-                            kind: EventKind::ItemCreated {
-                                name: name.clone(),
-                                sku: get("sku"),
-                                barcode: get("barcode"),
-                                tracking,
-                                reorder_point: parse_i64("reorder_point")?,
-                            },
-                            actor: actor.into(),
-                            scan: None,
+                    let (id, created) = catalog::create_item_commands(
+                        NewItem {
+                            name: name.clone(),
+                            sku: get("sku"),
+                            barcode: get("barcode"),
+                            tracking,
+                            reorder_point: parse_i64("reorder_point")?,
+                            quantity: None,
                         },
-                    ));
+                        &actor,
+                    )
+                    .map_err(|e| bad(e.user_message()))?;
+                    cmds.extend(created.into_iter().map(|c| (row, c)));
                     summary.items_created += 1;
-                    (id, tracking, 0)
+                    (id, tracking, BTreeSet::new())
                 }
                 Err(e) => return Err(TransferError::Store { row, source: e }),
             },
         };
-        let mut seeded = seeded;
         if wants_unit {
             if tracking != Tracking::Units {
                 return Err(bad(format!(
                     "{name:?} is tracked by count; a unit row needs a unit-tracked item"
                 )));
             }
-            seeded += 1;
             let fields: BTreeMap<String, String> = headers
                 .iter()
                 .zip(rec.iter())
@@ -168,43 +168,41 @@ pub fn import_csv(
                         .map(|k| (k.to_string(), v.to_string()))
                 })
                 .collect();
-            cmds.push((
-                row,
-                Command {
-                    item_id,
-                    unit_id: Some(Uuid::now_v7()),
-                    kind: EventKind::UnitCreated {
-                        name: get("unit").unwrap_or_else(|| unit_name(&name, seeded)),
-                        asset_tag: get("asset_tag"),
-                        status,
-                        location: get("location"),
-                        fields,
-                    },
-                    actor: actor.into(),
-                    scan: None,
+            let unit_name = match get("unit") {
+                Some(n) => n,
+                None => next_free_name(&name, &taken),
+            };
+            taken.insert(unit_name.clone());
+            let (_, cmd) = catalog::add_unit_command(
+                item_id,
+                &unit_name,
+                NewUnit {
+                    name: None,
+                    tag: get("asset_tag"),
+                    location: get("location"),
+                    status,
+                    fields,
                 },
-            ));
+                &actor,
+            );
+            cmds.push((row, cmd));
             summary.units_created += 1;
         } else if let Some(q) = parse_i64("quantity")? {
             if q != 0 {
                 cmds.push((
                     row,
-                    Command {
+                    catalog::adjust_quantity_command(
                         item_id,
-                        unit_id: None,
-                        kind: EventKind::QuantityAdjusted {
-                            status,
-                            delta: q,
-                            reason: Some("import".into()),
-                        },
-                        actor: actor.into(),
-                        scan: None,
-                    },
+                        status,
+                        q,
+                        Some("import".into()),
+                        &actor,
+                    ),
                 ));
                 summary.quantities_adjusted += 1;
             }
         }
-        new_items.insert(name, (item_id, tracking, seeded));
+        new_items.insert(name, (item_id, tracking, taken));
     }
     let rows: Vec<usize> = cmds.iter().map(|(r, _)| *r).collect();
     store

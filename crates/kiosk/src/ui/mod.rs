@@ -24,12 +24,15 @@ pub use generated::{Line, Screen, StationWindow, Tone, Total};
 use crate::door::DoorAction;
 use crate::feedback::{Feedback, Signal};
 use tagstation_core::catalog::{ItemId, Status, Tracking, UnitId};
-use tagstation_core::event::EventKind;
 use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
+use tagstation_ops::catalog::{self, NewUnit, UnitChange};
+use tagstation_ops::lending::{self, BasketUnit};
+use tagstation_ops::naming::next_unit_name;
+use tagstation_ops::{Actor, OpError, Recorded};
 use tagstation_station::action::{act_on_unit, Action};
 use tagstation_station::audit::{Audit, Seen};
 use tagstation_station::config::PersonConfig;
-use tagstation_station::store::{Command, Resolved, Store, StoreError, UnitView};
+use tagstation_station::store::{op_error, Resolved, Store, StoreError, UnitView};
 use tagstation_station::sync::Worker;
 
 /// Why the station UI could not start.
@@ -378,7 +381,7 @@ impl Controller {
                     self.flow = Flow::Unknown { code, item: None };
                 }
             }
-            Err(e) => self.fail(&e),
+            Err(e) => self.fail(&op_error(e)),
         }
     }
 
@@ -443,7 +446,7 @@ impl Controller {
                 Tone::Error,
                 "Unknown tag. Check the label, or register it at a station.".into(),
             ),
-            Err(e) => self.fail(&e),
+            Err(e) => self.fail(&op_error(e)),
         }
     }
 
@@ -462,7 +465,7 @@ impl Controller {
                     format!("Unknown tag {code}: not in the catalog. Put it aside."),
                 )
             }
-            Err(e) => return self.fail(&e),
+            Err(e) => return self.fail(&op_error(e)),
         };
         let Flow::Audit { audit, seen } = &mut self.flow else {
             return;
@@ -606,29 +609,23 @@ impl Controller {
             }
             ("receive", Flow::Count { item, qty }) => self.act_count(
                 item,
-                EventKind::QuantityAdjusted {
-                    status: Status::InStock,
-                    delta: qty,
-                    reason: Some("received".into()),
+                |s, a| {
+                    let why = Some("received".into());
+                    catalog::adjust_quantity(s, item, Status::InStock, qty, why, a)
                 },
                 format!("{qty} received"),
             ),
             ("consume", Flow::Count { item, qty }) => self.act_count(
                 item,
-                EventKind::QuantityAdjusted {
-                    status: Status::InStock,
-                    delta: -qty,
-                    reason: Some("consumed".into()),
+                |s, a| {
+                    let why = Some("consumed".into());
+                    catalog::adjust_quantity(s, item, Status::InStock, -qty, why, a)
                 },
                 format!("{qty} consumed"),
             ),
             ("count-damaged", Flow::Count { item, qty }) => self.act_count(
                 item,
-                EventKind::QuantityMoved {
-                    from: Status::InStock,
-                    to: Status::Damaged,
-                    qty,
-                },
+                |s, a| catalog::move_quantity(s, item, qty, Status::InStock, Status::Damaged, a),
                 format!("{qty} marked damaged"),
             ),
             ("pick", Flow::Unknown { code, item: None }) => match Uuid::parse_str(arg) {
@@ -644,10 +641,10 @@ impl Controller {
                 "pick",
                 Flow::Unknown {
                     code,
-                    item: Some(item),
+                    item: Some(_),
                 },
             ) => match Uuid::parse_str(arg) {
-                Ok(unit) => self.attach(item, unit, &code),
+                Ok(unit) => self.attach(unit, &code),
                 Err(_) => tracing::error!(arg, "bad unit key from the UI"),
             },
             ("back", Flow::Unknown { code, .. }) => self.flow = Flow::Unknown { code, item: None },
@@ -657,7 +654,7 @@ impl Controller {
                     item: Some(item), ..
                 },
             ) => {
-                let name = self.store.next_unit_name(item).unwrap_or_default();
+                let name = next_unit_name(&self.store, item).unwrap_or_default();
                 self.open_keyboard(Ask::NewUnitName, name);
             }
             ("location", Flow::AuditPick) => match self.store.units_at(arg) {
@@ -668,7 +665,7 @@ impl Controller {
                         seen: Vec::new(),
                     };
                 }
-                Err(e) => self.fail(&e),
+                Err(e) => self.fail(&op_error(e)),
             },
             ("finish-audit", Flow::Audit { audit, .. }) => self.finish_audit(&audit),
             (a, f) => {
@@ -743,28 +740,22 @@ impl Controller {
 
     /// Apply one action to every unit in the basket, all or none.
     fn act_basket(&mut self, person: &str, basket: &[UnitView], action: Action) -> bool {
-        if basket.is_empty() {
-            self.say(
-                Tone::Warn,
-                "The basket is empty: scan the units first.".into(),
-            );
-            return false;
-        }
-        let cmds: Vec<Command> = basket
+        let units: Vec<BasketUnit> = basket
             .iter()
-            .map(|u| Command {
-                item_id: u.item_id,
-                unit_id: Some(u.id),
-                kind: action.clone().into_kind(),
-                actor: person.to_string(),
+            .map(|u| BasketUnit {
+                unit: u.id,
                 scan: u.asset_tag.clone(),
             })
             .collect();
-        match self.store.record_batch(cmds) {
+        match lending::act_on_basket(&mut self.store, &units, &action, &Actor::from(person)) {
             Ok(_) => {
                 self.feedback.signal(Signal::Success);
                 self.saved();
                 true
+            }
+            Err((_, e @ OpError::Invalid { .. })) => {
+                self.say(Tone::Warn, e.user_message());
+                false
             }
             Err((i, e)) => {
                 let name = basket.get(i).map(|u| u.name.as_str()).unwrap_or("a unit");
@@ -775,15 +766,15 @@ impl Controller {
         }
     }
 
-    fn act_count(&mut self, item: ItemId, kind: EventKind, what: String) {
-        let cmd = Command {
-            item_id: item,
-            unit_id: None,
-            kind,
-            actor: self.settings.actor.clone(),
-            scan: None,
-        };
-        match self.store.record(cmd) {
+    /// A count-item operation at the count screen, confirmed with `what` ("3 received").
+    fn act_count(
+        &mut self,
+        item: ItemId,
+        op: impl FnOnce(&mut Store, &Actor) -> Result<Recorded, OpError>,
+        what: String,
+    ) {
+        let actor = Actor::new(self.settings.actor.clone());
+        match op(&mut self.store, &actor) {
             Ok(_) => {
                 let name = self
                     .store
@@ -799,17 +790,11 @@ impl Controller {
         }
     }
 
-    fn attach(&mut self, item: ItemId, unit: UnitId, code: &str) {
-        let cmd = Command {
-            item_id: item,
-            unit_id: Some(unit),
-            kind: EventKind::UnitTagged {
-                tag: Some(code.to_string()),
-            },
-            actor: self.settings.actor.clone(),
-            scan: Some(code.to_string()),
-        };
-        match self.store.record(cmd) {
+    /// An unknown code scanned, attached to an untagged unit.
+    fn attach(&mut self, unit: UnitId, code: &str) {
+        let actor = Actor::new(self.settings.actor.clone());
+        let change = UnitChange::Tag(Some(code.to_string()));
+        match catalog::change_unit(&mut self.store, unit, change, &actor, Some(code)) {
             Ok(_) => {
                 let name = self.store.unit(unit).map(|u| u.name).unwrap_or_default();
                 self.message = (Tone::Ok, format!("Saved: tag {code} is now on {name}."));
@@ -821,26 +806,19 @@ impl Controller {
         }
     }
 
+    /// An unknown code scanned, registered as a new unit carrying it.
     fn create_unit(&mut self, item: ItemId, name: &str, code: &str) {
-        let id = Uuid::now_v7();
-        let cmd = Command {
-            item_id: item,
-            unit_id: Some(id),
-            kind: EventKind::UnitCreated {
-                name: name.to_string(),
-                asset_tag: Some(code.to_string()),
-                status: Status::InStock,
-                location: None,
-                fields: Default::default(),
-            },
-            actor: self.settings.actor.clone(),
-            scan: Some(code.to_string()),
+        let actor = Actor::new(self.settings.actor.clone());
+        let new = NewUnit {
+            name: Some(name.to_string()),
+            tag: Some(code.to_string()),
+            ..NewUnit::default()
         };
-        match self.store.record(cmd) {
-            Ok(_) => {
+        match catalog::add_unit_scanned(&mut self.store, item, new, &actor, Some(code)) {
+            Ok(added) => {
                 self.message = (Tone::Ok, format!("Saved: new unit {name} with tag {code}."));
                 self.feedback.signal(Signal::Success);
-                self.flow = Flow::Unit { unit: id };
+                self.flow = Flow::Unit { unit: added.id };
                 self.saved();
             }
             Err(e) => self.fail(&e),
@@ -849,7 +827,7 @@ impl Controller {
 
     fn finish_audit(&mut self, audit: &Audit) {
         let (cmds, summary) = audit.finish(&self.settings.actor, &now_text());
-        match self.store.record_audit(&summary, cmds) {
+        match self.store.record_audit(&summary, cmds).map_err(op_error) {
             Ok(_) => {
                 let tone = if summary.missing.is_empty() && summary.unexpected.is_empty() {
                     Tone::Ok
@@ -888,7 +866,7 @@ impl Controller {
         self.message = (tone, text);
     }
 
-    fn fail(&mut self, e: &StoreError) {
+    fn fail(&mut self, e: &OpError) {
         if e.is_user_error() {
             tracing::info!(error = %e, "refused");
         } else {

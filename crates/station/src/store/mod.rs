@@ -10,6 +10,9 @@
 //! - Anything the rules refuse leaves no trace: the transaction is rolled back.
 
 pub use tagstation_core::event::Command;
+
+mod ledger;
+pub use ledger::op_error;
 pub use tagstation_sql::projection as sql;
 pub use tagstation_sql::{open_connection, schema, Result, StoreError};
 
@@ -65,11 +68,7 @@ pub enum Resolved {
 }
 
 /// The result of a recorded command: the durable event and what it changed.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub event: Event,
-    pub units: Vec<UnitId>,
-}
+pub use tagstation_ops::Recorded;
 
 /// The station's database.
 pub struct Store {
@@ -402,23 +401,6 @@ impl Store {
     }
 
     /// Units of one item or of all items, active ones unless `all`.
-    /// The name a new unit of `item` gets when none is given: "Drill 05" when Drill 01..04
-    /// exist. Units folded back into counts keep their names in history, so those names
-    /// are taken too. The CLI and the touch screen both ask here, so the same action
-    /// names a unit the same way wherever it is done.
-    pub fn next_unit_name(&self, item: ItemId) -> Result<String> {
-        let it = self.find_item(&item.to_string())?;
-        let taken: BTreeSet<String> = self
-            .units(Some(item), true)?
-            .into_iter()
-            .map(|u| u.name)
-            .collect();
-        Ok((1..=taken.len() + 1)
-            .map(|n| tagstation_core::catalog::unit_name(&it.name, n))
-            .find(|n| !taken.contains(n))
-            .unwrap_or(it.name))
-    }
-
     pub fn units(&self, item: Option<ItemId>, all: bool) -> Result<Vec<UnitView>> {
         let active = if all { "" } else { "AND active = 1" };
         let found = match item {

@@ -1,0 +1,69 @@
+//! What can go wrong in an operation: each cause once, with the words a shop worker
+//! reads on the screen ([`OpError::user_message`]) and the detail an engineer reads in
+//! the log (`Display`).
+
+use tagstation_core::event::DomainError;
+
+/// Why an operation did not happen. Nothing was recorded in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// The rules refused the change (an invalid transition, a name too long...).
+    #[error(transparent)]
+    Refused(#[from] DomainError),
+    /// The request itself does not make sense, before any rule is asked.
+    #[error("{engineer}")]
+    Invalid {
+        /// What the person is told, with what to do instead.
+        user: String,
+        engineer: String,
+    },
+    #[error("no {what} matches {reference:?}")]
+    NotFound {
+        what: &'static str,
+        reference: String,
+    },
+    #[error("{reference:?} matches several {what}: {candidates}")]
+    Ambiguous {
+        what: &'static str,
+        reference: String,
+        candidates: String,
+    },
+    /// The store failed underneath (full, read-only, busy, broken).
+    #[error("{source}")]
+    Storage {
+        /// What the person is told ("NOT SAVED: the station's storage is full...").
+        user: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl OpError {
+    /// A request that makes no sense: the same words for the person and the log.
+    pub fn invalid(message: impl Into<String>) -> OpError {
+        let m = message.into();
+        OpError::Invalid {
+            user: m.clone(),
+            engineer: m,
+        }
+    }
+
+    /// The problem in words for the person at the station, with what to do next.
+    pub fn user_message(&self) -> String {
+        match self {
+            OpError::Refused(d) => d.user_message(),
+            OpError::Invalid { user, .. } => user.clone(),
+            OpError::NotFound { what, .. } => {
+                format!("Unknown {what}. Check the label, or register it.")
+            }
+            OpError::Ambiguous { what, .. } => {
+                format!("More than one {what} matches. Scan its tag instead.")
+            }
+            OpError::Storage { user, .. } => user.clone(),
+        }
+    }
+
+    /// Is this about the request (the person can fix it) rather than the storage?
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, OpError::Storage { .. })
+    }
+}

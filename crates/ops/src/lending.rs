@@ -1,0 +1,239 @@
+//! Lending and the one-touch actions of a scan: check units out to someone (a whole
+//! basket in one write), check them in, set a status, move or retire a unit.
+
+use serde::Serialize;
+
+use tagstation_core::catalog::{Status, Unit, UnitId};
+use tagstation_core::event::EventKind;
+
+use crate::catalog::one;
+use crate::{on_unit, record, Actor, Ledger, OpError};
+
+/// An action a worker can take on one unit with one touch or one scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    SetStatus { status: Status },
+    CheckOut { holder: String, due: Option<String> },
+    CheckIn { location: Option<String> },
+    Move { location: String },
+    Retire { reason: Option<String> },
+}
+
+impl Action {
+    pub fn into_kind(self) -> EventKind {
+        match self {
+            Action::SetStatus { status } => EventKind::StatusChanged { to: status },
+            Action::CheckOut { holder, due } => EventKind::CheckedOut { holder, due },
+            Action::CheckIn { location } => EventKind::CheckedIn { location },
+            Action::Move { location } => EventKind::LocationMoved {
+                location: Some(location),
+            },
+            Action::Retire { reason } => EventKind::UnitRetired { reason },
+        }
+    }
+
+    /// Short words for a confirmation: "set to damaged", "checked out to Ana".
+    pub fn describe(&self) -> String {
+        match self {
+            Action::SetStatus { status } => format!("set to {}", status.label().to_lowercase()),
+            Action::CheckOut { holder, .. } => format!("checked out to {holder}"),
+            Action::CheckIn { .. } => "checked in".into(),
+            Action::Move { location } => format!("moved to {location}"),
+            Action::Retire { .. } => "retired".into(),
+        }
+    }
+}
+
+/// The unit after a successful action, with the event that changed it and the words
+/// to confirm it ("Drill 03 set to damaged").
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub event_id: uuid::Uuid,
+    pub station_seq: i64,
+    pub unit: Unit,
+    pub message: String,
+}
+
+/// Apply one action to one unit. `scan` is the scanned text when a scan led here.
+pub fn act(
+    l: &mut impl Ledger,
+    unit: UnitId,
+    action: Action,
+    actor: &Actor,
+    scan: Option<&str>,
+) -> Result<Done, OpError> {
+    let u = l.unit(unit)?;
+    let message = format!("{} {}", u.name, action.describe());
+    let rec = one(record(
+        l,
+        vec![on_unit(&u, action.into_kind(), actor, scan)],
+    )?)?;
+    Ok(Done {
+        event_id: rec.event.id,
+        station_seq: rec.event.station_seq,
+        unit: l.unit(unit)?,
+        message,
+    })
+}
+
+/// Check every unit of a basket out to `holder`, due back on `due` (`YYYY-MM-DD`), in
+/// one write: all of them, or none when one cannot go (already out, damaged...).
+pub fn check_out(
+    l: &mut impl Ledger,
+    units: &[UnitId],
+    holder: &str,
+    due: Option<&str>,
+    actor: &Actor,
+) -> Result<usize, OpError> {
+    if units.is_empty() {
+        return Err(OpError::invalid(
+            "nothing to check out: the basket is empty",
+        ));
+    }
+    let holder = holder.trim();
+    if holder.is_empty() {
+        return Err(OpError::invalid("say who takes it: the holder is empty"));
+    }
+    let cmds = units
+        .iter()
+        .map(|id| {
+            let u = l.unit(*id)?;
+            Ok(on_unit(
+                &u,
+                EventKind::CheckedOut {
+                    holder: holder.to_string(),
+                    due: due.map(str::to_string),
+                },
+                actor,
+                None,
+            ))
+        })
+        .collect::<Result<Vec<_>, OpError>>()?;
+    Ok(record(l, cmds)?.len())
+}
+
+/// One unit of a basket: which, and the code scanned for it.
+#[derive(Debug, Clone)]
+pub struct BasketUnit {
+    pub unit: UnitId,
+    pub scan: Option<String>,
+}
+
+/// Apply one action (check-out or check-in, say) to every unit of a basket in one
+/// write: all of them, or none and the index of the unit that could not go with why.
+pub fn act_on_basket(
+    l: &mut impl Ledger,
+    basket: &[BasketUnit],
+    action: &Action,
+    actor: &Actor,
+) -> Result<usize, (usize, OpError)> {
+    if basket.is_empty() {
+        return Err((
+            0,
+            OpError::invalid("the basket is empty: scan the units first"),
+        ));
+    }
+    let cmds = basket
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let u = l.unit(b.unit).map_err(|e| (i, e))?;
+            Ok(on_unit(
+                &u,
+                action.clone().into_kind(),
+                actor,
+                b.scan.as_deref(),
+            ))
+        })
+        .collect::<Result<Vec<_>, (usize, OpError)>>()?;
+    Ok(l.record(cmds)?.len())
+}
+
+/// Check a unit back in, optionally to a location.
+pub fn check_in(
+    l: &mut impl Ledger,
+    unit: UnitId,
+    location: Option<String>,
+    actor: &Actor,
+    scan: Option<&str>,
+) -> Result<Done, OpError> {
+    act(l, unit, Action::CheckIn { location }, actor, scan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{add_unit, create_item, NewItem, NewUnit};
+    use crate::mem::MemLedger;
+    use tagstation_core::event::DomainError;
+
+    fn setup() -> (MemLedger, Vec<UnitId>, Actor) {
+        let mut l = MemLedger::new();
+        let a = Actor::from("test");
+        let item = create_item(&mut l, NewItem::units("Laptop"), &a).unwrap();
+        let units = (0..3)
+            .map(|_| add_unit(&mut l, item, NewUnit::default(), &a).unwrap().id)
+            .collect();
+        (l, units, a)
+    }
+
+    #[test]
+    fn a_basket_goes_out_in_one_write_or_not_at_all() {
+        let (mut l, units, a) = setup();
+        act(
+            &mut l,
+            units[2],
+            Action::SetStatus {
+                status: Status::Damaged,
+            },
+            &a,
+            None,
+        )
+        .unwrap();
+        let before = l.events().len();
+        let e = check_out(&mut l, &units, "Ana", None, &a).unwrap_err();
+        assert!(
+            matches!(e, OpError::Refused(DomainError::InvalidTransition { .. })),
+            "{e:?}"
+        );
+        assert_eq!(
+            l.events().len(),
+            before,
+            "nothing of the basket was recorded"
+        );
+        assert_eq!(
+            check_out(&mut l, &units[..2], "Ana", Some("2099-01-31"), &a).unwrap(),
+            2
+        );
+        let u = l.unit(units[0]).unwrap();
+        assert_eq!(
+            (u.status, u.holder.as_deref()),
+            (Status::CheckedOut, Some("Ana"))
+        );
+    }
+
+    #[test]
+    fn an_empty_basket_or_holder_is_refused_in_words() {
+        let (mut l, units, a) = setup();
+        assert!(check_out(&mut l, &[], "Ana", None, &a)
+            .unwrap_err()
+            .user_message()
+            .contains("empty"));
+        assert!(check_out(&mut l, &units, "  ", None, &a)
+            .unwrap_err()
+            .user_message()
+            .contains("who"));
+    }
+
+    #[test]
+    fn check_in_returns_the_unit_and_says_so() {
+        let (mut l, units, a) = setup();
+        check_out(&mut l, &units[..1], "Ben", None, &a).unwrap();
+        let done = check_in(&mut l, units[0], Some("Shelf A".into()), &a, Some("TS-1")).unwrap();
+        assert_eq!(done.unit.status, Status::InStock);
+        assert_eq!(done.unit.location.as_deref(), Some("Shelf A"));
+        assert_eq!(done.message, "Laptop 01 checked in");
+        assert_eq!(l.events().last().unwrap().scan.as_deref(), Some("TS-1"));
+    }
+}

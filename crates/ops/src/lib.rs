@@ -1,0 +1,111 @@
+//! tagstation-ops: the operations layer. Every change a person can ask for — from the
+//! CLI, the touch screen, door mode, an import, the demo, and later the web app, MCP and
+//! labels — is one typed function here: create an item, add or tag a unit, check units
+//! out to someone, switch tracking, adjust a count. Each checks its input once, names
+//! things by one rule, builds the events and records them as one all-or-nothing write.
+//! No front end builds events by hand.
+//!
+//! The operations run over a [`Ledger`]: a store's reads of the current state and its
+//! durable write. The station's SQLite store implements it (`tagstation-station`), and
+//! [`mem::MemLedger`] implements it in memory over `event::MemProjection`, which is what
+//! the unit tests here run against.
+//!
+//! - [`catalog`]: items and units (create, edit, tag, rename, fields, moves, status,
+//!   retire, tracking switches, quantities);
+//! - [`lending`]: check-out (a basket, one transaction), check-in, and [`Action`], the
+//!   one-touch actions of a scan;
+//! - [`naming`]: the name a new unit gets;
+//! - [`error`]: [`OpError`], with words for the person at the station and detail for the
+//!   log.
+
+pub mod catalog;
+pub mod error;
+pub mod lending;
+pub mod mem;
+pub mod naming;
+
+pub use error::OpError;
+pub use lending::{Action, Done};
+
+use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::event::{Command, Event};
+
+/// One recorded change: the event, and the units it created or folded (a tracking
+/// switch seeds or folds units; other events list none).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub event: Event,
+    pub units: Vec<UnitId>,
+}
+
+/// What an operation needs from a store: reads of the current state and one durable,
+/// all-or-nothing write. Lookups by reference follow the store's rules (id, tag, exact
+/// name...); an unknown reference is [`OpError::NotFound`], one matching several is
+/// [`OpError::Ambiguous`].
+pub trait Ledger {
+    /// An item by id.
+    fn item(&self, id: ItemId) -> Result<Item, OpError>;
+    /// An item by id, name, SKU or barcode.
+    fn find_item(&self, reference: &str) -> Result<Item, OpError>;
+    /// A unit by id, folded ones included.
+    fn unit(&self, id: UnitId) -> Result<Unit, OpError>;
+    /// An active unit by asset tag, id or name.
+    fn find_unit(&self, reference: &str) -> Result<Unit, OpError>;
+    /// The names of every unit the item ever had, units folded into counts included.
+    fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError>;
+    /// Record the commands in order as one write: all of them, or none and the index
+    /// of the command that failed with why. Returns only once the write is durable.
+    fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)>;
+}
+
+/// [`Ledger::record`] when which command failed does not matter.
+pub(crate) fn record(l: &mut impl Ledger, cmds: Vec<Command>) -> Result<Vec<Recorded>, OpError> {
+    l.record(cmds).map_err(|(_, e)| e)
+}
+
+/// Who asks, as recorded in history: a person, `cli:ana`, `station:Van 3`, `mcp:ana`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn new(name: impl Into<String>) -> Actor {
+        Actor(name.into())
+    }
+}
+
+impl From<&str> for Actor {
+    fn from(s: &str) -> Actor {
+        Actor(s.to_string())
+    }
+}
+
+/// A command on an item (no unit), by `actor`.
+pub(crate) fn on_item(
+    item: ItemId,
+    kind: tagstation_core::event::EventKind,
+    actor: &Actor,
+) -> Command {
+    Command {
+        item_id: item,
+        unit_id: None,
+        kind,
+        actor: actor.0.clone(),
+        scan: None,
+    }
+}
+
+/// A command on a unit of an item, by `actor`, with the scanned text if a scan led here.
+pub(crate) fn on_unit(
+    unit: &Unit,
+    kind: tagstation_core::event::EventKind,
+    actor: &Actor,
+    scan: Option<&str>,
+) -> Command {
+    Command {
+        item_id: unit.item_id,
+        unit_id: Some(unit.id),
+        kind,
+        actor: actor.0.clone(),
+        scan: scan.map(str::to_string),
+    }
+}

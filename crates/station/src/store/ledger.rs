@@ -1,0 +1,66 @@
+//! The station's store as the operations layer's [`Ledger`]: every operation of
+//! `tagstation-ops` runs over it with the store's own durability (one transaction per
+//! write, acknowledged only once on disk).
+
+use rusqlite::params;
+
+use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::event::Command;
+use tagstation_ops::{Ledger, OpError, Recorded};
+
+use super::{Store, StoreError};
+
+/// A store error in the operations layer's terms, keeping the shop worker's words and
+/// the engineer's detail.
+pub fn op_error(e: StoreError) -> OpError {
+    match e {
+        StoreError::Domain(d) => OpError::Refused(d),
+        StoreError::NotFound { what, reference } => OpError::NotFound { what, reference },
+        StoreError::Ambiguous {
+            what,
+            reference,
+            candidates,
+        } => OpError::Ambiguous {
+            what,
+            reference,
+            candidates,
+        },
+        other => OpError::Storage {
+            user: other.user_message(),
+            source: Box::new(other),
+        },
+    }
+}
+
+impl Ledger for Store {
+    fn item(&self, id: ItemId) -> Result<Item, OpError> {
+        self.find_item(&id.to_string()).map_err(op_error)
+    }
+
+    fn find_item(&self, reference: &str) -> Result<Item, OpError> {
+        Store::find_item(self, reference).map_err(op_error)
+    }
+
+    fn unit(&self, id: UnitId) -> Result<Unit, OpError> {
+        Store::unit(self, id).map_err(op_error)
+    }
+
+    fn find_unit(&self, reference: &str) -> Result<Unit, OpError> {
+        Store::find_unit(self, reference).map_err(op_error)
+    }
+
+    fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {
+        let names = || -> Result<Vec<String>, StoreError> {
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT name FROM units WHERE item_id = ?1")?;
+            let rows = st.query_map(params![item.to_string()], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        names().map_err(op_error)
+    }
+
+    fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {
+        self.record_batch(cmds).map_err(|(i, e)| (i, op_error(e)))
+    }
+}
