@@ -1,0 +1,93 @@
+//! Why the rules refuse an event: each cause once, in words for the log and for the
+//! person at the station.
+
+use crate::catalog::{ItemId, Status, TextError, UnitId, MAX_QUANTITY, MAX_SEEDED_UNITS};
+
+/// Why an event cannot be applied to the current state. Each has a message for the
+/// log (`Display`) and one for a shop worker ([`DomainError::user_message`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("unknown item {0}")]
+    UnknownItem(ItemId),
+    #[error("unknown unit {0}")]
+    UnknownUnit(UnitId),
+    #[error("item {0} already exists")]
+    ItemExists(ItemId),
+    #[error("unit {0} already exists")]
+    UnitExists(UnitId),
+    #[error("an item named {0:?} already exists")]
+    DuplicateItemName(String),
+    #[error("{item:?} already has a unit named {name:?}")]
+    DuplicateUnitName { item: String, name: String },
+    #[error("code {tag:?} is already used by {owner}")]
+    DuplicateTag { tag: String, owner: String },
+    #[error("cannot go from {from} to {to}")]
+    InvalidTransition { from: Status, to: Status },
+    #[error("already {0}")]
+    NoChange(String),
+    #[error("{0:?} is checked out to {1}; check it in first")]
+    CheckedOut(String, String),
+    #[error("{0:?} is retired")]
+    Retired(String),
+    #[error("{0:?} is no longer tracked individually (its item is counted)")]
+    Folded(String),
+    #[error("{item:?} is tracked by unit: its totals come from its units and cannot be edited")]
+    DerivedTotals { item: String },
+    #[error("{item:?} is tracked by count: it has no units")]
+    NotUnitTracked { item: String },
+    #[error("{item:?} has {have} {status}; cannot take away {want}")]
+    NegativeCount {
+        item: String,
+        status: Status,
+        have: i64,
+        want: i64,
+    },
+    #[error("quantity {0} is out of range (1..={MAX_QUANTITY})")]
+    BadQuantity(i64),
+    #[error("{item:?} has {count} counted pieces; at most {MAX_SEEDED_UNITS} can become units")]
+    TooManyUnits { item: String, count: i64 },
+    #[error("status {0} cannot be set here")]
+    BadStatus(Status),
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error("{0}")]
+    BadDate(String),
+}
+
+impl DomainError {
+    /// The same problem in words for the person at the station.
+    pub fn user_message(&self) -> String {
+        match self {
+            DomainError::UnknownItem(_) | DomainError::UnknownUnit(_) => {
+                "This is not in the catalog. Sync the station or register it.".into()
+            }
+            DomainError::DuplicateTag { tag, owner } => {
+                format!("Code {tag} already belongs to {owner}. Use another label.")
+            }
+            DomainError::InvalidTransition { from, to } => format!(
+                "A unit that is {} cannot be set to {}.",
+                from.label().to_lowercase(),
+                to.label().to_lowercase()
+            ),
+            DomainError::NoChange(what) => format!("Nothing to do: already {what}."),
+            DomainError::CheckedOut(unit, holder) => {
+                format!("{unit} is checked out to {holder}. Check it in first.")
+            }
+            DomainError::Retired(unit) => format!("{unit} has been retired and cannot be used."),
+            DomainError::NegativeCount {
+                item, status, have, ..
+            } => format!(
+                "There are only {have} {item} {}.",
+                status.label().to_lowercase()
+            ),
+            other => {
+                let s = other.to_string();
+                let mut c = s.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+                    None => s,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The projection held in memory: the reference the SQL stores are tested against.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{apply, totals, Event, Mode, Projection};
+use crate::catalog::{Item, ItemId, Totals, Unit, UnitId};
+
+/// The projection held in memory: the reference the SQL stores are tested against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemProjection {
+    pub items: BTreeMap<ItemId, Item>,
+    pub units: BTreeMap<UnitId, Unit>,
+}
+
+impl Projection for MemProjection {
+    type Error = std::convert::Infallible;
+    fn item(&mut self, id: ItemId) -> Result<Option<Item>, Self::Error> {
+        Ok(self.items.get(&id).cloned())
+    }
+    fn item_by_name(&mut self, name: &str) -> Result<Option<Item>, Self::Error> {
+        Ok(self.items.values().find(|i| i.name == name).cloned())
+    }
+    fn item_by_barcode(&mut self, barcode: &str) -> Result<Option<Item>, Self::Error> {
+        Ok(self
+            .items
+            .values()
+            .find(|i| i.barcode.as_deref() == Some(barcode))
+            .cloned())
+    }
+    fn put_item(&mut self, item: &Item) -> Result<(), Self::Error> {
+        self.items.insert(item.id, item.clone());
+        Ok(())
+    }
+    fn unit(&mut self, id: UnitId) -> Result<Option<Unit>, Self::Error> {
+        Ok(self.units.get(&id).cloned())
+    }
+    fn unit_by_tag(&mut self, tag: &str) -> Result<Option<Unit>, Self::Error> {
+        Ok(self
+            .units
+            .values()
+            .find(|u| u.active && u.asset_tag.as_deref() == Some(tag))
+            .cloned())
+    }
+    fn units_of_item(&mut self, item: ItemId) -> Result<Vec<Unit>, Self::Error> {
+        Ok(self
+            .units
+            .values()
+            .filter(|u| u.active && u.item_id == item)
+            .cloned()
+            .collect())
+    }
+    fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>, Self::Error> {
+        Ok(self
+            .units
+            .values()
+            .find(|u| u.active && u.item_id == item && u.name == name)
+            .cloned())
+    }
+    fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error> {
+        self.units.insert(unit.id, unit.clone());
+        Ok(())
+    }
+}
+
+impl MemProjection {
+    /// Replay a log in order, skipping refused events as the hub does.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut p = MemProjection::default();
+        for ev in events {
+            let _ = apply(&mut p, ev, Mode::Full);
+        }
+        p
+    }
+
+    /// Totals of every item, by item id.
+    pub fn all_totals(&mut self) -> HashMap<ItemId, Totals> {
+        let items: Vec<Item> = self.items.values().cloned().collect();
+        items
+            .into_iter()
+            .map(|i| {
+                let t = match totals(self, &i) {
+                    Ok(t) => t,
+                    Err(never) => match never {},
+                };
+                (i.id, t)
+            })
+            .collect()
+    }
+}

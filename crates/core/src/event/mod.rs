@@ -1,0 +1,349 @@
+//! The history: events, and the rules that turn them into current state.
+//!
+//! Every change to the catalog is an [`Event`] in an append-only log. The current state
+//! (items, units, totals) is a *projection* of that log: [`apply`] folds one event into
+//! a [`Projection`]. The same `apply` runs in the station's store, in the hub's SQLite
+//! and PostgreSQL stores and in the in-memory [`MemProjection`] used by tests, so a log
+//! replayed in the same order gives the same state everywhere.
+//!
+//! `apply` either changes the projection and says which units it touched, or refuses
+//! with a [`DomainError`] and changes nothing. A station refuses a command that way
+//! (nothing is written); the hub records a refused event in history as *not applied*
+//! and flags it for review, because a scan that happened is never thrown away.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::catalog::{
+    check_date, check_scan, check_tag, check_text, ItemId, Status, Tracking, UnitId, MAX_QUANTITY,
+};
+
+/// One change, as recorded in history and sent between stations and the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// UUIDv7: unique everywhere, roughly time-ordered, the idempotency key for sync.
+    pub id: Uuid,
+    /// The station (or the hub itself) that made the event.
+    pub station_id: Uuid,
+    /// Per-station sequence number, 1, 2, 3... with no gaps.
+    pub station_seq: i64,
+    /// Who did it: a person's name or badge, or `cli:USER`.
+    pub actor: String,
+    /// Station wall-clock time in milliseconds since the Unix epoch. Recorded, never
+    /// trusted for ordering: see `clock_synced`.
+    pub wall_time_ms: i64,
+    /// Whether the station's clock was known to be synchronised when it made the event.
+    pub clock_synced: bool,
+    pub item_id: ItemId,
+    pub unit_id: Option<UnitId>,
+    /// The unit's version (for unit events) or the item's version (for item events)
+    /// that the station saw when it made the event. Sync flags a conflict when the
+    /// event is applied on top of a different version.
+    pub base_version: Option<i64>,
+    /// The scanned text that led to the event, byte for byte, if it came from a scan.
+    pub scan: Option<String>,
+    pub kind: EventKind,
+}
+
+/// What happened. Serialised with a `type` tag, e.g. `{"type":"status_changed","to":"damaged"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    ItemCreated {
+        name: String,
+        sku: Option<String>,
+        barcode: Option<String>,
+        tracking: Tracking,
+        reorder_point: Option<i64>,
+    },
+    ItemEdited {
+        name: String,
+        sku: Option<String>,
+        barcode: Option<String>,
+        reorder_point: Option<i64>,
+    },
+    /// "Track units individually" turned on (seeds units from the counts) or off
+    /// (folds the units back into counts).
+    TrackingSwitched {
+        to: Tracking,
+    },
+    /// Count items: add or remove quantity in one status (receive 10, consume 2).
+    QuantityAdjusted {
+        status: Status,
+        delta: i64,
+        reason: Option<String>,
+    },
+    /// Count items: move quantity from one status to another (mark 1 damaged).
+    QuantityMoved {
+        from: Status,
+        to: Status,
+        qty: i64,
+    },
+    UnitCreated {
+        name: String,
+        asset_tag: Option<String>,
+        status: Status,
+        location: Option<String>,
+        fields: BTreeMap<String, String>,
+    },
+    UnitRenamed {
+        name: String,
+    },
+    /// Attach (`Some`) or remove (`None`) a unit's asset tag.
+    UnitTagged {
+        tag: Option<String>,
+    },
+    StatusChanged {
+        to: Status,
+    },
+    CheckedOut {
+        holder: String,
+        due: Option<String>,
+    },
+    CheckedIn {
+        location: Option<String>,
+    },
+    UnitRetired {
+        reason: Option<String>,
+    },
+    /// Set (`Some`) or clear (`None`) a custom field such as `serial` or `last_service`.
+    FieldSet {
+        key: String,
+        value: Option<String>,
+    },
+    LocationMoved {
+        location: Option<String>,
+    },
+}
+
+impl EventKind {
+    /// The `type` tag, as stored in the `kind` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::ItemCreated { .. } => "item_created",
+            EventKind::ItemEdited { .. } => "item_edited",
+            EventKind::TrackingSwitched { .. } => "tracking_switched",
+            EventKind::QuantityAdjusted { .. } => "quantity_adjusted",
+            EventKind::QuantityMoved { .. } => "quantity_moved",
+            EventKind::UnitCreated { .. } => "unit_created",
+            EventKind::UnitRenamed { .. } => "unit_renamed",
+            EventKind::UnitTagged { .. } => "unit_tagged",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::CheckedOut { .. } => "checked_out",
+            EventKind::CheckedIn { .. } => "checked_in",
+            EventKind::UnitRetired { .. } => "unit_retired",
+            EventKind::FieldSet { .. } => "field_set",
+            EventKind::LocationMoved { .. } => "location_moved",
+        }
+    }
+
+    /// Does this event act on one existing unit (and so carry the unit's version)?
+    pub fn is_unit_event(&self) -> bool {
+        !matches!(
+            self,
+            EventKind::ItemCreated { .. }
+                | EventKind::ItemEdited { .. }
+                | EventKind::TrackingSwitched { .. }
+                | EventKind::QuantityAdjusted { .. }
+                | EventKind::QuantityMoved { .. }
+                | EventKind::UnitCreated { .. }
+        )
+    }
+
+    /// A short sentence for history views: "status → damaged", "checked out to Ana".
+    pub fn describe(&self) -> String {
+        match self {
+            EventKind::ItemCreated { name, tracking, .. } => {
+                format!("item {name:?} created ({})", tracking.as_str())
+            }
+            EventKind::ItemEdited { name, .. } => format!("item edited ({name:?})"),
+            EventKind::TrackingSwitched { to } => match to {
+                Tracking::Units => "tracking switched to units".into(),
+                Tracking::Count => "tracking switched to count".into(),
+            },
+            EventKind::QuantityAdjusted { status, delta, .. } => format!("{status} {delta:+}"),
+            EventKind::QuantityMoved { from, to, qty } => format!("{qty} moved {from} → {to}"),
+            EventKind::UnitCreated { name, .. } => format!("unit {name:?} created"),
+            EventKind::UnitRenamed { name } => format!("renamed to {name:?}"),
+            EventKind::UnitTagged { tag: Some(t) } => format!("tagged {t:?}"),
+            EventKind::UnitTagged { tag: None } => "tag removed".into(),
+            EventKind::StatusChanged { to } => format!("status → {to}"),
+            EventKind::CheckedOut { holder, due } => match due {
+                Some(d) => format!("checked out to {holder} (due {d})"),
+                None => format!("checked out to {holder}"),
+            },
+            EventKind::CheckedIn { .. } => "checked in".into(),
+            EventKind::UnitRetired { reason } => match reason {
+                Some(r) => format!("retired ({r})"),
+                None => "retired".into(),
+            },
+            EventKind::FieldSet {
+                key,
+                value: Some(v),
+            } => format!("{key} = {v:?}"),
+            EventKind::FieldSet { key, value: None } => format!("{key} cleared"),
+            EventKind::LocationMoved { location: Some(l) } => format!("moved to {l}"),
+            EventKind::LocationMoved { location: None } => "location cleared".into(),
+        }
+    }
+}
+
+impl Event {
+    /// The checks every event passes before it enters any log, whoever made it: the
+    /// actor and the scanned text by the same rules as names, then every field of its
+    /// kind ([`EventKind::check_fields`]). A station runs them before it records a
+    /// change; the hub runs them on every pushed event and quarantines one that fails.
+    pub fn check(&self) -> Result<(), DomainError> {
+        check_text("actor", &self.actor)?;
+        if let Some(scan) = &self.scan {
+            check_scan(scan)?;
+        }
+        self.kind.check_fields()
+    }
+}
+
+impl EventKind {
+    /// The rules that need no state: texts, tags and dates well formed, quantities in
+    /// range, statuses that can be set this way. [`apply`] runs them first; the rules
+    /// that depend on the catalog (unknown units, uniqueness, transitions) come after.
+    pub fn check_fields(&self) -> Result<(), DomainError> {
+        match self {
+            EventKind::ItemCreated {
+                name,
+                sku,
+                barcode,
+                reorder_point,
+                ..
+            }
+            | EventKind::ItemEdited {
+                name,
+                sku,
+                barcode,
+                reorder_point,
+            } => check_item_fields(name, sku, barcode, *reorder_point)?,
+            EventKind::TrackingSwitched { .. } => {}
+            EventKind::QuantityAdjusted {
+                status,
+                delta,
+                reason,
+            } => {
+                if *delta == 0 || !(-MAX_QUANTITY..=MAX_QUANTITY).contains(delta) {
+                    return Err(DomainError::BadQuantity(*delta));
+                }
+                if !Status::COUNTED.contains(status) {
+                    return Err(DomainError::BadStatus(*status));
+                }
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+            }
+            EventKind::QuantityMoved { from, to, qty } => {
+                if *qty <= 0 || *qty > MAX_QUANTITY {
+                    return Err(DomainError::BadQuantity(*qty));
+                }
+                for s in [from, to] {
+                    if !Status::COUNTED.contains(s) {
+                        return Err(DomainError::BadStatus(*s));
+                    }
+                }
+            }
+            EventKind::UnitCreated {
+                name,
+                asset_tag,
+                status,
+                location,
+                fields,
+            } => {
+                check_text("unit name", name)?;
+                if let Some(t) = asset_tag {
+                    check_tag("asset tag", t)?;
+                }
+                if let Some(l) = location {
+                    check_text("location", l)?;
+                }
+                for (k, v) in fields {
+                    check_text("field name", k)?;
+                    check_text("field value", v)?;
+                }
+                if !Status::SETTABLE.contains(status) {
+                    return Err(DomainError::BadStatus(*status));
+                }
+            }
+            EventKind::UnitRenamed { name } => check_text("unit name", name)?,
+            EventKind::UnitTagged { tag } => {
+                if let Some(t) = tag {
+                    check_tag("asset tag", t)?;
+                }
+            }
+            EventKind::StatusChanged { to } => {
+                if !Status::SETTABLE.contains(to) {
+                    return Err(DomainError::BadStatus(*to));
+                }
+            }
+            EventKind::CheckedOut { holder, due } => {
+                check_text("holder", holder)?;
+                if let Some(d) = due {
+                    check_date(d).map_err(DomainError::BadDate)?;
+                }
+            }
+            EventKind::CheckedIn { location } | EventKind::LocationMoved { location } => {
+                if let Some(l) = location {
+                    check_text("location", l)?;
+                }
+            }
+            EventKind::UnitRetired { reason } => {
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+            }
+            EventKind::FieldSet { key, value } => {
+                check_text("field name", key)?;
+                if let Some(v) = value {
+                    check_text("field value", v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Outcome columns stored beside an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub applied: bool,
+    pub conflict: bool,
+    pub note: Option<String>,
+}
+
+/// An event as stored, with where it stands in the hub's order and what it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub hub_seq: Option<i64>,
+    pub outcome: Outcome,
+}
+
+/// A change someone asks for; the store fills in identity, sequence, time and version.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub item_id: ItemId,
+    pub unit_id: Option<UnitId>,
+    pub kind: EventKind,
+    pub actor: String,
+    pub scan: Option<String>,
+}
+
+mod apply;
+mod error;
+mod mem;
+mod projection;
+#[cfg(test)]
+mod tests;
+
+use apply::check_item_fields;
+pub use apply::{apply, seeded_unit_id};
+pub use error::DomainError;
+pub use mem::MemProjection;
+pub use projection::{base_version, totals, Applied, ApplyError, Mode, Projection};

@@ -1,0 +1,94 @@
+//! The state events are applied to: the [`Projection`] trait each store implements
+//! over its own tables, and what [`super::apply`] reports.
+
+use super::{DomainError, EventKind};
+use crate::catalog::{Item, ItemId, TextError, Totals, Tracking, Unit, UnitId};
+
+/// The state an event is applied to. Each store implements these few reads and
+/// writes over its own tables; the rules live in [`apply`], once.
+pub trait Projection {
+    type Error;
+    fn item(&mut self, id: ItemId) -> Result<Option<Item>, Self::Error>;
+    fn item_by_name(&mut self, name: &str) -> Result<Option<Item>, Self::Error>;
+    fn item_by_barcode(&mut self, barcode: &str) -> Result<Option<Item>, Self::Error>;
+    fn put_item(&mut self, item: &Item) -> Result<(), Self::Error>;
+    fn unit(&mut self, id: UnitId) -> Result<Option<Unit>, Self::Error>;
+    /// The active (not folded) unit carrying this asset tag, retired ones included.
+    fn unit_by_tag(&mut self, tag: &str) -> Result<Option<Unit>, Self::Error>;
+    /// All active units of an item, retired ones included.
+    fn units_of_item(&mut self, item: ItemId) -> Result<Vec<Unit>, Self::Error>;
+    /// The active unit of an item with this name, if any (names are unique per item).
+    fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>, Self::Error>;
+    fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error>;
+}
+
+/// Either the rules refused the event, or the store failed underneath.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError<E> {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("storage: {0}")]
+    Store(E),
+}
+
+impl<E> From<TextError> for ApplyError<E> {
+    fn from(e: TextError) -> Self {
+        ApplyError::Domain(DomainError::Text(e))
+    }
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Units the event created or changed: its entries in each unit's history.
+    pub units: Vec<UnitId>,
+    /// Set when the event was made on top of a version other than the one it was
+    /// applied to: another station changed the same thing in between.
+    pub conflict: Option<String>,
+}
+
+/// How much to check when applying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every rule, including catalog-wide uniqueness (names, tags, barcodes).
+    Full,
+    /// An event the hub already applied, replayed on a station for a subset of the
+    /// catalog: catalog-wide uniqueness was decided by the hub and is not re-checked.
+    Trusted,
+}
+
+/// The version a new event is based on: the unit's for unit events, the item's for
+/// item events, none for creations.
+pub fn base_version<P: Projection>(
+    p: &mut P,
+    kind: &EventKind,
+    item: ItemId,
+    unit: Option<UnitId>,
+) -> Result<Option<i64>, P::Error> {
+    if kind.is_unit_event() {
+        return Ok(match unit {
+            Some(u) => p.unit(u)?.map(|u| u.version),
+            None => None,
+        });
+    }
+    Ok(match kind {
+        EventKind::ItemCreated { .. } | EventKind::UnitCreated { .. } => None,
+        _ => p.item(item)?.map(|i| i.version),
+    })
+}
+
+/// Totals of an item: stored counts for a count item, derived from units otherwise.
+pub fn totals<P: Projection>(p: &mut P, item: &Item) -> Result<Totals, P::Error> {
+    match item.tracking {
+        Tracking::Count => Ok(item.counts.clone()),
+        Tracking::Units => {
+            let mut t = Totals::default();
+            for u in p.units_of_item(item.id)? {
+                if u.counts() {
+                    t.add(u.status, 1);
+                }
+            }
+            Ok(t)
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The store's side of sync: the hub it is enrolled with, events waiting to be pushed,
+//! what the hub confirmed, and the rules for merging a pulled page with this station's
+//! own unconfirmed events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use super::{sql, Result, Store};
+use sql::{SqlProjection, StoredEvent};
+use tagstation_core::catalog::ItemId;
+use tagstation_core::event::{apply, ApplyError, Event, Mode};
+
+impl Store {
+    // ---- sync --------------------------------------------------------------------
+
+    /// Hub address and token, if the station is enrolled.
+    pub fn hub(&self) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hub_url, token FROM station", [], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                ))
+            })
+            .map(|(u, t)| u.zip(t))?)
+    }
+
+    /// A CA certificate (PEM) to trust for the hub, if it was given at enrollment.
+    pub fn hub_ca(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hub_ca_pem FROM station", [], |r| r.get(0))?)
+    }
+
+    /// Trust this CA certificate (PEM) for the hub, or clear it.
+    pub fn set_hub_ca(&mut self, pem: Option<&str>) -> Result<()> {
+        self.conn
+            .execute("UPDATE station SET hub_ca_pem = ?1", [pem])?;
+        Ok(())
+    }
+
+    /// Remember the hub and the token from enrollment.
+    pub fn set_hub(&mut self, url: &str, token: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE station SET hub_url = ?1, token = ?2",
+            params![url, token],
+        )?;
+        Ok(())
+    }
+
+    /// Own events not yet acknowledged by the hub, in sequence order.
+    pub fn pending(&self, limit: usize) -> Result<Vec<Event>> {
+        Ok(sql::select_events(
+            &self.conn,
+            "WHERE e.station_id = ?1 AND e.hub_seq IS NULL AND e.rejected IS NULL
+             ORDER BY e.station_seq LIMIT ?2",
+            params![self.station_id.to_string(), limit as i64],
+        )?
+        .into_iter()
+        .map(|s| s.event)
+        .collect())
+    }
+
+    /// Store the hub's answer to a push: accepted events get their place in the hub's
+    /// order; refused ones are set aside with the reason (kept, never resent).
+    pub fn mark_pushed(
+        &mut self,
+        results: &[(Uuid, std::result::Result<i64, String>)],
+    ) -> Result<()> {
+        self.writable()?;
+        let mut refused_items: BTreeSet<ItemId> = BTreeSet::new();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut ok = tx.prepare_cached(
+                "UPDATE events SET hub_seq = ?2 WHERE id = ?1 AND hub_seq IS NULL",
+            )?;
+            // Refused: kept in history as not applied, with the hub's reason.
+            let mut bad = tx.prepare_cached(
+                "UPDATE events SET rejected = ?2, applied = 0, note = 'refused by the hub: ' || ?2
+                 WHERE id = ?1 AND rejected IS NULL RETURNING item_id",
+            )?;
+            for (id, r) in results {
+                match r {
+                    Ok(hub_seq) => {
+                        ok.execute(params![id.to_string(), hub_seq])?;
+                    }
+                    Err(reason) => {
+                        let item: Option<String> = bad
+                            .query_row(params![id.to_string(), reason], |r| r.get(0))
+                            .optional()?;
+                        refused_items.extend(item.and_then(|i| Uuid::parse_str(&i).ok()));
+                    }
+                };
+            }
+        }
+        // What the station showed included the refused change: show the state without it.
+        if !refused_items.is_empty() {
+            let cursor: i64 = tx.query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?;
+            for item in refused_items {
+                rebuild_item(&tx, item, cursor, self.station_id)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn pull_cursor(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?)
+    }
+
+    /// Record the outcome of a sync attempt for `status` and the UI.
+    pub fn set_sync_result(&mut self, error: Option<&str>) -> Result<()> {
+        self.writable()?;
+        let (now, _) = self.clock.now();
+        match error {
+            None => self.conn.execute(
+                "UPDATE station SET last_sync_ms = ?1, last_error = NULL",
+                [now],
+            )?,
+            Some(e) => self
+                .conn
+                .execute("UPDATE station SET last_error = ?1", [e])?,
+        };
+        Ok(())
+    }
+
+    /// Apply a page of the hub's log (events in hub order, each with the hub's
+    /// verdict) and move the cursor, in one transaction.
+    ///
+    /// The projection is "the hub's log, then this station's not yet confirmed events
+    /// on top". Items with no unconfirmed local events take the page incrementally.
+    /// An item with unconfirmed local events is rebuilt from its log in that order,
+    /// unless the page holds exactly those local events, in order, with the verdicts
+    /// the station already applied (the common case: our own events coming back).
+    pub fn apply_pulled(&mut self, page: &[StoredEvent], new_cursor: i64) -> Result<()> {
+        self.writable()?;
+        let me = self.station_id;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cursor: i64 = tx.query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?;
+        if new_cursor < cursor {
+            return Ok(()); // an old page, already applied
+        }
+        // Local events not yet confirmed (before this page), in the order they were made.
+        let unconfirmed = sql::select_events(
+            &tx,
+            "WHERE e.station_id = ?1 AND (e.hub_seq IS NULL OR e.hub_seq > ?2) AND e.rejected IS NULL
+             ORDER BY e.station_seq",
+            params![me.to_string(), cursor],
+        )?;
+        let mut local_by_item: BTreeMap<ItemId, Vec<&StoredEvent>> = BTreeMap::new();
+        for s in &unconfirmed {
+            local_by_item.entry(s.event.item_id).or_default().push(s);
+        }
+        let mut page_by_item: BTreeMap<ItemId, Vec<&StoredEvent>> = BTreeMap::new();
+        for s in page {
+            page_by_item.entry(s.event.item_id).or_default().push(s);
+        }
+
+        // 1. Store the page's events with the hub's order and verdict.
+        {
+            let mut upd = tx.prepare_cached(
+                "UPDATE events SET hub_seq = ?2, applied = ?3, conflict = ?4, note = ?5, rejected = NULL
+                 WHERE id = ?1",
+            )?;
+            for s in page {
+                let Some(hub_seq) = s.hub_seq else { continue };
+                let changed = upd.execute(params![
+                    s.event.id.to_string(),
+                    hub_seq,
+                    s.outcome.applied,
+                    s.outcome.conflict,
+                    s.outcome.note
+                ])?;
+                if changed == 0 {
+                    sql::insert_event(&tx, &s.event, Some(hub_seq), &s.outcome, &[])?;
+                }
+            }
+        }
+
+        // 2. Bring the projection up to date, item by item.
+        let mut rebuild: BTreeSet<ItemId> = BTreeSet::new();
+        for (item, events) in &page_by_item {
+            match local_by_item.get(item) {
+                None => {
+                    let mut p = SqlProjection(&tx);
+                    for s in events {
+                        if !s.outcome.applied {
+                            // Refused by the hub: history only, linked to its unit.
+                            sql::link_units(
+                                &tx,
+                                s.event.id,
+                                &s.event.unit_id.into_iter().collect::<Vec<_>>(),
+                            )?;
+                            continue;
+                        }
+                        match apply(&mut p, &s.event, Mode::Trusted) {
+                            Ok(a) => sql::link_units(&tx, s.event.id, &a.units)?,
+                            Err(ApplyError::Store(e)) => return Err(e.into()),
+                            Err(ApplyError::Domain(d)) => {
+                                tracing::warn!(event = %s.event.id, error = %d,
+                                    "hub applied an event this station cannot; rebuilding the item");
+                                rebuild.insert(*item);
+                            }
+                        }
+                    }
+                }
+                Some(local) => {
+                    let echoes = events.len() <= local.len()
+                        && events.iter().zip(local.iter()).all(|(p, l)| {
+                            p.event.id == l.event.id
+                                && p.outcome.applied == l.outcome.applied
+                                && !p.outcome.conflict
+                        });
+                    if !echoes {
+                        rebuild.insert(*item);
+                    }
+                }
+            }
+        }
+        for item in rebuild {
+            rebuild_item(&tx, item, new_cursor, me)?;
+        }
+        tx.execute("UPDATE station SET pull_cursor = ?1", [new_cursor])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Replay one item's log in canonical order: events confirmed by the hub (with the
+/// hub's verdicts), then this station's unconfirmed events (with fresh verdicts).
+fn rebuild_item(tx: &Connection, item: ItemId, cursor: i64, me: Uuid) -> Result<()> {
+    tx.execute("DELETE FROM units WHERE item_id = ?1", [item.to_string()])?;
+    tx.execute("DELETE FROM items WHERE id = ?1", [item.to_string()])?;
+    let confirmed = sql::select_events(
+        tx,
+        "WHERE e.item_id = ?1 AND e.hub_seq IS NOT NULL AND e.hub_seq <= ?2 ORDER BY e.hub_seq",
+        params![item.to_string(), cursor],
+    )?;
+    let local = sql::select_events(
+        tx,
+        "WHERE e.item_id = ?1 AND e.station_id = ?2 AND (e.hub_seq IS NULL OR e.hub_seq > ?3)
+           AND e.rejected IS NULL ORDER BY e.station_seq",
+        params![item.to_string(), me.to_string(), cursor],
+    )?;
+    let mut p = SqlProjection(tx);
+    for s in &confirmed {
+        if !s.outcome.applied {
+            sql::link_units(
+                tx,
+                s.event.id,
+                &s.event.unit_id.into_iter().collect::<Vec<_>>(),
+            )?;
+        } else {
+            match apply(&mut p, &s.event, Mode::Trusted) {
+                Ok(a) => sql::link_units(tx, s.event.id, &a.units)?,
+                Err(ApplyError::Store(e)) => return Err(e.into()),
+                Err(ApplyError::Domain(d)) => {
+                    tracing::error!(event = %s.event.id, error = %d, "confirmed event does not replay")
+                }
+            }
+        }
+    }
+    let mut verdict =
+        tx.prepare_cached("UPDATE events SET applied = ?2, note = ?3 WHERE id = ?1")?;
+    for s in &local {
+        let (applied, note) = match apply(&mut p, &s.event, Mode::Full) {
+            Ok(a) => {
+                sql::link_units(tx, s.event.id, &a.units)?;
+                (true, a.conflict)
+            }
+            Err(ApplyError::Store(e)) => return Err(e.into()),
+            Err(ApplyError::Domain(d)) => {
+                sql::link_units(
+                    tx,
+                    s.event.id,
+                    &s.event.unit_id.into_iter().collect::<Vec<_>>(),
+                )?;
+                (false, Some(d.to_string()))
+            }
+        };
+        verdict.execute(params![s.event.id.to_string(), applied, note])?;
+    }
+    Ok(())
+}
