@@ -59,7 +59,7 @@ impl SqliteHub {
             None => {
                 let id = Uuid::now_v7();
                 conn.execute(
-                    "INSERT INTO hub_meta (only_row, hub_id, last_hub_seq, last_own_seq) VALUES (1, ?1, 0, 0)",
+                    "INSERT INTO hub_meta (only_row, hub_id, last_hub_seq) VALUES (1, ?1, 0)",
                     [id.to_string()],
                 )?;
                 id
