@@ -144,9 +144,9 @@ fn baseline_sqlite(rows: &[Event]) -> Duration {
 }
 
 fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
+    use tagstation::hub::db::Database;
     use tagstation::hub::HubTx;
-    let _hub = tagstation::hub::postgres::PgHub::connect(url).unwrap(); // creates the schema
-    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let hub = tagstation::hub::postgres::PgHub::connect(url).unwrap(); // creates the schema
     let o = Outcome {
         applied: true,
         conflict: false,
@@ -154,15 +154,15 @@ fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
     };
     let t = Instant::now();
     for (b, chunk) in rows.chunks(500).enumerate() {
-        let mut tx = c.transaction().unwrap();
-        {
-            let mut p = tagstation::hub::postgres::PgTx::new(&mut tx);
-            for (i, ev) in chunk.iter().enumerate() {
-                p.insert_event(ev, (b * 500 + i) as i64 + 1, &o, &[ev.unit_id.unwrap()])
-                    .unwrap();
-            }
-        }
-        tx.commit().unwrap();
+        hub.db()
+            .write(|c| {
+                let mut p = tagstation::hub::tables::Tables::new(c);
+                for (i, ev) in chunk.iter().enumerate() {
+                    p.insert_event(ev, (b * 500 + i) as i64 + 1, &o, &[ev.unit_id.unwrap()])?;
+                }
+                Ok(())
+            })
+            .unwrap();
     }
     t.elapsed()
 }

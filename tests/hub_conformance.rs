@@ -236,3 +236,78 @@ fn postgres_schema_newer_than_binary_is_refused() {
         });
     }
 }
+
+/// The two backends keep their schemas apart (SQLite's in `tagstation-sql`, PostgreSQL's
+/// in the hub's `postgres.rs`), so this compares them: every hub table, column by column,
+/// with whether it may be NULL. The only differences allowed are listed, each with why.
+#[test]
+fn both_backends_keep_the_same_columns() {
+    use std::collections::BTreeMap;
+    use tagstation::hub::db::Database;
+
+    let Some(base) = common::pg_url() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let sqlite = tagstation::hub::sqlite::SqliteHub::open(d.path()).unwrap();
+    let pg = tagstation::hub::postgres::PgHub::connect(&common::fresh_pg_db(&base, "conf_columns"))
+        .unwrap();
+
+    // Tables or columns only one side has, and why that is no drift.
+    let only_sqlite: &[(&str, &str)] = &[
+        // The event log's table is shared with the station's SQLite store; these are
+        // the station's: local insertion order, and why the hub refused its event.
+        ("events", "pos"),
+        ("events", "rejected"),
+    ];
+    // PostgreSQL keeps its schema version in a table; SQLite in PRAGMA user_version.
+    let only_pg_tables: &[&str] = &["hub_schema"];
+    // NULL there means "not yet known to the hub", a station's state; the hub always
+    // sets it (PostgreSQL: NOT NULL).
+    let nullable_on_sqlite_only: &[(&str, &str)] = &[("events", "hub_seq")];
+
+    let columns = |db: Vec<tagstation::hub::db::Column>| -> BTreeMap<(String, String), bool> {
+        db.into_iter()
+            .map(|c| ((c.table, c.name), c.nullable))
+            .collect()
+    };
+    let mut lite = columns(sqlite.db().columns().unwrap());
+    let mut post = columns(pg.db().columns().unwrap());
+    assert!(lite.keys().any(|(t, _)| t == "hub_meta"), "{lite:?}");
+    assert!(post.keys().any(|(t, _)| t == "hub_meta"), "{post:?}");
+    for (t, c) in only_sqlite {
+        assert!(
+            lite.remove(&(t.to_string(), c.to_string())).is_some(),
+            "{t}.{c}"
+        );
+    }
+    post.retain(|(t, _), _| !only_pg_tables.contains(&t.as_str()));
+    for (t, c) in nullable_on_sqlite_only {
+        let k = (t.to_string(), c.to_string());
+        assert_eq!(
+            (lite.get(&k), post.get(&k)),
+            (Some(&true), Some(&false)),
+            "{t}.{c}"
+        );
+        lite.insert(k, false);
+    }
+
+    let mut drift = Vec::new();
+    for ((t, c), n) in &lite {
+        match post.get(&(t.clone(), c.clone())) {
+            None => drift.push(format!("{t}.{c}: only on SQLite")),
+            Some(m) if m != n => drift.push(format!(
+                "{t}.{c}: nullable on SQLite {n}, on PostgreSQL {m}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for (t, c) in post.keys() {
+        if !lite.contains_key(&(t.clone(), c.clone())) {
+            drift.push(format!("{t}.{c}: only on PostgreSQL"));
+        }
+    }
+    assert!(
+        drift.is_empty(),
+        "the hub's schemas drifted:\n{}",
+        drift.join("\n")
+    );
+}

@@ -117,7 +117,7 @@ type Migration = &'static [&'static str];
 fn migrations(flavor: Flavor) -> &'static [Migration] {
     match flavor {
         Flavor::Station => &[&[CATALOG_V1, STATION_V1], &[STATION_V2]],
-        Flavor::Hub => &[&[CATALOG_V1, HUB_V1]],
+        Flavor::Hub => &[&[CATALOG_V1, HUB_V1], &[HUB_V2]],
     }
 }
 
@@ -200,3 +200,40 @@ CREATE TABLE quarantine (
 );
 CREATE INDEX quarantine_id ON quarantine(event_id);
 "#;
+
+/// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are
+/// numbered by its `station_seqs` row, like any station's) and PostgreSQL never had
+/// it: dropped so that both backends keep the same columns.
+pub const HUB_V2: &str = r#"
+ALTER TABLE hub_meta DROP COLUMN last_own_seq;
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hub database as the first release wrote it opens, and loses only the column.
+    #[test]
+    fn hub_v1_database_is_upgraded() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(CATALOG_V1).unwrap();
+        conn.execute_batch(HUB_V1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO hub_meta (only_row, hub_id, last_hub_seq, last_own_seq)
+             VALUES (1, 'h', 7, 0); PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        migrate(&mut conn, Flavor::Hub).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, latest(Flavor::Hub));
+        let (id, seq): (String, i64) = conn
+            .query_row("SELECT hub_id, last_hub_seq FROM hub_meta", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((id.as_str(), seq), ("h", 7));
+        assert!(conn.prepare("SELECT last_own_seq FROM hub_meta").is_err());
+    }
+}

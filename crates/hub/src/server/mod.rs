@@ -1,0 +1,172 @@
+//! The hub's HTTP API (axum): `/v1/` for stations and admins, `/healthz`, `/metrics`.
+//!
+//! Every route that changes data needs a credential: a station token for sync, the
+//! admin token for `/v1/admin/`, a one-time code for enrollment. Failed credentials
+//! count against the client's address and are refused with 429 past a limit. Error
+//! bodies are `{"error", "code"}` and never echo a credential.
+
+mod admin;
+mod error;
+mod guard;
+mod metrics;
+mod sync;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::auth::{self, FailureLimiter};
+use super::{HubError, HubStore};
+use tagstation_core::catalog::{ItemId, UnitId};
+use tagstation_core::clock::{rfc3339, Clock, SystemClock};
+use tagstation_core::event::Command;
+use tagstation_core::event::EventKind;
+use tagstation_core::proto::{
+    self, EnrollRequest, EnrollResponse, ErrorBody, PushRequest, PushStatus,
+};
+
+use admin::*;
+pub use error::ApiError;
+use error::*;
+use guard::*;
+use metrics::*;
+use sync::*;
+
+/// How long an enrollment code stays valid.
+pub const ENROLL_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+/// Failed credential attempts per client address per minute before 429.
+pub const FAILURES_PER_MINUTE: u32 = 20;
+
+/// Counters for `/metrics`, beside the store's own numbers.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub push_requests: AtomicU64,
+    pub pull_requests: AtomicU64,
+    pub accepted: AtomicU64,
+    pub duplicate: AtomicU64,
+    pub conflict: AtomicU64,
+    pub rejected: AtomicU64,
+    pub retry: AtomicU64,
+    pub auth_failures: AtomicU64,
+    pub enrollments: AtomicU64,
+}
+
+/// Shared state of the running hub.
+pub struct AppState {
+    pub store: Arc<dyn HubStore>,
+    admin_hash: String,
+    limiter: FailureLimiter,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn HubStore>, admin_token: &str) -> Arc<AppState> {
+        Arc::new(AppState {
+            store,
+            admin_hash: auth::hash_secret(admin_token),
+            limiter: FailureLimiter::new(FAILURES_PER_MINUTE),
+            metrics: Metrics::default(),
+        })
+    }
+}
+
+/// The API's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/enroll", post(enroll))
+        .route("/v1/sync/push", post(push))
+        .route("/v1/sync/pull", get(pull))
+        .route(
+            "/v1/admin/stations",
+            get(list_stations).post(create_station),
+        )
+        .route("/v1/admin/stations/{name}/revoke", post(revoke_station))
+        .route("/v1/admin/items", get(list_items))
+        .route("/v1/admin/units", get(list_units))
+        .route("/v1/admin/units/{unit}", get(show_unit))
+        .route("/v1/admin/units/{unit}/history", get(unit_history))
+        .route("/v1/admin/holdings", get(holdings))
+        .route("/v1/admin/conflicts", get(conflicts))
+        .route(
+            "/v1/admin/conflicts/{event}/resolve",
+            post(resolve_conflict),
+        )
+        .route("/v1/admin/commands", post(command))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(close_after_too_large))
+        .with_state(state)
+}
+
+/// A body over the limit is refused before it is all read, so the connection cannot
+/// carry another request: say so (`Connection: close`), or a client would keep it in
+/// its pool and its next request would fail on a connection the hub has dropped.
+async fn close_after_too_large(mut r: Response) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        r.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    r
+}
+
+async fn healthz(State(st): State<Arc<AppState>>) -> Response {
+    let store = st.store.clone();
+    match blocking(move || store.stats()).await {
+        Ok(s) => Json(serde_json::json!({"status": "ok", "backend": st.store.backend(), "hub_seq": s.hub_seq})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// How to serve: plain HTTP, or HTTPS with a certificate and key (PEM).
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Serve until `shutdown` resolves. With `tls`, terminate TLS with rustls.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    tls: Option<Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    listener.set_nonblocking(true)?;
+    match tls {
+        None => {
+            let l = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+        }
+        Some(t) => {
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key).await?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            axum_server::from_tcp_rustls(listener, config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    }
+}

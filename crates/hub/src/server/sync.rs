@@ -1,0 +1,130 @@
+//! The station-facing routes: enrollment with a one-time code, push and pull.
+
+use super::*;
+
+pub(super) async fn enroll(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Json<EnrollRequest>, JsonRejection>,
+) -> ApiResult<EnrollResponse> {
+    let ip = addr.ip();
+    if st.limiter.blocked(ip) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed attempts; wait a minute",
+        ));
+    }
+    let Json(req) = body?;
+    let station_id = req.station_id;
+    // The hub's own id (on every admin-made event), the nil and the max UUID are never
+    // a station's: enrolling under one would let a station write as the hub.
+    if station_id.is_nil() || station_id.is_max() || station_id == st.store.hub_id() {
+        tracing::warn!(%ip, %station_id, "enrollment under a reserved station id refused");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "reserved_station_id",
+            format!("station id {station_id} is reserved; a station enrolls under its own id"),
+        ));
+    }
+    let code_hash = auth::hash_secret(&auth::normalize_code(&req.code));
+    let (token_id, token, token_hash) = auth::new_token();
+    let store = st.store.clone();
+    let r = blocking(move || {
+        store.enroll(
+            &code_hash,
+            station_id,
+            &token_id,
+            &token_hash,
+            SystemClock.now().0,
+        )
+    })
+    .await;
+    match r {
+        Ok(name) => {
+            st.metrics.enrollments.fetch_add(1, Relaxed);
+            tracing::info!(station = %name, %station_id, "station enrolled");
+            Ok(Json(EnrollResponse {
+                station_name: name,
+                station_id,
+                token,
+            }))
+        }
+        Err(e) => {
+            if e.code == "bad_code" {
+                st.limiter.failed(ip);
+                st.metrics.auth_failures.fetch_add(1, Relaxed);
+                tracing::warn!(%ip, "enrollment with an invalid code");
+            }
+            Err(e)
+        }
+    }
+}
+
+pub(super) async fn push(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<PushRequest>, JsonRejection>,
+) -> ApiResult<proto::PushResponse> {
+    let station = station_auth(&st, addr.ip(), &headers).await?;
+    let Json(req) = body?;
+    if req.events.len() > proto::MAX_PUSH_EVENTS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_events",
+            format!("at most {} events per push", proto::MAX_PUSH_EVENTS),
+        ));
+    }
+    st.metrics.push_requests.fetch_add(1, Relaxed);
+    let store = st.store.clone();
+    let resp = blocking(move || {
+        let r = store.push(station, &req.events)?;
+        store.touch(station, SystemClock.now().0)?;
+        Ok(r)
+    })
+    .await?;
+    for r in &resp.results {
+        let c = match r.status {
+            PushStatus::Accepted => &st.metrics.accepted,
+            PushStatus::Duplicate => &st.metrics.duplicate,
+            PushStatus::Conflict => &st.metrics.conflict,
+            PushStatus::Rejected => &st.metrics.rejected,
+            PushStatus::Retry => &st.metrics.retry,
+        };
+        c.fetch_add(1, Relaxed);
+    }
+    Ok(Json(resp))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PullQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<usize>,
+}
+
+pub(super) async fn pull(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    q: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<proto::PullResponse> {
+    station_auth(&st, addr.ip(), &headers).await?;
+    let Query(q) =
+        q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    if q.after < 0 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            "after must be >= 0",
+        ));
+    }
+    let limit = q
+        .limit
+        .unwrap_or(proto::MAX_PULL_EVENTS)
+        .clamp(1, proto::MAX_PULL_EVENTS);
+    st.metrics.pull_requests.fetch_add(1, Relaxed);
+    let store = st.store.clone();
+    Ok(Json(blocking(move || store.pull(q.after, limit)).await?))
+}

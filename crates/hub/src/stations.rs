@@ -1,0 +1,145 @@
+//! Stations as the hub keeps them: creation with a one-time enrollment code,
+//! enrollment (binding the station id and token), token lookup, revocation, the admin's
+//! list and last-seen times. Only hashes of codes and tokens are stored.
+
+use uuid::Uuid;
+
+use super::db::{params, Conn, Row};
+use super::{HubError, Result, StationRow, TokenRow};
+use tagstation_core::clock::rfc3339;
+
+pub fn create(
+    c: &mut dyn Conn,
+    name: &str,
+    code_hash: &str,
+    expires_ms: i64,
+    now_ms: i64,
+) -> Result<()> {
+    tagstation_core::catalog::check_text("station name", name)
+        .map_err(tagstation_core::event::DomainError::from)?;
+    let n = c.execute(
+        "INSERT INTO stations (name, created_ms, enroll_hash, enroll_expires_ms)
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+        params![name, now_ms, code_hash, expires_ms],
+    )?;
+    if n == 0 {
+        return Err(HubError::Exists(format!("station {name:?}")));
+    }
+    Ok(())
+}
+
+/// Use a one-time code, in the caller's write transaction. The final update is
+/// guarded by the code itself, so of two enrollments racing for one code only the
+/// first to commit binds it; the other sees [`HubError::BadCode`].
+pub fn enroll(
+    c: &mut dyn Conn,
+    code_hash: &str,
+    station_id: Uuid,
+    token_id: &str,
+    token_hash: &str,
+    now_ms: i64,
+) -> Result<String> {
+    const LIVE: &str = "enroll_hash = ?1 AND enroll_expires_ms > ?2 AND revoked_ms IS NULL";
+    let name = c
+        .query_opt(
+            &format!("SELECT name FROM stations WHERE {LIVE}"),
+            params![code_hash, now_ms],
+        )?
+        .ok_or(HubError::BadCode)?
+        .text(0)?;
+    if let Some(r) = c.query_opt(
+        "SELECT name FROM stations WHERE station_id = ?1",
+        params![station_id],
+    )? {
+        let other = r.text(0)?;
+        return Err(HubError::Exists(format!(
+            "station id {station_id} is already enrolled as {other:?}"
+        )));
+    }
+    // An id whose events the hub already holds (the hub's own admin edits, a station
+    // enrolled before) is not free, even with no station row bound to it.
+    if c.query_opt(
+        "SELECT 1 FROM station_seqs WHERE station_id = ?1",
+        params![station_id],
+    )?
+    .is_some()
+    {
+        return Err(HubError::Exists(format!(
+            "station id {station_id} already has events at this hub"
+        )));
+    }
+    let n = c.execute(
+        &format!(
+            "UPDATE stations SET station_id = ?3, token_id = ?4, token_hash = ?5,
+               enroll_hash = NULL, enroll_expires_ms = NULL, last_seen_ms = ?2
+             WHERE name = ?6 AND {LIVE}"
+        ),
+        params![code_hash, now_ms, station_id, token_id, token_hash, &name],
+    )?;
+    if n == 0 {
+        return Err(HubError::BadCode);
+    }
+    Ok(name)
+}
+
+pub fn token(c: &mut dyn Conn, token_id: &str) -> Result<Option<TokenRow>> {
+    c.query_opt(
+        "SELECT name, station_id, token_hash, revoked_ms FROM stations WHERE token_id = ?1",
+        params![token_id],
+    )?
+    .map(|r| {
+        Ok(TokenRow {
+            name: r.text(0)?,
+            station_id: r.uuid(1)?,
+            token_hash: r.text(2)?,
+            revoked: r.opt_int(3)?.is_some(),
+        })
+    })
+    .transpose()
+}
+
+pub fn revoke(c: &mut dyn Conn, name: &str, now_ms: i64) -> Result<()> {
+    let n = c.execute(
+        "UPDATE stations SET revoked_ms = COALESCE(revoked_ms, ?2), enroll_hash = NULL
+         WHERE name = ?1",
+        params![name, now_ms],
+    )?;
+    if n == 0 {
+        return Err(HubError::NotFound(format!("station {name:?}")));
+    }
+    Ok(())
+}
+
+fn station_row(r: &Row) -> Result<StationRow> {
+    let id = r.opt_text(1)?;
+    Ok(StationRow {
+        name: r.text(0)?,
+        station_id: id.as_deref().and_then(|s| Uuid::parse_str(s).ok()),
+        created: rfc3339(r.int(2)?),
+        enrolled: id.is_some(),
+        revoked: r.opt_int(3)?.is_some(),
+        last_seen: r.opt_int(4)?.map(rfc3339),
+        contiguous_seq: r.int(5)?,
+    })
+}
+
+pub fn list(c: &mut dyn Conn) -> Result<Vec<StationRow>> {
+    c.query(
+        "SELECT s.name, s.station_id, s.created_ms, s.revoked_ms, s.last_seen_ms,
+                COALESCE(q.contiguous_seq, 0)
+         FROM stations s LEFT JOIN station_seqs q ON q.station_id = s.station_id
+         ORDER BY s.name",
+        &[],
+    )?
+    .iter()
+    .map(station_row)
+    .collect()
+}
+
+pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64) -> Result<()> {
+    c.execute(
+        "UPDATE stations SET last_seen_ms = ?2 WHERE station_id = ?1",
+        params![station, now_ms],
+    )?;
+    Ok(())
+}

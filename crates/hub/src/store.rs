@@ -1,0 +1,125 @@
+//! [`SqlHub`]: the [`HubStore`] over any [`Database`], so each of the hub's operations
+//! is written once and says whether it reads or writes; the backends only supply the
+//! database.
+
+use uuid::Uuid;
+
+use super::db::{params, Database};
+use super::tables::Tables;
+use super::{
+    admin_event, ingest, log, stations, views, Holding, HubStore, Result, StationRow, Stats,
+    TokenRow,
+};
+use tagstation_core::catalog::{ItemId, UnitId};
+use tagstation_core::clock::{Clock, SystemClock};
+use tagstation_core::event::Command;
+use tagstation_core::proto::{LogEntry, PullResponse, PushResponse};
+use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
+
+/// The hub on one database.
+pub struct SqlHub<D> {
+    db: D,
+    hub_id: Uuid,
+}
+
+impl<D: Database> SqlHub<D> {
+    /// Take a migrated database and load the hub's identity, making one on first use.
+    pub fn new(db: D) -> Result<Self> {
+        let hub_id = db.write(|c| {
+            // Two hubs starting on one new database at once: the second insert is a no-op.
+            c.execute(
+                "INSERT INTO hub_meta (only_row, hub_id, last_hub_seq) VALUES (1, ?1, 0)
+                 ON CONFLICT (only_row) DO NOTHING",
+                params![Uuid::now_v7()],
+            )?;
+            c.query_one("SELECT hub_id FROM hub_meta", &[])?.uuid(0)
+        })?;
+        Ok(SqlHub { db, hub_id })
+    }
+
+    /// The database underneath, for tests and benchmarks that time it directly.
+    pub fn db(&self) -> &D {
+        &self.db
+    }
+}
+
+impl<D: Database> HubStore for SqlHub<D> {
+    fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+    fn hub_id(&self) -> Uuid {
+        self.hub_id
+    }
+
+    fn create_station(
+        &self,
+        name: &str,
+        code_hash: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.db
+            .write(|c| stations::create(c, name, code_hash, expires_ms, now_ms))
+    }
+    fn enroll(
+        &self,
+        code_hash: &str,
+        station_id: Uuid,
+        token_id: &str,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<String> {
+        self.db
+            .write(|c| stations::enroll(c, code_hash, station_id, token_id, token_hash, now_ms))
+    }
+    fn token(&self, token_id: &str) -> Result<Option<TokenRow>> {
+        self.db.read(|c| stations::token(c, token_id))
+    }
+    fn revoke(&self, name: &str, now_ms: i64) -> Result<()> {
+        self.db.write(|c| stations::revoke(c, name, now_ms))
+    }
+    fn stations(&self) -> Result<Vec<StationRow>> {
+        self.db.read(stations::list)
+    }
+    fn touch(&self, station: Uuid, now_ms: i64) -> Result<()> {
+        self.db.write(|c| stations::touch(c, station, now_ms))
+    }
+
+    fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse> {
+        self.db
+            .write(|c| ingest(&mut Tables::new(c), station, events, false))
+    }
+    fn pull(&self, after: i64, limit: usize) -> Result<PullResponse> {
+        self.db.read(|c| log::pull(c, after, limit))
+    }
+    fn admin_record(&self, cmd: Command) -> Result<LogEntry> {
+        let hub_id = self.hub_id;
+        self.db
+            .write(|c| admin_event(&mut Tables::new(c), hub_id, cmd, SystemClock.now()))
+    }
+
+    fn items(&self) -> Result<Vec<ItemView>> {
+        self.db.read(views::items)
+    }
+    fn units(&self, item: Option<ItemId>) -> Result<Vec<UnitView>> {
+        self.db.read(|c| views::units(c, item))
+    }
+    fn find_unit(&self, reference: &str) -> Result<UnitView> {
+        self.db.read(|c| views::find_unit(c, reference))
+    }
+    fn unit_history(&self, unit: UnitId) -> Result<Vec<HistoryEntry>> {
+        self.db.read(|c| views::unit_history(c, unit))
+    }
+    fn holdings(&self) -> Result<Vec<Holding>> {
+        self.db.read(views::holdings)
+    }
+    fn conflicts(&self) -> Result<Vec<HistoryEntry>> {
+        self.db.read(views::conflicts)
+    }
+    fn resolve_conflict(&self, event: Uuid) -> Result<()> {
+        self.db.write(|c| views::resolve_conflict(c, event))
+    }
+    fn stats(&self) -> Result<Stats> {
+        self.db.read(views::stats)
+    }
+}

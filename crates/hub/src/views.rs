@@ -1,0 +1,118 @@
+//! What the hub's admin reads: items, units, one unit's history, who holds what, open
+//! conflicts (and marking them reviewed), and the counters for `/metrics`. The JSON
+//! shapes come from `tagstation_core::view`, as on the station.
+
+use uuid::Uuid;
+
+use super::db::{params, Conn};
+use super::tables::{select_events, select_items, select_units, Tables};
+use super::{Holding, HubError, Result, Stats};
+use tagstation_core::catalog::{ItemId, UnitId};
+use tagstation_core::clock::{Clock, SystemClock};
+use tagstation_core::event::Projection;
+use tagstation_core::view::{self, HistoryEntry, ItemView, UnitView};
+
+/// Conflicts an admin has not marked as reviewed (a filter on events `e`).
+const OPEN_CONFLICT: &str =
+    "e.conflict = TRUE AND NOT EXISTS (SELECT 1 FROM reviewed r WHERE r.event_id = e.id)";
+
+pub fn items(c: &mut dyn Conn) -> Result<Vec<ItemView>> {
+    let items = select_items(c, "ORDER BY name", &[])?;
+    let mut p = Tables::new(c);
+    items.iter().map(|i| view::item_view(&mut p, i)).collect()
+}
+
+pub fn units(c: &mut dyn Conn, item: Option<ItemId>) -> Result<Vec<UnitView>> {
+    let units = match item {
+        Some(i) => select_units(
+            c,
+            "WHERE item_id = ?1 AND active = TRUE ORDER BY name",
+            params![i],
+        )?,
+        None => select_units(c, "WHERE active = TRUE ORDER BY name", &[])?,
+    };
+    let mut p = Tables::new(c);
+    units.iter().map(|u| view::unit_view(&mut p, u)).collect()
+}
+
+/// A unit by asset tag, or else by id.
+pub fn find_unit(c: &mut dyn Conn, reference: &str) -> Result<UnitView> {
+    let mut p = Tables::new(c);
+    let unit = match p.unit_by_tag(reference)? {
+        Some(u) => Some(u),
+        None => select_units(p.conn(), "WHERE id = ?1", params![reference])?.pop(),
+    };
+    let unit = unit.ok_or_else(|| HubError::NotFound(format!("unit {reference:?}")))?;
+    view::unit_view(&mut p, &unit)
+}
+
+/// Every event that touched a unit, in the hub's order.
+pub fn unit_history(c: &mut dyn Conn, unit: UnitId) -> Result<Vec<HistoryEntry>> {
+    Ok(select_events(
+        c,
+        "JOIN event_units eu ON eu.event_id = e.id WHERE eu.unit_id = ?1 ORDER BY e.hub_seq",
+        params![unit],
+    )?
+    .into_iter()
+    .map(|s| view::history_entry(s, None))
+    .collect())
+}
+
+pub fn holdings(c: &mut dyn Conn) -> Result<Vec<Holding>> {
+    let units = select_units(
+        c,
+        "WHERE active = TRUE AND status = 'checked_out' ORDER BY holder, name",
+        &[],
+    )?;
+    let mut p = Tables::new(c);
+    units
+        .iter()
+        .map(|u| {
+            Ok(Holding {
+                holder: u.holder.clone().unwrap_or_default(),
+                unit: view::unit_view(&mut p, u)?,
+            })
+        })
+        .collect()
+}
+
+pub fn conflicts(c: &mut dyn Conn) -> Result<Vec<HistoryEntry>> {
+    Ok(
+        select_events(c, &format!("WHERE {OPEN_CONFLICT} ORDER BY e.hub_seq"), &[])?
+            .into_iter()
+            .map(|s| view::history_entry(s, None))
+            .collect(),
+    )
+}
+
+/// Mark a conflict reviewed (again is fine); an event that is no conflict is not found.
+pub fn resolve_conflict(c: &mut dyn Conn, event: Uuid) -> Result<()> {
+    if c.query_opt(
+        "SELECT 1 FROM events WHERE id = ?1 AND conflict = TRUE",
+        params![event],
+    )?
+    .is_none()
+    {
+        return Err(HubError::NotFound(format!("conflict {event}")));
+    }
+    c.execute(
+        "INSERT INTO reviewed (event_id, reviewed_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![event, SystemClock.now().0],
+    )?;
+    Ok(())
+}
+
+pub fn stats(c: &mut dyn Conn) -> Result<Stats> {
+    let mut q = |sql: &str| -> Result<i64> { c.query_one(sql, &[])?.int(0) };
+    Ok(Stats {
+        hub_seq: q("SELECT last_hub_seq FROM hub_meta")?,
+        events: q("SELECT COUNT(*) FROM events")?,
+        conflicts_open: q(&format!(
+            "SELECT COUNT(*) FROM events e WHERE {OPEN_CONFLICT}"
+        ))?,
+        quarantined: q("SELECT COUNT(*) FROM quarantine")?,
+        stations: q("SELECT COUNT(*) FROM stations WHERE revoked_ms IS NULL")?,
+        items: q("SELECT COUNT(*) FROM items")?,
+        units: q("SELECT COUNT(*) FROM units WHERE active = TRUE")?,
+    })
+}
