@@ -12,6 +12,9 @@ mod finish;
 mod scan;
 mod touch;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use tagstation_core::catalog::{ItemId, Status, UnitId};
