@@ -33,9 +33,9 @@ fn wake() {
         }
         Err(_) => true,
     };
-    if busy {
-        // still busy with an input: the events wait for the next wake-up
-        tracing::debug!("scan events arrived while busy");
+    if busy && slint::invoke_from_event_loop(wake).is_err() {
+        // still busy with an input, and no way to come back: they wait for the next scan
+        tracing::warn!("scan events arrived while busy");
     }
 }
 
