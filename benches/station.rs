@@ -20,7 +20,7 @@ use tagstation::catalog::{Status, Tracking};
 use tagstation::event::EventKind;
 use tagstation::feedback::LogFeedback;
 use tagstation::store::{Command as Cmd, Store};
-use tagstation::ui::{Screen, Settings, StationUi};
+use tagstation::ui::{Screen, Settings, StationUi, Touch};
 use uuid::Uuid;
 
 const ITEMS: usize = 100;
@@ -130,7 +130,7 @@ fn measure(dir: &Path, units: usize, scans: usize) -> Result<(), Box<dyn std::er
         if ui.window().get_screen() != Screen::Unit {
             return Err(format!("scan {tag} did not show a unit card").into());
         }
-        ui.act("done", ""); // back to the scan screen, as the idle timer would
+        ui.touch(Touch::Done); // back to the scan screen, as the idle timer would
     }
     times.sort_by(f64::total_cmp);
     lookup_only.sort_by(f64::total_cmp);

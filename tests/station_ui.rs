@@ -782,3 +782,35 @@ fn scanner_events_reach_the_screen() {
     );
     screenshot(&f.ui, "scanner-unplugged");
 }
+
+/// Scan events from another thread travel on the UI's channel: queued by the feeder,
+/// handled on the UI thread when it drains the channel (the event loop does when woken).
+#[test]
+fn scan_events_from_another_thread_arrive_through_the_channel() {
+    use tagstation::scan::{Emitter, ScanRole};
+    let f = fixture(|s| s.kiosk = true);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let badge = Emitter::new("badge-reader", ScanRole::Badge, tx.clone());
+    let scanner = Emitter::new("item-scanner", ScanRole::Item, tx);
+    assert!(badge.raw(b"B-ANA", None));
+    assert!(scanner.raw(b"DR-1", None));
+    let events = [rx.recv().expect("badge"), rx.recv().expect("scan")];
+    let feeder = f.ui.feeder();
+    std::thread::spawn(move || {
+        for ev in events {
+            // no event loop runs in this test: the wake-up is not delivered
+            let _ = feeder.send(ev);
+        }
+    })
+    .join()
+    .expect("sender thread");
+    assert_eq!(
+        f.ui.window().get_kiosk_person(),
+        "",
+        "nothing before the drain"
+    );
+    f.ui.drain_inputs();
+    assert_eq!(f.ui.window().get_kiosk_person(), "Ana");
+    assert_eq!(message(&f.ui), "Drill 01 added to the basket.");
+    assert_eq!(f.ui.window().get_kiosk_check_out_text(), "Check out 1");
+}

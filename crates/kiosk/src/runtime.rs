@@ -166,7 +166,7 @@ pub fn run(opts: Options) -> Result<(), StationError> {
 
     let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
     let scans = start_inputs(&opts.config)?;
-    // Scans arrive on the input threads and are handed to the UI thread one by one.
+    // Scan events arrive on the input threads and go to the UI thread on its channel.
     let feeder = ui.feeder();
     std::thread::Builder::new()
         .name("scan-input".into())
@@ -183,7 +183,7 @@ pub fn run(opts: Options) -> Result<(), StationError> {
                         _ => {}
                     }
                 }
-                if !feeder.deliver(&ev) {
+                if !feeder.send(ev) {
                     break;
                 }
             }

@@ -1,0 +1,119 @@
+//! What the result of a write means for the screen: the confirmation or the refusal
+//! in plain words, the feedback, and where the workflow goes next.
+
+use tagstation_ops::{Action, OpError};
+
+use super::{count_units, CountChange, Done, Effect, Flow, Fx, Op, Refused, State, Tone};
+use crate::feedback::Signal;
+
+impl State {
+    pub(super) fn finished(&mut self, op: Op, result: Result<Done, Refused>, fx: &mut Fx) {
+        let done = match result {
+            Ok(done) => done,
+            Err(refused) => return self.refused(op, refused, fx),
+        };
+        match (op, done) {
+            (Op::Act { action, .. }, Done::Unit { message, .. }) => {
+                self.message = (Tone::Ok, format!("Saved: {message}."));
+                fx.signal(Signal::Success);
+                if matches!(action, Action::CheckOut { .. }) {
+                    fx.push(Effect::Release);
+                }
+                fx.push(Effect::Saved);
+            }
+            // door mode's scan gave its own feedback
+            (Op::Door { .. }, Done::Unit { id, message, .. }) => {
+                self.message = (Tone::Ok, format!("Saved: {message}."));
+                self.flow = Flow::Unit { unit: id };
+                fx.push(Effect::Saved);
+            }
+            (
+                Op::Basket {
+                    person,
+                    units,
+                    action,
+                },
+                Done::Recorded,
+            ) => {
+                fx.signal(Signal::Success);
+                fx.push(Effect::Saved);
+                let n = count_units(units.len());
+                let text = match action {
+                    Action::CheckOut { due, .. } => {
+                        fx.push(Effect::Release);
+                        let until = due.map(|d| format!(" until {d}")).unwrap_or_default();
+                        format!("Saved: {n} checked out to {person}{until}.")
+                    }
+                    _ => format!("Saved: {n} checked in by {person}."),
+                };
+                self.message = (Tone::Ok, text);
+                self.go_home();
+            }
+            (Op::Count { change, qty, .. }, Done::Recorded) => {
+                let what = match change {
+                    CountChange::Receive => "received",
+                    CountChange::Consume => "consumed",
+                    CountChange::Damaged => "marked damaged",
+                };
+                if let Flow::Count { name, qty: q, .. } = &mut self.flow {
+                    self.message = (Tone::Ok, format!("Saved: {name}, {qty} {what}."));
+                    *q = 1;
+                }
+                fx.signal(Signal::Success);
+                fx.push(Effect::Saved);
+            }
+            (Op::AttachTag { code, .. }, Done::Unit { id, name, .. }) => {
+                self.message = (Tone::Ok, format!("Saved: tag {code} is now on {name}."));
+                fx.signal(Signal::Success);
+                self.flow = Flow::Unit { unit: id };
+                fx.push(Effect::Saved);
+            }
+            (Op::AddUnit { name, code, .. }, Done::Unit { id, .. }) => {
+                self.message = (Tone::Ok, format!("Saved: new unit {name} with tag {code}."));
+                fx.signal(Signal::Success);
+                self.flow = Flow::Unit { unit: id };
+                fx.push(Effect::Saved);
+            }
+            (Op::FinishAudit(_), Done::Audit(summary)) => {
+                let clean = summary.missing.is_empty() && summary.unexpected.is_empty();
+                let tone = if clean { Tone::Ok } else { Tone::Warn };
+                self.message = (tone, format!("Audit saved. {}.", summary.describe()));
+                fx.signal(if clean {
+                    Signal::Success
+                } else {
+                    Signal::Warning
+                });
+                fx.push(Effect::Saved);
+                self.go_home();
+            }
+            (op, done) => tracing::error!(?op, ?done, "a write reported something unexpected"),
+        }
+    }
+
+    fn refused(&mut self, op: Op, refused: Refused, fx: &mut Fx) {
+        match (op, refused) {
+            // door mode's scan gave its own feedback
+            (Op::Door { .. }, Refused { error, .. }) => {
+                self.message = (Tone::Error, error.user_message());
+                self.flow = Flow::Scan;
+            }
+            (
+                Op::Basket { .. },
+                Refused {
+                    error: e @ OpError::Invalid { .. },
+                    ..
+                },
+            ) => self.say(Tone::Warn, e.user_message(), fx),
+            (Op::Basket { .. }, Refused { error, at }) => {
+                let name = match (&self.flow, at) {
+                    (Flow::Kiosk { basket, .. }, Some(i)) => basket.get(i).map(|u| u.name.clone()),
+                    _ => None,
+                };
+                let name = name.as_deref().unwrap_or("a unit");
+                let text = format!("Nothing saved. {name}: {}", error.user_message());
+                self.say(Tone::Error, text, fx);
+            }
+            (_, Refused { error, .. }) => self.fail(&error, fx),
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The station's workflows as a pure state machine: `input → (state, effects)`.
+//!
+//! [`State::handle`] takes one typed [`Input`] (a scan event, a touch, the idle timer,
+//! the result of a write it asked for) and returns the [`Effect`]s the runtime must carry
+//! out: run an operation ([`Op`]), give feedback, mark a write as durable, start or stop
+//! the idle timer. It never touches the store, the window or a clock itself: what it
+//! needs to look up comes through [`Reads`], and every write is an [`Op`] whose result
+//! comes back as [`Input::Finished`]. Nothing here knows about Slint; the unit tests in
+//! `tests.rs` drive it directly.
+
+mod finish;
+mod scan;
+mod touch;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use tagstation_core::catalog::{ItemId, Status, UnitId};
+use tagstation_core::view::UnitView;
+use tagstation_inputs::scan::ScanEvent;
+use tagstation_ops::lending::BasketUnit;
+use tagstation_ops::{Action, OpError};
+use tagstation_station::audit::{Audit, AuditSummary};
+use tagstation_station::store::Resolved;
+
+use super::Settings;
+use crate::door::DoorAction;
+use crate::feedback::Signal;
+
+/// Due-date choices in the kiosk: label and days from today (`None`: no date).
+pub const DUE_CHOICES: [(&str, Option<i64>); 4] = [
+    ("No date", None),
+    ("Tomorrow", Some(1)),
+    ("1 week", Some(7)),
+    ("2 weeks", Some(14)),
+];
+
+/// The on-screen keyboard's rows, unshifted letters shown in capitals.
+pub const KEYS: [&str; 4] = ["1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM,./"];
+
+/// The character of the on-screen key at `row`, `column`, if there is one.
+pub fn key_at(row: usize, column: usize) -> Option<char> {
+    KEYS.get(row).and_then(|r| r.chars().nth(column))
+}
+
+/// What the flow may look up. The station's store implements it; tests use a fake.
+pub trait Reads {
+    /// What a scanned or typed code refers to.
+    fn resolve(&self, code: &str) -> Result<Resolved, OpError>;
+    /// The names of the units `person` has overdue (none when that cannot be read).
+    fn overdue_of(&self, person: &str) -> Vec<String>;
+    /// The name a new unit of `item` is offered (empty when none can be proposed).
+    fn next_unit_name(&self, item: ItemId) -> String;
+    /// Every unit recorded at `location`.
+    fn units_at(&self, location: &str) -> Result<Vec<UnitView>, OpError>;
+    /// The date `days` from today, `YYYY-MM-DD`.
+    fn date_in(&self, days: i64) -> String;
+}
+
+/// One thing that happened, for the flow to react to.
+#[derive(Debug)]
+pub enum Input {
+    /// An event from a scan input: a scan (item or badge), rejected input, a source
+    /// lost or back.
+    Scanned(ScanEvent),
+    /// A code, taken as an item scan (typed on the keyboard, a test, the benchmark).
+    Code(String),
+    Touch(Touch),
+    /// The idle timer ran out.
+    IdleTimeout,
+    /// An operation the flow asked for ran: its result.
+    Finished {
+        op: Op,
+        result: Result<Done, Refused>,
+    },
+    /// The screen for the current state could not be read from the store.
+    CannotShow(OpError),
+}
+
+/// A touch on the screen, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    OpenKiosk,
+    OpenAudit,
+    TypeCode,
+    /// Done or Cancel: back to the start screen.
+    Done,
+    SetStatus(Status),
+    CheckOut,
+    CheckIn,
+    Move,
+    BasketCheckOut,
+    BasketCheckIn,
+    /// The count stepper: add this much to the quantity.
+    Step(i64),
+    Receive,
+    Consume,
+    CountDamaged,
+    /// Unknown tag: choose another item.
+    OtherItem,
+    NewUnit,
+    FinishAudit,
+    /// A row of a list of choices.
+    Choose(Choice),
+    PickerType,
+    PickerCancel,
+    /// A key of the on-screen keyboard (Space is `' '`).
+    Key(char),
+    KeyShift,
+    KeyDelete,
+    KeyCancel,
+    KeyOk,
+}
+
+/// What a row of a list of choices stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    Person(String),
+    /// Days until a check-out is due back (`None`: no date).
+    Due(Option<i64>),
+    Item(ItemId),
+    Unit(UnitId),
+    Location(String),
+}
+
+/// What the runtime must do after an input, in order.
+#[derive(Debug)]
+pub enum Effect {
+    /// Run a write through the operations layer and hand its result back as
+    /// [`Input::Finished`].
+    Run(Op),
+    Signal(Signal),
+    /// Pulse the relay (a valid check-out).
+    Release,
+    /// A write is durable: wake the sync worker and refresh the status bar.
+    Saved,
+    /// Restart the idle timer for this long, or stop it.
+    Idle(Option<Duration>),
+}
+
+/// A write the flow asks for. Each names one call of the operations layer (or the
+/// store's audit record, or door mode's scan), run with the station's actor unless it
+/// says otherwise.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// `action::act_on_unit`.
+    Act { unit: UnitId, action: Action },
+    /// `door::apply`: the door's preset action on a scanned code (it gives its own feedback).
+    Door { door: DoorAction, code: String },
+    /// `lending::act_on_basket`, recorded as done by `person`.
+    Basket {
+        person: String,
+        units: Vec<BasketUnit>,
+        action: Action,
+    },
+    /// `catalog::adjust_quantity` or `catalog::move_quantity` on a count item.
+    Count {
+        item: ItemId,
+        change: CountChange,
+        qty: i64,
+    },
+    /// `catalog::change_unit`: put the scanned `code` on an untagged unit.
+    AttachTag { unit: UnitId, code: String },
+    /// `catalog::add_unit_scanned`: a new unit named `name` carrying `code`.
+    AddUnit {
+        item: ItemId,
+        name: String,
+        code: String,
+    },
+    /// `Audit::finish` and `Store::record_audit`.
+    FinishAudit(Audit),
+}
+
+/// What happened to a count item's stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountChange {
+    Receive,
+    Consume,
+    Damaged,
+}
+
+/// A durable write, as the runtime reports it back.
+#[derive(Debug, Clone)]
+pub enum Done {
+    /// One unit changed or created: its id and name after the write, and the operations
+    /// layer's words for it ("Drill 01 set to damaged").
+    Unit {
+        id: UnitId,
+        name: String,
+        message: String,
+    },
+    /// The write went through (a basket, a count).
+    Recorded,
+    /// An audit, with its summary.
+    Audit(AuditSummary),
+}
+
+/// A write that did not happen: why, and for a basket which unit could not go.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: OpError,
+    pub at: Option<usize>,
+}
+
+impl From<OpError> for Refused {
+    fn from(error: OpError) -> Refused {
+        Refused { error, at: None }
+    }
+}
+
+/// How the bottom line reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    #[default]
+    None,
+    Ok,
+    Warn,
+    Error,
+}
+
+/// Where the person is in a workflow, with that screen's data.
+#[derive(Debug, Clone)]
+pub enum Flow {
+    Scan,
+    Unit {
+        unit: UnitId,
+    },
+    Kiosk {
+        person: Option<String>,
+        basket: Vec<UnitView>,
+        /// Days until due back.
+        due: Option<i64>,
+    },
+    Count {
+        item: ItemId,
+        name: String,
+        qty: i64,
+    },
+    Unknown {
+        code: String,
+        item: Option<ItemId>,
+    },
+    AuditPick,
+    Audit {
+        audit: Audit,
+        /// What each scan turned out to be, newest first.
+        seen: Vec<AuditSeen>,
+    },
+}
+
+/// One scan of an audit, for the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSeen {
+    pub name: String,
+    pub unexpected: bool,
+}
+
+/// What a picker or the keyboard is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    Holder,
+    Location,
+    Code,
+    NewUnitName,
+}
+
+/// A picker or the keyboard over the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Picker(Ask),
+    Keyboard { ask: Ask, text: String, shift: bool },
+}
+
+/// The whole state of the station's screen.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub settings: Settings,
+    pub flow: Flow,
+    pub overlay: Overlay,
+    /// The bottom line: a confirmation, warning or error (empty: the screen's hint).
+    pub message: (Tone, String),
+}
+
+/// The effects of one input, collected in order.
+struct Fx(Vec<Effect>);
+
+impl Fx {
+    fn push(&mut self, e: Effect) {
+        self.0.push(e);
+    }
+    fn run(&mut self, op: Op) {
+        self.0.push(Effect::Run(op));
+    }
+    fn signal(&mut self, s: Signal) {
+        self.0.push(Effect::Signal(s));
+    }
+}
+
+impl State {
+    /// The start screen for these settings.
+    pub fn new(settings: Settings) -> State {
+        let flow = home(&settings);
+        State {
+            settings,
+            flow,
+            overlay: Overlay::None,
+            message: (Tone::None, String::new()),
+        }
+    }
+
+    /// React to one input: update the state, return what the runtime must do.
+    pub fn handle(&mut self, input: Input, reads: &dyn Reads) -> Vec<Effect> {
+        let mut fx = Fx(Vec::new());
+        let acted = match input {
+            Input::Scanned(ev) => self.scanned(ev, reads, &mut fx),
+            Input::Code(text) => self.code(&text, reads, &mut fx),
+            Input::Touch(t) => {
+                tracing::debug!(touch = ?t, "touch");
+                self.touch(t, reads, &mut fx);
+                true
+            }
+            Input::IdleTimeout => {
+                tracing::debug!("idle: back to the start screen");
+                self.clear_message();
+                self.go_home();
+                true
+            }
+            Input::Finished { op, result } => {
+                self.finished(op, result, &mut fx);
+                true
+            }
+            Input::CannotShow(e) => {
+                tracing::error!(error = %e, "cannot show the screen");
+                self.message = (Tone::Error, e.user_message());
+                self.flow = home(&self.settings);
+                true
+            }
+        };
+        if acted {
+            fx.push(self.idle());
+        }
+        fx.0
+    }
+
+    /// Is this the start screen with nothing over it?
+    pub fn at_home(&self) -> bool {
+        let home = matches!(
+            (&self.flow, self.settings.kiosk),
+            (Flow::Scan, false) | (Flow::Kiosk { person: None, .. }, true)
+        );
+        home && self.overlay == Overlay::None
+    }
+
+    /// How long until the screen returns to the start: `None` at the start already.
+    /// Kiosk baskets, audits and the keyboard wait 6× longer (at least a minute).
+    fn idle(&self) -> Effect {
+        if self.at_home() {
+            return Effect::Idle(None);
+        }
+        let long = matches!(
+            self.flow,
+            Flow::Kiosk {
+                person: Some(_),
+                ..
+            } | Flow::Audit { .. }
+        ) || matches!(self.overlay, Overlay::Keyboard { .. });
+        let idle = self.settings.idle;
+        Effect::Idle(Some(if long {
+            idle.max(Duration::from_secs(10)) * 6
+        } else {
+            idle
+        }))
+    }
+
+    fn clear_message(&mut self) {
+        self.message = (Tone::None, String::new());
+    }
+
+    /// Show `text` and give the matching signal.
+    fn say(&mut self, tone: Tone, text: String, fx: &mut Fx) {
+        fx.signal(match tone {
+            Tone::Error => Signal::Error,
+            Tone::Warn => Signal::Warning,
+            _ => Signal::Success,
+        });
+        self.message = (tone, text);
+    }
+
+    fn fail(&mut self, e: &OpError, fx: &mut Fx) {
+        if e.is_user_error() {
+            tracing::info!(error = %e, "refused");
+        } else {
+            tracing::error!(error = %e, "store failure");
+        }
+        self.say(Tone::Error, e.user_message(), fx);
+    }
+
+    fn person_by_badge(&self, code: &str) -> Option<String> {
+        self.settings
+            .people
+            .iter()
+            .find(|p| p.badge.as_deref() == Some(code))
+            .map(|p| p.name.clone())
+    }
+
+    /// Welcome a person at the kiosk, naming what they have overdue.
+    fn greet(&mut self, person: &str, reads: &dyn Reads, fx: &mut Fx) {
+        let overdue = reads.overdue_of(person);
+        if overdue.is_empty() {
+            self.message = (Tone::Ok, format!("Hello {person}. Scan the units."));
+            fx.signal(Signal::Success);
+        } else {
+            let text = format!(
+                "{person}, overdue: {}. Please bring back.",
+                overdue.join(", ")
+            );
+            self.say(Tone::Warn, text, fx);
+        }
+    }
+
+    /// `person` identified: into (or stay in) the kiosk for them.
+    fn identify(&mut self, person: String, reads: &dyn Reads, fx: &mut Fx) {
+        match &mut self.flow {
+            Flow::Kiosk { person: p, .. } => *p = Some(person.clone()),
+            _ => self.flow = kiosk(Some(person.clone())),
+        }
+        self.greet(&person, reads, fx);
+    }
+
+    fn go_home(&mut self) {
+        self.overlay = Overlay::None;
+        self.flow = home(&self.settings);
+    }
+}
+
+/// An empty kiosk basket for `person`.
+fn kiosk(person: Option<String>) -> Flow {
+    Flow::Kiosk {
+        person,
+        basket: Vec::new(),
+        due: None,
+    }
+}
+
+/// The start screen: the kiosk's identification screen in kiosk mode, else Scan.
+fn home(settings: &Settings) -> Flow {
+    if settings.kiosk {
+        kiosk(None)
+    } else {
+        Flow::Scan
+    }
+}
+
+/// A scanned line without its terminator and surrounding blanks.
+fn clean(text: &str) -> String {
+    text.trim_end_matches(['\r', '\n', '\t']).trim().to_string()
+}
+
+/// "1 unit", "3 units".
+pub fn count_units(n: usize) -> String {
+    if n == 1 {
+        "1 unit".into()
+    } else {
+        format!("{n} units")
+    }
+}

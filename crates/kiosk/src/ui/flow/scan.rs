@@ -1,0 +1,241 @@
+//! What a scan means on each screen: open a unit card or a count, fill a kiosk basket,
+//! check off an audit, identify a person by badge, or (door mode) apply the preset.
+
+use tagstation_core::catalog::{Status, Tracking};
+use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
+use tagstation_station::audit::Seen;
+use tagstation_station::store::Resolved;
+
+use super::{clean, kiosk, AuditSeen, Flow, Fx, Op, Overlay, Reads, State, Tone};
+use crate::feedback::Signal;
+
+impl State {
+    /// An event from the scan inputs. False: nothing to react to.
+    pub(super) fn scanned(&mut self, ev: ScanEvent, reads: &dyn Reads, fx: &mut Fx) -> bool {
+        match ev {
+            ScanEvent::Scan(scan) => match scan.role {
+                ScanRole::Item => self.code(scan.text.as_str(), reads, fx),
+                ScanRole::Badge => self.badge(scan.text.as_str(), reads, fx),
+            },
+            // Input that arrived but is not a scan (garbage from a scanner, a code typed
+            // by hand on a scanner's port): say so, keep the screen as it is.
+            ScanEvent::Rejected { reason, .. } => {
+                self.say(Tone::Error, reason.user_message().to_string(), fx);
+                true
+            }
+            ScanEvent::Status { source, status } => {
+                let (tone, text) = match status {
+                    SourceStatus::Connected(_) => (Tone::Ok, format!("{source} is ready.")),
+                    SourceStatus::Disconnected(_) => (
+                        Tone::Warn,
+                        format!(
+                            "{source} is not connected. Check its cable; scanning continues when it is back."
+                        ),
+                    ),
+                    SourceStatus::Failed(_) => (
+                        Tone::Warn,
+                        format!(
+                            "{source} stopped working. Restart the station or call the person in charge."
+                        ),
+                    ),
+                    SourceStatus::Finished => return false,
+                };
+                self.say(tone, text, fx);
+                true
+            }
+        }
+    }
+
+    /// A code from an item scanner or typed: the entry point of every scan.
+    pub(super) fn code(&mut self, text: &str, reads: &dyn Reads, fx: &mut Fx) -> bool {
+        let code = clean(text);
+        if code.is_empty() {
+            return false;
+        }
+        tracing::debug!(%code, "scan");
+        self.overlay = Overlay::None;
+        if let Some(door) = self.settings.door {
+            fx.run(Op::Door { door, code });
+            return true;
+        }
+        match &self.flow {
+            Flow::Kiosk { .. } => self.kiosk_scan(&code, reads, fx),
+            Flow::Audit { .. } => self.audit_scan(&code, reads, fx),
+            Flow::AuditPick => self.say(
+                Tone::Warn,
+                "Pick the location to audit first, then scan.".into(),
+                fx,
+            ),
+            _ => self.lookup_scan(&code, reads, fx),
+        }
+        true
+    }
+
+    /// A scan from an input whose role is `badge`: it identifies a person and never
+    /// touches a unit, so a badge code that is also some unit's tag is safe.
+    fn badge(&mut self, text: &str, reads: &dyn Reads, fx: &mut Fx) -> bool {
+        let code = clean(text);
+        if code.is_empty() {
+            return false;
+        }
+        self.overlay = Overlay::None;
+        match self.person_by_badge(&code) {
+            Some(p) => {
+                tracing::info!(person = %p, "badge");
+                self.identify(p, reads, fx);
+            }
+            None => {
+                tracing::warn!(%code, "unknown badge");
+                self.say(
+                    Tone::Warn,
+                    "This badge is not known at this station. Ask the person in charge to add it."
+                        .into(),
+                    fx,
+                );
+            }
+        }
+        true
+    }
+
+    fn lookup_scan(&mut self, code: &str, reads: &dyn Reads, fx: &mut Fx) {
+        match reads.resolve(code) {
+            Ok(Resolved::Unit { unit }) => {
+                self.clear_message();
+                self.flow = Flow::Unit { unit: unit.id };
+            }
+            Ok(Resolved::Item { item }) if item.tracking == Tracking::Count => {
+                self.clear_message();
+                self.flow = Flow::Count {
+                    item: item.id,
+                    name: item.name,
+                    qty: 1,
+                };
+            }
+            Ok(Resolved::Item { item }) => self.say(
+                Tone::Warn,
+                format!(
+                    "{} is tracked unit by unit: scan the unit's own tag.",
+                    item.name
+                ),
+                fx,
+            ),
+            Ok(Resolved::Unknown { code }) => {
+                if let Some(p) = self.person_by_badge(&code) {
+                    self.flow = kiosk(Some(p.clone()));
+                    self.greet(&p, reads, fx);
+                } else {
+                    self.say(
+                        Tone::Warn,
+                        "Tag not in the catalog: attach it to a unit, or Cancel.".into(),
+                        fx,
+                    );
+                    self.flow = Flow::Unknown { code, item: None };
+                }
+            }
+            Err(e) => self.fail(&e, fx),
+        }
+    }
+
+    fn kiosk_scan(&mut self, code: &str, reads: &dyn Reads, fx: &mut Fx) {
+        if let Some(p) = self.person_by_badge(code) {
+            return self.identify(p, reads, fx);
+        }
+        if !matches!(
+            self.flow,
+            Flow::Kiosk {
+                person: Some(_),
+                ..
+            }
+        ) {
+            return self.say(
+                Tone::Warn,
+                "Scan your badge or tap your name first, then scan the units.".into(),
+                fx,
+            );
+        }
+        match reads.resolve(code) {
+            Ok(Resolved::Unit { unit }) => {
+                let Flow::Kiosk { basket, .. } = &mut self.flow else {
+                    return;
+                };
+                if basket.iter().any(|u| u.id == unit.id) {
+                    let msg = format!("{} is already in the basket.", unit.name);
+                    self.say(Tone::Warn, msg, fx);
+                } else {
+                    let name = unit.name.clone();
+                    basket.push(unit);
+                    self.message = (Tone::Ok, format!("{name} added to the basket."));
+                    fx.signal(Signal::Success);
+                }
+            }
+            Ok(Resolved::Item { item }) => self.say(
+                Tone::Warn,
+                format!(
+                    "{} is counted, not checked out. Scan a unit's tag.",
+                    item.name
+                ),
+                fx,
+            ),
+            Ok(Resolved::Unknown { .. }) => self.say(
+                Tone::Error,
+                "Unknown tag. Check the label, or register it at a station.".into(),
+                fx,
+            ),
+            Err(e) => self.fail(&e, fx),
+        }
+    }
+
+    fn audit_scan(&mut self, code: &str, reads: &dyn Reads, fx: &mut Fx) {
+        let unit = match reads.resolve(code) {
+            Ok(Resolved::Unit { unit }) => unit,
+            Ok(Resolved::Item { item }) => {
+                return self.say(
+                    Tone::Warn,
+                    format!("{} is counted: audits check tagged units.", item.name),
+                    fx,
+                )
+            }
+            Ok(Resolved::Unknown { code }) => {
+                return self.say(
+                    Tone::Warn,
+                    format!("Unknown tag {code}: not in the catalog. Put it aside."),
+                    fx,
+                )
+            }
+            Err(e) => return self.fail(&e, fx),
+        };
+        let Flow::Audit { audit, seen } = &mut self.flow else {
+            return;
+        };
+        let name = unit.name.clone();
+        let recorded = if unit.status == Status::CheckedOut {
+            format!(
+                "{} (checked out)",
+                unit.holder.as_deref().unwrap_or("someone")
+            )
+        } else {
+            unit.location
+                .clone()
+                .unwrap_or_else(|| "no location".into())
+        };
+        let seen_as = |unexpected| AuditSeen {
+            name: name.clone(),
+            unexpected,
+        };
+        let (tone, text) = match audit.scan(unit) {
+            Seen::Found => {
+                seen.insert(0, seen_as(false));
+                (Tone::Ok, format!("{name} found."))
+            }
+            Seen::Unexpected => {
+                seen.insert(0, seen_as(true));
+                (
+                    Tone::Warn,
+                    format!("{name} is recorded at {recorded}: not expected here."),
+                )
+            }
+            Seen::Again => (Tone::Warn, format!("{name} was already scanned.")),
+        };
+        self.say(tone, text, fx);
+    }
+}

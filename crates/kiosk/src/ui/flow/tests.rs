@@ -1,0 +1,647 @@
+//! The flow driven directly, without a window or a store: a fake [`Reads`] answers the
+//! lookups, and the results of the operations it asks for are fed back by hand.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::*;
+use tagstation_core::catalog::Tracking;
+use tagstation_core::scan::text::ScanText;
+use tagstation_core::view::ItemView;
+use tagstation_inputs::scan::{RejectReason, Scan, ScanRole, SourceStatus};
+use tagstation_station::config::PersonConfig;
+use uuid::Uuid;
+
+/// Drill 01..03 (DR-1..3) on Shelf A, Saw 01 (SW-1) on Shelf B, Gloves counted by
+/// barcode 4006381333931; Ana has Drill 03 overdue.
+struct Fake {
+    drill: ItemId,
+    units: Vec<UnitView>,
+    gloves: ItemView,
+}
+
+fn unit(item: ItemId, item_name: &str, name: &str, tag: &str, location: &str) -> UnitView {
+    UnitView {
+        id: Uuid::now_v7(),
+        item_id: item,
+        item: item_name.into(),
+        name: name.into(),
+        asset_tag: Some(tag.into()),
+        status: Status::InStock,
+        location: Some(location.into()),
+        holder: None,
+        due: None,
+        overdue: false,
+        fields: BTreeMap::new(),
+        active: true,
+        version: 1,
+    }
+}
+
+impl Fake {
+    fn new() -> Fake {
+        let drill = Uuid::now_v7();
+        let saw = Uuid::now_v7();
+        let mut units: Vec<UnitView> = (1..=3)
+            .map(|i| {
+                unit(
+                    drill,
+                    "Drill",
+                    &format!("Drill 0{i}"),
+                    &format!("DR-{i}"),
+                    "Shelf A",
+                )
+            })
+            .collect();
+        units.push(unit(saw, "Saw", "Saw 01", "SW-1", "Shelf B"));
+        let gloves = ItemView {
+            id: Uuid::now_v7(),
+            name: "Gloves".into(),
+            sku: None,
+            barcode: Some("4006381333931".into()),
+            tracking: Tracking::Count,
+            reorder_point: Some(10),
+            totals: BTreeMap::new(),
+            total: 12,
+            below_reorder_point: false,
+            units: 0,
+        };
+        Fake {
+            drill,
+            units,
+            gloves,
+        }
+    }
+
+    fn unit(&self, tag: &str) -> &UnitView {
+        self.units
+            .iter()
+            .find(|u| u.asset_tag.as_deref() == Some(tag))
+            .expect("fixture unit")
+    }
+}
+
+impl Reads for Fake {
+    fn resolve(&self, code: &str) -> Result<Resolved, OpError> {
+        if let Some(u) = self
+            .units
+            .iter()
+            .find(|u| u.asset_tag.as_deref() == Some(code))
+        {
+            return Ok(Resolved::Unit { unit: u.clone() });
+        }
+        if self.gloves.barcode.as_deref() == Some(code) {
+            return Ok(Resolved::Item {
+                item: self.gloves.clone(),
+            });
+        }
+        Ok(Resolved::Unknown { code: code.into() })
+    }
+    fn overdue_of(&self, person: &str) -> Vec<String> {
+        if person == "Ana" {
+            vec!["Drill 03".into()]
+        } else {
+            Vec::new()
+        }
+    }
+    fn next_unit_name(&self, _item: ItemId) -> String {
+        "Drill 05".into()
+    }
+    fn units_at(&self, location: &str) -> Result<Vec<UnitView>, OpError> {
+        Ok(self
+            .units
+            .iter()
+            .filter(|u| u.location.as_deref() == Some(location))
+            .cloned()
+            .collect())
+    }
+    fn date_in(&self, days: i64) -> String {
+        format!("today+{days}")
+    }
+}
+
+fn settings(tweak: impl FnOnce(&mut Settings)) -> Settings {
+    let mut s = Settings {
+        people: vec![
+            PersonConfig {
+                name: "Ana".into(),
+                badge: Some("B-ANA".into()),
+            },
+            PersonConfig {
+                name: "Ben".into(),
+                badge: Some("B-BEN".into()),
+            },
+        ],
+        ..Settings::default()
+    };
+    tweak(&mut s);
+    s
+}
+
+fn code(st: &mut State, reads: &Fake, text: &str) -> Vec<Effect> {
+    st.handle(Input::Code(text.into()), reads)
+}
+
+fn touch(st: &mut State, reads: &Fake, t: Touch) -> Vec<Effect> {
+    st.handle(Input::Touch(t), reads)
+}
+
+/// The one operation among the effects.
+fn the_op(fx: Vec<Effect>) -> Op {
+    let mut ops = fx.into_iter().filter_map(|e| match e {
+        Effect::Run(op) => Some(op),
+        _ => None,
+    });
+    let op = ops.next().expect("an operation");
+    assert!(ops.next().is_none(), "one operation only");
+    op
+}
+
+/// Feed the result of `op` back.
+fn finish(st: &mut State, reads: &Fake, op: Op, result: Result<Done, Refused>) -> Vec<Effect> {
+    st.handle(Input::Finished { op, result }, reads)
+}
+
+fn signals(fx: &[Effect]) -> Vec<&'static str> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Signal(Signal::Success) => Some("success"),
+            Effect::Signal(Signal::Warning) => Some("warning"),
+            Effect::Signal(Signal::Error) => Some("error"),
+            Effect::Release => Some("release"),
+            Effect::Saved => Some("saved"),
+            _ => None,
+        })
+        .collect()
+}
+
+fn idle(fx: &[Effect]) -> Option<Duration> {
+    match fx.last() {
+        Some(Effect::Idle(d)) => *d,
+        other => panic!("the last effect sets the idle timer, not {other:?}"),
+    }
+}
+
+fn done_unit(u: &UnitView, message: &str) -> Result<Done, Refused> {
+    Ok(Done::Unit {
+        id: u.id,
+        name: u.name.clone(),
+        message: message.into(),
+    })
+}
+
+fn badge(text: &str) -> Input {
+    Input::Scanned(ScanEvent::Scan(Scan {
+        text: ScanText::from_bytes(text.as_bytes()).expect("scan text"),
+        source: "badge-reader".into(),
+        role: ScanRole::Badge,
+        symbology: None,
+        aim_id: None,
+        at: Instant::now(),
+    }))
+}
+
+#[test]
+fn scan_opens_the_unit_card_and_a_status_touch_records_it() {
+    let r = Fake::new();
+    let dr1 = r.unit("DR-1").clone();
+    let mut st = State::new(settings(|_| {}));
+    assert!(st.at_home());
+
+    let fx = code(&mut st, &r, "DR-1\r\n");
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == dr1.id));
+    assert_eq!(idle(&fx), Some(Duration::from_secs(8)));
+    assert!(signals(&fx).is_empty(), "opening a card is silent");
+
+    let op = the_op(touch(&mut st, &r, Touch::SetStatus(Status::Damaged)));
+    assert!(matches!(
+        &op,
+        Op::Act { unit, action: Action::SetStatus { status: Status::Damaged } } if *unit == dr1.id
+    ));
+    let fx = finish(&mut st, &r, op, done_unit(&dr1, "Drill 01 set to damaged"));
+    assert_eq!(
+        st.message,
+        (Tone::Ok, "Saved: Drill 01 set to damaged.".into())
+    );
+    assert_eq!(signals(&fx), ["success", "saved"]);
+    assert!(matches!(st.flow, Flow::Unit { .. }), "the card stays");
+
+    let fx = st.handle(Input::IdleTimeout, &r);
+    assert!(matches!(st.flow, Flow::Scan));
+    assert_eq!(st.message.1, "");
+    assert_eq!(idle(&fx), None);
+}
+
+#[test]
+fn check_out_on_the_card_asks_whom_then_pulses_the_relay() {
+    let r = Fake::new();
+    let dr2 = r.unit("DR-2").clone();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "DR-2");
+    touch(&mut st, &r, Touch::CheckOut);
+    assert_eq!(st.overlay, Overlay::Picker(Ask::Holder));
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ben".into())),
+    ));
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(matches!(
+        &op,
+        Op::Act { action: Action::CheckOut { holder, due: None }, .. } if holder == "Ben"
+    ));
+    let fx = finish(
+        &mut st,
+        &r,
+        op,
+        done_unit(&dr2, "Drill 02 checked out to Ben"),
+    );
+    assert_eq!(signals(&fx), ["success", "release", "saved"]);
+
+    // A refusal is said in the operations layer's words, with an error signal.
+    let op = the_op(touch(&mut st, &r, Touch::CheckIn));
+    let refused = OpError::invalid("It is not checked out.");
+    let fx = finish(&mut st, &r, op, Err(refused.into()));
+    assert_eq!(st.message, (Tone::Error, "It is not checked out.".into()));
+    assert_eq!(signals(&fx), ["error"]);
+
+    // Without people configured, the keyboard asks for the name.
+    let mut st = State::new(settings(|s| s.people.clear()));
+    code(&mut st, &r, "DR-2");
+    touch(&mut st, &r, Touch::CheckOut);
+    assert!(matches!(
+        st.overlay,
+        Overlay::Keyboard {
+            ask: Ask::Holder,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn kiosk_basket_checks_out_all_units_or_none() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    touch(&mut st, &r, Touch::OpenKiosk);
+    let fx = code(&mut st, &r, "DR-1");
+    assert!(st.message.1.contains("badge"), "{:?}", st.message);
+    assert_eq!(signals(&fx), ["warning"]);
+
+    let fx = code(&mut st, &r, "B-ANA");
+    assert!(
+        st.message.1.contains("overdue: Drill 03"),
+        "{:?}",
+        st.message
+    );
+    assert_eq!(
+        idle(&fx),
+        Some(Duration::from_secs(60)),
+        "baskets wait longer"
+    );
+    code(&mut st, &r, "DR-1");
+    code(&mut st, &r, "DR-2");
+    let fx = code(&mut st, &r, "DR-2");
+    assert!(st.message.1.contains("already in the basket"));
+    assert_eq!(signals(&fx), ["warning"]);
+    touch(&mut st, &r, Touch::Choose(Choice::Due(Some(7))));
+
+    let op = the_op(touch(&mut st, &r, Touch::BasketCheckOut));
+    let Op::Basket {
+        person,
+        units,
+        action,
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(person, "Ana");
+    assert_eq!(units.len(), 2);
+    assert_eq!(units[1].scan.as_deref(), Some("DR-2"));
+    assert_eq!(
+        action,
+        &Action::CheckOut {
+            holder: "Ana".into(),
+            due: Some("today+7".into())
+        }
+    );
+
+    // None: the unit that could not go is named, the basket stays as it was.
+    let refused = Refused {
+        error: OpError::NotFound {
+            what: "unit",
+            reference: "x".into(),
+        },
+        at: Some(1),
+    };
+    let fx = finish(&mut st, &r, op.clone(), Err(refused));
+    assert!(
+        st.message.1.starts_with("Nothing saved. Drill 02: "),
+        "{:?}",
+        st.message
+    );
+    assert_eq!(signals(&fx), ["error"]);
+    assert!(matches!(&st.flow, Flow::Kiosk { basket, .. } if basket.len() == 2));
+
+    // All: one confirmation, the relay, back to the start.
+    let fx = finish(&mut st, &r, op, Ok(Done::Recorded));
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Saved: 2 units checked out to Ana until today+7.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["success", "saved", "release"]);
+    assert!(matches!(st.flow, Flow::Scan));
+}
+
+#[test]
+fn kiosk_mode_starts_and_ends_at_identification() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|s| s.kiosk = true));
+    assert!(matches!(st.flow, Flow::Kiosk { person: None, .. }));
+    assert!(st.at_home());
+    // A badge reader identifies; a unit's tag read by it is not a badge.
+    st.handle(badge("DR-1"), &r);
+    assert!(st.message.1.contains("badge is not known"));
+    st.handle(badge("B-BEN"), &r);
+    assert_eq!(st.message, (Tone::Ok, "Hello Ben. Scan the units.".into()));
+    code(&mut st, &r, "SW-1");
+    let fx = touch(&mut st, &r, Touch::Done);
+    assert!(matches!(&st.flow, Flow::Kiosk { person: None, basket, .. } if basket.is_empty()));
+    assert_eq!(idle(&fx), None);
+}
+
+#[test]
+fn count_stepper_stays_between_one_and_9999_and_resets_after_a_save() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "4006381333931");
+    let qty = |st: &State| match st.flow {
+        Flow::Count { qty, .. } => qty,
+        ref f => panic!("{f:?}"),
+    };
+    assert_eq!(qty(&st), 1);
+    touch(&mut st, &r, Touch::Step(1));
+    touch(&mut st, &r, Touch::Step(1));
+    assert_eq!(qty(&st), 3);
+    touch(&mut st, &r, Touch::Step(-10));
+    assert_eq!(qty(&st), 1);
+    for _ in 0..1001 {
+        touch(&mut st, &r, Touch::Step(10));
+    }
+    assert_eq!(qty(&st), 9999);
+    touch(&mut st, &r, Touch::Step(-9990));
+    assert_eq!(qty(&st), 9);
+
+    let op = the_op(touch(&mut st, &r, Touch::Consume));
+    assert!(matches!(
+        op,
+        Op::Count {
+            change: CountChange::Consume,
+            qty: 9,
+            ..
+        }
+    ));
+    let refused = OpError::invalid("There are only 8.");
+    finish(&mut st, &r, op.clone(), Err(refused.into()));
+    assert_eq!(qty(&st), 9, "a refusal keeps the quantity");
+    let fx = finish(&mut st, &r, op, Ok(Done::Recorded));
+    assert_eq!(st.message, (Tone::Ok, "Saved: Gloves, 9 consumed.".into()));
+    assert_eq!(signals(&fx), ["success", "saved"]);
+    assert_eq!(qty(&st), 1);
+    let op = the_op(touch(&mut st, &r, Touch::CountDamaged));
+    finish(&mut st, &r, op, Ok(Done::Recorded));
+    assert_eq!(st.message.1, "Saved: Gloves, 1 marked damaged.");
+}
+
+#[test]
+fn unknown_tag_is_attached_to_an_untagged_unit_or_made_a_new_one() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    let fx = code(&mut st, &r, "NEW-1");
+    assert!(matches!(&st.flow, Flow::Unknown { code, item: None } if code == "NEW-1"));
+    assert_eq!(signals(&fx), ["warning"]);
+    assert!(
+        signals(&touch(&mut st, &r, Touch::Choose(Choice::Item(r.drill)))).is_empty(),
+        "nothing saved until a unit is chosen"
+    );
+    touch(&mut st, &r, Touch::OtherItem);
+    assert!(matches!(st.flow, Flow::Unknown { item: None, .. }));
+    touch(&mut st, &r, Touch::Choose(Choice::Item(r.drill)));
+    let d4 = Uuid::now_v7();
+    let op = the_op(touch(&mut st, &r, Touch::Choose(Choice::Unit(d4))));
+    assert!(matches!(&op, Op::AttachTag { unit, code } if *unit == d4 && code == "NEW-1"));
+    let attached = Done::Unit {
+        id: d4,
+        name: "Drill 04".into(),
+        message: String::new(),
+    };
+    finish(&mut st, &r, op, Ok(attached));
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == d4));
+    assert_eq!(st.message.1, "Saved: tag NEW-1 is now on Drill 04.");
+
+    // A new unit, named on the keyboard from the proposed name.
+    code(&mut st, &r, "NEW-2");
+    touch(&mut st, &r, Touch::Choose(Choice::Item(r.drill)));
+    touch(&mut st, &r, Touch::NewUnit);
+    assert_eq!(
+        st.overlay,
+        Overlay::Keyboard {
+            ask: Ask::NewUnitName,
+            text: "Drill 05".into(),
+            shift: false
+        }
+    );
+    touch(&mut st, &r, Touch::KeyDelete);
+    touch(&mut st, &r, Touch::KeyDelete);
+    touch(&mut st, &r, Touch::Key('4'));
+    touch(&mut st, &r, Touch::Key('2'));
+    let op = the_op(touch(&mut st, &r, Touch::KeyOk));
+    assert!(matches!(&op, Op::AddUnit { name, code, .. } if name == "Drill 42" && code == "NEW-2"));
+    let d42 = Uuid::now_v7();
+    let added = Done::Unit {
+        id: d42,
+        name: "Drill 42".into(),
+        message: String::new(),
+    };
+    finish(&mut st, &r, op, Ok(added));
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == d42));
+    assert_eq!(st.message.1, "Saved: new unit Drill 42 with tag NEW-2.");
+
+    // A badge code is not unknown: it opens the kiosk for that person.
+    code(&mut st, &r, "B-BEN");
+    assert!(matches!(&st.flow, Flow::Kiosk { person: Some(p), .. } if p == "Ben"));
+}
+
+#[test]
+fn audit_counts_found_unexpected_and_again_then_records_once() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    touch(&mut st, &r, Touch::OpenAudit);
+    code(&mut st, &r, "DR-1");
+    assert!(st.message.1.starts_with("Pick the location"));
+    touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Location("Shelf A".into())),
+    );
+    code(&mut st, &r, "DR-1");
+    assert_eq!(st.message, (Tone::Ok, "Drill 01 found.".into()));
+    code(&mut st, &r, "SW-1");
+    assert_eq!(
+        st.message.1,
+        "Saw 01 is recorded at Shelf B: not expected here."
+    );
+    let fx = code(&mut st, &r, "DR-1");
+    assert_eq!(st.message.1, "Drill 01 was already scanned.");
+    assert_eq!(signals(&fx), ["warning"]);
+    let Flow::Audit { audit, seen } = &st.flow else {
+        panic!("{:?}", st.flow)
+    };
+    assert_eq!((audit.expected.len(), audit.found.len()), (3, 1));
+    assert_eq!(
+        seen,
+        &[
+            AuditSeen {
+                name: "Saw 01".into(),
+                unexpected: true
+            },
+            AuditSeen {
+                name: "Drill 01".into(),
+                unexpected: false
+            },
+        ]
+    );
+
+    let op = the_op(touch(&mut st, &r, Touch::FinishAudit));
+    let Op::FinishAudit(a) = &op else {
+        panic!("{op:?}")
+    };
+    let (_, summary) = a.finish("station", "2026-11-23 05:41:07");
+    let fx = finish(&mut st, &r, op, Ok(Done::Audit(summary)));
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "Audit saved. Shelf A: 1 of 3 found, 2 missing, 1 unexpected.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["warning", "saved"]);
+    assert!(matches!(st.flow, Flow::Scan));
+}
+
+#[test]
+fn door_mode_runs_the_preset_on_every_scan_and_leaves_feedback_to_it() {
+    let r = Fake::new();
+    let door = DoorAction::Status(Status::Sending);
+    let mut st = State::new(settings(|s| s.door = Some(door)));
+    let dr1 = r.unit("DR-1").clone();
+    let fx = code(&mut st, &r, "DR-1");
+    assert!(signals(&fx).is_empty());
+    let op = the_op(fx);
+    assert!(matches!(&op, Op::Door { door: d, code } if *d == door && code == "DR-1"));
+    let fx = finish(
+        &mut st,
+        &r,
+        op.clone(),
+        done_unit(&dr1, "Drill 01 set to sending"),
+    );
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == dr1.id));
+    assert_eq!(st.message.1, "Saved: Drill 01 set to sending.");
+    assert_eq!(signals(&fx), ["saved"]);
+
+    let refused = OpError::NotFound {
+        what: "tag",
+        reference: "NOPE".into(),
+    };
+    let fx = finish(&mut st, &r, op, Err(refused.into()));
+    assert!(matches!(st.flow, Flow::Scan));
+    assert_eq!(
+        st.message,
+        (
+            Tone::Error,
+            "Unknown tag. Check the label, or register it.".into()
+        )
+    );
+    assert!(signals(&fx).is_empty());
+}
+
+#[test]
+fn a_code_typed_on_the_keyboard_is_a_scan_in_capitals() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    let fx = touch(&mut st, &r, Touch::TypeCode);
+    assert_eq!(
+        idle(&fx),
+        Some(Duration::from_secs(60)),
+        "typing waits longer"
+    );
+    for k in ['d', 'r', '-', '2'] {
+        touch(&mut st, &r, Touch::Key(k));
+    }
+    assert!(matches!(&st.overlay, Overlay::Keyboard { text, shift: true, .. } if text == "DR-2"));
+    touch(&mut st, &r, Touch::KeyOk);
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == r.unit("DR-2").id));
+
+    touch(&mut st, &r, Touch::TypeCode);
+    touch(&mut st, &r, Touch::KeyOk);
+    assert_eq!(st.message, (Tone::Warn, "Nothing was typed.".into()));
+    assert_eq!(key_at(1, 0), Some('Q'));
+    assert_eq!(key_at(4, 0), None);
+}
+
+#[test]
+fn input_trouble_is_said_and_a_finished_source_is_ignored() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    let fx = st.handle(
+        Input::Scanned(ScanEvent::Rejected {
+            source: "counter-keyboard".into(),
+            role: ScanRole::Item,
+            raw: b"DR-1".to_vec(),
+            reason: RejectReason::Typed { max_gap_ms: 300 },
+            at: Instant::now(),
+        }),
+        &r,
+    );
+    assert_eq!(
+        st.message,
+        (
+            Tone::Error,
+            "Please scan the code instead of typing it.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["error"]);
+    let lost = ScanEvent::Status {
+        source: "badge-reader".into(),
+        status: SourceStatus::Disconnected("/dev/input/event7".into()),
+    };
+    st.handle(Input::Scanned(lost), &r);
+    assert!(st.message.1.starts_with("badge-reader is not connected"));
+    let ended = ScanEvent::Status {
+        source: "stdin".into(),
+        status: SourceStatus::Finished,
+    };
+    assert!(st.handle(Input::Scanned(ended), &r).is_empty());
+    assert!(
+        code(&mut st, &r, " \r\n").is_empty(),
+        "a blank line is nothing"
+    );
+}
+
+#[test]
+fn a_screen_that_cannot_be_read_goes_home_with_the_reason() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "DR-1");
+    let why = OpError::NotFound {
+        what: "unit",
+        reference: "x".into(),
+    };
+    let fx = st.handle(Input::CannotShow(why), &r);
+    assert!(matches!(st.flow, Flow::Scan));
+    assert_eq!(st.message.0, Tone::Error);
+    assert_eq!(idle(&fx), None);
+}

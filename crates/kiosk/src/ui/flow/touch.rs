@@ -1,0 +1,223 @@
+//! What a touch means: the overlays (picker, on-screen keyboard) first, then the
+//! buttons and choices of the screen underneath.
+
+use tagstation_core::catalog::MAX_TEXT_CHARS;
+use tagstation_ops::lending::BasketUnit;
+use tagstation_ops::Action;
+use tagstation_station::audit::Audit;
+
+use super::{kiosk, Ask, Choice, CountChange, Flow, Fx, Op, Overlay, Reads, State, Tone, Touch};
+
+impl State {
+    pub(super) fn touch(&mut self, t: Touch, reads: &dyn Reads, fx: &mut Fx) {
+        match (t, &mut self.overlay) {
+            (Touch::Choose(c), Overlay::Picker(ask)) => {
+                let ask = *ask;
+                self.overlay = Overlay::None;
+                match c {
+                    Choice::Person(text) | Choice::Location(text) => self.answer(ask, text, fx),
+                    other => tracing::debug!(?other, "not a picker choice, ignored"),
+                }
+            }
+            (Touch::PickerType, Overlay::Picker(ask)) => {
+                let ask = *ask;
+                self.open_keyboard(ask, String::new());
+            }
+            (Touch::PickerCancel | Touch::KeyCancel, _) => self.overlay = Overlay::None,
+            (Touch::Key(k), Overlay::Keyboard { ask, text, shift }) => {
+                if text.chars().count() >= MAX_TEXT_CHARS {
+                    return;
+                }
+                if *shift {
+                    text.extend(k.to_uppercase());
+                    // Codes are typed in capitals: Shift stays on. Names get one capital.
+                    if *ask != Ask::Code {
+                        *shift = false;
+                    }
+                } else {
+                    text.extend(k.to_lowercase());
+                }
+            }
+            (Touch::KeyShift, Overlay::Keyboard { shift, .. }) => *shift = !*shift,
+            (Touch::KeyDelete, Overlay::Keyboard { text, .. }) => {
+                text.pop();
+            }
+            (Touch::KeyOk, Overlay::Keyboard { ask, text, .. }) => {
+                let (ask, text) = (*ask, text.trim().to_string());
+                self.overlay = Overlay::None;
+                if text.is_empty() {
+                    self.say(Tone::Warn, "Nothing was typed.".into(), fx);
+                } else if ask == Ask::Code {
+                    self.code(&text, reads, fx);
+                } else {
+                    self.answer(ask, text, fx);
+                }
+            }
+            (t, _) => self.screen_touch(t, reads, fx),
+        }
+    }
+
+    fn screen_touch(&mut self, t: Touch, reads: &dyn Reads, fx: &mut Fx) {
+        match (t, &mut self.flow) {
+            (Touch::Done, _) => {
+                self.clear_message();
+                self.go_home();
+            }
+            (Touch::OpenKiosk, _) => {
+                self.clear_message();
+                self.flow = kiosk(None);
+            }
+            (Touch::OpenAudit, _) => {
+                self.clear_message();
+                self.flow = Flow::AuditPick;
+            }
+            (Touch::TypeCode, _) => self.open_keyboard(Ask::Code, String::new()),
+            (Touch::SetStatus(status), Flow::Unit { unit }) => fx.run(Op::Act {
+                unit: *unit,
+                action: Action::SetStatus { status },
+            }),
+            (Touch::CheckOut, Flow::Unit { .. }) => {
+                if self.settings.people.is_empty() {
+                    self.open_keyboard(Ask::Holder, String::new());
+                } else {
+                    self.overlay = Overlay::Picker(Ask::Holder);
+                }
+            }
+            (Touch::CheckIn, Flow::Unit { unit }) => fx.run(Op::Act {
+                unit: *unit,
+                action: Action::CheckIn { location: None },
+            }),
+            (Touch::Move, Flow::Unit { .. }) => self.overlay = Overlay::Picker(Ask::Location),
+            (Touch::Choose(Choice::Person(p)), Flow::Kiosk { .. }) => self.identify(p, reads, fx),
+            (Touch::Choose(Choice::Due(days)), Flow::Kiosk { due, .. }) => *due = days,
+            (
+                Touch::BasketCheckOut,
+                Flow::Kiosk {
+                    person: Some(p),
+                    basket,
+                    due,
+                },
+            ) => {
+                let action = Action::CheckOut {
+                    holder: p.clone(),
+                    due: due.map(|d| reads.date_in(d)),
+                };
+                fx.run(basket_op(p, basket, action));
+            }
+            (
+                Touch::BasketCheckIn,
+                Flow::Kiosk {
+                    person: Some(p),
+                    basket,
+                    ..
+                },
+            ) => fx.run(basket_op(p, basket, Action::CheckIn { location: None })),
+            (Touch::Step(delta), Flow::Count { qty, .. }) => {
+                *qty = qty.saturating_add(delta).clamp(1, 9999)
+            }
+            (Touch::Receive, Flow::Count { item, qty, .. }) => {
+                fx.run(count_op(*item, CountChange::Receive, *qty))
+            }
+            (Touch::Consume, Flow::Count { item, qty, .. }) => {
+                fx.run(count_op(*item, CountChange::Consume, *qty))
+            }
+            (Touch::CountDamaged, Flow::Count { item, qty, .. }) => {
+                fx.run(count_op(*item, CountChange::Damaged, *qty))
+            }
+            (
+                Touch::Choose(Choice::Item(id)),
+                Flow::Unknown {
+                    item: item @ None, ..
+                },
+            ) => *item = Some(id),
+            (
+                Touch::Choose(Choice::Unit(unit)),
+                Flow::Unknown {
+                    code,
+                    item: Some(_),
+                },
+            ) => fx.run(Op::AttachTag {
+                unit,
+                code: code.clone(),
+            }),
+            (Touch::OtherItem, Flow::Unknown { item, .. }) => *item = None,
+            (
+                Touch::NewUnit,
+                Flow::Unknown {
+                    item: Some(item), ..
+                },
+            ) => {
+                let name = reads.next_unit_name(*item);
+                self.open_keyboard(Ask::NewUnitName, name);
+            }
+            (Touch::Choose(Choice::Location(l)), Flow::AuditPick) => match reads.units_at(&l) {
+                Ok(units) => {
+                    self.clear_message();
+                    self.flow = Flow::Audit {
+                        audit: Audit::start(&l, units),
+                        seen: Vec::new(),
+                    };
+                }
+                Err(e) => self.fail(&e, fx),
+            },
+            (Touch::FinishAudit, Flow::Audit { audit, .. }) => {
+                fx.run(Op::FinishAudit(audit.clone()))
+            }
+            (t, f) => {
+                tracing::debug!(touch = ?t, flow = ?std::mem::discriminant(f), "touch ignored here")
+            }
+        }
+    }
+
+    /// A picker choice or typed text for what was asked.
+    fn answer(&mut self, ask: Ask, text: String, fx: &mut Fx) {
+        match (ask, &self.flow) {
+            (Ask::Holder, Flow::Unit { unit }) => fx.run(Op::Act {
+                unit: *unit,
+                action: Action::CheckOut {
+                    holder: text,
+                    due: None,
+                },
+            }),
+            (Ask::Location, Flow::Unit { unit }) => fx.run(Op::Act {
+                unit: *unit,
+                action: Action::Move { location: text },
+            }),
+            (
+                Ask::NewUnitName,
+                Flow::Unknown {
+                    code,
+                    item: Some(item),
+                },
+            ) => fx.run(Op::AddUnit {
+                item: *item,
+                name: text,
+                code: code.clone(),
+            }),
+            (ask, _) => tracing::debug!(?ask, "answer no longer needed"),
+        }
+    }
+
+    fn open_keyboard(&mut self, ask: Ask, text: String) {
+        let shift = text.is_empty();
+        self.overlay = Overlay::Keyboard { ask, text, shift };
+    }
+}
+
+fn basket_op(person: &str, basket: &[tagstation_core::view::UnitView], action: Action) -> Op {
+    Op::Basket {
+        person: person.to_string(),
+        units: basket
+            .iter()
+            .map(|u| BasketUnit {
+                unit: u.id,
+                scan: u.asset_tag.clone(),
+            })
+            .collect(),
+        action,
+    }
+}
+
+fn count_op(item: tagstation_core::catalog::ItemId, change: CountChange, qty: i64) -> Op {
+    Op::Count { item, change, qty }
+}

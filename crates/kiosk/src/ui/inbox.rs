@@ -1,0 +1,54 @@
+//! Scan events from the input threads to the UI thread: a `std::sync::mpsc` channel
+//! whose receiver the driver owns. [`ScanFeeder::send`] queues a [`ScanEvent`] and wakes
+//! the UI thread through `slint::invoke_from_event_loop`; there the driver drains the
+//! channel and feeds each event to the flow. Nothing travels as text through the window.
+
+use std::cell::RefCell;
+use std::rc::Weak;
+use std::sync::mpsc::Sender;
+
+use super::driver::Driver;
+use tagstation_inputs::scan::ScanEvent;
+
+thread_local! {
+    /// The driver on this (the UI) thread. The closure a feeder sends to the event loop
+    /// must be `Send`, so it cannot carry the driver; it finds it here.
+    static DRIVER: RefCell<Weak<RefCell<Driver>>> = const { RefCell::new(Weak::new()) };
+}
+
+/// Make `driver` the one this thread's wake-ups drain (one station UI per thread).
+pub fn install(driver: Weak<RefCell<Driver>>) {
+    DRIVER.with(|d| *d.borrow_mut() = driver);
+}
+
+/// On the UI thread: feed every scan event waiting on the channel to the flow.
+fn wake() {
+    let Some(driver) = DRIVER.with(|d| d.borrow().upgrade()) else {
+        return;
+    };
+    let busy = match driver.try_borrow_mut() {
+        Ok(mut d) => {
+            d.drain_inbox();
+            false
+        }
+        Err(_) => true,
+    };
+    if busy && slint::invoke_from_event_loop(wake).is_err() {
+        // still busy with an input, and no way to come back: they wait for the next scan
+        tracing::warn!("scan events arrived while busy");
+    }
+}
+
+/// Hands scan events to the UI thread from any thread (stdin, scanners, cameras).
+#[derive(Clone)]
+pub struct ScanFeeder {
+    pub(super) tx: Sender<ScanEvent>,
+}
+
+impl ScanFeeder {
+    /// Queue an event for the UI and wake it. False once the UI has gone (its driver
+    /// dropped, or its event loop ended).
+    pub fn send(&self, ev: ScanEvent) -> bool {
+        self.tx.send(ev).is_ok() && slint::invoke_from_event_loop(wake).is_ok()
+    }
+}

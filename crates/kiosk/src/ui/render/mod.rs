@@ -1,0 +1,209 @@
+//! Rendering: the flow's [`State`] (and what the store says about the units and items
+//! on screen) into the window's properties and models. Nothing here decides anything;
+//! it returns [`Shown`], what each row of each list of choices stands for, so a touch on
+//! a row can be reported to the flow as a typed [`Choice`].
+
+mod screens;
+
+use slint::{ModelRc, SharedString, VecModel};
+
+use super::flow::{Ask, Choice, Overlay, State, Tone as FlowTone, KEYS};
+use super::generated::{Choices, Line, StationWindow, Tone};
+use tagstation_core::catalog::Status;
+use tagstation_station::store::{Store, StoreError};
+use tagstation_station::sync::Worker;
+
+/// What each row of each list of choices on screen stands for, by list and index.
+#[derive(Debug, Default)]
+pub struct Shown {
+    pub people: Vec<Choice>,
+    pub due: Vec<Choice>,
+    pub unknown: Vec<Choice>,
+    pub locations: Vec<Choice>,
+    pub picker: Vec<Choice>,
+}
+
+impl Shown {
+    /// The choice at `index` of `list`, if that row is on screen.
+    pub fn get(&self, list: Choices, index: i32) -> Option<Choice> {
+        let rows = match list {
+            Choices::People => &self.people,
+            Choices::Due => &self.due,
+            Choices::Unknown => &self.unknown,
+            Choices::Locations => &self.locations,
+            Choices::Picker => &self.picker,
+        };
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| rows.get(i))
+            .cloned()
+    }
+}
+
+/// Rows for the window and the choices they stand for, built together.
+#[derive(Default)]
+struct Rows {
+    lines: Vec<Line>,
+    choices: Vec<Choice>,
+}
+
+impl Rows {
+    fn push(&mut self, choice: Choice, line: Line) {
+        self.choices.push(choice);
+        self.lines.push(line);
+    }
+}
+
+/// Show `state`: every property of the current screen and overlay, and the message.
+/// An error reading the store leaves the window half updated; the caller tells the
+/// flow ([`super::flow::Input::CannotShow`]) and renders again.
+pub fn show(w: &StationWindow, state: &State, store: &Store) -> Result<Shown, StoreError> {
+    let mut shown = Shown::default();
+    let s = &state.settings;
+    w.set_station_name(s.station_name.clone().into());
+    w.set_mode_text(
+        match (s.door, s.kiosk) {
+            (Some(d), _) => format!("DOOR: {}", d.label()),
+            (None, true) => "KIOSK".into(),
+            (None, false) => String::new(),
+        }
+        .into(),
+    );
+    screens::show(w, state, store, &mut shown)?;
+    overlay(w, state, store, &mut shown)?;
+    Ok(shown)
+}
+
+/// The bottom line, shown whatever else could be read.
+pub fn message(w: &StationWindow, state: &State) {
+    w.set_message(state.message.1.clone().into());
+    w.set_message_tone(tone(state.message.0));
+}
+
+/// The status bar: online/offline, events waiting to sync, the last sync.
+pub fn status_bar(w: &StationWindow, store: &Store, sync: Option<&Worker>) {
+    w.set_online(sync.is_some_and(|s| s.state().online));
+    match store.info() {
+        Ok(info) => {
+            let waiting = if info.pending == 0 {
+                "all synced".to_string()
+            } else {
+                format!("{} waiting", info.pending)
+            };
+            let last = info
+                .last_sync
+                .as_deref()
+                .map(|t| format!("last {}", t.get(11..16).unwrap_or(t)))
+                .unwrap_or_else(|| "never synced".into());
+            w.set_sync_text(format!("{waiting} · {last}").into());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the station state");
+            w.set_sync_text("storage problem".into());
+        }
+    }
+}
+
+fn overlay(
+    w: &StationWindow,
+    state: &State,
+    store: &Store,
+    shown: &mut Shown,
+) -> Result<(), StoreError> {
+    match &state.overlay {
+        Overlay::None => {
+            w.set_show_picker(false);
+            w.set_show_keyboard(false);
+        }
+        Overlay::Picker(ask) => {
+            let mut rows = Rows::default();
+            let (title, can_type) = match ask {
+                Ask::Holder => {
+                    for p in &state.settings.people {
+                        let l = line(p.name.clone(), "", Tone::None);
+                        rows.push(Choice::Person(p.name.clone()), l);
+                    }
+                    ("Check out to whom?", true)
+                }
+                Ask::Location => {
+                    for l in store.locations()? {
+                        let row = line(l.clone(), "", Tone::None);
+                        rows.push(Choice::Location(l), row);
+                    }
+                    ("Move to which location?", true)
+                }
+                Ask::Code | Ask::NewUnitName => ("", false),
+            };
+            w.set_picker_title(title.into());
+            w.set_picker_rows(model(rows.lines));
+            shown.picker = rows.choices;
+            w.set_picker_can_type(can_type);
+            w.set_show_picker(true);
+            w.set_show_keyboard(false);
+        }
+        Overlay::Keyboard { ask, text, shift } => {
+            let prompt = match ask {
+                Ask::Holder => "Name:",
+                Ask::Location => "Location:",
+                Ask::Code => "Code:",
+                Ask::NewUnitName => "Unit name:",
+            };
+            w.set_keyboard_prompt(prompt.into());
+            w.set_keyboard_text(text.clone().into());
+            w.set_keyboard_shift(*shift);
+            let row = |r: &str| {
+                model(
+                    r.chars()
+                        .map(|c| {
+                            let s: String = if *shift {
+                                c.to_uppercase().collect()
+                            } else {
+                                c.to_lowercase().collect()
+                            };
+                            SharedString::from(s)
+                        })
+                        .collect(),
+                )
+            };
+            w.set_keyboard_row1(row(KEYS[0]));
+            w.set_keyboard_row2(row(KEYS[1]));
+            w.set_keyboard_row3(row(KEYS[2]));
+            w.set_keyboard_row4(row(KEYS[3]));
+            w.set_show_keyboard(true);
+            w.set_show_picker(false);
+        }
+    }
+    Ok(())
+}
+
+fn line(title: impl Into<SharedString>, detail: impl Into<SharedString>, tone: Tone) -> Line {
+    Line {
+        title: title.into(),
+        detail: detail.into(),
+        tone,
+        selected: false,
+    }
+}
+
+fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(v))
+}
+
+fn tone(t: FlowTone) -> Tone {
+    match t {
+        FlowTone::None => Tone::None,
+        FlowTone::Ok => Tone::Ok,
+        FlowTone::Warn => Tone::Warn,
+        FlowTone::Error => Tone::Error,
+    }
+}
+
+fn status_tone(s: Status) -> Tone {
+    match s {
+        Status::InStock => Tone::Ok,
+        Status::Receiving | Status::Sending => Tone::Info,
+        Status::Damaged => Tone::Error,
+        Status::CheckedOut => Tone::Warn,
+        Status::Retired => Tone::None,
+    }
+}

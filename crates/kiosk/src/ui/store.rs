@@ -1,0 +1,139 @@
+//! The flow's way to the station's store: its reads ([`Reads`] for [`Store`]) and its
+//! writes ([`run`] carries out one [`Op`] through the operations layer, the store's
+//! audit record or door mode, and reports the result back in the flow's terms).
+
+use tagstation_core::catalog::{ItemId, Status};
+use tagstation_core::view::UnitView;
+use tagstation_ops::catalog::{self, NewUnit, UnitChange};
+use tagstation_ops::{lending, Actor, OpError};
+use tagstation_station::action::act_on_unit;
+use tagstation_station::store::{op_error, Resolved, Store};
+
+use super::flow::{CountChange, Done, Op, Reads, Refused};
+use crate::door::{self, DoorOutcome};
+use crate::feedback::Feedback;
+
+impl Reads for Store {
+    fn resolve(&self, code: &str) -> Result<Resolved, OpError> {
+        Store::resolve(self, code).map_err(op_error)
+    }
+
+    fn overdue_of(&self, person: &str) -> Vec<String> {
+        self.overdue()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.holder.as_deref() == Some(person))
+            .map(|u| u.name)
+            .collect()
+    }
+
+    fn next_unit_name(&self, item: ItemId) -> String {
+        tagstation_ops::naming::next_unit_name(self, item).unwrap_or_default()
+    }
+
+    fn units_at(&self, location: &str) -> Result<Vec<UnitView>, OpError> {
+        Store::units_at(self, location).map_err(op_error)
+    }
+
+    fn date_in(&self, days: i64) -> String {
+        let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        d.format(&fmt)
+            .unwrap_or_else(|_| tagstation_core::clock::today())
+    }
+}
+
+/// The wall time an audit is stamped with, `YYYY-MM-DD hh:mm:ss` (UTC).
+fn now_text() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    t.format(&fmt)
+        .unwrap_or_else(|_| tagstation_core::clock::today())
+}
+
+/// Carry out one write the flow asked for, as `actor` (a kiosk basket is recorded as
+/// its person's). `None`: nothing was done and there is nothing to report (door mode
+/// ignoring a blank line).
+pub fn run(
+    store: &mut Store,
+    op: &Op,
+    actor: &str,
+    feedback: &dyn Feedback,
+) -> Option<Result<Done, Refused>> {
+    let who = Actor::from(actor);
+    let unit_done = |store: &Store, id, message: String| -> Result<Done, Refused> {
+        let name = store.unit(id).map(|u| u.name).unwrap_or_default();
+        Ok(Done::Unit { id, name, message })
+    };
+    Some(match op {
+        Op::Act { unit, action } => act_on_unit(store, *unit, action.clone(), actor, None)
+            .map(|done| Done::Unit {
+                id: done.unit.id,
+                name: done.unit.name,
+                message: done.message,
+            })
+            .map_err(Refused::from),
+        Op::Door { door, code } => match door::apply(store, *door, code, actor, feedback) {
+            DoorOutcome::Saved(done) => Ok(Done::Unit {
+                id: done.unit.id,
+                name: done.unit.name,
+                message: done.message,
+            }),
+            DoorOutcome::Refused(e) => Err(e.into()),
+            DoorOutcome::Ignored => return None,
+        },
+        Op::Basket {
+            person,
+            units,
+            action,
+        } => lending::act_on_basket(store, units, action, &Actor::from(person.as_str()))
+            .map(|_| Done::Recorded)
+            .map_err(|(i, error)| Refused { error, at: Some(i) }),
+        Op::Count { item, change, qty } => {
+            let (item, qty) = (*item, *qty);
+            match change {
+                CountChange::Receive => {
+                    let why = Some("received".into());
+                    catalog::adjust_quantity(store, item, Status::InStock, qty, why, &who)
+                }
+                CountChange::Consume => {
+                    let why = Some("consumed".into());
+                    catalog::adjust_quantity(store, item, Status::InStock, -qty, why, &who)
+                }
+                CountChange::Damaged => {
+                    catalog::move_quantity(store, item, qty, Status::InStock, Status::Damaged, &who)
+                }
+            }
+            .map(|_| Done::Recorded)
+            .map_err(Refused::from)
+        }
+        Op::AttachTag { unit, code } => {
+            let change = UnitChange::Tag(Some(code.clone()));
+            match catalog::change_unit(store, *unit, change, &who, Some(code)) {
+                Ok(_) => unit_done(store, *unit, String::new()),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Op::AddUnit { item, name, code } => {
+            let new = NewUnit {
+                name: Some(name.clone()),
+                tag: Some(code.clone()),
+                ..NewUnit::default()
+            };
+            catalog::add_unit_scanned(store, *item, new, &who, Some(code))
+                .map(|added| Done::Unit {
+                    id: added.id,
+                    name: added.name,
+                    message: String::new(),
+                })
+                .map_err(Refused::from)
+        }
+        Op::FinishAudit(audit) => {
+            let (cmds, summary) = audit.finish(actor, &now_text());
+            store
+                .record_audit(&summary, cmds)
+                .map(|_| Done::Audit(summary))
+                .map_err(|e| op_error(e).into())
+        }
+    })
+}
