@@ -98,7 +98,12 @@ fn workspace_crates_depend_only_downwards() {
 
 /// The crates (normal dependencies only) of the binary built with `features`.
 fn tree(features: &str) -> BTreeSet<String> {
-    cargo(&[
+    tree_for(features, &[])
+}
+
+/// The same, with more `cargo tree` arguments (a `--target`).
+fn tree_for(features: &str, more: &[&str]) -> BTreeSet<String> {
+    let mut args = vec![
         "tree",
         "-p",
         "tagstation",
@@ -111,11 +116,13 @@ fn tree(features: &str) -> BTreeSet<String> {
         "none",
         "--format",
         "{p}",
-    ])
-    .lines()
-    .filter_map(|l| l.split_whitespace().next())
-    .map(str::to_string)
-    .collect()
+    ];
+    args.extend_from_slice(more);
+    cargo(&args)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -143,4 +150,25 @@ fn a_station_build_carries_no_postgres_client() {
         );
         assert!(crates.contains("tagstation-station"));
     }
+}
+
+/// The Pi's binary as `scripts/aarch64` builds it (`kiosk` and deploy/ci-features.txt, for
+/// aarch64): no hub, no server, no PostgreSQL client.
+#[test]
+fn the_pi_build_carries_no_hub() {
+    let hardware = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/ci-features.txt"),
+    )
+    .expect("deploy/ci-features.txt");
+    let features = format!(
+        "kiosk {}",
+        hardware.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    let crates = tree_for(&features, &["--target", "aarch64-unknown-linux-gnu"]);
+    let carried: Vec<&str> = ["tagstation-hub", "axum", "postgres", "tokio-postgres"]
+        .into_iter()
+        .filter(|c| crates.contains(*c))
+        .collect();
+    assert!(carried.is_empty(), "the Pi build carries {carried:?}");
+    assert!(crates.contains("tagstation-kiosk") && crates.contains("rppal"));
 }

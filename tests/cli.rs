@@ -171,6 +171,8 @@ fn import_export_round_trip() {
     );
 }
 
+/// The demo runs a hub in the binary, and the test reads the hub's store: `hub` only.
+#[cfg(feature = "hub")]
 #[test]
 fn demo_runs_hub_and_station_end_to_end() {
     let keep = tempfile::tempdir().unwrap();

@@ -306,7 +306,7 @@ fn hub_killed_mid_batch(database: Option<&str>, label: &str) {
     };
     let url = format!("http://127.0.0.1:{port}");
     let spawn_hub = || {
-        let mut c = Command::new(bin());
+        let mut c = Command::new(common::hub_bin());
         c.arg("--data")
             .arg(hub_dir.path())
             .args(["hub", "--listen", &format!("127.0.0.1:{port}")]);
@@ -814,7 +814,7 @@ fn random_offline_edits_partitions_and_restarts_converge() {
     }
     let lost = acked.iter().filter(|id| !counts.contains_key(id)).count();
     let doubled = counts.values().filter(|n| **n > 1).count();
-    let conflicts = hub.state.store.stats().unwrap().conflicts_open;
+    let conflicts = hub.stats().conflicts_open;
     common::report_fault(
         "60-convergence",
         &format!(

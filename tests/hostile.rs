@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
-use common::{cmd, pg_url, tagged_item, TempStation, TestHub, ADMIN_TOKEN};
+use common::{cmd, tagged_item, TempStation, TestHub, ADMIN_TOKEN};
 use tagstation::catalog::Status;
 use tagstation::event::EventKind;
 use tagstation::proto::{PullResponse, PushResponse, PushStatus};
@@ -120,9 +120,11 @@ fn reserved_station_ids_are_refused_sqlite() {
     reserved_ids_are_refused(&hub);
 }
 
+/// The PostgreSQL backend: a hub test, run where the hub is built.
+#[cfg(feature = "hub")]
 #[test]
 fn reserved_station_ids_are_refused_postgres() {
-    let Some(base) = pg_url() else { return };
+    let Some(base) = common::pg_url() else { return };
     let url = common::fresh_pg_db(&base, "reserved_station_ids");
     let hub = TestHub::start(&url);
     reserved_ids_are_refused(&hub);
@@ -144,7 +146,7 @@ impl HubProcess {
             .unwrap()
             .port();
         let url = format!("http://127.0.0.1:{port}");
-        let child = Command::new(common::bin())
+        let child = Command::new(common::hub_bin())
             .arg("--data")
             .arg(dir.path())
             .args(["hub", "--listen", &format!("127.0.0.1:{port}")])

@@ -1,5 +1,8 @@
 //! One conformance suite, run against both hub backends: SQLite (embedded) and
 //! PostgreSQL (from TAGSTATION_TEST_PG_URL, which `.ci/run` provides).
+//! The hub's own tests, in process (its store, its schema check): built only with the
+//! `hub` feature, so never for the Pi.
+#![cfg(feature = "hub")]
 
 mod common;
 

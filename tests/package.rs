@@ -530,7 +530,10 @@ fn hub_unit_matches_the_cli() {
     let after = one(&u, "Unit", "After");
     assert!(after.contains("postgresql.service"), "{after}");
     assert!(!after.contains("network-online"), "{after}");
-    exec_start_parses(&u);
+    // A build without the hub (the Pi's) has no `hub` command to check it against.
+    if cfg!(feature = "hub") {
+        exec_start_parses(&u);
+    }
 }
 
 #[test]

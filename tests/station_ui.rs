@@ -599,7 +599,7 @@ fn status_bar_shows_sync_worker_state_with_a_real_hub() {
     }
     assert!(ui.window().get_sync_text().contains("last "));
     screenshot(&ui, "18-online-synced");
-    assert_eq!(hub.state.store.stats().expect("stats").units, 2);
+    assert_eq!(hub.stats().units, 2);
 }
 
 /// A unit-tracked item whose units carry the given tags; returns the unit ids.

@@ -191,13 +191,65 @@ pub fn untagged_unit(store: &mut Store, item: Uuid, name: &str) -> Uuid {
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
-/// A hub serving HTTP on 127.0.0.1 from a background thread, on a SQLite directory or
-/// a PostgreSQL URL. Dropping it shuts it down.
+/// The environment variable naming a `tagstation` binary built with the `hub` feature.
+/// A test crate built without that feature (the Pi's build, run under qemu-aarch64)
+/// starts its hubs from it: `scripts/test` points it at the native
+/// `target/debug/tagstation` its first stage built, so the hub is never emulated.
+pub const HUB_BIN_ENV: &str = "TAGSTATION_TEST_HUB_BIN";
+
+/// The binary to run `tagstation hub` with: the one under test when it carries the hub,
+/// otherwise the native one from `TAGSTATION_TEST_HUB_BIN`. A test that needs a hub and
+/// finds none fails, with this message, rather than passing without one.
+pub fn hub_bin() -> PathBuf {
+    if cfg!(feature = "hub") {
+        return bin();
+    }
+    match std::env::var_os(HUB_BIN_ENV) {
+        Some(p) if !p.is_empty() => {
+            let p = PathBuf::from(p);
+            assert!(
+                p.is_file(),
+                "{HUB_BIN_ENV}={} is not a file: it must name a tagstation binary built \
+                 with the `hub` feature (e.g. the native target/debug/tagstation)",
+                p.display()
+            );
+            p
+        }
+        _ => panic!(
+            "this test needs a hub, and this build of the tests has no `hub` feature: set \
+             {HUB_BIN_ENV} to a tagstation binary built with it (e.g. the native \
+             target/debug/tagstation; scripts/test and scripts/aarch64 test do)"
+        ),
+    }
+}
+
+/// The hub's counts, as its `/metrics` shows them (the same `HubStore::stats` numbers,
+/// read over HTTP so a test reads them the same way from a hub in this process or in
+/// another).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HubStats {
+    pub hub_seq: i64,
+    pub events: i64,
+    pub conflicts_open: i64,
+    pub quarantined: i64,
+    pub stations: i64,
+    pub items: i64,
+    pub units: i64,
+}
+
+/// A hub serving HTTP on 127.0.0.1, on a SQLite directory or a PostgreSQL URL. With the
+/// `hub` feature it runs in this process, on a background thread (`state` gives its
+/// internals to hub-only tests); without it, it is the native `tagstation hub` process
+/// from [`hub_bin`], reached only over HTTP. Dropping it shuts it down.
 pub struct TestHub {
     pub url: String,
     pub database: String,
+    #[cfg(feature = "hub")]
     running: Option<tagstation::hub::Running>,
+    #[cfg(feature = "hub")]
     pub state: std::sync::Arc<tagstation::hub::server::AppState>,
+    #[cfg(not(feature = "hub"))]
+    process: Option<HubChild>,
 }
 
 impl TestHub {
@@ -210,21 +262,22 @@ impl TestHub {
         Self::start_with(database, addr, None)
     }
 
-    /// Start serving HTTPS with this certificate and key.
-    pub fn start_tls(database: &str, tls: tagstation::hub::server::Tls) -> TestHub {
-        Self::start_with(database, "127.0.0.1:0", Some(tls))
+    /// Start serving HTTPS with this certificate and key (PEM files).
+    pub fn start_tls(database: &str, cert: &Path, key: &Path) -> TestHub {
+        Self::start_with(
+            database,
+            "127.0.0.1:0",
+            Some((cert.to_path_buf(), key.to_path_buf())),
+        )
     }
 
     /// The same start-up as `tagstation hub` and the demo: `Hub::open`, then serve.
-    fn start_with(
-        database: &str,
-        addr: &str,
-        tls: Option<tagstation::hub::server::Tls>,
-    ) -> TestHub {
+    #[cfg(feature = "hub")]
+    fn start_with(database: &str, addr: &str, tls: Option<(PathBuf, PathBuf)>) -> TestHub {
         let hub = tagstation::hub::Hub::open(tagstation::hub::HubOptions {
             database: database.into(),
             admin_token: ADMIN_TOKEN.into(),
-            tls,
+            tls: tls.map(|(cert, key)| tagstation::hub::server::Tls { cert, key }),
             worker_threads: Some(2),
         })
         .expect("open hub store");
@@ -237,20 +290,41 @@ impl TestHub {
         }
     }
 
+    /// `tagstation hub` itself, native, in its own process.
+    #[cfg(not(feature = "hub"))]
+    fn start_with(database: &str, addr: &str, tls: Option<(PathBuf, PathBuf)>) -> TestHub {
+        let process = HubChild::spawn(database, addr, tls.as_ref());
+        TestHub {
+            url: process.url.clone(),
+            database: database.into(),
+            process: Some(process),
+        }
+    }
+
     pub fn addr(&self) -> String {
         self.url.split("://").nth(1).unwrap_or_default().to_string()
     }
 
+    /// Shut the hub down cleanly (open requests finish); returns its database and
+    /// address, to start it again on the same ones.
     pub fn stop(mut self) -> (String, String) {
         self.shutdown_now();
         (self.database.clone(), self.addr())
     }
 
+    #[cfg(feature = "hub")]
     fn shutdown_now(&mut self) {
         if let Some(r) = self.running.take() {
             if let Err(e) = r.stop() {
                 eprintln!("test hub stopped with an error: {e:?}");
             }
+        }
+    }
+
+    #[cfg(not(feature = "hub"))]
+    fn shutdown_now(&mut self) {
+        if let Some(p) = self.process.take() {
+            p.stop();
         }
     }
 
@@ -281,6 +355,32 @@ impl TestHub {
         (status, resp.json().unwrap_or(serde_json::Value::Null))
     }
 
+    /// The hub's counts, from `/metrics`.
+    pub fn stats(&self) -> HubStats {
+        let resp = self
+            .client()
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .expect("GET /metrics");
+        assert_eq!(resp.status().as_u16(), 200, "GET /metrics");
+        let text = resp.text().expect("metrics text");
+        let value = |name: &str| -> i64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+        };
+        HubStats {
+            hub_seq: value("tagstation_hub_seq"),
+            events: value("tagstation_events"),
+            conflicts_open: value("tagstation_conflicts_open"),
+            quarantined: value("tagstation_quarantined"),
+            stations: value("tagstation_stations"),
+            items: value("tagstation_items"),
+            units: value("tagstation_units"),
+        }
+    }
+
     /// Create a station on the hub and enroll a store with it.
     pub fn enroll(&self, store: &mut Store, name: &str) -> String {
         let (status, body) = self.admin(
@@ -301,6 +401,7 @@ impl Drop for TestHub {
     }
 }
 
+#[cfg(feature = "hub")]
 fn bind_retry(addr: &str) -> std::net::TcpListener {
     for _ in 0..100 {
         if let Ok(l) = std::net::TcpListener::bind(addr) {
@@ -309,6 +410,110 @@ fn bind_retry(addr: &str) -> std::net::TcpListener {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     panic!("cannot bind {addr}");
+}
+
+/// A `tagstation hub` process started from [`hub_bin`]. It is ready when it prints
+/// `hub (BACKEND) listening on URL` on stderr; the rest of its stderr is kept to show
+/// if it dies.
+#[cfg(not(feature = "hub"))]
+struct HubChild {
+    child: std::process::Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+#[cfg(not(feature = "hub"))]
+impl HubChild {
+    fn spawn(database: &str, addr: &str, tls: Option<&(PathBuf, PathBuf)>) -> HubChild {
+        use std::io::BufRead;
+        use std::time::{Duration, Instant};
+        let bin = hub_bin();
+        // Restarting on the address a stopped hub had: the port may take a moment.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let data = tempfile::tempdir().expect("hub data dir");
+            let mut c = Command::new(&bin);
+            c.arg("--data")
+                .arg(data.path())
+                .args(["hub", "--listen", addr, "--database", database])
+                .env("TAGSTATION_ADMIN_TOKEN", ADMIN_TOKEN)
+                .env_remove("TAGSTATION_DATABASE")
+                .env_remove("TAGSTATION_LISTEN")
+                .env_remove("TAGSTATION_LOG")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            if let Some((cert, key)) = tls {
+                c.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            }
+            let mut child = c
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run the hub {}: {e}", bin.display()));
+            let stderr = child.stderr.take().expect("hub stderr");
+            let (tx, rx) = std::sync::mpsc::channel::<String>();
+            // Read stderr to its end so the hub never blocks on a full pipe; the
+            // first line that says where it listens is the signal it is ready.
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    let _ = tx.send(line);
+                }
+            });
+            let mut seen = Vec::new();
+            let url = loop {
+                match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(line) => {
+                        if let Some((_, url)) = line.split_once(" listening on ") {
+                            break Some(url.trim().to_string());
+                        }
+                        seen.push(line);
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        assert!(
+                            Instant::now() < deadline,
+                            "the hub {} did not say it was listening within 60 s: {}",
+                            bin.display(),
+                            seen.join("\n")
+                        );
+                    }
+                }
+            };
+            if let Some(url) = url {
+                return HubChild {
+                    child,
+                    url,
+                    _data: data,
+                };
+            }
+            let status = child.wait().expect("wait for the hub");
+            let why = seen.join("\n");
+            if why.contains("cannot listen") && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            panic!(
+                "the hub {} exited ({status}) before listening: {why}",
+                bin.display()
+            );
+        }
+    }
+
+    /// SIGINT, as Ctrl-C: the hub finishes open requests and exits; SIGKILL after 20 s.
+    fn stop(mut self) {
+        let pid = self.child.id() as libc::pid_t;
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        eprintln!("test hub did not stop on SIGINT within 20 s: killing it");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The PostgreSQL server for tests, from `TAGSTATION_TEST_PG_URL`. In CI (`CI` set) a
