@@ -5,9 +5,10 @@
 use rusqlite::params;
 
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
-use tagstation_core::event::Command;
+use tagstation_core::event::{Command, Projection};
 use tagstation_ops::{Ledger, OpError, Recorded};
 
+use super::sql::SqlProjection;
 use super::{Store, StoreError};
 
 /// A store error in the operations layer's terms, keeping the shop worker's words and
@@ -34,7 +35,14 @@ pub fn op_error(e: StoreError) -> OpError {
 
 impl Ledger for Store {
     fn item(&self, id: ItemId) -> Result<Item, OpError> {
-        self.find_item(&id.to_string()).map_err(op_error)
+        // By primary key: `find_item` also matches names, SKUs and barcodes.
+        let found = SqlProjection(&self.conn)
+            .item(id)
+            .map_err(|e| op_error(e.into()))?;
+        found.ok_or_else(|| OpError::NotFound {
+            what: "item",
+            reference: id.to_string(),
+        })
     }
 
     fn find_item(&self, reference: &str) -> Result<Item, OpError> {
