@@ -20,7 +20,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tagstation-inputs", &["tagstation-core"]),
     (
         "tagstation-hub",
-        &["tagstation-core", "tagstation-sql", "tagstation-systemd"],
+        &[
+            "tagstation-core",
+            "tagstation-sql",
+            "tagstation-ops",
+            "tagstation-systemd",
+        ],
     ),
     (
         "tagstation-kiosk",

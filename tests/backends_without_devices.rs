@@ -73,3 +73,27 @@ fn rpicam_without_program_is_an_error() {
     };
     assert!(c.build().is_err());
 }
+
+/// The default build has the desktop window. Without a display session, `station`
+/// says so and points at door mode, instead of a window error or a hint to rebuild.
+#[cfg(all(feature = "desktop", not(feature = "linuxkms")))]
+#[test]
+fn desktop_station_without_display_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tagstation"))
+        .arg("--data")
+        .arg(dir.path())
+        .arg("station")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("TAGSTATION_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run tagstation");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("no display"), "{err}");
+    assert!(err.contains("--headless"), "{err}");
+    assert!(!err.contains("build with"), "{err}");
+    assert_eq!(err.matches("no display").count(), 1, "said once: {err}");
+}

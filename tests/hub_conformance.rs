@@ -181,6 +181,70 @@ fn concurrent_pushes_never_skip(db: &str) {
     assert!(reader.check_consistency().unwrap().is_empty());
 }
 
+/// An admin's change on the hub runs through the same operations as a station's
+/// (`HubLedger`): the same naming rule, the same checks, one transaction per operation,
+/// and the stations pull the result.
+fn operations_run_on_the_hub(db: &str) {
+    use tagstation::catalog::Tracking;
+    use tagstation::event::Command;
+    use tagstation::hub::HubLedger;
+    use tagstation::ops::catalog::{self, NewItem, NewUnit, UnitChange};
+    use tagstation::ops::{Actor, Ledger, OpError};
+
+    let hub = TestHub::start(db);
+    let store = hub.state.store.clone();
+    let mut l = HubLedger::new(store.as_ref());
+    let admin = Actor::new("office:ana");
+
+    let drill = catalog::create_item(&mut l, NewItem::count("Drill", 3), &admin).unwrap();
+    let switched = catalog::switch_tracking(&mut l, drill, Tracking::Units, &admin).unwrap();
+    assert_eq!(switched.units.len(), 3, "the switch seeds one unit per piece");
+    assert_eq!(switched.event.station_id, store.hub_id());
+    let added = catalog::add_unit(&mut l, drill, NewUnit::default(), &admin).unwrap();
+    assert_eq!(added.name, "Drill 04", "the one naming rule");
+    catalog::change_unit(&mut l, added.id, UnitChange::Tag(Some("TS-0404".into())), &admin, None)
+        .unwrap();
+    assert_eq!(l.find_unit("TS-0404").unwrap().id, added.id);
+    assert_eq!(l.find_item("Drill").unwrap().id, drill);
+
+    // The same checks as at a station: a second unit with that tag is refused.
+    let dup = NewUnit {
+        tag: Some("TS-0404".into()),
+        ..NewUnit::default()
+    };
+    let err = catalog::add_unit(&mut l, drill, dup, &admin).unwrap_err();
+    assert!(matches!(err, OpError::Refused(_)), "{err:?}");
+    assert!(l.find_item("Nope").is_err());
+
+    // All or nothing: a refused second command leaves the first unrecorded too.
+    let before = store.stats().unwrap().events;
+    let (ladder, ok) = catalog::create_item_commands(NewItem::named("Ladder"), &admin).unwrap();
+    let bad = Command {
+        item_id: ladder,
+        unit_id: None,
+        kind: EventKind::QuantityAdjusted {
+            status: Status::InStock,
+            delta: -50,
+            reason: None,
+        },
+        actor: admin.0.clone(),
+        scan: None,
+    };
+    let (at, _) = l.record(ok.into_iter().chain([bad]).collect()).unwrap_err();
+    assert_eq!(at, 1);
+    assert_eq!(store.stats().unwrap().events, before);
+    assert!(l.find_item("Ladder").is_err());
+
+    // A station pulls what the office made.
+    let st = TempStation::new();
+    let mut s = st.open();
+    hub.enroll(&mut s, "Door");
+    sync(&mut s);
+    let u = s.find_unit("TS-0404").unwrap();
+    assert_eq!(u.name, "Drill 04");
+    assert_eq!(s.units(Some(drill), false).unwrap().len(), 4);
+}
+
 fn schema_newer_than_binary_is_refused(db: &str, bump: impl FnOnce()) {
     drop(TestHub::start(db));
     bump();
@@ -195,6 +259,19 @@ fn schema_newer_than_binary_is_refused(db: &str, bump: impl FnOnce()) {
 fn sqlite_catalog_and_sync() {
     let d = tempfile::tempdir().unwrap();
     catalog_and_sync(d.path().to_str().unwrap());
+}
+
+#[test]
+fn sqlite_operations_run_on_the_hub() {
+    let d = tempfile::tempdir().unwrap();
+    operations_run_on_the_hub(d.path().to_str().unwrap());
+}
+
+#[test]
+fn postgres_operations_run_on_the_hub() {
+    if let Some(base) = common::pg_url() {
+        operations_run_on_the_hub(&common::fresh_pg_db(&base, "conf_operations"));
+    }
 }
 
 #[test]

@@ -16,10 +16,10 @@ use uuid::Uuid;
 use tagstation::action::{act_on_code, Action};
 use tagstation::catalog::{Status, Tracking};
 use tagstation::clock::Clock;
-use tagstation::event::EventKind;
-use tagstation::hub::{self, HubStore};
-use tagstation::ops::{catalog, Actor};
-use tagstation::store::{Command, Resolved, Store};
+use tagstation::hub::{self, HubLedger, HubStore};
+use tagstation::ops::catalog::{self, NewItem, NewUnit, UnitChange};
+use tagstation::ops::Actor;
+use tagstation::store::{Resolved, Store};
 use tagstation::sync::{Worker, WorkerConfig};
 
 #[derive(Debug, ClapArgs)]
@@ -35,18 +35,24 @@ pub struct DemoArgs {
     pub script: bool,
 }
 
-const SCRIPT: &[&str] = &[
-    "TS-0001",
-    "TS-0001 sending",
-    "TS-0002 out Ana 2026-12-24",
-    "LT-001 damaged",
-    "4006381333931",
-    "4006381333931 consume 3",
-    "UNKNOWN-77",
-    "TS-0002 in",
-    "status",
-    "history TS-0002",
-];
+/// The scans the demo plays without a terminal; the check-out is due in a week.
+fn script() -> Vec<String> {
+    let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(7)).to_string();
+    [
+        "TS-0001",
+        "TS-0001 sending",
+        &format!("TS-0002 out Ana {due}"),
+        "LT-001 damaged",
+        "4006381333931",
+        "4006381333931 consume 3",
+        "UNKNOWN-77",
+        "TS-0002 in",
+        "status",
+        "history TS-0002",
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let tmp;
@@ -120,9 +126,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
             handle(&mut station, &worker, line.trim(), actor);
         }
     } else {
-        for line in SCRIPT {
+        for line in script() {
             println!("scan> {line}");
-            handle(&mut station, &worker, line, actor);
+            handle(&mut station, &worker, &line, actor);
         }
         // Let the worker push what the script recorded, then show the hub's view.
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -164,84 +170,35 @@ fn tempfile_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The sample catalog, made on the hub through the operations layer, as an admin's
+/// changes there are.
 fn seed_catalog(hub: &dyn HubStore) -> Result<()> {
-    let admin = |item: Uuid, unit: Option<Uuid>, kind: EventKind| {
-        hub.admin_record(Command {
-            item_id: item,
-            unit_id: unit,
-            kind,
-            actor: "demo-admin".into(),
-            scan: None,
-        })
-    };
-    let item = |name: &str, barcode: Option<&str>, tracking, reorder| {
-        let id = Uuid::now_v7();
-        admin(
-            id,
-            None,
-            EventKind::ItemCreated {
-                name: name.into(),
-                sku: None,
-                barcode: barcode.map(str::to_string),
-                tracking,
-                reorder_point: reorder,
-            },
-        )
-        .map(|_| id)
-    };
+    let mut l = HubLedger::new(hub);
+    let admin = Actor::new("demo-admin");
     // Drills start as a count and are switched to units: the switch seeds Drill 01..04.
-    let drill = item("Drill", None, Tracking::Count, None)?;
-    admin(
-        drill,
-        None,
-        EventKind::QuantityAdjusted {
-            status: Status::InStock,
-            delta: 4,
-            reason: Some("opening stock".into()),
-        },
-    )?;
-    admin(
-        drill,
-        None,
-        EventKind::TrackingSwitched {
-            to: Tracking::Units,
-        },
-    )?;
+    let drill = catalog::create_item(&mut l, NewItem::count("Drill", 4), &admin)?;
+    catalog::switch_tracking(&mut l, drill, Tracking::Units, &admin)?;
     for (i, u) in hub.units(Some(drill))?.iter().enumerate() {
-        admin(
-            drill,
-            Some(u.id),
-            EventKind::UnitTagged {
-                tag: Some(format!("TS-{:04}", i + 1)),
-            },
-        )?;
+        let tag = UnitChange::Tag(Some(format!("TS-{:04}", i + 1)));
+        catalog::change_unit(&mut l, u.id, tag, &admin, None)?;
     }
-    let laptop = item("Laptop", None, Tracking::Units, None)?;
+    let laptop = catalog::create_item(&mut l, NewItem::units("Laptop"), &admin)?;
     for i in 1..=3 {
-        let mut fields = std::collections::BTreeMap::new();
-        fields.insert("serial".to_string(), format!("PF3K{i:04}"));
-        admin(
-            laptop,
-            Some(Uuid::now_v7()),
-            EventKind::UnitCreated {
-                name: format!("Laptop {i:02}"),
-                asset_tag: Some(format!("LT-{i:03}")),
-                status: Status::InStock,
-                location: Some("IT cabinet".into()),
-                fields,
-            },
-        )?;
+        let new = NewUnit {
+            name: Some(format!("Laptop {i:02}")),
+            tag: Some(format!("LT-{i:03}")),
+            location: Some("IT cabinet".into()),
+            fields: [("serial".to_string(), format!("PF3K{i:04}"))].into(),
+            ..NewUnit::default()
+        };
+        catalog::add_unit(&mut l, laptop, new, &admin)?;
     }
-    let gloves = item("Gloves", Some("4006381333931"), Tracking::Count, Some(10))?;
-    admin(
-        gloves,
-        None,
-        EventKind::QuantityAdjusted {
-            status: Status::InStock,
-            delta: 12,
-            reason: Some("opening stock".into()),
-        },
-    )?;
+    let gloves = NewItem {
+        barcode: Some("4006381333931".into()),
+        reorder_point: Some(10),
+        ..NewItem::count("Gloves", 12)
+    };
+    catalog::create_item(&mut l, gloves, &admin)?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@
 
 pub mod auth;
 pub mod db;
+pub mod ledger;
 pub mod log;
 pub mod postgres;
 pub mod run;
@@ -28,6 +29,7 @@ pub mod store;
 pub mod tables;
 pub mod views;
 
+pub use ledger::{AdminRecorded, HubLedger};
 pub use log::{admin_event, ingest, Held, HubTx};
 pub use run::{Hub, HubOptions, Running};
 pub use store::SqlHub;
@@ -35,7 +37,7 @@ pub use store::SqlHub;
 use serde::Serialize;
 use uuid::Uuid;
 
-use tagstation_core::catalog::{ItemId, UnitId};
+use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{ApplyError, Command, DomainError};
 use tagstation_core::proto::{LogEntry, PullResponse, PushResponse};
 use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
@@ -152,7 +154,24 @@ pub trait HubStore: Send + Sync + 'static {
     /// Events after `after` in the hub's order.
     fn pull(&self, after: i64, limit: usize) -> Result<PullResponse>;
     /// Record a change made by an admin as the hub's own event; refused changes are errors.
-    fn admin_record(&self, cmd: Command) -> Result<LogEntry>;
+    fn admin_record(&self, cmd: Command) -> Result<LogEntry> {
+        let mut done = self.admin_record_all(vec![cmd]).map_err(|(_, e)| e)?;
+        Ok(done.remove(0).entry)
+    }
+    /// Record admin changes as the hub's own events in one transaction: all of them, or
+    /// none and the index of the one refused. [`HubLedger`] records through this.
+    fn admin_record_all(&self, cmds: Vec<Command>) -> Result<Vec<AdminRecorded>, (usize, HubError)>;
+
+    // The catalog as the operations layer reads it ([`HubLedger`]).
+    fn catalog_item(&self, id: ItemId) -> Result<Option<Item>>;
+    /// Items whose id, name, SKU or barcode is `reference`.
+    fn items_matching(&self, reference: &str) -> Result<Vec<Item>>;
+    /// A unit by id, folded ones included.
+    fn catalog_unit(&self, id: UnitId) -> Result<Option<Unit>>;
+    /// Active units whose tag is `reference`, or else whose id or name is.
+    fn units_matching(&self, reference: &str) -> Result<Vec<Unit>>;
+    /// The names of every unit the item ever had, folded ones included.
+    fn unit_names(&self, item: ItemId) -> Result<Vec<String>>;
 
     fn items(&self) -> Result<Vec<ItemView>>;
     fn units(&self, item: Option<ItemId>) -> Result<Vec<UnitView>>;

@@ -7,13 +7,13 @@ use uuid::Uuid;
 use super::db::{params, Database};
 use super::tables::Tables;
 use super::{
-    admin_event, ingest, log, stations, views, Holding, HubStore, Result, StationRow, Stats,
-    TokenRow,
+    ingest, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore, Result,
+    StationRow, Stats, TokenRow,
 };
-use tagstation_core::catalog::{ItemId, UnitId};
-use tagstation_core::clock::{Clock, SystemClock};
+use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::event::Projection;
 use tagstation_core::event::Command;
-use tagstation_core::proto::{LogEntry, PullResponse, PushResponse};
+use tagstation_core::proto::{PullResponse, PushResponse};
 use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
 
 /// The hub on one database.
@@ -92,10 +92,29 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn pull(&self, after: i64, limit: usize) -> Result<PullResponse> {
         self.db.read(|c| log::pull(c, after, limit))
     }
-    fn admin_record(&self, cmd: Command) -> Result<LogEntry> {
-        let hub_id = self.hub_id;
+    fn admin_record_all(
+        &self,
+        cmds: Vec<Command>,
+    ) -> Result<Vec<AdminRecorded>, (usize, HubError)> {
+        let mut failed_at = 0;
         self.db
-            .write(|c| admin_event(&mut Tables::new(c), hub_id, cmd, SystemClock.now()))
+            .write(|c| ledger::record_all(c, self.hub_id, cmds, &mut failed_at))
+            .map_err(|e| (failed_at, e))
+    }
+    fn catalog_item(&self, id: ItemId) -> Result<Option<Item>> {
+        self.db.read(|c| Tables::new(c).item(id))
+    }
+    fn items_matching(&self, reference: &str) -> Result<Vec<Item>> {
+        self.db.read(|c| ledger::items_matching(c, reference))
+    }
+    fn catalog_unit(&self, id: UnitId) -> Result<Option<Unit>> {
+        self.db.read(|c| Tables::new(c).unit(id))
+    }
+    fn units_matching(&self, reference: &str) -> Result<Vec<Unit>> {
+        self.db.read(|c| ledger::units_matching(c, reference))
+    }
+    fn unit_names(&self, item: ItemId) -> Result<Vec<String>> {
+        self.db.read(|c| ledger::unit_names(c, item))
     }
 
     fn items(&self) -> Result<Vec<ItemView>> {

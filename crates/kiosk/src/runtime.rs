@@ -23,12 +23,35 @@ pub enum StationError {
     Config(String),
     #[error(transparent)]
     Feedback(#[from] FeedbackError),
-    #[error("{0}; build with `--features desktop` (a window) or `--features linuxkms` (a Raspberry Pi display), or run with --headless")]
+    #[error("{0}{hint}", hint = window_hint())]
     Ui(UiError),
+    #[error("no display to open the station window on ({0}): start it from a desktop session, or run `tagstation station --headless` for door mode")]
+    NoDisplay(&'static str),
     #[error(transparent)]
     Input(#[from] InputError),
     #[error("cannot start the scan thread: {0}")]
     Thread(#[from] std::io::Error),
+}
+
+/// What to try when the window cannot open, by which window backends this build has.
+fn window_hint() -> &'static str {
+    if cfg!(any(feature = "desktop", feature = "linuxkms")) {
+        "; or run with --headless for door mode"
+    } else {
+        "; this build has no window backend: build with `--features desktop` (a window) or `--features linuxkms` (a Raspberry Pi display), or run with --headless"
+    }
+}
+
+/// On a build whose only window backend is the desktop one, why no window can open
+/// here (no X11 or Wayland session), before Slint is asked and fails less clearly.
+/// The Pi's build (`linuxkms`) draws straight to the display and needs no session.
+pub fn missing_display() -> Option<&'static str> {
+    if !cfg!(feature = "desktop") || cfg!(feature = "linuxkms") {
+        return None;
+    }
+    let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+    (!set("DISPLAY") && !set("WAYLAND_DISPLAY"))
+        .then_some("neither DISPLAY nor WAYLAND_DISPLAY is set")
 }
 
 /// How to run the station.
@@ -133,6 +156,9 @@ pub fn run(opts: Options) -> Result<(), StationError> {
             "--headless needs a door action: set station.door (e.g. \"sending\") or TAGSTATION_DOOR"
                 .into(),
         ));
+    }
+    if let (false, Some(why)) = (opts.headless, missing_display()) {
+        return Err(StationError::NoDisplay(why));
     }
     let sync = start_sync(&opts, &store)?;
     if let (true, Some(door)) = (opts.headless, settings.door) {

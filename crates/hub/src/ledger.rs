@@ -1,0 +1,172 @@
+//! The hub as the operations layer's [`Ledger`]: a change an admin makes on the hub (the
+//! demo's sample catalog now, the web app's forms next) runs through the same typed
+//! operations as a station's, with the same checks and naming rules, and is recorded as
+//! the hub's own events, all of an operation's commands in one transaction.
+
+use uuid::Uuid;
+
+use super::db::{params, Conn};
+use super::tables::{select_items, select_units, Tables};
+use super::{admin_event, HubError, HubStore, Result};
+use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::clock::{Clock, SystemClock};
+use tagstation_core::event::{Command, Projection};
+use tagstation_core::proto::LogEntry;
+use tagstation_ops::{Ledger, OpError, Recorded};
+
+/// One admin command as recorded: the log entry and the units it touched (seeded or
+/// folded by a tracking switch, in id order).
+#[derive(Debug, Clone)]
+pub struct AdminRecorded {
+    pub entry: LogEntry,
+    pub units: Vec<UnitId>,
+}
+
+/// An item by id, name, SKU or barcode (exact text), as the station matches it.
+pub fn items_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Item>> {
+    select_items(
+        c,
+        "WHERE id = ?1 OR name = ?1 OR sku = ?1 OR barcode = ?1 ORDER BY name",
+        params![reference],
+    )
+}
+
+/// Active units by asset tag, or else by id or name, as the station matches them.
+pub fn units_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Unit>> {
+    if let Some(u) = Tables::new(c).unit_by_tag(reference)? {
+        return Ok(vec![u]);
+    }
+    select_units(
+        c,
+        "WHERE active = TRUE AND (id = ?1 OR name = ?1) ORDER BY name",
+        params![reference],
+    )
+}
+
+/// The names of every unit the item ever had, folded ones included.
+pub fn unit_names(c: &mut dyn Conn, item: ItemId) -> Result<Vec<String>> {
+    c.query("SELECT name FROM units WHERE item_id = ?1", params![item])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect()
+}
+
+/// Record admin commands in order, in one transaction: all of them, or none and the
+/// index of the one that was refused.
+pub fn record_all(
+    c: &mut dyn Conn,
+    hub_id: Uuid,
+    cmds: Vec<Command>,
+    failed_at: &mut usize,
+) -> Result<Vec<AdminRecorded>> {
+    let now = SystemClock.now();
+    let mut done = Vec::with_capacity(cmds.len());
+    for (i, cmd) in cmds.into_iter().enumerate() {
+        *failed_at = i;
+        let entry = admin_event(&mut Tables::new(c), hub_id, cmd, now)?;
+        let units = c
+            .query(
+                "SELECT unit_id FROM event_units WHERE event_id = ?1 ORDER BY unit_id",
+                params![entry.event.id],
+            )?
+            .iter()
+            .map(|r| r.uuid(0))
+            .collect::<Result<Vec<_>>>()?;
+        done.push(AdminRecorded { entry, units });
+    }
+    Ok(done)
+}
+
+/// A hub error in the operations layer's terms.
+fn op_error(e: HubError) -> OpError {
+    match e {
+        HubError::Domain(d) => OpError::Refused(d),
+        HubError::BadRequest(m) => OpError::invalid(m),
+        other => OpError::Storage {
+            user: "NOT SAVED: the hub's database failed; try again, and tell the administrator if it keeps failing".into(),
+            source: Box::new(other),
+        },
+    }
+}
+
+fn one<T>(
+    what: &'static str,
+    reference: &str,
+    mut found: Vec<T>,
+    name: impl Fn(&T) -> String,
+) -> Result<T, OpError> {
+    match found.len() {
+        0 => Err(OpError::NotFound {
+            what,
+            reference: reference.into(),
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(OpError::Ambiguous {
+            what: if what == "unit" { "units" } else { "items" },
+            reference: reference.into(),
+            candidates: found.iter().map(name).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+/// The hub's store seen by `tagstation-ops`: `ops::catalog::create_item(&mut
+/// HubLedger::new(hub), ...)` records on the hub exactly what a station would.
+pub struct HubLedger<'h> {
+    hub: &'h dyn HubStore,
+}
+
+impl<'h> HubLedger<'h> {
+    pub fn new(hub: &'h dyn HubStore) -> HubLedger<'h> {
+        HubLedger { hub }
+    }
+}
+
+impl Ledger for HubLedger<'_> {
+    fn item(&self, id: ItemId) -> Result<Item, OpError> {
+        self.hub
+            .catalog_item(id)
+            .map_err(op_error)?
+            .ok_or_else(|| OpError::NotFound {
+                what: "item",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_item(&self, reference: &str) -> Result<Item, OpError> {
+        let found = self.hub.items_matching(reference).map_err(op_error)?;
+        one("item", reference, found, |i| i.name.clone())
+    }
+
+    fn unit(&self, id: UnitId) -> Result<Unit, OpError> {
+        self.hub
+            .catalog_unit(id)
+            .map_err(op_error)?
+            .ok_or_else(|| OpError::NotFound {
+                what: "unit",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_unit(&self, reference: &str) -> Result<Unit, OpError> {
+        let found = self.hub.units_matching(reference).map_err(op_error)?;
+        one("unit", reference, found, |u| u.name.clone())
+    }
+
+    fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {
+        self.hub.unit_names(item).map_err(op_error)
+    }
+
+    fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {
+        let done = self
+            .hub
+            .admin_record_all(cmds)
+            .map_err(|(i, e)| (i, op_error(e)))?;
+        Ok(done
+            .into_iter()
+            .map(|r| Recorded {
+                event: r.entry.event,
+                units: r.units,
+            })
+            .collect())
+    }
+}
