@@ -67,6 +67,7 @@ fn catalog_and_sync(db: &str) {
         Some(units[0]),
         EventKind::LocationMoved {
             location: Some("Van 2".into()),
+            reason: None,
         },
     ))
     .unwrap();

@@ -205,6 +205,7 @@ fn seed_catalog(hub: &dyn HubStore) -> Result<()> {
         None,
         EventKind::TrackingSwitched {
             to: Tracking::Units,
+            discarded: Vec::new(),
         },
     )?;
     for (i, u) in hub.units(Some(drill))?.iter().enumerate() {
