@@ -228,6 +228,82 @@ fn a_unit_lifecycle_reads_in_its_users_words() {
     assert!(err.contains("not a date"), "{err}");
 }
 
+/// `report utilization` and `report dates` print what the history says; the figures
+/// themselves are checked against a known history in `tagstation_core::utilization`.
+#[test]
+fn reports_from_history() {
+    let st = TempStation::new();
+    ok(&st, &["item", "add", "Laptop", "--units"]);
+    ok(&st, &["unit", "add", "Laptop", "--tag", "L-1"]);
+    ok(
+        &st,
+        &[
+            "unit",
+            "add",
+            "Laptop",
+            "--tag",
+            "L-2",
+            "--service-due",
+            "2020-05-01",
+        ],
+    );
+    ok(&st, &["item", "add", "Gloves", "--quantity", "5"]);
+    ok(&st, &["checkout", "L-1", "--to", "Ana"]);
+    ok(&st, &["checkin", "L-1"]);
+    ok(&st, &["checkout", "L-1", "--to", "Ben"]);
+
+    let r = st.cli_json(&["report", "utilization", "--json"]);
+    let items = r["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "count items have no units: {r}");
+    assert_eq!(items[0]["rank"], 1);
+    assert_eq!(items[0]["item"], "Laptop");
+    assert_eq!(items[0]["units"], 2);
+    assert_eq!(items[0]["checkouts"], 2);
+    let units = r["units"].as_array().unwrap();
+    assert_eq!(units[0]["name"], "Laptop 01", "the most used first: {r}");
+    assert_eq!(units[0]["checkouts"], 2);
+    assert_eq!(units[1]["checkouts"], 0);
+    assert_eq!(units[1]["checked_out_ms"], 0);
+    let share = units[0]["checked_out_share"].as_f64().unwrap();
+    assert!(share > 0.0 && share <= 1.0, "{r}");
+    let text = ok(&st, &["report", "utilization"]);
+    assert!(
+        text.contains("RANK") && text.contains("Laptop 01"),
+        "{text}"
+    );
+    // A window before anything happened is empty of units; a backwards one is refused.
+    let r = st.cli_json(&[
+        "report",
+        "utilization",
+        "--since",
+        "2001-01-01",
+        "--until",
+        "2001-12-31",
+        "--json",
+    ]);
+    assert_eq!(r["units"].as_array().unwrap().len(), 0, "{r}");
+    let err = refused(
+        &st,
+        &[
+            "report",
+            "utilization",
+            "--since",
+            "2026-12-01",
+            "--until",
+            "2026-11-01",
+        ],
+    );
+    assert!(err.contains("empty"), "{err}");
+
+    let due = st.cli_json(&["report", "dates", "--by", "2026-01-01", "--json"]);
+    assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
+    assert_eq!(due[0]["unit"], "Laptop 02");
+    assert_eq!(due[0]["field"], "service_due");
+    assert_eq!(due[0]["date"], "2020-05-01");
+    let none = st.cli_json(&["report", "dates", "--by", "2019-12-31", "--json"]);
+    assert_eq!(none.as_array().unwrap().len(), 0);
+}
+
 /// Every new event and field (reasons, a sale's customer, a return, the date fields, a
 /// forced fold's record) goes from one station through a real hub to another: none is
 /// refused, and the hub and the other station show the same history and state.
