@@ -262,6 +262,7 @@ fn reports_from_history() {
     let units = r["units"].as_array().unwrap();
     assert_eq!(units[0]["name"], "Laptop 01", "the most used first: {r}");
     assert_eq!(units[0]["checkouts"], 2);
+    assert_eq!(units[0]["folded"], false);
     assert_eq!(units[1]["checkouts"], 0);
     assert_eq!(units[1]["checked_out_ms"], 0);
     let share = units[0]["checked_out_share"].as_f64().unwrap();

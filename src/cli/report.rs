@@ -140,12 +140,17 @@ fn print_utilization(r: &Utilization) {
     );
     for u in &r.units {
         println!(
-            "{:<24} {:<20} {:>8} {:>13} {:>10}",
+            "{:<24} {:<20} {:>8} {:>13} {:>10}{}",
             t(&u.name),
             t(&u.item),
             percent(u.checked_out_share),
             percent(u.not_in_stock_share),
-            u.checkouts
+            u.checkouts,
+            if u.folded {
+                "  (folded into count)"
+            } else {
+                ""
+            }
         );
     }
 }

@@ -75,6 +75,8 @@ pub struct UnitUse {
     pub item: String,
     pub name: String,
     pub asset_tag: Option<String>,
+    /// Folded back into its item's count by now (its time before the fold counts).
+    pub folded: bool,
     /// Time in the window the unit existed, was not folded and not retired.
     pub in_service_ms: i64,
     pub checked_out_ms: i64,
@@ -212,6 +214,7 @@ pub fn utilization(log: &[StoredEvent], window: Window) -> Utilization {
                 item: p.items.get(&u.item_id).map(|i| i.name.clone())?,
                 name: u.name.clone(),
                 asset_tag: u.asset_tag.clone(),
+                folded: !u.active,
                 in_service_ms: s.in_service,
                 checked_out_ms: s.out,
                 not_in_stock_ms: s.not_in_stock,

@@ -232,6 +232,7 @@ fn shares_and_checkouts_over_the_whole_window() {
         (40 * H, 0),
         "folded at 40 h"
     );
+    assert!(c.folded && !l1u.folded);
 
     // Units: most used first.
     assert_eq!(r.units[0].unit_id, d1);
