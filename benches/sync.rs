@@ -74,7 +74,11 @@ fn queue_events(store: &mut Store, n: usize, tag: &str) {
     while cmds.len() < n {
         let u = units[k % units.len()];
         let to = cycle[(k / units.len()) % cycle.len()];
-        cmds.push(mk(item, Some(u), EventKind::StatusChanged { to }));
+        cmds.push(mk(
+            item,
+            Some(u),
+            EventKind::StatusChanged { to, reason: None },
+        ));
         k += 1;
     }
     cmds.truncate(n);
@@ -108,6 +112,7 @@ fn baseline_rows(n: usize) -> Vec<Event> {
             scan: None,
             kind: EventKind::StatusChanged {
                 to: Status::Sending,
+                reason: None,
             },
         })
         .collect()

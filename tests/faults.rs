@@ -354,6 +354,7 @@ fn hub_killed_mid_batch(database: Option<&str>, label: &str) {
             Some(units[k % 100]),
             EventKind::StatusChanged {
                 to: statuses[(k / 100) % 4],
+                reason: None,
             },
         ));
     }
@@ -623,8 +624,12 @@ fn wrong_and_jumping_clocks_still_sync_in_hub_order() {
         (-50_000, Status::Damaged),
     ] {
         *clock.0.lock().unwrap() = t; // forwards to 2128, back to 1970, before 1970
-        s.record(cmd(item, Some(units[0]), EventKind::StatusChanged { to }))
-            .unwrap();
+        s.record(cmd(
+            item,
+            Some(units[0]),
+            EventKind::StatusChanged { to, reason: None },
+        ))
+        .unwrap();
     }
     common::sync(&mut s);
     let h = s.history(units[0]).unwrap();
@@ -632,7 +637,8 @@ fn wrong_and_jumping_clocks_still_sync_in_hub_order() {
     assert_eq!(
         kinds.last().unwrap(),
         &EventKind::StatusChanged {
-            to: Status::Damaged
+            to: Status::Damaged,
+            reason: None,
         }
     );
     assert!(
@@ -696,6 +702,7 @@ fn full_disk_refuses_to_acknowledge_then_recovers() {
         Some(units[0]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();
@@ -741,6 +748,7 @@ fn random_offline_edits_partitions_and_restarts_converge() {
                 let kind = match rng.below(6) {
                     0 => EventKind::StatusChanged {
                         to: Status::SETTABLE[rng.below(4) as usize],
+                        reason: None,
                     },
                     1 => EventKind::CheckedOut {
                         holder: format!("P{}", rng.below(3)),
@@ -754,6 +762,7 @@ fn random_offline_edits_partitions_and_restarts_converge() {
                     },
                     4 => EventKind::LocationMoved {
                         location: Some(format!("Van {}", rng.below(3))),
+                        reason: None,
                     },
                     _ => EventKind::FieldSet {
                         key: "note".into(),

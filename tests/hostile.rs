@@ -369,6 +369,7 @@ fn actors_and_scans_follow_the_text_rules_at_the_station() {
         Some(u.id),
         EventKind::StatusChanged {
             to: Status::Sending,
+            reason: None,
         },
     );
     c.scan = Some("S".repeat(1_000_000));
@@ -403,6 +404,7 @@ fn history_prints_escaped_and_refused_changes_are_not_applied() {
         Some(units[0]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();

@@ -67,6 +67,7 @@ fn catalog_and_sync(db: &str) {
         Some(units[0]),
         EventKind::LocationMoved {
             location: Some("Van 2".into()),
+            reason: None,
         },
     ))
     .unwrap();
@@ -197,7 +198,7 @@ fn operations_run_on_the_hub(db: &str) {
     let admin = Actor::new("office:ana");
 
     let drill = catalog::create_item(&mut l, NewItem::count("Drill", 3), &admin).unwrap();
-    let switched = catalog::switch_tracking(&mut l, drill, Tracking::Units, &admin).unwrap();
+    let switched = catalog::switch_tracking(&mut l, drill, Tracking::Units, catalog::Fold::Safe, &admin).unwrap();
     assert_eq!(switched.units.len(), 3, "the switch seeds one unit per piece");
     assert_eq!(switched.event.station_id, store.hub_id());
     let added = catalog::add_unit(&mut l, drill, NewUnit::default(), &admin).unwrap();

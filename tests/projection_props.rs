@@ -70,7 +70,14 @@ fn run(store: &mut Store, items: &[Uuid], ops: &[Op]) {
                 } else {
                     Tracking::Count
                 };
-                cmd(items[*i], None, EventKind::TrackingSwitched { to })
+                cmd(
+                    items[*i],
+                    None,
+                    EventKind::TrackingSwitched {
+                        to,
+                        discarded: Vec::new(),
+                    },
+                )
             }
             Op::AddUnit(i, tag) => cmd(
                 items[*i],
@@ -89,6 +96,7 @@ fn run(store: &mut Store, items: &[Uuid], ops: &[Op]) {
                     Some(u),
                     EventKind::StatusChanged {
                         to: Status::SETTABLE[*s],
+                        reason: None,
                     },
                 ),
                 None => continue,
@@ -115,7 +123,14 @@ fn run(store: &mut Store, items: &[Uuid], ops: &[Op]) {
                 None => continue,
             },
             Op::Retire(u) => match unit(*u) {
-                Some((i, u)) => cmd(i, Some(u), EventKind::UnitRetired { reason: None }),
+                Some((i, u)) => cmd(
+                    i,
+                    Some(u),
+                    EventKind::UnitRetired {
+                        reason: None,
+                        customer: None,
+                    },
+                ),
                 None => continue,
             },
             Op::Tag(u, t) => match unit(*u) {

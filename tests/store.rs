@@ -22,6 +22,7 @@ fn events_survive_reopen_with_gapless_sequence() {
                 Some(*u),
                 EventKind::StatusChanged {
                     to: Status::Sending,
+                    reason: None,
                 },
             ))
             .unwrap();
@@ -300,6 +301,7 @@ fn read_only_database_is_a_clear_error() {
             Some(units[0]),
             EventKind::StatusChanged {
                 to: Status::Damaged,
+                reason: None,
             },
         ))
         .unwrap_err();
@@ -310,6 +312,7 @@ fn read_only_database_is_a_clear_error() {
         Some(units[0]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();
@@ -358,6 +361,7 @@ fn switching_keeps_totals_and_history() {
             None,
             EventKind::TrackingSwitched {
                 to: Tracking::Units,
+                discarded: Vec::new(),
             },
         ))
         .unwrap();
@@ -387,6 +391,7 @@ fn switching_keeps_totals_and_history() {
         Some(d3.id),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();
@@ -395,6 +400,7 @@ fn switching_keeps_totals_and_history() {
         None,
         EventKind::TrackingSwitched {
             to: Tracking::Count,
+            discarded: Vec::new(),
         },
     ))
     .unwrap();
@@ -481,6 +487,7 @@ fn new_units_are_named_after_every_unit_ever_made() {
     let kinds = [
         EventKind::TrackingSwitched {
             to: Tracking::Count,
+            discarded: Vec::new(),
         },
         EventKind::QuantityAdjusted {
             status: Status::InStock,
@@ -489,6 +496,7 @@ fn new_units_are_named_after_every_unit_ever_made() {
         },
         EventKind::TrackingSwitched {
             to: Tracking::Units,
+            discarded: Vec::new(),
         },
     ];
     for kind in kinds {

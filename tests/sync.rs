@@ -70,6 +70,7 @@ fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict()
         Some(units[0]),
         EventKind::StatusChanged {
             to: Status::Sending,
+            reason: None,
         },
     ))
     .unwrap();
@@ -78,6 +79,7 @@ fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict()
         Some(units[0]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();
@@ -95,6 +97,7 @@ fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict()
         Some(units[1]),
         EventKind::UnitRetired {
             reason: Some("broken".into()),
+            customer: None,
         },
     ))
     .unwrap();
@@ -123,14 +126,16 @@ fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict()
         assert_eq!(
             last2[0].data,
             EventKind::StatusChanged {
-                to: Status::Damaged
+                to: Status::Damaged,
+                reason: None,
             }
         );
         assert!(last2[0].conflict);
         assert_eq!(
             last2[1].data,
             EventKind::StatusChanged {
-                to: Status::Sending
+                to: Status::Sending,
+                reason: None,
             }
         );
         assert!(!last2[1].conflict);
@@ -170,6 +175,7 @@ fn refused_on_the_hub_is_kept_in_history_and_not_applied_anywhere() {
         Some(units[0]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();
@@ -311,6 +317,7 @@ fn hub_restart_mid_sync_loses_nothing() {
             Some(*u),
             EventKind::StatusChanged {
                 to: Status::Sending,
+                reason: None,
             },
         ))
         .unwrap();

@@ -1,5 +1,5 @@
 //! Items and units: add, list, show, edit, switch tracking, adjust counts; tag,
-//! rename, move, set fields and statuses of units.
+//! rename, move, set fields, dates and statuses of units, sell and return them.
 
 use std::collections::BTreeMap;
 
@@ -7,8 +7,9 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 
-use tagstation::catalog::{Status, Tracking};
-use tagstation::ops::catalog::{self, ItemEdit, NewItem, NewUnit, UnitAdded, UnitChange};
+use tagstation::catalog::{Status, Tracking, SERVICE_DUE, WARRANTY_END};
+use tagstation::ops::catalog::{self, Fold, ItemEdit, NewItem, NewUnit, UnitAdded, UnitChange};
+use tagstation::ops::lifecycle;
 use tagstation::ops::{Actor, OpError};
 use tagstation::store::{ItemView, Store, UnitView};
 
@@ -55,13 +56,18 @@ pub enum ItemCmd {
         #[arg(long)]
         reorder_point: Option<i64>,
     },
-    /// Switch "track units individually" on (--units) or off (--count).
+    /// Switch "track units individually" on (--units) or off (--count). Switching to
+    /// counts is refused while a unit is checked out, and while units carry tags,
+    /// fields or locations unless --force (history then records what was discarded).
     Track {
         item: String,
         #[arg(long, conflicts_with = "count", required_unless_present = "count")]
         units: bool,
         #[arg(long)]
         count: bool,
+        /// With --count: fold even units that carry tags, fields or locations.
+        #[arg(long, requires = "count")]
+        force: bool,
     },
     /// Add (positive) or remove (negative) quantity of a count item.
     Adjust {
@@ -101,6 +107,12 @@ pub enum UnitCmd {
         /// Custom field, KEY=VALUE (repeatable).
         #[arg(long = "field", value_parser = parse_field)]
         fields: Vec<(String, String)>,
+        /// When the warranty ends, YYYY-MM-DD.
+        #[arg(long)]
+        warranty_end: Option<String>,
+        /// When the next service is due, YYYY-MM-DD.
+        #[arg(long)]
+        service_due: Option<String>,
     },
     /// List units (of one item with --item).
     List {
@@ -134,19 +146,53 @@ pub enum UnitCmd {
         key: String,
         value: Option<String>,
     },
-    /// Move a unit to a location.
-    Move { unit: String, location: String },
-    /// Set a unit's status (in_stock, receiving, sending, damaged).
+    /// Move a unit to a location (--reason transfer: moved between sites).
+    Move {
+        unit: String,
+        location: String,
+        /// Why: "transfer", or any short text.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Set a unit's status (in_stock, receiving, sending, damaged). From receiving to
+    /// in_stock it is "received"; --reason repair with sending or damaged: out for repair.
     Status {
         unit: String,
         #[arg(value_parser = parse_settable)]
         status: Status,
+        /// Why: "received", "repair", or any short text.
+        #[arg(long)]
+        reason: Option<String>,
     },
-    /// Retire a unit (sold, written off): it leaves the totals, keeps its history.
+    /// Retire a unit (written off): it leaves the totals, keeps its history.
     Retire {
         unit: String,
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Sell a unit to a customer: retired with reason "sold" and the customer.
+    Sell {
+        unit: String,
+        /// Who bought it: a name or a customer reference.
+        #[arg(long)]
+        customer: String,
+    },
+    /// A sold or retired unit back in stock (the customer brought it back).
+    Return {
+        unit: String,
+        /// Where it goes.
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Set a unit's warranty end and/or next service date (YYYY-MM-DD).
+    Dates {
+        unit: String,
+        #[arg(long, required_unless_present = "service_due")]
+        warranty_end: Option<String>,
+        #[arg(long)]
+        service_due: Option<String>,
     },
 }
 
@@ -255,14 +301,25 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             catalog::edit_item(store, it.id, edit, &actor)?;
             println!("saved: {} edited", t(&it.name));
         }
-        ItemCmd::Track { item, units, .. } => {
+        ItemCmd::Track {
+            item, units, force, ..
+        } => {
             let it = store.find_item(&item)?;
             let to = if units {
                 Tracking::Units
             } else {
                 Tracking::Count
             };
-            let rec = catalog::switch_tracking(store, it.id, to, &actor)?;
+            let fold = if force { Fold::Force } else { Fold::Safe };
+            let rec = catalog::switch_tracking(store, it.id, to, fold, &actor).map_err(|e| {
+                let hint = matches!(e, OpError::FoldDiscards { .. })
+                    .then_some("; add --force to fold anyway");
+                anyhow::Error::new(e).context(format!(
+                    "{} not switched{}",
+                    t(&it.name),
+                    hint.unwrap_or("")
+                ))
+            })?;
             match to {
                 Tracking::Units => println!(
                     "saved: {} now tracks units individually ({} units created)",
@@ -321,14 +378,22 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             location,
             status,
             fields,
+            warranty_end,
+            service_due,
         } => {
             let it = store.find_item(&item)?;
+            let mut fields = fields.into_iter().collect::<BTreeMap<_, _>>();
+            for (key, value) in [(WARRANTY_END, warranty_end), (SERVICE_DUE, service_due)] {
+                if let Some(v) = value {
+                    fields.insert(key.to_string(), v);
+                }
+            }
             let new = NewUnit {
                 name,
                 tag,
                 location,
                 status,
-                fields: fields.into_iter().collect::<BTreeMap<_, _>>(),
+                fields,
             };
             let UnitAdded { id, name, .. } = catalog::add_unit(store, it.id, new, &actor)?;
             println!("added unit {name} ({id})");
@@ -388,13 +453,49 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             )?;
             println!("saved: {} {} updated", t(&name), t(&key));
         }
-        UnitCmd::Move { unit, location } => {
-            let name = on_unit(store, &unit, UnitChange::Move(location.clone()))?;
+        UnitCmd::Move {
+            unit,
+            location,
+            reason,
+        } => {
+            let change = UnitChange::Move {
+                location: location.clone(),
+                reason,
+            };
+            let name = on_unit(store, &unit, change)?;
             println!("saved: {} moved to {}", t(&name), t(&location));
         }
-        UnitCmd::Status { unit, status } => {
-            let name = on_unit(store, &unit, UnitChange::Status(status))?;
+        UnitCmd::Status {
+            unit,
+            status,
+            reason,
+        } => {
+            let change = UnitChange::Status { to: status, reason };
+            let name = on_unit(store, &unit, change)?;
             println!("saved: {} set to {status}", t(&name));
+        }
+        UnitCmd::Sell { unit, customer } => {
+            let u = store.find_unit(&unit)?;
+            lifecycle::sell(store, u.id, &customer, &actor, None)?;
+            println!("saved: {} sold to {}", t(&u.name), t(customer.trim()));
+        }
+        UnitCmd::Return {
+            unit,
+            location,
+            reason,
+        } => {
+            let u = store.find_unit(&unit)?;
+            lifecycle::return_unit(store, u.id, location, reason, &actor, None)?;
+            println!("saved: {} returned to stock", t(&u.name));
+        }
+        UnitCmd::Dates {
+            unit,
+            warranty_end,
+            service_due,
+        } => {
+            let u = store.find_unit(&unit)?;
+            lifecycle::set_dates(store, u.id, warranty_end, service_due, &actor)?;
+            println!("saved: {} dates updated", t(&u.name));
         }
         UnitCmd::Retire { unit, reason } => {
             let name = on_unit(store, &unit, UnitChange::Retire { reason })?;

@@ -177,7 +177,7 @@ fn seed_catalog(hub: &dyn HubStore) -> Result<()> {
     let admin = Actor::new("demo-admin");
     // Drills start as a count and are switched to units: the switch seeds Drill 01..04.
     let drill = catalog::create_item(&mut l, NewItem::count("Drill", 4), &admin)?;
-    catalog::switch_tracking(&mut l, drill, Tracking::Units, &admin)?;
+    catalog::switch_tracking(&mut l, drill, Tracking::Units, catalog::Fold::Safe, &admin)?;
     for (i, u) in hub.units(Some(drill))?.iter().enumerate() {
         let tag = UnitChange::Tag(Some(format!("TS-{:04}", i + 1)));
         catalog::change_unit(&mut l, u.id, tag, &admin, None)?;

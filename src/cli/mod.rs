@@ -1,11 +1,11 @@
 //! The `tagstation` command line: its arguments, and which role runs each command.
 //!
 //! One module per subject: [`station`] the station's own commands (status, scan,
-//! sync, history...), [`catalog`] items and units, [`hub`] the hub server and its
-//! admin client, [`demo`] the all-in-one demo, and [`output`], the one way a command
-//! prints text or `--json`. Which of them exist follows the build's roles (cargo
-//! features `hub`, `station`, `kiosk`). Nothing here decides a rule: every change goes
-//! through the library.
+//! sync, history...), [`catalog`] items and units, [`report`] reports computed from
+//! history, [`hub`] the hub server and its admin client, [`demo`] the all-in-one demo,
+//! and [`output`], the one way a command prints text or `--json`. Which of them exist
+//! follows the build's roles (cargo features `hub`, `station`, `kiosk`). Nothing here
+//! decides a rule: every change goes through the library.
 
 #[cfg(feature = "station")]
 mod catalog;
@@ -14,6 +14,8 @@ mod demo;
 #[cfg(feature = "hub")]
 mod hub;
 mod output;
+#[cfg(feature = "station")]
+mod report;
 #[cfg(feature = "station")]
 mod station;
 

@@ -82,7 +82,10 @@ pub fn print_history(h: &[HistoryEntry]) {
             "{}{} {:<28} {:<16} {}{}",
             e.at,
             if e.clock_synced { " " } else { "?" },
-            t(&e.description),
+            match &e.lifecycle {
+                Some(step) => t(&format!("{step}: {}", e.description)).into_owned(),
+                None => t(&e.description).into_owned(),
+            },
             t(&e.actor),
             if e.synced { "" } else { "(not synced) " },
             match (&e.note, e.applied, e.conflict) {

@@ -16,6 +16,7 @@ use tagstation::transfer;
 
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
 use super::output::{print_history, print_item, print_unit, show, t};
+use super::report::{report_cmd, ReportCmd};
 use super::{Globals, JsonFlag};
 
 /// Commands on this station's own store.
@@ -79,6 +80,9 @@ pub enum StationCommand {
     },
     /// Units checked out past their due date.
     Overdue(JsonFlag),
+    /// Reports from history: utilization, warranty and service dates.
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Events flagged as conflicts by sync, for review.
     Conflicts(JsonFlag),
     /// Import items, units and quantities from CSV (all rows or none).
@@ -397,6 +401,7 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                 }
             });
         }
+        StationCommand::Report(cmd) => report_cmd(&ctx.store, cmd)?,
         StationCommand::Conflicts(j) => {
             let c = ctx.store.conflicts()?;
             return show(j.json, &c, |c| {

@@ -163,6 +163,7 @@ pub fn place(store: &mut Store, item: Uuid, unit: Uuid, location: &str) {
             Some(unit),
             EventKind::LocationMoved {
                 location: Some(location.into()),
+                reason: None,
             },
         ))
         .expect("place unit");

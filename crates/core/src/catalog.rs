@@ -22,6 +22,15 @@ pub const MAX_QUANTITY: i64 = 1_000_000_000;
 /// switch would write a unit row per screw, not track durable things.
 pub const MAX_SEEDED_UNITS: i64 = 10_000;
 
+/// The built-in date fields of a unit, `YYYY-MM-DD`, kept among its fields so that
+/// reports and reminders can rely on them: when the warranty ends and when the next
+/// service is due. A value that is not a date is refused.
+pub const WARRANTY_END: &str = "warranty_end";
+/// See [`WARRANTY_END`].
+pub const SERVICE_DUE: &str = "service_due";
+/// Both built-in date fields.
+pub const DATE_FIELDS: [&str; 2] = [WARRANTY_END, SERVICE_DUE];
+
 pub type ItemId = Uuid;
 pub type UnitId = Uuid;
 
@@ -211,6 +220,16 @@ impl Unit {
     /// Does this unit count towards its item's totals?
     pub fn counts(&self) -> bool {
         self.active && self.status != Status::Retired
+    }
+
+    /// When its warranty ends (`YYYY-MM-DD`), if recorded.
+    pub fn warranty_end(&self) -> Option<&str> {
+        self.fields.get(WARRANTY_END).map(String::as_str)
+    }
+
+    /// When its next service is due (`YYYY-MM-DD`), if recorded.
+    pub fn service_due(&self) -> Option<&str> {
+        self.fields.get(SERVICE_DUE).map(String::as_str)
     }
 }
 

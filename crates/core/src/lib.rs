@@ -4,7 +4,8 @@
 //! `apply`, the rules that project it into state), [`view`] (the JSON shapes of items,
 //! units and history, built alike by the station and the hub), [`proto`] (what stations
 //! and the hub send each other), [`scan`] (scanned text, GS1 element strings, the HID
-//! key decoder), [`escape`] (untrusted text made safe for terminals, logs and CSV) and
+//! key decoder), [`escape`] (untrusted text made safe for terminals, logs and CSV),
+//! [`utilization`] (how much of the time each unit is out, computed from history) and
 //! [`clock`] (wall time and whether the kernel trusts it: the one read of the outside
 //! world here). Nothing here touches a file or a socket, so every other crate and the
 //! fuzz targets in `fuzz/` share the very same code.
@@ -15,4 +16,5 @@ pub mod escape;
 pub mod event;
 pub mod proto;
 pub mod scan;
+pub mod utilization;
 pub mod view;

@@ -58,6 +58,9 @@ pub struct HistoryEntry {
     pub unit_id: Option<UnitId>,
     pub kind: String,
     pub description: String,
+    /// The step of a unit's lifecycle this event is, in its users' words ("received",
+    /// "in stock", "transferred", "repair", "sold", "returned"), if it is one.
+    pub lifecycle: Option<String>,
     pub data: EventKind,
     pub scan: Option<String>,
     pub applied: bool,
@@ -82,6 +85,7 @@ pub fn history_entry(s: StoredEvent, rejected: Option<String>) -> HistoryEntry {
             unit_id: e.unit_id,
             kind: e.kind.name().to_string(),
             description: e.kind.describe(),
+            lifecycle: e.kind.lifecycle().map(str::to_string),
             data: e.kind,
             scan: e.scan,
             applied: s.outcome.applied,

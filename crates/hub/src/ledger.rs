@@ -152,6 +152,10 @@ impl Ledger for HubLedger<'_> {
         one("unit", reference, found, |u| u.name.clone())
     }
 
+    fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
+        self.hub.catalog_units_of_item(item).map_err(op_error)
+    }
+
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {
         self.hub.unit_names(item).map_err(op_error)
     }

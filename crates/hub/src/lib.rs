@@ -168,6 +168,8 @@ pub trait HubStore: Send + Sync + 'static {
     fn items_matching(&self, reference: &str) -> Result<Vec<Item>>;
     /// A unit by id, folded ones included.
     fn catalog_unit(&self, id: UnitId) -> Result<Option<Unit>>;
+    /// The item's active units, by name.
+    fn catalog_units_of_item(&self, item: ItemId) -> Result<Vec<Unit>>;
     /// Active units whose tag is `reference`, or else whose id or name is.
     fn units_matching(&self, reference: &str) -> Result<Vec<Unit>>;
     /// The names of every unit the item ever had, folded ones included.

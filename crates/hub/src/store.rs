@@ -110,6 +110,9 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn catalog_unit(&self, id: UnitId) -> Result<Option<Unit>> {
         self.db.read(|c| Tables::new(c).unit(id))
     }
+    fn catalog_units_of_item(&self, item: ItemId) -> Result<Vec<Unit>> {
+        self.db.read(|c| Tables::new(c).units_of_item(item))
+    }
     fn units_matching(&self, reference: &str) -> Result<Vec<Unit>> {
         self.db.read(|c| ledger::units_matching(c, reference))
     }

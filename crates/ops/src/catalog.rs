@@ -124,20 +124,7 @@ pub fn edit_item(
     one(record(l, vec![on_item(item, kind, actor)])?)
 }
 
-/// Switch "track units individually" on or off. Turning it on seeds one unit per piece
-/// counted; turning it off folds the units back into counts. The recorded event lists
-/// the units seeded or folded.
-pub fn switch_tracking(
-    l: &mut impl Ledger,
-    item: ItemId,
-    to: Tracking,
-    actor: &Actor,
-) -> Result<Recorded, OpError> {
-    one(record(
-        l,
-        vec![on_item(item, EventKind::TrackingSwitched { to }, actor)],
-    )?)
-}
+pub use crate::tracking::{switch_tracking, Fold};
 
 /// Add (positive) or remove (negative) pieces of a count item in one status.
 pub fn adjust_quantity(
@@ -289,10 +276,17 @@ pub enum UnitChange {
         key: String,
         value: Option<String>,
     },
-    /// Put it somewhere ("transferred").
-    Move(String),
-    /// One of the statuses a person may set directly.
-    Status(Status),
+    /// Put it somewhere, with why: "transfer" between sites ("transferred").
+    Move {
+        location: String,
+        reason: Option<String>,
+    },
+    /// One of the statuses a person may set directly, with why: "received" (from
+    /// receiving to in stock), "repair" (sending or damaged for a repair).
+    Status {
+        to: Status,
+        reason: Option<String>,
+    },
     /// Sold or written off: it leaves the totals and keeps its history.
     Retire {
         reason: Option<String>,
@@ -300,16 +294,20 @@ pub enum UnitChange {
 }
 
 impl UnitChange {
-    fn into_kind(self) -> EventKind {
+    pub(crate) fn into_kind(self) -> EventKind {
         match self {
             UnitChange::Tag(tag) => EventKind::UnitTagged { tag },
             UnitChange::Rename(name) => EventKind::UnitRenamed { name },
             UnitChange::Field { key, value } => EventKind::FieldSet { key, value },
-            UnitChange::Move(location) => EventKind::LocationMoved {
+            UnitChange::Move { location, reason } => EventKind::LocationMoved {
                 location: Some(location),
+                reason,
             },
-            UnitChange::Status(to) => EventKind::StatusChanged { to },
-            UnitChange::Retire { reason } => EventKind::UnitRetired { reason },
+            UnitChange::Status { to, reason } => EventKind::StatusChanged { to, reason },
+            UnitChange::Retire { reason } => EventKind::UnitRetired {
+                reason,
+                customer: None,
+            },
         }
     }
 }
@@ -406,7 +404,10 @@ mod tests {
         change_unit(
             &mut l,
             a.id,
-            UnitChange::Status(Status::Damaged),
+            UnitChange::Status {
+                to: Status::Damaged,
+                reason: None,
+            },
             &actor(),
             None,
         )
@@ -414,7 +415,10 @@ mod tests {
         change_unit(
             &mut l,
             a.id,
-            UnitChange::Move("Shelf B".into()),
+            UnitChange::Move {
+                location: "Shelf B".into(),
+                reason: None,
+            },
             &actor(),
             None,
         )
@@ -428,16 +432,5 @@ mod tests {
             matches!(err, OpError::Refused(DomainError::DerivedTotals { .. })),
             "{err:?}"
         );
-    }
-
-    #[test]
-    fn switching_tracking_seeds_and_folds_units() {
-        let mut l = MemLedger::new();
-        let cable = create_item(&mut l, NewItem::count("Cable", 3), &actor()).unwrap();
-        let on = switch_tracking(&mut l, cable, Tracking::Units, &actor()).unwrap();
-        assert_eq!(on.units.len(), 3);
-        let off = switch_tracking(&mut l, cable, Tracking::Count, &actor()).unwrap();
-        assert_eq!(off.units.len(), 3);
-        assert_eq!(l.item(cable).unwrap().counts.get(Status::InStock), 3);
     }
 }

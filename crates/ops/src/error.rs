@@ -28,6 +28,14 @@ pub enum OpError {
         reference: String,
         candidates: String,
     },
+    /// Folding an item back into counts while some of its units are checked out would
+    /// lose who has them: refused, naming the units and their holders.
+    #[error("cannot switch {item:?} to counts: {} checked out; check them in first", .units.join(", "))]
+    FoldCheckedOut { item: String, units: Vec<String> },
+    /// Folding would discard what units carry (tags, fields, locations): refused
+    /// unless forced, naming the units and what each carries.
+    #[error("switching {item:?} to counts would discard what its units carry: {}; switch with force to fold anyway (history keeps what was discarded)", .units.join("; "))]
+    FoldDiscards { item: String, units: Vec<String> },
     /// The store failed underneath (full, read-only, busy, broken).
     #[error("{source}")]
     Storage {
@@ -58,6 +66,14 @@ impl OpError {
             OpError::Ambiguous { what, .. } => {
                 format!("More than one {what} matches. Scan its tag instead.")
             }
+            OpError::FoldCheckedOut { units, .. } => format!(
+                "Cannot switch to counts: {} checked out. Check them in first.",
+                units.join(", ")
+            ),
+            OpError::FoldDiscards { units, .. } => format!(
+                "Switching to counts would discard the tags, fields or locations of {}. Force the switch to discard them; history keeps what was discarded.",
+                units.join("; ")
+            ),
             OpError::Storage { user, .. } => user.clone(),
         }
     }

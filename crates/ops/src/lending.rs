@@ -23,13 +23,20 @@ pub enum Action {
 impl Action {
     pub fn into_kind(self) -> EventKind {
         match self {
-            Action::SetStatus { status } => EventKind::StatusChanged { to: status },
+            Action::SetStatus { status } => EventKind::StatusChanged {
+                to: status,
+                reason: None,
+            },
             Action::CheckOut { holder, due } => EventKind::CheckedOut { holder, due },
             Action::CheckIn { location } => EventKind::CheckedIn { location },
             Action::Move { location } => EventKind::LocationMoved {
                 location: Some(location),
+                reason: None,
             },
-            Action::Retire { reason } => EventKind::UnitRetired { reason },
+            Action::Retire { reason } => EventKind::UnitRetired {
+                reason,
+                customer: None,
+            },
         }
     }
 

@@ -14,6 +14,10 @@
 //!   retire, tracking switches, quantities);
 //! - [`lending`]: check-out (a basket, one transaction), check-in, and [`Action`], the
 //!   one-touch actions of a scan;
+//! - [`tracking`]: switching an item between counts and units, and the rule that a
+//!   fold never loses a checked-out unit or discards what units carry silently;
+//! - [`lifecycle`]: the lifecycle of a serialised unit in its users' words (received,
+//!   transferred, repair, sold, returned) and its built-in date fields;
 //! - [`naming`]: the name a new unit gets;
 //! - [`error`]: [`OpError`], with words for the person at the station and detail for the
 //!   log.
@@ -21,8 +25,10 @@
 pub mod catalog;
 pub mod error;
 pub mod lending;
+pub mod lifecycle;
 pub mod mem;
 pub mod naming;
+pub mod tracking;
 
 pub use error::OpError;
 pub use lending::{Action, Done};
@@ -51,6 +57,8 @@ pub trait Ledger {
     fn unit(&self, id: UnitId) -> Result<Unit, OpError>;
     /// An active unit by asset tag, id or name.
     fn find_unit(&self, reference: &str) -> Result<Unit, OpError>;
+    /// The active (not folded) units of an item, retired ones included.
+    fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError>;
     /// The names of every unit the item ever had, units folded into counts included.
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError>;
     /// Record the commands in order as one write: all of them, or none and the index
@@ -95,12 +103,15 @@ pub(crate) fn on_item(
 }
 
 /// A command on a unit of an item, by `actor`, with the scanned text if a scan led here.
+/// A unit that was receiving and is now set in stock without a reason gets the
+/// lifecycle's "received" ([`lifecycle::default_reason`]), whichever front end asked.
 pub(crate) fn on_unit(
     unit: &Unit,
     kind: tagstation_core::event::EventKind,
     actor: &Actor,
     scan: Option<&str>,
 ) -> Command {
+    let kind = lifecycle::default_reason(unit, kind);
     Command {
         item_id: unit.item_id,
         unit_id: Some(unit.id),

@@ -122,6 +122,11 @@ impl Ledger for MemLedger {
         Self::one("unit", reference, found, |u| u.name.clone())
     }
 
+    fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
+        let mut p = self.projection.clone();
+        p.units_of_item(item).map_err(never)
+    }
+
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {
         Ok(self
             .projection

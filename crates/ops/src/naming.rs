@@ -44,7 +44,14 @@ mod tests {
         assert_eq!(next_unit_name(&l, drill).unwrap(), "Drill 04");
         // Fold all three into a count, keep one, track units again: Drill 01..03 stay
         // taken in history, so the seeded unit and the next one are not named after them.
-        crate::catalog::switch_tracking(&mut l, drill, Tracking::Count, &a).unwrap();
+        crate::catalog::switch_tracking(
+            &mut l,
+            drill,
+            Tracking::Count,
+            crate::catalog::Fold::Safe,
+            &a,
+        )
+        .unwrap();
         assert_eq!(next_unit_name(&l, drill).unwrap(), "Drill 04");
     }
 }

@@ -68,7 +68,7 @@ pub fn apply<P: Projection>(
             p.put_item(&item).map_err(st)?;
             return Ok(out);
         }
-        EventKind::TrackingSwitched { to } => {
+        EventKind::TrackingSwitched { to, .. } => {
             let mut item = need_item(p, ev.item_id)?;
             if item.tracking == *to {
                 return Err(DomainError::NoChange(format!("tracked by {}", to.as_str())).into());
@@ -225,7 +225,7 @@ pub fn apply<P: Projection>(
             }
             unit.asset_tag = tag.clone();
         }
-        EventKind::StatusChanged { to } => {
+        EventKind::StatusChanged { to, .. } => {
             if retired {
                 return Err(DomainError::Retired(unit.name).into());
             }
@@ -277,6 +277,15 @@ pub fn apply<P: Projection>(
             unit.holder = None;
             unit.due = None;
         }
+        EventKind::UnitReturned { location, .. } => {
+            if !retired {
+                return Err(DomainError::NotRetired(unit.name).into());
+            }
+            unit.status = Status::InStock;
+            if location.is_some() {
+                unit.location = location.clone();
+            }
+        }
         EventKind::FieldSet { key, value } => match value {
             Some(v) => {
                 if unit.fields.get(key) == Some(v) {
@@ -290,7 +299,7 @@ pub fn apply<P: Projection>(
                 }
             }
         },
-        EventKind::LocationMoved { location } => {
+        EventKind::LocationMoved { location, .. } => {
             if retired {
                 return Err(DomainError::Retired(unit.name).into());
             }

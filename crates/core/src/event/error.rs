@@ -52,6 +52,10 @@ pub enum DomainError {
     Text(#[from] TextError),
     #[error("{0}")]
     BadDate(String),
+    #[error("only a fold back into counts can discard what units carried")]
+    BadDiscard,
+    #[error("{0:?} is not sold or retired: only a sold or retired unit can be returned")]
+    NotRetired(String),
 }
 
 impl DomainError {
@@ -74,6 +78,9 @@ impl DomainError {
                 format!("{unit} is checked out to {holder}. Check it in first.")
             }
             DomainError::Retired(unit) => format!("{unit} has been retired and cannot be used."),
+            DomainError::NotRetired(unit) => {
+                format!("{unit} was not sold or retired, so it cannot be returned.")
+            }
             DomainError::NegativeCount {
                 item, status, have, ..
             } => format!(

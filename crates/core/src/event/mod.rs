@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::catalog::{
-    check_date, check_scan, check_tag, check_text, ItemId, Status, Tracking, UnitId, MAX_QUANTITY,
+    check_date, check_scan, check_tag, check_text, ItemId, Status, Tracking, UnitId, DATE_FIELDS,
+    MAX_QUANTITY,
 };
 
 /// One change, as recorded in history and sent between stations and the hub.
@@ -68,6 +69,11 @@ pub enum EventKind {
     /// (folds the units back into counts).
     TrackingSwitched {
         to: Tracking,
+        /// Folding only: what the folded units carried (tags, fields, locations) and
+        /// the fold discarded, because it was forced. Written into history so nothing
+        /// is ever discarded silently; empty for a fold that discarded nothing.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        discarded: Vec<FoldedUnit>,
     },
     /// Count items: add or remove quantity in one status (receive 10, consume 2).
     QuantityAdjusted {
@@ -97,6 +103,10 @@ pub enum EventKind {
     },
     StatusChanged {
         to: Status,
+        /// Why, in the lifecycle's words: "received" (receiving → in stock), "repair"
+        /// (sending or damaged for a repair), or any short text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     CheckedOut {
         holder: String,
@@ -105,7 +115,19 @@ pub enum EventKind {
     CheckedIn {
         location: Option<String>,
     },
+    /// Sold (reason "sold", with the customer) or written off: it leaves the totals.
     UnitRetired {
+        reason: Option<String>,
+        /// Who bought it, when sold.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer: Option<String>,
+    },
+    /// A sold or retired unit back in stock (the customer brought it back), with its
+    /// history intact.
+    UnitReturned {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
     /// Set (`Some`) or clear (`None`) a custom field such as `serial` or `last_service`.
@@ -115,7 +137,40 @@ pub enum EventKind {
     },
     LocationMoved {
         location: Option<String>,
+        /// Why: "transfer" (between sites), or any short text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
+}
+
+/// What one unit carried when a forced fold discarded it: kept in the fold's event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldedUnit {
+    pub unit_id: UnitId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl FoldedUnit {
+    /// "Laptop 01 (tag TS-1, at Shelf A, serial=\"X1\")".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = &self.asset_tag {
+            parts.push(format!("tag {t}"));
+        }
+        if let Some(l) = &self.location {
+            parts.push(format!("at {l}"));
+        }
+        for (k, v) in &self.fields {
+            parts.push(format!("{k}={v:?}"));
+        }
+        format!("{} ({})", self.name, parts.join(", "))
+    }
 }
 
 impl EventKind {
@@ -136,6 +191,7 @@ impl EventKind {
             EventKind::UnitRetired { .. } => "unit_retired",
             EventKind::FieldSet { .. } => "field_set",
             EventKind::LocationMoved { .. } => "location_moved",
+            EventKind::UnitReturned { .. } => "unit_returned",
         }
     }
 
@@ -159,9 +215,17 @@ impl EventKind {
                 format!("item {name:?} created ({})", tracking.as_str())
             }
             EventKind::ItemEdited { name, .. } => format!("item edited ({name:?})"),
-            EventKind::TrackingSwitched { to } => match to {
+            EventKind::TrackingSwitched { to, discarded } => match to {
                 Tracking::Units => "tracking switched to units".into(),
-                Tracking::Count => "tracking switched to count".into(),
+                Tracking::Count if discarded.is_empty() => "tracking switched to count".into(),
+                Tracking::Count => format!(
+                    "tracking switched to count, forced; discarded: {}",
+                    discarded
+                        .iter()
+                        .map(FoldedUnit::describe)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
             },
             EventKind::QuantityAdjusted { status, delta, .. } => format!("{status} {delta:+}"),
             EventKind::QuantityMoved { from, to, qty } => format!("{qty} moved {from} → {to}"),
@@ -169,25 +233,98 @@ impl EventKind {
             EventKind::UnitRenamed { name } => format!("renamed to {name:?}"),
             EventKind::UnitTagged { tag: Some(t) } => format!("tagged {t:?}"),
             EventKind::UnitTagged { tag: None } => "tag removed".into(),
-            EventKind::StatusChanged { to } => format!("status → {to}"),
+            EventKind::StatusChanged { to, reason } => {
+                format!("status → {to}{}", because(reason))
+            }
             EventKind::CheckedOut { holder, due } => match due {
                 Some(d) => format!("checked out to {holder} (due {d})"),
                 None => format!("checked out to {holder}"),
             },
             EventKind::CheckedIn { .. } => "checked in".into(),
-            EventKind::UnitRetired { reason } => match reason {
-                Some(r) => format!("retired ({r})"),
-                None => "retired".into(),
+            EventKind::UnitRetired { reason, customer } => match (reason, customer) {
+                (Some(r), Some(c)) => format!("retired ({r}) to {c}"),
+                (Some(r), None) => format!("retired ({r})"),
+                (None, Some(c)) => format!("retired to {c}"),
+                (None, None) => "retired".into(),
             },
+            EventKind::UnitReturned { location, reason } => format!(
+                "returned to stock{}{}",
+                location
+                    .as_deref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default(),
+                because(reason)
+            ),
             EventKind::FieldSet {
                 key,
                 value: Some(v),
             } => format!("{key} = {v:?}"),
             EventKind::FieldSet { key, value: None } => format!("{key} cleared"),
-            EventKind::LocationMoved { location: Some(l) } => format!("moved to {l}"),
-            EventKind::LocationMoved { location: None } => "location cleared".into(),
+            EventKind::LocationMoved {
+                location: Some(l),
+                reason,
+            } => format!("moved to {l}{}", because(reason)),
+            EventKind::LocationMoved {
+                location: None,
+                reason,
+            } => format!("location cleared{}", because(reason)),
         }
     }
+
+    /// The unit's lifecycle in the words users of serial tracking expect, when this
+    /// event is one of its steps: "received", "in stock", "sold", "returned",
+    /// "transferred", "repair". The lifecycle adds no status: received, transferred
+    /// and repair are reasons on status changes and moves, sold is a retirement with
+    /// reason "sold", returned is [`EventKind::UnitReturned`].
+    pub fn lifecycle(&self) -> Option<&'static str> {
+        let said = |r: &Option<String>, word: &str| {
+            r.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(word))
+        };
+        match self {
+            // Entering the system in stock is its receipt; a unit created as
+            // receiving is received when it is set in stock (reason "received").
+            EventKind::UnitCreated {
+                status: Status::InStock,
+                ..
+            } => Some("received"),
+            EventKind::StatusChanged { reason, .. } if said(reason, REASON_RECEIVED) => {
+                Some("received")
+            }
+            EventKind::StatusChanged { to, reason }
+                if said(reason, REASON_REPAIR)
+                    && matches!(to, Status::Sending | Status::Damaged) =>
+            {
+                Some("repair")
+            }
+            EventKind::StatusChanged {
+                to: Status::InStock,
+                ..
+            } => Some("in stock"),
+            EventKind::LocationMoved { reason, .. } if said(reason, REASON_TRANSFER) => {
+                Some("transferred")
+            }
+            EventKind::UnitRetired { reason, .. } if said(reason, REASON_SOLD) => Some("sold"),
+            EventKind::UnitReturned { .. } => Some("returned"),
+            _ => None,
+        }
+    }
+}
+
+/// The reason a status change from receiving to in stock carries: "received".
+pub const REASON_RECEIVED: &str = "received";
+/// The reason on a location move between sites: "transfer".
+pub const REASON_TRANSFER: &str = "transfer";
+/// The reason on sending or damaged when the unit goes for repair: "repair".
+pub const REASON_REPAIR: &str = "repair";
+/// The reason of a retirement that is a sale: "sold".
+pub const REASON_SOLD: &str = "sold";
+
+/// " (why)" for a description, or nothing.
+fn because(reason: &Option<String>) -> String {
+    reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default()
 }
 
 impl Event {
@@ -223,7 +360,24 @@ impl EventKind {
                 barcode,
                 reorder_point,
             } => check_item_fields(name, sku, barcode, *reorder_point)?,
-            EventKind::TrackingSwitched { .. } => {}
+            EventKind::TrackingSwitched { to, discarded } => {
+                if *to == Tracking::Units && !discarded.is_empty() {
+                    return Err(DomainError::BadDiscard);
+                }
+                for d in discarded {
+                    check_text("unit name", &d.name)?;
+                    if let Some(t) = &d.asset_tag {
+                        check_tag("asset tag", t)?;
+                    }
+                    if let Some(l) = &d.location {
+                        check_text("location", l)?;
+                    }
+                    for (k, v) in &d.fields {
+                        check_text("field name", k)?;
+                        check_text("field value", v)?;
+                    }
+                }
+            }
             EventKind::QuantityAdjusted {
                 status,
                 delta,
@@ -264,8 +418,7 @@ impl EventKind {
                     check_text("location", l)?;
                 }
                 for (k, v) in fields {
-                    check_text("field name", k)?;
-                    check_text("field value", v)?;
+                    check_field(k, Some(v))?;
                 }
                 if !Status::SETTABLE.contains(status) {
                     return Err(DomainError::BadStatus(*status));
@@ -277,9 +430,12 @@ impl EventKind {
                     check_tag("asset tag", t)?;
                 }
             }
-            EventKind::StatusChanged { to } => {
+            EventKind::StatusChanged { to, reason } => {
                 if !Status::SETTABLE.contains(to) {
                     return Err(DomainError::BadStatus(*to));
+                }
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
                 }
             }
             EventKind::CheckedOut { holder, due } => {
@@ -288,25 +444,45 @@ impl EventKind {
                     check_date(d).map_err(DomainError::BadDate)?;
                 }
             }
-            EventKind::CheckedIn { location } | EventKind::LocationMoved { location } => {
+            EventKind::CheckedIn { location } => {
                 if let Some(l) = location {
                     check_text("location", l)?;
                 }
             }
-            EventKind::UnitRetired { reason } => {
+            EventKind::LocationMoved { location, reason }
+            | EventKind::UnitReturned { location, reason } => {
+                if let Some(l) = location {
+                    check_text("location", l)?;
+                }
                 if let Some(r) = reason {
                     check_text("reason", r)?;
                 }
             }
-            EventKind::FieldSet { key, value } => {
-                check_text("field name", key)?;
-                if let Some(v) = value {
-                    check_text("field value", v)?;
+            EventKind::UnitRetired { reason, customer } => {
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+                if let Some(c) = customer {
+                    check_text("customer", c)?;
                 }
             }
+            EventKind::FieldSet { key, value } => check_field(key, value.as_deref())?,
         }
         Ok(())
     }
+}
+
+/// A custom field's name and value by the input rules, and the built-in date fields
+/// ([`DATE_FIELDS`]) as `YYYY-MM-DD`.
+fn check_field(key: &str, value: Option<&str>) -> Result<(), DomainError> {
+    check_text("field name", key)?;
+    if let Some(v) = value {
+        check_text("field value", v)?;
+        if DATE_FIELDS.contains(&key) {
+            check_date(v).map_err(|e| DomainError::BadDate(format!("{key}: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 /// Outcome columns stored beside an event.

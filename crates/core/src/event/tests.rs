@@ -56,6 +56,7 @@ fn switch_seeds_and_folds_keeping_totals() {
         None,
         EventKind::TrackingSwitched {
             to: Tracking::Units,
+            discarded: Vec::new(),
         },
     );
     let out = apply(&mut p, &on, Mode::Full).unwrap();
@@ -91,6 +92,7 @@ fn switch_seeds_and_folds_keeping_totals() {
         None,
         EventKind::TrackingSwitched {
             to: Tracking::Count,
+            discarded: Vec::new(),
         },
     );
     apply(&mut p, &off, Mode::Full).unwrap();
@@ -140,6 +142,7 @@ fn switch_refuses_too_many_pieces() {
     let before = p.clone();
     let on = EventKind::TrackingSwitched {
         to: Tracking::Units,
+        discarded: Vec::new(),
     };
     let err = apply(&mut p, &ev(3, item, None, on.clone()), Mode::Full).unwrap_err();
     assert!(
@@ -164,6 +167,7 @@ fn unit_rules_and_conflicts() {
         None,
         EventKind::TrackingSwitched {
             to: Tracking::Units,
+            discarded: Vec::new(),
         },
     );
     let unit = apply(&mut p, &on, Mode::Full).unwrap().units[0];
@@ -186,6 +190,7 @@ fn unit_rules_and_conflicts() {
         &mut p,
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
         Some(1),
     )

@@ -57,6 +57,12 @@ impl Ledger for Store {
         Store::find_unit(self, reference).map_err(op_error)
     }
 
+    fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
+        SqlProjection(&self.conn)
+            .units_of_item(item)
+            .map_err(|e| op_error(e.into()))
+    }
+
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {
         let names = || -> Result<Vec<String>, StoreError> {
             let mut st = self

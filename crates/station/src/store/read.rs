@@ -11,7 +11,7 @@ use super::{
 use sql::SqlProjection;
 use tagstation_core::catalog::{Item, ItemId, Totals, Tracking, Unit, UnitId};
 use tagstation_core::clock::rfc3339;
-use tagstation_core::event::{DomainError, Projection};
+use tagstation_core::event::{DomainError, Projection, StoredEvent};
 use tagstation_core::view;
 
 impl Store {
@@ -247,6 +247,16 @@ impl Store {
                 view::history_entry(s, r)
             })
             .collect())
+    }
+
+    /// The whole log as stored events, in canonical order (the hub's, then this
+    /// station's unconfirmed ones): what reports computed from history read.
+    pub fn log(&self) -> Result<Vec<StoredEvent>> {
+        Ok(sql::select_events(
+            &self.conn,
+            "ORDER BY e.hub_seq IS NULL, e.hub_seq, e.pos",
+            [],
+        )?)
     }
 
     /// Events flagged as conflicts, for review.
