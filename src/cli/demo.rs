@@ -38,7 +38,7 @@ pub struct DemoArgs {
 const SCRIPT: &[&str] = &[
     "TS-0001",
     "TS-0001 sending",
-    "TS-0002 out Ana 2026-12-24",
+    "TS-0002 out Ana DUE", // DUE: three weeks from today (a past date is refused)
     "LT-001 damaged",
     "4006381333931",
     "4006381333931 consume 3",
@@ -47,6 +47,16 @@ const SCRIPT: &[&str] = &[
     "status",
     "history TS-0002",
 ];
+
+/// `YYYY-MM-DD` three weeks after today (UTC), for the script's check-out.
+fn three_weeks_from_today() -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(&tagstation::clock::today(), &f)
+        .ok()
+        .and_then(|d| d.checked_add(time::Duration::weeks(3)))
+        .and_then(|d| d.format(&f).ok())
+        .unwrap_or_else(tagstation::clock::today)
+}
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let tmp;
@@ -120,9 +130,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
             handle(&mut station, &worker, line.trim(), actor);
         }
     } else {
+        let due = three_weeks_from_today();
         for line in SCRIPT {
+            let line = line.replace("DUE", &due);
             println!("scan> {line}");
-            handle(&mut station, &worker, line, actor);
+            handle(&mut station, &worker, &line, actor);
         }
         // Let the worker push what the script recorded, then show the hub's view.
         let deadline = Instant::now() + Duration::from_secs(15);

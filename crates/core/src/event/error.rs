@@ -52,6 +52,9 @@ pub enum DomainError {
     Text(#[from] TextError),
     #[error("{0}")]
     BadDate(String),
+    /// A kind of change made by a newer version: kept, never applied by this one.
+    #[error("change of kind {0:?} is not known to this version")]
+    UnknownKind(String),
 }
 
 impl DomainError {
@@ -64,6 +67,14 @@ impl DomainError {
             DomainError::DuplicateTag { tag, owner } => {
                 format!("Code {tag} already belongs to {owner}. Use another label.")
             }
+            // Only a check-in asks for "in stock" of a unit that cannot go there.
+            DomainError::InvalidTransition {
+                from,
+                to: Status::InStock,
+            } => format!(
+                "This unit is not checked out (it is {}): there is nothing to check in.",
+                from.label().to_lowercase()
+            ),
             DomainError::InvalidTransition { from, to } => format!(
                 "A unit that is {} cannot be set to {}.",
                 from.label().to_lowercase(),
@@ -74,6 +85,9 @@ impl DomainError {
                 format!("{unit} is checked out to {holder}. Check it in first.")
             }
             DomainError::Retired(unit) => format!("{unit} has been retired and cannot be used."),
+            DomainError::UnknownKind(_) => {
+                "This station needs an update to show this change.".into()
+            }
             DomainError::NegativeCount {
                 item, status, have, ..
             } => format!(

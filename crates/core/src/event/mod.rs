@@ -48,8 +48,12 @@ pub struct Event {
 }
 
 /// What happened. Serialised with a `type` tag, e.g. `{"type":"status_changed","to":"damaged"}`.
+///
+/// A kind this version does not know (made by a newer station or hub) is read as
+/// [`EventKind::Unknown`] and written back exactly as it came (see `wire.rs`), so a
+/// mixed fleet never loses a change and never stops syncing over one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     ItemCreated {
         name: String,
@@ -116,11 +120,26 @@ pub enum EventKind {
     LocationMoved {
         location: Option<String>,
     },
+    /// An admin on the hub marked the conflict `event` reviewed. Changes no state;
+    /// every station stops counting that conflict once it pulls this. Only the hub
+    /// makes it.
+    ConflictReviewed {
+        event: Uuid,
+    },
+    /// A kind this version does not know, kept raw: `kind` is its `type` tag, `raw`
+    /// the whole object as received. It changes nothing here; it is stored, shown as
+    /// "this station needs an update to show this change", and applied by a version
+    /// that knows it. No station or hub makes one itself.
+    #[serde(skip)]
+    Unknown {
+        kind: String,
+        raw: serde_json::Value,
+    },
 }
 
 impl EventKind {
     /// The `type` tag, as stored in the `kind` column.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             EventKind::ItemCreated { .. } => "item_created",
             EventKind::ItemEdited { .. } => "item_edited",
@@ -136,6 +155,8 @@ impl EventKind {
             EventKind::UnitRetired { .. } => "unit_retired",
             EventKind::FieldSet { .. } => "field_set",
             EventKind::LocationMoved { .. } => "location_moved",
+            EventKind::ConflictReviewed { .. } => "conflict_reviewed",
+            EventKind::Unknown { kind, .. } => kind,
         }
     }
 
@@ -149,7 +170,19 @@ impl EventKind {
                 | EventKind::QuantityAdjusted { .. }
                 | EventKind::QuantityMoved { .. }
                 | EventKind::UnitCreated { .. }
+                | EventKind::ConflictReviewed { .. }
+                | EventKind::Unknown { .. }
         )
+    }
+
+    /// Only the hub makes this kind (a station's push of one is refused).
+    pub fn hub_only(&self) -> bool {
+        matches!(self, EventKind::ConflictReviewed { .. })
+    }
+
+    /// Is this a kind this version does not know (kept raw, not applied)?
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, EventKind::Unknown { .. })
     }
 
     /// A short sentence for history views: "status → damaged", "checked out to Ana".
@@ -174,7 +207,8 @@ impl EventKind {
                 Some(d) => format!("checked out to {holder} (due {d})"),
                 None => format!("checked out to {holder}"),
             },
-            EventKind::CheckedIn { .. } => "checked in".into(),
+            EventKind::CheckedIn { location: Some(l) } => format!("checked in at {l}"),
+            EventKind::CheckedIn { location: None } => "checked in".into(),
             EventKind::UnitRetired { reason } => match reason {
                 Some(r) => format!("retired ({r})"),
                 None => "retired".into(),
@@ -186,6 +220,10 @@ impl EventKind {
             EventKind::FieldSet { key, value: None } => format!("{key} cleared"),
             EventKind::LocationMoved { location: Some(l) } => format!("moved to {l}"),
             EventKind::LocationMoved { location: None } => "location cleared".into(),
+            EventKind::ConflictReviewed { event } => format!("conflict {event} reviewed"),
+            EventKind::Unknown { kind, .. } => {
+                format!("this station needs an update to show this change ({kind})")
+            }
         }
     }
 }
@@ -304,6 +342,10 @@ impl EventKind {
                     check_text("field value", v)?;
                 }
             }
+            EventKind::ConflictReviewed { .. } => {}
+            EventKind::Unknown { kind, .. } => {
+                return Err(DomainError::UnknownKind(kind.clone()));
+            }
         }
         Ok(())
     }
@@ -341,6 +383,7 @@ mod mem;
 mod projection;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 use apply::check_item_fields;
 pub use apply::{apply, seeded_unit_id};
