@@ -36,7 +36,12 @@ fn laptops() -> TempStation {
 }
 
 /// Run the binary with standard input and extra environment.
-fn run_with(st: &TempStation, args: &[&str], input: &str, env: &[(&str, &str)]) -> std::process::Output {
+fn run_with(
+    st: &TempStation,
+    args: &[&str],
+    input: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut c = Command::new(common::bin());
     c.arg("--data")
         .arg(st.path())
@@ -65,7 +70,12 @@ fn scanning_an_unknown_code_exits_2_and_says_so_once() {
     let st = laptops();
     let o = st.cli(&["scan", "NOPE-1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(stderr(&o).matches("unknown code").count(), 1, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("unknown code").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
     // Scripts still get the JSON answer, with the same exit code.
     let o = st.cli(&["scan", "NOPE-1", "--json"]);
@@ -82,7 +92,10 @@ fn decoding_a_missing_image_fails_and_says_so_once() {
     assert_eq!(o.status.code(), Some(1));
     let all = stdout(&o) + &stderr(&o);
     assert_eq!(all.matches("No such file").count(), 1, "{all}");
-    assert!(stderr(&o).contains("1 of 1 images could not be read"), "{all}");
+    assert!(
+        stderr(&o).contains("1 of 1 images could not be read"),
+        "{all}"
+    );
     // One good image beside a missing one: still a failure for a script.
     let good = common::samples_root().join("qrcode-2/#1086.png");
     let o = st.cli(&["decode", good.to_str().unwrap(), "missing.png"]);
@@ -94,19 +107,38 @@ fn decoding_a_missing_image_fails_and_says_so_once() {
 fn line_input_checks_in_and_fails_when_every_line_is_refused() {
     let st = laptops();
     assert!(st.cli(&["checkout", "L1", "--to", "Ana"]).status.success());
-    let o = run_with(&st, &["scan", "--stdin", "--status", "check_in"], "L1\n", &[]);
+    let o = run_with(
+        &st,
+        &["scan", "--stdin", "--status", "check_in"],
+        "L1\n",
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("saved "), "{}", stdout(&o));
     let unit = st.cli_json(&["unit", "show", "L1", "--json"]);
     assert_eq!(unit["status"], "in_stock");
 
     // Nothing saved, everything refused: exit 2, each line said once.
-    let o = run_with(&st, &["scan", "--stdin", "--status", "check_in"], "L1\nNOPE\n", &[]);
+    let o = run_with(
+        &st,
+        &["scan", "--stdin", "--status", "check_in"],
+        "L1\nNOPE\n",
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert_eq!(stdout(&o).matches("refused").count(), 2, "{}", stdout(&o));
-    assert!(stderr(&o).contains("all 2 scans were refused"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("all 2 scans were refused"),
+        "{}",
+        stderr(&o)
+    );
     // One saved among refused ones is not a failure.
-    let o = run_with(&st, &["scan", "--stdin", "--status", "damaged"], "NOPE\nL2\n", &[]);
+    let o = run_with(
+        &st,
+        &["scan", "--stdin", "--status", "damaged"],
+        "NOPE\nL2\n",
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
@@ -154,7 +186,14 @@ fn overdue_lists_holder_item_unit_and_days_late_under_a_header() {
     let today = time::Date::parse(&tagstation::clock::today(), &f).unwrap();
     let late = (today - time::Date::from_calendar_date(2020, time::Month::January, 31).unwrap())
         .whole_days();
-    for cell in ["Ben", "Laptop", "Laptop 02", "L2", "2020-01-31", &late.to_string()] {
+    for cell in [
+        "Ben",
+        "Laptop",
+        "Laptop 02",
+        "L2",
+        "2020-01-31",
+        &late.to_string(),
+    ] {
         assert!(row.contains(cell), "{cell} missing: {text}");
     }
     assert_eq!(row.find("Laptop"), header.find("ITEM"), "{text}");
@@ -163,12 +202,25 @@ fn overdue_lists_holder_item_unit_and_days_late_under_a_header() {
 #[test]
 fn status_in_an_empty_folder_creates_nothing_and_says_to_run_init() {
     let st = TempStation::new();
-    for args in [&["status"][..], &["history", "L1"], &["overdue"], &["scan", "L1"]] {
+    for args in [
+        &["status"][..],
+        &["history", "L1"],
+        &["overdue"],
+        &["scan", "L1"],
+    ] {
         let o = st.cli(args);
         assert_ne!(o.status.code(), Some(0), "{args:?}");
-        assert_eq!(stderr(&o).matches("tagstation init").count(), 1, "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o).matches("tagstation init").count(),
+            1,
+            "{}",
+            stderr(&o)
+        );
     }
-    assert!(std::fs::read_dir(st.path()).unwrap().next().is_none(), "nothing created");
+    assert!(
+        std::fs::read_dir(st.path()).unwrap().next().is_none(),
+        "nothing created"
+    );
     assert!(st.cli(&["init"]).status.success());
     assert!(st.cli(&["status"]).status.success());
 }
@@ -185,7 +237,11 @@ fn history_piped_into_head_ends_quietly() {
                     u.item_id,
                     Some(u.id),
                     EventKind::StatusChanged {
-                        to: if i % 2 == 0 { Status::Damaged } else { Status::InStock },
+                        to: if i % 2 == 0 {
+                            Status::Damaged
+                        } else {
+                            Status::InStock
+                        },
                     },
                 )
             })
@@ -225,10 +281,17 @@ fn history_reads_with_names_local_time_and_aligned_columns() {
     let lines: Vec<&str> = text.lines().collect();
     let header = lines[0];
     assert!(header.starts_with("WHEN"), "{text}");
-    let rows: Vec<&str> = lines[1..].iter().copied().filter(|l| !l.starts_with('(')).collect();
+    let rows: Vec<&str> = lines[1..]
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with('('))
+        .collect();
     assert_eq!(rows.len(), 3, "created, out, in: {text}");
     for r in &rows {
-        assert!(r.contains("Shop door") && r.contains("Laptop 01 (L1)"), "{text}");
+        assert!(
+            r.contains("Shop door") && r.contains("Laptop 01 (L1)"),
+            "{text}"
+        );
         assert_eq!(r.find("Shop door"), header.find("STATION"), "{text}");
         assert_eq!(r.find("tester"), header.find("WHO"), "{text}");
     }
@@ -240,7 +303,10 @@ fn history_reads_with_names_local_time_and_aligned_columns() {
         time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).unwrap();
     let local = utc.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap());
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    assert!(rows[2].starts_with(&local.format(&f).unwrap()), "{at} vs {text}");
+    assert!(
+        rows[2].starts_with(&local.format(&f).unwrap()),
+        "{at} vs {text}"
+    );
 
     // A count item has a history too.
     let o = st.cli(&["history", "Gloves"]);
@@ -270,7 +336,8 @@ fn door_check_in_of_a_unit_not_out_says_one_thing_and_saved_scans_are_logged() {
     assert_eq!(about_l1.len(), 1, "{err}");
     assert!(about_l1[0].contains("is not checked out"), "{err}");
     assert!(
-        err.lines().any(|l| l.contains("door: saved") && l.contains("L2")),
+        err.lines()
+            .any(|l| l.contains("door: saved") && l.contains("L2")),
         "{err}"
     );
 }
@@ -302,10 +369,22 @@ fn conflicts_name_both_changes_and_clear_once_reviewed_on_the_hub() {
     let id = hub_conflicts[0]["event_id"].as_str().unwrap().to_string();
     assert!(text.contains(&format!("conflict {id}")), "{text}");
     assert!(text.contains("Camera 01 (C-1)"), "{text}");
-    let first = text.lines().find(|l| l.trim_start().starts_with("first")).unwrap();
-    let then = text.lines().find(|l| l.trim_start().starts_with("then")).unwrap();
-    assert!(first.contains("Van 1") && first.contains("status → sending"), "{text}");
-    assert!(then.contains("Shop door") && then.contains("status → damaged"), "{text}");
+    let first = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("first"))
+        .unwrap();
+    let then = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("then"))
+        .unwrap();
+    assert!(
+        first.contains("Van 1") && first.contains("status → sending"),
+        "{text}"
+    );
+    assert!(
+        then.contains("Shop door") && then.contains("status → damaged"),
+        "{text}"
+    );
     assert_eq!(b_dir.cli_json(&["status", "--json"])["conflicts"], 1);
 
     let (code, _) = hub.admin("POST", &format!("/v1/admin/conflicts/{id}/resolve"), None);
@@ -320,5 +399,9 @@ fn conflicts_name_both_changes_and_clear_once_reviewed_on_the_hub() {
     }
     // The review is in the unit's history, everywhere.
     let h = b_dir.cli_json(&["history", "C-1", "--json"]);
-    assert!(h.as_array().unwrap().iter().any(|e| e["kind"] == "conflict_reviewed"));
+    assert!(h
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "conflict_reviewed"));
 }

@@ -81,7 +81,10 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
     assert!(info.last_error.is_none(), "{info:?}");
     // Kept in history, shown in words, and its raw change kept as it came.
     let h = b.history(units[0]).unwrap();
-    let e = h.iter().find(|e| e.event_id == unknown).expect("kept in history");
+    let e = h
+        .iter()
+        .find(|e| e.event_id == unknown)
+        .expect("kept in history");
     assert_eq!(e.kind, "unit_sold");
     assert!(
         e.description
@@ -98,12 +101,21 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
     let out = cli(b_dir.path(), &["history", "L-1"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("this station needs an update to show this change"), "{text}");
+    assert!(
+        text.contains("this station needs an update to show this change"),
+        "{text}"
+    );
     let out = cli(b_dir.path(), &["status"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("this station needs an update to show 1 changes"), "{text}");
     assert!(
-        text.contains(&format!("versions     station {v}, hub {v}", v = env!("CARGO_PKG_VERSION"))),
+        text.contains("this station needs an update to show 1 changes"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "versions     station {v}, hub {v}",
+            v = env!("CARGO_PKG_VERSION")
+        )),
         "{text}"
     );
 
@@ -127,7 +139,10 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
     b.conn()
         .execute(
             "UPDATE events SET kind = 'status_changed', payload = ?2 WHERE id = ?1",
-            params![unknown.to_string(), r#"{"type":"status_changed","to":"sending"}"#],
+            params![
+                unknown.to_string(),
+                r#"{"type":"status_changed","to":"sending"}"#
+            ],
         )
         .unwrap();
     drop(b);
@@ -193,7 +208,10 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
         assert_eq!((r.pushed, r.rejected), (0, 0), "{r:?}");
         assert_eq!(r.waiting_for_hub_upgrade, 2, "{r:?}");
         let why = r.waiting_reason.unwrap_or_default();
-        assert!(why.contains("unit_sold") && why.contains("upgraded"), "{why}");
+        assert!(
+            why.contains("unit_sold") && why.contains("upgraded"),
+            "{why}"
+        );
     }
     let info = a.info().unwrap();
     assert_eq!((info.pending, info.rejected), (2, 0));
@@ -226,7 +244,10 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
     a.conn()
         .execute(
             "UPDATE events SET kind = 'status_changed', payload = ?2 WHERE id = ?1",
-            params![held.to_string(), r#"{"type":"status_changed","to":"sending"}"#],
+            params![
+                held.to_string(),
+                r#"{"type":"status_changed","to":"sending"}"#
+            ],
         )
         .unwrap();
     let r = sync(&mut a);

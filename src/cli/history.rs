@@ -130,10 +130,7 @@ fn note(e: &HistoryEntry) -> String {
     }
     match (&e.note, e.applied, e.conflict) {
         (Some(x), false, _) => n.push_str(&format!("NOT APPLIED: {}", t(x))),
-        (x, true, true) => n.push_str(&format!(
-            "CONFLICT: {}",
-            t(x.as_deref().unwrap_or(""))
-        )),
+        (x, true, true) => n.push_str(&format!("CONFLICT: {}", t(x.as_deref().unwrap_or("")))),
         _ => {}
     }
     n
@@ -233,7 +230,10 @@ pub fn overdue_text(units: &[UnitView], today: &str) -> String {
             ]
         })
         .collect();
-    table(&["HOLDER", "ITEM", "UNIT", "TAG", "DUE", "DAYS LATE"], &rows)
+    table(
+        &["HOLDER", "ITEM", "UNIT", "TAG", "DUE", "DAYS LATE"],
+        &rows,
+    )
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ mod history;
 mod hub;
 mod output;
 #[cfg(feature = "station")]
+mod scan;
+#[cfg(feature = "station")]
 mod station;
 
 #[cfg(not(any(feature = "hub", feature = "station")))]

@@ -17,6 +17,7 @@ use tagstation::transfer;
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
 use super::history::{conflicts_text, history_text, overdue_text, Names};
 use super::output::{print_item, print_unit, show, t};
+use super::scan::{parse_scan_action, scan_lines, ScanAction};
 use super::{Globals, JsonFlag};
 
 /// Commands on this station's own store.
@@ -129,31 +130,6 @@ pub enum StationCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-}
-
-/// What a scan from the command line does to the unit: set a status, or check it in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScanAction {
-    Set(Status),
-    CheckIn,
-}
-
-impl ScanAction {
-    fn action(self) -> Action {
-        match self {
-            ScanAction::Set(status) => Action::SetStatus { status },
-            ScanAction::CheckIn => Action::CheckIn { location: None },
-        }
-    }
-}
-
-fn parse_scan_action(s: &str) -> Result<ScanAction, String> {
-    if s == "check_in" {
-        return Ok(ScanAction::CheckIn);
-    }
-    parse_settable(s)
-        .map(ScanAction::Set)
-        .map_err(|e| format!("{e}; or check_in"))
 }
 
 impl StationCommand {
@@ -372,7 +348,10 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                 println!(
                     "versions     station {}, hub {}",
                     info.version,
-                    t(info.hub_version.as_deref().unwrap_or("unknown (not synced yet)"))
+                    t(info
+                        .hub_version
+                        .as_deref()
+                        .unwrap_or("unknown (not synced yet)"))
                 );
                 println!(
                     "last sync    {}",
@@ -544,69 +523,6 @@ fn worker_config(store: &Store, cfg: &Config) -> tagstation::sync::WorkerConfig 
         .map(|p| p.to_path_buf())
         .unwrap_or_default();
     tagstation::sync::WorkerConfig::from_settings(data_dir, &cfg.sync)
-}
-
-/// Line input: one scan per line, each acknowledged only once durably stored. A bad
-/// line (unknown tag, garbage, refused change, full disk) is reported and skipped; the
-/// loop keeps running. Returns how many lines were saved and how many were not.
-fn scan_lines(
-    store: &mut Store,
-    input: impl std::io::BufRead,
-    action: Action,
-    actor: &str,
-    worker: Option<&tagstation::sync::Worker>,
-) -> Result<(usize, usize)> {
-    let (mut saved, mut refused) = (0, 0);
-    let mut out = std::io::stdout().lock();
-    for line in input.split(b'\n') {
-        let raw = line?;
-        if raw.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        // The same checks as every other scan input: terminator stripped; control
-        // characters (but GS, the GS1 separator), invalid UTF-8 and absurd length refused.
-        let text = match tagstation::scan::text::ScanText::from_bytes(&raw) {
-            Ok(t) => t.as_str().to_string(),
-            Err(e) => {
-                tracing::warn!(error = %e, bytes = raw.len(), "scan refused");
-                let shown: String = String::from_utf8_lossy(&raw[..raw.len().min(64)])
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .collect();
-                writeln!(out, "refused {shown}: {e}")?;
-                out.flush()?;
-                refused += 1;
-                continue;
-            }
-        };
-        let shown: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
-        match act_on_code(store, &text, action.clone(), actor) {
-            Ok(done) => {
-                saved += 1;
-                writeln!(
-                    out,
-                    "saved {} {} {}",
-                    done.station_seq,
-                    done.event_id,
-                    t(&text)
-                )?;
-                if let Some(w) = worker {
-                    w.nudge();
-                }
-            }
-            Err(e) if e.is_user_error() => {
-                refused += 1;
-                writeln!(out, "refused {shown}: {}", e.user_message())?
-            }
-            Err(e) => {
-                refused += 1;
-                tracing::error!(error = %e, "scan not saved");
-                writeln!(out, "not-saved {shown}: {}", e.user_message())?
-            }
-        }
-        out.flush()?;
-    }
-    Ok((saved, refused))
 }
 
 /// A unit by tag, name or id, including units folded back into counts (for history).

@@ -168,7 +168,9 @@ pub fn due_not_past(due: Option<&str>) -> Result<(), OpError> {
     let today = tagstation_core::clock::today();
     if due < today.as_str() {
         return Err(OpError::Invalid {
-            user: format!("The due date {due} is in the past. Give a date from today ({today}) on."),
+            user: format!(
+                "The due date {due} is in the past. Give a date from today ({today}) on."
+            ),
             engineer: format!("due date {due} is in the past (today is {today})"),
         });
     }
@@ -256,7 +258,11 @@ mod tests {
         let (mut l, units, a) = setup();
         let before = l.events().len();
         let e = check_out(&mut l, &units[..1], "Ben", Some("2020-01-31"), &a).unwrap_err();
-        assert!(e.user_message().contains("in the past"), "{}", e.user_message());
+        assert!(
+            e.user_message().contains("in the past"),
+            "{}",
+            e.user_message()
+        );
         let out = Action::CheckOut {
             holder: "Ben".into(),
             due: Some("2020-01-31".into()),

@@ -96,7 +96,9 @@ fn check_noting_version(
     {
         // The hub's text: kept only when it looks like a version.
         let v: String = v.chars().take(40).collect();
-        if v.chars().all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c)) {
+        if v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c))
+        {
             store.set_hub_version(&v)?;
         }
     }

@@ -89,7 +89,12 @@ mod tests {
         let k: EventKind =
             serde_json::from_value(serde_json::json!({"type": "status_changed", "to": "damaged"}))
                 .unwrap();
-        assert_eq!(k, EventKind::StatusChanged { to: Status::Damaged });
+        assert_eq!(
+            k,
+            EventKind::StatusChanged {
+                to: Status::Damaged
+            }
+        );
         assert_eq!(
             serde_json::to_value(&k).unwrap(),
             serde_json::json!({"type": "status_changed", "to": "damaged"})
@@ -103,7 +108,10 @@ mod tests {
             serde_json::json!({"type": 7}),
             serde_json::json!({"to": "damaged"}),
         ] {
-            assert!(serde_json::from_value::<EventKind>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<EventKind>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

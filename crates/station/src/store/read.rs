@@ -314,7 +314,10 @@ impl Store {
                         params![c.item_id.to_string(), seq],
                     )?,
                 };
-                let before = before.into_iter().next().map(|s| view::history_entry(s, None));
+                let before = before
+                    .into_iter()
+                    .next()
+                    .map(|s| view::history_entry(s, None));
                 Ok((c, before))
             })
             .collect()

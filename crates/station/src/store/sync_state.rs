@@ -136,8 +136,10 @@ impl Store {
     /// Remember the version the hub reported on its last answer.
     pub fn set_hub_version(&mut self, version: &str) -> Result<()> {
         self.writable()?;
-        self.conn
-            .execute("UPDATE station SET hub_version = ?1 WHERE hub_version IS NOT ?1", [version])?;
+        self.conn.execute(
+            "UPDATE station SET hub_version = ?1 WHERE hub_version IS NOT ?1",
+            [version],
+        )?;
         Ok(())
     }
 
@@ -178,7 +180,10 @@ impl Store {
                 .first()
                 .is_some_and(|s| !s.event.kind.is_unknown());
             if known {
-                tx.execute("DELETE FROM not_applied_unknown WHERE event_id = ?1", [event])?;
+                tx.execute(
+                    "DELETE FROM not_applied_unknown WHERE event_id = ?1",
+                    [event],
+                )?;
                 items.extend(Uuid::parse_str(item).ok());
                 applied += 1;
             }
@@ -188,7 +193,10 @@ impl Store {
         }
         tx.commit()?;
         if applied > 0 {
-            tracing::info!(applied, "applied changes that an older version of this station kept for later");
+            tracing::info!(
+                applied,
+                "applied changes that an older version of this station kept for later"
+            );
         }
         Ok(applied)
     }
