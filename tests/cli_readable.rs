@@ -132,6 +132,16 @@ fn line_input_checks_in_and_fails_when_every_line_is_refused() {
         "{}",
         stderr(&o)
     );
+    // A line that is no scan at all (a control character): refused once, on stdout.
+    let o = run_with(
+        &st,
+        &["scan", "--stdin", "--status", "damaged"],
+        "L2\u{7}x\n",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o).matches("refused").count(), 1, "{}", stdout(&o));
+    assert!(!stderr(&o).contains("scan refused"), "{}", stderr(&o));
     // One saved among refused ones is not a failure.
     let o = run_with(
         &st,

@@ -59,7 +59,8 @@ pub(super) fn scan_lines(
         let text = match tagstation::scan::text::ScanText::from_bytes(&raw) {
             Ok(t) => t.as_str().to_string(),
             Err(e) => {
-                tracing::warn!(error = %e, bytes = raw.len(), "scan refused");
+                // Said once, on the `refused` line; the log has it with -v.
+                tracing::debug!(error = %e, bytes = raw.len(), "scan refused");
                 let shown: String = String::from_utf8_lossy(&raw[..raw.len().min(64)])
                     .chars()
                     .filter(|c| !c.is_control())
