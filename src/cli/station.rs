@@ -345,14 +345,14 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                         _ => "none (standalone)".into(),
                     }
                 );
-                println!(
-                    "versions     station {}, hub {}",
-                    info.version,
-                    t(info
-                        .hub_version
-                        .as_deref()
-                        .unwrap_or("unknown (not synced yet)"))
-                );
+                match (&info.hub_url, &info.hub_version) {
+                    (None, _) => println!("version      {}", info.version),
+                    (Some(_), v) => println!(
+                        "versions     station {}, hub {}",
+                        info.version,
+                        t(v.as_deref().unwrap_or("unknown (not synced yet)"))
+                    ),
+                }
                 println!(
                     "last sync    {}",
                     info.last_sync.as_deref().unwrap_or("never")
