@@ -10,7 +10,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    cli::init_logging(args.verbose);
+    if !args.command.long_running_or_networked() {
+        restore_sigpipe();
+    }
+    cli::init_logging(args.verbose, args.command.is_service());
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -23,10 +26,22 @@ fn main() -> ExitCode {
             ) {
                 (Some(op), _) => op.is_user_error(),
                 (_, Some(store)) => store.is_user_error(),
-                _ => false,
+                _ => e.downcast_ref::<cli::Refused>().is_some(),
             };
             ExitCode::from(if refused { 2 } else { 1 })
         }
+    }
+}
+
+/// A command that only reads and prints (`history ... | head`) ends quietly when the
+/// reader goes away, as other command-line tools do, instead of failing on "Broken
+/// pipe". Not for the station, the hub or sync, which write to sockets.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: at the start of main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -74,7 +74,10 @@ fn scan_path_sets_status_and_json_is_stable() {
 
     let resolved = st.cli_json(&["scan", "TS-03", "--json"]);
     assert_eq!(resolved["type"], "unit");
-    let unknown = st.cli_json(&["scan", "NOPE-1", "--json"]);
+    // Unknown: still the JSON answer, with exit code 2 as for every refusal.
+    let out = st.cli(&["scan", "NOPE-1", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let unknown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(unknown["type"], "unknown");
 
     let status = st.cli_json(&["status", "--json"]);

@@ -319,12 +319,15 @@ fn package_installs_verifies_and_purges_in_a_throwaway_root() {
     let v = stdout(&run(Command::new(&bin).arg("--version")));
     assert_eq!(v.trim(), format!("tagstation {version}"));
     let data = tmp.path().join("data");
-    run(Command::new(&bin)
-        .arg("--data")
-        .arg(&data)
-        .arg("--config")
-        .arg(root.join("etc/tagstation/station.toml"))
-        .args(["status", "--json"]));
+    // `init` makes the database (`status` only looks, and never creates one).
+    for args in [&["init"][..], &["status", "--json"]] {
+        run(Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .arg("--config")
+            .arg(root.join("etc/tagstation/station.toml"))
+            .args(args));
+    }
 
     // --- systemd-analyze verify --------------------------------------------------------
     // With --root it reads units from the root and checks that ExecStart's binary is

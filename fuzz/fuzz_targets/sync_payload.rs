@@ -52,11 +52,20 @@ fn push(data: &[u8]) {
                 apply_checked(&mut catalog, &ev, Mode::Full);
             }
             Err(PushRefusal::OtherStation { claimed }) => assert_ne!(claimed, station),
+            // A newer station's kind: named plainly, never with a control character.
+            Err(PushRefusal::UnknownKind { kind }) => {
+                assert!(kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+            }
             Err(e @ (PushRefusal::Malformed { .. } | PushRefusal::Invalid { .. })) => {
                 let reason = e.to_string();
                 assert!(!reason.is_empty());
                 // a reason is logged and sent back: it never carries a raw control character
-                assert!(!reason.chars().any(char::is_control), "raw control in {reason:?}");
+                assert!(
+                    !reason.chars().any(char::is_control),
+                    "raw control in {reason:?}"
+                );
             }
         }
     }

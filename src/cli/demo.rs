@@ -35,23 +35,27 @@ pub struct DemoArgs {
     pub script: bool,
 }
 
-/// The scans the demo plays without a terminal; the check-out is due in a week.
-fn script() -> Vec<String> {
-    let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(7)).to_string();
-    [
-        "TS-0001",
-        "TS-0001 sending",
-        &format!("TS-0002 out Ana {due}"),
-        "LT-001 damaged",
-        "4006381333931",
-        "4006381333931 consume 3",
-        "UNKNOWN-77",
-        "TS-0002 in",
-        "status",
-        "history TS-0002",
-    ]
-    .map(str::to_string)
-    .to_vec()
+const SCRIPT: &[&str] = &[
+    "TS-0001",
+    "TS-0001 sending",
+    "TS-0002 out Ana DUE", // DUE: three weeks from today (a past date is refused)
+    "LT-001 damaged",
+    "4006381333931",
+    "4006381333931 consume 3",
+    "UNKNOWN-77",
+    "TS-0002 in",
+    "status",
+    "history TS-0002",
+];
+
+/// `YYYY-MM-DD` three weeks after today (UTC), for the script's check-out.
+fn three_weeks_from_today() -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(&tagstation::clock::today(), &f)
+        .ok()
+        .and_then(|d| d.checked_add(time::Duration::weeks(3)))
+        .and_then(|d| d.format(&f).ok())
+        .unwrap_or_else(tagstation::clock::today)
 }
 
 pub fn run(args: DemoArgs) -> Result<()> {
@@ -126,7 +130,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
             handle(&mut station, &worker, line.trim(), actor);
         }
     } else {
-        for line in script() {
+        let due = three_weeks_from_today();
+        for line in SCRIPT {
+            let line = line.replace("DUE", &due);
             println!("scan> {line}");
             handle(&mut station, &worker, &line, actor);
         }

@@ -11,11 +11,14 @@
 mod catalog;
 #[cfg(all(feature = "hub", feature = "station"))]
 mod demo;
+#[cfg(feature = "station")]
+mod history;
 #[cfg(feature = "hub")]
 mod hub;
 mod output;
 #[cfg(feature = "station")]
 mod report;
+mod scan;
 #[cfg(feature = "station")]
 mod station;
 
@@ -70,6 +73,42 @@ pub enum Command {
     Admin(hub::AdminArgs),
 }
 
+impl Command {
+    /// Runs for long, or talks to a hub over the network: keeps Rust's handling of
+    /// SIGPIPE (a write to a closed socket is an error, not the end of the process).
+    pub fn long_running_or_networked(&self) -> bool {
+        match self {
+            #[cfg(feature = "station")]
+            Command::Local(c) => c.networked(),
+            #[allow(unreachable_patterns)]
+            _ => true,
+        }
+    }
+
+    /// The station service: it logs what it does (each saved scan) at the default level.
+    pub fn is_service(&self) -> bool {
+        match self {
+            #[cfg(feature = "kiosk")]
+            Command::Station { .. } => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+}
+
+/// A refusal the command itself found (an unknown code, every line of a batch
+/// refused): said once on standard error, exit code 2 like every other refusal.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 #[derive(Debug, Clone, Copy, ClapArgs)]
 pub struct JsonFlag {
     /// Print machine-readable JSON.
@@ -85,8 +124,12 @@ pub struct Globals {
     pub actor: Option<String>,
 }
 
-pub fn init_logging(verbose: u8) {
+/// Logging to standard error. The station service (`tagstation station`) logs what it
+/// does (each saved scan at a door, each sync) by default; a command logs only
+/// warnings unless `-v`.
+pub fn init_logging(verbose: u8, service: bool) {
     let default = match verbose {
+        0 if service => "info",
         0 => "warn",
         1 => "info,tagstation=debug",
         _ => "debug",

@@ -8,7 +8,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use tagstation::view::{HistoryEntry, ItemView, UnitView};
+use tagstation::view::{ItemView, UnitView};
 
 /// Print `value` as pretty JSON with `--json`, otherwise as text through `text`: the
 /// one place a command chooses between the two.
@@ -73,30 +73,6 @@ pub fn print_unit(u: &UnitView) {
     }
     if !u.active {
         println!("(folded into its item's count; kept for history)");
-    }
-}
-
-pub fn print_history(h: &[HistoryEntry]) {
-    for e in h {
-        println!(
-            "{}{} {:<28} {:<16} {}{}",
-            e.at,
-            if e.clock_synced { " " } else { "?" },
-            match &e.lifecycle {
-                Some(step) => t(&format!("{step}: {}", e.description)).into_owned(),
-                None => t(&e.description).into_owned(),
-            },
-            t(&e.actor),
-            if e.synced { "" } else { "(not synced) " },
-            match (&e.note, e.applied, e.conflict) {
-                (Some(n), false, _) => format!("NOT APPLIED: {}", t(n)),
-                (n, true, true) => format!("CONFLICT: {}", t(n.as_deref().unwrap_or(""))),
-                _ => String::new(),
-            }
-        );
-    }
-    if h.iter().any(|e| !e.clock_synced) {
-        println!("(? = the station's clock was not known to be synchronised)");
     }
 }
 

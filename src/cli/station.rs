@@ -15,7 +15,9 @@ use tagstation::store::{Resolved, Store};
 use tagstation::transfer;
 
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
-use super::output::{print_history, print_item, print_unit, show, t};
+use super::history::{conflicts_text, history_text, overdue_text, Names};
+use super::output::{print_item, print_unit, show, t};
+use super::scan::{parse_scan_action, scan_lines, ScanAction};
 use super::report::{report_cmd, ReportCmd};
 use super::{Globals, JsonFlag};
 
@@ -40,12 +42,14 @@ pub enum StationCommand {
         /// The scanned text: an asset tag or a product barcode.
         #[arg(required_unless_present = "stdin")]
         code: Option<String>,
-        /// Set the unit's status.
-        #[arg(long, value_parser = parse_settable)]
-        status: Option<Status>,
+        /// Set the unit's status (in_stock, receiving, sending, damaged), or check it
+        /// in (check_in).
+        #[arg(long, value_parser = parse_scan_action)]
+        status: Option<ScanAction>,
         /// Line input: read one scan per line from standard input and apply --status to
         /// each. Prints `saved SEQ EVENT_ID CODE` once each is durably stored, or
-        /// `refused CODE: reason` / `not-saved CODE: reason`.
+        /// `refused CODE: reason` / `not-saved CODE: reason`. Exits 2 when no line
+        /// was saved and at least one was refused.
         #[arg(long, requires = "status", conflicts_with = "code")]
         stdin: bool,
         /// With --stdin: also sync with the hub in the background.
@@ -72,8 +76,10 @@ pub enum StationCommand {
         #[arg(long)]
         location: Option<String>,
     },
-    /// Everything that happened to one unit: when, what, by whom, from which station.
+    /// Everything that happened to one unit (or to a count item): when, what, by
+    /// whom, from which station.
     History {
+        /// A unit's tag, name or id, or an item's name, SKU or barcode.
         unit: String,
         #[command(flatten)]
         json: JsonFlag,
@@ -130,6 +136,32 @@ pub enum StationCommand {
     },
 }
 
+impl StationCommand {
+    /// Does this command talk to a hub (or run for long)?
+    pub fn networked(&self) -> bool {
+        matches!(
+            self,
+            StationCommand::Enroll { .. }
+                | StationCommand::Sync { .. }
+                | StationCommand::Scan { sync: true, .. }
+        )
+    }
+
+    /// Does this command only read? Then it needs an existing station: looking at an
+    /// empty folder must not create a database there.
+    fn reads_only(&self) -> bool {
+        matches!(
+            self,
+            StationCommand::Status(_)
+                | StationCommand::History { .. }
+                | StationCommand::Overdue(_)
+                | StationCommand::Conflicts(_)
+                | StationCommand::Export { .. }
+                | StationCommand::Scan { status: None, .. }
+        )
+    }
+}
+
 pub(super) fn parse_settable(s: &str) -> Result<Status, String> {
     let st: Status = s.parse()?;
     if !Status::SETTABLE.contains(&st) {
@@ -153,11 +185,15 @@ pub(super) struct Ctx {
     pub(super) actor: String,
 }
 
-fn open(globals: &Globals) -> Result<(Ctx, Config)> {
+fn open(globals: &Globals, existing: bool) -> Result<(Ctx, Config)> {
     let data = globals.data.clone();
     let cfg = Config::load(globals.config.as_deref(), data.as_deref())?;
     let dir = data.or(cfg.data.clone()).unwrap_or_else(default_data_dir);
-    let store = Store::open(&dir)?;
+    let store = if existing {
+        Store::open_existing(&dir)?
+    } else {
+        Store::open(&dir)?
+    };
     let actor = globals
         .actor
         .clone()
@@ -198,12 +234,14 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
         );
         let mut out = std::io::stdout().lock();
         tagstation::decode::still::write_report(&reports, json.json, &mut out)?;
-        if reports.iter().all(|r| r.error.is_some()) {
-            bail!("no image could be read");
+        // Each file's problem is in the report above; this says only how many.
+        let failed = reports.iter().filter(|r| r.error.is_some()).count();
+        if failed > 0 {
+            bail!("{failed} of {} images could not be read", reports.len());
         }
         return Ok(());
     }
-    let (mut ctx, cfg) = open(globals)?;
+    let (mut ctx, cfg) = open(globals, cmd.reads_only())?;
     match cmd {
         StationCommand::Decode { .. } => unreachable!("handled above"),
         StationCommand::Enroll { hub, code, ca_cert } => {
@@ -231,6 +269,13 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                         "pushed {} ({} conflicts, {} refused), pulled {}",
                         r.pushed, r.conflicts, r.rejected, r.pulled
                     );
+                    if let Some(why) = &r.waiting_reason {
+                        println!(
+                            "{} waiting for the hub to be upgraded: {}",
+                            r.waiting_for_hub_upgrade,
+                            t(why)
+                        );
+                    }
                 });
             }
             let worker = tagstation::sync::Worker::spawn(worker_config(&ctx.store, &cfg))?;
@@ -282,15 +327,36 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                         info.rejected
                     );
                 }
+                if let Some(why) = &info.waiting_for_hub_upgrade {
+                    println!(
+                        "waiting      {} events wait for the hub to be upgraded: {}",
+                        info.pending,
+                        t(why)
+                    );
+                }
+                if info.needs_update > 0 {
+                    println!(
+                        "update       this station needs an update to show {} changes made by newer stations (kept; applied after the update)",
+                        info.needs_update
+                    );
+                }
                 println!("conflicts    {}", info.conflicts);
                 println!(
                     "hub          {}",
                     match (&info.hub_url, info.enrolled) {
-                        (Some(u), true) => format!("{u} (enrolled)"),
-                        (Some(u), false) => format!("{u} (not enrolled)"),
+                        (Some(u), true) => format!("{} (enrolled)", t(u)),
+                        (Some(u), false) => format!("{} (not enrolled)", t(u)),
                         _ => "none (standalone)".into(),
                     }
                 );
+                match (&info.hub_url, &info.hub_version) {
+                    (None, _) => println!("version      {}", info.version),
+                    (Some(_), v) => println!(
+                        "versions     station {}, hub {}",
+                        info.version,
+                        t(v.as_deref().unwrap_or("unknown (not synced yet)"))
+                    ),
+                }
                 println!(
                     "last sync    {}",
                     info.last_sync.as_deref().unwrap_or("never")
@@ -315,15 +381,21 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             } else {
                 None
             };
-            scan_lines(
+            let (saved, refused) = scan_lines(
                 &mut ctx.store,
                 std::io::stdin().lock(),
-                status,
+                status.action(),
                 &ctx.actor,
                 worker.as_ref(),
             )?;
             if let Some(w) = worker {
                 w.stop();
+            }
+            if saved == 0 && refused > 0 {
+                return Err(super::Refused(format!(
+                    "nothing was saved: all {refused} scans were refused"
+                ))
+                .into());
             }
         }
         StationCommand::Scan {
@@ -333,24 +405,29 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             let code = code.trim_end_matches(['\r', '\n', '\t']).to_string();
             match status {
                 Some(status) => {
-                    let done = act_on_code(
-                        &mut ctx.store,
-                        &code,
-                        Action::SetStatus { status },
-                        &ctx.actor,
-                    )?;
+                    let done = act_on_code(&mut ctx.store, &code, status.action(), &ctx.actor)?;
                     return show(json.json, &done, |done| {
                         println!("saved: {}", t(&done.message));
                     });
                 }
                 None => {
                     let r = ctx.store.resolve(&code)?;
-                    return show(json.json, &r, |r| match r {
-                        Resolved::Unit { unit } => print_unit(&unit),
-                        Resolved::Item { item } => print_item(&item),
-                        Resolved::Unknown { code } => {
-                            println!("unknown code {code:?}: attach it with `tagstation unit tag UNIT {code}`")
+                    if let Resolved::Unknown { code } = &r {
+                        // Exit 2, as for every refusal; scripts still get the JSON answer.
+                        if json.json {
+                            super::output::print_json(&r)?;
                         }
+                        return Err(super::Refused(format!(
+                            "unknown code {:?}: attach it with `tagstation unit tag UNIT {}`",
+                            t(code),
+                            t(code)
+                        ))
+                        .into());
+                    }
+                    return show(json.json, &r, |r| match r {
+                        Resolved::Unit { unit } => print_unit(unit),
+                        Resolved::Item { item } => print_item(item),
+                        Resolved::Unknown { .. } => {}
                     });
                 }
             }
@@ -378,38 +455,39 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             println!("saved: {}", t(&done.message));
         }
         StationCommand::History { unit, json } => {
-            let u = find_unit_any(&ctx.store, &unit)?;
-            let h = ctx.store.history(u)?;
+            // A unit (folded ones too), or else an item: a count item's history.
+            let h = match find_unit_any(&ctx.store, &unit) {
+                Ok(u) => ctx.store.history(u)?,
+                Err(unit_err) => match ctx.store.find_item(&unit) {
+                    Ok(item) => ctx.store.item_history(item.id)?,
+                    Err(_) => return Err(unit_err),
+                },
+            };
+            let names = Names::for_entries(&ctx.store, &h)?;
             return show(json.json, &h, |h| {
-                print_history(&h);
+                print!("{}", history_text(h, &names));
             });
         }
         StationCommand::Overdue(j) => {
             let units = ctx.store.overdue()?;
+            let today = tagstation::clock::today();
             return show(j.json, &units, |units| {
-                if units.is_empty() {
-                    println!("nothing overdue");
-                }
-                for u in units {
-                    println!(
-                        "{:<24} {:<16} due {}  {}",
-                        t(&u.name),
-                        t(u.holder.as_deref().unwrap_or("?")),
-                        t(u.due.as_deref().unwrap_or("?")),
-                        t(u.asset_tag.as_deref().unwrap_or(""))
-                    );
-                }
+                print!("{}", overdue_text(units, &today));
             });
         }
         StationCommand::Report(cmd) => report_cmd(&ctx.store, cmd)?,
         StationCommand::Conflicts(j) => {
-            let c = ctx.store.conflicts()?;
-            return show(j.json, &c, |c| {
-                if c.is_empty() {
-                    println!("no conflicts");
-                }
-                print_history(&c);
-            });
+            let c = ctx.store.conflicts_with_cause()?;
+            if j.json {
+                let only: Vec<_> = c.into_iter().map(|(c, _)| c).collect();
+                return super::output::print_json(&only);
+            }
+            let all: Vec<_> = c
+                .iter()
+                .flat_map(|(c, b)| std::iter::once(c.clone()).chain(b.clone()))
+                .collect();
+            let names = Names::for_entries(&ctx.store, &all)?;
+            print!("{}", conflicts_text(&c, &names));
         }
         StationCommand::Import { file, json } => {
             let f = std::fs::File::open(&file)
@@ -450,62 +528,6 @@ fn worker_config(store: &Store, cfg: &Config) -> tagstation::sync::WorkerConfig 
         .map(|p| p.to_path_buf())
         .unwrap_or_default();
     tagstation::sync::WorkerConfig::from_settings(data_dir, &cfg.sync)
-}
-
-/// Line input: one scan per line, each acknowledged only once durably stored. A bad
-/// line (unknown tag, garbage, refused change, full disk) is reported and skipped; the
-/// loop keeps running.
-fn scan_lines(
-    store: &mut Store,
-    input: impl std::io::BufRead,
-    status: Status,
-    actor: &str,
-    worker: Option<&tagstation::sync::Worker>,
-) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    for line in input.split(b'\n') {
-        let raw = line?;
-        if raw.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        // The same checks as every other scan input: terminator stripped; control
-        // characters (but GS, the GS1 separator), invalid UTF-8 and absurd length refused.
-        let text = match tagstation::scan::text::ScanText::from_bytes(&raw) {
-            Ok(t) => t.as_str().to_string(),
-            Err(e) => {
-                tracing::warn!(error = %e, bytes = raw.len(), "scan refused");
-                let shown: String = String::from_utf8_lossy(&raw[..raw.len().min(64)])
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .collect();
-                writeln!(out, "refused {shown}: {e}")?;
-                out.flush()?;
-                continue;
-            }
-        };
-        let shown: String = text.chars().take(64).filter(|c| !c.is_control()).collect();
-        match act_on_code(store, &text, Action::SetStatus { status }, actor) {
-            Ok(done) => {
-                writeln!(
-                    out,
-                    "saved {} {} {}",
-                    done.station_seq,
-                    done.event_id,
-                    t(&text)
-                )?;
-                if let Some(w) = worker {
-                    w.nudge();
-                }
-            }
-            Err(e) if e.is_user_error() => writeln!(out, "refused {shown}: {}", e.user_message())?,
-            Err(e) => {
-                tracing::error!(error = %e, "scan not saved");
-                writeln!(out, "not-saved {shown}: {}", e.user_message())?
-            }
-        }
-        out.flush()?;
-    }
-    Ok(())
 }
 
 /// A unit by tag, name or id, including units folded back into counts (for history).

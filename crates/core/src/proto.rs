@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::escape;
-use crate::event::{Event, Outcome, StoredEvent};
+use crate::event::{Event, EventKind, Outcome, StoredEvent};
 
 /// Most events a station may push in one request.
 pub const MAX_PUSH_EVENTS: usize = 1000;
@@ -13,6 +13,12 @@ pub const MAX_PUSH_EVENTS: usize = 1000;
 pub const MAX_PULL_EVENTS: usize = 1000;
 /// Largest request body the hub reads, in bytes.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// This build's version, as the hub reports it on every answer and a station shows
+/// it in `status`. The crates of the workspace are versioned together.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The response header that carries the hub's [`VERSION`].
+pub const VERSION_HEADER: &str = "x-tagstation-version";
 
 /// `POST /v1/enroll`: exchange a one-time enrollment code for a station token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +69,11 @@ pub enum PushRefusal {
     Invalid { reason: String },
     #[error("event belongs to station {claimed}, not to this station")]
     OtherStation { claimed: Uuid },
+    /// A well-formed event of a kind this hub does not know: made by a newer station.
+    /// Not quarantined and not malformed: the station keeps it queued, and it is taken
+    /// once the hub is upgraded.
+    #[error("this hub (version {VERSION}) does not know changes of kind {kind:?}; it stays queued at the station until the hub is upgraded")]
+    UnknownKind { kind: String },
 }
 
 /// Decode one pushed event and check that `station` made it and that it obeys the
@@ -78,6 +89,9 @@ pub fn decode_pushed(value: &serde_json::Value, station: Uuid) -> Result<Event, 
         return Err(PushRefusal::OtherStation {
             claimed: ev.station_id,
         });
+    }
+    if let EventKind::Unknown { kind, .. } = &ev.kind {
+        return Err(PushRefusal::UnknownKind { kind: kind.clone() });
     }
     let canonical = serde_json::to_value(&ev).map_err(|e| PushRefusal::Invalid {
         reason: escape::controls(&e.to_string()).into_owned(),
@@ -139,6 +153,13 @@ pub enum PushStatus {
     /// Not stored yet: an earlier sequence number is missing. Resend from
     /// `contiguous_seq + 1`.
     Retry,
+    /// Not stored: a kind of change this hub does not know (the station is newer).
+    /// Not a refusal of the event: keep it queued and resend once the hub is upgraded.
+    Unsupported,
+    /// A verdict newer than this station (from a newer hub): nothing is marked, the
+    /// event stays queued.
+    #[serde(other)]
+    Unrecognized,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,6 +210,10 @@ pub struct PullResponse {
     pub cursor: i64,
     /// More events are waiting after this page.
     pub more: bool,
+    /// The names of the stations that made this page's events ("hub" for the hub's
+    /// own), for history views. Absent from older hubs.
+    #[serde(default)]
+    pub stations: std::collections::BTreeMap<Uuid, String>,
 }
 
 /// Errors the hub returns as JSON: `{"error": "...", "code": "..."}`.
@@ -201,7 +226,6 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventKind;
 
     fn event(station: Uuid, actor: &str, kind: EventKind) -> serde_json::Value {
         serde_json::to_value(Event {
@@ -249,6 +273,13 @@ mod tests {
         let mut v = event(me, "ana", item("Saw"));
         v["x\u{1b}"] = serde_json::json!(1);
         assert_eq!(invalid(&v), "unknown field x\\u{1b}");
+        // A kind this hub does not know: not malformed, not quarantined.
+        let mut v = event(me, "ana", item("Saw"));
+        v["kind"] = serde_json::json!({"type": "unit_sold", "customer": "ACME"});
+        match decode_pushed(&v, me) {
+            Err(PushRefusal::UnknownKind { kind }) => assert_eq!(kind, "unit_sold"),
+            other => panic!("{other:?}"),
+        }
         // A type with a newline: malformed, and the reason quotes it escaped.
         let mut v = event(me, "ana", item("Saw"));
         v["kind"] = serde_json::json!({"type": "a\nFORGED"});

@@ -70,16 +70,32 @@ pub fn ingest<T: HubTx>(
             hub_seq: None,
             reason: None,
         };
-        let ev = match proto::decode_pushed(value, station) {
+        let decoded = proto::decode_pushed(value, station).and_then(|ev| {
+            if !strict && ev.kind.hub_only() {
+                return Err(PushRefusal::Invalid {
+                    reason: format!("only the hub makes {} events", ev.kind.name()),
+                });
+            }
+            Ok(ev)
+        });
+        let ev = match decoded {
             Ok(ev) => ev,
             Err(refusal) => {
                 let reason = refusal.to_string();
                 let own = match refusal {
                     PushRefusal::Malformed { own, .. } => own,
                     PushRefusal::Invalid { .. } => true,
-                    PushRefusal::OtherStation { .. } => false,
+                    PushRefusal::OtherStation { .. } | PushRefusal::UnknownKind { .. } => false,
                 };
                 match refusal {
+                    PushRefusal::UnknownKind { kind } => {
+                        // A newer station: neither quarantined nor rejected. Its slot
+                        // stays open (the events after it are gaps), so its queue waits
+                        // in order until this hub is upgraded.
+                        tracing::warn!(%station, ?kind, seq = ?r.station_seq,
+                            "push: a kind of change this hub does not know; upgrade the hub");
+                        r.status = PushStatus::Unsupported;
+                    }
                     PushRefusal::Malformed { .. } | PushRefusal::Invalid { .. } => {
                         // Keep it for review and let the queue move past it, if it names
                         // its slot: it never gets a hub_seq and never reaches another station.
@@ -249,5 +265,6 @@ pub fn pull(c: &mut dyn Conn, after: i64, limit: usize) -> Result<PullResponse> 
         events,
         cursor,
         more,
+        stations: Default::default(),
     })
 }

@@ -90,7 +90,12 @@ impl<D: Database> HubStore for SqlHub<D> {
             .write(|c| ingest(&mut Tables::new(c), station, events, false))
     }
     fn pull(&self, after: i64, limit: usize) -> Result<PullResponse> {
-        self.db.read(|c| log::pull(c, after, limit))
+        let hub_id = self.hub_id;
+        self.db.read(|c| {
+            let mut page = log::pull(c, after, limit)?;
+            page.stations = views::station_names(c, hub_id, &page.events)?;
+            Ok(page)
+        })
     }
     fn admin_record_all(
         &self,
@@ -139,7 +144,21 @@ impl<D: Database> HubStore for SqlHub<D> {
         self.db.read(views::conflicts)
     }
     fn resolve_conflict(&self, event: Uuid) -> Result<()> {
-        self.db.write(|c| views::resolve_conflict(c, event))
+        let hub_id = self.hub_id;
+        self.db.write(|c| {
+            // Newly reviewed: say so in the log, so every station stops counting it.
+            if let Some((item_id, unit_id)) = views::resolve_conflict(c, event)? {
+                let cmd = Command {
+                    item_id,
+                    unit_id,
+                    kind: tagstation_core::event::EventKind::ConflictReviewed { event },
+                    actor: "hub admin".into(),
+                    scan: None,
+                };
+                admin_event(&mut Tables::new(c), hub_id, cmd, SystemClock.now())?;
+            }
+            Ok(())
+        })
     }
     fn stats(&self) -> Result<Stats> {
         self.db.read(views::stats)

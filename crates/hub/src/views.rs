@@ -86,20 +86,48 @@ pub fn conflicts(c: &mut dyn Conn) -> Result<Vec<HistoryEntry>> {
 }
 
 /// Mark a conflict reviewed (again is fine); an event that is no conflict is not found.
-pub fn resolve_conflict(c: &mut dyn Conn, event: Uuid) -> Result<()> {
-    if c.query_opt(
-        "SELECT 1 FROM events WHERE id = ?1 AND conflict = TRUE",
+/// Returns the conflict's item and unit when it was newly marked: the caller records
+/// a `conflict_reviewed` event so that every station learns it.
+pub fn resolve_conflict(c: &mut dyn Conn, event: Uuid) -> Result<Option<(ItemId, Option<UnitId>)>> {
+    let Some(row) = c.query_opt(
+        "SELECT item_id, unit_id FROM events WHERE id = ?1 AND conflict = TRUE",
         params![event],
     )?
-    .is_none()
-    {
+    else {
         return Err(HubError::NotFound(format!("conflict {event}")));
-    }
-    c.execute(
+    };
+    let item = row.uuid(0)?;
+    let unit = row.opt_uuid(1)?;
+    let added = c.execute(
         "INSERT INTO reviewed (event_id, reviewed_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![event, SystemClock.now().0],
     )?;
-    Ok(())
+    Ok((added > 0).then_some((item, unit)))
+}
+
+/// The names of the stations that made `events`, for a pull page: each enrolled
+/// station's name, and "hub" for the hub's own (admin) events.
+pub fn station_names(
+    c: &mut dyn Conn,
+    hub_id: Uuid,
+    events: &[tagstation_core::proto::LogEntry],
+) -> Result<std::collections::BTreeMap<Uuid, String>> {
+    let mut names = std::collections::BTreeMap::new();
+    for e in events {
+        let id = e.event.station_id;
+        if names.contains_key(&id) {
+            continue;
+        }
+        if id == hub_id {
+            names.insert(id, "hub".to_string());
+        } else if let Some(r) = c.query_opt(
+            "SELECT name FROM stations WHERE station_id = ?1",
+            params![id],
+        )? {
+            names.insert(id, r.text(0)?);
+        }
+    }
+    Ok(names)
 }
 
 pub fn stats(c: &mut dyn Conn) -> Result<Stats> {

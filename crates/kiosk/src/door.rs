@@ -80,10 +80,11 @@ pub fn apply(
             DoorOutcome::Saved(done)
         }
         Err(e) => {
+            // One line per scan: the worker's words, with the detail beside them.
             if e.is_user_error() {
-                tracing::warn!(code, error = %e, "door: refused");
+                tracing::warn!(code, reason = %e.user_message(), detail = %e, "door: refused");
             } else {
-                tracing::error!(code, error = %e, "door: NOT SAVED");
+                tracing::error!(code, reason = %e.user_message(), detail = %e, "door: NOT SAVED");
             }
             feedback.signal(Signal::Error);
             DoorOutcome::Refused(e)

@@ -70,6 +70,9 @@ pub fn act(
     actor: &Actor,
     scan: Option<&str>,
 ) -> Result<Done, OpError> {
+    if let Action::CheckOut { due, .. } = &action {
+        due_not_past(due.as_deref())?;
+    }
     let u = l.unit(unit)?;
     let message = format!("{} {}", u.name, action.describe());
     let rec = one(record(
@@ -102,6 +105,7 @@ pub fn check_out(
     if holder.is_empty() {
         return Err(OpError::invalid("say who takes it: the holder is empty"));
     }
+    due_not_past(due)?;
     let cmds = units
         .iter()
         .map(|id| {
@@ -141,6 +145,9 @@ pub fn act_on_basket(
             OpError::invalid("the basket is empty: scan the units first"),
         ));
     }
+    if let Action::CheckOut { due, .. } = action {
+        due_not_past(due.as_deref()).map_err(|e| (0, e))?;
+    }
     let cmds = basket
         .iter()
         .enumerate()
@@ -155,6 +162,26 @@ pub fn act_on_basket(
         })
         .collect::<Result<Vec<_>, (usize, OpError)>>()?;
     Ok(l.record(cmds)?.len())
+}
+
+/// A check-out must be due today or later: a due date in the past would make the
+/// unit overdue the moment it leaves (a typo in the year, most often). A date that is
+/// not a date is left to the rules, which name the problem.
+pub fn due_not_past(due: Option<&str>) -> Result<(), OpError> {
+    let Some(due) = due else { return Ok(()) };
+    if tagstation_core::catalog::check_date(due).is_err() {
+        return Ok(());
+    }
+    let today = tagstation_core::clock::today();
+    if due < today.as_str() {
+        return Err(OpError::Invalid {
+            user: format!(
+                "The due date {due} is in the past. Give a date from today ({today}) on."
+            ),
+            engineer: format!("due date {due} is in the past (today is {today})"),
+        });
+    }
+    Ok(())
 }
 
 /// Check a unit back in, optionally to a location.
@@ -231,6 +258,31 @@ mod tests {
             .unwrap_err()
             .user_message()
             .contains("who"));
+    }
+
+    #[test]
+    fn a_check_out_due_in_the_past_is_refused_and_records_nothing() {
+        let (mut l, units, a) = setup();
+        let before = l.events().len();
+        let e = check_out(&mut l, &units[..1], "Ben", Some("2020-01-31"), &a).unwrap_err();
+        assert!(
+            e.user_message().contains("in the past"),
+            "{}",
+            e.user_message()
+        );
+        let out = Action::CheckOut {
+            holder: "Ben".into(),
+            due: Some("2020-01-31".into()),
+        };
+        assert!(act(&mut l, units[0], out.clone(), &a, None).is_err());
+        let basket = [BasketUnit {
+            unit: units[0],
+            scan: None,
+        }];
+        assert!(act_on_basket(&mut l, &basket, &out, &a).is_err());
+        assert_eq!(l.events().len(), before);
+        let today = tagstation_core::clock::today();
+        check_out(&mut l, &units[..1], "Ben", Some(&today), &a).unwrap();
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("no station database in {0}: run `tagstation init` to create one")]
+    NoStation(PathBuf),
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 }

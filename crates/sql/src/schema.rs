@@ -104,6 +104,29 @@ CREATE TABLE audits (
 );
 "#;
 
+/// Mixed versions in a fleet and readable history: the hub's version as last seen, why this station's
+/// queue waits for the hub (a kind of change the hub does not know), and the events
+/// pulled from newer stations that this version could not apply. A later version
+/// applies those at open (it replays their items), then forgets them here. Also the
+/// names of other stations and the conflicts reviewed on the hub.
+const STATION_V3: &str = r#"
+ALTER TABLE station ADD COLUMN hub_version TEXT;
+ALTER TABLE station ADD COLUMN push_held TEXT;
+CREATE TABLE not_applied_unknown (
+    event_id TEXT PRIMARY KEY,
+    item_id  TEXT NOT NULL
+) WITHOUT ROWID;
+-- Names of the stations whose events this station holds, as the hub reports them.
+CREATE TABLE station_names (
+    station_id TEXT PRIMARY KEY,
+    name       TEXT NOT NULL
+) WITHOUT ROWID;
+-- Conflicts marked reviewed on the hub (from its `conflict_reviewed` events).
+CREATE TABLE reviewed (
+    event_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+"#;
+
 /// Which kind of database a file is; each has its own migration list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -116,7 +139,7 @@ type Migration = &'static [&'static str];
 
 fn migrations(flavor: Flavor) -> &'static [Migration] {
     match flavor {
-        Flavor::Station => &[&[CATALOG_V1, STATION_V1], &[STATION_V2]],
+        Flavor::Station => &[&[CATALOG_V1, STATION_V1], &[STATION_V2], &[STATION_V3]],
         Flavor::Hub => &[&[CATALOG_V1, HUB_V1], &[HUB_V2]],
     }
 }

@@ -84,6 +84,27 @@ fn check(resp: reqwest::blocking::Response) -> Result<reqwest::blocking::Respons
     })
 }
 
+/// [`check`], first remembering the version the hub reports (shown by `status`).
+fn check_noting_version(
+    store: &mut Store,
+    resp: reqwest::blocking::Response,
+) -> Result<reqwest::blocking::Response, SyncError> {
+    if let Some(v) = resp
+        .headers()
+        .get(tagstation_core::proto::VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        // The hub's text: kept only when it looks like a version.
+        let v: String = v.chars().take(40).collect();
+        if v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c))
+        {
+            store.set_hub_version(&v)?;
+        }
+    }
+    check(resp)
+}
+
 fn net(e: reqwest::Error) -> SyncError {
     SyncError::Network(e.to_string())
 }
@@ -125,6 +146,11 @@ pub struct RoundReport {
     pub conflicts: usize,
     pub rejected: usize,
     pub pulled: usize,
+    /// Events left queued because the hub does not know their kind (it is older than
+    /// this station); they go once the hub is upgraded.
+    pub waiting_for_hub_upgrade: usize,
+    /// The hub's words for why, when some wait.
+    pub waiting_reason: Option<String>,
 }
 
 /// One push-then-pull round against the enrolled hub.
@@ -150,6 +176,9 @@ pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, Sync
     loop {
         let pending = store.pending(batch.max(1))?;
         if pending.is_empty() {
+            if store.set_push_held(None)? {
+                tracing::info!("the hub takes this station's changes again");
+            }
             return Ok(report);
         }
         let events = pending
@@ -163,11 +192,12 @@ pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, Sync
             .json(&PushRequest { events })
             .send()
             .map_err(net)?;
-        let resp: PushResponse = check(resp)?
+        let resp: PushResponse = check_noting_version(store, resp)?
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         let mut verdicts = Vec::new();
         let mut progressed = false;
+        let mut held: Option<String> = None;
         for r in &resp.results {
             let Some(id) = r.id else { continue };
             match (r.status, r.hub_seq) {
@@ -189,10 +219,29 @@ pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, Sync
                     report.rejected += 1;
                     progressed = true;
                 }
+                (PushStatus::Unsupported | PushStatus::Unrecognized, _) => {
+                    // The hub is older than this station: not a refusal. The event and
+                    // everything after it stay queued, in order, until it is upgraded.
+                    held.get_or_insert_with(|| {
+                        r.reason
+                            .clone()
+                            .unwrap_or_else(|| "the hub does not know this kind of change".into())
+                    });
+                }
                 _ => {}
             }
         }
         store.mark_pushed(&verdicts)?;
+        if let Some(why) = held {
+            let waiting = store.info()?.pending;
+            if store.set_push_held(Some(&why))? {
+                tracing::warn!(waiting, reason = %why,
+                    "the hub is older than this station: events stay queued until the hub is upgraded");
+            }
+            report.waiting_for_hub_upgrade = usize::try_from(waiting).unwrap_or(0);
+            report.waiting_reason = Some(why);
+            return Ok(report);
+        }
         if !progressed {
             let why = resp
                 .results
@@ -220,11 +269,12 @@ pub fn pull_all(store: &mut Store) -> Result<usize, SyncError> {
             .bearer_auth(&token)
             .send()
             .map_err(net)?;
-        let page: PullResponse = check(resp)?
+        let page: PullResponse = check_noting_version(store, resp)?
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         pulled += page.events.len();
         let more = page.more;
+        store.remember_station_names(&page.stations)?;
         let stored: Vec<StoredEvent> = page.events.into_iter().map(Into::into).collect();
         store.apply_pulled(&stored, page.cursor)?;
         if !more {

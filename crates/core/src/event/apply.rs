@@ -23,6 +23,11 @@ pub fn apply<P: Projection>(
 
     // Item-level events first: they act on the item (and, for the switch, all its units).
     match &ev.kind {
+        EventKind::ConflictReviewed { .. } => {
+            // Bookkeeping of the review only; listed in the unit's history.
+            out.units = ev.unit_id.into_iter().collect();
+            return Ok(out);
+        }
         EventKind::ItemCreated {
             name,
             sku,

@@ -56,6 +56,9 @@ pub enum DomainError {
     BadDiscard,
     #[error("{0:?} is not sold or retired: only a sold or retired unit can be returned")]
     NotRetired(String),
+    /// A kind of change made by a newer version: kept, never applied by this one.
+    #[error("change of kind {0:?} is not known to this version")]
+    UnknownKind(String),
 }
 
 impl DomainError {
@@ -68,6 +71,14 @@ impl DomainError {
             DomainError::DuplicateTag { tag, owner } => {
                 format!("Code {tag} already belongs to {owner}. Use another label.")
             }
+            // Only a check-in asks for "in stock" of a unit that cannot go there.
+            DomainError::InvalidTransition {
+                from,
+                to: Status::InStock,
+            } => format!(
+                "This unit is not checked out (it is {}): there is nothing to check in.",
+                from.label().to_lowercase()
+            ),
             DomainError::InvalidTransition { from, to } => format!(
                 "A unit that is {} cannot be set to {}.",
                 from.label().to_lowercase(),
@@ -80,6 +91,9 @@ impl DomainError {
             DomainError::Retired(unit) => format!("{unit} has been retired and cannot be used."),
             DomainError::NotRetired(unit) => {
                 format!("{unit} was not sold or retired, so it cannot be returned.")
+            }
+            DomainError::UnknownKind(_) => {
+                "This station needs an update to show this change.".into()
             }
             DomainError::NegativeCount {
                 item, status, have, ..

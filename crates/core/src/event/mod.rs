@@ -49,8 +49,12 @@ pub struct Event {
 }
 
 /// What happened. Serialised with a `type` tag, e.g. `{"type":"status_changed","to":"damaged"}`.
+///
+/// A kind this version does not know (made by a newer station or hub) is read as
+/// [`EventKind::Unknown`] and written back exactly as it came (see `wire.rs`), so a
+/// mixed fleet never loses a change and never stops syncing over one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     ItemCreated {
         name: String,
@@ -141,6 +145,21 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An admin on the hub marked the conflict `event` reviewed. Changes no state;
+    /// every station stops counting that conflict once it pulls this. Only the hub
+    /// makes it.
+    ConflictReviewed {
+        event: Uuid,
+    },
+    /// A kind this version does not know, kept raw: `kind` is its `type` tag, `raw`
+    /// the whole object as received. It changes nothing here; it is stored, shown as
+    /// "this station needs an update to show this change", and applied by a version
+    /// that knows it. No station or hub makes one itself.
+    #[serde(skip)]
+    Unknown {
+        kind: String,
+        raw: serde_json::Value,
+    },
 }
 
 /// What one unit carried when a forced fold discarded it: kept in the fold's event.
@@ -175,7 +194,7 @@ impl FoldedUnit {
 
 impl EventKind {
     /// The `type` tag, as stored in the `kind` column.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             EventKind::ItemCreated { .. } => "item_created",
             EventKind::ItemEdited { .. } => "item_edited",
@@ -192,6 +211,8 @@ impl EventKind {
             EventKind::FieldSet { .. } => "field_set",
             EventKind::LocationMoved { .. } => "location_moved",
             EventKind::UnitReturned { .. } => "unit_returned",
+            EventKind::ConflictReviewed { .. } => "conflict_reviewed",
+            EventKind::Unknown { kind, .. } => kind,
         }
     }
 
@@ -205,7 +226,19 @@ impl EventKind {
                 | EventKind::QuantityAdjusted { .. }
                 | EventKind::QuantityMoved { .. }
                 | EventKind::UnitCreated { .. }
+                | EventKind::ConflictReviewed { .. }
+                | EventKind::Unknown { .. }
         )
+    }
+
+    /// Only the hub makes this kind (a station's push of one is refused).
+    pub fn hub_only(&self) -> bool {
+        matches!(self, EventKind::ConflictReviewed { .. })
+    }
+
+    /// Is this a kind this version does not know (kept raw, not applied)?
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, EventKind::Unknown { .. })
     }
 
     /// A short sentence for history views: "status → damaged", "checked out to Ana".
@@ -240,7 +273,8 @@ impl EventKind {
                 Some(d) => format!("checked out to {holder} (due {d})"),
                 None => format!("checked out to {holder}"),
             },
-            EventKind::CheckedIn { .. } => "checked in".into(),
+            EventKind::CheckedIn { location: Some(l) } => format!("checked in at {l}"),
+            EventKind::CheckedIn { location: None } => "checked in".into(),
             EventKind::UnitRetired { reason, customer } => match (reason, customer) {
                 (Some(r), Some(c)) => format!("retired ({r}) to {c}"),
                 (Some(r), None) => format!("retired ({r})"),
@@ -268,6 +302,10 @@ impl EventKind {
                 location: None,
                 reason,
             } => format!("location cleared{}", because(reason)),
+            EventKind::ConflictReviewed { event } => format!("conflict {event} reviewed"),
+            EventKind::Unknown { kind, .. } => {
+                format!("this station needs an update to show this change ({kind})")
+            }
         }
     }
 
@@ -467,6 +505,10 @@ impl EventKind {
                 }
             }
             EventKind::FieldSet { key, value } => check_field(key, value.as_deref())?,
+            EventKind::ConflictReviewed { .. } => {}
+            EventKind::Unknown { kind, .. } => {
+                return Err(DomainError::UnknownKind(kind.clone()));
+            }
         }
         Ok(())
     }
@@ -517,6 +559,7 @@ mod mem;
 mod projection;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 use apply::check_item_fields;
 pub use apply::{apply, seeded_unit_id};

@@ -174,6 +174,13 @@ pub(super) async fn command(
 ) -> Result<(StatusCode, Json<proto::LogEntry>), ApiError> {
     admin_auth(&st, addr.ip(), &headers).await?;
     let Json(c) = body?;
+    if c.kind.hub_only() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "use_resolve",
+            "mark a conflict reviewed with POST /v1/admin/conflicts/{event_id}/resolve",
+        ));
+    }
     let unit_id = match (&c.kind, c.unit_id) {
         (EventKind::UnitCreated { .. }, None) => Some(Uuid::now_v7()),
         (_, u) => u,

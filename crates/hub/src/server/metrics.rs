@@ -78,6 +78,7 @@ pub(super) async fn metrics(State(st): State<Arc<AppState>>) -> Response {
         ("conflict", &m.conflict),
         ("rejected", &m.rejected),
         ("retry", &m.retry),
+        ("unsupported", &m.unsupported),
     ] {
         out2.push_str(&format!(
             "tagstation_pushed_events_total{{verdict=\"{v}\"}} {}\n",

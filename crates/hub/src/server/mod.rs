@@ -57,6 +57,8 @@ pub struct Metrics {
     pub conflict: AtomicU64,
     pub rejected: AtomicU64,
     pub retry: AtomicU64,
+    /// Events of a kind this hub does not know (from newer stations), left queued.
+    pub unsupported: AtomicU64,
     pub auth_failures: AtomicU64,
     pub enrollments: AtomicU64,
 }
@@ -109,7 +111,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(close_after_too_large))
+        .layer(axum::middleware::map_response(stamp_version))
         .with_state(state)
+}
+
+/// Every answer says which version the hub runs, so a station can show it (and tell
+/// "the hub is older than me" from "the hub is broken").
+async fn stamp_version(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        proto::VERSION_HEADER,
+        header::HeaderValue::from_static(proto::VERSION),
+    );
+    r
 }
 
 /// A body over the limit is refused before it is all read, so the connection cannot

@@ -90,7 +90,8 @@ pub(super) async fn push(
             PushStatus::Duplicate => &st.metrics.duplicate,
             PushStatus::Conflict => &st.metrics.conflict,
             PushStatus::Rejected => &st.metrics.rejected,
-            PushStatus::Retry => &st.metrics.retry,
+            PushStatus::Retry | PushStatus::Unrecognized => &st.metrics.retry,
+            PushStatus::Unsupported => &st.metrics.unsupported,
         };
         c.fetch_add(1, Relaxed);
     }

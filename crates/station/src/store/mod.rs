@@ -54,6 +54,16 @@ pub struct StationInfo {
     pub last_error: Option<String>,
     /// Why nothing can be saved right now (a full disk, a read-only file), if so.
     pub read_only: Option<String>,
+    /// This station's version.
+    pub version: String,
+    /// The hub's version, as it reported it on the last sync.
+    pub hub_version: Option<String>,
+    /// Why this station's queue waits for the hub: a kind of change the hub does not
+    /// know yet (the hub is older). Cleared when the hub takes the queue again.
+    pub waiting_for_hub_upgrade: Option<String>,
+    /// Changes pulled from newer stations that this version cannot show or apply:
+    /// kept, and applied once this station is updated.
+    pub needs_update: i64,
 }
 
 /// What a scanned or typed code refers to.
@@ -214,13 +224,30 @@ impl Store {
                 id
             }
         };
-        Ok(Store {
+        let mut store = Store {
             conn,
             path,
             station_id,
             clock,
             read_only,
-        })
+        };
+        if store.read_only.is_none() {
+            // Changes a previous version kept because it did not know their kind.
+            if let Err(e) = store.apply_now_known() {
+                tracing::error!(error = %e, "could not apply changes kept by an older version; will try at the next start");
+            }
+        }
+        Ok(store)
+    }
+
+    /// Open the store in a data directory that must already hold one (made by
+    /// `tagstation init` or any change): for commands that only read, so that looking
+    /// at an empty folder never creates a database there.
+    pub fn open_existing(dir: &Path) -> Result<Store> {
+        if !dir.join(DB_FILE).exists() {
+            return Err(StoreError::NoStation(dir.to_path_buf()));
+        }
+        Self::open(dir)
     }
 
     /// Open the station database for writing, or for reading only when its file is

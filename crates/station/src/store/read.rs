@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::params;
+use uuid::Uuid;
 
 use super::{
     one, sql, HistoryEntry, ItemView, Resolved, Result, StationInfo, Store, StoreError, UnitView,
@@ -18,7 +19,8 @@ impl Store {
     // ---- reads -------------------------------------------------------------------
 
     pub fn info(&self) -> Result<StationInfo> {
-        let (name, last_seq, pull_cursor, hub_url, token, last_sync, last_error): (
+        #[allow(clippy::type_complexity)]
+        let (name, last_seq, pull_cursor, hub_url, token, last_sync, last_error, hub_version, held): (
             String,
             i64,
             i64,
@@ -26,10 +28,25 @@ impl Store {
             Option<String>,
             Option<i64>,
             Option<String>,
+            Option<String>,
+            Option<String>,
         ) = self.conn.query_row(
-            "SELECT name, last_seq, pull_cursor, hub_url, token, last_sync_ms, last_error FROM station",
+            "SELECT name, last_seq, pull_cursor, hub_url, token, last_sync_ms, last_error,
+                    hub_version, push_held FROM station",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            },
         )?;
         let me = self.station_id.to_string();
         let count =
@@ -42,13 +59,24 @@ impl Store {
                 "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND hub_seq IS NULL AND rejected IS NULL",
             )?,
             rejected: count("SELECT COUNT(*) FROM events WHERE station_id = ?1 AND rejected IS NOT NULL")?,
-            conflicts: count("SELECT COUNT(*) FROM events WHERE conflict = 1 AND ?1 IS NOT NULL")?,
+            conflicts: count(
+                "SELECT COUNT(*) FROM events e WHERE e.conflict = 1 AND ?1 IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM reviewed r WHERE r.event_id = e.id)",
+            )?,
             pull_cursor,
             enrolled: token.is_some(),
             hub_url,
             last_sync: last_sync.map(rfc3339),
             last_error,
             read_only: self.read_only.as_ref().map(ToString::to_string),
+            version: tagstation_core::proto::VERSION.to_string(),
+            hub_version,
+            waiting_for_hub_upgrade: held,
+            needs_update: self.conn.query_row(
+                "SELECT COUNT(*) FROM not_applied_unknown",
+                [],
+                |r| r.get(0),
+            )?,
         })
     }
 
@@ -259,13 +287,70 @@ impl Store {
         )?)
     }
 
-    /// Events flagged as conflicts, for review.
+    /// Events flagged as conflicts and not yet marked reviewed on the hub, for review.
     pub fn conflicts(&self) -> Result<Vec<HistoryEntry>> {
-        let rows = sql::select_events(&self.conn, "WHERE e.conflict = 1 ORDER BY e.hub_seq", [])?;
+        let rows = sql::select_events(
+            &self.conn,
+            "WHERE e.conflict = 1
+               AND NOT EXISTS (SELECT 1 FROM reviewed r WHERE r.event_id = e.id)
+             ORDER BY e.hub_seq",
+            [],
+        )?;
         Ok(rows
             .into_iter()
             .map(|s| view::history_entry(s, None))
             .collect())
+    }
+
+    /// Each open conflict with the change it met: the event just before it in the
+    /// hub's order on the same unit (or item, for item changes), if any.
+    pub fn conflicts_with_cause(&self) -> Result<Vec<(HistoryEntry, Option<HistoryEntry>)>> {
+        self.conflicts()?
+            .into_iter()
+            .map(|c| {
+                let seq = c.hub_seq.unwrap_or(i64::MAX);
+                let before = match c.unit_id {
+                    Some(u) => sql::select_events(
+                        &self.conn,
+                        "JOIN event_units eu ON eu.event_id = e.id
+                         WHERE eu.unit_id = ?1 AND e.hub_seq < ?2 AND e.id <> ?3
+                         ORDER BY e.hub_seq DESC LIMIT 1",
+                        params![u.to_string(), seq, c.event_id.to_string()],
+                    )?,
+                    None => sql::select_events(
+                        &self.conn,
+                        "WHERE e.item_id = ?1 AND e.unit_id IS NULL AND e.hub_seq < ?2
+                         ORDER BY e.hub_seq DESC LIMIT 1",
+                        params![c.item_id.to_string(), seq],
+                    )?,
+                };
+                let before = before
+                    .into_iter()
+                    .next()
+                    .map(|s| view::history_entry(s, None));
+                Ok((c, before))
+            })
+            .collect()
+    }
+
+    /// The names of the stations this one knows: its own, and the others (and the
+    /// hub) as the hub reported them with their events.
+    pub fn station_names(&self) -> Result<BTreeMap<Uuid, String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT station_id, name FROM station_names")?;
+        let mut names: BTreeMap<Uuid, String> = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .filter_map(|r| match r {
+                Ok((id, name)) => Uuid::parse_str(&id).ok().map(|id| Ok((id, name))),
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        let own: String = self
+            .conn
+            .query_row("SELECT name FROM station", [], |r| r.get(0))?;
+        names.insert(self.station_id, own);
+        Ok(names)
     }
 
     /// Recount every unit-tracked item's totals from its units and compare with

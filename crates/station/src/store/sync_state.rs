@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{sql, Result, Store};
 use sql::{SqlProjection, StoredEvent};
 use tagstation_core::catalog::ItemId;
-use tagstation_core::event::{apply, ApplyError, Event, Mode};
+use tagstation_core::event::{apply, ApplyError, Event, EventKind, Mode};
 
 impl Store {
     // ---- sync --------------------------------------------------------------------
@@ -109,6 +109,98 @@ impl Store {
         Ok(())
     }
 
+    /// Remember the names the hub reports for the stations whose events it sent.
+    pub fn remember_station_names(&mut self, names: &BTreeMap<Uuid, String>) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.writable()?;
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO station_names (station_id, name) VALUES (?1, ?2)
+                 ON CONFLICT (station_id) DO UPDATE SET name = excluded.name
+                 WHERE name IS NOT excluded.name",
+            )?;
+            for (id, name) in names {
+                // The hub's text, shown in history: checked like any name.
+                if tagstation_core::catalog::check_text("station name", name).is_ok() {
+                    st.execute(params![id.to_string(), name])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Remember the version the hub reported on its last answer.
+    pub fn set_hub_version(&mut self, version: &str) -> Result<()> {
+        self.writable()?;
+        self.conn.execute(
+            "UPDATE station SET hub_version = ?1 WHERE hub_version IS NOT ?1",
+            [version],
+        )?;
+        Ok(())
+    }
+
+    /// Why the queue waits for the hub (it does not know a kind of change this station
+    /// made), or `None` once the hub takes the queue again. Says whether it changed.
+    pub fn set_push_held(&mut self, why: Option<&str>) -> Result<bool> {
+        self.writable()?;
+        Ok(self.conn.execute(
+            "UPDATE station SET push_held = ?1 WHERE push_held IS NOT ?1",
+            [why],
+        )? > 0)
+    }
+
+    /// Apply the changes an older version of this station pulled but could not apply
+    /// (kinds it did not know) and that this version knows: each of their items is
+    /// replayed from its log, in the hub's order. Those still unknown stay waiting.
+    /// Returns how many were applied. Runs at every writable open.
+    pub(super) fn apply_now_known(&mut self) -> Result<usize> {
+        let waiting: Vec<(String, String)> = {
+            let mut q = self
+                .conn
+                .prepare("SELECT event_id, item_id FROM not_applied_unknown")?;
+            let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let me = self.station_id;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cursor: i64 = tx.query_row("SELECT pull_cursor FROM station", [], |r| r.get(0))?;
+        let mut items = BTreeSet::new();
+        let mut applied = 0;
+        for (event, item) in &waiting {
+            let known = sql::select_events(&tx, "WHERE e.id = ?1", [event])?
+                .first()
+                .is_some_and(|s| !s.event.kind.is_unknown());
+            if known {
+                tx.execute(
+                    "DELETE FROM not_applied_unknown WHERE event_id = ?1",
+                    [event],
+                )?;
+                items.extend(Uuid::parse_str(item).ok());
+                applied += 1;
+            }
+        }
+        for item in items {
+            rebuild_item(&tx, item, cursor, me)?;
+        }
+        tx.commit()?;
+        if applied > 0 {
+            tracing::info!(
+                applied,
+                "applied changes that an older version of this station kept for later"
+            );
+        }
+        Ok(applied)
+    }
+
     pub fn pull_cursor(&self) -> Result<i64> {
         Ok(self
             .conn
@@ -183,6 +275,21 @@ impl Store {
                 if changed == 0 {
                     sql::insert_event(&tx, &s.event, Some(hub_seq), &s.outcome, &[])?;
                 }
+                if let EventKind::ConflictReviewed { event } = &s.event.kind {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO reviewed (event_id) VALUES (?1)",
+                        [event.to_string()],
+                    )?;
+                }
+                if s.event.kind.is_unknown() {
+                    // Made by a newer version: kept as it came, applied after an upgrade.
+                    tracing::warn!(event = %s.event.id, kind = s.event.kind.name(),
+                        "a change of a kind this version does not know: kept; update this station to apply it");
+                    tx.execute(
+                        "INSERT OR IGNORE INTO not_applied_unknown (event_id, item_id) VALUES (?1, ?2)",
+                        params![s.event.id.to_string(), s.event.item_id.to_string()],
+                    )?;
+                }
             }
         }
 
@@ -193,7 +300,7 @@ impl Store {
                 None => {
                     let mut p = SqlProjection(&tx);
                     for s in events {
-                        if !s.outcome.applied {
+                        if !s.outcome.applied || s.event.kind.is_unknown() {
                             // Refused by the hub: history only, linked to its unit.
                             sql::link_units(
                                 &tx,
@@ -253,7 +360,7 @@ fn rebuild_item(tx: &Connection, item: ItemId, cursor: i64, me: Uuid) -> Result<
     )?;
     let mut p = SqlProjection(tx);
     for s in &confirmed {
-        if !s.outcome.applied {
+        if !s.outcome.applied || s.event.kind.is_unknown() {
             sql::link_units(
                 tx,
                 s.event.id,
