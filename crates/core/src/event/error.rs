@@ -29,6 +29,10 @@ pub enum DomainError {
     CheckedOut(String, String),
     #[error("{0:?} is retired")]
     Retired(String),
+    #[error("{0:?} is archived; unarchive it to use it again")]
+    Archived(String),
+    #[error("{item:?} still has {what} checked out; check them in before archiving")]
+    StillOut { item: String, what: String },
     #[error("{0:?} is no longer tracked individually (its item is counted)")]
     Folded(String),
     #[error("{item:?} is tracked by unit: its totals come from its units and cannot be edited")]
@@ -74,6 +78,9 @@ impl DomainError {
                 format!("{unit} is checked out to {holder}. Check it in first.")
             }
             DomainError::Retired(unit) => format!("{unit} has been retired and cannot be used."),
+            DomainError::Archived(item) => {
+                format!("{item} is archived and cannot be used. Unarchive it first.")
+            }
             DomainError::NegativeCount {
                 item, status, have, ..
             } => format!(

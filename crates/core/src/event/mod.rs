@@ -64,6 +64,11 @@ pub enum EventKind {
         barcode: Option<String>,
         reorder_point: Option<i64>,
     },
+    /// The item is no longer stocked: hidden from lists, its stock and units take no
+    /// more changes until it is unarchived. Its history stays.
+    ItemArchived,
+    /// An archived item back in use.
+    ItemUnarchived,
     /// "Track units individually" turned on (seeds units from the counts) or off
     /// (folds the units back into counts).
     TrackingSwitched {
@@ -124,6 +129,8 @@ impl EventKind {
         match self {
             EventKind::ItemCreated { .. } => "item_created",
             EventKind::ItemEdited { .. } => "item_edited",
+            EventKind::ItemArchived => "item_archived",
+            EventKind::ItemUnarchived => "item_unarchived",
             EventKind::TrackingSwitched { .. } => "tracking_switched",
             EventKind::QuantityAdjusted { .. } => "quantity_adjusted",
             EventKind::QuantityMoved { .. } => "quantity_moved",
@@ -145,6 +152,8 @@ impl EventKind {
             self,
             EventKind::ItemCreated { .. }
                 | EventKind::ItemEdited { .. }
+                | EventKind::ItemArchived
+                | EventKind::ItemUnarchived
                 | EventKind::TrackingSwitched { .. }
                 | EventKind::QuantityAdjusted { .. }
                 | EventKind::QuantityMoved { .. }
@@ -159,6 +168,8 @@ impl EventKind {
                 format!("item {name:?} created ({})", tracking.as_str())
             }
             EventKind::ItemEdited { name, .. } => format!("item edited ({name:?})"),
+            EventKind::ItemArchived => "item archived".into(),
+            EventKind::ItemUnarchived => "item unarchived".into(),
             EventKind::TrackingSwitched { to } => match to {
                 Tracking::Units => "tracking switched to units".into(),
                 Tracking::Count => "tracking switched to count".into(),
@@ -223,7 +234,9 @@ impl EventKind {
                 barcode,
                 reorder_point,
             } => check_item_fields(name, sku, barcode, *reorder_point)?,
-            EventKind::TrackingSwitched { .. } => {}
+            EventKind::TrackingSwitched { .. }
+            | EventKind::ItemArchived
+            | EventKind::ItemUnarchived => {}
             EventKind::QuantityAdjusted {
                 status,
                 delta,
