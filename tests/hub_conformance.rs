@@ -244,6 +244,85 @@ fn operations_run_on_the_hub(db: &str) {
     let u = s.find_unit("TS-0404").unwrap();
     assert_eq!(u.name, "Drill 04");
     assert_eq!(s.units(Some(drill), false).unwrap().len(), 4);
+/// Archiving is an event like any other: made on one station, pushed, applied at the
+/// hub, pulled by the other; and the hub compares names and tags letter case aside, so
+/// "drill" beside "Drill" and tag "d-1" beside "D-1", made offline, are refused there.
+fn archive_and_case_rule(db: &str) {
+    use tagstation::ops::{catalog, Actor};
+    let hub = TestHub::start(db);
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+    let (drill, _) = tagged_item(&mut a, "Drill", "D", 2);
+    sync(&mut a);
+    // B, not yet pulled, makes the same names in other letter case.
+    let who = Actor::from("tester");
+    catalog::create_item(&mut b, catalog::NewItem::count("drill", 3), &who).unwrap();
+    let saw = catalog::create_item(&mut b, catalog::NewItem::units("Saw"), &who).unwrap();
+    let new = catalog::NewUnit {
+        tag: Some("d-1".into()),
+        ..Default::default()
+    };
+    catalog::add_unit(&mut b, saw, new, &who).unwrap();
+    sync(&mut b);
+    sync(&mut b);
+    let names: Vec<String> = b.all_items().unwrap().into_iter().map(|i| i.name).collect();
+    assert_eq!(names, ["Drill", "Saw"], "the hub refused \"drill\"");
+    assert_eq!(
+        b.find_unit("d-1").unwrap().item_id,
+        drill,
+        "tag d-1 is A's D-1"
+    );
+    let (_, items) = hub.admin("GET", "/v1/admin/items", None);
+    let hub_names: BTreeSet<String> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert_eq!(hub_names.len(), items.as_array().unwrap().len(), "{items}");
+
+    // A archives Drill; B sees it archived after pulling, with its history.
+    catalog::archive_item(&mut a, drill, true, &who).unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    let on_b = b.find_item("DRILL").unwrap();
+    assert!(on_b.archived);
+    assert!(
+        b.items().unwrap().iter().all(|i| i.id != drill),
+        "hidden from lists"
+    );
+    let d1 = b.find_unit("D-1").unwrap();
+    let e = tagstation::action::act_on_code(
+        &mut b,
+        "d-1",
+        tagstation::action::Action::SetStatus {
+            status: Status::Damaged,
+        },
+        "tester",
+    )
+    .unwrap_err();
+    assert!(
+        e.user_message().contains("archived"),
+        "{}",
+        e.user_message()
+    );
+    assert!(!b.history(d1.id).unwrap().is_empty(), "history kept");
+    let (_, hub_items) = hub.admin("GET", "/v1/admin/items", None);
+    let on_hub = hub_items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Drill")
+        .unwrap()
+        .clone();
+    assert_eq!(on_hub["archived"], true, "{on_hub}");
+    // B unarchives it; A pulls that.
+    catalog::archive_item(&mut b, drill, false, &who).unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    assert!(!a.find_item("Drill").unwrap().archived);
 }
 
 fn schema_newer_than_binary_is_refused(db: &str, bump: impl FnOnce()) {
@@ -272,6 +351,15 @@ fn sqlite_operations_run_on_the_hub() {
 fn postgres_operations_run_on_the_hub() {
     if let Some(base) = common::pg_url() {
         operations_run_on_the_hub(&common::fresh_pg_db(&base, "conf_operations"));
+fn sqlite_archive_and_case_rule() {
+    let d = tempfile::tempdir().unwrap();
+    archive_and_case_rule(d.path().to_str().unwrap());
+}
+
+#[test]
+fn postgres_archive_and_case_rule() {
+    if let Some(base) = common::pg_url() {
+        archive_and_case_rule(&common::fresh_pg_db(&base, "conf_archive"));
     }
 }
 
@@ -316,6 +404,41 @@ fn postgres_schema_newer_than_binary_is_refused() {
                 .unwrap();
         });
     }
+}
+
+/// A PostgreSQL hub from before the case rule: the upgrade fills every row's keys and
+/// keeps names that now collide (both of them, reported in the log), never merged.
+#[test]
+fn postgres_case_rule_upgrade_keeps_both_names() {
+    let Some(base) = common::pg_url() else { return };
+    let url = common::fresh_pg_db(&base, "conf_case_upgrade");
+    drop(TestHub::start(&url));
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "ALTER TABLE items DROP COLUMN name_key, DROP COLUMN sku_key, DROP COLUMN barcode_key,
+           DROP COLUMN archived;
+         ALTER TABLE units DROP COLUMN name_key, DROP COLUMN tag_key;
+         UPDATE hub_schema SET version = 1;
+         INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version)
+           VALUES ('i1', 'Drill', 'DR-1', NULL, 'count', NULL, '{}', 1),
+                  ('i2', 'drill', NULL, NULL, 'count', NULL, '{}', 1);",
+    )
+    .unwrap();
+    drop(tagstation::hub::open_store(&url).unwrap());
+    let rows = c
+        .query("SELECT name, name_key, sku_key FROM items ORDER BY id", &[])
+        .unwrap();
+    let got: Vec<(String, String, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Drill".into(), "drill".into(), Some("dr-1".into())),
+            ("drill".into(), "drill".into(), None)
+        ]
+    );
 }
 
 /// The two backends keep their schemas apart (SQLite's in `tagstation-sql`, PostgreSQL's

@@ -460,6 +460,34 @@ fn typed_code_on_the_keyboard_acts_as_a_scan() {
     assert_eq!(ui.window().get_unit_name(), "Drill 02");
 }
 
+#[test]
+fn typed_capitals_find_a_lower_case_tag_and_an_archived_item_says_so() {
+    use tagstation::ops::catalog::{archive_item, change_unit, UnitChange};
+    use tagstation::ops::Actor;
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    // Another connection to the same station database changes the catalog.
+    let mut other = f._station.open();
+    let who = Actor::from("tester");
+    let tag = UnitChange::Tag(Some("dr-x2".into()));
+    change_unit(&mut other, f.drills[1], tag, &who, None).unwrap();
+    let saw = other.find_item("Saw").unwrap();
+    archive_item(&mut other, saw.id, true, &who).unwrap();
+
+    ui.on_scan("sw-1");
+    assert!(message(ui).contains("Saw is archived"), "{}", message(ui));
+    assert_ne!(ui.window().get_screen(), Screen::Unit);
+
+    // The on-screen keyboard types capitals: the same case rule as a scan.
+    touch(ui, "Type a code");
+    for k in ["D", "R", "-", "X", "2"] {
+        activate(ui, k);
+    }
+    touch(ui, "keyboard OK");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    assert_eq!(ui.window().get_unit_name(), "Drill 02");
+}
+
 /// The log without terminal colour codes.
 fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -36,8 +36,19 @@ pub enum ItemCmd {
         #[arg(long)]
         quantity: Option<i64>,
     },
-    /// List items with their totals.
-    List(JsonFlag),
+    /// List items with their totals (archived ones with --all).
+    List {
+        /// Include archived items.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Archive an item no longer stocked: hidden from lists, its stock and units take
+    /// no changes, its history stays. Refused while any of it is checked out.
+    Archive { item: String },
+    /// Bring an archived item back into use.
+    Unarchive { item: String },
     /// Show one item, its totals and its units.
     Show {
         item: String,
@@ -196,6 +207,15 @@ pub enum UnitCmd {
     },
 }
 
+/// Archive an item, or bring it back.
+fn archive(store: &mut Store, item: &str, archive: bool, actor: &Actor) -> Result<()> {
+    let it = store.find_item(item)?;
+    catalog::archive_item(store, it.id, archive, actor)?;
+    let done = if archive { "archived" } else { "unarchived" };
+    println!("saved: {} {done}", t(&it.name));
+    Ok(())
+}
+
 pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
     let actor = Actor::new(ctx.actor.clone());
     let store = &mut ctx.store;
@@ -229,8 +249,14 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
             })?;
             println!("added item {name} ({id})");
         }
-        ItemCmd::List(j) => {
-            let items = store.items()?;
+        ItemCmd::Archive { item } => archive(store, &item, true, &actor)?,
+        ItemCmd::Unarchive { item } => archive(store, &item, false, &actor)?,
+        ItemCmd::List { all, json: j } => {
+            let items = if all {
+                store.all_items()?
+            } else {
+                store.items()?
+            };
             return show(j.json, &items, |items| {
                 println!(
                     "{:<28} {:<6} {:>8} {:>9} {:>7} {:>7} {:>7} {:>6}",
@@ -248,7 +274,9 @@ pub(super) fn item_cmd(ctx: &mut Ctx, cmd: ItemCmd) -> Result<()> {
                         t(Status::Damaged),
                         t(Status::CheckedOut),
                         i.total,
-                        if i.below_reorder_point {
+                        if i.archived {
+                            "  archived"
+                        } else if i.below_reorder_point {
                             "  below reorder point"
                         } else {
                             ""

@@ -31,6 +31,9 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
 pub fn print_item(i: &ItemView) {
     println!("item         {} ({})", t(&i.name), i.id);
     println!("tracking     {}", i.tracking.as_str());
+    if i.archived {
+        println!("ARCHIVED     hidden from lists, no changes until `item unarchive`");
+    }
     if let Some(s) = &i.sku {
         println!("sku          {}", t(s));
     }
@@ -70,6 +73,9 @@ pub fn print_unit(u: &UnitView) {
     println!("location     {}", t(u.location.as_deref().unwrap_or("-")));
     for (k, v) in &u.fields {
         println!("{:<12} {}", t(k), t(v));
+    }
+    if u.item_archived {
+        println!("ARCHIVED     its item is archived: no changes until `item unarchive`");
     }
     if !u.active {
         println!("(folded into its item's count; kept for history)");

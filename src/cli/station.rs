@@ -91,9 +91,17 @@ pub enum StationCommand {
     Report(ReportCmd),
     /// Events flagged as conflicts by sync, for review.
     Conflicts(JsonFlag),
-    /// Import items, units and quantities from CSV (all rows or none).
+    /// Import items, units and quantities from CSV (all rows or none). Rows are matched
+    /// to the catalog by id, asset tag, SKU, barcode or name; `export units` imports back.
     Import {
         file: PathBuf,
+        /// `set`: the file's quantities are the stock (importing twice changes nothing);
+        /// `add`: they are added to it (a delivery).
+        #[arg(long, default_value = "set")]
+        mode: transfer::Quantities,
+        /// Show what would change, row by row, and record nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -489,16 +497,16 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             let names = Names::for_entries(&ctx.store, &all)?;
             print!("{}", conflicts_text(&c, &names));
         }
-        StationCommand::Import { file, json } => {
+        StationCommand::Import {
+            file,
+            mode,
+            dry_run,
+            json,
+        } => {
             let f = std::fs::File::open(&file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
-            let s = transfer::import_csv(&mut ctx.store, f, &ctx.actor)?;
-            return show(json.json, &s, |s| {
-                println!(
-                    "imported {} rows: {} items, {} units, {} quantities",
-                    s.rows, s.items_created, s.units_created, s.quantities_adjusted
-                );
-            });
+            let s = transfer::import_csv(&mut ctx.store, f, &ctx.actor, mode, dry_run)?;
+            return show(json.json, &s, |s| print_import(s, dry_run));
         }
         StationCommand::Export {
             what,
@@ -540,5 +548,29 @@ pub(super) fn find_unit_any(store: &Store, reference: &str) -> Result<Uuid> {
             });
             folded.map(|u| u.id).ok_or_else(|| e.into())
         }
+    }
+}
+
+/// What an import did, or with `--dry-run` would do: each change with its row, then
+/// the totals.
+fn print_import(p: &transfer::Plan, dry_run: bool) {
+    for c in &p.changes {
+        println!("row {:<5} {}", c.row, t(&c.text));
+    }
+    let counts = format!(
+        "{} rows: {} new items, {} items changed, {} new units, {} units changed, {} quantities, {} unchanged, {} skipped",
+        p.rows,
+        p.items_created,
+        p.items_changed,
+        p.units_created,
+        p.units_changed,
+        p.quantities_adjusted,
+        p.unchanged,
+        p.skipped
+    );
+    if dry_run {
+        println!("dry run, nothing recorded: {counts}");
+    } else {
+        println!("imported {counts}");
     }
 }

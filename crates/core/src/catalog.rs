@@ -192,6 +192,10 @@ pub struct Item {
     pub counts: Totals,
     /// How many events have changed this item itself (not its units).
     pub version: i64,
+    /// Archived: no longer stocked, hidden from lists, its stock and units untouchable
+    /// until unarchived; its history stays.
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// One physical thing of a unit-tracked item.
@@ -338,6 +342,19 @@ pub fn check_date(s: &str) -> Result<(), String> {
     time::Date::parse(s, &fmt)
         .map(|_| ())
         .map_err(|_| format!("{s:?} is not a date like 2026-12-31"))
+}
+
+/// The form in which names and codes are compared: asset tags, barcodes, SKUs, item
+/// names and unit names are kept as typed and compared by this key, so `ts-0001` finds
+/// `TS-0001` and a second item "drill" beside "Drill" is refused. Every store compares
+/// by it (the SQL stores keep it in `*_key` columns), so they all agree.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Are two names or codes the same by the case rule ([`fold`])?
+pub fn same_key(a: &str, b: &str) -> bool {
+    a == b || fold(a) == fold(b)
 }
 
 /// Name of the `n`th seeded unit of an item: "Drill 01", "Drill 02", ...

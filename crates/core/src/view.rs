@@ -24,6 +24,8 @@ pub struct ItemView {
     pub total: i64,
     pub below_reorder_point: bool,
     pub units: i64,
+    /// Archived: hidden from lists, takes no changes until unarchived.
+    pub archived: bool,
 }
 
 /// A unit as shown to people and scripts (stable JSON field names).
@@ -42,6 +44,8 @@ pub struct UnitView {
     pub fields: BTreeMap<String, String>,
     pub active: bool,
     pub version: i64,
+    /// Its item is archived: the unit takes no changes until the item is unarchived.
+    pub item_archived: bool,
 }
 
 /// One line of history (stable JSON field names).
@@ -115,12 +119,16 @@ pub fn item_view<P: Projection>(p: &mut P, item: &Item) -> Result<ItemView, P::E
         below_reorder_point: item.reorder_point.is_some_and(|r| in_stock < r),
         totals: t.full(),
         units,
+        archived: item.archived,
     })
 }
 
 /// A unit with its item's name and whether it is overdue today.
 pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::Error> {
-    let item = p.item(unit.item_id)?.map(|i| i.name).unwrap_or_default();
+    let (item, item_archived) = p
+        .item(unit.item_id)?
+        .map(|i| (i.name, i.archived))
+        .unwrap_or_default();
     let today = crate::clock::today();
     Ok(UnitView {
         id: unit.id,
@@ -137,5 +145,6 @@ pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::E
         fields: unit.fields.clone(),
         active: unit.active,
         version: unit.version,
+        item_archived,
     })
 }

@@ -16,7 +16,8 @@ use super::db::{numbered_to_dollar, Column, Conn, Database, Row, Value};
 use super::{HubError, Result, SqlHub};
 
 /// Schema migrations, in order; `hub_schema.version` says how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE events (
     id            TEXT PRIMARY KEY,
     station_id    TEXT NOT NULL,
@@ -106,7 +107,78 @@ CREATE TABLE quarantine (
     PRIMARY KEY (station_id, station_seq)
 );
 CREATE INDEX quarantine_id ON quarantine(event_id);
-"#];
+"#,
+    // The case rule's keys (filled by `fill_keys`) and archived items, as SQLite's
+    // `CATALOG_V2`.
+    r#"
+ALTER TABLE items ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN sku_key TEXT;
+ALTER TABLE items ADD COLUMN barcode_key TEXT;
+ALTER TABLE items ADD COLUMN archived BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE units ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN tag_key TEXT;
+CREATE INDEX items_name_key ON items(name_key);
+CREATE INDEX items_sku_key ON items(sku_key) WHERE sku_key IS NOT NULL;
+CREATE INDEX items_barcode_key ON items(barcode_key) WHERE barcode_key IS NOT NULL;
+CREATE INDEX units_name_key ON units(item_id, name_key);
+CREATE INDEX units_tag_key ON units(tag_key) WHERE tag_key IS NOT NULL;
+"#,
+];
+
+/// The migration after which rows written before the case rule get their keys.
+const KEYS_MIGRATION: usize = 2;
+
+/// Fill the case-rule keys of rows written before them (computed by
+/// `catalog::fold`, as every store does), and log, never merge, names and codes that
+/// are the same now that case no longer counts.
+fn fill_keys(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    use tagstation_core::catalog::fold;
+    for r in tx.query("SELECT id, name, sku, barcode FROM items", &[])? {
+        let (id, name, sku, barcode): (String, String, Option<String>, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        tx.execute(
+            "UPDATE items SET name_key = $2, sku_key = $3, barcode_key = $4 WHERE id = $1",
+            &[
+                &id,
+                &fold(&name),
+                &sku.as_deref().map(fold),
+                &barcode.as_deref().map(fold),
+            ],
+        )?;
+    }
+    for r in tx.query("SELECT id, name, asset_tag FROM units", &[])? {
+        let (id, name, tag): (String, String, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        tx.execute(
+            "UPDATE units SET name_key = $2, tag_key = $3 WHERE id = $1",
+            &[&id, &fold(&name), &tag.as_deref().map(fold)],
+        )?;
+    }
+    let queries = [
+        (
+            "item names",
+            "SELECT string_agg(name, ' / ') FROM items GROUP BY name_key HAVING COUNT(*) > 1",
+        ),
+        (
+            "asset tags",
+            "SELECT string_agg(asset_tag, ' / ') FROM units WHERE active AND tag_key IS NOT NULL
+             GROUP BY tag_key HAVING COUNT(*) > 1",
+        ),
+        (
+            "unit names",
+            "SELECT string_agg(name, ' / ') FROM units WHERE active
+             GROUP BY item_id, name_key HAVING COUNT(*) > 1",
+        ),
+    ];
+    for (what, sql) in queries {
+        for r in tx.query(sql, &[])? {
+            let names: String = r.try_get(0)?;
+            tracing::warn!(duplicate = %tagstation_core::escape::controls(&format!("{what}: {names}")),
+                "names or codes that differ only by letter case: kept both, rename one");
+        }
+    }
+    Ok(())
+}
 
 /// The hub on a PostgreSQL database.
 pub type PgHub = SqlHub<PgDb>;
@@ -170,6 +242,9 @@ fn migrate(client: &mut Client) -> Result<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.batch_execute(sql)?;
+        if i + 1 == KEYS_MIGRATION {
+            fill_keys(&mut tx)?;
+        }
         tx.execute("UPDATE hub_schema SET version = $1", &[&((i + 1) as i64)])?;
         tracing::info!(version = i + 1, "hub schema migrated (postgres)");
     }

@@ -1,15 +1,17 @@
 //! The hub's catalog and log tables over any [`Conn`]: row mapping for items, units
-//! and events, [`Projection`] for `event::apply`, and [`HubTx`] for [`crate::ingest`].
+//! and events, [`Projection`] for `event::apply` (names and codes looked up by their
+//! case-rule `*_key` columns), and [`HubTx`] for [`crate::ingest`].
 
 use uuid::Uuid;
 
 use super::db::{params, Conn, Row};
 use super::{Held, HubError, HubTx, Result};
-use tagstation_core::catalog::{Item, ItemId, Totals, Unit, UnitId};
+use tagstation_core::catalog::{fold, Item, ItemId, Totals, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{Event, Outcome, Projection, StoredEvent};
 
-const ITEM_COLS: &str = "id, name, sku, barcode, tracking, reorder_point, counts, version";
+const ITEM_COLS: &str =
+    "id, name, sku, barcode, tracking, reorder_point, counts, version, archived";
 const UNIT_COLS: &str = "id, item_id, name, asset_tag, status, location, holder, due, fields, \
                          active, version, last_station";
 const EVENT_COLS: &str = "e.id, e.station_id, e.station_seq, e.actor, e.wall_time_ms, \
@@ -30,6 +32,7 @@ fn item_row(r: &Row) -> Result<Item> {
         reorder_point: r.opt_int(5)?,
         counts: Totals(r.json(6)?),
         version: r.int(7)?,
+        archived: r.bool(8)?,
     })
 }
 
@@ -122,19 +125,27 @@ impl Projection for Tables<'_> {
         Ok(select_items(self.0, "WHERE id = ?1", params![id])?.pop())
     }
     fn item_by_name(&mut self, name: &str) -> Result<Option<Item>> {
-        Ok(select_items(self.0, "WHERE name = ?1 LIMIT 1", params![name])?.pop())
+        Ok(select_items(self.0, "WHERE name_key = ?1 LIMIT 1", params![fold(name)])?.pop())
     }
     fn item_by_barcode(&mut self, barcode: &str) -> Result<Option<Item>> {
-        Ok(select_items(self.0, "WHERE barcode = ?1 LIMIT 1", params![barcode])?.pop())
+        Ok(select_items(
+            self.0,
+            "WHERE barcode_key = ?1 LIMIT 1",
+            params![fold(barcode)],
+        )?
+        .pop())
     }
     fn put_item(&mut self, i: &Item) -> Result<()> {
         self.0.execute(
-            "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
+                                archived, name_key, sku_key, barcode_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
                barcode = excluded.barcode, tracking = excluded.tracking,
                reorder_point = excluded.reorder_point, counts = excluded.counts,
-               version = excluded.version",
+               version = excluded.version, archived = excluded.archived,
+               name_key = excluded.name_key, sku_key = excluded.sku_key,
+               barcode_key = excluded.barcode_key",
             params![
                 i.id,
                 &i.name,
@@ -143,7 +154,11 @@ impl Projection for Tables<'_> {
                 i.tracking.as_str(),
                 i.reorder_point,
                 json_text(&i.counts.0)?,
-                i.version
+                i.version,
+                i.archived,
+                fold(&i.name),
+                i.sku.as_deref().map(fold),
+                i.barcode.as_deref().map(fold),
             ],
         )?;
         Ok(())
@@ -154,8 +169,8 @@ impl Projection for Tables<'_> {
     fn unit_by_tag(&mut self, tag: &str) -> Result<Option<Unit>> {
         Ok(select_units(
             self.0,
-            "WHERE asset_tag = ?1 AND active = TRUE LIMIT 1",
-            params![tag],
+            "WHERE tag_key = ?1 AND active = TRUE LIMIT 1",
+            params![fold(tag)],
         )?
         .pop())
     }
@@ -169,21 +184,22 @@ impl Projection for Tables<'_> {
     fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>> {
         Ok(select_units(
             self.0,
-            "WHERE item_id = ?1 AND name = ?2 AND active = TRUE LIMIT 1",
-            params![item, name],
+            "WHERE item_id = ?1 AND name_key = ?2 AND active = TRUE LIMIT 1",
+            params![item, fold(name)],
         )?
         .pop())
     }
     fn put_unit(&mut self, u: &Unit) -> Result<()> {
         self.0.execute(
             "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
-                                fields, active, version, last_station)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                fields, active, version, last_station, name_key, tag_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
                asset_tag = excluded.asset_tag, status = excluded.status,
                location = excluded.location, holder = excluded.holder, due = excluded.due,
                fields = excluded.fields, active = excluded.active, version = excluded.version,
-               last_station = excluded.last_station",
+               last_station = excluded.last_station, name_key = excluded.name_key,
+               tag_key = excluded.tag_key",
             params![
                 u.id,
                 u.item_id,
@@ -197,6 +213,8 @@ impl Projection for Tables<'_> {
                 u.active,
                 u.version,
                 u.last_station,
+                fold(&u.name),
+                u.asset_tag.as_deref().map(fold),
             ],
         )?;
         Ok(())

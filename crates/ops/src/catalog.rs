@@ -124,6 +124,23 @@ pub fn edit_item(
     one(record(l, vec![on_item(item, kind, actor)])?)
 }
 
+/// Archive an item (`archived` true) or bring it back. An archived item is hidden from
+/// lists and takes no changes to its stock or units; its history stays. Refused while
+/// any of it is checked out.
+pub fn archive_item(
+    l: &mut impl Ledger,
+    item: ItemId,
+    archived: bool,
+    actor: &Actor,
+) -> Result<Recorded, OpError> {
+    let kind = if archived {
+        EventKind::ItemArchived
+    } else {
+        EventKind::ItemUnarchived
+    };
+    one(record(l, vec![on_item(item, kind, actor)])?)
+}
+
 pub use crate::tracking::{switch_tracking, Fold};
 
 /// Add (positive) or remove (negative) pieces of a count item in one status.
@@ -432,5 +449,48 @@ mod tests {
             matches!(err, OpError::Refused(DomainError::DerivedTotals { .. })),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn an_archived_item_takes_no_changes_until_unarchived() {
+        let mut l = MemLedger::new();
+        let drill = create_item(&mut l, NewItem::units("Drill"), &actor()).unwrap();
+        let d1 = add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap();
+        crate::lending::check_out(&mut l, &[d1.id], "Ben", None, &actor()).unwrap();
+        let e = archive_item(&mut l, drill, true, &actor()).unwrap_err();
+        assert!(
+            e.user_message().contains("Drill 01 (Ben)"),
+            "{}",
+            e.user_message()
+        );
+        crate::lending::check_in(&mut l, d1.id, None, &actor(), None).unwrap();
+        archive_item(&mut l, drill, true, &actor()).unwrap();
+        let e = change_unit(
+            &mut l,
+            d1.id,
+            UnitChange::Move("Van".into()),
+            &actor(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, OpError::Refused(DomainError::Archived(_))),
+            "{e:?}"
+        );
+        let e = add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap_err();
+        assert!(
+            e.user_message().contains("archived"),
+            "{}",
+            e.user_message()
+        );
+        archive_item(&mut l, drill, false, &actor()).unwrap();
+        change_unit(
+            &mut l,
+            d1.id,
+            UnitChange::Move("Van".into()),
+            &actor(),
+            None,
+        )
+        .unwrap();
     }
 }

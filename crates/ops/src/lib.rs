@@ -19,9 +19,12 @@
 //! - [`lifecycle`]: the lifecycle of a serialised unit in its users' words (received,
 //!   transferred, repair, sold, returned) and its built-in date fields;
 //! - [`naming`]: the name a new unit gets;
+//! - [`bulk`]: an import planned against the catalog (matched by id, tag, SKU or name,
+//!   quantities set or added), shown as a dry run or recorded in one write;
 //! - [`error`]: [`OpError`], with words for the person at the station and detail for the
 //!   log.
 
+pub mod bulk;
 pub mod catalog;
 pub mod error;
 pub mod lending;
@@ -61,9 +64,14 @@ pub trait Ledger {
     fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError>;
     /// The names of every unit the item ever had, units folded into counts included.
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError>;
+    /// Every unit of an item, units folded into counts included.
+    fn units_of(&self, item: ItemId) -> Result<Vec<Unit>, OpError>;
     /// Record the commands in order as one write: all of them, or none and the index
     /// of the command that failed with why. Returns only once the write is durable.
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)>;
+    /// Check the commands by every rule, as [`Ledger::record`] would, and record
+    /// nothing: a dry run.
+    fn rehearse(&mut self, cmds: Vec<Command>) -> Result<(), (usize, OpError)>;
 }
 
 /// [`Ledger::record`] when which command failed does not matter.

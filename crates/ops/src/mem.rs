@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::catalog::{same_key, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{
     apply, base_version, Command, Event, MemProjection, Mode, Projection,
 };
@@ -86,10 +86,12 @@ impl Ledger for MemLedger {
             .items
             .values()
             .filter(|i| {
+                let code =
+                    |c: &Option<String>| c.as_deref().is_some_and(|c| same_key(c, reference));
                 i.id.to_string() == reference
-                    || i.name == reference
-                    || i.sku.as_deref() == Some(reference)
-                    || i.barcode.as_deref() == Some(reference)
+                    || same_key(&i.name, reference)
+                    || code(&i.sku)
+                    || code(&i.barcode)
             })
             .cloned()
             .collect();
@@ -116,7 +118,7 @@ impl Ledger for MemLedger {
             .projection
             .units
             .values()
-            .filter(|u| u.active && (u.id.to_string() == reference || u.name == reference))
+            .filter(|u| u.active && (u.id.to_string() == reference || same_key(&u.name, reference)))
             .cloned()
             .collect();
         Self::one("unit", reference, found, |u| u.name.clone())
@@ -135,6 +137,21 @@ impl Ledger for MemLedger {
             .filter(|u| u.item_id == item)
             .map(|u| u.name.clone())
             .collect())
+    }
+
+    fn units_of(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
+        Ok(self
+            .projection
+            .units
+            .values()
+            .filter(|u| u.item_id == item)
+            .cloned()
+            .collect())
+    }
+
+    fn rehearse(&mut self, cmds: Vec<Command>) -> Result<(), (usize, OpError)> {
+        let mut copy = self.clone();
+        copy.record(cmds).map(|_| ())
     }
 
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {

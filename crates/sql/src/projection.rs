@@ -1,10 +1,11 @@
 //! Row mapping shared by the SQLite stores: the [`Projection`] over the `items` and
-//! `units` tables, and reading and writing `events` rows.
+//! `units` tables, and reading and writing `events` rows. Names and codes are looked
+//! up by their case-rule keys (`*_key` columns, written with every row).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
-use tagstation_core::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
+use tagstation_core::catalog::{fold, Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
 use tagstation_core::event::{Event, EventKind, Projection};
 
 /// Defined with the event; named here, where rows map to them.
@@ -14,7 +15,8 @@ pub use tagstation_core::event::{Outcome, StoredEvent};
 /// transaction the caller commits).
 pub struct SqlProjection<'c>(pub &'c Connection);
 
-const ITEM_COLS: &str = "id, name, sku, barcode, tracking, reorder_point, counts, version";
+const ITEM_COLS: &str =
+    "id, name, sku, barcode, tracking, reorder_point, counts, version, archived";
 const UNIT_COLS: &str =
     "id, item_id, name, asset_tag, status, location, holder, due, fields, active, version, last_station";
 
@@ -57,6 +59,7 @@ pub fn item_from_row(row: &Row) -> rusqlite::Result<Item> {
         reorder_point: row.get(5)?,
         counts: Totals(json_at(row, 6)?),
         version: row.get(7)?,
+        archived: row.get(8)?,
     })
 }
 
@@ -106,21 +109,24 @@ impl Projection for SqlProjection<'_> {
         Ok(select_items(self.0, "WHERE id = ?1", [id.to_string()])?.pop())
     }
     fn item_by_name(&mut self, name: &str) -> rusqlite::Result<Option<Item>> {
-        Ok(select_items(self.0, "WHERE name = ?1 LIMIT 1", [name])?.pop())
+        Ok(select_items(self.0, "WHERE name_key = ?1 LIMIT 1", [fold(name)])?.pop())
     }
     fn item_by_barcode(&mut self, barcode: &str) -> rusqlite::Result<Option<Item>> {
-        Ok(select_items(self.0, "WHERE barcode = ?1 LIMIT 1", [barcode])?.pop())
+        Ok(select_items(self.0, "WHERE barcode_key = ?1 LIMIT 1", [fold(barcode)])?.pop())
     }
     fn put_item(&mut self, i: &Item) -> rusqlite::Result<()> {
         let counts = serde_json::to_string(&i.counts.0).map_err(|e| bad_data(6, e))?;
         self.0
             .prepare_cached(
-                "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
+                                    archived, name_key, sku_key, barcode_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
                    barcode = excluded.barcode, tracking = excluded.tracking,
                    reorder_point = excluded.reorder_point, counts = excluded.counts,
-                   version = excluded.version",
+                   version = excluded.version, archived = excluded.archived,
+                   name_key = excluded.name_key, sku_key = excluded.sku_key,
+                   barcode_key = excluded.barcode_key",
             )?
             .execute(params![
                 i.id.to_string(),
@@ -130,7 +136,11 @@ impl Projection for SqlProjection<'_> {
                 i.tracking.as_str(),
                 i.reorder_point,
                 counts,
-                i.version
+                i.version,
+                i.archived,
+                fold(&i.name),
+                i.sku.as_deref().map(fold),
+                i.barcode.as_deref().map(fold),
             ])?;
         Ok(())
     }
@@ -138,7 +148,12 @@ impl Projection for SqlProjection<'_> {
         Ok(select_units(self.0, "WHERE id = ?1", [id.to_string()])?.pop())
     }
     fn unit_by_tag(&mut self, tag: &str) -> rusqlite::Result<Option<Unit>> {
-        Ok(select_units(self.0, "WHERE asset_tag = ?1 AND active = 1 LIMIT 1", [tag])?.pop())
+        Ok(select_units(
+            self.0,
+            "WHERE tag_key = ?1 AND active = 1 LIMIT 1",
+            [fold(tag)],
+        )?
+        .pop())
     }
     fn units_of_item(&mut self, item: ItemId) -> rusqlite::Result<Vec<Unit>> {
         select_units(
@@ -150,8 +165,8 @@ impl Projection for SqlProjection<'_> {
     fn unit_named(&mut self, item: ItemId, name: &str) -> rusqlite::Result<Option<Unit>> {
         Ok(select_units(
             self.0,
-            "WHERE item_id = ?1 AND name = ?2 AND active = 1 LIMIT 1",
-            params![item.to_string(), name],
+            "WHERE item_id = ?1 AND name_key = ?2 AND active = 1 LIMIT 1",
+            params![item.to_string(), fold(name)],
         )?
         .pop())
     }
@@ -160,13 +175,14 @@ impl Projection for SqlProjection<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
-                                    fields, active, version, last_station)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                    fields, active, version, last_station, name_key, tag_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
                    asset_tag = excluded.asset_tag, status = excluded.status,
                    location = excluded.location, holder = excluded.holder, due = excluded.due,
                    fields = excluded.fields, active = excluded.active, version = excluded.version,
-                   last_station = excluded.last_station",
+                   last_station = excluded.last_station, name_key = excluded.name_key,
+                   tag_key = excluded.tag_key",
             )?
             .execute(params![
                 u.id.to_string(),
@@ -181,6 +197,8 @@ impl Projection for SqlProjection<'_> {
                 u.active,
                 u.version,
                 u.last_station.map(|s| s.to_string()),
+                fold(&u.name),
+                u.asset_tag.as_deref().map(fold),
             ])?;
         Ok(())
     }

@@ -127,6 +127,95 @@ CREATE TABLE reviewed (
 ) WITHOUT ROWID;
 "#;
 
+/// Names and codes compared by the catalog's case rule (`catalog::fold`): each kept as
+/// typed, beside its key, which lookups and uniqueness checks compare. Rows written
+/// before this step get their keys from [`fill_keys`], which runs with it. Also the
+/// items' `archived` flag.
+pub const CATALOG_V2: &str = r#"
+ALTER TABLE items ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN sku_key TEXT;
+ALTER TABLE items ADD COLUMN barcode_key TEXT;
+ALTER TABLE items ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE units ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN tag_key TEXT;
+CREATE INDEX items_name_key ON items(name_key);
+CREATE INDEX items_sku_key ON items(sku_key) WHERE sku_key IS NOT NULL;
+CREATE INDEX items_barcode_key ON items(barcode_key) WHERE barcode_key IS NOT NULL;
+CREATE INDEX units_name_key ON units(item_id, name_key);
+CREATE INDEX units_tag_key ON units(tag_key) WHERE tag_key IS NOT NULL;
+"#;
+
+/// Fill the case-rule keys of rows written before [`CATALOG_V2`], and report (never
+/// merge) names and codes that were distinct before and are the same now: an admin
+/// decides which to rename. Returns the report's lines, also logged as warnings.
+pub fn fill_keys(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    use tagstation_core::catalog::fold;
+    let key = |s: Option<String>| s.map(|s| fold(&s));
+    {
+        let mut read = conn.prepare("SELECT id, name, sku, barcode FROM items")?;
+        let rows = read
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<(String, String, Option<String>, Option<String>)>>>()?;
+        let mut write = conn.prepare(
+            "UPDATE items SET name_key = ?2, sku_key = ?3, barcode_key = ?4 WHERE id = ?1",
+        )?;
+        for (id, name, sku, barcode) in rows {
+            write.execute(rusqlite::params![id, fold(&name), key(sku), key(barcode)])?;
+        }
+        let mut read = conn.prepare("SELECT id, name, asset_tag FROM units")?;
+        let rows = read
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(String, String, Option<String>)>>>()?;
+        let mut write =
+            conn.prepare("UPDATE units SET name_key = ?2, tag_key = ?3 WHERE id = ?1")?;
+        for (id, name, tag) in rows {
+            write.execute(rusqlite::params![id, fold(&name), key(tag)])?;
+        }
+    }
+    let report = case_duplicates(conn)?;
+    for line in &report {
+        tracing::warn!(duplicate = %tagstation_core::escape::controls(line),
+            "names or codes that differ only by letter case: kept both, rename one");
+    }
+    Ok(report)
+}
+
+/// Items, units and tags whose names or codes differ only by letter case (possible
+/// only in a database written before the case rule), one line each.
+pub fn case_duplicates(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let queries = [
+        ("item names", "SELECT group_concat(name, ' / ') FROM items GROUP BY name_key HAVING COUNT(*) > 1"),
+        (
+            "asset tags",
+            "SELECT group_concat(asset_tag, ' / ') FROM units WHERE active = 1 AND tag_key IS NOT NULL
+             GROUP BY tag_key HAVING COUNT(*) > 1",
+        ),
+        (
+            "unit names",
+            "SELECT group_concat(name, ' / ') FROM units WHERE active = 1
+             GROUP BY item_id, name_key HAVING COUNT(*) > 1",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (what, sql) in queries {
+        let mut st = conn.prepare(sql)?;
+        let found = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        out.extend(found.into_iter().map(|f| format!("{what}: {f}")));
+    }
+    Ok(out)
+}
+
 /// Which kind of database a file is; each has its own migration list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -139,8 +228,13 @@ type Migration = &'static [&'static str];
 
 fn migrations(flavor: Flavor) -> &'static [Migration] {
     match flavor {
-        Flavor::Station => &[&[CATALOG_V1, STATION_V1], &[STATION_V2], &[STATION_V3]],
-        Flavor::Hub => &[&[CATALOG_V1, HUB_V1], &[HUB_V2]],
+        Flavor::Station => &[
+            &[CATALOG_V1, STATION_V1],
+            &[STATION_V2],
+            &[STATION_V3],
+            &[CATALOG_V2],
+        ],
+        Flavor::Hub => &[&[CATALOG_V1, HUB_V1], &[HUB_V2], &[CATALOG_V2]],
     }
 }
 
@@ -161,6 +255,9 @@ pub fn migrate(conn: &mut Connection, flavor: Flavor) -> Result<(), StoreError> 
         let tx = conn.transaction()?;
         for sql in *batches {
             tx.execute_batch(sql)?;
+            if std::ptr::eq(*sql, CATALOG_V2) {
+                fill_keys(&tx)?;
+            }
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
@@ -258,5 +355,54 @@ mod tests {
             .unwrap();
         assert_eq!((id.as_str(), seq), ("h", 7));
         assert!(conn.prepare("SELECT last_own_seq FROM hub_meta").is_err());
+    }
+
+    /// A station database from before the case rule: its rows get their keys, and
+    /// names and tags that now collide are reported, both kept.
+    #[test]
+    fn case_duplicates_are_reported_not_merged() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(CATALOG_V1).unwrap();
+        conn.execute_batch(STATION_V1).unwrap();
+        conn.execute_batch(STATION_V2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO items (id, name, tracking, counts, version)
+               VALUES ('i1', 'Drill', 'units', '{}', 1), ('i2', 'drill', 'count', '{}', 1);
+             INSERT INTO units (id, item_id, name, asset_tag, status, fields, active, version)
+               VALUES ('u1', 'i1', 'Drill 01', 'TS-1', 'in_stock', '{}', 1, 1),
+                      ('u2', 'i1', 'drill 01', 'ts-1', 'in_stock', '{}', 1, 1);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        migrate(&mut conn, Flavor::Station).unwrap();
+        let keys: Vec<(String, String)> = conn
+            .prepare("SELECT name, name_key FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            keys,
+            [
+                ("Drill".into(), "drill".into()),
+                ("drill".into(), "drill".into())
+            ]
+        );
+        let tag: String = conn
+            .query_row("SELECT tag_key FROM units WHERE id = 'u1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(tag, "ts-1");
+        let report = case_duplicates(&conn).unwrap();
+        assert_eq!(report.len(), 3, "{report:?}");
+        assert!(report[0].starts_with("item names: "), "{report:?}");
+        assert!(
+            report[0].contains("Drill") && report[0].contains("drill"),
+            "{report:?}"
+        );
+        assert!(report[1].starts_with("asset tags: "), "{report:?}");
+        assert!(report[2].starts_with("unit names: "), "{report:?}");
     }
 }

@@ -50,6 +50,7 @@ pub fn apply<P: Projection>(
                 reorder_point: *reorder_point,
                 counts: Totals::default(),
                 version: 1,
+                archived: false,
             };
             p.put_item(&item).map_err(st)?;
             return Ok(out);
@@ -73,8 +74,31 @@ pub fn apply<P: Projection>(
             p.put_item(&item).map_err(st)?;
             return Ok(out);
         }
-        EventKind::TrackingSwitched { to, .. } => {
+        EventKind::ItemArchived => {
             let mut item = need_item(p, ev.item_id)?;
+            if item.archived {
+                return Err(DomainError::NoChange("archived".into()).into());
+            }
+            check_nothing_out(p, &item)?;
+            out.conflict = version_conflict(ev, item.version);
+            item.archived = true;
+            item.version += 1;
+            p.put_item(&item).map_err(st)?;
+            return Ok(out);
+        }
+        EventKind::ItemUnarchived => {
+            let mut item = need_item(p, ev.item_id)?;
+            if !item.archived {
+                return Err(DomainError::NoChange("in use (not archived)".into()).into());
+            }
+            out.conflict = version_conflict(ev, item.version);
+            item.archived = false;
+            item.version += 1;
+            p.put_item(&item).map_err(st)?;
+            return Ok(out);
+        }
+        EventKind::TrackingSwitched { to, .. } => {
+            let mut item = need_live_item(p, ev.item_id)?;
             if item.tracking == *to {
                 return Err(DomainError::NoChange(format!("tracked by {}", to.as_str())).into());
             }
@@ -162,7 +186,7 @@ pub fn apply<P: Projection>(
             location,
             fields,
         } => {
-            let item = need_item(p, ev.item_id)?;
+            let item = need_live_item(p, ev.item_id)?;
             if item.tracking != Tracking::Units {
                 return Err(DomainError::NotUnitTracked { item: item.name }.into());
             }
@@ -209,6 +233,7 @@ pub fn apply<P: Projection>(
     if !unit.active {
         return Err(DomainError::Folded(unit.name).into());
     }
+    need_live_item(p, unit.item_id)?;
     let retired = unit.status == Status::Retired;
     match &ev.kind {
         EventKind::UnitRenamed { name } => {
@@ -343,8 +368,45 @@ fn need_item<P: Projection>(p: &mut P, id: ItemId) -> Result<Item, ApplyError<P:
         .ok_or_else(|| DomainError::UnknownItem(id).into())
 }
 
-fn need_count_item<P: Projection>(p: &mut P, id: ItemId) -> Result<Item, ApplyError<P::Error>> {
+/// An item that is not archived: only edits and unarchiving touch an archived one.
+fn need_live_item<P: Projection>(p: &mut P, id: ItemId) -> Result<Item, ApplyError<P::Error>> {
     let item = need_item(p, id)?;
+    if item.archived {
+        return Err(DomainError::Archived(item.name).into());
+    }
+    Ok(item)
+}
+
+/// Archiving waits until nothing of the item is checked out: no lending disappears
+/// from view.
+fn check_nothing_out<P: Projection>(p: &mut P, item: &Item) -> Result<(), ApplyError<P::Error>> {
+    let out: Vec<Unit> = p
+        .units_of_item(item.id)
+        .map_err(ApplyError::Store)?
+        .into_iter()
+        .filter(|u| u.status == Status::CheckedOut)
+        .collect();
+    let what = match (item.tracking, out.as_slice()) {
+        (Tracking::Units, []) => return Ok(()),
+        (Tracking::Units, units) => units
+            .iter()
+            .map(|u| format!("{} ({})", u.name, u.holder.as_deref().unwrap_or("someone")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Tracking::Count, _) => match item.counts.get(Status::CheckedOut) {
+            0 => return Ok(()),
+            n => format!("{n} pieces"),
+        },
+    };
+    Err(DomainError::StillOut {
+        item: item.name.clone(),
+        what,
+    }
+    .into())
+}
+
+fn need_count_item<P: Projection>(p: &mut P, id: ItemId) -> Result<Item, ApplyError<P::Error>> {
+    let item = need_live_item(p, id)?;
     if item.tracking == Tracking::Units {
         return Err(DomainError::DerivedTotals { item: item.name }.into());
     }

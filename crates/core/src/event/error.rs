@@ -29,6 +29,10 @@ pub enum DomainError {
     CheckedOut(String, String),
     #[error("{0:?} is retired")]
     Retired(String),
+    #[error("{0:?} is archived; unarchive it to use it again")]
+    Archived(String),
+    #[error("{item:?} still has {what} checked out; check them in before archiving")]
+    StillOut { item: String, what: String },
     #[error("{0:?} is no longer tracked individually (its item is counted)")]
     Folded(String),
     #[error("{item:?} is tracked by unit: its totals come from its units and cannot be edited")]
@@ -94,6 +98,9 @@ impl DomainError {
             }
             DomainError::UnknownKind(_) => {
                 "This station needs an update to show this change.".into()
+            }
+            DomainError::Archived(item) => {
+                format!("{item} is archived and cannot be used. Unarchive it first.")
             }
             DomainError::NegativeCount {
                 item, status, have, ..

@@ -1,9 +1,11 @@
 //! The projection held in memory: the reference the SQL stores are tested against.
+//! Names and codes compare by the catalog's case rule (`catalog::same_key`), as the SQL
+//! stores do through their `*_key` columns.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::{apply, totals, Event, Mode, Projection};
-use crate::catalog::{Item, ItemId, Totals, Unit, UnitId};
+use crate::catalog::{same_key, Item, ItemId, Totals, Unit, UnitId};
 
 /// The projection held in memory: the reference the SQL stores are tested against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,13 +20,17 @@ impl Projection for MemProjection {
         Ok(self.items.get(&id).cloned())
     }
     fn item_by_name(&mut self, name: &str) -> Result<Option<Item>, Self::Error> {
-        Ok(self.items.values().find(|i| i.name == name).cloned())
+        Ok(self
+            .items
+            .values()
+            .find(|i| same_key(&i.name, name))
+            .cloned())
     }
     fn item_by_barcode(&mut self, barcode: &str) -> Result<Option<Item>, Self::Error> {
         Ok(self
             .items
             .values()
-            .find(|i| i.barcode.as_deref() == Some(barcode))
+            .find(|i| i.barcode.as_deref().is_some_and(|b| same_key(b, barcode)))
             .cloned())
     }
     fn put_item(&mut self, item: &Item) -> Result<(), Self::Error> {
@@ -38,7 +44,7 @@ impl Projection for MemProjection {
         Ok(self
             .units
             .values()
-            .find(|u| u.active && u.asset_tag.as_deref() == Some(tag))
+            .find(|u| u.active && u.asset_tag.as_deref().is_some_and(|t| same_key(t, tag)))
             .cloned())
     }
     fn units_of_item(&mut self, item: ItemId) -> Result<Vec<Unit>, Self::Error> {
@@ -53,7 +59,7 @@ impl Projection for MemProjection {
         Ok(self
             .units
             .values()
-            .find(|u| u.active && u.item_id == item && u.name == name)
+            .find(|u| u.active && u.item_id == item && same_key(&u.name, name))
             .cloned())
     }
     fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error> {

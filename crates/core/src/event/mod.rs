@@ -69,6 +69,11 @@ pub enum EventKind {
         barcode: Option<String>,
         reorder_point: Option<i64>,
     },
+    /// The item is no longer stocked: hidden from lists, its stock and units take no
+    /// more changes until it is unarchived. Its history stays.
+    ItemArchived,
+    /// An archived item back in use.
+    ItemUnarchived,
     /// "Track units individually" turned on (seeds units from the counts) or off
     /// (folds the units back into counts).
     TrackingSwitched {
@@ -198,6 +203,8 @@ impl EventKind {
         match self {
             EventKind::ItemCreated { .. } => "item_created",
             EventKind::ItemEdited { .. } => "item_edited",
+            EventKind::ItemArchived => "item_archived",
+            EventKind::ItemUnarchived => "item_unarchived",
             EventKind::TrackingSwitched { .. } => "tracking_switched",
             EventKind::QuantityAdjusted { .. } => "quantity_adjusted",
             EventKind::QuantityMoved { .. } => "quantity_moved",
@@ -222,6 +229,8 @@ impl EventKind {
             self,
             EventKind::ItemCreated { .. }
                 | EventKind::ItemEdited { .. }
+                | EventKind::ItemArchived
+                | EventKind::ItemUnarchived
                 | EventKind::TrackingSwitched { .. }
                 | EventKind::QuantityAdjusted { .. }
                 | EventKind::QuantityMoved { .. }
@@ -248,6 +257,8 @@ impl EventKind {
                 format!("item {name:?} created ({})", tracking.as_str())
             }
             EventKind::ItemEdited { name, .. } => format!("item edited ({name:?})"),
+            EventKind::ItemArchived => "item archived".into(),
+            EventKind::ItemUnarchived => "item unarchived".into(),
             EventKind::TrackingSwitched { to, discarded } => match to {
                 Tracking::Units => "tracking switched to units".into(),
                 Tracking::Count if discarded.is_empty() => "tracking switched to count".into(),
@@ -416,6 +427,7 @@ impl EventKind {
                     }
                 }
             }
+            EventKind::ItemArchived | EventKind::ItemUnarchived => {}
             EventKind::QuantityAdjusted {
                 status,
                 delta,

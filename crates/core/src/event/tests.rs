@@ -202,3 +202,115 @@ fn unit_rules_and_conflicts() {
     assert_eq!(p.units[&unit].status, Status::InStock);
     assert_eq!(p.units[&unit].holder, None);
 }
+
+#[test]
+fn names_and_tags_are_unique_letter_case_aside() {
+    let mut p = MemProjection::default();
+    let item = drill(&mut p, 2);
+    let again = EventKind::ItemCreated {
+        name: "DRILL".into(),
+        sku: None,
+        barcode: None,
+        tracking: Tracking::Count,
+        reorder_point: None,
+    };
+    let e = apply(&mut p, &ev(3, Uuid::now_v7(), None, again), Mode::Full).unwrap_err();
+    assert!(
+        matches!(e, ApplyError::Domain(DomainError::DuplicateItemName(_))),
+        "{e:?}"
+    );
+    let on = EventKind::TrackingSwitched {
+        to: Tracking::Units,
+    };
+    let seeded = apply(&mut p, &ev(4, item, None, on), Mode::Full)
+        .unwrap()
+        .units;
+    let tag = |t: &str| EventKind::UnitTagged {
+        tag: Some(t.into()),
+    };
+    apply(
+        &mut p,
+        &ev(5, item, Some(seeded[0]), tag("TS-0001")),
+        Mode::Full,
+    )
+    .unwrap();
+    let e = apply(
+        &mut p,
+        &ev(6, item, Some(seeded[1]), tag("ts-0001")),
+        Mode::Full,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ApplyError::Domain(DomainError::DuplicateTag { .. })),
+        "{e:?}"
+    );
+    assert_eq!(
+        p.unit_by_tag("ts-0001").unwrap().map(|u| u.id),
+        Some(seeded[0])
+    );
+    let rename = EventKind::UnitRenamed {
+        name: "drill 01".into(),
+    };
+    let e = apply(&mut p, &ev(7, item, Some(seeded[1]), rename), Mode::Full).unwrap_err();
+    assert!(
+        matches!(e, ApplyError::Domain(DomainError::DuplicateUnitName { .. })),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn an_archived_item_refuses_stock_and_unit_changes() {
+    let mut p = MemProjection::default();
+    let item = drill(&mut p, 2);
+    apply(
+        &mut p,
+        &ev(3, item, None, EventKind::ItemArchived),
+        Mode::Full,
+    )
+    .unwrap();
+    assert!(p.items[&item].archived);
+    let adj = EventKind::QuantityAdjusted {
+        status: Status::InStock,
+        delta: 1,
+        reason: None,
+    };
+    let e = apply(&mut p, &ev(4, item, None, adj.clone()), Mode::Full).unwrap_err();
+    assert!(
+        matches!(e, ApplyError::Domain(DomainError::Archived(_))),
+        "{e:?}"
+    );
+    let e = apply(
+        &mut p,
+        &ev(5, item, None, EventKind::ItemArchived),
+        Mode::Full,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ApplyError::Domain(DomainError::NoChange(_))),
+        "{e:?}"
+    );
+    apply(
+        &mut p,
+        &ev(6, item, None, EventKind::ItemUnarchived),
+        Mode::Full,
+    )
+    .unwrap();
+    apply(&mut p, &ev(7, item, None, adj), Mode::Full).unwrap();
+    // Pieces checked out keep it from being archived.
+    let out = EventKind::QuantityMoved {
+        from: Status::InStock,
+        to: Status::CheckedOut,
+        qty: 1,
+    };
+    apply(&mut p, &ev(8, item, None, out), Mode::Full).unwrap();
+    let e = apply(
+        &mut p,
+        &ev(9, item, None, EventKind::ItemArchived),
+        Mode::Full,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ApplyError::Domain(DomainError::StillOut { .. })),
+        "{e:?}"
+    );
+}

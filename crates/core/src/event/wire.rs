@@ -14,6 +14,8 @@ use super::EventKind;
 pub const KNOWN_KINDS: &[&str] = &[
     "item_created",
     "item_edited",
+    "item_archived",
+    "item_unarchived",
     "tracking_switched",
     "quantity_adjusted",
     "quantity_moved",
@@ -26,6 +28,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "unit_retired",
     "field_set",
     "location_moved",
+    "unit_returned",
     "conflict_reviewed",
 ];
 

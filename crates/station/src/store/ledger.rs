@@ -74,7 +74,20 @@ impl Ledger for Store {
         names().map_err(op_error)
     }
 
+    fn units_of(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
+        super::sql::select_units(
+            &self.conn,
+            "WHERE item_id = ?1 ORDER BY name",
+            [item.to_string()],
+        )
+        .map_err(|e| op_error(e.into()))
+    }
+
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {
         self.record_batch(cmds).map_err(|(i, e)| (i, op_error(e)))
+    }
+
+    fn rehearse(&mut self, cmds: Vec<Command>) -> Result<(), (usize, OpError)> {
+        self.rehearse_batch(cmds).map_err(|(i, e)| (i, op_error(e)))
     }
 }

@@ -356,6 +356,25 @@ impl Store {
             .map_err(|e| (done.len().saturating_sub(1), e.into()))?;
         Ok(done)
     }
+
+    /// Check several changes by every rule exactly as [`Store::record_batch`] would,
+    /// inside a transaction that is then rolled back: nothing is recorded, no sequence
+    /// number is used. A dry run.
+    pub fn rehearse_batch(
+        &mut self,
+        cmds: Vec<Command>,
+    ) -> std::result::Result<(), (usize, StoreError)> {
+        self.writable().map_err(|e| (0, e))?;
+        let (wall_time_ms, clock_synced) = self.clock.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| (0, e.into()))?;
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            record_in(&tx, self.station_id, wall_time_ms, clock_synced, cmd).map_err(|e| (i, e))?;
+        }
+        tx.rollback().map_err(|e| (0, e.into()))
+    }
 }
 
 /// Allocate the next sequence number inside the caller's write transaction, check the

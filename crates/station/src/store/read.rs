@@ -10,7 +10,7 @@ use super::{
     one, sql, HistoryEntry, ItemView, Resolved, Result, StationInfo, Store, StoreError, UnitView,
 };
 use sql::SqlProjection;
-use tagstation_core::catalog::{Item, ItemId, Totals, Tracking, Unit, UnitId};
+use tagstation_core::catalog::{fold, Item, ItemId, Totals, Tracking, Unit, UnitId};
 use tagstation_core::clock::rfc3339;
 use tagstation_core::event::{DomainError, Projection, StoredEvent};
 use tagstation_core::view;
@@ -90,19 +90,28 @@ impl Store {
         Ok(view::item_view(&mut SqlProjection(&self.conn), item)?)
     }
 
+    /// Items in use: archived ones are left out ([`Store::all_items`] has them).
     pub fn items(&self) -> Result<Vec<ItemView>> {
+        sql::select_items(&self.conn, "WHERE archived = 0 ORDER BY name", [])?
+            .iter()
+            .map(|i| self.item_view(i))
+            .collect()
+    }
+
+    /// Every item, archived ones included.
+    pub fn all_items(&self) -> Result<Vec<ItemView>> {
         sql::select_items(&self.conn, "ORDER BY name", [])?
             .iter()
             .map(|i| self.item_view(i))
             .collect()
     }
 
-    /// Find an item by id, exact name, SKU or barcode.
+    /// Find an item by id, name, SKU or barcode (letter case aside: `catalog::fold`).
     pub fn find_item(&self, reference: &str) -> Result<Item> {
         let found = sql::select_items(
             &self.conn,
-            "WHERE id = ?1 OR name = ?1 OR sku = ?1 OR barcode = ?1",
-            [reference],
+            "WHERE id = ?1 OR name_key = ?2 OR sku_key = ?2 OR barcode_key = ?2",
+            params![reference, fold(reference)],
         )?;
         one("item", reference, found, |i| i.name.clone())
     }
@@ -111,7 +120,8 @@ impl Store {
         Ok(view::unit_view(&mut SqlProjection(&self.conn), unit)?)
     }
 
-    /// Units of one item or of all items, active ones unless `all`.
+    /// Units of one item, or of all items in use (not archived); active ones unless
+    /// `all`.
     pub fn units(&self, item: Option<ItemId>, all: bool) -> Result<Vec<UnitView>> {
         let active = if all { "" } else { "AND active = 1" };
         let found = match item {
@@ -122,8 +132,11 @@ impl Store {
             )?,
             None => sql::select_units(
                 &self.conn,
-                &format!("WHERE 1 = 1 {active} ORDER BY name"),
-                [],
+                &format!(
+                    "WHERE item_id IN (SELECT id FROM items WHERE archived = 0 OR ?1)
+                     {active} ORDER BY name"
+                ),
+                [all],
             )?,
         };
         found.iter().map(|u| self.unit_view(u)).collect()
@@ -168,15 +181,15 @@ impl Store {
             })
     }
 
-    /// Find an active unit by asset tag, id or exact name ("Drill 03").
+    /// Find an active unit by asset tag, id or name ("Drill 03"), letter case aside.
     pub fn find_unit(&self, reference: &str) -> Result<Unit> {
         if let Some(u) = SqlProjection(&self.conn).unit_by_tag(reference)? {
             return Ok(u);
         }
         let found = sql::select_units(
             &self.conn,
-            "WHERE active = 1 AND (id = ?1 OR name = ?1)",
-            [reference],
+            "WHERE active = 1 AND (id = ?1 OR name_key = ?2)",
+            params![reference, fold(reference)],
         )?;
         one("unit", reference, found, |u| u.name.clone())
     }
@@ -214,8 +227,8 @@ impl Store {
                     if let Some(serial) = &gs1.serial {
                         let unit = sql::select_units(
                             &self.conn,
-                            "WHERE item_id = ?1 AND active = 1 AND (asset_tag = ?2 OR json_extract(fields, '$.serial') = ?2) LIMIT 1",
-                            params![item.id.to_string(), serial],
+                            "WHERE item_id = ?1 AND active = 1 AND (tag_key = ?2 OR json_extract(fields, '$.serial') = ?3) LIMIT 1",
+                            params![item.id.to_string(), fold(serial), serial],
                         )?
                         .pop();
                         if let Some(u) = unit {
@@ -354,7 +367,9 @@ impl Store {
     }
 
     /// Recount every unit-tracked item's totals from its units and compare with
-    /// what [`Store::item_view`] reports; returns the mismatches (should be none).
+    /// what [`Store::item_view`] reports, and list names and tags that differ only by
+    /// letter case (left by a database from before the case rule); returns the
+    /// problems (should be none).
     pub fn check_consistency(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         for item in sql::select_items(&self.conn, "", [])? {
@@ -395,6 +410,8 @@ impl Store {
             ));
         }
         let _ = gaps; // other stations' events arrive in hub order, gaps are theirs to close
+                      // Names and tags from before the case rule that now collide: kept, reported.
+        problems.extend(super::schema::case_duplicates(&self.conn)?);
         Ok(problems)
     }
 }

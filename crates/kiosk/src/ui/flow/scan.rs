@@ -97,8 +97,19 @@ impl State {
         true
     }
 
+    /// A scan of an archived item or of one of its units: said, nothing opened.
+    fn say_archived(&mut self, item: &str, fx: &mut Fx) {
+        self.say(
+            Tone::Warn,
+            format!("{item} is archived: it takes no changes until it is unarchived."),
+            fx,
+        )
+    }
+
     fn lookup_scan(&mut self, code: &str, reads: &dyn Reads, fx: &mut Fx) {
         match reads.resolve(code) {
+            Ok(Resolved::Unit { unit }) if unit.item_archived => self.say_archived(&unit.item, fx),
+            Ok(Resolved::Item { item }) if item.archived => self.say_archived(&item.name, fx),
             Ok(Resolved::Unit { unit }) => {
                 self.clear_message();
                 self.flow = Flow::Unit { unit: unit.id };
@@ -154,6 +165,7 @@ impl State {
             );
         }
         match reads.resolve(code) {
+            Ok(Resolved::Unit { unit }) if unit.item_archived => self.say_archived(&unit.item, fx),
             Ok(Resolved::Unit { unit }) => {
                 let Flow::Kiosk { basket, .. } = &mut self.flow else {
                     return;

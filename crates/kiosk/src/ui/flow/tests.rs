@@ -35,6 +35,7 @@ fn unit(item: ItemId, item_name: &str, name: &str, tag: &str, location: &str) ->
         fields: BTreeMap::new(),
         active: true,
         version: 1,
+        item_archived: false,
     }
 }
 
@@ -65,6 +66,7 @@ impl Fake {
             total: 12,
             below_reorder_point: false,
             units: 0,
+            archived: false,
         };
         Fake {
             drill,
