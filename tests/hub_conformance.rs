@@ -235,6 +235,11 @@ fn operations_run_on_the_hub(db: &str) {
     assert_eq!(at, 1);
     assert_eq!(store.stats().unwrap().events, before);
     assert!(l.find_item("Ladder").is_err());
+    // A dry run checks every rule and records nothing.
+    let (_, cmds) = catalog::create_item_commands(NewItem::count("Bench", 2), &admin).unwrap();
+    l.rehearse(cmds).unwrap();
+    assert!(l.find_item("Bench").is_err());
+    assert_eq!(store.stats().unwrap().events, before);
 
     // A station pulls what the office made.
     let st = TempStation::new();
@@ -244,6 +249,8 @@ fn operations_run_on_the_hub(db: &str) {
     let u = s.find_unit("TS-0404").unwrap();
     assert_eq!(u.name, "Drill 04");
     assert_eq!(s.units(Some(drill), false).unwrap().len(), 4);
+}
+
 /// Archiving is an event like any other: made on one station, pushed, applied at the
 /// hub, pulled by the other; and the hub compares names and tags letter case aside, so
 /// "drill" beside "Drill" and tag "d-1" beside "D-1", made offline, are refused there.
@@ -351,6 +358,10 @@ fn sqlite_operations_run_on_the_hub() {
 fn postgres_operations_run_on_the_hub() {
     if let Some(base) = common::pg_url() {
         operations_run_on_the_hub(&common::fresh_pg_db(&base, "conf_operations"));
+    }
+}
+
+#[test]
 fn sqlite_archive_and_case_rule() {
     let d = tempfile::tempdir().unwrap();
     archive_and_case_rule(d.path().to_str().unwrap());

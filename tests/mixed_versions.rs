@@ -68,6 +68,7 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
         Some(units[1]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();
@@ -126,6 +127,7 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
         Some(units[1]),
         EventKind::StatusChanged {
             to: Status::InStock,
+            reason: None,
         },
     ))
     .unwrap();
@@ -197,6 +199,7 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
         Some(units[1]),
         EventKind::StatusChanged {
             to: Status::Damaged,
+            reason: None,
         },
     ))
     .unwrap();

@@ -43,6 +43,11 @@ pub fn units_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Unit>> {
     )
 }
 
+/// Every unit of an item, folded ones included, by name.
+pub fn units_of(c: &mut dyn Conn, item: ItemId) -> Result<Vec<Unit>> {
+    select_units(c, "WHERE item_id = ?1 ORDER BY name", params![item])
+}
+
 /// The names of every unit the item ever had, folded ones included.
 pub fn unit_names(c: &mut dyn Conn, item: ItemId) -> Result<Vec<String>> {
     c.query("SELECT name FROM units WHERE item_id = ?1", params![item])?
@@ -153,7 +158,17 @@ impl Ledger for HubLedger<'_> {
     }
 
     fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
-        self.hub.catalog_units_of_item(item).map_err(op_error)
+        self.hub.catalog_units(item, false).map_err(op_error)
+    }
+
+    fn units_of(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
+        self.hub.catalog_units(item, true).map_err(op_error)
+    }
+
+    fn rehearse(&mut self, cmds: Vec<Command>) -> Result<(), (usize, OpError)> {
+        self.hub
+            .admin_rehearse(cmds)
+            .map_err(|(i, e)| (i, op_error(e)))
     }
 
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {

@@ -67,6 +67,9 @@ pub enum HubError {
     Corrupt(String),
     #[error("background task failed: {0}")]
     Task(String),
+    /// A dry run's own rollback ([`HubStore::admin_rehearse`]); never reaches a caller.
+    #[error("dry run: nothing recorded")]
+    DryRun,
 }
 
 impl From<ApplyError<HubError>> for HubError {
@@ -161,6 +164,9 @@ pub trait HubStore: Send + Sync + 'static {
     /// Record admin changes as the hub's own events in one transaction: all of them, or
     /// none and the index of the one refused. [`HubLedger`] records through this.
     fn admin_record_all(&self, cmds: Vec<Command>) -> Result<Vec<AdminRecorded>, (usize, HubError)>;
+    /// Check admin changes by every rule, as [`HubStore::admin_record_all`] would, and
+    /// record nothing (a dry run): the transaction is rolled back.
+    fn admin_rehearse(&self, cmds: Vec<Command>) -> Result<(), (usize, HubError)>;
 
     // The catalog as the operations layer reads it ([`HubLedger`]).
     fn catalog_item(&self, id: ItemId) -> Result<Option<Item>>;
@@ -168,8 +174,8 @@ pub trait HubStore: Send + Sync + 'static {
     fn items_matching(&self, reference: &str) -> Result<Vec<Item>>;
     /// A unit by id, folded ones included.
     fn catalog_unit(&self, id: UnitId) -> Result<Option<Unit>>;
-    /// The item's active units, by name.
-    fn catalog_units_of_item(&self, item: ItemId) -> Result<Vec<Unit>>;
+    /// The item's active units, by name; with `folded`, its units folded into counts too.
+    fn catalog_units(&self, item: ItemId, folded: bool) -> Result<Vec<Unit>>;
     /// Active units whose tag is `reference`, or else whose id or name is.
     fn units_matching(&self, reference: &str) -> Result<Vec<Unit>>;
     /// The names of every unit the item ever had, folded ones included.

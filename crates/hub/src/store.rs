@@ -7,10 +7,11 @@ use uuid::Uuid;
 use super::db::{params, Database};
 use super::tables::Tables;
 use super::{
-    ingest, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore, Result,
+    admin_event, ingest, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore, Result,
     StationRow, Stats, TokenRow,
 };
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::Projection;
 use tagstation_core::event::Command;
 use tagstation_core::proto::{PullResponse, PushResponse};
@@ -115,8 +116,24 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn catalog_unit(&self, id: UnitId) -> Result<Option<Unit>> {
         self.db.read(|c| Tables::new(c).unit(id))
     }
-    fn catalog_units_of_item(&self, item: ItemId) -> Result<Vec<Unit>> {
-        self.db.read(|c| Tables::new(c).units_of_item(item))
+    fn catalog_units(&self, item: ItemId, folded: bool) -> Result<Vec<Unit>> {
+        if folded {
+            self.db.read(|c| ledger::units_of(c, item))
+        } else {
+            self.db.read(|c| Tables::new(c).units_of_item(item))
+        }
+    }
+    fn admin_rehearse(&self, cmds: Vec<Command>) -> Result<(), (usize, HubError)> {
+        let mut failed_at = 0;
+        let tried = self.db.write(|c| {
+            ledger::record_all(c, self.hub_id, cmds, &mut failed_at)?;
+            // Every rule passed: roll the transaction back.
+            Err::<(), _>(HubError::DryRun)
+        });
+        match tried {
+            Err(HubError::DryRun) | Ok(()) => Ok(()),
+            Err(e) => Err((failed_at, e)),
+        }
     }
     fn units_matching(&self, reference: &str) -> Result<Vec<Unit>> {
         self.db.read(|c| ledger::units_matching(c, reference))

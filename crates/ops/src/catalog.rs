@@ -468,7 +468,7 @@ mod tests {
         let e = change_unit(
             &mut l,
             d1.id,
-            UnitChange::Move("Van".into()),
+            UnitChange::Move { location: "Van".into(), reason: None },
             &actor(),
             None,
         )
@@ -487,7 +487,7 @@ mod tests {
         change_unit(
             &mut l,
             d1.id,
-            UnitChange::Move("Van".into()),
+            UnitChange::Move { location: "Van".into(), reason: None },
             &actor(),
             None,
         )

@@ -221,6 +221,7 @@ fn names_and_tags_are_unique_letter_case_aside() {
     );
     let on = EventKind::TrackingSwitched {
         to: Tracking::Units,
+        discarded: Vec::new(),
     };
     let seeded = apply(&mut p, &ev(4, item, None, on), Mode::Full)
         .unwrap()

@@ -95,7 +95,8 @@ mod tests {
         assert_eq!(
             k,
             EventKind::StatusChanged {
-                to: Status::Damaged
+                to: Status::Damaged,
+                reason: None,
             }
         );
         assert_eq!(

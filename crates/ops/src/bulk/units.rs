@@ -163,6 +163,7 @@ impl<L: Ledger> Planner<'_, L> {
                 text.push_str(", retired");
                 let kind = EventKind::UnitRetired {
                     reason: Some("import".into()),
+                    customer: None,
                 };
                 self.push(row.line, on_unit(&unit, kind, self.actor, None));
             }
@@ -245,6 +246,7 @@ impl<L: Ledger> Planner<'_, L> {
             ));
             kinds.push(EventKind::LocationMoved {
                 location: row.location.clone(),
+                reason: None,
             });
             unit.location = row.location.clone();
         }
@@ -266,8 +268,13 @@ impl<L: Ledger> Planner<'_, L> {
             kinds.push(match s {
                 Status::Retired => EventKind::UnitRetired {
                     reason: Some("import".into()),
+                    customer: None,
                 },
-                to => EventKind::StatusChanged { to },
+                // Receiving → in stock is "received", as from every front end.
+                to => crate::lifecycle::default_reason(
+                    &unit,
+                    EventKind::StatusChanged { to, reason: None },
+                ),
             });
             unit.status = s;
         }
