@@ -251,6 +251,48 @@ fn operations_run_on_the_hub(db: &str) {
     assert_eq!(s.units(Some(drill), false).unwrap().len(), 4);
 }
 
+/// The admin API's switch to counts takes the same fold rule as every front end:
+/// refused while a unit is checked out, and without `force` while units carry tags;
+/// a forced fold records what the hub found on the units.
+fn admin_fold_takes_the_rule(db: &str) {
+    use tagstation::catalog::Tracking;
+    use tagstation::hub::HubLedger;
+    use tagstation::ops::catalog::{self, NewItem, NewUnit};
+    use tagstation::ops::{lending, Actor, Ledger};
+
+    let hub = TestHub::start(db);
+    let store = hub.state.store.clone();
+    let mut l = HubLedger::new(store.as_ref());
+    let admin = Actor::new("office:ana");
+    let laptop = catalog::create_item(&mut l, NewItem::units("Laptop"), &admin).unwrap();
+    let tagged = NewUnit {
+        tag: Some("LT-9".into()),
+        ..NewUnit::default()
+    };
+    let u = catalog::add_unit(&mut l, laptop, tagged, &admin).unwrap();
+    lending::check_out(&mut l, &[u.id], "Ben", None, &admin).unwrap();
+    let fold = |force: bool| {
+        hub.admin(
+            "POST",
+            "/v1/admin/commands",
+            Some(serde_json::json!({"item_id": laptop, "force": force,
+                "kind": {"type": "tracking_switched", "to": "count"}})),
+        )
+    };
+    let (st, body) = fold(true);
+    assert_eq!(st, 422, "{body}");
+    assert!(body.to_string().contains("Laptop 01 (to Ben)"), "{body}");
+    lending::check_in(&mut l, u.id, None, &admin, None).unwrap();
+    let (st, body) = fold(false);
+    assert_eq!(st, 422, "{body}");
+    assert!(body.to_string().contains("LT-9"), "{body}");
+    assert_eq!(l.item(laptop).unwrap().tracking, Tracking::Units);
+    let (st, entry) = fold(true);
+    assert_eq!(st, 201, "{entry}");
+    assert_eq!(entry["event"]["kind"]["discarded"][0]["asset_tag"], "LT-9", "{entry}");
+    assert_eq!(l.item(laptop).unwrap().tracking, Tracking::Count);
+}
+
 /// Archiving is an event like any other: made on one station, pushed, applied at the
 /// hub, pulled by the other; and the hub compares names and tags letter case aside, so
 /// "drill" beside "Drill" and tag "d-1" beside "D-1", made offline, are refused there.
@@ -371,6 +413,19 @@ fn sqlite_archive_and_case_rule() {
 fn postgres_archive_and_case_rule() {
     if let Some(base) = common::pg_url() {
         archive_and_case_rule(&common::fresh_pg_db(&base, "conf_archive"));
+    }
+}
+
+#[test]
+fn sqlite_admin_fold_takes_the_rule() {
+    let d = tempfile::tempdir().unwrap();
+    admin_fold_takes_the_rule(d.path().to_str().unwrap());
+}
+
+#[test]
+fn postgres_admin_fold_takes_the_rule() {
+    if let Some(base) = common::pg_url() {
+        admin_fold_takes_the_rule(&common::fresh_pg_db(&base, "conf_admin_fold"));
     }
 }
 

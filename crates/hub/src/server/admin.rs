@@ -2,6 +2,8 @@
 //! commands.
 
 use super::*;
+use tagstation_core::catalog::Tracking;
+use tagstation_ops::tracking::{check_fold, Fold};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +166,10 @@ pub struct AdminCommand {
     pub unit_id: Option<UnitId>,
     pub actor: Option<String>,
     pub kind: EventKind,
+    /// For a switch to counts: fold even units that carry tags, fields or locations
+    /// (history keeps what was discarded). Never folds a checked-out unit.
+    #[serde(default)]
+    pub force: bool,
 }
 
 pub(super) async fn command(
@@ -193,6 +199,37 @@ pub(super) async fn command(
         scan: None,
     };
     let store = st.store.clone();
-    let entry = blocking(move || store.admin_record(cmd)).await?;
+    let force = c.force;
+    let entry = blocking(move || {
+        Ok(checked_fold(store.as_ref(), cmd, force)
+            .and_then(|cmd| store.admin_record(cmd).map_err(ApiError::from)))
+    })
+    .await??;
     Ok((StatusCode::CREATED, Json(entry)))
+}
+
+/// A switch to counts takes the operations layer's fold rule, as from every front end
+/// (`ops::tracking::check_fold`): refused while a unit is checked out, and unless
+/// forced while units carry tags, fields or locations. What a forced fold discards is
+/// what the hub finds, never what the request says.
+fn checked_fold(store: &dyn HubStore, mut cmd: Command, force: bool) -> Result<Command, ApiError> {
+    let EventKind::TrackingSwitched {
+        to: Tracking::Count,
+        discarded,
+    } = &mut cmd.kind
+    else {
+        return Ok(cmd);
+    };
+    let Some(item) = store.catalog_item(cmd.item_id)? else {
+        return Ok(cmd); // `apply` says "no such item"
+    };
+    if item.tracking != Tracking::Units {
+        return Ok(cmd); // `apply` says "already counted"
+    }
+    let units = store.catalog_units(item.id, false)?;
+    let fold = if force { Fold::Force } else { Fold::Safe };
+    *discarded = check_fold(&item.name, &units, fold).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string())
+    })?;
+    Ok(cmd)
 }
