@@ -365,8 +365,12 @@ fn conflicts_name_both_changes_and_clear_once_reviewed_on_the_hub() {
     sync(&mut a);
     sync(&mut b);
     let change = |s: &mut tagstation::store::Store, to| {
-        s.record(cmd(item, Some(units[0]), EventKind::StatusChanged { to, reason: None }))
-            .unwrap();
+        s.record(cmd(
+            item,
+            Some(units[0]),
+            EventKind::StatusChanged { to, reason: None },
+        ))
+        .unwrap();
     };
     change(&mut a, Status::Sending);
     change(&mut b, Status::Damaged);

@@ -198,13 +198,25 @@ fn operations_run_on_the_hub(db: &str) {
     let admin = Actor::new("office:ana");
 
     let drill = catalog::create_item(&mut l, NewItem::count("Drill", 3), &admin).unwrap();
-    let switched = catalog::switch_tracking(&mut l, drill, Tracking::Units, catalog::Fold::Safe, &admin).unwrap();
-    assert_eq!(switched.units.len(), 3, "the switch seeds one unit per piece");
+    let switched =
+        catalog::switch_tracking(&mut l, drill, Tracking::Units, catalog::Fold::Safe, &admin)
+            .unwrap();
+    assert_eq!(
+        switched.units.len(),
+        3,
+        "the switch seeds one unit per piece"
+    );
     assert_eq!(switched.event.station_id, store.hub_id());
     let added = catalog::add_unit(&mut l, drill, NewUnit::default(), &admin).unwrap();
     assert_eq!(added.name, "Drill 04", "the one naming rule");
-    catalog::change_unit(&mut l, added.id, UnitChange::Tag(Some("TS-0404".into())), &admin, None)
-        .unwrap();
+    catalog::change_unit(
+        &mut l,
+        added.id,
+        UnitChange::Tag(Some("TS-0404".into())),
+        &admin,
+        None,
+    )
+    .unwrap();
     assert_eq!(l.find_unit("TS-0404").unwrap().id, added.id);
     assert_eq!(l.find_item("Drill").unwrap().id, drill);
 
@@ -289,7 +301,10 @@ fn admin_fold_takes_the_rule(db: &str) {
     assert_eq!(l.item(laptop).unwrap().tracking, Tracking::Units);
     let (st, entry) = fold(true);
     assert_eq!(st, 201, "{entry}");
-    assert_eq!(entry["event"]["kind"]["discarded"][0]["asset_tag"], "LT-9", "{entry}");
+    assert_eq!(
+        entry["event"]["kind"]["discarded"][0]["asset_tag"], "LT-9",
+        "{entry}"
+    );
     assert_eq!(l.item(laptop).unwrap().tracking, Tracking::Count);
 }
 

@@ -17,8 +17,8 @@ use tagstation::transfer;
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
 use super::history::{conflicts_text, history_text, overdue_text, Names};
 use super::output::{print_item, print_unit, show, t};
-use super::scan::{parse_scan_action, scan_lines, ScanAction};
 use super::report::{report_cmd, ReportCmd};
+use super::scan::{parse_scan_action, scan_lines, ScanAction};
 use super::{Globals, JsonFlag};
 
 /// Commands on this station's own store.

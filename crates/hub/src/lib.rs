@@ -163,7 +163,8 @@ pub trait HubStore: Send + Sync + 'static {
     }
     /// Record admin changes as the hub's own events in one transaction: all of them, or
     /// none and the index of the one refused. [`HubLedger`] records through this.
-    fn admin_record_all(&self, cmds: Vec<Command>) -> Result<Vec<AdminRecorded>, (usize, HubError)>;
+    fn admin_record_all(&self, cmds: Vec<Command>)
+        -> Result<Vec<AdminRecorded>, (usize, HubError)>;
     /// Check admin changes by every rule, as [`HubStore::admin_record_all`] would, and
     /// record nothing (a dry run): the transaction is rolled back.
     fn admin_rehearse(&self, cmds: Vec<Command>) -> Result<(), (usize, HubError)>;

@@ -7,13 +7,13 @@ use uuid::Uuid;
 use super::db::{params, Database};
 use super::tables::Tables;
 use super::{
-    admin_event, ingest, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore, Result,
-    StationRow, Stats, TokenRow,
+    admin_event, ingest, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore,
+    Result, StationRow, Stats, TokenRow,
 };
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
-use tagstation_core::event::Projection;
 use tagstation_core::event::Command;
+use tagstation_core::event::Projection;
 use tagstation_core::proto::{PullResponse, PushResponse};
 use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
 

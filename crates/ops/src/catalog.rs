@@ -468,7 +468,10 @@ mod tests {
         let e = change_unit(
             &mut l,
             d1.id,
-            UnitChange::Move { location: "Van".into(), reason: None },
+            UnitChange::Move {
+                location: "Van".into(),
+                reason: None,
+            },
             &actor(),
             None,
         )
@@ -487,7 +490,10 @@ mod tests {
         change_unit(
             &mut l,
             d1.id,
-            UnitChange::Move { location: "Van".into(), reason: None },
+            UnitChange::Move {
+                location: "Van".into(),
+                reason: None,
+            },
             &actor(),
             None,
         )

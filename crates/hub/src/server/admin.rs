@@ -228,8 +228,7 @@ fn checked_fold(store: &dyn HubStore, mut cmd: Command, force: bool) -> Result<C
     }
     let units = store.catalog_units(item.id, false)?;
     let fold = if force { Fold::Force } else { Fold::Safe };
-    *discarded = check_fold(&item.name, &units, fold).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string())
-    })?;
+    *discarded = check_fold(&item.name, &units, fold)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string()))?;
     Ok(cmd)
 }
