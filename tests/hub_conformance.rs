@@ -219,6 +219,10 @@ fn operations_run_on_the_hub(db: &str) {
     .unwrap();
     assert_eq!(l.find_unit("TS-0404").unwrap().id, added.id);
     assert_eq!(l.find_item("Drill").unwrap().id, drill);
+    // The catalog's letter-case rule, as at a station.
+    assert_eq!(l.find_item("drill").unwrap().id, drill);
+    assert_eq!(l.find_unit("ts-0404").unwrap().id, added.id);
+    assert_eq!(l.find_unit("drill 04").unwrap().id, added.id);
 
     // The same checks as at a station: a second unit with that tag is refused.
     let dup = NewUnit {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::db::{params, Conn};
 use super::tables::{select_items, select_units, Tables};
 use super::{admin_event, HubError, HubStore, Result};
-use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
+use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{Command, Projection};
 use tagstation_core::proto::LogEntry;
@@ -22,24 +22,26 @@ pub struct AdminRecorded {
     pub units: Vec<UnitId>,
 }
 
-/// An item by id, name, SKU or barcode (exact text), as the station matches it.
+/// An item by id, or by name, SKU or barcode letter case aside (`catalog::fold`), as
+/// the station matches it.
 pub fn items_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Item>> {
     select_items(
         c,
-        "WHERE id = ?1 OR name = ?1 OR sku = ?1 OR barcode = ?1 ORDER BY name",
-        params![reference],
+        "WHERE id = ?1 OR name_key = ?2 OR sku_key = ?2 OR barcode_key = ?2 ORDER BY name",
+        params![reference, fold(reference)],
     )
 }
 
-/// Active units by asset tag, or else by id or name, as the station matches them.
+/// Active units by asset tag, or else by id or name, letter case aside, as the station
+/// matches them.
 pub fn units_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Unit>> {
     if let Some(u) = Tables::new(c).unit_by_tag(reference)? {
         return Ok(vec![u]);
     }
     select_units(
         c,
-        "WHERE active = TRUE AND (id = ?1 OR name = ?1) ORDER BY name",
-        params![reference],
+        "WHERE active = TRUE AND (id = ?1 OR name_key = ?2) ORDER BY name",
+        params![reference, fold(reference)],
     )
 }
 
