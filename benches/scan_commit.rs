@@ -90,6 +90,7 @@ fn main() {
                 status: Status::InStock,
                 location: None,
                 fields: Default::default(),
+                location_id: None,
             },
         ));
     }

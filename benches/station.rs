@@ -75,6 +75,7 @@ fn build_catalog(dir: &Path, units: usize) -> Result<(), Box<dyn std::error::Err
                     status: Status::InStock,
                     location: Some(format!("Shelf {}", n % 20)),
                     fields: Default::default(),
+                    location_id: None,
                 },
             ));
             n += 1;

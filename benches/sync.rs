@@ -61,6 +61,7 @@ fn queue_events(store: &mut Store, n: usize, tag: &str) {
                 status: Status::InStock,
                 location: None,
                 fields: Default::default(),
+                location_id: None,
             },
         ));
     }

@@ -16,7 +16,9 @@
 //!   [`door`], [`feedback`];
 //! - `tagstation-systemd`: [`systemd`].
 
-pub use tagstation_core::{catalog, clock, escape, event, proto, utilization, view};
+pub use tagstation_core::{
+    catalog, clock, escape, event, locations, people, proto, utilization, view,
+};
 pub use tagstation_ops as ops;
 pub use tagstation_sql as sql;
 pub use tagstation_systemd as systemd;

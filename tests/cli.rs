@@ -118,8 +118,14 @@ fn import_export_round_trip() {
          Drill,,,,,,,TS-0002,Shelf A,SN124\n",
     )
     .unwrap();
-    let s = st.cli_json(&["import", csv.to_str().unwrap(), "--json"]);
+    let s = st.cli_json(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--create-locations",
+        "--json",
+    ]);
     assert_eq!(s["items_created"], 2);
+    assert_eq!(s["locations_created"], 2);
     assert_eq!(s["units_created"], 2);
 
     let gloves = st.cli_json(&["scan", "4006381333931", "--json"]);
@@ -166,7 +172,8 @@ fn import_export_round_trip() {
         .status
         .success());
     let h: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(h.as_array().unwrap().len(), 6);
+    // 6 changes of items and units, and the 2 locations the import created.
+    assert_eq!(h.as_array().unwrap().len(), 8);
     let items_csv = String::from_utf8(st.cli(&["export", "items"]).stdout).unwrap();
     assert!(
         items_csv.contains("Gloves,GL-1,4006381333931,count,,40,0,0,2,0,42"),

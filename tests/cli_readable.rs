@@ -24,6 +24,9 @@ fn laptops() -> TempStation {
     let st = TempStation::new();
     for args in [
         &["init", "--name", "Shop door"][..],
+        &["person", "add", "Ana", "--badge", "B-ANA"],
+        &["person", "add", "Ben", "--badge", "B-BEN"],
+        &["location", "add", "Shelf A", "--kind", "shelf"],
         &["item", "add", "Laptop", "--units"],
         &["unit", "add", "Laptop", "--tag", "L1"],
         &["unit", "add", "Laptop", "--tag", "L2"],
@@ -180,6 +183,7 @@ fn overdue_lists_holder_item_unit_and_days_late_under_a_header() {
             EventKind::CheckedOut {
                 holder: "Ben".into(),
                 due: Some("2020-01-31".into()),
+                holder_id: None,
             },
         ))
         .unwrap();

@@ -753,9 +753,11 @@ fn random_offline_edits_partitions_and_restarts_converge() {
                     1 => EventKind::CheckedOut {
                         holder: format!("P{}", rng.below(3)),
                         due: None,
+                        holder_id: None,
                     },
                     2 => EventKind::CheckedIn {
                         location: Some(format!("Shelf {}", rng.below(3))),
+                        location_id: None,
                     },
                     3 => EventKind::UnitTagged {
                         tag: Some(format!("X-{}", rng.below(6))),
@@ -763,6 +765,7 @@ fn random_offline_edits_partitions_and_restarts_converge() {
                     4 => EventKind::LocationMoved {
                         location: Some(format!("Van {}", rng.below(3))),
                         reason: None,
+                        location_id: None,
                     },
                     _ => EventKind::FieldSet {
                         key: "note".into(),

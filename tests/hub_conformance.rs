@@ -14,6 +14,7 @@ use tagstation::event::EventKind;
 
 fn catalog_and_sync(db: &str) {
     let hub = TestHub::start(db);
+    hub.add_directory();
     let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
     let (mut a, mut b) = (a_dir.open(), b_dir.open());
     hub.enroll(&mut a, "A");
@@ -59,6 +60,7 @@ fn catalog_and_sync(db: &str) {
         EventKind::CheckedOut {
             holder: "Ana".into(),
             due: Some("2026-01-10".into()),
+            holder_id: None,
         },
     ))
     .unwrap();
@@ -68,6 +70,7 @@ fn catalog_and_sync(db: &str) {
         EventKind::LocationMoved {
             location: Some("Van 2".into()),
             reason: None,
+            location_id: None,
         },
     ))
     .unwrap();
@@ -193,6 +196,7 @@ fn operations_run_on_the_hub(db: &str) {
     use tagstation::ops::{Actor, Ledger, OpError};
 
     let hub = TestHub::start(db);
+    hub.add_directory();
     let store = hub.state.store.clone();
     let mut l = HubLedger::new(store.as_ref());
     let admin = Actor::new("office:ana");
@@ -277,6 +281,7 @@ fn admin_fold_takes_the_rule(db: &str) {
     use tagstation::ops::{lending, Actor, Ledger};
 
     let hub = TestHub::start(db);
+    hub.add_directory();
     let store = hub.state.store.clone();
     let mut l = HubLedger::new(store.as_ref());
     let admin = Actor::new("office:ana");
@@ -500,7 +505,10 @@ fn postgres_case_rule_upgrade_keeps_both_names() {
     drop(TestHub::start(&url));
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     c.batch_execute(
-        "ALTER TABLE items DROP COLUMN name_key, DROP COLUMN sku_key, DROP COLUMN barcode_key,
+        "DROP TABLE people, badges, locations;
+         ALTER TABLE units DROP COLUMN holder_id, DROP COLUMN holder_key,
+           DROP COLUMN location_id, DROP COLUMN location_key;
+         ALTER TABLE items DROP COLUMN name_key, DROP COLUMN sku_key, DROP COLUMN barcode_key,
            DROP COLUMN archived;
          ALTER TABLE units DROP COLUMN name_key, DROP COLUMN tag_key;
          UPDATE hub_schema SET version = 1;

@@ -29,6 +29,7 @@ fn write(st: &TempStation, name: &str, text: &str) -> String {
 /// A catalog with what an export has to carry: tags, fields, locations, a unit checked
 /// out with a due date, a retired one, a count item.
 fn shop(st: &TempStation) {
+    st.add_directory();
     let f = write(
         st,
         "shop.csv",
@@ -38,7 +39,14 @@ fn shop(st: &TempStation) {
          Laptop,,Laptop 02,LT-2,Office,'-5\n\
          Laptop,,Laptop 03,LT-3,,\n",
     );
-    ok(st, &["import", &f]);
+    // "Office" is a new location: created because the import is told to.
+    let o = st.cli(&["import", &f]);
+    assert!(
+        err(&o).contains("unknown location \"Office\""),
+        "{}",
+        err(&o)
+    );
+    ok(st, &["import", &f, "--create-locations"]);
     ok(
         st,
         &["checkout", "LT-1", "--to", "Ben", "--due", "2031-01-31"],
@@ -86,7 +94,8 @@ fn export_units_imports_back_to_the_same_catalog() {
 
     // Into a new station: the same catalog, the same columns, new ids.
     let b = TempStation::new();
-    ok(&b, &["import", &file]);
+    b.add_directory();
+    ok(&b, &["import", &file, "--create-locations"]);
     let back = ok(&b, &["export", "units"]);
     assert_eq!(without_ids(&back), without_ids(&exported));
     let lt1 = b.cli_json(&["unit", "show", "LT-1", "--json"]);
@@ -130,6 +139,7 @@ fn importing_the_same_file_twice_sets_the_stock_once() {
 #[test]
 fn a_dry_run_lists_the_changes_and_records_nothing() {
     let st = TempStation::new();
+    st.add_directory();
     ok(&st, &["item", "add", "Gloves", "--quantity", "60"]);
     ok(&st, &["item", "add", "Drill", "--units"]);
     ok(
@@ -200,6 +210,7 @@ fn semicolon_files_and_mixed_case_headers_import() {
 #[test]
 fn an_archived_item_is_hidden_refuses_changes_and_keeps_its_history() {
     let st = TempStation::new();
+    st.add_directory();
     ok(&st, &["item", "add", "Drill", "--units"]);
     ok(&st, &["unit", "add", "Drill", "--tag", "TS-0001"]);
     ok(&st, &["item", "add", "Gloves", "--quantity", "3"]);

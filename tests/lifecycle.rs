@@ -58,6 +58,7 @@ fn folding_a_checked_out_laptop_is_refused_and_a_forced_fold_keeps_a_record() {
             EventKind::CheckedOut {
                 holder: "Ben".into(),
                 due: Some("2020-01-31".into()),
+                holder_id: None,
             },
         ))
         .unwrap();
@@ -123,6 +124,7 @@ fn folding_a_checked_out_laptop_is_refused_and_a_forced_fold_keeps_a_record() {
 #[test]
 fn a_unit_lifecycle_reads_in_its_users_words() {
     let st = TempStation::new();
+    st.add_directory();
     ok(&st, &["item", "add", "Drill", "--units"]);
     ok(
         &st,
@@ -233,6 +235,7 @@ fn a_unit_lifecycle_reads_in_its_users_words() {
 #[test]
 fn reports_from_history() {
     let st = TempStation::new();
+    st.add_directory();
     ok(&st, &["item", "add", "Laptop", "--units"]);
     ok(&st, &["unit", "add", "Laptop", "--tag", "L-1"]);
     ok(
@@ -318,8 +321,10 @@ fn lifecycle_through_a_hub(db: &str) {
     let hub = common::TestHub::start(db);
     let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
     let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.add_directory();
     hub.enroll(&mut a, "A");
     hub.enroll(&mut b, "B");
+    common::sync(&mut a);
     let who = Actor::from("tester");
 
     let drill = create_item(&mut a, NewItem::units("Drill"), &who).unwrap();
@@ -342,6 +347,7 @@ fn lifecycle_through_a_hub(db: &str) {
         UnitChange::Move {
             location: "Van 2".into(),
             reason: Some("transfer".into()),
+            create: true,
         },
     );
     ch(

@@ -88,6 +88,7 @@ fn run(store: &mut Store, items: &[Uuid], ops: &[Op]) {
                     status: Status::InStock,
                     location: None,
                     fields: Default::default(),
+                    location_id: None,
                 },
             ),
             Op::SetStatus(u, s) => match unit(*u) {
@@ -108,6 +109,7 @@ fn run(store: &mut Store, items: &[Uuid], ops: &[Op]) {
                     EventKind::CheckedOut {
                         holder: "Ana".into(),
                         due: None,
+                        holder_id: None,
                     },
                 ),
                 None => continue,
@@ -118,6 +120,7 @@ fn run(store: &mut Store, items: &[Uuid], ops: &[Op]) {
                     Some(u),
                     EventKind::CheckedIn {
                         location: Some("Shelf".into()),
+                        location_id: None,
                     },
                 ),
                 None => continue,

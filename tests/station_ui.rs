@@ -12,7 +12,6 @@ use common::*;
 use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
 use slint::ComponentHandle;
 use tagstation::catalog::Status;
-use tagstation::config::PersonConfig;
 use tagstation::door::DoorAction;
 use tagstation::event::EventKind;
 use tagstation::feedback::RecordingFeedback;
@@ -36,25 +35,13 @@ struct Fixture {
     drills: Vec<uuid::Uuid>,
 }
 
-fn people() -> Vec<PersonConfig> {
-    vec![
-        PersonConfig {
-            name: "Ana".into(),
-            badge: Some("B-ANA".into()),
-        },
-        PersonConfig {
-            name: "Ben".into(),
-            badge: Some("B-BEN".into()),
-        },
-    ]
-}
-
 /// A station with Drill 01..03 (DR-1..3) on Shelf A, Saw 01 (SW-1) on Shelf B, and
 /// Gloves counted by barcode 4006381333931 (12 in stock, reorder at 10).
 fn fixture(tweak: impl FnOnce(&mut Settings)) -> Fixture {
     init_backend();
     let station = TempStation::new();
     let mut store = station.open();
+    directory(&mut store);
     let (drill, drills) = tagged_item(&mut store, "Drill", "DR", 3);
     for u in &drills {
         place(&mut store, drill, *u, "Shelf A");
@@ -65,7 +52,6 @@ fn fixture(tweak: impl FnOnce(&mut Settings)) -> Fixture {
     let mut settings = Settings {
         station_name: "Shop counter".into(),
         actor: "station:test".into(),
-        people: people(),
         ..Settings::default()
     };
     tweak(&mut settings);
@@ -242,6 +228,7 @@ fn kiosk_basket_check_out_then_check_in() {
             EventKind::CheckedOut {
                 holder: "Ana".into(),
                 due: Some("2020-01-31".into()),
+                holder_id: None,
             },
         ))
         .expect("check out overdue");
@@ -647,6 +634,7 @@ fn item_with_tags(store: &mut Store, name: &str, tags: &[&str]) -> Vec<uuid::Uui
                         status: Status::InStock,
                         location: None,
                         fields: Default::default(),
+                        location_id: None,
                     },
                 ))
                 .expect("create unit");

@@ -129,7 +129,10 @@ fn bad_input_is_refused_and_nothing_is_written() {
     let checkin = s.record(cmd(
         item,
         Some(units[0]),
-        EventKind::CheckedIn { location: None },
+        EventKind::CheckedIn {
+            location: None,
+            location_id: None,
+        },
     ));
     assert!(matches!(
         checkin,
@@ -451,6 +454,7 @@ fn gs1_codes_resolve_to_item_and_unit_by_gtin_and_serial() {
             status: Status::InStock,
             location: None,
             fields,
+            location_id: None,
         },
     ))
     .unwrap();

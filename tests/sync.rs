@@ -36,6 +36,7 @@ fn offline_edits_then_sync_and_tags_resolve_offline_elsewhere() {
         EventKind::CheckedOut {
             holder: "Ana".into(),
             due: None,
+            holder_id: None,
         },
     ))
     .unwrap();
@@ -56,6 +57,7 @@ fn offline_edits_then_sync_and_tags_resolve_offline_elsewhere() {
 #[test]
 fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict() {
     let (_d, hub) = hub_dir();
+    hub.add_directory();
     let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
     let (mut a, mut b) = (a_dir.open(), b_dir.open());
     hub.enroll(&mut a, "A");
@@ -89,6 +91,7 @@ fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict()
         EventKind::CheckedOut {
             holder: "Ana".into(),
             due: None,
+            holder_id: None,
         },
     ))
     .unwrap();
@@ -167,6 +170,7 @@ fn refused_on_the_hub_is_kept_in_history_and_not_applied_anywhere() {
         EventKind::CheckedOut {
             holder: "Ana".into(),
             due: None,
+            holder_id: None,
         },
     ))
     .unwrap();

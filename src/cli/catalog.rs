@@ -111,8 +111,12 @@ pub enum UnitCmd {
         name: Option<String>,
         #[arg(long)]
         tag: Option<String>,
+        /// A known location (name or code).
         #[arg(long)]
         location: Option<String>,
+        /// Create --location if no location has that name.
+        #[arg(long, requires = "location")]
+        create_location: bool,
         #[arg(long, default_value = "in_stock", value_parser = parse_settable)]
         status: Status,
         /// Custom field, KEY=VALUE (repeatable).
@@ -157,13 +161,17 @@ pub enum UnitCmd {
         key: String,
         value: Option<String>,
     },
-    /// Move a unit to a location (--reason transfer: moved between sites).
+    /// Move a unit to a known location, by name or code (--reason transfer: moved
+    /// between sites).
     Move {
         unit: String,
         location: String,
         /// Why: "transfer", or any short text.
         #[arg(long)]
         reason: Option<String>,
+        /// Create the location if none has that name.
+        #[arg(long)]
+        create: bool,
     },
     /// Set a unit's status (in_stock, receiving, sending, damaged). From receiving to
     /// in_stock it is "received"; --reason repair with sending or damaged: out for repair.
@@ -404,6 +412,7 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             name,
             tag,
             location,
+            create_location,
             status,
             fields,
             warranty_end,
@@ -420,6 +429,7 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
                 name,
                 tag,
                 location,
+                create_location,
                 status,
                 fields,
             };
@@ -485,10 +495,12 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             unit,
             location,
             reason,
+            create,
         } => {
             let change = UnitChange::Move {
                 location: location.clone(),
                 reason,
+                create,
             };
             let name = on_unit(store, &unit, change)?;
             println!("saved: {} moved to {}", t(&name), t(&location));

@@ -17,8 +17,11 @@ use tagstation::action::{act_on_code, Action};
 use tagstation::catalog::{Status, Tracking};
 use tagstation::clock::Clock;
 use tagstation::hub::{self, HubLedger, HubStore};
+use tagstation::locations::LocationKind;
 use tagstation::ops::catalog::{self, NewItem, NewUnit, UnitChange};
-use tagstation::ops::Actor;
+use tagstation::ops::locations::{self, NewLocation};
+use tagstation::ops::{people, Actor};
+use tagstation::people::{PersonFields, Role};
 use tagstation::store::{Resolved, Store};
 use tagstation::sync::{Worker, WorkerConfig};
 
@@ -104,6 +107,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!("  hub      {url}   (admin token: {admin_token})");
     println!("  station  {}", station_dir.display());
     println!("  catalog  Drill (TS-0001..TS-0004), Laptop (LT-001..LT-003), Gloves (barcode 4006381333931)");
+    println!("  people   Ana (badge B-0001), Ben (B-0002), Cleo (B-0003); places Shelf A (LOC-A), IT cabinet (LOC-IT), Van 1 (LOC-VAN1)");
     println!();
     println!("Type a scan, optionally followed by an action:");
     println!("  TAG                      show what the tag is");
@@ -181,6 +185,42 @@ fn tempfile_dir() -> Result<PathBuf> {
 fn seed_catalog(hub: &dyn HubStore) -> Result<()> {
     let mut l = HubLedger::new(hub);
     let admin = Actor::new("demo-admin");
+    // People, with badges and roles, and the places units live: made on the hub,
+    // pulled by every station.
+    for (name, badge, role) in [
+        ("Ana", "B-0001", Role::Borrower),
+        ("Ben", "B-0002", Role::Operator),
+        ("Cleo", "B-0003", Role::Admin),
+    ] {
+        let f = PersonFields {
+            name: name.into(),
+            badges: vec![badge.into()],
+            email: Some(format!("{}@example.com", name.to_lowercase())),
+            role,
+            active: true,
+            max_checkouts: Some(5),
+            loan_days: Some(14),
+        };
+        people::add_person(&mut l, f, &admin)?;
+    }
+    let site = NewLocation {
+        kind: LocationKind::Site,
+        ..NewLocation::named("Workshop")
+    };
+    locations::add_location(&mut l, site, &admin)?;
+    for (name, kind, code) in [
+        ("Shelf A", LocationKind::Shelf, "LOC-A"),
+        ("IT cabinet", LocationKind::Shelf, "LOC-IT"),
+        ("Van 1", LocationKind::Van, "LOC-VAN1"),
+    ] {
+        let new = NewLocation {
+            name: name.into(),
+            kind,
+            parent: (kind == LocationKind::Shelf).then(|| "Workshop".to_string()),
+            code: Some(code.into()),
+        };
+        locations::add_location(&mut l, new, &admin)?;
+    }
     // Drills start as a count and are switched to units: the switch seeds Drill 01..04.
     let drill = catalog::create_item(&mut l, NewItem::count("Drill", 4), &admin)?;
     catalog::switch_tracking(&mut l, drill, Tracking::Units, catalog::Fold::Safe, &admin)?;
@@ -270,6 +310,13 @@ fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
                     ""
                 }
             ),
+            Resolved::Person { person } => format!(
+                "Badge of {} ({}): {} checked out",
+                person.name, person.role, person.checked_out
+            ),
+            Resolved::Location { location } => {
+                format!("Label of {}: {} units here", location.name, location.units)
+            }
             Resolved::Unknown { code } => {
                 format!("Unknown tag {code}: register it with `tagstation unit tag UNIT {code}`")
             }

@@ -10,6 +10,8 @@ use clap::{Args as ClapArgs, Subcommand};
 
 use tagstation::hub::{self, auth, server};
 
+use super::directory::{self as dir, LocationCmd, PersonCmd};
+
 /// `tagstation hub`: serve the central catalog.
 #[derive(Debug, ClapArgs)]
 pub struct HubArgs {
@@ -143,6 +145,12 @@ pub enum AdminCmd {
     Conflicts,
     /// Mark a conflict as reviewed.
     Resolve { event_id: String },
+    /// People: badges, roles, limits, who has what; synced to every station.
+    #[command(subcommand)]
+    People(PersonCmd),
+    /// Locations: sites, rooms, vans and shelves; synced to every station.
+    #[command(subcommand)]
+    Locations(LocationCmd),
 }
 
 pub fn run_admin(a: AdminArgs) -> Result<()> {
@@ -198,8 +206,220 @@ pub fn run_admin(a: AdminArgs) -> Result<()> {
             &format!("/v1/admin/conflicts/{}/resolve", encode(&event_id)),
             serde_json::json!({}),
         )?,
+        AdminCmd::People(cmd) => return admin_people(cmd, &get, &post),
+        AdminCmd::Locations(cmd) => return admin_locations(cmd, &get, &post),
     };
     super::output::print_json(&out)
+}
+
+type Get<'a> = &'a dyn Fn(&str) -> Result<serde_json::Value>;
+type Post<'a> = &'a dyn Fn(&str, serde_json::Value) -> Result<serde_json::Value>;
+
+fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
+    serde_json::from_value(v).context("the hub's answer is not what this version expects")
+}
+
+/// `tagstation admin people ...`: the same commands as a standalone station's
+/// `person ...`, made on the hub through its admin API.
+fn admin_people(cmd: PersonCmd, get: Get, post: Post) -> Result<()> {
+    use super::output::{print_json, show};
+    let shown = |v: serde_json::Value| -> Result<server::PersonShown> { parse(v) };
+    match cmd {
+        PersonCmd::Add {
+            name,
+            badges,
+            email,
+            role,
+            max_checkouts,
+            loan_days,
+        } => {
+            let f = dir::new_person(name, badges, email, role, max_checkouts, loan_days);
+            let body = serde_json::to_value(server::NewPerson {
+                fields: f,
+                actor: None,
+            })?;
+            let s = shown(post("/v1/admin/people", body)?)?;
+            println!(
+                "added {} ({}, {})",
+                dir_t(&s.person.name),
+                s.person.role,
+                s.person.id
+            );
+        }
+        PersonCmd::Edit {
+            person,
+            name,
+            add_badges,
+            remove_badges,
+            email,
+            no_email,
+            role,
+            active,
+            inactive,
+            max_checkouts,
+            no_max_checkouts,
+            loan_days,
+            no_loan_days,
+        } => {
+            let change = dir::person_change(
+                name,
+                add_badges,
+                remove_badges,
+                email,
+                no_email,
+                role,
+                active,
+                inactive,
+                max_checkouts,
+                no_max_checkouts,
+                loan_days,
+                no_loan_days,
+            );
+            let body = serde_json::to_value(server::ChangePerson {
+                change,
+                actor: None,
+            })?;
+            let s = shown(post(
+                &format!("/v1/admin/people/{}", encode(&person)),
+                body,
+            )?)?;
+            println!("saved: {} changed", dir_t(&s.person.name));
+        }
+        PersonCmd::List { all, json } => {
+            let people: Vec<tagstation::view::PersonView> = parse(get("/v1/admin/people")?)?;
+            let people: Vec<_> = people
+                .into_iter()
+                .filter(|p| all || (p.active && !p.erased))
+                .collect();
+            return show(json.json, &people, |p| dir::print_people(p, true));
+        }
+        PersonCmd::Show { person, json } => {
+            let s = shown(get(&format!("/v1/admin/people/{}", encode(&person)))?)?;
+            if json.json {
+                return print_json(&s);
+            }
+            dir::print_person(&s.person, &s.checked_out);
+        }
+        PersonCmd::Erase { person, yes } => {
+            if !yes {
+                return Err(super::Refused(format!(
+                    "erasing {} cannot be undone: add --yes to erase",
+                    dir_t(&person)
+                ))
+                .into());
+            }
+            let r = post(
+                &format!("/v1/admin/people/{}/erase", encode(&person)),
+                serde_json::json!({}),
+            )?;
+            println!("erased: now {}", dir_t(r["erased"].as_str().unwrap_or("?")));
+        }
+        PersonCmd::Import {
+            file,
+            dry_run,
+            json,
+        } => {
+            let rows = dir::read_people_file(&file)?;
+            let body = serde_json::to_value(server::ImportPeople {
+                people: rows,
+                dry_run,
+                actor: None,
+            })?;
+            let done: tagstation::ops::people::PeopleImported =
+                parse(post("/v1/admin/people/import", body)?)?;
+            return show(json.json, &done, |d| dir::print_imported(d, dry_run));
+        }
+        PersonCmd::Unmatched(json) => {
+            let list: Vec<(String, i64)> = parse(get("/v1/admin/people/unmatched")?)?;
+            return show(json.json, &list, |list| {
+                if list.is_empty() {
+                    println!("every check-out names a person");
+                }
+                for (holder, n) in list {
+                    println!(
+                        "{:<24} {n} checked out (no person of that name)",
+                        dir_t(holder)
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `tagstation admin locations ...`, through the hub's admin API.
+fn admin_locations(cmd: LocationCmd, get: Get, post: Post) -> Result<()> {
+    use super::output::{print_json, show};
+    let shown = |v: serde_json::Value| -> Result<server::LocationShown> { parse(v) };
+    match cmd {
+        LocationCmd::Add {
+            name,
+            kind,
+            parent,
+            code,
+        } => {
+            let body = serde_json::to_value(server::AddLocation {
+                new: dir::new_location(name, kind, parent, code),
+                actor: None,
+            })?;
+            let s = shown(post("/v1/admin/locations", body)?)?;
+            println!(
+                "added location {} ({})",
+                dir_t(&s.location.name),
+                s.location.id
+            );
+        }
+        LocationCmd::Edit {
+            location,
+            name,
+            kind,
+            parent,
+            no_parent,
+            code,
+            no_code,
+            active,
+            inactive,
+        } => {
+            let change = dir::location_change(
+                name, kind, parent, no_parent, code, no_code, active, inactive,
+            );
+            let body = serde_json::to_value(server::ChangeLocation {
+                change,
+                actor: None,
+            })?;
+            let s = shown(post(
+                &format!("/v1/admin/locations/{}", encode(&location)),
+                body,
+            )?)?;
+            println!("saved: {} changed", dir_t(&s.location.name));
+        }
+        LocationCmd::List { all, json } => {
+            let list: Vec<tagstation::view::LocationView> = parse(get("/v1/admin/locations")?)?;
+            let list: Vec<_> = list.into_iter().filter(|l| all || l.active).collect();
+            return show(json.json, &list, |l| dir::print_locations(l, true));
+        }
+        LocationCmd::Show { location, json } => {
+            let s = shown(get(&format!("/v1/admin/locations/{}", encode(&location)))?)?;
+            if json.json {
+                return print_json(&s);
+            }
+            dir::print_location(&s.location, &s.units);
+        }
+        LocationCmd::Adopt { dry_run, json } => {
+            let body = serde_json::to_value(server::AdoptLocations {
+                dry_run,
+                actor: None,
+            })?;
+            let done: tagstation::ops::locations::Adopted =
+                parse(post("/v1/admin/locations/adopt", body)?)?;
+            return show(json.json, &done, |d| dir::print_adopted(d, dry_run));
+        }
+    }
+    Ok(())
+}
+
+fn dir_t(s: &str) -> std::borrow::Cow<'_, str> {
+    super::output::t(s)
 }
 
 /// Percent-encode one path segment.

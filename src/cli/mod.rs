@@ -11,6 +11,7 @@
 mod catalog;
 #[cfg(all(feature = "hub", feature = "station"))]
 mod demo;
+mod directory;
 #[cfg(feature = "station")]
 mod history;
 #[cfg(feature = "hub")]

@@ -15,6 +15,7 @@ use tagstation::store::{Resolved, Store};
 use tagstation::transfer;
 
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
+use super::directory::{location_cmd, person_cmd, LocationCmd, PersonCmd};
 use super::history::{conflicts_text, history_text, overdue_text, Names};
 use super::output::{print_item, print_unit, show, t};
 use super::report::{report_cmd, ReportCmd};
@@ -37,6 +38,13 @@ pub enum StationCommand {
     /// Units: individual physical things of unit-tracked items.
     #[command(subcommand)]
     Unit(UnitCmd),
+    /// People: badges, roles, limits, who has what. Managed on the hub
+    /// (`tagstation admin people`); here only on a station that has no hub.
+    #[command(subcommand)]
+    Person(PersonCmd),
+    /// Locations: sites, rooms, vans and shelves that units are moved to.
+    #[command(subcommand)]
+    Location(LocationCmd),
     /// Look up a scanned code, or act on it (the same path as a real scan).
     Scan {
         /// The scanned text: an asset tag or a product barcode.
@@ -72,7 +80,7 @@ pub enum StationCommand {
     /// Check a unit back in.
     Checkin {
         unit: String,
-        /// Where it goes back to.
+        /// Where it goes back to: a known location (name or code).
         #[arg(long)]
         location: Option<String>,
     },
@@ -102,6 +110,10 @@ pub enum StationCommand {
         /// Show what would change, row by row, and record nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Create the locations the file names that are not known yet (otherwise
+        /// such a row is refused).
+        #[arg(long)]
+        create_locations: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -375,6 +387,8 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             });
         }
         StationCommand::Item(cmd) => item_cmd(&mut ctx, cmd)?,
+        StationCommand::Person(cmd) => person_cmd(&mut ctx, cmd)?,
+        StationCommand::Location(cmd) => location_cmd(&mut ctx, cmd)?,
         StationCommand::Unit(cmd) => unit_cmd(&mut ctx, cmd)?,
         StationCommand::Scan {
             stdin: true,
@@ -435,6 +449,14 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                     return show(json.json, &r, |r| match r {
                         Resolved::Unit { unit } => print_unit(unit),
                         Resolved::Item { item } => print_item(item),
+                        Resolved::Person { person } => {
+                            println!("badge of     {}", t(&person.name));
+                            println!("has          {} checked out", person.checked_out);
+                        }
+                        Resolved::Location { location } => {
+                            println!("label of     {}", t(&location.name));
+                            println!("units        {}", location.units);
+                        }
                         Resolved::Unknown { .. } => {}
                     });
                 }
@@ -501,11 +523,16 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             file,
             mode,
             dry_run,
+            create_locations,
             json,
         } => {
             let f = std::fs::File::open(&file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
-            let s = transfer::import_csv(&mut ctx.store, f, &ctx.actor, mode, dry_run)?;
+            let opts = tagstation::ops::bulk::Options {
+                mode,
+                create_locations,
+            };
+            let s = transfer::import_csv(&mut ctx.store, f, &ctx.actor, opts, dry_run)?;
             return show(json.json, &s, |s| print_import(s, dry_run));
         }
         StationCommand::Export {

@@ -33,6 +33,10 @@ impl TempStation {
     pub fn open(&self) -> Store {
         Store::open(self.dir.path()).expect("open store")
     }
+    /// Add the usual people and locations ([`directory`]) to this station.
+    pub fn add_directory(&self) {
+        directory(&mut self.open());
+    }
     /// Run the real `tagstation` binary against this data directory.
     pub fn cli(&self, args: &[&str]) -> Output {
         cli(self.dir.path(), args)
@@ -108,6 +112,7 @@ pub fn tagged_item(store: &mut Store, name: &str, prefix: &str, n: usize) -> (Uu
                         status: Status::InStock,
                         location: None,
                         fields: Default::default(),
+                        location_id: None,
                     },
                 ))
                 .expect("create unit");
@@ -164,9 +169,35 @@ pub fn place(store: &mut Store, item: Uuid, unit: Uuid, location: &str) {
             EventKind::LocationMoved {
                 location: Some(location.into()),
                 reason: None,
+                location_id: None,
             },
         ))
         .expect("place unit");
+}
+
+/// The people and locations most tests lend to and move to: Ana (badge B-ANA) and
+/// Ben (B-BEN), borrowers; Shelf A, Shelf B, Van 1 and Van 2. Made through the
+/// operations layer, as on a station with no hub.
+pub fn directory(store: &mut Store) {
+    use tagstation::ops::{locations, people, Actor};
+    use tagstation::people::{PersonFields, Role};
+    let a = Actor::from("setup");
+    for name in ["Ana", "Ben"] {
+        let f = PersonFields {
+            name: name.into(),
+            badges: vec![format!("B-{}", name.to_uppercase())],
+            email: None,
+            role: Role::Borrower,
+            active: true,
+            max_checkouts: None,
+            loan_days: None,
+        };
+        people::add_person(store, f, &a).expect("add person");
+    }
+    for name in ["Shelf A", "Shelf B", "Van 1", "Van 2"] {
+        locations::add_location(store, locations::NewLocation::named(name), &a)
+            .expect("add location");
+    }
 }
 
 /// Add a unit with no tag to an item; returns its id.
@@ -182,6 +213,7 @@ pub fn untagged_unit(store: &mut Store, item: Uuid, name: &str) -> Uuid {
                 status: Status::InStock,
                 location: None,
                 fields: Default::default(),
+                location_id: None,
             },
         ))
         .expect("create untagged unit");
@@ -379,6 +411,24 @@ impl TestHub {
             stations: value("tagstation_stations"),
             items: value("tagstation_items"),
             units: value("tagstation_units"),
+        }
+    }
+
+    /// The usual people (Ana, Ben) and locations (Shelf A, Shelf B, Van 1, Van 2), made
+    /// on the hub through its admin API, as [`directory`] makes them on a station.
+    pub fn add_directory(&self) {
+        for name in ["Ana", "Ben"] {
+            let body = serde_json::json!({
+                "name": name, "badges": [format!("B-{}", name.to_uppercase())],
+                "role": "borrower", "active": true,
+            });
+            let (status, answer) = self.admin("POST", "/v1/admin/people", Some(body));
+            assert_eq!(status, 201, "add {name}: {answer}");
+        }
+        for name in ["Shelf A", "Shelf B", "Van 1", "Van 2"] {
+            let body = serde_json::json!({ "name": name });
+            let (status, answer) = self.admin("POST", "/v1/admin/locations", Some(body));
+            assert_eq!(status, 201, "add {name}: {answer}");
         }
     }
 

@@ -206,8 +206,18 @@ pub struct Unit {
     pub name: String,
     pub asset_tag: Option<String>,
     pub status: Status,
+    /// Where it is: the location's current name (or free text from before locations
+    /// were entities).
     pub location: Option<String>,
+    /// The location entity it is at, if it is at one.
+    #[serde(default)]
+    pub location_id: Option<crate::locations::LocationId>,
+    /// Who has it: the person's current name (or free text from before people were
+    /// entities).
     pub holder: Option<String>,
+    /// The person who has it, if it is checked out to a known person.
+    #[serde(default)]
+    pub holder_id: Option<crate::people::PersonId>,
     /// Due date of a check-out, `YYYY-MM-DD`.
     pub due: Option<String>,
     pub fields: BTreeMap<String, String>,

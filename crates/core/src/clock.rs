@@ -66,6 +66,14 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// Today's date in UTC as `YYYY-MM-DD`, for due-date checks.
 pub fn today() -> String {
+    in_days(0)
+}
+
+/// The date `days` from today in UTC as `YYYY-MM-DD` (a default due date).
+pub fn in_days(days: i64) -> String {
     let (ms, _) = SystemClock.now();
-    rfc3339(ms).chars().take(10).collect()
+    rfc3339(ms.saturating_add(days.saturating_mul(86_400_000)))
+        .chars()
+        .take(10)
+        .collect()
 }

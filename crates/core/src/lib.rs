@@ -1,6 +1,7 @@
 //! tagstation-core: the domain and wire types and the pure parsers, with no I/O.
 //!
-//! [`catalog`] (items, units, statuses, input rules), [`event`] (the history and
+//! [`catalog`] (items, units, statuses, input rules), [`people`] and [`locations`]
+//! (the catalog's people, with roles and lending limits, and its places), [`event`] (the history and
 //! `apply`, the rules that project it into state), [`view`] (the JSON shapes of items,
 //! units and history, built alike by the station and the hub), [`proto`] (what stations
 //! and the hub send each other), [`scan`] (scanned text, GS1 element strings, the HID
@@ -14,6 +15,8 @@ pub mod catalog;
 pub mod clock;
 pub mod escape;
 pub mod event;
+pub mod locations;
+pub mod people;
 pub mod proto;
 pub mod scan;
 pub mod utilization;

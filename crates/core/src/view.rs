@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::catalog::{Item, ItemId, Status, Tracking, Unit, UnitId};
@@ -12,7 +12,7 @@ use crate::event::StoredEvent;
 use crate::event::{totals, EventKind, Projection};
 
 /// An item as shown to people and scripts (stable JSON field names).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ItemView {
     pub id: ItemId,
     pub name: String,
@@ -29,7 +29,7 @@ pub struct ItemView {
 }
 
 /// A unit as shown to people and scripts (stable JSON field names).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UnitView {
     pub id: UnitId,
     pub item_id: ItemId,
@@ -48,8 +48,40 @@ pub struct UnitView {
     pub item_archived: bool,
 }
 
+/// A person as shown to people and scripts (stable JSON field names). An erased
+/// person shows only the pseudonym.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PersonView {
+    pub id: crate::people::PersonId,
+    pub name: String,
+    pub badges: Vec<String>,
+    pub email: Option<String>,
+    pub role: crate::people::Role,
+    pub active: bool,
+    pub max_checkouts: Option<i64>,
+    pub loan_days: Option<i64>,
+    pub erased: bool,
+    /// Units checked out to them now.
+    pub checked_out: i64,
+    pub overdue: i64,
+}
+
+/// A location as shown to people and scripts (stable JSON field names).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LocationView {
+    pub id: crate::locations::LocationId,
+    pub name: String,
+    pub kind: crate::locations::LocationKind,
+    /// The parent's name, if it is inside another location.
+    pub parent: Option<String>,
+    pub code: Option<String>,
+    pub active: bool,
+    /// Active units there now.
+    pub units: i64,
+}
+
 /// One line of history (stable JSON field names).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HistoryEntry {
     pub event_id: Uuid,
     pub at: String,
@@ -146,5 +178,53 @@ pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::E
         active: unit.active,
         version: unit.version,
         item_archived,
+    })
+}
+
+/// A person with their open check-outs.
+pub fn person_view<P: Projection>(
+    p: &mut P,
+    person: &crate::people::Person,
+) -> Result<PersonView, P::Error> {
+    let held = p.units_where(&crate::event::UnitQuery::HeldBy(person.id))?;
+    let today = crate::clock::today();
+    Ok(PersonView {
+        id: person.id,
+        name: person.name.clone(),
+        badges: person.badges.clone(),
+        email: person.email.clone(),
+        role: person.role,
+        active: person.active,
+        max_checkouts: person.max_checkouts,
+        loan_days: person.loan_days,
+        erased: person.erased,
+        checked_out: held.len() as i64,
+        overdue: held
+            .iter()
+            .filter(|u| u.due.as_deref().is_some_and(|d| d < today.as_str()))
+            .count() as i64,
+    })
+}
+
+/// A location with its parent's name and how many units are there.
+pub fn location_view<P: Projection>(
+    p: &mut P,
+    location: &crate::locations::Location,
+) -> Result<LocationView, P::Error> {
+    let parent = match location.parent {
+        Some(id) => p.location(id)?.map(|l| l.name),
+        None => None,
+    };
+    let units = p
+        .units_where(&crate::event::UnitQuery::At(location.id))?
+        .len() as i64;
+    Ok(LocationView {
+        id: location.id,
+        name: location.name.clone(),
+        kind: location.kind,
+        parent,
+        code: location.code.clone(),
+        active: location.active,
+        units,
     })
 }

@@ -6,13 +6,15 @@
 use uuid::Uuid;
 
 use super::db::{params, Conn};
-use super::tables::{select_items, select_units, Tables};
-use super::{admin_event, HubError, HubStore, Result};
+use super::tables::{select_items, select_locations, select_people, select_units, Tables};
+use super::{admin_event, read, HubError, HubStore, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
-use tagstation_core::event::{Command, Projection};
+use tagstation_core::event::{Command, Projection, UnitQuery};
+use tagstation_core::locations::{Location, LocationId};
+use tagstation_core::people::{Person, PersonId};
 use tagstation_core::proto::LogEntry;
-use tagstation_ops::{Ledger, OpError, Recorded};
+use tagstation_ops::{one_of, Ledger, OpError, Recorded};
 
 /// One admin command as recorded: the log entry and the units it touched (seeded or
 /// folded by a tracking switch, in id order).
@@ -48,6 +50,37 @@ pub fn units_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Unit>> {
 /// Every unit of an item, folded ones included, by name.
 pub fn units_of(c: &mut dyn Conn, item: ItemId) -> Result<Vec<Unit>> {
     select_units(c, "WHERE item_id = ?1 ORDER BY name", params![item])
+}
+
+/// People by id, name or badge code, letter case aside.
+pub fn people_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Person>> {
+    select_people(
+        c,
+        "WHERE id = ?1 OR name_key = ?2
+            OR id IN (SELECT person_id FROM badges WHERE code_key = ?2) ORDER BY name_key",
+        params![reference, fold(reference)],
+    )
+}
+
+/// Locations by id, name or code, letter case aside.
+pub fn locations_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Location>> {
+    select_locations(
+        c,
+        "WHERE id = ?1 OR name_key = ?2 OR code_key = ?2 ORDER BY name_key",
+        params![reference, fold(reference)],
+    )
+}
+
+/// Locations units name as free text that is no location entity, each spelling once.
+pub fn unplaced_locations(c: &mut dyn Conn) -> Result<Vec<String>> {
+    c.query(
+        "SELECT DISTINCT location FROM units
+         WHERE active = TRUE AND location IS NOT NULL AND location_id IS NULL ORDER BY location",
+        &[],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
 }
 
 /// The names of every unit the item ever had, folded ones included.
@@ -96,26 +129,6 @@ fn op_error(e: HubError) -> OpError {
     }
 }
 
-fn one<T>(
-    what: &'static str,
-    reference: &str,
-    mut found: Vec<T>,
-    name: impl Fn(&T) -> String,
-) -> Result<T, OpError> {
-    match found.len() {
-        0 => Err(OpError::NotFound {
-            what,
-            reference: reference.into(),
-        }),
-        1 => Ok(found.remove(0)),
-        _ => Err(OpError::Ambiguous {
-            what: if what == "unit" { "units" } else { "items" },
-            reference: reference.into(),
-            candidates: found.iter().map(name).collect::<Vec<_>>().join(", "),
-        }),
-    }
-}
-
 /// The hub's store seen by `tagstation-ops`: `ops::catalog::create_item(&mut
 /// HubLedger::new(hub), ...)` records on the hub exactly what a station would.
 pub struct HubLedger<'h> {
@@ -141,7 +154,7 @@ impl Ledger for HubLedger<'_> {
 
     fn find_item(&self, reference: &str) -> Result<Item, OpError> {
         let found = self.hub.items_matching(reference).map_err(op_error)?;
-        one("item", reference, found, |i| i.name.clone())
+        one_of("item", reference, found, |i| i.name.clone())
     }
 
     fn unit(&self, id: UnitId) -> Result<Unit, OpError> {
@@ -156,7 +169,7 @@ impl Ledger for HubLedger<'_> {
 
     fn find_unit(&self, reference: &str) -> Result<Unit, OpError> {
         let found = self.hub.units_matching(reference).map_err(op_error)?;
-        one("unit", reference, found, |u| u.name.clone())
+        one_of("unit", reference, found, |u| u.name.clone())
     }
 
     fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
@@ -175,6 +188,57 @@ impl Ledger for HubLedger<'_> {
 
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError> {
         self.hub.unit_names(item).map_err(op_error)
+    }
+
+    fn person(&self, id: PersonId) -> Result<Person, OpError> {
+        read(self.hub, |c| Tables::new(c).person(id))
+            .map_err(op_error)?
+            .ok_or_else(|| OpError::NotFound {
+                what: "person",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_person(&self, reference: &str) -> Result<Person, OpError> {
+        let found = read(self.hub, |c| people_matching(c, reference)).map_err(op_error)?;
+        one_of("person", reference, found, |p| p.name.clone())
+    }
+
+    fn people(&self) -> Result<Vec<Person>, OpError> {
+        read(self.hub, |c| select_people(c, "ORDER BY name_key", &[])).map_err(op_error)
+    }
+
+    fn units_held_by(&self, person: PersonId) -> Result<Vec<Unit>, OpError> {
+        read(self.hub, |c| {
+            Tables::new(c).units_where(&UnitQuery::HeldBy(person))
+        })
+        .map_err(op_error)
+    }
+
+    fn manages_people(&self) -> bool {
+        true
+    }
+
+    fn location(&self, id: LocationId) -> Result<Location, OpError> {
+        read(self.hub, |c| Tables::new(c).location(id))
+            .map_err(op_error)?
+            .ok_or_else(|| OpError::NotFound {
+                what: "location",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_location(&self, reference: &str) -> Result<Location, OpError> {
+        let found = read(self.hub, |c| locations_matching(c, reference)).map_err(op_error)?;
+        one_of("location", reference, found, |l| l.name.clone())
+    }
+
+    fn locations(&self) -> Result<Vec<Location>, OpError> {
+        read(self.hub, |c| select_locations(c, "ORDER BY name_key", &[])).map_err(op_error)
+    }
+
+    fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
+        read(self.hub, unplaced_locations).map_err(op_error)
     }
 
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {

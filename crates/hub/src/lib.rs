@@ -191,6 +191,24 @@ pub trait HubStore: Send + Sync + 'static {
     fn conflicts(&self) -> Result<Vec<HistoryEntry>>;
     fn resolve_conflict(&self, event: Uuid) -> Result<()>;
     fn stats(&self) -> Result<Stats>;
+
+    /// Run a read of the hub's tables on a connection (each statement sees what has
+    /// committed): how the operations layer, the admin API and the web app read
+    /// people, locations and views written once over [`db::Conn`].
+    fn read_with(&self, f: &mut dyn FnMut(&mut dyn db::Conn) -> Result<()>) -> Result<()>;
+}
+
+/// [`HubStore::read_with`] returning a value.
+pub fn read<T>(hub: &dyn HubStore, f: impl FnOnce(&mut dyn db::Conn) -> Result<T>) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    hub.read_with(&mut |c| {
+        if let Some(f) = f.take() {
+            out = Some(f(c)?);
+        }
+        Ok(())
+    })?;
+    out.ok_or_else(|| HubError::Task("a read returned nothing".into()))
 }
 
 /// Open the backend a `--database` value names: `postgres://...` or a SQLite path.

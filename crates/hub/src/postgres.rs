@@ -123,7 +123,77 @@ CREATE INDEX items_barcode_key ON items(barcode_key) WHERE barcode_key IS NOT NU
 CREATE INDEX units_name_key ON units(item_id, name_key);
 CREATE INDEX units_tag_key ON units(tag_key) WHERE tag_key IS NOT NULL;
 "#,
+    // People and locations as catalog entities, and the units' links to them, as
+    // SQLite's `CATALOG_V3` (keys of existing rows filled by `fill_keys_v3`).
+    r#"
+CREATE TABLE people (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    name_key      TEXT NOT NULL,
+    badges        TEXT NOT NULL,
+    email         TEXT,
+    role          TEXT NOT NULL,
+    active        BOOLEAN NOT NULL,
+    max_checkouts BIGINT,
+    loan_days     BIGINT,
+    erased        BOOLEAN NOT NULL,
+    version       BIGINT NOT NULL
+);
+CREATE INDEX people_name_key ON people(name_key);
+CREATE TABLE badges (
+    code_key  TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (code_key, person_id)
+);
+CREATE INDEX badges_person ON badges(person_id);
+CREATE TABLE locations (
+    id        TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    name_key  TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    parent_id TEXT,
+    code      TEXT,
+    code_key  TEXT,
+    active    BOOLEAN NOT NULL,
+    version   BIGINT NOT NULL
+);
+CREATE INDEX locations_name_key ON locations(name_key);
+CREATE INDEX locations_code_key ON locations(code_key) WHERE code_key IS NOT NULL;
+ALTER TABLE units ADD COLUMN holder_id TEXT;
+ALTER TABLE units ADD COLUMN holder_key TEXT;
+ALTER TABLE units ADD COLUMN location_id TEXT;
+ALTER TABLE units ADD COLUMN location_key TEXT;
+CREATE INDEX units_holder ON units(holder_id) WHERE holder_id IS NOT NULL;
+CREATE INDEX units_holder_key ON units(holder_key) WHERE holder_key IS NOT NULL;
+CREATE INDEX units_location ON units(location_id) WHERE location_id IS NOT NULL;
+CREATE INDEX units_location_key ON units(location_key) WHERE location_key IS NOT NULL;
+"#,
 ];
+
+/// The migration after which units get their holder and location keys.
+const PLACES_MIGRATION: usize = 3;
+
+/// The holder and location keys of units written before them (see SQLite's
+/// `fill_keys_v3`).
+fn fill_keys_v3(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    use tagstation_core::catalog::fold;
+    for r in tx.query(
+        "SELECT id, holder, location FROM units WHERE holder IS NOT NULL OR location IS NOT NULL",
+        &[],
+    )? {
+        let (id, holder, location): (String, Option<String>, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        tx.execute(
+            "UPDATE units SET holder_key = $2, location_key = $3 WHERE id = $1",
+            &[
+                &id,
+                &holder.as_deref().map(fold),
+                &location.as_deref().map(fold),
+            ],
+        )?;
+    }
+    Ok(())
+}
 
 /// The migration after which rows written before the case rule get their keys.
 const KEYS_MIGRATION: usize = 2;
@@ -244,6 +314,9 @@ fn migrate(client: &mut Client) -> Result<()> {
         tx.batch_execute(sql)?;
         if i + 1 == KEYS_MIGRATION {
             fill_keys(&mut tx)?;
+        }
+        if i + 1 == PLACES_MIGRATION {
+            fill_keys_v3(&mut tx)?;
         }
         tx.execute("UPDATE hub_schema SET version = $1", &[&((i + 1) as i64)])?;
         tracing::info!(version = i + 1, "hub schema migrated (postgres)");

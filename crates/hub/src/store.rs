@@ -180,4 +180,7 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn stats(&self) -> Result<Stats> {
         self.db.read(views::stats)
     }
+    fn read_with(&self, f: &mut dyn FnMut(&mut dyn super::db::Conn) -> Result<()>) -> Result<()> {
+        self.db.read(|c| f(c))
+    }
 }

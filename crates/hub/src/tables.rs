@@ -8,12 +8,17 @@ use super::db::{params, Conn, Row};
 use super::{Held, HubError, HubTx, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Totals, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
-use tagstation_core::event::{Event, Outcome, Projection, StoredEvent};
+use tagstation_core::event::{Event, EventKind, Outcome, Projection, StoredEvent, UnitQuery};
+use tagstation_core::locations::{Location, LocationId};
+use tagstation_core::people::{Person, PersonFields, PersonId, Scrub};
 
 const ITEM_COLS: &str =
     "id, name, sku, barcode, tracking, reorder_point, counts, version, archived";
 const UNIT_COLS: &str = "id, item_id, name, asset_tag, status, location, holder, due, fields, \
-                         active, version, last_station";
+                         active, version, last_station, location_id, holder_id";
+const PERSON_COLS: &str =
+    "id, name, badges, email, role, active, max_checkouts, loan_days, erased, version";
+const LOCATION_COLS: &str = "id, name, kind, parent_id, code, active, version";
 const EVENT_COLS: &str = "e.id, e.station_id, e.station_seq, e.actor, e.wall_time_ms, \
                           e.clock_synced, e.item_id, e.unit_id, e.base_version, e.scan, e.payload, \
                           e.hub_seq, e.applied, e.conflict, e.note";
@@ -50,7 +55,63 @@ fn unit_row(r: &Row) -> Result<Unit> {
         active: r.bool(9)?,
         version: r.int(10)?,
         last_station: r.opt_uuid(11)?,
+        location_id: r.opt_uuid(12)?,
+        holder_id: r.opt_uuid(13)?,
     })
+}
+
+fn person_row(r: &Row) -> Result<Person> {
+    Ok(Person {
+        id: r.uuid(0)?,
+        name: r.text(1)?,
+        badges: r.json(2)?,
+        email: r.opt_text(3)?,
+        role: r.parsed(4)?,
+        active: r.bool(5)?,
+        max_checkouts: r.opt_int(6)?,
+        loan_days: r.opt_int(7)?,
+        erased: r.bool(8)?,
+        version: r.int(9)?,
+    })
+}
+
+fn location_row(r: &Row) -> Result<Location> {
+    Ok(Location {
+        id: r.uuid(0)?,
+        name: r.text(1)?,
+        kind: r.parsed(2)?,
+        parent: r.opt_uuid(3)?,
+        code: r.opt_text(4)?,
+        active: r.bool(5)?,
+        version: r.int(6)?,
+    })
+}
+
+/// People matching `filter` (`WHERE ... ORDER BY ...`).
+pub fn select_people(
+    c: &mut dyn Conn,
+    filter: &str,
+    p: &[super::db::Value],
+) -> Result<Vec<Person>> {
+    c.query(&format!("SELECT {PERSON_COLS} FROM people {filter}"), p)?
+        .iter()
+        .map(person_row)
+        .collect()
+}
+
+/// Locations matching `filter` (`WHERE ... ORDER BY ...`).
+pub fn select_locations(
+    c: &mut dyn Conn,
+    filter: &str,
+    p: &[super::db::Value],
+) -> Result<Vec<Location>> {
+    c.query(
+        &format!("SELECT {LOCATION_COLS} FROM locations {filter}"),
+        p,
+    )?
+    .iter()
+    .map(location_row)
+    .collect()
 }
 
 fn event_row(r: &Row) -> Result<StoredEvent> {
@@ -192,14 +253,18 @@ impl Projection for Tables<'_> {
     fn put_unit(&mut self, u: &Unit) -> Result<()> {
         self.0.execute(
             "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
-                                fields, active, version, last_station, name_key, tag_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                                fields, active, version, last_station, name_key, tag_key,
+                                location_id, holder_id, location_key, holder_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18)
              ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
                asset_tag = excluded.asset_tag, status = excluded.status,
                location = excluded.location, holder = excluded.holder, due = excluded.due,
                fields = excluded.fields, active = excluded.active, version = excluded.version,
                last_station = excluded.last_station, name_key = excluded.name_key,
-               tag_key = excluded.tag_key",
+               tag_key = excluded.tag_key, location_id = excluded.location_id,
+               holder_id = excluded.holder_id, location_key = excluded.location_key,
+               holder_key = excluded.holder_key",
             params![
                 u.id,
                 u.item_id,
@@ -215,6 +280,161 @@ impl Projection for Tables<'_> {
                 u.last_station,
                 fold(&u.name),
                 u.asset_tag.as_deref().map(fold),
+                u.location_id,
+                u.holder_id,
+                u.location.as_deref().map(fold),
+                u.holder.as_deref().map(fold),
+            ],
+        )?;
+        Ok(())
+    }
+    fn units_where(&mut self, q: &UnitQuery) -> Result<Vec<Unit>> {
+        const OUT: &str = "status = 'checked_out' AND active = TRUE";
+        match q {
+            UnitQuery::HeldBy(p) => select_units(
+                self.0,
+                &format!("WHERE holder_id = ?1 AND {OUT} ORDER BY name"),
+                params![*p],
+            ),
+            UnitQuery::HeldAs(k) => select_units(
+                self.0,
+                &format!("WHERE holder_key = ?1 AND holder_id IS NULL AND {OUT} ORDER BY name"),
+                params![k],
+            ),
+            UnitQuery::At(l) => select_units(
+                self.0,
+                "WHERE location_id = ?1 AND active = TRUE ORDER BY name",
+                params![*l],
+            ),
+            UnitQuery::AtName(k) => select_units(
+                self.0,
+                "WHERE location_key = ?1 AND location_id IS NULL AND active = TRUE ORDER BY name",
+                params![k],
+            ),
+        }
+    }
+    fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+        Ok(select_people(self.0, "WHERE id = ?1", params![id])?.pop())
+    }
+    fn person_by_name(&mut self, name: &str) -> Result<Option<Person>> {
+        Ok(select_people(self.0, "WHERE name_key = ?1 LIMIT 1", params![fold(name)])?.pop())
+    }
+    fn person_by_badge(&mut self, code: &str) -> Result<Option<Person>> {
+        Ok(select_people(
+            self.0,
+            "WHERE id = (SELECT person_id FROM badges WHERE code_key = ?1 LIMIT 1)",
+            params![fold(code)],
+        )?
+        .pop())
+    }
+    fn put_person(&mut self, x: &Person) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO people (id, name, name_key, badges, email, role, active,
+                                 max_checkouts, loan_days, erased, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+               name_key = excluded.name_key, badges = excluded.badges,
+               email = excluded.email, role = excluded.role, active = excluded.active,
+               max_checkouts = excluded.max_checkouts, loan_days = excluded.loan_days,
+               erased = excluded.erased, version = excluded.version",
+            params![
+                x.id,
+                &x.name,
+                fold(&x.name),
+                json_text(&x.badges)?,
+                x.email.as_deref(),
+                x.role.as_str(),
+                x.active,
+                x.max_checkouts,
+                x.loan_days,
+                x.erased,
+                x.version,
+            ],
+        )?;
+        self.0
+            .execute("DELETE FROM badges WHERE person_id = ?1", params![x.id])?;
+        for b in &x.badges {
+            self.0.execute(
+                "INSERT INTO badges (code_key, person_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![fold(b), x.id],
+            )?;
+        }
+        Ok(())
+    }
+    fn person_history(&mut self, id: PersonId) -> Result<Vec<PersonFields>> {
+        Ok(select_events(
+            self.0,
+            "WHERE e.item_id = ?1 AND e.kind IN ('person_created', 'person_edited')
+             ORDER BY e.hub_seq",
+            params![id],
+        )?
+        .into_iter()
+        .filter_map(|s| match s.event.kind {
+            EventKind::PersonCreated(f) | EventKind::PersonEdited(f) => Some(f),
+            _ => None,
+        })
+        .collect())
+    }
+    fn scrub(&mut self, scrub: &Scrub) -> Result<()> {
+        // Every event, in pages by position: an erasure is rare, a log can be long.
+        let mut after = 0i64;
+        loop {
+            let page = select_events(
+                self.0,
+                "WHERE e.hub_seq > ?1 ORDER BY e.hub_seq LIMIT 1000",
+                params![after],
+            )?;
+            let Some(last) = page.last().and_then(|s| s.hub_seq) else {
+                break;
+            };
+            for mut s in page {
+                let changed = scrub.event(&mut s.event);
+                let note = s.outcome.note.as_deref().and_then(|n| scrub.note(n));
+                if changed || note.is_some() {
+                    self.0.execute(
+                        "UPDATE events SET actor = ?2, payload = ?3, note = ?4 WHERE id = ?1",
+                        params![
+                            s.event.id,
+                            &s.event.actor,
+                            json_text(&s.event.kind)?,
+                            note.or(s.outcome.note),
+                        ],
+                    )?;
+                }
+            }
+            after = last;
+        }
+        Ok(())
+    }
+    fn location(&mut self, id: LocationId) -> Result<Option<Location>> {
+        Ok(select_locations(self.0, "WHERE id = ?1", params![id])?.pop())
+    }
+    fn location_by_name(&mut self, name: &str) -> Result<Option<Location>> {
+        Ok(select_locations(self.0, "WHERE name_key = ?1 LIMIT 1", params![fold(name)])?.pop())
+    }
+    fn location_by_code(&mut self, code: &str) -> Result<Option<Location>> {
+        Ok(select_locations(self.0, "WHERE code_key = ?1 LIMIT 1", params![fold(code)])?.pop())
+    }
+    fn put_location(&mut self, l: &Location) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO locations (id, name, name_key, kind, parent_id, code, code_key,
+                                    active, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+               name_key = excluded.name_key, kind = excluded.kind,
+               parent_id = excluded.parent_id, code = excluded.code,
+               code_key = excluded.code_key, active = excluded.active,
+               version = excluded.version",
+            params![
+                l.id,
+                &l.name,
+                fold(&l.name),
+                l.kind.as_str(),
+                l.parent,
+                l.code.as_deref(),
+                l.code.as_deref().map(fold),
+                l.active,
+                l.version,
             ],
         )?;
         Ok(())

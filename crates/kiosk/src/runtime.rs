@@ -81,9 +81,14 @@ pub fn settings(
         Some(n) => n.clone(),
         None => store.info()?.name,
     };
-    for p in &cfg.station.people {
-        tagstation_core::catalog::check_text("person name", &p.name)
-            .map_err(|e| StationError::Config(format!("station.people: {e}")))?;
+    if !cfg.station.people.is_empty() {
+        // People are catalog entities now, synced from the hub: a list here would
+        // silently disagree with it.
+        tracing::warn!(
+            listed = cfg.station.people.len(),
+            "the [[station.people]] list in this station's config is ignored: people come from the catalog. \
+             Import it once on the hub with `tagstation admin people import <this config file>`, then remove it"
+        );
     }
     Ok(Settings {
         station_name: name.clone(),
@@ -93,7 +98,6 @@ pub fn settings(
         door,
         kiosk: cfg.station.kiosk,
         idle: Duration::from_secs(cfg.station.idle_secs.unwrap_or(8).max(1)),
-        people: cfg.station.people.clone(),
     })
 }
 

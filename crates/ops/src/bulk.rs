@@ -13,8 +13,10 @@
 //!   With [`Quantities::Add`] they are added (a delivery);
 //! - an empty cell keeps what the catalog has; a different value is a change;
 //! - lending is never changed by a file: `holder` and `due` must agree with the unit's
-//!   check-out (a new unit with a holder is created and checked out to them), and
-//!   tracking is switched only with `item track`;
+//!   check-out (a new unit with a holder is created and checked out to them, who must
+//!   be a known person), and tracking is switched only with `item track`;
+//! - a location must be a known one (by name or code), unless the import is told to
+//!   create the ones it does not know ([`Options::create_locations`]);
 //! - a folded unit (`active` false) is left as it is.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +47,24 @@ impl std::str::FromStr for Quantities {
             "set" => Ok(Quantities::Set),
             "add" => Ok(Quantities::Add),
             _ => Err(format!("{s:?} is not one of set, add")),
+        }
+    }
+}
+
+/// How an import reads its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    pub mode: Quantities,
+    /// Locations the file names that the catalog does not know are created (said
+    /// explicitly); otherwise such a row is refused.
+    pub create_locations: bool,
+}
+
+impl From<Quantities> for Options {
+    fn from(mode: Quantities) -> Options {
+        Options {
+            mode,
+            create_locations: false,
         }
     }
 }
@@ -89,6 +109,7 @@ pub enum ChangeKind {
     UnitChanged,
     Unchanged,
     Skipped,
+    NewLocation,
 }
 
 /// One change a plan makes (or a row it leaves alone), in words.
@@ -111,6 +132,7 @@ pub struct Plan {
     pub quantities_adjusted: usize,
     pub unchanged: usize,
     pub skipped: usize,
+    pub locations_created: usize,
     pub changes: Vec<Change>,
     /// The commands, each with the row it came from.
     #[serde(skip)]
@@ -137,10 +159,10 @@ pub struct RowError {
 pub fn dry_run(
     l: &mut impl Ledger,
     rows: Vec<Row>,
-    mode: Quantities,
+    opts: impl Into<Options>,
     actor: &Actor,
 ) -> Result<Plan, RowError> {
-    let plan = plan(l, rows, mode, actor)?;
+    let plan = plan(l, rows, opts.into(), actor)?;
     let rows: Vec<usize> = plan.cmds.iter().map(|(r, _)| *r).collect();
     l.rehearse(plan.cmds.iter().map(|(_, c)| c.clone()).collect())
         .map_err(|(i, error)| RowError {
@@ -154,10 +176,10 @@ pub fn dry_run(
 pub fn import(
     l: &mut impl Ledger,
     rows: Vec<Row>,
-    mode: Quantities,
+    opts: impl Into<Options>,
     actor: &Actor,
 ) -> Result<Plan, RowError> {
-    let mut plan = plan(l, rows, mode, actor)?;
+    let mut plan = plan(l, rows, opts.into(), actor)?;
     let cmds = std::mem::take(&mut plan.cmds);
     if cmds.is_empty() {
         return Ok(plan);
@@ -188,14 +210,13 @@ struct Planner<'a, L: Ledger> {
     items: Vec<Planned>,
     /// Units as the plan leaves them: existing ones changed, new ones created.
     units: BTreeMap<UnitId, Unit>,
+    /// Locations the file named, by key: known ones, and new ones it creates.
+    places: BTreeMap<String, crate::locations::Placed>,
+    create_locations: bool,
 }
 
-fn plan(
-    l: &impl Ledger,
-    rows: Vec<Row>,
-    mode: Quantities,
-    actor: &Actor,
-) -> Result<Plan, RowError> {
+fn plan(l: &impl Ledger, rows: Vec<Row>, opts: Options, actor: &Actor) -> Result<Plan, RowError> {
+    let mode = opts.mode;
     let mut p = Planner {
         l,
         actor,
@@ -205,6 +226,8 @@ fn plan(
         },
         items: Vec::new(),
         units: BTreeMap::new(),
+        places: BTreeMap::new(),
+        create_locations: opts.create_locations,
     };
     for row in rows {
         p.plan.rows += 1;
@@ -228,6 +251,27 @@ fn differs(want: &Option<String>, have: &Option<String>) -> bool {
 }
 
 impl<L: Ledger> Planner<'_, L> {
+    /// The location a row names: known, or created by this file when it says so (the
+    /// creation recorded once, before the first row that uses it).
+    fn place(&mut self, row: usize, name: &str) -> Result<(String, uuid::Uuid), OpError> {
+        let key = tagstation_core::catalog::fold(name.trim());
+        if let Some(p) = self.places.get(&key) {
+            return Ok((p.name.clone(), p.id));
+        }
+        let mut placed = crate::locations::place(self.l, name, self.create_locations, self.actor)?;
+        if let Some(cmd) = placed.create.take() {
+            self.push(row, cmd);
+            self.say(
+                row,
+                ChangeKind::NewLocation,
+                format!("new location {:?}", placed.name),
+            );
+        }
+        let out = (placed.name.clone(), placed.id);
+        self.places.insert(key, placed);
+        Ok(out)
+    }
+
     fn say(&mut self, row: usize, kind: ChangeKind, text: String) {
         let count = match kind {
             ChangeKind::NewItem => &mut self.plan.items_created,
@@ -237,6 +281,7 @@ impl<L: Ledger> Planner<'_, L> {
             ChangeKind::Quantity => &mut self.plan.quantities_adjusted,
             ChangeKind::Unchanged => &mut self.plan.unchanged,
             ChangeKind::Skipped => &mut self.plan.skipped,
+            ChangeKind::NewLocation => &mut self.plan.locations_created,
         };
         *count += 1;
         self.plan.changes.push(Change { row, kind, text });

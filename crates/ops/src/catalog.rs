@@ -183,7 +183,10 @@ pub struct NewUnit {
     /// `None`: the next free "<item> NN" ([`next_unit_name`]).
     pub name: Option<String>,
     pub tag: Option<String>,
+    /// Where it is, by a known location's name or code.
     pub location: Option<String>,
+    /// Create `location` if no location has that name (said explicitly).
+    pub create_location: bool,
     pub status: Status,
     pub fields: BTreeMap<String, String>,
 }
@@ -194,6 +197,7 @@ impl Default for NewUnit {
             name: None,
             tag: None,
             location: None,
+            create_location: false,
             status: Status::InStock,
             fields: BTreeMap::new(),
         }
@@ -231,19 +235,29 @@ pub fn add_unit_scanned(
         Some(n) => n,
         None => next_unit_name(l, item)?,
     };
-    let (id, mut cmd) = add_unit_command(item, &name, new, actor);
+    let placed = match &new.location {
+        Some(loc) => Some(crate::locations::place(l, loc, new.create_location, actor)?),
+        None => None,
+    };
+    let (id, mut cmd) = add_unit_command(item, &name, new, placed.as_ref(), actor);
     cmd.scan = scan.map(str::to_string);
-    let recorded = one(record(l, vec![cmd])?)?;
+    let mut cmds: Vec<_> = placed.and_then(|p| p.create).into_iter().collect();
+    cmds.push(cmd);
+    let recorded = record(l, cmds)?
+        .pop()
+        .ok_or_else(|| OpError::invalid("the store recorded nothing"))?;
     Ok(UnitAdded { id, name, recorded })
 }
 
 /// The command that creates a unit named `name`, for a caller that records it with
 /// others in one write (an import names its units with
-/// [`crate::naming::next_free_name`]). `new.name` is ignored.
+/// [`crate::naming::next_free_name`]). `new.name` is ignored; the unit's location is
+/// `placed` (see [`crate::locations::place`]), whose creation the caller records first.
 pub fn add_unit_command(
     item: ItemId,
     name: &str,
     new: NewUnit,
+    placed: Option<&crate::locations::Placed>,
     actor: &Actor,
 ) -> (UnitId, tagstation_core::event::Command) {
     let id = Uuid::now_v7();
@@ -253,8 +267,9 @@ pub fn add_unit_command(
             name: name.to_string(),
             asset_tag: new.tag,
             status: new.status,
-            location: new.location,
+            location: placed.map(|p| p.name.clone()),
             fields: new.fields,
+            location_id: placed.map(|p| p.id),
         },
         actor,
     );
@@ -293,10 +308,12 @@ pub enum UnitChange {
         key: String,
         value: Option<String>,
     },
-    /// Put it somewhere, with why: "transfer" between sites ("transferred").
+    /// Put it at a known location (by name or code), with why: "transfer" between
+    /// sites ("transferred"). `create` adds the location when none has that name.
     Move {
         location: String,
         reason: Option<String>,
+        create: bool,
     },
     /// One of the statuses a person may set directly, with why: "received" (from
     /// receiving to in stock), "repair" (sending or damaged for a repair).
@@ -311,21 +328,39 @@ pub enum UnitChange {
 }
 
 impl UnitChange {
-    pub(crate) fn into_kind(self) -> EventKind {
-        match self {
-            UnitChange::Tag(tag) => EventKind::UnitTagged { tag },
-            UnitChange::Rename(name) => EventKind::UnitRenamed { name },
-            UnitChange::Field { key, value } => EventKind::FieldSet { key, value },
-            UnitChange::Move { location, reason } => EventKind::LocationMoved {
-                location: Some(location),
+    /// The events this change records: a move to a location it creates records the
+    /// location first.
+    pub(crate) fn into_kinds(
+        self,
+        l: &impl Ledger,
+        actor: &Actor,
+    ) -> Result<(Option<tagstation_core::event::Command>, EventKind), OpError> {
+        Ok(match self {
+            UnitChange::Tag(tag) => (None, EventKind::UnitTagged { tag }),
+            UnitChange::Rename(name) => (None, EventKind::UnitRenamed { name }),
+            UnitChange::Field { key, value } => (None, EventKind::FieldSet { key, value }),
+            UnitChange::Move {
+                location,
                 reason,
-            },
-            UnitChange::Status { to, reason } => EventKind::StatusChanged { to, reason },
-            UnitChange::Retire { reason } => EventKind::UnitRetired {
-                reason,
-                customer: None,
-            },
-        }
+                create,
+            } => {
+                let placed = crate::locations::place(l, &location, create, actor)?;
+                let kind = EventKind::LocationMoved {
+                    location: Some(placed.name),
+                    reason,
+                    location_id: Some(placed.id),
+                };
+                (placed.create, kind)
+            }
+            UnitChange::Status { to, reason } => (None, EventKind::StatusChanged { to, reason }),
+            UnitChange::Retire { reason } => (
+                None,
+                EventKind::UnitRetired {
+                    reason,
+                    customer: None,
+                },
+            ),
+        })
     }
 }
 
@@ -339,23 +374,15 @@ pub fn change_unit(
     scan: Option<&str>,
 ) -> Result<Recorded, OpError> {
     let u = l.unit(unit)?;
-    one(record(
-        l,
-        vec![on_unit(&u, change.into_kind(), actor, scan)],
-    )?)
+    let (create, kind) = change.into_kinds(l, actor)?;
+    let mut cmds: Vec<_> = create.into_iter().collect();
+    cmds.push(on_unit(&u, kind, actor, scan));
+    record(l, cmds)?
+        .pop()
+        .ok_or_else(|| OpError::invalid("the store recorded nothing"))
 }
 
-/// The single event of a one-command write.
-pub(crate) fn one(mut recorded: Vec<Recorded>) -> Result<Recorded, OpError> {
-    if recorded.len() == 1 {
-        Ok(recorded.remove(0))
-    } else {
-        Err(OpError::invalid(format!(
-            "expected one recorded event, the store reported {}",
-            recorded.len()
-        )))
-    }
-}
+pub(crate) use crate::one_recorded as one;
 
 #[cfg(test)]
 mod tests {
@@ -369,7 +396,7 @@ mod tests {
 
     #[test]
     fn a_count_item_starts_with_its_quantity_in_one_write() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let gloves = create_item(&mut l, NewItem::count("Gloves", 40), &actor()).unwrap();
         assert_eq!(l.events().len(), 2);
         assert_eq!(l.item(gloves).unwrap().counts.get(Status::InStock), 40);
@@ -377,7 +404,7 @@ mod tests {
 
     #[test]
     fn a_starting_quantity_on_a_unit_item_is_refused_and_records_nothing() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let mut new = NewItem::units("Drill");
         new.quantity = Some(3);
         let e = create_item(&mut l, new, &actor()).unwrap_err();
@@ -392,7 +419,7 @@ mod tests {
 
     #[test]
     fn a_refused_write_records_nothing() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let gloves = create_item(&mut l, NewItem::count("Gloves", 2), &actor()).unwrap();
         let before = l.events().len();
         let e = adjust_quantity(&mut l, gloves, Status::InStock, -5, None, &actor()).unwrap_err();
@@ -406,7 +433,7 @@ mod tests {
 
     #[test]
     fn units_are_added_named_and_changed() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let drill = create_item(&mut l, NewItem::units("Drill"), &actor()).unwrap();
         let a = add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap();
         assert_eq!(a.name, "Drill 01");
@@ -435,6 +462,7 @@ mod tests {
             UnitChange::Move {
                 location: "Shelf B".into(),
                 reason: None,
+                create: true,
             },
             &actor(),
             None,
@@ -453,7 +481,7 @@ mod tests {
 
     #[test]
     fn an_archived_item_takes_no_changes_until_unarchived() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let drill = create_item(&mut l, NewItem::units("Drill"), &actor()).unwrap();
         let d1 = add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap();
         crate::lending::check_out(&mut l, &[d1.id], "Ben", None, &actor()).unwrap();
@@ -471,6 +499,7 @@ mod tests {
             UnitChange::Move {
                 location: "Van".into(),
                 reason: None,
+                create: true,
             },
             &actor(),
             None,
@@ -493,6 +522,7 @@ mod tests {
             UnitChange::Move {
                 location: "Van".into(),
                 reason: None,
+                create: true,
             },
             &actor(),
             None,

@@ -7,7 +7,13 @@ use tagstation_core::catalog::{Status, Unit, UnitId};
 use tagstation_core::event::EventKind;
 
 use crate::catalog::one;
-use crate::{on_unit, record, Actor, Ledger, OpError};
+use crate::locations::Placed;
+use crate::{on_unit, people, record, Actor, Ledger, OpError};
+
+/// A known location a scan or a touch names (never created from a scan).
+fn place(l: &impl Ledger, location: &str) -> Result<Placed, OpError> {
+    crate::locations::place(l, location, false, &Actor::from("-"))
+}
 
 /// An action a worker can take on one unit with one touch or one scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -21,23 +27,49 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn into_kind(self) -> EventKind {
-        match self {
+    /// The event for `units` more units: a check-out names a known borrower within
+    /// their limit (due by their default loan length when no date is given); a
+    /// check-in or move names a known location.
+    pub fn resolve(self, l: &impl Ledger, units: usize) -> Result<EventKind, OpError> {
+        Ok(match self {
             Action::SetStatus { status } => EventKind::StatusChanged {
                 to: status,
                 reason: None,
             },
-            Action::CheckOut { holder, due } => EventKind::CheckedOut { holder, due },
-            Action::CheckIn { location } => EventKind::CheckedIn { location },
-            Action::Move { location } => EventKind::LocationMoved {
-                location: Some(location),
-                reason: None,
-            },
+            Action::CheckOut { holder, due } => {
+                let person = people::holder(l, &holder)?;
+                people::check_limit(l, &person, units)?;
+                let due = people::due_for(&person, due.as_deref());
+                due_not_past(due.as_deref())?;
+                EventKind::CheckedOut {
+                    holder: person.name,
+                    due,
+                    holder_id: Some(person.id),
+                }
+            }
+            Action::CheckIn { location } => {
+                let placed = match location {
+                    Some(loc) => Some(place(l, &loc)?),
+                    None => None,
+                };
+                EventKind::CheckedIn {
+                    location: placed.as_ref().map(|p| p.name.clone()),
+                    location_id: placed.map(|p| p.id),
+                }
+            }
+            Action::Move { location } => {
+                let placed = place(l, &location)?;
+                EventKind::LocationMoved {
+                    location: Some(placed.name),
+                    reason: None,
+                    location_id: Some(placed.id),
+                }
+            }
             Action::Retire { reason } => EventKind::UnitRetired {
                 reason,
                 customer: None,
             },
-        }
+        })
     }
 
     /// Short words for a confirmation: "set to damaged", "checked out to Ana".
@@ -70,15 +102,17 @@ pub fn act(
     actor: &Actor,
     scan: Option<&str>,
 ) -> Result<Done, OpError> {
-    if let Action::CheckOut { due, .. } = &action {
-        due_not_past(due.as_deref())?;
-    }
     let u = l.unit(unit)?;
-    let message = format!("{} {}", u.name, action.describe());
-    let rec = one(record(
-        l,
-        vec![on_unit(&u, action.into_kind(), actor, scan)],
-    )?)?;
+    let kind = action.resolve(l, 1)?;
+    let message = match &kind {
+        EventKind::CheckedOut { holder, .. } => format!("{} checked out to {holder}", u.name),
+        EventKind::LocationMoved {
+            location: Some(loc),
+            ..
+        } => format!("{} moved to {loc}", u.name),
+        _ => format!("{} {}", u.name, action_words(&kind)),
+    };
+    let rec = one(record(l, vec![on_unit(&u, kind, actor, scan)])?)?;
     Ok(Done {
         event_id: rec.event.id,
         station_seq: rec.event.station_seq,
@@ -101,25 +135,14 @@ pub fn check_out(
             "nothing to check out: the basket is empty",
         ));
     }
-    let holder = holder.trim();
-    if holder.is_empty() {
-        return Err(OpError::invalid("say who takes it: the holder is empty"));
+    let kind = Action::CheckOut {
+        holder: holder.to_string(),
+        due: due.map(str::to_string),
     }
-    due_not_past(due)?;
+    .resolve(l, units.len())?;
     let cmds = units
         .iter()
-        .map(|id| {
-            let u = l.unit(*id)?;
-            Ok(on_unit(
-                &u,
-                EventKind::CheckedOut {
-                    holder: holder.to_string(),
-                    due: due.map(str::to_string),
-                },
-                actor,
-                None,
-            ))
-        })
+        .map(|id| Ok(on_unit(&l.unit(*id)?, kind.clone(), actor, None)))
         .collect::<Result<Vec<_>, OpError>>()?;
     Ok(record(l, cmds)?.len())
 }
@@ -145,23 +168,29 @@ pub fn act_on_basket(
             OpError::invalid("the basket is empty: scan the units first"),
         ));
     }
-    if let Action::CheckOut { due, .. } = action {
-        due_not_past(due.as_deref()).map_err(|e| (0, e))?;
-    }
+    let kind = action
+        .clone()
+        .resolve(l, basket.len())
+        .map_err(|e| (0, e))?;
     let cmds = basket
         .iter()
         .enumerate()
         .map(|(i, b)| {
             let u = l.unit(b.unit).map_err(|e| (i, e))?;
-            Ok(on_unit(
-                &u,
-                action.clone().into_kind(),
-                actor,
-                b.scan.as_deref(),
-            ))
+            Ok(on_unit(&u, kind.clone(), actor, b.scan.as_deref()))
         })
         .collect::<Result<Vec<_>, (usize, OpError)>>()?;
     Ok(l.record(cmds)?.len())
+}
+
+/// Short words for what an event does to a unit, for a confirmation.
+fn action_words(kind: &EventKind) -> String {
+    match kind {
+        EventKind::StatusChanged { to, .. } => format!("set to {}", to.label().to_lowercase()),
+        EventKind::CheckedIn { .. } => "checked in".into(),
+        EventKind::UnitRetired { .. } => "retired".into(),
+        other => other.describe(),
+    }
 }
 
 /// A check-out must be due today or later: a due date in the past would make the
@@ -203,7 +232,7 @@ mod tests {
     use tagstation_core::event::DomainError;
 
     fn setup() -> (MemLedger, Vec<UnitId>, Actor) {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let a = Actor::from("test");
         let item = create_item(&mut l, NewItem::units("Laptop"), &a).unwrap();
         let units = (0..3)

@@ -18,6 +18,11 @@
 //!   fold never loses a checked-out unit or discards what units carry silently;
 //! - [`lifecycle`]: the lifecycle of a serialised unit in its users' words (received,
 //!   transferred, repair, sold, returned) and its built-in date fields;
+//! - [`people`]: people (added, changed and erased only where people are managed: the
+//!   hub, or a station with no hub) and the lending rules that name them: a known,
+//!   active borrower within their limit;
+//! - [`locations`]: locations, and the rule that a unit only moves to a known one
+//!   (or one the command explicitly creates);
 //! - [`naming`]: the name a new unit gets;
 //! - [`bulk`]: an import planned against the catalog (matched by id, tag, SKU or name,
 //!   quantities set or added), shown as a dry run or recorded in one write;
@@ -29,8 +34,10 @@ pub mod catalog;
 pub mod error;
 pub mod lending;
 pub mod lifecycle;
+pub mod locations;
 pub mod mem;
 pub mod naming;
+pub mod people;
 pub mod tracking;
 
 pub use error::OpError;
@@ -38,6 +45,8 @@ pub use lending::{Action, Done};
 
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Command, Event};
+use tagstation_core::locations::{Location, LocationId};
+use tagstation_core::people::{Person, PersonId};
 
 /// One recorded change: the event, and the units it created or folded (a tracking
 /// switch seeds or folds units; other events list none).
@@ -66,12 +75,82 @@ pub trait Ledger {
     fn unit_names(&self, item: ItemId) -> Result<Vec<String>, OpError>;
     /// Every unit of an item, units folded into counts included.
     fn units_of(&self, item: ItemId) -> Result<Vec<Unit>, OpError>;
+    /// A person by id.
+    fn person(&self, id: PersonId) -> Result<Person, OpError>;
+    /// A person by id, name or badge code, letter case aside.
+    fn find_person(&self, reference: &str) -> Result<Person, OpError>;
+    /// Everyone, inactive and erased people included, by name.
+    fn people(&self) -> Result<Vec<Person>, OpError>;
+    /// The units checked out to a person now.
+    fn units_held_by(&self, person: PersonId) -> Result<Vec<Unit>, OpError>;
+    /// May people be added or changed here? On the hub, and on a station with no hub
+    /// (it is its own); never on a station enrolled with a hub.
+    fn manages_people(&self) -> bool;
+    /// A location by id.
+    fn location(&self, id: LocationId) -> Result<Location, OpError>;
+    /// A location by id, name or code, letter case aside.
+    fn find_location(&self, reference: &str) -> Result<Location, OpError>;
+    /// Every location, inactive ones included, by name.
+    fn locations(&self) -> Result<Vec<Location>, OpError>;
+    /// The locations units name as free text and no location entity is (written
+    /// before locations were entities), each spelling once.
+    fn unplaced_locations(&self) -> Result<Vec<String>, OpError>;
     /// Record the commands in order as one write: all of them, or none and the index
     /// of the command that failed with why. Returns only once the write is durable.
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)>;
     /// Check the commands by every rule, as [`Ledger::record`] would, and record
     /// nothing: a dry run.
     fn rehearse(&mut self, cmds: Vec<Command>) -> Result<(), (usize, OpError)>;
+}
+
+/// The one match of a lookup by reference: none is [`OpError::NotFound`], several are
+/// [`OpError::Ambiguous`] naming them. Every [`Ledger`] finds things through it.
+pub fn one_of<T>(
+    what: &'static str,
+    reference: &str,
+    mut found: Vec<T>,
+    name: impl Fn(&T) -> String,
+) -> Result<T, OpError> {
+    match found.len() {
+        0 => Err(OpError::NotFound {
+            what,
+            reference: reference.into(),
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(OpError::Ambiguous {
+            what: match what {
+                "unit" => "units",
+                "item" => "items",
+                "person" => "people",
+                "location" => "locations",
+                other => other,
+            },
+            reference: reference.into(),
+            candidates: found.iter().map(name).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+/// A field that is there (`Some`), even as `null` (`Some(None)`: clear it), apart
+/// from one that is absent (`None`, by `#[serde(default)]`: keep it).
+pub(crate) fn some_or_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The single event of a one-command write.
+pub(crate) fn one_recorded(mut recorded: Vec<Recorded>) -> Result<Recorded, OpError> {
+    if recorded.len() == 1 {
+        Ok(recorded.remove(0))
+    } else {
+        Err(OpError::invalid(format!(
+            "expected one recorded event, the store reported {}",
+            recorded.len()
+        )))
+    }
 }
 
 /// [`Ledger::record`] when which command failed does not matter.

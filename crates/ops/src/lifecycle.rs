@@ -9,7 +9,7 @@
 use tagstation_core::catalog::{Status, Unit, UnitId, SERVICE_DUE, WARRANTY_END};
 use tagstation_core::event::{DomainError, EventKind, REASON_RECEIVED, REASON_SOLD};
 
-use crate::catalog::{one, UnitChange};
+use crate::catalog::one;
 use crate::{on_unit, record, Actor, Ledger, OpError, Recorded};
 
 /// The reason an event gets when none was given and the lifecycle says which: a unit
@@ -64,7 +64,15 @@ pub fn return_unit(
     scan: Option<&str>,
 ) -> Result<Recorded, OpError> {
     let u = l.unit(unit)?;
-    let kind = EventKind::UnitReturned { location, reason };
+    let placed = match &location {
+        Some(loc) => Some(crate::locations::place(l, loc, false, actor)?),
+        None => None,
+    };
+    let kind = EventKind::UnitReturned {
+        location: placed.as_ref().map(|p| p.name.clone()),
+        reason,
+        location_id: placed.map(|p| p.id),
+    };
     one(record(l, vec![on_unit(&u, kind, actor, scan)])?)
 }
 
@@ -82,11 +90,11 @@ pub fn set_dates(
         .into_iter()
         .filter_map(|(key, value)| {
             let value = value?;
-            let change = UnitChange::Field {
+            let kind = EventKind::FieldSet {
                 key: key.into(),
                 value: Some(value),
             };
-            Some(on_unit(&u, change.into_kind(), actor, None))
+            Some(on_unit(&u, kind, actor, None))
         })
         .collect();
     if cmds.is_empty() {
@@ -100,12 +108,13 @@ pub fn set_dates(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::UnitChange;
     use crate::catalog::{add_unit, change_unit, create_item, NewItem, NewUnit};
     use crate::lending::{check_in, check_out};
     use crate::mem::MemLedger;
 
     fn setup() -> (MemLedger, UnitId, Actor) {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let a = Actor::from("test");
         let item = create_item(&mut l, NewItem::units("Laptop"), &a).unwrap();
         let new = NewUnit {
@@ -141,6 +150,7 @@ mod tests {
             UnitChange::Move {
                 location: "Van 2".into(),
                 reason: Some("transfer".into()),
+                create: true,
             },
         );
         ch(

@@ -5,10 +5,12 @@ use uuid::Uuid;
 
 use tagstation_core::catalog::{same_key, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{
-    apply, base_version, Command, Event, MemProjection, Mode, Projection,
+    apply, base_version, Command, Event, MemProjection, Mode, Projection, UnitQuery,
 };
+use tagstation_core::locations::{Location, LocationId};
+use tagstation_core::people::{Person, PersonId};
 
-use crate::{Ledger, OpError, Recorded};
+use crate::{one_of, Ledger, OpError, Recorded};
 
 /// A station's log and state, in memory.
 #[derive(Debug, Clone)]
@@ -33,6 +35,52 @@ impl MemLedger {
         }
     }
 
+    /// A ledger that knows a few people (Ana and Ben, borrowers) and locations (Shelf
+    /// A, Shelf B, Van 1, Van 2), as most tests of lending and moves need.
+    pub fn with_directory() -> MemLedger {
+        use tagstation_core::locations::LocationFields;
+        use tagstation_core::people::{PersonFields, Role};
+        let mut l = MemLedger::new();
+        let mut cmds = Vec::new();
+        for name in ["Ana", "Ben"] {
+            let f = PersonFields {
+                name: name.into(),
+                badges: vec![format!("B-{}", name.to_uppercase())],
+                email: None,
+                role: Role::Borrower,
+                active: true,
+                max_checkouts: None,
+                loan_days: None,
+            };
+            cmds.push((tagstation_core::event::EventKind::PersonCreated(f), name));
+        }
+        for name in ["Shelf A", "Shelf B", "Van 1", "Van 2"] {
+            let f = LocationFields {
+                name: name.into(),
+                kind: Default::default(),
+                parent: None,
+                code: None,
+                active: true,
+            };
+            cmds.push((tagstation_core::event::EventKind::LocationCreated(f), name));
+        }
+        let cmds = cmds
+            .into_iter()
+            .map(|(kind, _)| Command {
+                item_id: Uuid::now_v7(),
+                unit_id: None,
+                kind,
+                actor: "setup".into(),
+                scan: None,
+            })
+            .collect();
+        if let Err((i, e)) = l.record(cmds) {
+            panic!("the sample directory is valid: command {i}: {e}");
+        }
+        l.events.clear();
+        l
+    }
+
     /// Every event recorded, in order.
     pub fn events(&self) -> &[Event] {
         &self.events
@@ -41,26 +89,6 @@ impl MemLedger {
     /// The current state.
     pub fn projection(&self) -> &MemProjection {
         &self.projection
-    }
-
-    fn one<T: Clone>(
-        what: &'static str,
-        reference: &str,
-        found: Vec<T>,
-        name: impl Fn(&T) -> String,
-    ) -> Result<T, OpError> {
-        match found.len() {
-            0 => Err(OpError::NotFound {
-                what,
-                reference: reference.into(),
-            }),
-            1 => Ok(found[0].clone()),
-            _ => Err(OpError::Ambiguous {
-                what,
-                reference: reference.into(),
-                candidates: found.iter().map(name).collect::<Vec<_>>().join(", "),
-            }),
-        }
     }
 }
 
@@ -95,7 +123,7 @@ impl Ledger for MemLedger {
             })
             .cloned()
             .collect();
-        Self::one("item", reference, found, |i| i.name.clone())
+        one_of("item", reference, found, |i| i.name.clone())
     }
 
     fn unit(&self, id: UnitId) -> Result<Unit, OpError> {
@@ -121,7 +149,7 @@ impl Ledger for MemLedger {
             .filter(|u| u.active && (u.id.to_string() == reference || same_key(&u.name, reference)))
             .cloned()
             .collect();
-        Self::one("unit", reference, found, |u| u.name.clone())
+        one_of("unit", reference, found, |u| u.name.clone())
     }
 
     fn units_of_item(&self, item: ItemId) -> Result<Vec<Unit>, OpError> {
@@ -147,6 +175,91 @@ impl Ledger for MemLedger {
             .filter(|u| u.item_id == item)
             .cloned()
             .collect())
+    }
+
+    fn person(&self, id: PersonId) -> Result<Person, OpError> {
+        self.projection
+            .people
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| OpError::NotFound {
+                what: "person",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_person(&self, reference: &str) -> Result<Person, OpError> {
+        let found: Vec<Person> = self
+            .projection
+            .people
+            .values()
+            .filter(|p| {
+                p.id.to_string() == reference
+                    || same_key(&p.name, reference)
+                    || p.has_badge(reference)
+            })
+            .cloned()
+            .collect();
+        one_of("person", reference, found, |p| p.name.clone())
+    }
+
+    fn people(&self) -> Result<Vec<Person>, OpError> {
+        let mut all: Vec<Person> = self.projection.people.values().cloned().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    fn units_held_by(&self, person: PersonId) -> Result<Vec<Unit>, OpError> {
+        let mut p = self.projection.clone();
+        p.units_where(&UnitQuery::HeldBy(person)).map_err(never)
+    }
+
+    fn manages_people(&self) -> bool {
+        true
+    }
+
+    fn location(&self, id: LocationId) -> Result<Location, OpError> {
+        self.projection
+            .locations
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| OpError::NotFound {
+                what: "location",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_location(&self, reference: &str) -> Result<Location, OpError> {
+        let found: Vec<Location> = self
+            .projection
+            .locations
+            .values()
+            .filter(|l| {
+                l.id.to_string() == reference
+                    || same_key(&l.name, reference)
+                    || l.code.as_deref().is_some_and(|c| same_key(c, reference))
+            })
+            .cloned()
+            .collect();
+        one_of("location", reference, found, |l| l.name.clone())
+    }
+
+    fn locations(&self) -> Result<Vec<Location>, OpError> {
+        let mut all: Vec<Location> = self.projection.locations.values().cloned().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
+        let mut out: Vec<String> = Vec::new();
+        for u in self.projection.units.values() {
+            if let (Some(text), None, true) = (&u.location, u.location_id, u.active) {
+                if !out.contains(text) {
+                    out.push(text.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn rehearse(&mut self, cmds: Vec<Command>) -> Result<(), (usize, OpError)> {

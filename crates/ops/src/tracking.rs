@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn switching_tracking_seeds_and_folds_units() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let cable = create_item(&mut l, NewItem::count("Cable", 3), &actor()).unwrap();
         let on = switch_tracking(&mut l, cable, Tracking::Units, Fold::Safe, &actor()).unwrap();
         assert_eq!(on.units.len(), 3);
@@ -118,7 +118,7 @@ mod tests {
     /// nothing; the laptop is still checked out, tagged and resolvable.
     #[test]
     fn a_fold_is_refused_while_a_unit_is_checked_out_even_forced() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let laptop = create_item(&mut l, NewItem::units("Laptop"), &actor()).unwrap();
         let mut new = NewUnit {
             tag: Some("TS-0001".into()),
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_fold_that_would_discard_needs_force_and_then_writes_it_into_history() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let drill = create_item(&mut l, NewItem::units("Drill"), &actor()).unwrap();
         let a = add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap();
         let b = add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap();
@@ -173,6 +173,7 @@ mod tests {
             UnitChange::Move {
                 location: "Shelf B".into(),
                 reason: None,
+                create: true,
             },
         );
         let before = l.events().len();
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_fold_of_plain_units_needs_no_force_and_records_no_discard() {
-        let mut l = MemLedger::new();
+        let mut l = MemLedger::with_directory();
         let drill = create_item(&mut l, NewItem::units("Drill"), &actor()).unwrap();
         add_unit(&mut l, drill, NewUnit::default(), &actor()).unwrap();
         let rec = switch_tracking(&mut l, drill, Tracking::Count, Fold::Safe, &actor()).unwrap();

@@ -6,7 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
 use tagstation_core::catalog::{fold, Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
-use tagstation_core::event::{Event, EventKind, Projection};
+use tagstation_core::event::{Event, EventKind, Projection, UnitQuery};
+use tagstation_core::locations::{Location, LocationId, LocationKind};
+use tagstation_core::people::{Person, PersonFields, PersonId, Role, Scrub};
 
 /// Defined with the event; named here, where rows map to them.
 pub use tagstation_core::event::{Outcome, StoredEvent};
@@ -17,8 +19,11 @@ pub struct SqlProjection<'c>(pub &'c Connection);
 
 const ITEM_COLS: &str =
     "id, name, sku, barcode, tracking, reorder_point, counts, version, archived";
-const UNIT_COLS: &str =
-    "id, item_id, name, asset_tag, status, location, holder, due, fields, active, version, last_station";
+const UNIT_COLS: &str = "id, item_id, name, asset_tag, status, location, holder, due, fields, \
+                         active, version, last_station, location_id, holder_id";
+const PERSON_COLS: &str =
+    "id, name, badges, email, role, active, max_checkouts, loan_days, erased, version";
+const LOCATION_COLS: &str = "id, name, kind, parent_id, code, active, version";
 
 fn bad_data(col: usize, msg: impl ToString) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -77,7 +82,60 @@ pub fn unit_from_row(row: &Row) -> rusqlite::Result<Unit> {
         active: row.get(9)?,
         version: row.get(10)?,
         last_station: opt_uuid_at(row, 11)?,
+        location_id: opt_uuid_at(row, 12)?,
+        holder_id: opt_uuid_at(row, 13)?,
     })
+}
+
+pub fn person_from_row(row: &Row) -> rusqlite::Result<Person> {
+    Ok(Person {
+        id: uuid_at(row, 0)?,
+        name: row.get(1)?,
+        badges: json_at(row, 2)?,
+        email: row.get(3)?,
+        role: parsed_at::<Role>(row, 4)?,
+        active: row.get(5)?,
+        max_checkouts: row.get(6)?,
+        loan_days: row.get(7)?,
+        erased: row.get(8)?,
+        version: row.get(9)?,
+    })
+}
+
+pub fn location_from_row(row: &Row) -> rusqlite::Result<Location> {
+    Ok(Location {
+        id: uuid_at(row, 0)?,
+        name: row.get(1)?,
+        kind: parsed_at::<LocationKind>(row, 2)?,
+        parent: opt_uuid_at(row, 3)?,
+        code: row.get(4)?,
+        active: row.get(5)?,
+        version: row.get(6)?,
+    })
+}
+
+/// People matching `filter` (`WHERE ... ORDER BY ...` on the `people` table).
+pub fn select_people(
+    conn: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Person>> {
+    let sql = format!("SELECT {PERSON_COLS} FROM people {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(p, person_from_row)?;
+    rows.collect()
+}
+
+/// Locations matching `filter` (`WHERE ... ORDER BY ...` on the `locations` table).
+pub fn select_locations(
+    conn: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Location>> {
+    let sql = format!("SELECT {LOCATION_COLS} FROM locations {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(p, location_from_row)?;
+    rows.collect()
 }
 
 pub fn select_items(
@@ -175,14 +233,18 @@ impl Projection for SqlProjection<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
-                                    fields, active, version, last_station, name_key, tag_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                                    fields, active, version, last_station, name_key, tag_key,
+                                    location_id, holder_id, location_key, holder_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17, ?18)
                  ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
                    asset_tag = excluded.asset_tag, status = excluded.status,
                    location = excluded.location, holder = excluded.holder, due = excluded.due,
                    fields = excluded.fields, active = excluded.active, version = excluded.version,
                    last_station = excluded.last_station, name_key = excluded.name_key,
-                   tag_key = excluded.tag_key",
+                   tag_key = excluded.tag_key, location_id = excluded.location_id,
+                   holder_id = excluded.holder_id, location_key = excluded.location_key,
+                   holder_key = excluded.holder_key",
             )?
             .execute(params![
                 u.id.to_string(),
@@ -199,9 +261,162 @@ impl Projection for SqlProjection<'_> {
                 u.last_station.map(|s| s.to_string()),
                 fold(&u.name),
                 u.asset_tag.as_deref().map(fold),
+                u.location_id.map(|l| l.to_string()),
+                u.holder_id.map(|h| h.to_string()),
+                u.location.as_deref().map(fold),
+                u.holder.as_deref().map(fold),
             ])?;
         Ok(())
     }
+    fn units_where(&mut self, q: &UnitQuery) -> rusqlite::Result<Vec<Unit>> {
+        let out = "status = 'checked_out' AND active = 1";
+        match q {
+            UnitQuery::HeldBy(p) => select_units(
+                self.0,
+                &format!("WHERE holder_id = ?1 AND {out} ORDER BY name"),
+                [p.to_string()],
+            ),
+            UnitQuery::HeldAs(k) => select_units(
+                self.0,
+                &format!("WHERE holder_key = ?1 AND holder_id IS NULL AND {out} ORDER BY name"),
+                [k],
+            ),
+            UnitQuery::At(l) => select_units(
+                self.0,
+                "WHERE location_id = ?1 AND active = 1 ORDER BY name",
+                [l.to_string()],
+            ),
+            UnitQuery::AtName(k) => select_units(
+                self.0,
+                "WHERE location_key = ?1 AND location_id IS NULL AND active = 1 ORDER BY name",
+                [k],
+            ),
+        }
+    }
+    fn person(&mut self, id: PersonId) -> rusqlite::Result<Option<Person>> {
+        Ok(select_people(self.0, "WHERE id = ?1", [id.to_string()])?.pop())
+    }
+    fn person_by_name(&mut self, name: &str) -> rusqlite::Result<Option<Person>> {
+        Ok(select_people(self.0, "WHERE name_key = ?1 LIMIT 1", [fold(name)])?.pop())
+    }
+    fn person_by_badge(&mut self, code: &str) -> rusqlite::Result<Option<Person>> {
+        Ok(select_people(
+            self.0,
+            "WHERE id = (SELECT person_id FROM badges WHERE code_key = ?1 LIMIT 1)",
+            [fold(code)],
+        )?
+        .pop())
+    }
+    fn put_person(&mut self, x: &Person) -> rusqlite::Result<()> {
+        let badges = serde_json::to_string(&x.badges).map_err(|e| bad_data(2, e))?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO people (id, name, name_key, badges, email, role, active,
+                                     max_checkouts, loan_days, erased, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                   name_key = excluded.name_key, badges = excluded.badges,
+                   email = excluded.email, role = excluded.role, active = excluded.active,
+                   max_checkouts = excluded.max_checkouts, loan_days = excluded.loan_days,
+                   erased = excluded.erased, version = excluded.version",
+            )?
+            .execute(params![
+                x.id.to_string(),
+                x.name,
+                fold(&x.name),
+                badges,
+                x.email,
+                x.role.as_str(),
+                x.active,
+                x.max_checkouts,
+                x.loan_days,
+                x.erased,
+                x.version,
+            ])?;
+        self.0
+            .prepare_cached("DELETE FROM badges WHERE person_id = ?1")?
+            .execute([x.id.to_string()])?;
+        let mut add = self
+            .0
+            .prepare_cached("INSERT OR IGNORE INTO badges (code_key, person_id) VALUES (?1, ?2)")?;
+        for b in &x.badges {
+            add.execute(params![fold(b), x.id.to_string()])?;
+        }
+        Ok(())
+    }
+    fn person_history(&mut self, id: PersonId) -> rusqlite::Result<Vec<PersonFields>> {
+        Ok(select_events(
+            self.0,
+            "WHERE e.item_id = ?1 AND e.kind IN ('person_created', 'person_edited')
+             ORDER BY e.hub_seq IS NULL, e.hub_seq, e.pos",
+            [id.to_string()],
+        )?
+        .into_iter()
+        .filter_map(|s| match s.event.kind {
+            EventKind::PersonCreated(f) | EventKind::PersonEdited(f) => Some(f),
+            _ => None,
+        })
+        .collect())
+    }
+    fn scrub(&mut self, scrub: &Scrub) -> rusqlite::Result<()> {
+        scrub_events(self.0, scrub)
+    }
+    fn location(&mut self, id: LocationId) -> rusqlite::Result<Option<Location>> {
+        Ok(select_locations(self.0, "WHERE id = ?1", [id.to_string()])?.pop())
+    }
+    fn location_by_name(&mut self, name: &str) -> rusqlite::Result<Option<Location>> {
+        Ok(select_locations(self.0, "WHERE name_key = ?1 LIMIT 1", [fold(name)])?.pop())
+    }
+    fn location_by_code(&mut self, code: &str) -> rusqlite::Result<Option<Location>> {
+        Ok(select_locations(self.0, "WHERE code_key = ?1 LIMIT 1", [fold(code)])?.pop())
+    }
+    fn put_location(&mut self, l: &Location) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO locations (id, name, name_key, kind, parent_id, code, code_key,
+                                        active, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                   name_key = excluded.name_key, kind = excluded.kind,
+                   parent_id = excluded.parent_id, code = excluded.code,
+                   code_key = excluded.code_key, active = excluded.active,
+                   version = excluded.version",
+            )?
+            .execute(params![
+                l.id.to_string(),
+                l.name,
+                fold(&l.name),
+                l.kind.as_str(),
+                l.parent.map(|p| p.to_string()),
+                l.code,
+                l.code.as_deref().map(fold),
+                l.active,
+                l.version,
+            ])?;
+        Ok(())
+    }
+}
+
+/// Rewrite every stored event that names an erased person (see [`Scrub`]): the
+/// payload, the actor and the note, in place. The event ids, order and outcomes stay.
+pub fn scrub_events(conn: &Connection, scrub: &Scrub) -> rusqlite::Result<()> {
+    let all = select_events(conn, "ORDER BY e.pos", [])?;
+    let mut write =
+        conn.prepare_cached("UPDATE events SET actor = ?2, payload = ?3, note = ?4 WHERE id = ?1")?;
+    for mut s in all {
+        let changed = scrub.event(&mut s.event);
+        let note = s.outcome.note.as_deref().and_then(|n| scrub.note(n));
+        if changed || note.is_some() {
+            let payload = serde_json::to_string(&s.event.kind).map_err(|e| bad_data(10, e))?;
+            write.execute(params![
+                s.event.id.to_string(),
+                s.event.actor,
+                payload,
+                note.or(s.outcome.note),
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 pub const EVENT_COLS: &str =

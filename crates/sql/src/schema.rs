@@ -145,6 +145,77 @@ CREATE INDEX units_name_key ON units(item_id, name_key);
 CREATE INDEX units_tag_key ON units(tag_key) WHERE tag_key IS NOT NULL;
 "#;
 
+/// People and locations as catalog entities (made by their own events, like items),
+/// and the units' links to them: `holder_id` and `location_id`, beside the holder's
+/// and location's names as shown and their case-rule keys (which link lending and
+/// places written as free text before this step to the person or location of that
+/// name once one exists). Rows written before it get their keys from [`fill_keys_v3`].
+pub const CATALOG_V3: &str = r#"
+CREATE TABLE people (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    name_key      TEXT NOT NULL,
+    badges        TEXT NOT NULL,                 -- JSON list, as typed
+    email         TEXT,
+    role          TEXT NOT NULL,
+    active        INTEGER NOT NULL,
+    max_checkouts INTEGER,
+    loan_days     INTEGER,
+    erased        INTEGER NOT NULL,
+    version       INTEGER NOT NULL
+);
+CREATE INDEX people_name_key ON people(name_key);
+-- Badge codes by their case-rule key: a scanned badge is one lookup away.
+CREATE TABLE badges (
+    code_key  TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (code_key, person_id)
+);
+CREATE INDEX badges_person ON badges(person_id);
+CREATE TABLE locations (
+    id        TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    name_key  TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    parent_id TEXT,
+    code      TEXT,
+    code_key  TEXT,
+    active    INTEGER NOT NULL,
+    version   INTEGER NOT NULL
+);
+CREATE INDEX locations_name_key ON locations(name_key);
+CREATE INDEX locations_code_key ON locations(code_key) WHERE code_key IS NOT NULL;
+ALTER TABLE units ADD COLUMN holder_id TEXT;
+ALTER TABLE units ADD COLUMN holder_key TEXT;
+ALTER TABLE units ADD COLUMN location_id TEXT;
+ALTER TABLE units ADD COLUMN location_key TEXT;
+CREATE INDEX units_holder ON units(holder_id) WHERE holder_id IS NOT NULL;
+CREATE INDEX units_holder_key ON units(holder_key) WHERE holder_key IS NOT NULL;
+CREATE INDEX units_location ON units(location_id) WHERE location_id IS NOT NULL;
+CREATE INDEX units_location_key ON units(location_key) WHERE location_key IS NOT NULL;
+"#;
+
+/// The holder and location keys of units written before [`CATALOG_V3`].
+pub fn fill_keys_v3(conn: &Connection) -> Result<(), StoreError> {
+    use tagstation_core::catalog::fold;
+    let mut read = conn.prepare(
+        "SELECT id, holder, location FROM units WHERE holder IS NOT NULL OR location IS NOT NULL",
+    )?;
+    let rows = read
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<(String, Option<String>, Option<String>)>>>()?;
+    let mut write =
+        conn.prepare("UPDATE units SET holder_key = ?2, location_key = ?3 WHERE id = ?1")?;
+    for (id, holder, location) in rows {
+        write.execute(rusqlite::params![
+            id,
+            holder.as_deref().map(fold),
+            location.as_deref().map(fold)
+        ])?;
+    }
+    Ok(())
+}
+
 /// Fill the case-rule keys of rows written before [`CATALOG_V2`], and report (never
 /// merge) names and codes that were distinct before and are the same now: an admin
 /// decides which to rename. Returns the report's lines, also logged as warnings.
@@ -233,8 +304,14 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[STATION_V2],
             &[STATION_V3],
             &[CATALOG_V2],
+            &[CATALOG_V3],
         ],
-        Flavor::Hub => &[&[CATALOG_V1, HUB_V1], &[HUB_V2], &[CATALOG_V2]],
+        Flavor::Hub => &[
+            &[CATALOG_V1, HUB_V1],
+            &[HUB_V2],
+            &[CATALOG_V2],
+            &[CATALOG_V3],
+        ],
     }
 }
 
@@ -257,6 +334,9 @@ pub fn migrate(conn: &mut Connection, flavor: Flavor) -> Result<(), StoreError> 
             tx.execute_batch(sql)?;
             if std::ptr::eq(*sql, CATALOG_V2) {
                 fill_keys(&tx)?;
+            }
+            if std::ptr::eq(*sql, CATALOG_V3) {
+                fill_keys_v3(&tx)?;
             }
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;

@@ -49,6 +49,14 @@ pub fn act_on_code(
         Resolved::Item { item } => Err(OpError::Refused(
             tagstation_core::event::DomainError::NotUnitTracked { item: item.name },
         )),
+        Resolved::Person { person } => Err(OpError::Invalid {
+            user: format!("This is the badge of {}, not a unit's tag.", person.name),
+            engineer: format!("code {code:?} is a badge, not an asset tag"),
+        }),
+        Resolved::Location { location } => Err(OpError::Invalid {
+            user: format!("This is the label of {}, not a unit's tag.", location.name),
+            engineer: format!("code {code:?} is a location's code, not an asset tag"),
+        }),
         Resolved::Unknown { .. } => Err(OpError::NotFound {
             what: "tag",
             reference: code.into(),

@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::{Applied, ApplyError, DomainError, Event, EventKind, Mode, Projection};
+use super::{Applied, ApplyError, DomainError, Event, EventKind, Mode, Projection, UnitQuery};
 use crate::catalog::{
-    check_tag, check_text, unit_name, Item, ItemId, Status, Totals, Tracking, Unit, UnitId,
+    check_tag, check_text, fold, unit_name, Item, ItemId, Status, Totals, Tracking, Unit, UnitId,
     MAX_QUANTITY, MAX_SEEDED_UNITS,
 };
+use crate::locations::{LocationId, MAX_DEPTH};
+use crate::people::{Person, PersonId, Scrub};
 
 /// Apply one event to the projection. On `Err` nothing was written.
 pub fn apply<P: Projection>(
@@ -20,6 +22,10 @@ pub fn apply<P: Projection>(
     let full = mode == Mode::Full;
     let mut out = Applied::default();
     ev.kind.check_fields()?;
+
+    if ev.kind.is_directory() {
+        return apply_directory(p, ev, full);
+    }
 
     // Item-level events first: they act on the item (and, for the switch, all its units).
     match &ev.kind {
@@ -126,7 +132,9 @@ pub fn apply<P: Projection>(
                                 asset_tag: None,
                                 status,
                                 location: None,
+                                location_id: None,
                                 holder: None,
+                                holder_id: None,
                                 due: None,
                                 fields: BTreeMap::new(),
                                 active: true,
@@ -185,6 +193,7 @@ pub fn apply<P: Projection>(
             status,
             location,
             fields,
+            location_id,
         } => {
             let item = need_live_item(p, ev.item_id)?;
             if item.tracking != Tracking::Units {
@@ -197,17 +206,20 @@ pub fn apply<P: Projection>(
             check_unit_name_free(p, &item, unit_id, name)?;
             if full {
                 if let Some(t) = asset_tag {
-                    check_tag_free(p, unit_id, t)?;
+                    check_code_free(p, t, Owner::Unit(unit_id))?;
                 }
             }
+            let (location, location_id) = place(p, location, *location_id)?;
             let unit = Unit {
                 id: unit_id,
                 item_id: item.id,
                 name: name.clone(),
                 asset_tag: asset_tag.clone(),
                 status: *status,
-                location: location.clone(),
+                location,
+                location_id,
                 holder: None,
+                holder_id: None,
                 due: None,
                 fields: fields.clone(),
                 active: true,
@@ -235,6 +247,9 @@ pub fn apply<P: Projection>(
     }
     need_live_item(p, unit.item_id)?;
     let retired = unit.status == Status::Retired;
+    // A check-out the hub takes although it breaks a lending rule (made offline): the
+    // scan happened, so it is applied and flagged for review, never dropped.
+    let mut lending_flag = None;
     match &ev.kind {
         EventKind::UnitRenamed { name } => {
             if *name == unit.name {
@@ -247,7 +262,7 @@ pub fn apply<P: Projection>(
         EventKind::UnitTagged { tag } => {
             if let Some(t) = tag {
                 if full {
-                    check_tag_free(p, unit.id, t)?;
+                    check_code_free(p, t, Owner::Unit(unit.id))?;
                 }
             }
             if *tag == unit.asset_tag {
@@ -268,7 +283,11 @@ pub fn apply<P: Projection>(
             }
             unit.status = *to;
         }
-        EventKind::CheckedOut { holder, due } => {
+        EventKind::CheckedOut {
+            holder,
+            due,
+            holder_id,
+        } => {
             if unit.status == Status::CheckedOut {
                 let h = unit.holder.unwrap_or_else(|| "someone".into());
                 return Err(DomainError::CheckedOut(unit.name, h).into());
@@ -280,11 +299,32 @@ pub fn apply<P: Projection>(
                 }
                 .into());
             }
+            // By id; else by name or badge (a check-out from before people were
+            // entities, or to a person this replica knows under another id: a
+            // standalone station's own people, moved to its hub when it enrolled).
+            let person = match holder_id {
+                Some(id) => match p.person(*id).map_err(st)? {
+                    Some(x) => Some(x),
+                    None => holder_named(p, holder)?,
+                },
+                None => holder_named(p, holder)?,
+            };
+            if full {
+                lending_flag = lending_problem(p, person.as_ref(), holder)?;
+            }
             unit.status = Status::CheckedOut;
-            unit.holder = Some(holder.clone());
+            unit.holder = Some(
+                person
+                    .as_ref()
+                    .map_or_else(|| holder.clone(), |x| x.name.clone()),
+            );
+            unit.holder_id = person.map(|x| x.id);
             unit.due = due.clone();
         }
-        EventKind::CheckedIn { location } => {
+        EventKind::CheckedIn {
+            location,
+            location_id,
+        } => {
             if unit.status != Status::CheckedOut {
                 return Err(DomainError::InvalidTransition {
                     from: unit.status,
@@ -294,9 +334,10 @@ pub fn apply<P: Projection>(
             }
             unit.status = Status::InStock;
             unit.holder = None;
+            unit.holder_id = None;
             unit.due = None;
-            if location.is_some() {
-                unit.location = location.clone();
+            if location.is_some() || location_id.is_some() {
+                (unit.location, unit.location_id) = place(p, location, *location_id)?;
             }
         }
         EventKind::UnitRetired { .. } => {
@@ -305,15 +346,20 @@ pub fn apply<P: Projection>(
             }
             unit.status = Status::Retired;
             unit.holder = None;
+            unit.holder_id = None;
             unit.due = None;
         }
-        EventKind::UnitReturned { location, .. } => {
+        EventKind::UnitReturned {
+            location,
+            location_id,
+            ..
+        } => {
             if !retired {
                 return Err(DomainError::NotRetired(unit.name).into());
             }
             unit.status = Status::InStock;
-            if location.is_some() {
-                unit.location = location.clone();
+            if location.is_some() || location_id.is_some() {
+                (unit.location, unit.location_id) = place(p, location, *location_id)?;
             }
         }
         EventKind::FieldSet { key, value } => match value {
@@ -329,18 +375,31 @@ pub fn apply<P: Projection>(
                 }
             }
         },
-        EventKind::LocationMoved { location, .. } => {
+        EventKind::LocationMoved {
+            location,
+            location_id,
+            ..
+        } => {
             if retired {
                 return Err(DomainError::Retired(unit.name).into());
             }
-            if *location == unit.location {
+            let (location, location_id) = place(p, location, *location_id)?;
+            let same = match (location_id, unit.location_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => location.as_deref().map(fold) == unit.location.as_deref().map(fold),
+            };
+            if same {
                 return Err(DomainError::NoChange("there".into()).into());
             }
-            unit.location = location.clone();
+            unit.location = location;
+            unit.location_id = location_id;
         }
         _ => unreachable!("item-level events returned above"),
     }
-    out.conflict = version_conflict(ev, unit.version);
+    out.conflict = match (version_conflict(ev, unit.version), lending_flag) {
+        (Some(v), Some(l)) => Some(format!("{v}; {l}")),
+        (v, l) => v.or(l),
+    };
     unit.version += 1;
     unit.last_station = Some(ev.station_id);
     p.put_unit(&unit).map_err(st)?;
@@ -459,46 +518,55 @@ fn check_item_unique<P: Projection>(
         }
     }
     if let Some(b) = barcode {
-        if let Some(other) = p.item_by_barcode(b).map_err(ApplyError::Store)? {
-            if other.id != id {
-                return Err(DomainError::DuplicateTag {
-                    tag: b.into(),
-                    owner: format!("item {:?}", other.name),
-                }
-                .into());
-            }
-        }
-        if let Some(u) = p.unit_by_tag(b).map_err(ApplyError::Store)? {
-            return Err(DomainError::DuplicateTag {
-                tag: b.into(),
-                owner: format!("unit {:?}", u.name),
-            }
-            .into());
-        }
+        check_code_free(p, b, Owner::Item(id))?;
     }
     Ok(())
 }
 
-fn check_tag_free<P: Projection>(
+/// Who a code (asset tag, barcode, badge, location code) belongs to, for
+/// [`check_code_free`]: the one that may keep its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Owner {
+    Item(ItemId),
+    Unit(UnitId),
+    Person(PersonId),
+    Location(LocationId),
+}
+
+/// One namespace of codes: an asset tag, a product barcode, a badge and a location
+/// code never collide (letter case aside), so a scan resolves to exactly one thing.
+pub(super) fn check_code_free<P: Projection>(
     p: &mut P,
-    unit: UnitId,
-    tag: &str,
+    code: &str,
+    me: Owner,
 ) -> Result<(), ApplyError<P::Error>> {
-    if let Some(other) = p.unit_by_tag(tag).map_err(ApplyError::Store)? {
-        if other.id != unit {
-            return Err(DomainError::DuplicateTag {
-                tag: tag.into(),
-                owner: format!("unit {:?}", other.name),
-            }
-            .into());
+    let st = ApplyError::Store;
+    let taken = |owner: String| -> ApplyError<P::Error> {
+        DomainError::DuplicateTag {
+            tag: code.into(),
+            owner,
+        }
+        .into()
+    };
+    if let Some(u) = p.unit_by_tag(code).map_err(st)? {
+        if me != Owner::Unit(u.id) {
+            return Err(taken(format!("unit {:?}", u.name)));
         }
     }
-    if let Some(item) = p.item_by_barcode(tag).map_err(ApplyError::Store)? {
-        return Err(DomainError::DuplicateTag {
-            tag: tag.into(),
-            owner: format!("item {:?}", item.name),
+    if let Some(i) = p.item_by_barcode(code).map_err(st)? {
+        if me != Owner::Item(i.id) {
+            return Err(taken(format!("item {:?}", i.name)));
         }
-        .into());
+    }
+    if let Some(x) = p.person_by_badge(code).map_err(st)? {
+        if me != Owner::Person(x.id) {
+            return Err(taken(format!("the badge of {}", x.name)));
+        }
+    }
+    if let Some(l) = p.location_by_code(code).map_err(st)? {
+        if me != Owner::Location(l.id) {
+            return Err(taken(format!("location {:?}", l.name)));
+        }
     }
     Ok(())
 }
@@ -519,6 +587,281 @@ fn check_unit_name_free<P: Projection>(
             name: name.into(),
         }
         .into());
+    }
+    Ok(())
+}
+
+/// The person a holder written as text names: by name, else by badge (letter case
+/// aside). For check-outs made before people were entities, or by an older station.
+fn holder_named<P: Projection>(
+    p: &mut P,
+    holder: &str,
+) -> Result<Option<Person>, ApplyError<P::Error>> {
+    let st = ApplyError::Store;
+    match p.person_by_name(holder).map_err(st)? {
+        Some(x) => Ok(Some(x)),
+        None => p.person_by_badge(holder).map_err(st),
+    }
+}
+
+/// Why the hub flags a check-out it applies: the holder is not a known person, may
+/// not borrow, or is over their limit of open check-outs. `None` when all is well.
+fn lending_problem<P: Projection>(
+    p: &mut P,
+    person: Option<&Person>,
+    holder: &str,
+) -> Result<Option<String>, ApplyError<P::Error>> {
+    let Some(person) = person else {
+        return Ok(Some(format!("{holder} is not a known person")));
+    };
+    if let Err(e) = person.may_borrow() {
+        return Ok(Some(e.to_string()));
+    }
+    if let Some(max) = person.max_checkouts {
+        let open = p
+            .units_where(&UnitQuery::HeldBy(person.id))
+            .map_err(ApplyError::Store)?
+            .iter()
+            .filter(|u| u.status == Status::CheckedOut)
+            .count() as i64;
+        if open >= max {
+            return Ok(Some(format!(
+                "over the limit of {}: {max} open check-outs at most, this is number {}",
+                person.name,
+                open + 1
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Where a unit goes: the location entity named by id (its current name), else the
+/// one whose name is the text (letter case aside), else the text as it is.
+fn place<P: Projection>(
+    p: &mut P,
+    text: &Option<String>,
+    id: Option<LocationId>,
+) -> Result<(Option<String>, Option<LocationId>), ApplyError<P::Error>> {
+    let st = ApplyError::Store;
+    let by_id = match id {
+        Some(id) => p.location(id).map_err(st)?,
+        None => None,
+    };
+    let found = match (by_id, text) {
+        (Some(l), _) => Some(l),
+        (None, Some(t)) => p.location_by_name(t).map_err(st)?,
+        (None, None) => None,
+    };
+    Ok(match found {
+        Some(l) => (Some(l.name), Some(l.id)),
+        None => (text.clone(), None),
+    })
+}
+
+/// Events of people and locations (their subject is `ev.item_id`).
+fn apply_directory<P: Projection>(
+    p: &mut P,
+    ev: &Event,
+    full: bool,
+) -> Result<Applied, ApplyError<P::Error>> {
+    let st = |e| ApplyError::Store(e);
+    let id = ev.item_id;
+    let mut out = Applied::default();
+    match &ev.kind {
+        EventKind::PersonCreated(f) => {
+            if p.person(id).map_err(st)?.is_some() {
+                return Err(DomainError::PersonExists(id).into());
+            }
+            if full {
+                check_person_unique(p, id, f)?;
+            }
+            let person = f.clone().into_person(id, 1);
+            p.put_person(&person).map_err(st)?;
+            link_holders(p, &person)?;
+        }
+        EventKind::PersonEdited(f) => {
+            let old = need_person(p, id)?;
+            if full {
+                check_person_unique(p, id, f)?;
+            }
+            out.conflict = version_conflict(ev, old.version);
+            let person = f.clone().into_person(id, old.version + 1);
+            p.put_person(&person).map_err(st)?;
+            if person.name != old.name {
+                rename_holder(p, &person, &person.name)?;
+            }
+            link_holders(p, &person)?;
+        }
+        EventKind::PersonErased { pseudonym } => {
+            let old = need_person(p, id)?;
+            out.conflict = version_conflict(ev, old.version);
+            let mut known = p.person_history(id).map_err(st)?;
+            known.push(old.fields());
+            let scrub = Scrub::new(id, pseudonym, &known);
+            let person = Person {
+                name: pseudonym.clone(),
+                badges: Vec::new(),
+                email: None,
+                active: false,
+                erased: true,
+                version: old.version + 1,
+                ..old
+            };
+            p.put_person(&person).map_err(st)?;
+            rename_holder(p, &person, pseudonym)?;
+            p.scrub(&scrub).map_err(st)?;
+        }
+        EventKind::LocationCreated(f) => {
+            if p.location(id).map_err(st)?.is_some() {
+                return Err(DomainError::LocationExists(id).into());
+            }
+            if full {
+                check_location_rules(p, id, f)?;
+            }
+            let location = f.clone().into_location(id, 1);
+            p.put_location(&location).map_err(st)?;
+            link_units_at(p, id, &location.name)?;
+        }
+        EventKind::LocationEdited(f) => {
+            let old = p
+                .location(id)
+                .map_err(st)?
+                .ok_or(DomainError::UnknownLocation(id))?;
+            if full {
+                check_location_rules(p, id, f)?;
+            }
+            if old.fields() == *f {
+                return Err(DomainError::NoChange("so".into()).into());
+            }
+            out.conflict = version_conflict(ev, old.version);
+            let location = f.clone().into_location(id, old.version + 1);
+            p.put_location(&location).map_err(st)?;
+            if location.name != old.name {
+                for mut u in p.units_where(&UnitQuery::At(id)).map_err(st)? {
+                    u.location = Some(location.name.clone());
+                    p.put_unit(&u).map_err(st)?;
+                }
+            }
+            link_units_at(p, id, &location.name)?;
+        }
+        _ => unreachable!("only directory events come here"),
+    }
+    Ok(out)
+}
+
+/// A person who exists and was not erased (an erased person takes no more changes).
+fn need_person<P: Projection>(p: &mut P, id: PersonId) -> Result<Person, ApplyError<P::Error>> {
+    let person = p
+        .person(id)
+        .map_err(ApplyError::Store)?
+        .ok_or(DomainError::UnknownPerson(id))?;
+    if person.erased {
+        return Err(DomainError::Erased(person.name).into());
+    }
+    Ok(person)
+}
+
+/// A person's name is theirs alone (letter case aside) and their badges are in the one
+/// namespace of codes.
+fn check_person_unique<P: Projection>(
+    p: &mut P,
+    id: PersonId,
+    f: &crate::people::PersonFields,
+) -> Result<(), ApplyError<P::Error>> {
+    if let Some(other) = p.person_by_name(&f.name).map_err(ApplyError::Store)? {
+        if other.id != id {
+            return Err(DomainError::DuplicatePersonName(f.name.clone()).into());
+        }
+    }
+    for b in &f.badges {
+        check_code_free(p, b, Owner::Person(id))?;
+    }
+    Ok(())
+}
+
+/// A location's name is its own (letter case aside), its code is in the one namespace
+/// of codes, and its parent exists and does not lead back to it.
+fn check_location_rules<P: Projection>(
+    p: &mut P,
+    id: LocationId,
+    f: &crate::locations::LocationFields,
+) -> Result<(), ApplyError<P::Error>> {
+    let st = ApplyError::Store;
+    if let Some(other) = p.location_by_name(&f.name).map_err(st)? {
+        if other.id != id {
+            return Err(DomainError::DuplicateLocationName(f.name.clone()).into());
+        }
+    }
+    if let Some(c) = &f.code {
+        check_code_free(p, c, Owner::Location(id))?;
+    }
+    let mut next = f.parent;
+    let mut depth = 0;
+    while let Some(parent) = next {
+        if parent == id || depth >= MAX_DEPTH {
+            return Err(DomainError::LocationCycle(f.name.clone()).into());
+        }
+        next = p
+            .location(parent)
+            .map_err(st)?
+            .ok_or(DomainError::UnknownLocation(parent))?
+            .parent;
+        depth += 1;
+    }
+    Ok(())
+}
+
+/// Units checked out to this person now show `name` (a rename, an erasure). Not a
+/// change of the units themselves: their versions stay.
+fn rename_holder<P: Projection>(
+    p: &mut P,
+    person: &Person,
+    name: &str,
+) -> Result<(), ApplyError<P::Error>> {
+    for mut u in p
+        .units_where(&UnitQuery::HeldBy(person.id))
+        .map_err(ApplyError::Store)?
+    {
+        u.holder = Some(name.to_string());
+        p.put_unit(&u).map_err(ApplyError::Store)?;
+    }
+    Ok(())
+}
+
+/// Lending written as free text before people were entities ("ben", "Ben", a badge
+/// code) is linked to the person whose name or badge it is: one person, one holder.
+fn link_holders<P: Projection>(p: &mut P, person: &Person) -> Result<(), ApplyError<P::Error>> {
+    if person.erased {
+        return Ok(());
+    }
+    let keys = std::iter::once(fold(&person.name)).chain(person.badges.iter().map(|b| fold(b)));
+    for key in keys.collect::<Vec<_>>() {
+        for mut u in p
+            .units_where(&UnitQuery::HeldAs(key))
+            .map_err(ApplyError::Store)?
+        {
+            u.holder = Some(person.name.clone());
+            u.holder_id = Some(person.id);
+            p.put_unit(&u).map_err(ApplyError::Store)?;
+        }
+    }
+    Ok(())
+}
+
+/// Units whose location was written as free text with this name (before locations
+/// were entities) are linked to the location of that name.
+fn link_units_at<P: Projection>(
+    p: &mut P,
+    id: LocationId,
+    name: &str,
+) -> Result<(), ApplyError<P::Error>> {
+    for mut u in p
+        .units_where(&UnitQuery::AtName(fold(name)))
+        .map_err(ApplyError::Store)?
+    {
+        u.location = Some(name.to_string());
+        u.location_id = Some(id);
+        p.put_unit(&u).map_err(ApplyError::Store)?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! person at the station.
 
 use crate::catalog::{ItemId, Status, TextError, UnitId, MAX_QUANTITY, MAX_SEEDED_UNITS};
+use crate::people::PersonError;
 
 /// Why an event cannot be applied to the current state. Each has a message for the
 /// log (`Display`) and one for a shop worker ([`DomainError::user_message`]).
@@ -60,6 +61,24 @@ pub enum DomainError {
     BadDiscard,
     #[error("{0:?} is not sold or retired: only a sold or retired unit can be returned")]
     NotRetired(String),
+    #[error(transparent)]
+    Person(#[from] PersonError),
+    #[error("unknown person {0}")]
+    UnknownPerson(uuid::Uuid),
+    #[error("person {0} already exists")]
+    PersonExists(uuid::Uuid),
+    #[error("a person named {0:?} already exists")]
+    DuplicatePersonName(String),
+    #[error("{0:?} was erased: nothing about them can change any more")]
+    Erased(String),
+    #[error("unknown location {0}")]
+    UnknownLocation(uuid::Uuid),
+    #[error("location {0} already exists")]
+    LocationExists(uuid::Uuid),
+    #[error("a location named {0:?} already exists")]
+    DuplicateLocationName(String),
+    #[error("{0:?} cannot be inside itself (its parents would go round in a circle)")]
+    LocationCycle(String),
     /// A kind of change made by a newer version: kept, never applied by this one.
     #[error("change of kind {0:?} is not known to this version")]
     UnknownKind(String),
@@ -71,6 +90,17 @@ impl DomainError {
         match self {
             DomainError::UnknownItem(_) | DomainError::UnknownUnit(_) => {
                 "This is not in the catalog. Sync the station or register it.".into()
+            }
+            DomainError::UnknownPerson(_) => {
+                "This person is not known here. Sync the station, or ask an administrator to add them.".into()
+            }
+            DomainError::Person(p) => {
+                let s = p.to_string();
+                let mut c = s.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+                    None => s,
+                }
             }
             DomainError::DuplicateTag { tag, owner } => {
                 format!("Code {tag} already belongs to {owner}. Use another label.")

@@ -4,14 +4,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{apply, totals, Event, Mode, Projection};
-use crate::catalog::{same_key, Item, ItemId, Totals, Unit, UnitId};
+use super::{apply, totals, Event, Mode, Projection, UnitQuery};
+use crate::catalog::{fold, same_key, Item, ItemId, Status, Totals, Unit, UnitId};
+use crate::locations::{Location, LocationId};
+use crate::people::{Person, PersonFields, PersonId, Scrub};
 
 /// The projection held in memory: the reference the SQL stores are tested against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemProjection {
     pub items: BTreeMap<ItemId, Item>,
     pub units: BTreeMap<UnitId, Unit>,
+    pub people: BTreeMap<PersonId, Person>,
+    pub locations: BTreeMap<LocationId, Location>,
 }
 
 impl Projection for MemProjection {
@@ -64,6 +68,71 @@ impl Projection for MemProjection {
     }
     fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error> {
         self.units.insert(unit.id, unit.clone());
+        Ok(())
+    }
+    fn units_where(&mut self, q: &UnitQuery) -> Result<Vec<Unit>, Self::Error> {
+        let out = Status::CheckedOut;
+        Ok(self
+            .units
+            .values()
+            .filter(|u| u.active)
+            .filter(|u| match q {
+                UnitQuery::HeldBy(p) => u.status == out && u.holder_id == Some(*p),
+                UnitQuery::HeldAs(k) => {
+                    u.status == out
+                        && u.holder_id.is_none()
+                        && u.holder.as_deref().is_some_and(|h| fold(h) == *k)
+                }
+                UnitQuery::At(l) => u.location_id == Some(*l),
+                UnitQuery::AtName(k) => {
+                    u.location_id.is_none() && u.location.as_deref().is_some_and(|h| fold(h) == *k)
+                }
+            })
+            .cloned()
+            .collect())
+    }
+    fn person(&mut self, id: PersonId) -> Result<Option<Person>, Self::Error> {
+        Ok(self.people.get(&id).cloned())
+    }
+    fn person_by_name(&mut self, name: &str) -> Result<Option<Person>, Self::Error> {
+        Ok(self
+            .people
+            .values()
+            .find(|x| same_key(&x.name, name))
+            .cloned())
+    }
+    fn person_by_badge(&mut self, code: &str) -> Result<Option<Person>, Self::Error> {
+        Ok(self.people.values().find(|x| x.has_badge(code)).cloned())
+    }
+    fn put_person(&mut self, person: &Person) -> Result<(), Self::Error> {
+        self.people.insert(person.id, person.clone());
+        Ok(())
+    }
+    fn scrub(&mut self, _: &Scrub) -> Result<(), Self::Error> {
+        Ok(()) // no history kept here
+    }
+    fn person_history(&mut self, _: PersonId) -> Result<Vec<PersonFields>, Self::Error> {
+        Ok(Vec::new())
+    }
+    fn location(&mut self, id: LocationId) -> Result<Option<Location>, Self::Error> {
+        Ok(self.locations.get(&id).cloned())
+    }
+    fn location_by_name(&mut self, name: &str) -> Result<Option<Location>, Self::Error> {
+        Ok(self
+            .locations
+            .values()
+            .find(|x| same_key(&x.name, name))
+            .cloned())
+    }
+    fn location_by_code(&mut self, code: &str) -> Result<Option<Location>, Self::Error> {
+        Ok(self
+            .locations
+            .values()
+            .find(|x| x.code.as_deref().is_some_and(|c| same_key(c, code)))
+            .cloned())
+    }
+    fn put_location(&mut self, location: &Location) -> Result<(), Self::Error> {
+        self.locations.insert(location.id, location.clone());
         Ok(())
     }
 }

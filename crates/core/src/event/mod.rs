@@ -20,6 +20,8 @@ use crate::catalog::{
     check_date, check_scan, check_tag, check_text, ItemId, Status, Tracking, UnitId, DATE_FIELDS,
     MAX_QUANTITY,
 };
+use crate::locations::{LocationFields, LocationId};
+use crate::people::{PersonFields, PersonId};
 
 /// One change, as recorded in history and sent between stations and the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,9 @@ pub struct Event {
     pub wall_time_ms: i64,
     /// Whether the station's clock was known to be synchronised when it made the event.
     pub clock_synced: bool,
+    /// The subject: the item the event is about, or, for the events of a person or a
+    /// location, that person's or location's id (the wire name stays `item_id`). Each
+    /// subject's events replay on their own, in the hub's order.
     pub item_id: ItemId,
     pub unit_id: Option<UnitId>,
     /// The unit's version (for unit events) or the item's version (for item events)
@@ -102,6 +107,9 @@ pub enum EventKind {
         status: Status,
         location: Option<String>,
         fields: BTreeMap<String, String>,
+        /// The location entity `location` names, when it is one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location_id: Option<LocationId>,
     },
     UnitRenamed {
         name: String,
@@ -118,11 +126,19 @@ pub enum EventKind {
         reason: Option<String>,
     },
     CheckedOut {
+        /// The holder's name as it was at the check-out (their current name is the
+        /// person's, through `holder_id`).
         holder: String,
         due: Option<String>,
+        /// The person who has it. Absent in changes from before people were entities:
+        /// then the holder is matched to a person by name when it is applied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        holder_id: Option<PersonId>,
     },
     CheckedIn {
         location: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location_id: Option<LocationId>,
     },
     /// Sold (reason "sold", with the customer) or written off: it leaves the totals.
     UnitRetired {
@@ -138,6 +154,8 @@ pub enum EventKind {
         location: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location_id: Option<LocationId>,
     },
     /// Set (`Some`) or clear (`None`) a custom field such as `serial` or `last_service`.
     FieldSet {
@@ -149,7 +167,27 @@ pub enum EventKind {
         /// Why: "transfer" (between sites), or any short text.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The location entity `location` names (absent for free text from before
+        /// locations were entities: then it is matched by name when applied).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location_id: Option<LocationId>,
     },
+    /// A person enters the catalog (the event's subject is the person's id). Only the
+    /// hub makes people events.
+    PersonCreated(PersonFields),
+    /// A person's fields changed: the event carries all of them.
+    PersonEdited(PersonFields),
+    /// The person left and asked to be forgotten: their name becomes `pseudonym` and
+    /// every replica rewrites its stored history so no name, badge or email of theirs
+    /// is left; the units' history stays whole.
+    PersonErased {
+        pseudonym: String,
+    },
+    /// A location enters the catalog (the event's subject is the location's id).
+    LocationCreated(LocationFields),
+    /// A location's fields changed (renamed, moved under another, its code, retired):
+    /// the event carries all of them.
+    LocationEdited(LocationFields),
     /// An admin on the hub marked the conflict `event` reviewed. Changes no state;
     /// every station stops counting that conflict once it pulls this. Only the hub
     /// makes it.
@@ -219,6 +257,11 @@ impl EventKind {
             EventKind::LocationMoved { .. } => "location_moved",
             EventKind::UnitReturned { .. } => "unit_returned",
             EventKind::ConflictReviewed { .. } => "conflict_reviewed",
+            EventKind::PersonCreated(_) => "person_created",
+            EventKind::PersonEdited(_) => "person_edited",
+            EventKind::PersonErased { .. } => "person_erased",
+            EventKind::LocationCreated(_) => "location_created",
+            EventKind::LocationEdited(_) => "location_edited",
             EventKind::Unknown { kind, .. } => kind,
         }
     }
@@ -237,12 +280,36 @@ impl EventKind {
                 | EventKind::UnitCreated { .. }
                 | EventKind::ConflictReviewed { .. }
                 | EventKind::Unknown { .. }
+        ) && !self.is_directory()
+    }
+
+    /// Is this an event of a person or a location (its subject is not an item)?
+    pub fn is_directory(&self) -> bool {
+        self.is_person() || self.is_location()
+    }
+
+    /// Is this a person's event?
+    pub fn is_person(&self) -> bool {
+        matches!(
+            self,
+            EventKind::PersonCreated(_)
+                | EventKind::PersonEdited(_)
+                | EventKind::PersonErased { .. }
         )
     }
 
-    /// Only the hub makes this kind (a station's push of one is refused).
+    /// Is this a location's event?
+    pub fn is_location(&self) -> bool {
+        matches!(
+            self,
+            EventKind::LocationCreated(_) | EventKind::LocationEdited(_)
+        )
+    }
+
+    /// Only the hub makes this kind (a station's push of one is refused): reviews of
+    /// conflicts, and people, whose roles a station may never grant.
     pub fn hub_only(&self) -> bool {
-        matches!(self, EventKind::ConflictReviewed { .. })
+        matches!(self, EventKind::ConflictReviewed { .. }) || self.is_person()
     }
 
     /// Is this a kind this version does not know (kept raw, not applied)?
@@ -280,19 +347,23 @@ impl EventKind {
             EventKind::StatusChanged { to, reason } => {
                 format!("status → {to}{}", because(reason))
             }
-            EventKind::CheckedOut { holder, due } => match due {
+            EventKind::CheckedOut { holder, due, .. } => match due {
                 Some(d) => format!("checked out to {holder} (due {d})"),
                 None => format!("checked out to {holder}"),
             },
-            EventKind::CheckedIn { location: Some(l) } => format!("checked in at {l}"),
-            EventKind::CheckedIn { location: None } => "checked in".into(),
+            EventKind::CheckedIn {
+                location: Some(l), ..
+            } => format!("checked in at {l}"),
+            EventKind::CheckedIn { location: None, .. } => "checked in".into(),
             EventKind::UnitRetired { reason, customer } => match (reason, customer) {
                 (Some(r), Some(c)) => format!("retired ({r}) to {c}"),
                 (Some(r), None) => format!("retired ({r})"),
                 (None, Some(c)) => format!("retired to {c}"),
                 (None, None) => "retired".into(),
             },
-            EventKind::UnitReturned { location, reason } => format!(
+            EventKind::UnitReturned {
+                location, reason, ..
+            } => format!(
                 "returned to stock{}{}",
                 location
                     .as_deref()
@@ -308,12 +379,28 @@ impl EventKind {
             EventKind::LocationMoved {
                 location: Some(l),
                 reason,
+                ..
             } => format!("moved to {l}{}", because(reason)),
             EventKind::LocationMoved {
                 location: None,
                 reason,
+                ..
             } => format!("location cleared{}", because(reason)),
             EventKind::ConflictReviewed { event } => format!("conflict {event} reviewed"),
+            EventKind::PersonCreated(f) => format!("person {:?} added ({})", f.name, f.role),
+            EventKind::PersonEdited(f) => format!(
+                "person {:?} changed ({}{})",
+                f.name,
+                f.role,
+                if f.active { "" } else { ", inactive" }
+            ),
+            EventKind::PersonErased { pseudonym } => format!("person erased: now {pseudonym:?}"),
+            EventKind::LocationCreated(f) => format!("location {:?} added ({})", f.name, f.kind),
+            EventKind::LocationEdited(f) => format!(
+                "location {:?} changed{}",
+                f.name,
+                if f.active { "" } else { " (inactive)" }
+            ),
             EventKind::Unknown { kind, .. } => {
                 format!("this station needs an update to show this change ({kind})")
             }
@@ -459,6 +546,7 @@ impl EventKind {
                 status,
                 location,
                 fields,
+                ..
             } => {
                 check_text("unit name", name)?;
                 if let Some(t) = asset_tag {
@@ -488,19 +576,23 @@ impl EventKind {
                     check_text("reason", r)?;
                 }
             }
-            EventKind::CheckedOut { holder, due } => {
+            EventKind::CheckedOut { holder, due, .. } => {
                 check_text("holder", holder)?;
                 if let Some(d) = due {
                     check_date(d).map_err(DomainError::BadDate)?;
                 }
             }
-            EventKind::CheckedIn { location } => {
+            EventKind::CheckedIn { location, .. } => {
                 if let Some(l) = location {
                     check_text("location", l)?;
                 }
             }
-            EventKind::LocationMoved { location, reason }
-            | EventKind::UnitReturned { location, reason } => {
+            EventKind::LocationMoved {
+                location, reason, ..
+            }
+            | EventKind::UnitReturned {
+                location, reason, ..
+            } => {
                 if let Some(l) = location {
                     check_text("location", l)?;
                 }
@@ -518,6 +610,11 @@ impl EventKind {
             }
             EventKind::FieldSet { key, value } => check_field(key, value.as_deref())?,
             EventKind::ConflictReviewed { .. } => {}
+            EventKind::PersonCreated(f) | EventKind::PersonEdited(f) => {
+                f.check().map_err(DomainError::Person)?
+            }
+            EventKind::PersonErased { pseudonym } => check_text("pseudonym", pseudonym)?,
+            EventKind::LocationCreated(f) | EventKind::LocationEdited(f) => f.check()?,
             EventKind::Unknown { kind, .. } => {
                 return Err(DomainError::UnknownKind(kind.clone()));
             }
@@ -577,4 +674,4 @@ use apply::check_item_fields;
 pub use apply::{apply, seeded_unit_id};
 pub use error::DomainError;
 pub use mem::MemProjection;
-pub use projection::{base_version, totals, Applied, ApplyError, Mode, Projection};
+pub use projection::{base_version, totals, Applied, ApplyError, Mode, Projection, UnitQuery};

@@ -3,6 +3,22 @@
 
 use super::{DomainError, EventKind};
 use crate::catalog::{Item, ItemId, TextError, Totals, Tracking, Unit, UnitId};
+use crate::locations::{Location, LocationId};
+use crate::people::{Person, PersonId, Scrub};
+
+/// Which units [`Projection::units_where`] lists (active units only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitQuery {
+    /// Checked out to this person.
+    HeldBy(PersonId),
+    /// Checked out to a holder written as text with this key ([`crate::catalog::fold`])
+    /// and linked to no person: lending from before people were entities.
+    HeldAs(String),
+    /// At this location.
+    At(LocationId),
+    /// At a location written as text with this key and linked to no location entity.
+    AtName(String),
+}
 
 /// The state an event is applied to. Each store implements these few reads and
 /// writes over its own tables; the rules live in [`apply`], once.
@@ -20,6 +36,32 @@ pub trait Projection {
     /// The active unit of an item with this name, if any (names are unique per item).
     fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>, Self::Error>;
     fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error>;
+    /// Active units by holder or location (see [`UnitQuery`]).
+    fn units_where(&mut self, q: &UnitQuery) -> Result<Vec<Unit>, Self::Error>;
+
+    fn person(&mut self, id: PersonId) -> Result<Option<Person>, Self::Error>;
+    /// The person with this name, letter case aside.
+    fn person_by_name(&mut self, name: &str) -> Result<Option<Person>, Self::Error>;
+    /// The person carrying this badge code, letter case aside.
+    fn person_by_badge(&mut self, code: &str) -> Result<Option<Person>, Self::Error>;
+    fn put_person(&mut self, person: &Person) -> Result<(), Self::Error>;
+    /// Rewrite the stored history as [`Scrub`] says (an erasure). A projection that
+    /// keeps no history (the in-memory one) has nothing to rewrite.
+    fn scrub(&mut self, scrub: &Scrub) -> Result<(), Self::Error>;
+    /// Every version of a person's fields their own events recorded, oldest first:
+    /// the names, badges and emails an erasure removes. A projection that keeps no
+    /// history returns none.
+    fn person_history(
+        &mut self,
+        id: PersonId,
+    ) -> Result<Vec<crate::people::PersonFields>, Self::Error>;
+
+    fn location(&mut self, id: LocationId) -> Result<Option<Location>, Self::Error>;
+    /// The location with this name, letter case aside.
+    fn location_by_name(&mut self, name: &str) -> Result<Option<Location>, Self::Error>;
+    /// The location whose label carries this code, letter case aside.
+    fn location_by_code(&mut self, code: &str) -> Result<Option<Location>, Self::Error>;
+    fn put_location(&mut self, location: &Location) -> Result<(), Self::Error>;
 }
 
 /// Either the rules refused the event, or the store failed underneath.
@@ -72,7 +114,12 @@ pub fn base_version<P: Projection>(
         });
     }
     Ok(match kind {
-        EventKind::ItemCreated { .. } | EventKind::UnitCreated { .. } => None,
+        EventKind::ItemCreated { .. }
+        | EventKind::UnitCreated { .. }
+        | EventKind::PersonCreated(_)
+        | EventKind::LocationCreated(_) => None,
+        k if k.is_person() => p.person(item)?.map(|x| x.version),
+        k if k.is_location() => p.location(item)?.map(|x| x.version),
         _ => p.item(item)?.map(|i| i.version),
     })
 }

@@ -181,6 +181,7 @@ fn unit_rules_and_conflicts() {
         EventKind::CheckedOut {
             holder: "Ana".into(),
             due: Some("2026-12-01".into()),
+            holder_id: None,
         },
         Some(1),
     )
@@ -197,7 +198,15 @@ fn unit_rules_and_conflicts() {
     .unwrap_err();
     assert!(matches!(e, ApplyError::Domain(DomainError::CheckedOut(..))));
     // ... while a check-in on the old version applies, flagged as a conflict.
-    let a = out(&mut p, EventKind::CheckedIn { location: None }, Some(1)).unwrap();
+    let a = out(
+        &mut p,
+        EventKind::CheckedIn {
+            location: None,
+            location_id: None,
+        },
+        Some(1),
+    )
+    .unwrap();
     assert!(a.conflict.is_some());
     assert_eq!(p.units[&unit].status, Status::InStock);
     assert_eq!(p.units[&unit].holder, None);

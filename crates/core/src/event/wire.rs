@@ -30,6 +30,11 @@ pub const KNOWN_KINDS: &[&str] = &[
     "location_moved",
     "unit_returned",
     "conflict_reviewed",
+    "person_created",
+    "person_edited",
+    "person_erased",
+    "location_created",
+    "location_edited",
 ];
 
 /// Longest `type` tag kept as an unknown kind.

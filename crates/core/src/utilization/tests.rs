@@ -77,6 +77,7 @@ impl Log {
                 status: Status::InStock,
                 location: None,
                 fields: Default::default(),
+                location_id: None,
             },
         );
         id
@@ -87,11 +88,15 @@ fn out(holder: &str) -> EventKind {
     EventKind::CheckedOut {
         holder: holder.into(),
         due: None,
+        holder_id: None,
     }
 }
 
 fn back() -> EventKind {
-    EventKind::CheckedIn { location: None }
+    EventKind::CheckedIn {
+        location: None,
+        location_id: None,
+    }
 }
 
 fn status(to: Status) -> EventKind {
@@ -137,6 +142,7 @@ fn history() -> (Log, [UnitId; 5], [ItemId; 3]) {
         EventKind::UnitReturned {
             location: None,
             reason: None,
+            location_id: None,
         },
     );
 
@@ -162,6 +168,7 @@ fn history() -> (Log, [UnitId; 5], [ItemId; 3]) {
         EventKind::LocationMoved {
             location: Some("Van".into()),
             reason: None,
+            location_id: None,
         },
     );
     // Stamped before the move it follows: counted from the move.

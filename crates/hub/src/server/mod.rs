@@ -6,6 +6,7 @@
 //! bodies are `{"error", "code"}` and never echo a credential.
 
 mod admin;
+mod directory;
 mod error;
 mod guard;
 mod metrics;
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::auth::{self, FailureLimiter};
-use super::{HubError, HubStore};
+use super::{db, HubError, HubStore};
 use tagstation_core::catalog::{ItemId, UnitId};
 use tagstation_core::clock::{rfc3339, Clock, SystemClock};
 use tagstation_core::event::Command;
@@ -36,6 +37,11 @@ use tagstation_core::proto::{
 };
 
 use admin::*;
+use directory::*;
+pub use directory::{
+    AddLocation, AdoptLocations, ChangeLocation, ChangePerson, ImportPeople, LocationShown,
+    NewPerson, PersonShown,
+};
 pub use error::ApiError;
 use error::*;
 use guard::*;
@@ -106,6 +112,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(resolve_conflict),
         )
         .route("/v1/admin/commands", post(command))
+        .route("/v1/admin/people", get(list_people).post(add_person))
+        .route("/v1/admin/people/import", post(import_people))
+        .route("/v1/admin/people/unmatched", get(unmatched_holders))
+        .route(
+            "/v1/admin/people/{person}",
+            get(show_person).post(edit_person),
+        )
+        .route("/v1/admin/people/{person}/erase", post(erase_person))
+        .route(
+            "/v1/admin/locations",
+            get(list_locations).post(add_location),
+        )
+        .route("/v1/admin/locations/adopt", post(adopt_locations))
+        .route(
+            "/v1/admin/locations/{location}",
+            get(show_location).post(edit_location),
+        )
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

@@ -41,7 +41,6 @@ use crate::feedback::Feedback;
 use driver::{Driver, Parts};
 use flow::{Input, State};
 use tagstation_inputs::scan::ScanEvent;
-use tagstation_station::config::PersonConfig;
 use tagstation_station::store::{Store, StoreError};
 use tagstation_station::sync::Worker;
 
@@ -64,7 +63,6 @@ pub struct Settings {
     pub kiosk: bool,
     /// How long a screen stays after a confirmation or without a touch.
     pub idle: Duration,
-    pub people: Vec<PersonConfig>,
 }
 
 impl Default for Settings {
@@ -75,7 +73,6 @@ impl Default for Settings {
             door: None,
             kiosk: false,
             idle: Duration::from_secs(8),
-            people: Vec::new(),
         }
     }
 }

@@ -18,13 +18,16 @@ impl Reads for Store {
         Store::resolve(self, code).map_err(op_error)
     }
 
-    fn overdue_of(&self, person: &str) -> Vec<String> {
-        self.overdue()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.holder.as_deref() == Some(person))
-            .map(|u| u.name)
-            .collect()
+    fn held_by(&self, person: &str) -> Vec<(String, bool)> {
+        let held = self
+            .find_person(person)
+            .and_then(|p| self.held_by(&p))
+            .unwrap_or_default();
+        held.into_iter().map(|u| (u.name, u.overdue)).collect()
+    }
+
+    fn borrowers(&self) -> Vec<String> {
+        self.borrowers().unwrap_or_default()
     }
 
     fn next_unit_name(&self, item: ItemId) -> String {

@@ -29,7 +29,7 @@ fn unit(line: usize, item: &str, name: &str, tag: &str) -> Row {
 
 #[test]
 fn importing_the_same_quantities_twice_in_set_mode_changes_nothing() {
-    let mut l = MemLedger::new();
+    let mut l = MemLedger::with_directory();
     let rows = || vec![qty(2, "Gloves", 40), qty(3, "Gloves", 20)];
     let first = import(&mut l, rows(), Quantities::Set, &actor()).unwrap();
     assert_eq!(first.items_created, 1);
@@ -57,7 +57,7 @@ fn importing_the_same_quantities_twice_in_set_mode_changes_nothing() {
 
 #[test]
 fn a_dry_run_lists_the_changes_and_records_nothing() {
-    let mut l = MemLedger::new();
+    let mut l = MemLedger::with_directory();
     create_item(&mut l, NewItem::count("Gloves", 60), &actor()).unwrap();
     let before = l.events().len();
     let plan = dry_run(
@@ -101,7 +101,7 @@ fn a_dry_run_lists_the_changes_and_records_nothing() {
 
 #[test]
 fn unit_rows_match_by_id_tag_or_name_and_change_only_what_differs() {
-    let mut l = MemLedger::new();
+    let mut l = MemLedger::with_directory();
     import(
         &mut l,
         vec![unit(2, "Drill", "Drill 01", "TS-1")],
@@ -135,7 +135,7 @@ fn unit_rows_match_by_id_tag_or_name_and_change_only_what_differs() {
 
 #[test]
 fn lending_is_checked_never_changed() {
-    let mut l = MemLedger::new();
+    let mut l = MemLedger::with_directory();
     let new = Row {
         holder: Some("Ben".into()),
         due: Some("2030-01-31".into()),
@@ -177,7 +177,7 @@ fn lending_is_checked_never_changed() {
 
 #[test]
 fn tracking_is_never_switched_by_a_file() {
-    let mut l = MemLedger::new();
+    let mut l = MemLedger::with_directory();
     create_item(&mut l, NewItem::count("Cable", 3), &actor()).unwrap();
     let e = import(
         &mut l,

@@ -6,7 +6,9 @@ use tagstation_core::event::EventKind;
 
 use super::{differs, found, same_opt, ChangeKind, Planner, Row};
 use crate::catalog::{add_unit_command, NewUnit};
+use crate::locations::Placed;
 use crate::naming::next_free_name;
+use crate::people;
 use crate::{on_unit, Ledger, OpError};
 
 impl<L: Ledger> Planner<'_, L> {
@@ -118,16 +120,31 @@ impl<L: Ledger> Planner<'_, L> {
         } else {
             Status::InStock
         };
+        let person = match &holder {
+            Some(h) => Some(people::holder(self.l, h)?),
+            None => None,
+        };
+        let placed = match &row.location {
+            Some(loc) => {
+                let (name, id) = self.place(row.line, loc)?;
+                Some(Placed {
+                    name,
+                    id,
+                    create: None,
+                })
+            }
+            None => None,
+        };
         let (id, cmd) = add_unit_command(
             item_id,
             &name,
             NewUnit {
-                name: None,
                 tag: row.tag.clone(),
-                location: row.location.clone(),
                 status: created,
                 fields: row.fields.clone(),
+                ..NewUnit::default()
             },
+            placed.as_ref(),
             self.actor,
         );
         self.push(row.line, cmd);
@@ -137,8 +154,10 @@ impl<L: Ledger> Planner<'_, L> {
             name: name.clone(),
             asset_tag: row.tag.clone(),
             status,
-            location: row.location.clone(),
-            holder: holder.clone(),
+            location: placed.as_ref().map(|p| p.name.clone()),
+            location_id: placed.as_ref().map(|p| p.id),
+            holder: person.as_ref().map(|p| p.name.clone()),
+            holder_id: person.as_ref().map(|p| p.id),
             due: row.due.clone(),
             fields: row.fields.clone(),
             active: true,
@@ -151,11 +170,15 @@ impl<L: Ledger> Planner<'_, L> {
         }
         match status {
             Status::CheckedOut => {
-                let h = holder.unwrap_or_default();
+                let (h, holder_id) = match &person {
+                    Some(p) => (p.name.clone(), Some(p.id)),
+                    None => (holder.unwrap_or_default(), None),
+                };
                 text.push_str(&format!(", checked out to {h:?}"));
                 let kind = EventKind::CheckedOut {
                     holder: h,
                     due: row.due.clone(),
+                    holder_id,
                 };
                 self.push(row.line, on_unit(&unit, kind, self.actor, None));
             }
@@ -183,7 +206,11 @@ impl<L: Ledger> Planner<'_, L> {
             ))
         };
         if let Some(h) = &row.holder {
-            if unit.holder.as_deref() != Some(h.as_str()) {
+            let same_person = match (unit.holder_id, found(self.l.find_person(h))?) {
+                (Some(have), Some(p)) => have == p.id,
+                _ => unit.holder.as_deref().is_some_and(|have| same_key(have, h)),
+            };
+            if !same_person {
                 return Err(lending(match &unit.holder {
                     Some(have) => format!(
                         "{:?} is checked out to {have:?}, the file says {h:?}",
@@ -238,17 +265,21 @@ impl<L: Ledger> Planner<'_, L> {
             });
             unit.asset_tag = row.tag.clone();
         }
-        if differs(&row.location, &unit.location) {
-            said.push(format!(
-                "location {} → {}",
-                unit.location.as_deref().unwrap_or("-"),
-                row.location.as_deref().unwrap_or("-")
-            ));
-            kinds.push(EventKind::LocationMoved {
-                location: row.location.clone(),
-                reason: None,
-            });
-            unit.location = row.location.clone();
+        if let Some(loc) = &row.location {
+            let (name, id) = self.place(row.line, loc)?;
+            if unit.location_id != Some(id) {
+                said.push(format!(
+                    "location {} → {name}",
+                    unit.location.as_deref().unwrap_or("-"),
+                ));
+                kinds.push(EventKind::LocationMoved {
+                    location: Some(name.clone()),
+                    reason: None,
+                    location_id: Some(id),
+                });
+                unit.location = Some(name);
+                unit.location_id = Some(id);
+            }
         }
         for (k, v) in &row.fields {
             if unit.fields.get(k) != Some(v) {

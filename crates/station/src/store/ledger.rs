@@ -5,7 +5,9 @@
 use rusqlite::params;
 
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
-use tagstation_core::event::{Command, Projection};
+use tagstation_core::event::{Command, Projection, UnitQuery};
+use tagstation_core::locations::{Location, LocationId};
+use tagstation_core::people::{Person, PersonId};
 use tagstation_ops::{Ledger, OpError, Recorded};
 
 use super::sql::SqlProjection;
@@ -81,6 +83,57 @@ impl Ledger for Store {
             [item.to_string()],
         )
         .map_err(|e| op_error(e.into()))
+    }
+
+    fn person(&self, id: PersonId) -> Result<Person, OpError> {
+        SqlProjection(&self.conn)
+            .person(id)
+            .map_err(|e| op_error(e.into()))?
+            .ok_or_else(|| OpError::NotFound {
+                what: "person",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_person(&self, reference: &str) -> Result<Person, OpError> {
+        Store::find_person(self, reference).map_err(op_error)
+    }
+
+    fn people(&self) -> Result<Vec<Person>, OpError> {
+        Store::people(self).map_err(op_error)
+    }
+
+    fn units_held_by(&self, person: PersonId) -> Result<Vec<Unit>, OpError> {
+        SqlProjection(&self.conn)
+            .units_where(&UnitQuery::HeldBy(person))
+            .map_err(|e| op_error(e.into()))
+    }
+
+    fn manages_people(&self) -> bool {
+        // A station with a hub takes its people from the hub; one without is its own.
+        !self.enrolled().unwrap_or(true)
+    }
+
+    fn location(&self, id: LocationId) -> Result<Location, OpError> {
+        SqlProjection(&self.conn)
+            .location(id)
+            .map_err(|e| op_error(e.into()))?
+            .ok_or_else(|| OpError::NotFound {
+                what: "location",
+                reference: id.to_string(),
+            })
+    }
+
+    fn find_location(&self, reference: &str) -> Result<Location, OpError> {
+        Store::find_location(self, reference).map_err(op_error)
+    }
+
+    fn locations(&self) -> Result<Vec<Location>, OpError> {
+        Store::all_locations(self).map_err(op_error)
+    }
+
+    fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
+        Store::unplaced_locations(self).map_err(op_error)
     }
 
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {

@@ -12,6 +12,7 @@
 pub use tagstation_core::event::Command;
 
 mod audits;
+mod directory;
 mod ledger;
 mod read;
 mod sync_state;
@@ -31,7 +32,7 @@ use schema::Flavor;
 use sql::{Outcome, SqlProjection};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{apply, base_version, Event, Mode};
-pub use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
+pub use tagstation_core::view::{HistoryEntry, ItemView, LocationView, PersonView, UnitView};
 
 /// File name of the station database inside the data directory.
 pub const DB_FILE: &str = "tagstation.db";
@@ -70,9 +71,23 @@ pub struct StationInfo {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Resolved {
-    Unit { unit: UnitView },
-    Item { item: ItemView },
-    Unknown { code: String },
+    Unit {
+        unit: UnitView,
+    },
+    Item {
+        item: ItemView,
+    },
+    /// A badge.
+    Person {
+        person: PersonView,
+    },
+    /// A location's label.
+    Location {
+        location: LocationView,
+    },
+    Unknown {
+        code: String,
+    },
 }
 
 /// The result of a recorded command: the durable event and what it changed.
@@ -423,24 +438,28 @@ fn record_in(
     })
 }
 
+/// The one match of a lookup ([`tagstation_ops::one_of`]) as a store error.
 fn one<T>(
     what: &'static str,
     reference: &str,
-    mut found: Vec<T>,
+    found: Vec<T>,
     name: impl Fn(&T) -> String,
 ) -> Result<T> {
-    match found.len() {
-        0 => Err(StoreError::NotFound {
+    tagstation_ops::one_of(what, reference, found, name).map_err(|e| match e {
+        tagstation_ops::OpError::Ambiguous {
+            what,
+            reference,
+            candidates,
+        } => StoreError::Ambiguous {
+            what,
+            reference,
+            candidates,
+        },
+        _ => StoreError::NotFound {
             what,
             reference: reference.into(),
-        }),
-        1 => Ok(found.remove(0)),
-        _ => Err(StoreError::Ambiguous {
-            what: if what == "unit" { "units" } else { "items" },
-            reference: reference.into(),
-            candidates: found.iter().map(name).collect::<Vec<_>>().join(", "),
-        }),
-    }
+        },
+    })
 }
 
 fn default_station_name() -> String {

@@ -58,7 +58,13 @@ impl Store {
             pending: count(
                 "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND hub_seq IS NULL AND rejected IS NULL",
             )?,
-            rejected: count("SELECT COUNT(*) FROM events WHERE station_id = ?1 AND rejected IS NOT NULL")?,
+            // People set aside at enrollment were never meant for the hub: not refused.
+            rejected: self.conn.query_row(
+                "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND rejected IS NOT NULL
+                   AND rejected <> ?2",
+                params![me, super::sync_state::PEOPLE_SET_ASIDE],
+                |r| r.get(0),
+            )?,
             conflicts: count(
                 "SELECT COUNT(*) FROM events e WHERE e.conflict = 1 AND ?1 IS NOT NULL
                    AND NOT EXISTS (SELECT 1 FROM reviewed r WHERE r.event_id = e.id)",
@@ -142,25 +148,6 @@ impl Store {
         found.iter().map(|u| self.unit_view(u)).collect()
     }
 
-    /// Every location recorded on an active unit, sorted.
-    pub fn locations(&self) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT DISTINCT location FROM units WHERE active = 1 AND location IS NOT NULL ORDER BY location",
-        )?;
-        let rows = st.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Active units recorded at one location.
-    pub fn units_at(&self, location: &str) -> Result<Vec<UnitView>> {
-        let found = sql::select_units(
-            &self.conn,
-            "WHERE active = 1 AND location = ?1 ORDER BY name",
-            [location],
-        )?;
-        found.iter().map(|u| self.unit_view(u)).collect()
-    }
-
     /// Units checked out and past their due date.
     pub fn overdue(&self) -> Result<Vec<UnitView>> {
         let found = sql::select_units(
@@ -211,6 +198,17 @@ impl Store {
         if let Some(i) = p.item_by_barcode(code)? {
             return Ok(Resolved::Item {
                 item: self.item_view(&i)?,
+            });
+        }
+        // One namespace of codes: a badge is a person, a location's code its label.
+        if let Some(person) = p.person_by_badge(code)? {
+            return Ok(Resolved::Person {
+                person: self.person_view(&person)?,
+            });
+        }
+        if let Some(location) = p.location_by_code(code)? {
+            return Ok(Resolved::Location {
+                location: self.location_view(&location)?,
             });
         }
         // A manufacturer's GS1 code: the GTIN names the item (by its barcode), the

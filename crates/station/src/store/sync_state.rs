@@ -12,6 +12,10 @@ use sql::{SqlProjection, StoredEvent};
 use tagstation_core::catalog::ItemId;
 use tagstation_core::event::{apply, ApplyError, Event, EventKind, Mode};
 
+/// Why a standalone station's own people events are never sent to its hub.
+pub const PEOPLE_SET_ASIDE: &str =
+    "people are managed on the hub: made on this station before it enrolled, kept here, not sent";
+
 impl Store {
     // ---- sync --------------------------------------------------------------------
 
@@ -42,13 +46,59 @@ impl Store {
         Ok(())
     }
 
-    /// Remember the hub and the token from enrollment.
-    pub fn set_hub(&mut self, url: &str, token: &str) -> Result<()> {
-        self.conn.execute(
+    /// Remember the hub and the token from enrollment. A station that had no hub
+    /// managed its own people; from now on they come from the hub, which alone may
+    /// make them. Its own people events are set aside in one transaction: kept in
+    /// history, marked as never sent, and their people leave this station's catalog
+    /// (check-outs to them keep the holder's name, and are linked again by name to
+    /// the hub's person of that name when it arrives). Returns the people set aside.
+    pub fn set_hub(&mut self, url: &str, token: &str) -> Result<Vec<String>> {
+        self.writable()?;
+        let me = self.station_id.to_string();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "UPDATE station SET hub_url = ?1, token = ?2",
             params![url, token],
         )?;
-        Ok(())
+        let own_people: Vec<String> = {
+            let mut st = tx.prepare(
+                "SELECT DISTINCT item_id FROM events
+                 WHERE station_id = ?1 AND hub_seq IS NULL AND rejected IS NULL
+                   AND kind IN ('person_created', 'person_edited', 'person_erased')",
+            )?;
+            let rows = st.query_map([&me], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut names = Vec::new();
+        for id in &own_people {
+            if let Some(name) = tx
+                .query_row("SELECT name FROM people WHERE id = ?1", [id], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+            {
+                names.push(name);
+            }
+            tx.execute(
+                "UPDATE events SET rejected = ?2, applied = 0
+                 WHERE item_id = ?1 AND station_id = ?3 AND hub_seq IS NULL",
+                params![id, PEOPLE_SET_ASIDE, me],
+            )?;
+            tx.execute("DELETE FROM people WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM badges WHERE person_id = ?1", [id])?;
+            tx.execute(
+                "UPDATE units SET holder_id = NULL WHERE holder_id = ?1",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        if !names.is_empty() {
+            tracing::warn!(people = %tagstation_core::escape::controls(&names.join(", ")),
+                "people made on this station are set aside: the hub manages people; import them there");
+        }
+        Ok(names)
     }
 
     /// Own events not yet acknowledged by the hub, in sequence order.

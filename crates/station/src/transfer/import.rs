@@ -7,7 +7,7 @@ use std::io::Read;
 
 use tagstation_core::catalog::{Status, Tracking};
 use tagstation_core::escape::csv_uncell;
-use tagstation_ops::bulk::{self, Plan, Quantities, Row};
+use tagstation_ops::bulk::{self, Plan, Row};
 use tagstation_ops::Actor;
 
 use super::TransferError;
@@ -40,15 +40,16 @@ pub fn import_csv(
     store: &mut Store,
     input: impl Read,
     actor: &str,
-    mode: Quantities,
+    opts: impl Into<bulk::Options>,
     dry_run: bool,
 ) -> Result<Plan, TransferError> {
     let rows = read_rows(input)?;
     let actor = Actor::from(actor);
+    let opts = opts.into();
     let done = if dry_run {
-        bulk::dry_run(store, rows, mode, &actor)
+        bulk::dry_run(store, rows, opts, &actor)
     } else {
-        bulk::import(store, rows, mode, &actor)
+        bulk::import(store, rows, opts, &actor)
     };
     done.map_err(|e| TransferError::Op {
         row: e.row,

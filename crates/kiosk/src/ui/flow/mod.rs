@@ -49,8 +49,11 @@ pub fn key_at(row: usize, column: usize) -> Option<char> {
 pub trait Reads {
     /// What a scanned or typed code refers to.
     fn resolve(&self, code: &str) -> Result<Resolved, OpError>;
-    /// The names of the units `person` has overdue (none when that cannot be read).
-    fn overdue_of(&self, person: &str) -> Vec<String>;
+    /// Who has what: the units checked out to `person` now, each with whether it is
+    /// overdue (none when that cannot be read).
+    fn held_by(&self, person: &str) -> Vec<(String, bool)>;
+    /// The names of the people who may borrow, for the kiosk's list.
+    fn borrowers(&self) -> Vec<String>;
     /// The name a new unit of `item` is offered (empty when none can be proposed).
     fn next_unit_name(&self, item: ItemId) -> String;
     /// Every unit recorded at `location`.
@@ -398,26 +401,32 @@ impl State {
         self.say(Tone::Error, e.user_message(), fx);
     }
 
-    fn person_by_badge(&self, code: &str) -> Option<String> {
-        self.settings
-            .people
-            .iter()
-            .find(|p| p.badge.as_deref() == Some(code))
-            .map(|p| p.name.clone())
-    }
-
-    /// Welcome a person at the kiosk, naming what they have overdue.
+    /// Welcome a person at the kiosk with who has what: the units they have now,
+    /// and what of it is overdue.
     fn greet(&mut self, person: &str, reads: &dyn Reads, fx: &mut Fx) {
-        let overdue = reads.overdue_of(person);
-        if overdue.is_empty() {
-            self.message = (Tone::Ok, format!("Hello {person}. Scan the units."));
-            fx.signal(Signal::Success);
-        } else {
+        let held = reads.held_by(person);
+        let overdue: Vec<&str> = held
+            .iter()
+            .filter(|(_, late)| *late)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let has = held.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>();
+        if !overdue.is_empty() {
             let text = format!(
                 "{person}, overdue: {}. Please bring back.",
                 overdue.join(", ")
             );
             self.say(Tone::Warn, text, fx);
+        } else if has.is_empty() {
+            self.message = (Tone::Ok, format!("Hello {person}. Scan the units."));
+            fx.signal(Signal::Success);
+        } else {
+            let text = format!(
+                "Hello {person}. You have {}. Scan the units.",
+                has.join(", ")
+            );
+            self.message = (Tone::Ok, text);
+            fx.signal(Signal::Success);
         }
     }
 

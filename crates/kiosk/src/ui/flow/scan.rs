@@ -2,6 +2,7 @@
 //! check off an audit, identify a person by badge, or (door mode) apply the preset.
 
 use tagstation_core::catalog::{Status, Tracking};
+use tagstation_core::view::{LocationView, PersonView};
 use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
 use tagstation_station::audit::Seen;
 use tagstation_station::store::Resolved;
@@ -79,22 +80,60 @@ impl State {
             return false;
         }
         self.overlay = Overlay::None;
-        match self.person_by_badge(&code) {
-            Some(p) => {
-                tracing::info!(person = %p, "badge");
-                self.identify(p, reads, fx);
-            }
-            None => {
+        match reads.resolve(&code) {
+            Ok(Resolved::Person { person }) => self.badge_of(person, reads, fx),
+            Ok(_) => {
                 tracing::warn!(%code, "unknown badge");
                 self.say(
                     Tone::Warn,
-                    "This badge is not known at this station. Ask the person in charge to add it."
+                    "This badge is not known at this station. Ask the person in charge to add it, then sync."
                         .into(),
                     fx,
                 );
             }
+            Err(e) => self.fail(&e, fx),
         }
         true
+    }
+
+    /// A person's badge was scanned: into the kiosk for them, if they may borrow.
+    fn badge_of(&mut self, person: PersonView, reads: &dyn Reads, fx: &mut Fx) {
+        if person.erased || !person.active {
+            return self.say(
+                Tone::Warn,
+                format!("{} is not active. Ask the person in charge.", person.name),
+                fx,
+            );
+        }
+        if !person.role.can_borrow() {
+            return self.say(
+                Tone::Warn,
+                format!("{} may not borrow. Ask the person in charge.", person.name),
+                fx,
+            );
+        }
+        tracing::info!(person = %person.name, "badge");
+        if !matches!(self.flow, Flow::Kiosk { .. }) {
+            self.flow = kiosk(None);
+        }
+        self.identify(person.name, reads, fx);
+    }
+
+    /// A location's label was scanned: on the audit screen it starts that location's
+    /// audit; elsewhere it says what is there.
+    fn location_label(&mut self, location: LocationView, reads: &dyn Reads, fx: &mut Fx) {
+        if matches!(self.flow, Flow::AuditPick) {
+            return self.start_audit(location.name, reads, fx);
+        }
+        self.say(
+            Tone::Ok,
+            format!(
+                "This is the label of {}: {} here.",
+                location.name,
+                super::count_units(location.units as usize)
+            ),
+            fx,
+        );
     }
 
     /// A scan of an archived item or of one of its units: said, nothing opened.
@@ -130,26 +169,24 @@ impl State {
                 ),
                 fx,
             ),
+            Ok(Resolved::Person { person }) => self.badge_of(person, reads, fx),
+            Ok(Resolved::Location { location }) => self.location_label(location, reads, fx),
             Ok(Resolved::Unknown { code }) => {
-                if let Some(p) = self.person_by_badge(&code) {
-                    self.flow = kiosk(Some(p.clone()));
-                    self.greet(&p, reads, fx);
-                } else {
-                    self.say(
-                        Tone::Warn,
-                        "Tag not in the catalog: attach it to a unit, or Cancel.".into(),
-                        fx,
-                    );
-                    self.flow = Flow::Unknown { code, item: None };
-                }
+                self.say(
+                    Tone::Warn,
+                    "Tag not in the catalog: attach it to a unit, or Cancel.".into(),
+                    fx,
+                );
+                self.flow = Flow::Unknown { code, item: None };
             }
             Err(e) => self.fail(&e, fx),
         }
     }
 
     fn kiosk_scan(&mut self, code: &str, reads: &dyn Reads, fx: &mut Fx) {
-        if let Some(p) = self.person_by_badge(code) {
-            return self.identify(p, reads, fx);
+        let resolved = reads.resolve(code);
+        if let Ok(Resolved::Person { person }) = resolved {
+            return self.badge_of(person, reads, fx);
         }
         if !matches!(
             self.flow,
@@ -164,7 +201,7 @@ impl State {
                 fx,
             );
         }
-        match reads.resolve(code) {
+        match resolved {
             Ok(Resolved::Unit { unit }) if unit.item_archived => self.say_archived(&unit.item, fx),
             Ok(Resolved::Unit { unit }) => {
                 let Flow::Kiosk { basket, .. } = &mut self.flow else {
@@ -188,6 +225,12 @@ impl State {
                 ),
                 fx,
             ),
+            Ok(Resolved::Location { location }) => self.say(
+                Tone::Warn,
+                format!("This is the label of {}, not a unit's tag.", location.name),
+                fx,
+            ),
+            Ok(Resolved::Person { .. }) => {}
             Ok(Resolved::Unknown { .. }) => self.say(
                 Tone::Error,
                 "Unknown tag. Check the label, or register it at a station.".into(),
@@ -204,6 +247,23 @@ impl State {
                 return self.say(
                     Tone::Warn,
                     format!("{} is counted: audits check tagged units.", item.name),
+                    fx,
+                )
+            }
+            Ok(Resolved::Person { person }) => {
+                return self.say(
+                    Tone::Warn,
+                    format!("That is the badge of {}: audits check units.", person.name),
+                    fx,
+                )
+            }
+            Ok(Resolved::Location { location }) => {
+                return self.say(
+                    Tone::Warn,
+                    format!(
+                        "That is the label of {}: finish this audit before starting another.",
+                        location.name
+                    ),
                     fx,
                 )
             }

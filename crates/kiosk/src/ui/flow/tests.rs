@@ -6,18 +6,36 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use tagstation_core::catalog::Tracking;
+use tagstation_core::people::Role;
 use tagstation_core::scan::text::ScanText;
-use tagstation_core::view::ItemView;
+use tagstation_core::view::{ItemView, PersonView};
 use tagstation_inputs::scan::{RejectReason, Scan, ScanRole, SourceStatus};
-use tagstation_station::config::PersonConfig;
 use uuid::Uuid;
 
 /// Drill 01..03 (DR-1..3) on Shelf A, Saw 01 (SW-1) on Shelf B, Gloves counted by
-/// barcode 4006381333931; Ana has Drill 03 overdue.
+/// barcode 4006381333931; Ana (badge B-ANA) has Drill 03 overdue, Ben has B-BEN and
+/// Vic (B-VIC) is a viewer, who may not borrow.
 struct Fake {
     drill: ItemId,
     units: Vec<UnitView>,
     gloves: ItemView,
+    people: Vec<PersonView>,
+}
+
+fn person(name: &str, role: Role) -> PersonView {
+    PersonView {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        badges: vec![format!("B-{}", name.to_uppercase())],
+        email: None,
+        role,
+        active: true,
+        max_checkouts: None,
+        loan_days: None,
+        erased: false,
+        checked_out: 0,
+        overdue: 0,
+    }
 }
 
 fn unit(item: ItemId, item_name: &str, name: &str, tag: &str, location: &str) -> UnitView {
@@ -72,6 +90,11 @@ impl Fake {
             drill,
             units,
             gloves,
+            people: vec![
+                person("Ana", Role::Borrower),
+                person("Ben", Role::Borrower),
+                person("Vic", Role::Viewer),
+            ],
         }
     }
 
@@ -97,14 +120,28 @@ impl Reads for Fake {
                 item: self.gloves.clone(),
             });
         }
+        if let Some(p) = self
+            .people
+            .iter()
+            .find(|p| p.badges.iter().any(|b| b == code))
+        {
+            return Ok(Resolved::Person { person: p.clone() });
+        }
         Ok(Resolved::Unknown { code: code.into() })
     }
-    fn overdue_of(&self, person: &str) -> Vec<String> {
+    fn held_by(&self, person: &str) -> Vec<(String, bool)> {
         if person == "Ana" {
-            vec!["Drill 03".into()]
+            vec![("Drill 03".into(), true)]
         } else {
             Vec::new()
         }
+    }
+    fn borrowers(&self) -> Vec<String> {
+        self.people
+            .iter()
+            .filter(|p| p.role.can_borrow())
+            .map(|p| p.name.clone())
+            .collect()
     }
     fn next_unit_name(&self, _item: ItemId) -> String {
         "Drill 05".into()
@@ -123,19 +160,7 @@ impl Reads for Fake {
 }
 
 fn settings(tweak: impl FnOnce(&mut Settings)) -> Settings {
-    let mut s = Settings {
-        people: vec![
-            PersonConfig {
-                name: "Ana".into(),
-                badge: Some("B-ANA".into()),
-            },
-            PersonConfig {
-                name: "Ben".into(),
-                badge: Some("B-BEN".into()),
-            },
-        ],
-        ..Settings::default()
-    };
+    let mut s = Settings::default();
     tweak(&mut s);
     s
 }
@@ -267,8 +292,12 @@ fn check_out_on_the_card_asks_whom_then_pulses_the_relay() {
     assert_eq!(st.message, (Tone::Error, "It is not checked out.".into()));
     assert_eq!(signals(&fx), ["error"]);
 
-    // Without people configured, the keyboard asks for the name.
-    let mut st = State::new(settings(|s| s.people.clear()));
+    // With no people in the catalog, the keyboard asks for the name.
+    let r = Fake {
+        people: Vec::new(),
+        ..Fake::new()
+    };
+    let mut st = State::new(settings(|_| {}));
     code(&mut st, &r, "DR-2");
     touch(&mut st, &r, Touch::CheckOut);
     assert!(matches!(

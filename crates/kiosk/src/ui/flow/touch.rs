@@ -77,7 +77,7 @@ impl State {
                 action: Action::SetStatus { status },
             }),
             (Touch::CheckOut, Flow::Unit { .. }) => {
-                if self.settings.people.is_empty() {
+                if reads.borrowers().is_empty() {
                     self.open_keyboard(Ask::Holder, String::new());
                 } else {
                     self.overlay = Overlay::Picker(Ask::Holder);
@@ -150,22 +150,28 @@ impl State {
                 let name = reads.next_unit_name(*item);
                 self.open_keyboard(Ask::NewUnitName, name);
             }
-            (Touch::Choose(Choice::Location(l)), Flow::AuditPick) => match reads.units_at(&l) {
-                Ok(units) => {
-                    self.clear_message();
-                    self.flow = Flow::Audit {
-                        audit: Audit::start(&l, units),
-                        seen: Vec::new(),
-                    };
-                }
-                Err(e) => self.fail(&e, fx),
-            },
+            (Touch::Choose(Choice::Location(l)), Flow::AuditPick) => self.start_audit(l, reads, fx),
             (Touch::FinishAudit, Flow::Audit { audit, .. }) => {
                 fx.run(Op::FinishAudit(audit.clone()))
             }
             (t, f) => {
                 tracing::debug!(touch = ?t, flow = ?std::mem::discriminant(f), "touch ignored here")
             }
+        }
+    }
+
+    /// Start the audit of a location (picked from the list or its label scanned):
+    /// the units recorded there are expected.
+    pub(super) fn start_audit(&mut self, location: String, reads: &dyn Reads, fx: &mut Fx) {
+        match reads.units_at(&location) {
+            Ok(units) => {
+                self.clear_message();
+                self.flow = Flow::Audit {
+                    audit: Audit::start(&location, units),
+                    seen: Vec::new(),
+                };
+            }
+            Err(e) => self.fail(&e, fx),
         }
     }
 

@@ -119,9 +119,9 @@ fn overlay(
             let mut rows = Rows::default();
             let (title, can_type) = match ask {
                 Ask::Holder => {
-                    for p in &state.settings.people {
-                        let l = line(p.name.clone(), "", Tone::None);
-                        rows.push(Choice::Person(p.name.clone()), l);
+                    for name in store.borrowers()? {
+                        let l = line(name.clone(), "", Tone::None);
+                        rows.push(Choice::Person(name), l);
                     }
                     ("Check out to whom?", true)
                 }

@@ -24,10 +24,7 @@ pub(super) fn show(
             person,
             basket,
             due,
-        } => {
-            kiosk(w, state, person.as_deref(), basket, *due, shown);
-            Ok(())
-        }
+        } => kiosk(w, state, store, person.as_deref(), basket, *due, shown),
         Flow::Count { item, qty, .. } => count(w, store, *item, *qty),
         Flow::Unknown { code, item } => unknown(w, store, code, *item, shown),
         Flow::AuditPick => audit_pick(w, store, shown),
@@ -172,18 +169,19 @@ fn unit_card(w: &StationWindow, store: &Store, unit: UnitId) -> Result<(), Store
 fn kiosk(
     w: &StationWindow,
     state: &State,
+    store: &Store,
     person: Option<&str>,
     basket: &[UnitView],
     due: Option<i64>,
     shown: &mut Shown,
-) {
+) -> Result<(), StoreError> {
     w.set_screen(Screen::Kiosk);
     w.set_show_menu(!state.settings.kiosk);
     w.set_kiosk_person(person.unwrap_or_default().into());
     let mut people = Rows::default();
-    for p in &state.settings.people {
-        let l = line(p.name.clone(), "", Tone::None);
-        people.push(Choice::Person(p.name.clone()), l);
+    for name in store.borrowers()? {
+        let l = line(name.clone(), "", Tone::None);
+        people.push(Choice::Person(name), l);
     }
     w.set_people(model(people.lines));
     shown.people = people.choices;
@@ -223,6 +221,7 @@ fn kiosk(
         }
         (Some(_), _, true) => "Scan more, or confirm once for the whole basket.".into(),
     });
+    Ok(())
 }
 
 fn count(w: &StationWindow, store: &Store, item: ItemId, qty: i64) -> Result<(), StoreError> {
