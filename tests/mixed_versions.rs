@@ -1,7 +1,8 @@
 //! A fleet on mixed versions, against a real hub on loopback: an older station pulls
-//! a kind of change it does not know (kept, shown as needing an update, sync goes on,
-//! applied after the update), and a station newer than its hub pushes a kind the hub
-//! does not know (refused without quarantine, kept queued until the hub is upgraded).
+//! a change it does not know — a new kind, or a known kind with a new field — (kept,
+//! shown as needing an update, sync goes on, applied after the update), and a station
+//! newer than its hub pushes one the hub does not know (refused without quarantine,
+//! kept queued until the hub is upgraded). Each case runs for both.
 //!
 //! A newer peer is simulated by writing its event straight into a real database: into
 //! the hub's log (as if a newer hub had taken it from a newer station) or into the
@@ -16,11 +17,20 @@ use tagstation::event::EventKind;
 use tagstation::store::Store;
 use uuid::Uuid;
 
+/// A kind this version does not know.
 const UNKNOWN: &str = r#"{"type":"unit_sold","customer":"ACME Ltd","invoice":"R-77"}"#;
+/// A kind this version knows, with a field it does not (a condition photo, say).
+const NEWER_FIELD: &str = r#"{"type":"status_changed","to":"damaged","photo":"p-1"}"#;
 
-/// Append an event of a kind this version does not know to the hub's SQLite log, as
+/// The `type` of a raw change.
+fn kind_of(payload: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(payload).unwrap();
+    v["type"].as_str().unwrap().to_string()
+}
+
+/// Append `payload`, a change this version does not know, to the hub's SQLite log, as
 /// a newer hub would have stored it, on `unit` of `item`.
-fn inject_into_hub_log(hub_dir: &std::path::Path, item: Uuid, unit: Uuid) -> Uuid {
+fn inject_into_hub_log(hub_dir: &std::path::Path, item: Uuid, unit: Uuid, payload: &str) -> Uuid {
     let c = rusqlite::Connection::open(hub_dir.join("hub.db")).unwrap();
     c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
     let id = Uuid::now_v7();
@@ -36,14 +46,15 @@ fn inject_into_hub_log(hub_dir: &std::path::Path, item: Uuid, unit: Uuid) -> Uui
                              item_id, unit_id, base_version, scan, kind, payload, hub_seq,
                              applied, conflict, note)
          VALUES (?1, ?2, 1, 'newer-station', 1767225600000, 1, ?3, ?4, NULL, NULL,
-                 'unit_sold', ?5, ?6, 1, 0, NULL)",
+                 ?7, ?5, ?6, 1, 0, NULL)",
         params![
             id.to_string(),
             Uuid::now_v7().to_string(),
             item.to_string(),
             unit.to_string(),
-            UNKNOWN,
-            seq
+            payload,
+            seq,
+            kind_of(payload),
         ],
     )
     .unwrap();
@@ -51,7 +62,16 @@ fn inject_into_hub_log(hub_dir: &std::path::Path, item: Uuid, unit: Uuid) -> Uui
 }
 
 #[test]
-fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
+fn an_older_station_keeps_a_kind_it_does_not_know_and_keeps_syncing() {
+    older_station_keeps(UNKNOWN);
+}
+
+#[test]
+fn an_older_station_keeps_a_field_it_does_not_know_and_keeps_syncing() {
+    older_station_keeps(NEWER_FIELD);
+}
+
+fn older_station_keeps(payload: &str) {
     let hub_dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(hub_dir.path().to_str().unwrap());
     let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
@@ -61,7 +81,7 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
     let (item, units) = tagged_item(&mut a, "Laptop", "L", 2);
     sync(&mut a);
 
-    let unknown = inject_into_hub_log(hub_dir.path(), item, units[0]);
+    let unknown = inject_into_hub_log(hub_dir.path(), item, units[0], payload);
     // A later, ordinary change after it: B must get past the unknown one to see it.
     a.record(cmd(
         item,
@@ -77,6 +97,11 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
     let r = sync(&mut b);
     assert!(r.pulled >= 4, "{r:?}");
     assert_eq!(b.find_unit("L-2").unwrap().status, Status::Damaged);
+    assert_eq!(
+        b.find_unit("L-1").unwrap().status,
+        Status::InStock,
+        "never applied without what it carries"
+    );
     let info = b.info().unwrap();
     assert_eq!(info.needs_update, 1);
     assert!(info.last_error.is_none(), "{info:?}");
@@ -86,16 +111,16 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
         .iter()
         .find(|e| e.event_id == unknown)
         .expect("kept in history");
-    assert_eq!(e.kind, "unit_sold");
+    assert_eq!(e.kind, kind_of(payload));
     assert!(
         e.description
             .contains("this station needs an update to show this change"),
         "{e:?}"
     );
-    assert_eq!(e.data, serde_json::from_str::<EventKind>(UNKNOWN).unwrap());
+    assert_eq!(e.data, serde_json::from_str::<EventKind>(payload).unwrap());
     assert_eq!(
         serde_json::to_value(&e.data).unwrap(),
-        serde_json::from_str::<serde_json::Value>(UNKNOWN).unwrap()
+        serde_json::from_str::<serde_json::Value>(payload).unwrap()
     );
     // The text views say it too.
     drop(b);
@@ -154,8 +179,8 @@ fn an_older_station_keeps_a_change_it_does_not_know_and_keeps_syncing() {
     assert!(b.check_consistency().unwrap().is_empty());
 }
 
-/// Queue an event of a kind the hub does not know, as a newer binary would record it.
-fn inject_into_queue(s: &Store, item: Uuid, unit: Uuid) -> Uuid {
+/// Queue `payload`, a change the hub does not know, as a newer binary would record it.
+fn inject_into_queue(s: &Store, item: Uuid, unit: Uuid, payload: &str) -> Uuid {
     let c = s.conn();
     let seq: i64 = c
         .query_row(
@@ -168,14 +193,15 @@ fn inject_into_queue(s: &Store, item: Uuid, unit: Uuid) -> Uuid {
     c.execute(
         "INSERT INTO events (id, station_id, station_seq, actor, wall_time_ms, clock_synced,
                              item_id, unit_id, base_version, scan, kind, payload)
-         VALUES (?1, ?2, ?3, 'tester', 1767225600000, 1, ?4, ?5, 1, NULL, 'unit_sold', ?6)",
+         VALUES (?1, ?2, ?3, 'tester', 1767225600000, 1, ?4, ?5, 1, NULL, ?7, ?6)",
         params![
             id.to_string(),
             s.station_id().to_string(),
             seq,
             item.to_string(),
             unit.to_string(),
-            UNKNOWN
+            payload,
+            kind_of(payload),
         ],
     )
     .unwrap();
@@ -183,7 +209,19 @@ fn inject_into_queue(s: &Store, item: Uuid, unit: Uuid) -> Uuid {
 }
 
 #[test]
-fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
+fn a_station_newer_than_its_hub_keeps_a_new_kind_queued_until_the_hub_is_upgraded() {
+    newer_station_waits(UNKNOWN, "changes of kind \"unit_sold\"");
+}
+
+#[test]
+fn a_station_newer_than_its_hub_keeps_a_new_field_queued_until_the_hub_is_upgraded() {
+    newer_station_waits(
+        NEWER_FIELD,
+        "the field \"photo\" of changes of kind \"status_changed\"",
+    );
+}
+
+fn newer_station_waits(payload: &str, says: &str) {
     let hub_dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(hub_dir.path().to_str().unwrap());
     let st = TempStation::new();
@@ -193,7 +231,7 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
     sync(&mut a);
     let before = hub.stats();
 
-    let held = inject_into_queue(&a, item, units[0]);
+    let held = inject_into_queue(&a, item, units[0], payload);
     a.record(cmd(
         item,
         Some(units[1]),
@@ -211,10 +249,7 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
         assert_eq!((r.pushed, r.rejected), (0, 0), "{r:?}");
         assert_eq!(r.waiting_for_hub_upgrade, 2, "{r:?}");
         let why = r.waiting_reason.unwrap_or_default();
-        assert!(
-            why.contains("unit_sold") && why.contains("upgraded"),
-            "{why}"
-        );
+        assert!(why.contains(says) && why.contains("upgraded"), "{why}");
     }
     let info = a.info().unwrap();
     assert_eq!((info.pending, info.rejected), (2, 0));
@@ -226,7 +261,7 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
     let pending = a.pending(10).unwrap();
     assert_eq!(pending.len(), 2);
     assert_eq!(pending[0].id, held);
-    assert_eq!(pending[0].kind.name(), "unit_sold");
+    assert_eq!(pending[0].kind.name(), kind_of(payload));
 
     // `status` says it in words.
     drop(a);
@@ -234,7 +269,7 @@ fn a_station_newer_than_its_hub_keeps_its_queue_until_the_hub_is_upgraded() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("2 events wait for the hub to be upgraded")
-            && text.contains("does not know changes of kind \"unit_sold\""),
+            && text.contains(&format!("does not know {says}")),
         "{text}"
     );
     let json = st.cli_json(&["status", "--json"]);

@@ -69,11 +69,11 @@ pub enum PushRefusal {
     Invalid { reason: String },
     #[error("event belongs to station {claimed}, not to this station")]
     OtherStation { claimed: Uuid },
-    /// A well-formed event of a kind this hub does not know: made by a newer station.
-    /// Not quarantined and not malformed: the station keeps it queued, and it is taken
-    /// once the hub is upgraded.
-    #[error("this hub (version {VERSION}) does not know changes of kind {kind:?}; it stays queued at the station until the hub is upgraded")]
-    UnknownKind { kind: String },
+    /// A well-formed event of a kind this hub does not know, or of a known kind with a
+    /// field it does not know: made by a newer station. Not quarantined and not
+    /// malformed: the station keeps it queued, and it is taken once the hub is upgraded.
+    #[error("this hub (version {VERSION}) does not know {}; it stays queued at the station until the hub is upgraded", match field { Some(f) => format!("the field {f:?} of changes of kind {kind:?}"), None => format!("changes of kind {kind:?}") })]
+    UnknownKind { kind: String, field: Option<String> },
 }
 
 /// Decode one pushed event and check that `station` made it and that it obeys the
@@ -91,12 +91,15 @@ pub fn decode_pushed(value: &serde_json::Value, station: Uuid) -> Result<Event, 
         });
     }
     if let EventKind::Unknown { kind, .. } = &ev.kind {
-        return Err(PushRefusal::UnknownKind { kind: kind.clone() });
+        return Err(PushRefusal::UnknownKind {
+            kind: escape::controls(kind).into_owned(),
+            field: crate::event::newer_field(&ev.kind).map(|f| escape::controls(&f).into_owned()),
+        });
     }
     let canonical = serde_json::to_value(&ev).map_err(|e| PushRefusal::Invalid {
         reason: escape::controls(&e.to_string()).into_owned(),
     })?;
-    if let Some(path) = unknown_field(value, &canonical, String::new()) {
+    if let Some(path) = crate::event::unknown_field(value, &canonical, String::new()) {
         return Err(PushRefusal::Invalid {
             reason: format!("unknown field {}", escape::controls(&path)),
         });
@@ -105,35 +108,6 @@ pub fn decode_pushed(value: &serde_json::Value, station: Uuid) -> Result<Event, 
         reason: escape::controls(&e.to_string()).into_owned(),
     })?;
     Ok(ev)
-}
-
-/// The first key of `raw` (as a dotted path) that the decoded event does not have:
-/// a field this version does not know, which decoding alone would drop silently.
-fn unknown_field(
-    raw: &serde_json::Value,
-    canonical: &serde_json::Value,
-    path: String,
-) -> Option<String> {
-    let (serde_json::Value::Object(raw), serde_json::Value::Object(known)) = (raw, canonical)
-    else {
-        return None;
-    };
-    for (key, value) in raw {
-        let here = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
-        match known.get(key) {
-            None => return Some(here),
-            Some(k) => {
-                if let Some(p) = unknown_field(value, k, here) {
-                    return Some(p);
-                }
-            }
-        }
-    }
-    None
 }
 
 /// The hub's verdict on one pushed event.
@@ -267,9 +241,18 @@ mod tests {
         let mut v = event(me, "ana", item("Saw"));
         v["scan"] = serde_json::json!("x".repeat(300));
         assert!(invalid(&v).contains("scanned text is too long"));
+        // A field of a known kind this hub does not know: a newer station's, queued.
         let mut v = event(me, "ana", item("Saw"));
         v["kind"]["colour"] = serde_json::json!("red");
-        assert_eq!(invalid(&v), "unknown field kind.colour");
+        match decode_pushed(&v, me) {
+            Err(PushRefusal::UnknownKind { kind, field }) => {
+                assert_eq!(
+                    (kind.as_str(), field.as_deref()),
+                    ("item_created", Some("colour"))
+                )
+            }
+            other => panic!("{other:?}"),
+        }
         let mut v = event(me, "ana", item("Saw"));
         v["x\u{1b}"] = serde_json::json!(1);
         assert_eq!(invalid(&v), "unknown field x\\u{1b}");
@@ -277,7 +260,7 @@ mod tests {
         let mut v = event(me, "ana", item("Saw"));
         v["kind"] = serde_json::json!({"type": "unit_sold", "customer": "ACME"});
         match decode_pushed(&v, me) {
-            Err(PushRefusal::UnknownKind { kind }) => assert_eq!(kind, "unit_sold"),
+            Err(PushRefusal::UnknownKind { kind, field: None }) => assert_eq!(kind, "unit_sold"),
             other => panic!("{other:?}"),
         }
         // A type with a newline: malformed, and the reason quotes it escaped.

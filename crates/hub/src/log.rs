@@ -88,12 +88,12 @@ pub fn ingest<T: HubTx>(
                     PushRefusal::OtherStation { .. } | PushRefusal::UnknownKind { .. } => false,
                 };
                 match refusal {
-                    PushRefusal::UnknownKind { kind } => {
+                    PushRefusal::UnknownKind { kind, field } => {
                         // A newer station: neither quarantined nor rejected. Its slot
                         // stays open (the events after it are gaps), so its queue waits
                         // in order until this hub is upgraded.
-                        tracing::warn!(%station, ?kind, seq = ?r.station_seq,
-                            "push: a kind of change this hub does not know; upgrade the hub");
+                        tracing::warn!(%station, ?kind, ?field, seq = ?r.station_seq,
+                            "push: a change this hub does not know (made by a newer version); upgrade the hub");
                         r.status = PushStatus::Unsupported;
                     }
                     PushRefusal::Malformed { .. } | PushRefusal::Invalid { .. } => {

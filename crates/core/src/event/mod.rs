@@ -669,6 +669,7 @@ mod projection;
 #[cfg(test)]
 mod tests;
 mod wire;
+pub use wire::{newer_field, unknown_field};
 
 use apply::check_item_fields;
 pub use apply::{apply, seeded_unit_id};
