@@ -336,14 +336,32 @@ fn history_reads_with_names_local_time_and_aligned_columns() {
 fn door_check_in_of_a_unit_not_out_says_one_thing_and_saved_scans_are_logged() {
     let st = laptops();
     assert!(st.cli(&["checkout", "L2", "--to", "Ana"]).status.success());
+    // A config from before people were catalog entities still lists them: ignored,
+    // and said so.
+    let config = st.path().join("station.toml");
+    std::fs::write(
+        &config,
+        "[[station.people]]\nname = \"Ana\"\nbadge = \"B-1\"\n",
+    )
+    .unwrap();
     let o = run_with(
         &st,
-        &["station", "--headless"],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "station",
+            "--headless",
+        ],
         "L1\nL2\n",
         &[("TAGSTATION_DOOR", "check_in")],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
+    assert!(
+        err.contains("[[station.people]] list in this station's config is ignored")
+            && err.contains("tagstation admin people import"),
+        "{err}"
+    );
     let about_l1: Vec<&str> = err
         .lines()
         .filter(|l| l.contains("door") && l.contains("L1"))

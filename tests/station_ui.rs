@@ -340,6 +340,11 @@ fn unknown_tag_attach_or_create_unit() {
     ui.on_scan("NOPE-9");
     touch(ui, "Cancel");
     assert_eq!(ui.window().get_screen(), Screen::Scan);
+
+    // A badge is a person, never a tag to attach: its scan opens the kiosk for them.
+    ui.on_scan("b-ben");
+    assert_eq!(ui.window().get_screen(), Screen::Kiosk);
+    assert_eq!(ui.window().get_kiosk_person(), "Ben");
 }
 
 #[test]

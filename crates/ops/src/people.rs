@@ -182,7 +182,11 @@ pub fn erase_person(
                 p.name,
                 names.join(", ")
             ),
-            engineer: format!("cannot erase {}: holds {}", p.name, names.join(", ")),
+            engineer: format!(
+                "cannot erase {}: still has {} checked out; check them in first",
+                p.name,
+                names.join(", ")
+            ),
         });
     }
     let name = pseudonym(p.id);
@@ -234,7 +238,7 @@ pub fn check_limit(l: &impl Ledger, person: &Person, adding: usize) -> Result<()
                 person.name
             ),
             engineer: format!(
-                "over the limit of {}: {open} open + {adding} > {max}",
+                "over the limit of {}: {max} units checked out at once, has {open}, {adding} more asked",
                 person.name
             ),
         });

@@ -130,6 +130,9 @@ pub fn open_connection(path: &Path, flavor: Flavor) -> Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Text a change replaces or deletes is overwritten on disk, not left in free
+    // space: an erased person's name must not survive in the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     schema::migrate(&mut conn, flavor)?;
     if created {
         restrict_permissions(path);

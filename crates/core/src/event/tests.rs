@@ -324,3 +324,142 @@ fn an_archived_item_refuses_stock_and_unit_changes() {
         "{e:?}"
     );
 }
+
+/// A Drill item switched to units (Drill 01, Drill 02), for people and places tests.
+fn two_drills(p: &mut MemProjection) -> (ItemId, Vec<UnitId>) {
+    let item = drill(p, 2);
+    let on = EventKind::TrackingSwitched {
+        to: Tracking::Units,
+        discarded: Vec::new(),
+    };
+    let a = apply(p, &ev(3, item, None, on), Mode::Full).unwrap();
+    (item, a.units)
+}
+
+fn person(name: &str, max: Option<i64>) -> EventKind {
+    EventKind::PersonCreated(crate::people::PersonFields {
+        name: name.into(),
+        badges: vec![format!("B-{name}")],
+        email: None,
+        role: crate::people::Role::Borrower,
+        active: true,
+        max_checkouts: max,
+        loan_days: None,
+    })
+}
+
+fn out_to(holder: &str) -> EventKind {
+    EventKind::CheckedOut {
+        holder: holder.into(),
+        due: None,
+        holder_id: None,
+    }
+}
+
+#[test]
+fn a_check_out_the_rules_would_refuse_offline_is_applied_and_flagged() {
+    let mut p = MemProjection::default();
+    let (item, units) = two_drills(&mut p);
+    // Nobody named Zed: the check-out happened, so it is applied, and flagged.
+    let a = apply(
+        &mut p,
+        &ev(4, item, Some(units[0]), out_to("Zed")),
+        Mode::Full,
+    )
+    .unwrap();
+    assert!(a.conflict.unwrap().contains("Zed is not a known person"));
+    // Ana may have one: her second is applied and flagged.
+    let ana = Uuid::now_v7();
+    apply(
+        &mut p,
+        &ev(5, ana, None, person("Ana", Some(1))),
+        Mode::Full,
+    )
+    .unwrap();
+    let back = EventKind::CheckedIn {
+        location: None,
+        location_id: None,
+    };
+    apply(&mut p, &ev(6, item, Some(units[0]), back), Mode::Full).unwrap();
+    let a = apply(
+        &mut p,
+        &ev(7, item, Some(units[0]), out_to("b-ana")),
+        Mode::Full,
+    )
+    .unwrap();
+    assert_eq!(a.conflict, None, "by badge, within the limit");
+    assert_eq!(p.units[&units[0]].holder.as_deref(), Some("Ana"));
+    assert_eq!(p.units[&units[0]].holder_id, Some(ana));
+    let a = apply(
+        &mut p,
+        &ev(8, item, Some(units[1]), out_to("ana")),
+        Mode::Full,
+    )
+    .unwrap();
+    assert!(a.conflict.unwrap().contains("over the limit of Ana"));
+    assert_eq!(p.units[&units[1]].status, Status::CheckedOut);
+}
+
+#[test]
+fn renames_and_erasure_show_on_the_units_they_touch() {
+    let mut p = MemProjection::default();
+    let (item, units) = two_drills(&mut p);
+    let ana = Uuid::now_v7();
+    apply(&mut p, &ev(4, ana, None, person("Ana", None)), Mode::Full).unwrap();
+    apply(
+        &mut p,
+        &ev(5, item, Some(units[0]), out_to("Ana")),
+        Mode::Full,
+    )
+    .unwrap();
+    let shelf = Uuid::now_v7();
+    let fields = |name: &str, parent| crate::locations::LocationFields {
+        name: name.into(),
+        kind: crate::locations::LocationKind::Shelf,
+        parent,
+        code: None,
+        active: true,
+    };
+    apply(
+        &mut p,
+        &ev(
+            6,
+            shelf,
+            None,
+            EventKind::LocationCreated(fields("Shelf A", None)),
+        ),
+        Mode::Full,
+    )
+    .unwrap();
+    let mv = EventKind::LocationMoved {
+        location: Some("shelf a".into()),
+        reason: None,
+        location_id: None,
+    };
+    apply(&mut p, &ev(7, item, Some(units[1]), mv), Mode::Full).unwrap();
+    assert_eq!(p.units[&units[1]].location.as_deref(), Some("Shelf A"));
+    assert_eq!(p.units[&units[1]].location_id, Some(shelf));
+    let renamed = EventKind::LocationEdited(fields("Shelf A1", None));
+    apply(&mut p, &ev(8, shelf, None, renamed), Mode::Full).unwrap();
+    assert_eq!(p.units[&units[1]].location.as_deref(), Some("Shelf A1"));
+    let cycle = EventKind::LocationEdited(fields("Shelf A1", Some(shelf)));
+    assert!(matches!(
+        apply(&mut p, &ev(9, shelf, None, cycle), Mode::Full),
+        Err(ApplyError::Domain(DomainError::LocationCycle(_)))
+    ));
+    let erased = EventKind::PersonErased {
+        pseudonym: crate::people::pseudonym(ana),
+    };
+    apply(&mut p, &ev(10, ana, None, erased), Mode::Full).unwrap();
+    let u = &p.units[&units[0]];
+    assert_eq!(u.holder, Some(crate::people::pseudonym(ana)));
+    assert!(p.people[&ana].erased && p.people[&ana].badges.is_empty());
+    let again = EventKind::PersonEdited(match person("Ana", None) {
+        EventKind::PersonCreated(f) => f,
+        _ => unreachable!(),
+    });
+    assert!(matches!(
+        apply(&mut p, &ev(11, ana, None, again), Mode::Full),
+        Err(ApplyError::Domain(DomainError::Erased(_)))
+    ));
+}
