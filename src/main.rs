@@ -26,11 +26,23 @@ fn main() -> ExitCode {
             ) {
                 (Some(op), _) => op.is_user_error(),
                 (_, Some(store)) => store.is_user_error(),
-                _ => e.downcast_ref::<cli::Refused>().is_some(),
+                _ => e.downcast_ref::<cli::Refused>().is_some() || import_refused(&e),
             };
             ExitCode::from(if refused { 2 } else { 1 })
         }
     }
+}
+
+/// An import whose file was refused (a row the rules refuse, a bad cell): exit 2.
+#[cfg(feature = "station")]
+fn import_refused(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<tagstation::transfer::TransferError>()
+        .is_some_and(|t| t.is_user_error())
+}
+
+#[cfg(not(feature = "station"))]
+fn import_refused(_: &anyhow::Error) -> bool {
+    false
 }
 
 /// A command that only reads and prints (`history ... | head`) ends quietly when the

@@ -108,7 +108,7 @@ fn export_units_imports_back_to_the_same_catalog() {
     let other = exported.replace(",Ben,", ",Ana,");
     let f = write(&a, "other.csv", &other);
     let o = a.cli(&["import", &f]);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2), "a refused file exits 2");
     assert!(
         err(&o).contains("row 2") && err(&o).contains("checkin"),
         "{}",

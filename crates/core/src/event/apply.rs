@@ -148,6 +148,9 @@ pub fn apply<P: Projection>(
                     item.counts = Totals::default();
                 }
                 Tracking::Count => {
+                    // Never fold away who has a unit: checked again here, inside the
+                    // write, whatever front end (or offline station) asked.
+                    check_nothing_out(p, &item)?;
                     let mut totals = Totals::default();
                     for mut unit in p.units_of_item(item.id).map_err(st)? {
                         if unit.counts() {

@@ -32,7 +32,7 @@ pub enum DomainError {
     Retired(String),
     #[error("{0:?} is archived; unarchive it to use it again")]
     Archived(String),
-    #[error("{item:?} still has {what} checked out; check them in before archiving")]
+    #[error("{item:?} still has {what} checked out; check them in first")]
     StillOut { item: String, what: String },
     #[error("{0:?} is no longer tracked individually (its item is counted)")]
     Folded(String),

@@ -463,3 +463,25 @@ fn renames_and_erasure_show_on_the_units_they_touch() {
         Err(ApplyError::Domain(DomainError::Erased(_)))
     ));
 }
+
+#[test]
+fn a_fold_is_refused_inside_the_write_while_a_unit_is_out() {
+    let mut p = MemProjection::default();
+    let (item, units) = two_drills(&mut p);
+    apply(
+        &mut p,
+        &ev(4, item, Some(units[0]), out_to("Ana")),
+        Mode::Full,
+    )
+    .unwrap();
+    let fold = EventKind::TrackingSwitched {
+        to: Tracking::Count,
+        discarded: Vec::new(),
+    };
+    let refused = apply(&mut p, &ev(5, item, None, fold), Mode::Full);
+    assert!(
+        matches!(&refused, Err(ApplyError::Domain(DomainError::StillOut { what, .. })) if what.contains("Drill 01 (Ana)")),
+        "{refused:?}"
+    );
+    assert!(p.units[&units[0]].active, "nothing folded");
+}

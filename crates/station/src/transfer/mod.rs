@@ -30,6 +30,19 @@ pub enum TransferError {
     Io(#[from] std::io::Error),
 }
 
+impl TransferError {
+    /// Is this about the file or what it asks (the person can fix it: exit 2), rather
+    /// than the storage?
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            TransferError::Csv(_) | TransferError::Row { .. } | TransferError::Json(_) => true,
+            TransferError::Op { source, .. } => source.is_user_error(),
+            TransferError::Storage(e) => e.is_user_error(),
+            TransferError::Io(_) => false,
+        }
+    }
+}
+
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
