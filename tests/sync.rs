@@ -862,3 +862,148 @@ fn expired_enrollment_code_is_refused() {
         "{err}"
     );
 }
+
+/// Every file of one directory copied into another (a hub's backup).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Every event id a store holds.
+fn event_ids(s: &Store) -> std::collections::BTreeSet<uuid::Uuid> {
+    s.log().unwrap().into_iter().map(|e| e.event.id).collect()
+}
+
+#[test]
+fn a_hub_restored_from_an_older_backup_heals_its_stations_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = tempfile::tempdir().unwrap();
+    let db = dir.path().to_str().unwrap().to_string();
+    let hub = TestHub::start(&db);
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+    let (item, units) = tagged_item(&mut a, "Camera", "C", 4);
+    sync(&mut a);
+    sync(&mut b);
+    let change = |s: &mut Store, u: usize, to: Status| {
+        s.record(cmd(
+            item,
+            Some(units[u]),
+            EventKind::StatusChanged { to, reason: None },
+        ))
+        .unwrap();
+    };
+
+    // The backup is taken here (hub stopped, its files copied).
+    let (db, addr) = hub.stop();
+    copy_dir(dir.path(), backup.path());
+    let hub = TestHub::start_on(&db, &addr);
+
+    // After the backup: A and B work and sync; both are acknowledged by the hub.
+    change(&mut a, 0, Status::Sending);
+    change(&mut a, 1, Status::Damaged);
+    sync(&mut a);
+    change(&mut b, 2, Status::Receiving);
+    sync(&mut b);
+    sync(&mut a);
+    assert_eq!(a.info().unwrap().pending, 0);
+    assert_eq!(b.info().unwrap().pending, 0);
+    let acknowledged = event_ids(&a);
+
+    // The hub is restored from the older backup: it lost those changes.
+    let (db, addr) = hub.stop();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        std::fs::remove_file(f.unwrap().path()).unwrap();
+    }
+    copy_dir(backup.path(), dir.path());
+    let hub = TestHub::start_on(&db, &addr);
+    let before = hub.stats().events;
+
+    // A works on, then syncs: it finds where the logs agree and pushes again what
+    // the hub lost; B, then A again.
+    change(&mut a, 3, Status::Damaged);
+    let r = sync(&mut a);
+    assert_eq!(r.pushed_again, 2, "{r:?}");
+    let r = sync(&mut b);
+    assert_eq!(r.pushed_again, 1, "{r:?}");
+    sync(&mut a);
+    sync(&mut b);
+
+    // Nothing acknowledged is lost, nothing is doubled, and everyone agrees.
+    assert_eq!(hub.stats().events, before + 4, "2 + 1 pushed again, 1 new");
+    for s in [&a, &b] {
+        let ids = event_ids(s);
+        assert!(acknowledged.is_subset(&ids));
+        assert_eq!(s.info().unwrap().pending, 0);
+        assert!(s.check_consistency().unwrap().is_empty());
+        assert_eq!(unit_state(s, "C-1").0, Status::Sending);
+        assert_eq!(unit_state(s, "C-2").0, Status::Damaged);
+        assert_eq!(unit_state(s, "C-3").0, Status::Receiving);
+        assert_eq!(unit_state(s, "C-4").0, Status::Damaged);
+    }
+    assert_eq!(event_ids(&a), event_ids(&b));
+    let (_, units_on_hub) = hub.admin("GET", "/v1/admin/units", None);
+    let c3 = units_on_hub
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["asset_tag"] == "C-3")
+        .unwrap()
+        .clone();
+    assert_eq!(c3["status"], "receiving");
+}
+
+#[test]
+fn a_station_gets_its_own_events_back_as_acknowledgements_and_sync_is_compressed() {
+    let (_d, hub) = hub_dir();
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+    let (item, units) = tagged_item(&mut a, "Camera", "C", 200);
+    let all_to = |s: &mut Store, to: Status| {
+        for u in &units {
+            s.record(cmd(
+                item,
+                Some(*u),
+                EventKind::StatusChanged { to, reason: None },
+            ))
+            .unwrap();
+        }
+    };
+    all_to(&mut a, Status::Sending);
+    // Until the hub has said it reads gzip, pushes go plain.
+    let plain = sync(&mut a);
+    assert_eq!(plain.pushed, 401);
+    assert_eq!(a.hub_accepts().unwrap().as_deref(), Some("gzip"));
+    all_to(&mut a, Status::Damaged);
+    let packed = tagstation::sync::push_pending(&mut a, 500).unwrap();
+    assert_eq!(packed.pushed, 200);
+    let (plain_per, packed_per) = (plain.bytes_up / 401, packed.bytes_up / 200);
+    assert!(
+        packed_per * 4 < plain_per,
+        "pushes compressed: {packed_per} bytes per event against {plain_per} plain"
+    );
+    // Its own events come back as acknowledgements; another station gets them whole.
+    let own = tagstation::sync::pull_with_report(&mut a).unwrap();
+    assert_eq!(own.pulled, 200);
+    let other = tagstation::sync::pull_with_report(&mut b).unwrap();
+    assert_eq!(other.pulled, 601);
+    assert!(
+        own.bytes_down * 20 < other.bytes_down * 200 / 601,
+        "own events acknowledged: {} bytes for 200, whole: {} bytes for 601",
+        own.bytes_down,
+        other.bytes_down
+    );
+    for s in [&a, &b] {
+        assert_eq!(unit_state(s, "C-200").0, Status::Damaged);
+        assert!(s.check_consistency().unwrap().is_empty());
+    }
+}

@@ -19,6 +19,14 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The response header that carries the hub's [`VERSION`].
 pub const VERSION_HEADER: &str = "x-tagstation-version";
+/// The response header by which a hub says which request body encodings it reads
+/// (`gzip`): a station compresses its pushes only to a hub that says so, so a newer
+/// station still talks to an older hub.
+pub const ACCEPTS_HEADER: &str = "x-tagstation-accepts";
+/// The error code of a pull whose position names another event than the station's:
+/// the hub's log is not the one the station followed (a hub restored from an older
+/// backup). The station finds where the two agree and heals ([`AtResponse`]).
+pub const LOG_DIVERGED: &str = "log_diverged";
 
 /// `POST /v1/enroll`: exchange a one-time enrollment code for a station token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,6 +196,72 @@ pub struct PullResponse {
     /// own), for history views. Absent from older hubs.
     #[serde(default)]
     pub stations: std::collections::BTreeMap<Uuid, String>,
+    /// The pulling station's own events in this page, acknowledged by their sequence
+    /// numbers with their place and verdict instead of sent back whole (when it asked
+    /// with `own=ack`). Absent from older hubs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acks: Vec<Ack>,
+}
+
+/// A run of the pulling station's own events in a pull page: it has the events; this
+/// is where the hub put them and what it did with them. `count` events from
+/// `station_seq` sit at consecutive places from `hub_seq`, with the same verdict (a
+/// run of plain applied events is one entry; a conflict or a refusal is its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub station_seq: i64,
+    pub hub_seq: i64,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: i64,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub applied: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub conflict: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+fn is_one(n: &i64) -> bool {
+    *n == 1
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Ack {
+    /// Add the event at `station_seq`, `hub_seq` with this verdict to the run, if it
+    /// continues it: the next of both numbers, and a plain verdict like the run's.
+    pub fn extend(&mut self, station_seq: i64, hub_seq: i64, plain: bool) -> bool {
+        let continues = plain
+            && self.applied
+            && !self.conflict
+            && self.note.is_none()
+            && station_seq == self.station_seq + self.count
+            && hub_seq == self.hub_seq + self.count;
+        if continues {
+            self.count += 1;
+        }
+        continues
+    }
+}
+
+/// `GET /v1/sync/at?seq=N`: which event is at position N of the hub's log, and how far
+/// the log goes: how a station finds where its history and the hub's agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtResponse {
+    pub hub_seq: i64,
+    pub id: Option<Uuid>,
+    /// The last position of the hub's log.
+    pub head: i64,
 }
 
 /// Errors the hub returns as JSON: `{"error": "...", "code": "..."}`.

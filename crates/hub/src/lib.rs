@@ -17,6 +17,7 @@
 //! event that commits later with a smaller number.
 
 pub mod auth;
+pub mod batch;
 pub mod db;
 pub mod ledger;
 pub mod log;
@@ -154,8 +155,11 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Ingest a station's batch in one transaction (see [`ingest`]).
     fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse>;
-    /// Events after `after` in the hub's order.
-    fn pull(&self, after: i64, limit: usize) -> Result<PullResponse>;
+    /// Events after `after` in the hub's order; the events of `ack_for` (the pulling
+    /// station, when it asked) as acknowledgements.
+    fn pull(&self, after: i64, limit: usize, ack_for: Option<Uuid>) -> Result<PullResponse>;
+    /// Which event is at position `seq` of the log, and the log's last position.
+    fn at(&self, seq: i64) -> Result<tagstation_core::proto::AtResponse>;
     /// Record a change made by an admin as the hub's own event; refused changes are errors.
     fn admin_record(&self, cmd: Command) -> Result<LogEntry> {
         let mut done = self.admin_record_all(vec![cmd]).map_err(|(_, e)| e)?;

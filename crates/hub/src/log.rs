@@ -13,7 +13,8 @@ use tagstation_core::event::{
     apply, base_version, ApplyError, Command, Event, Mode, Outcome, Projection,
 };
 use tagstation_core::proto::{
-    self, LogEntry, PullResponse, PushRefusal, PushResponse, PushResult, PushStatus,
+    self, Ack, AtResponse, LogEntry, PullResponse, PushRefusal, PushResponse, PushResult,
+    PushStatus,
 };
 
 /// Where an event already stands in the hub.
@@ -48,6 +49,15 @@ pub trait HubTx: Projection<Error = HubError> {
         reason: &str,
         body: &str,
     ) -> Result<()>;
+    /// Read up front what these events will need (a store that batches its reads).
+    fn prefetch(&mut self, _events: &[Event]) -> Result<()> {
+        Ok(())
+    }
+    /// Write what is still held back (a store that batches its writes); the caller
+    /// commits after.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Take a batch of raw events from `station` into the log, in order, in the caller's
@@ -61,7 +71,26 @@ pub fn ingest<T: HubTx>(
 ) -> Result<PushResponse> {
     let mut contiguous = tx.contiguous(station)?;
     let mut results = Vec::with_capacity(raw.len());
-    for value in raw {
+    // Every event decoded first, so that what they need is read in one go.
+    let decoded_all: Vec<_> = raw
+        .iter()
+        .map(|value| {
+            proto::decode_pushed(value, station).and_then(|ev| {
+                if !strict && ev.kind.hub_only() {
+                    return Err(PushRefusal::Invalid {
+                        reason: format!("only the hub makes {} events", ev.kind.name()),
+                    });
+                }
+                Ok(ev)
+            })
+        })
+        .collect();
+    let good: Vec<Event> = decoded_all
+        .iter()
+        .filter_map(|d| d.as_ref().ok().cloned())
+        .collect();
+    tx.prefetch(&good)?;
+    for (value, decoded) in raw.iter().zip(decoded_all) {
         let (id, station_seq) = proto::pushed_identity(value);
         let mut r = PushResult {
             id,
@@ -70,14 +99,6 @@ pub fn ingest<T: HubTx>(
             hub_seq: None,
             reason: None,
         };
-        let decoded = proto::decode_pushed(value, station).and_then(|ev| {
-            if !strict && ev.kind.hub_only() {
-                return Err(PushRefusal::Invalid {
-                    reason: format!("only the hub makes {} events", ev.kind.name()),
-                });
-            }
-            Ok(ev)
-        });
         let ev = match decoded {
             Ok(ev) => ev,
             Err(refusal) => {
@@ -188,6 +209,7 @@ pub fn ingest<T: HubTx>(
         results.push(r);
     }
     tx.set_contiguous(station, contiguous)?;
+    tx.finish()?;
     Ok(PushResponse {
         results,
         contiguous_seq: contiguous,
@@ -237,7 +259,14 @@ pub fn admin_event<T: HubTx>(
 }
 
 /// Events after `after` in the hub's order, at most `limit`, and whether more follow.
-pub fn pull(c: &mut dyn Conn, after: i64, limit: usize) -> Result<PullResponse> {
+/// The events of `ack_for` (the pulling station, when it asked) come back as [`Ack`]s:
+/// their place and verdict, not the events it already has.
+pub fn pull(
+    c: &mut dyn Conn,
+    after: i64,
+    limit: usize,
+    ack_for: Option<Uuid>,
+) -> Result<PullResponse> {
     let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
     let mut rows = select_events(
         c,
@@ -246,25 +275,61 @@ pub fn pull(c: &mut dyn Conn, after: i64, limit: usize) -> Result<PullResponse> 
     )?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let events = rows
-        .into_iter()
-        .map(|s| {
-            Ok(LogEntry {
-                hub_seq: s.hub_seq.ok_or_else(|| {
-                    HubError::Corrupt(format!("event {} has no hub_seq", s.event.id))
-                })?,
-                applied: s.outcome.applied,
-                conflict: s.outcome.conflict,
-                note: s.outcome.note,
-                event: s.event,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let cursor = events.last().map_or(after, |e| e.hub_seq);
+    let mut events = Vec::with_capacity(rows.len());
+    let mut acks = Vec::new();
+    let mut cursor = after;
+    for s in rows {
+        let hub_seq = s
+            .hub_seq
+            .ok_or_else(|| HubError::Corrupt(format!("event {} has no hub_seq", s.event.id)))?;
+        cursor = hub_seq;
+        if Some(s.event.station_id) == ack_for {
+            let o = &s.outcome;
+            let plain = o.applied && !o.conflict && o.note.is_none();
+            let extended = acks
+                .last_mut()
+                .is_some_and(|run: &mut Ack| run.extend(s.event.station_seq, hub_seq, plain));
+            if !extended {
+                acks.push(Ack {
+                    station_seq: s.event.station_seq,
+                    hub_seq,
+                    count: 1,
+                    applied: s.outcome.applied,
+                    conflict: s.outcome.conflict,
+                    note: s.outcome.note,
+                });
+            }
+            continue;
+        }
+        events.push(LogEntry {
+            hub_seq,
+            applied: s.outcome.applied,
+            conflict: s.outcome.conflict,
+            note: s.outcome.note,
+            event: s.event,
+        });
+    }
     Ok(PullResponse {
         events,
         cursor,
         more,
         stations: Default::default(),
+        acks,
+    })
+}
+
+/// Which event is at position `seq` of the log, and the log's last position.
+pub fn at(c: &mut dyn Conn, seq: i64) -> Result<AtResponse> {
+    let id = c
+        .query_opt("SELECT id FROM events WHERE hub_seq = ?1", params![seq])?
+        .map(|r| r.uuid(0))
+        .transpose()?;
+    let head = c
+        .query_one("SELECT last_hub_seq FROM hub_meta", &[])?
+        .int(0)?;
+    Ok(AtResponse {
+        hub_seq: seq,
+        id,
+        head,
     })
 }

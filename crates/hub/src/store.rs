@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use super::batch::Batch;
 use super::db::{params, Database};
 use super::tables::Tables;
 use super::{
@@ -88,12 +89,15 @@ impl<D: Database> HubStore for SqlHub<D> {
 
     fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse> {
         self.db
-            .write(|c| ingest(&mut Tables::new(c), station, events, false))
+            .write(|c| ingest(&mut Batch::new(c), station, events, false))
     }
-    fn pull(&self, after: i64, limit: usize) -> Result<PullResponse> {
+    fn at(&self, seq: i64) -> Result<tagstation_core::proto::AtResponse> {
+        self.db.read(|c| log::at(c, seq))
+    }
+    fn pull(&self, after: i64, limit: usize, ack_for: Option<Uuid>) -> Result<PullResponse> {
         let hub_id = self.hub_id;
         self.db.read(|c| {
-            let mut page = log::pull(c, after, limit)?;
+            let mut page = log::pull(c, after, limit, ack_for)?;
             page.stations = views::station_names(c, hub_id, &page.events)?;
             Ok(page)
         })

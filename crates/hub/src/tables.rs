@@ -4,7 +4,8 @@
 
 use uuid::Uuid;
 
-use super::db::{params, Conn, Row};
+use super::batch::{key, placeholders};
+use super::db::{params, Conn, Row, Value};
 use super::{Held, HubError, HubTx, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Totals, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
@@ -178,6 +179,245 @@ impl<'c> Tables<'c> {
     pub fn conn(&mut self) -> &mut dyn Conn {
         self.0
     }
+
+    /// Items written in one statement (insert or update each).
+    pub fn put_items(&mut self, items: &[Item]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut params = Vec::with_capacity(items.len() * 12);
+        for i in items {
+            params.extend([
+                i.id.into(),
+                (&i.name).into(),
+                i.sku.as_deref().into(),
+                i.barcode.as_deref().into(),
+                i.tracking.as_str().into(),
+                i.reorder_point.into(),
+                json_text(&i.counts.0)?.into(),
+                i.version.into(),
+                i.archived.into(),
+                fold(&i.name).into(),
+                key(i.sku.as_deref()),
+                key(i.barcode.as_deref()),
+            ]);
+        }
+        self.0.execute(
+            &format!(
+                "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
+                                    archived, name_key, sku_key, barcode_key)
+                 VALUES {}
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
+                   barcode = excluded.barcode, tracking = excluded.tracking,
+                   reorder_point = excluded.reorder_point, counts = excluded.counts,
+                   version = excluded.version, archived = excluded.archived,
+                   name_key = excluded.name_key, sku_key = excluded.sku_key,
+                   barcode_key = excluded.barcode_key",
+                placeholders(items.len(), 12)
+            ),
+            &params,
+        )?;
+        Ok(())
+    }
+
+    /// Units written in one statement (insert or update each).
+    pub fn put_units(&mut self, units: &[Unit]) -> Result<()> {
+        if units.is_empty() {
+            return Ok(());
+        }
+        let mut params = Vec::with_capacity(units.len() * 18);
+        for u in units {
+            params.extend([
+                u.id.into(),
+                u.item_id.into(),
+                (&u.name).into(),
+                u.asset_tag.as_deref().into(),
+                u.status.as_str().into(),
+                u.location.as_deref().into(),
+                u.holder.as_deref().into(),
+                u.due.as_deref().into(),
+                json_text(&u.fields)?.into(),
+                u.active.into(),
+                u.version.into(),
+                u.last_station.into(),
+                fold(&u.name).into(),
+                key(u.asset_tag.as_deref()),
+                u.location_id.into(),
+                u.holder_id.into(),
+                key(u.location.as_deref()),
+                key(u.holder.as_deref()),
+            ]);
+        }
+        self.0.execute(
+            &format!(
+                "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
+                                    fields, active, version, last_station, name_key, tag_key,
+                                    location_id, holder_id, location_key, holder_key)
+                 VALUES {}
+                 ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
+                   asset_tag = excluded.asset_tag, status = excluded.status,
+                   location = excluded.location, holder = excluded.holder, due = excluded.due,
+                   fields = excluded.fields, active = excluded.active, version = excluded.version,
+                   last_station = excluded.last_station, name_key = excluded.name_key,
+                   tag_key = excluded.tag_key, location_id = excluded.location_id,
+                   holder_id = excluded.holder_id, location_key = excluded.location_key,
+                   holder_key = excluded.holder_key",
+                placeholders(units.len(), 18)
+            ),
+            &params,
+        )?;
+        Ok(())
+    }
+
+    /// Events appended to the log in one statement, each with its place and outcome.
+    pub fn insert_events(&mut self, events: &[(&Event, i64, &Outcome)]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut params = Vec::with_capacity(events.len() * 16);
+        for (ev, hub_seq, o) in events {
+            params.extend([
+                ev.id.into(),
+                ev.station_id.into(),
+                ev.station_seq.into(),
+                (*hub_seq).into(),
+                (&ev.actor).into(),
+                ev.wall_time_ms.into(),
+                ev.clock_synced.into(),
+                ev.item_id.into(),
+                ev.unit_id.into(),
+                ev.base_version.into(),
+                ev.kind.name().into(),
+                json_text(&ev.kind)?.into(),
+                ev.scan.as_deref().into(),
+                o.applied.into(),
+                o.conflict.into(),
+                o.note.as_deref().into(),
+            ]);
+        }
+        self.0.execute(
+            &format!(
+                "INSERT INTO events (id, station_id, station_seq, hub_seq, actor, wall_time_ms,
+                                     clock_synced, item_id, unit_id, base_version, kind, payload,
+                                     scan, applied, conflict, note)
+                 VALUES {}",
+                placeholders(events.len(), 16)
+            ),
+            &params,
+        )?;
+        Ok(())
+    }
+
+    /// Which units each event touched, in one statement.
+    pub fn link_units(&mut self, links: &[(UnitId, Uuid)]) -> Result<()> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let params: Vec<Value> = links
+            .iter()
+            .flat_map(|(u, e)| [Value::from(*u), Value::from(*e)])
+            .collect();
+        self.0.execute(
+            &format!(
+                "INSERT INTO event_units (unit_id, event_id) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders(links.len(), 2)
+            ),
+            &params,
+        )?;
+        Ok(())
+    }
+
+    /// Units by id, in one query per chunk.
+    pub fn units_by_ids(&mut self, ids: &[UnitId]) -> Result<Vec<Unit>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(256) {
+            let params: Vec<Value> = chunk.iter().map(|i| Value::from(*i)).collect();
+            out.extend(select_units(
+                self.0,
+                &format!("WHERE id IN ({})", list(chunk.len())),
+                &params,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Items by id, in one query per chunk.
+    pub fn items_by_ids(&mut self, ids: &[ItemId]) -> Result<Vec<Item>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(256) {
+            let params: Vec<Value> = chunk.iter().map(|i| Value::from(*i)).collect();
+            out.extend(select_items(
+                self.0,
+                &format!("WHERE id IN ({})", list(chunk.len())),
+                &params,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Which of these event ids the hub already holds (in its log or in quarantine).
+    pub fn held_by_ids(&mut self, ids: &[Uuid]) -> Result<Vec<Held>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(256) {
+            let params: Vec<Value> = chunk.iter().map(|i| Value::from(*i)).collect();
+            let marks = list(chunk.len());
+            for r in self.0.query(
+                &format!(
+                    "SELECT id, station_id, station_seq, hub_seq FROM events WHERE id IN ({marks})"
+                ),
+                &params,
+            )? {
+                out.push(Held {
+                    id: r.uuid(0)?,
+                    station_id: r.uuid(1)?,
+                    station_seq: r.int(2)?,
+                    hub_seq: r.opt_int(3)?,
+                });
+            }
+            for r in self.0.query(
+                &format!(
+                    "SELECT event_id, station_id, station_seq FROM quarantine WHERE event_id IN ({marks})"
+                ),
+                &params,
+            )? {
+                out.push(Held {
+                    id: r.uuid(0)?,
+                    station_id: r.uuid(1)?,
+                    station_seq: r.int(2)?,
+                    hub_seq: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lock the log's counter row (until commit) and read the last `hub_seq` given.
+    pub fn lock_hub_seq(&mut self) -> Result<i64> {
+        self.0
+            .query_one(
+                "UPDATE hub_meta SET last_hub_seq = last_hub_seq RETURNING last_hub_seq",
+                &[],
+            )?
+            .int(0)
+    }
+
+    /// Set the log's counter (the caller holds its lock).
+    pub fn set_hub_seq(&mut self, last: i64) -> Result<()> {
+        self.0
+            .execute("UPDATE hub_meta SET last_hub_seq = ?1", &[Value::Int(last)])?;
+        Ok(())
+    }
+}
+
+/// `?1, ?2, ... ?n`.
+fn list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Projection for Tables<'_> {
@@ -197,32 +437,7 @@ impl Projection for Tables<'_> {
         .pop())
     }
     fn put_item(&mut self, i: &Item) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
-                                archived, name_key, sku_key, barcode_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
-               barcode = excluded.barcode, tracking = excluded.tracking,
-               reorder_point = excluded.reorder_point, counts = excluded.counts,
-               version = excluded.version, archived = excluded.archived,
-               name_key = excluded.name_key, sku_key = excluded.sku_key,
-               barcode_key = excluded.barcode_key",
-            params![
-                i.id,
-                &i.name,
-                i.sku.as_deref(),
-                i.barcode.as_deref(),
-                i.tracking.as_str(),
-                i.reorder_point,
-                json_text(&i.counts.0)?,
-                i.version,
-                i.archived,
-                fold(&i.name),
-                i.sku.as_deref().map(fold),
-                i.barcode.as_deref().map(fold),
-            ],
-        )?;
-        Ok(())
+        self.put_items(std::slice::from_ref(i))
     }
     fn unit(&mut self, id: UnitId) -> Result<Option<Unit>> {
         Ok(select_units(self.0, "WHERE id = ?1", params![id])?.pop())
@@ -251,42 +466,7 @@ impl Projection for Tables<'_> {
         .pop())
     }
     fn put_unit(&mut self, u: &Unit) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
-                                fields, active, version, last_station, name_key, tag_key,
-                                location_id, holder_id, location_key, holder_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)
-             ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
-               asset_tag = excluded.asset_tag, status = excluded.status,
-               location = excluded.location, holder = excluded.holder, due = excluded.due,
-               fields = excluded.fields, active = excluded.active, version = excluded.version,
-               last_station = excluded.last_station, name_key = excluded.name_key,
-               tag_key = excluded.tag_key, location_id = excluded.location_id,
-               holder_id = excluded.holder_id, location_key = excluded.location_key,
-               holder_key = excluded.holder_key",
-            params![
-                u.id,
-                u.item_id,
-                &u.name,
-                u.asset_tag.as_deref(),
-                u.status.as_str(),
-                u.location.as_deref(),
-                u.holder.as_deref(),
-                u.due.as_deref(),
-                json_text(&u.fields)?,
-                u.active,
-                u.version,
-                u.last_station,
-                fold(&u.name),
-                u.asset_tag.as_deref().map(fold),
-                u.location_id,
-                u.holder_id,
-                u.location.as_deref().map(fold),
-                u.holder.as_deref().map(fold),
-            ],
-        )?;
-        Ok(())
+        self.put_units(std::slice::from_ref(u))
     }
     fn units_where(&mut self, q: &UnitQuery) -> Result<Vec<Unit>> {
         const OUT: &str = "status = 'checked_out' AND active = TRUE";
@@ -497,37 +677,9 @@ impl HubTx for Tables<'_> {
         o: &Outcome,
         units: &[UnitId],
     ) -> Result<()> {
-        self.0.execute(
-            "INSERT INTO events (id, station_id, station_seq, hub_seq, actor, wall_time_ms,
-                                 clock_synced, item_id, unit_id, base_version, kind, payload,
-                                 scan, applied, conflict, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
-                ev.id,
-                ev.station_id,
-                ev.station_seq,
-                hub_seq,
-                &ev.actor,
-                ev.wall_time_ms,
-                ev.clock_synced,
-                ev.item_id,
-                ev.unit_id,
-                ev.base_version,
-                ev.kind.name(),
-                json_text(&ev.kind)?,
-                ev.scan.as_deref(),
-                o.applied,
-                o.conflict,
-                o.note.as_deref(),
-            ],
-        )?;
-        for u in units {
-            self.0.execute(
-                "INSERT INTO event_units (unit_id, event_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![*u, ev.id],
-            )?;
-        }
-        Ok(())
+        self.insert_events(&[(ev, hub_seq, o)])?;
+        let links: Vec<(UnitId, Uuid)> = units.iter().map(|u| (*u, ev.id)).collect();
+        self.link_units(&links)
     }
     fn quarantine(
         &mut self,

@@ -127,6 +127,12 @@ CREATE TABLE reviewed (
 ) WITHOUT ROWID;
 "#;
 
+/// What the hub reads besides plain JSON (`gzip`: pushes go compressed), as its last
+/// answer said.
+const STATION_V5: &str = r#"
+ALTER TABLE station ADD COLUMN hub_accepts TEXT;
+"#;
+
 /// Names and codes compared by the catalog's case rule (`catalog::fold`): each kept as
 /// typed, beside its key, which lookups and uniqueness checks compare. Rows written
 /// before this step get their keys from [`fill_keys`], which runs with it. Also the
@@ -305,6 +311,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[STATION_V3],
             &[CATALOG_V2],
             &[CATALOG_V3],
+            &[STATION_V5],
         ],
         Flavor::Hub => &[
             &[CATALOG_V1, HUB_V1],

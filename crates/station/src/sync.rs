@@ -6,6 +6,13 @@
 //! for the hub's log after the saved cursor, page by page, and each page is applied
 //! together with its cursor in one local transaction ([`Store::apply_pulled`]), so a
 //! crash between pages loses nothing and skips nothing.
+//!
+//! On the wire: the hub sends this station's own events back as acknowledgements (id,
+//! place, verdict), not whole; bodies are gzip-compressed both ways (pushes only to a
+//! hub that says it reads them, [`proto::ACCEPTS_HEADER`]). Each pull names the event
+//! the station holds at its cursor: a hub restored from an older backup answers
+//! `log_diverged`, and the station finds where the two logs agree, pushes again what
+//! the hub lost and pulls on from there ([`heal`]).
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -19,7 +26,8 @@ use crate::config::SyncConfig;
 use crate::store::{Store, StoreError};
 use tagstation_core::clock::{rfc3339, Clock, SystemClock};
 use tagstation_core::proto::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, PushStatus,
+    self, AtResponse, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
+    PushResponse, PushStatus,
 };
 use tagstation_sql::projection::StoredEvent;
 
@@ -35,6 +43,9 @@ pub enum SyncError {
     Hub { status: u16, message: String },
     #[error("hub sent something unexpected: {0}")]
     Protocol(String),
+    /// The hub's log is not the one this station followed (restored from a backup).
+    #[error("the hub's log differs from this station's: {0}")]
+    Diverged(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -71,12 +82,20 @@ fn check(resp: reqwest::blocking::Response) -> Result<reqwest::blocking::Respons
     if status.is_success() {
         return Ok(resp);
     }
-    let text = resp.text().unwrap_or_default();
+    let text = match read_body(resp) {
+        Ok((body, _)) => String::from_utf8_lossy(&body).into_owned(),
+        Err(_) => String::new(),
+    };
     let message = serde_json::from_str::<ErrorBody>(&text)
         .map(|b| b.error)
         .unwrap_or_else(|_| text.chars().take(200).collect());
     if status.as_u16() == 401 {
         return Err(SyncError::Unauthorized(message));
+    }
+    if status.as_u16() == 409
+        && serde_json::from_str::<ErrorBody>(&text).is_ok_and(|b| b.code == proto::LOG_DIVERGED)
+    {
+        return Err(SyncError::Diverged(message));
     }
     Err(SyncError::Hub {
         status: status.as_u16(),
@@ -84,11 +103,24 @@ fn check(resp: reqwest::blocking::Response) -> Result<reqwest::blocking::Respons
     })
 }
 
-/// [`check`], first remembering the version the hub reports (shown by `status`).
+/// [`check`], first remembering the version the hub reports (shown by `status`) and
+/// which request encodings it reads.
 fn check_noting_version(
     store: &mut Store,
     resp: reqwest::blocking::Response,
 ) -> Result<reqwest::blocking::Response, SyncError> {
+    let accepts = resp
+        .headers()
+        .get(proto::ACCEPTS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            if v.split(',').any(|e| e.trim() == "gzip") {
+                "gzip"
+            } else {
+                ""
+            }
+        });
+    store.set_hub_accepts(accepts)?;
     if let Some(v) = resp
         .headers()
         .get(tagstation_core::proto::VERSION_HEADER)
@@ -107,6 +139,48 @@ fn check_noting_version(
 
 fn net(e: reqwest::Error) -> SyncError {
     SyncError::Network(e.to_string())
+}
+
+/// `body` gzip-compressed.
+fn gzip(body: &[u8]) -> Result<Vec<u8>, SyncError> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(body)
+        .and_then(|_| enc.finish())
+        .map_err(|e| SyncError::Protocol(format!("compressing a push: {e}")))
+}
+
+/// A response's body as JSON, decompressing it when the hub sent it gzip-compressed;
+/// also returns how many bytes came over the wire.
+fn read_json<T: serde::de::DeserializeOwned>(
+    resp: reqwest::blocking::Response,
+) -> Result<(T, usize), SyncError> {
+    let (body, wire) = read_body(resp)?;
+    let value = serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    Ok((value, wire))
+}
+
+/// A response's body, decompressed when the hub sent it gzip-compressed, and how many
+/// bytes came over the wire.
+fn read_body(resp: reqwest::blocking::Response) -> Result<(Vec<u8>, usize), SyncError> {
+    use std::io::Read;
+    let gzipped = resp
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    let wire = resp.bytes().map_err(net)?;
+    let body = if gzipped {
+        let mut out = Vec::new();
+        // At most what the hub may send in one answer, decompressed.
+        flate2::read::GzDecoder::new(&wire[..])
+            .take(proto::MAX_BODY_BYTES as u64 * 4)
+            .read_to_end(&mut out)
+            .map_err(|e| SyncError::Protocol(format!("the hub's compressed answer: {e}")))?;
+        out
+    } else {
+        wire.to_vec()
+    };
+    Ok((body, wire.len()))
 }
 
 /// Exchange a one-time code for this station's token and remember the hub.
@@ -142,6 +216,11 @@ pub fn enroll_with_ca(
 /// What one sync round did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct RoundReport {
+    /// Bytes sent and received over the wire (request and response bodies).
+    pub bytes_up: usize,
+    pub bytes_down: usize,
+    /// Own events the hub had lost (restored from an older backup), pushed again.
+    pub pushed_again: usize,
     pub pushed: usize,
     pub conflicts: usize,
     pub rejected: usize,
@@ -156,9 +235,60 @@ pub struct RoundReport {
 /// One push-then-pull round against the enrolled hub.
 pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
     let mut report = push_pending(store, batch)?;
-    report.pulled = pull_all(store)?;
+    let pull = pull_with_report(store)?;
+    report.pulled = pull.pulled;
+    report.bytes_up += pull.bytes_up;
+    report.bytes_down += pull.bytes_down;
+    report.pushed_again += pull.pushed_again;
+    if pull.pushed_again > 0 {
+        // What the hub lost goes back now, not at the next round.
+        let again = push_pending(store, batch)?;
+        report.pushed += again.pushed;
+        report.bytes_up += again.bytes_up;
+        report.bytes_down += again.bytes_down;
+    }
     store.set_sync_result(None)?;
     Ok(report)
+}
+
+/// Find the last position where the hub's log and this station's agree (the event
+/// each holds there is the same), by halving, and heal the store from there
+/// ([`Store::heal`]). Returns how many own events wait to be pushed again.
+pub fn heal(store: &mut Store) -> Result<usize, SyncError> {
+    let (url, token, client) = connect(store)?;
+    let at = |seq: i64| -> Result<AtResponse, SyncError> {
+        let resp = client
+            .get(format!("{url}/v1/sync/at"))
+            .query(&[("seq", seq)])
+            .bearer_auth(&token)
+            .send()
+            .map_err(net)?;
+        Ok(read_json::<AtResponse>(check(resp)?)?.0)
+    };
+    let agrees = |store: &Store, seq: i64| -> Result<bool, SyncError> {
+        if seq == 0 {
+            return Ok(true);
+        }
+        let mine = store.event_at(seq)?;
+        Ok(mine.is_some() && at(seq)?.id == mine)
+    };
+    // The hub's log is a prefix of what this station followed up to where it was
+    // restored: agreement holds up to some position and not after it.
+    let mut agreed = store.pull_cursor()?.min(at(0)?.head);
+    if !agrees(store, agreed)? {
+        // Invariant: the logs agree at `lo` and differ at `hi`.
+        let (mut lo, mut hi) = (0, agreed);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if agrees(store, mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        agreed = lo;
+    }
+    Ok(store.heal(agreed)?)
 }
 
 /// The enrolled hub's address, token and an HTTP client for it.
@@ -173,6 +303,7 @@ fn connect(store: &Store) -> Result<(String, String, reqwest::blocking::Client),
 pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
     let (url, token, client) = connect(store)?;
     let mut report = RoundReport::default();
+    let mut healed = false;
     loop {
         let pending = store.pending(batch.max(1))?;
         if pending.is_empty() {
@@ -186,15 +317,41 @@ pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, Sync
             .map(serde_json::to_value)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        let resp = client
+        let body = serde_json::to_vec(&PushRequest { events })
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let compress = store.hub_accepts()?.as_deref() == Some("gzip");
+        let body = if compress { gzip(&body)? } else { body };
+        report.bytes_up += body.len();
+        let mut req = client
             .post(format!("{url}/v1/sync/push"))
             .bearer_auth(&token)
-            .json(&PushRequest { events })
-            .send()
-            .map_err(net)?;
-        let resp: PushResponse = check_noting_version(store, resp)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip");
+        if compress {
+            req = req.header(reqwest::header::CONTENT_ENCODING, "gzip");
+        }
+        let resp = req.body(body).send().map_err(net)?;
+        let (resp, down): (PushResponse, usize) = read_json(check_noting_version(store, resp)?)?;
+        report.bytes_down += down;
+        // The hub holds fewer of this station's events than it acknowledged: it was
+        // restored from an older backup. Find where its log and ours agree, and push
+        // again what it lost.
+        if resp.contiguous_seq < store.acknowledged_seq()? {
+            if healed {
+                return Err(SyncError::Diverged(format!(
+                    "the hub holds this station's changes up to {} only, after healing",
+                    resp.contiguous_seq
+                )));
+            }
+            tracing::warn!(
+                hub = resp.contiguous_seq,
+                acknowledged = store.acknowledged_seq()?,
+                "the hub holds fewer of this station's changes than it acknowledged: healing"
+            );
+            report.pushed_again += heal(store)?;
+            healed = true;
+            continue;
+        }
         let mut verdicts = Vec::new();
         let mut progressed = false;
         let mut held: Option<String> = None;
@@ -259,26 +416,80 @@ pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, Sync
 /// Pull the hub's log after the saved cursor, one page per local transaction.
 /// Returns how many events were pulled.
 pub fn pull_all(store: &mut Store) -> Result<usize, SyncError> {
+    Ok(pull_with_report(store)?.pulled)
+}
+
+/// [`pull_all`], with the bytes it moved and what a heal put back in the queue.
+pub fn pull_with_report(store: &mut Store) -> Result<RoundReport, SyncError> {
     let (url, token, client) = connect(store)?;
-    let mut pulled = 0;
+    let mut report = RoundReport::default();
+    let mut ack = true;
+    let mut healed = false;
     loop {
         let cursor = store.pull_cursor()?;
+        let mut query: Vec<(&str, String)> = vec![("after", cursor.to_string())];
+        if ack {
+            query.push(("own", "ack".into()));
+        }
+        if let Some(id) = store.event_at(cursor)? {
+            query.push(("at", id.to_string()));
+        }
         let resp = client
             .get(format!("{url}/v1/sync/pull"))
-            .query(&[("after", cursor)])
+            .query(&query)
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
             .bearer_auth(&token)
             .send()
             .map_err(net)?;
-        let page: PullResponse = check_noting_version(store, resp)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        pulled += page.events.len();
+        let page = match check_noting_version(store, resp) {
+            Err(SyncError::Diverged(why)) if !healed => {
+                tracing::warn!(%why, "the hub's log is not the one this station followed: healing");
+                report.pushed_again += heal(store)?;
+                healed = true;
+                continue;
+            }
+            other => other?,
+        };
+        let (page, down): (PullResponse, usize) = read_json(page)?;
+        report.bytes_down += down;
+        // Our own events come back as acknowledgements: the events are ours already.
+        let mut stored: Vec<StoredEvent> = Vec::with_capacity(page.events.len());
+        let mut whole = true;
+        for a in &page.acks {
+            let mine = store.own_events(a.station_seq, a.count)?;
+            if mine.len() as i64 != a.count {
+                whole = false;
+                break;
+            }
+            for (i, event) in mine.into_iter().enumerate() {
+                stored.push(StoredEvent {
+                    event,
+                    hub_seq: Some(a.hub_seq + i as i64),
+                    outcome: tagstation_sql::projection::Outcome {
+                        applied: a.applied,
+                        conflict: a.conflict,
+                        note: a.note.clone(),
+                    },
+                });
+            }
+        }
+        if !whole {
+            // Events we do not hold (a store restored from an older copy): ask for
+            // this page whole instead.
+            tracing::warn!(
+                "the hub acknowledged events this station does not hold; pulling them whole"
+            );
+            ack = false;
+            continue;
+        }
+        report.pulled += page.events.len() + stored.len();
         let more = page.more;
         store.remember_station_names(&page.stations)?;
-        let stored: Vec<StoredEvent> = page.events.into_iter().map(Into::into).collect();
+        stored.extend(page.events.into_iter().map(StoredEvent::from));
+        stored.sort_by_key(|s| s.hub_seq);
         store.apply_pulled(&stored, page.cursor)?;
         if !more {
-            return Ok(pulled);
+            return Ok(report);
         }
     }
 }

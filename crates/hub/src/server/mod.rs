@@ -96,6 +96,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync/push", post(push))
         .route("/v1/sync/pull", get(pull))
+        .route("/v1/sync/at", get(at))
         .route(
             "/v1/admin/stations",
             get(list_stations).post(create_station),
@@ -133,6 +134,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .layer(DefaultBodyLimit::max(proto::MAX_BODY_BYTES))
+        // Sync bodies are compressed both ways (gzip): a van's link is metered. The
+        // body limit above counts the body as decompressed.
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::map_response(close_after_too_large))
         .layer(axum::middleware::map_response(stamp_version))
         .with_state(state)
@@ -144,6 +149,10 @@ async fn stamp_version(mut r: Response) -> Response {
     r.headers_mut().insert(
         proto::VERSION_HEADER,
         header::HeaderValue::from_static(proto::VERSION),
+    );
+    r.headers_mut().insert(
+        proto::ACCEPTS_HEADER,
+        header::HeaderValue::from_static("gzip"),
     );
     r
 }

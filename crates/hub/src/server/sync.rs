@@ -103,6 +103,11 @@ pub(super) struct PullQuery {
     #[serde(default)]
     after: i64,
     limit: Option<usize>,
+    /// `ack`: send the station's own events back as acknowledgements.
+    own: Option<String>,
+    /// The id of the event the station holds at position `after`: a pull from a log
+    /// that is not the one the station followed is refused (`log_diverged`).
+    at: Option<Uuid>,
 }
 
 pub(super) async fn pull(
@@ -111,7 +116,7 @@ pub(super) async fn pull(
     headers: HeaderMap,
     q: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<proto::PullResponse> {
-    station_auth(&st, addr.ip(), &headers).await?;
+    let station = station_auth(&st, addr.ip(), &headers).await?;
     let Query(q) =
         q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     if q.after < 0 {
@@ -127,5 +132,50 @@ pub(super) async fn pull(
         .clamp(1, proto::MAX_PULL_EVENTS);
     st.metrics.pull_requests.fetch_add(1, Relaxed);
     let store = st.store.clone();
-    Ok(Json(blocking(move || store.pull(q.after, limit)).await?))
+    let ack_for = (q.own.as_deref() == Some("ack")).then_some(station);
+    let (after, expect) = (q.after, q.at);
+    let page = blocking(move || {
+        if let (Some(expect), true) = (expect, after > 0) {
+            let here = store.at(after)?;
+            if here.id != Some(expect) {
+                return Ok(Err(here));
+            }
+        }
+        store.pull(after, limit, ack_for).map(Ok)
+    })
+    .await?;
+    match page {
+        Ok(page) => Ok(Json(page)),
+        Err(here) => {
+            tracing::warn!(%station, after, head = here.head,
+                "a station's pull position names another event: the hub's log differs from what the station followed (restored from a backup?)");
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                proto::LOG_DIVERGED,
+                format!(
+                    "the hub's log differs from this station's at position {after} (the hub's log ends at {}): the hub was restored from an older backup, or is another hub",
+                    here.head
+                ),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AtQuery {
+    seq: i64,
+}
+
+/// `GET /v1/sync/at?seq=N`: the event at a position of the log, and the log's end.
+pub(super) async fn at(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    q: Result<Query<AtQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<proto::AtResponse> {
+    station_auth(&st, addr.ip(), &headers).await?;
+    let Query(q) =
+        q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let store = st.store.clone();
+    Ok(Json(blocking(move || store.at(q.seq)).await?))
 }

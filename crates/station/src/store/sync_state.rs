@@ -183,6 +183,99 @@ impl Store {
         Ok(())
     }
 
+    /// What request encodings the hub said it reads (`gzip`), if it said.
+    pub fn hub_accepts(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hub_accepts FROM station", [], |r| r.get(0))?)
+    }
+
+    /// Remember what request encodings the hub reads, as its last answer said.
+    pub fn set_hub_accepts(&mut self, accepts: Option<&str>) -> Result<()> {
+        self.writable()?;
+        self.conn.execute(
+            "UPDATE station SET hub_accepts = ?1 WHERE hub_accepts IS NOT ?1",
+            [accepts],
+        )?;
+        Ok(())
+    }
+
+    /// The id of the event this station holds at position `hub_seq` of the hub's log.
+    pub fn event_at(&self, hub_seq: i64) -> Result<Option<Uuid>> {
+        let id: Option<String> = self
+            .conn
+            .query_row("SELECT id FROM events WHERE hub_seq = ?1", [hub_seq], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(id.and_then(|i| Uuid::parse_str(&i).ok()))
+    }
+
+    /// This station's own events with sequence numbers `from..from + count`, in order
+    /// (for the hub's acknowledgements of them).
+    pub fn own_events(&self, from: i64, count: i64) -> Result<Vec<Event>> {
+        Ok(sql::select_events(
+            &self.conn,
+            "WHERE e.station_id = ?1 AND e.station_seq >= ?2 AND e.station_seq < ?3
+             ORDER BY e.station_seq",
+            params![
+                self.station_id.to_string(),
+                from,
+                from.saturating_add(count)
+            ],
+        )?
+        .into_iter()
+        .map(|s| s.event)
+        .collect())
+    }
+
+    /// The highest sequence number of this station's events the hub has acknowledged.
+    pub fn acknowledged_seq(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(station_seq), 0) FROM events
+             WHERE station_id = ?1 AND hub_seq IS NOT NULL",
+            [self.station_id.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The hub lost everything after position `agreed` of its log (it was restored
+    /// from an older backup): forget the places it gave after it, in one transaction.
+    /// This station's own events after it wait to be pushed again; other stations'
+    /// come back when their stations push them again; the cursor goes back to
+    /// `agreed`; every item they touched is replayed without them. Nothing is deleted.
+    /// Returns how many of this station's events wait to be pushed again.
+    pub fn heal(&mut self, agreed: i64) -> Result<usize> {
+        self.writable()?;
+        let me = self.station_id;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let items: Vec<String> = {
+            let mut st = tx.prepare("SELECT DISTINCT item_id FROM events WHERE hub_seq > ?1")?;
+            let rows = st.query_map([agreed], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let again = tx.execute(
+            "UPDATE events SET hub_seq = NULL WHERE hub_seq > ?1 AND station_id = ?2",
+            params![agreed, me.to_string()],
+        )?;
+        tx.execute(
+            "UPDATE events SET hub_seq = NULL WHERE hub_seq > ?1",
+            [agreed],
+        )?;
+        tx.execute("UPDATE station SET pull_cursor = ?1", [agreed])?;
+        for item in items {
+            if let Ok(item) = Uuid::parse_str(&item) {
+                rebuild_item(&tx, item, agreed, me)?;
+            }
+        }
+        tx.commit()?;
+        tracing::warn!(agreed, again,
+            "the hub lost what came after position {agreed} of its log (restored from a backup): this station pushes its own changes again");
+        Ok(again)
+    }
+
     /// Remember the version the hub reported on its last answer.
     pub fn set_hub_version(&mut self, version: &str) -> Result<()> {
         self.writable()?;
@@ -395,8 +488,15 @@ impl Store {
 /// Replay one item's log in canonical order: events confirmed by the hub (with the
 /// hub's verdicts), then this station's unconfirmed events (with fresh verdicts).
 fn rebuild_item(tx: &Connection, item: ItemId, cursor: i64, me: Uuid) -> Result<()> {
+    // The subject: an item with its units, or a person or a location.
     tx.execute("DELETE FROM units WHERE item_id = ?1", [item.to_string()])?;
     tx.execute("DELETE FROM items WHERE id = ?1", [item.to_string()])?;
+    tx.execute("DELETE FROM people WHERE id = ?1", [item.to_string()])?;
+    tx.execute(
+        "DELETE FROM badges WHERE person_id = ?1",
+        [item.to_string()],
+    )?;
+    tx.execute("DELETE FROM locations WHERE id = ?1", [item.to_string()])?;
     let confirmed = sql::select_events(
         tx,
         "WHERE e.item_id = ?1 AND e.hub_seq IS NOT NULL AND e.hub_seq <= ?2 ORDER BY e.hub_seq",
