@@ -342,3 +342,201 @@ pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
 pub(crate) fn key(s: Option<&str>) -> Value {
     s.map(fold).into()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The batch changes nothing but the number of statements: the same pushes
+    //! ingested event by event (on `Tables`) and in batches (on `Batch`) leave the very
+    //! same tables, refusals, conflicts, duplicates and gaps included.
+
+    use super::*;
+    use crate::db::Database;
+    use crate::ingest;
+    use crate::sqlite::SqliteDb;
+    use tagstation_core::catalog::{Status, Tracking};
+    use tagstation_core::event::EventKind;
+
+    /// A small deterministic generator (no dependency for one test).
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n.max(1)
+        }
+    }
+
+    /// A station's stream: three items, units with tags that sometimes collide, status
+    /// changes, check-outs to nobody known (flagged), moves, and changes of units that
+    /// do not exist (refused).
+    fn stream(seed: u64, station: Uuid, n: usize) -> Vec<Event> {
+        let mut r = Lcg(seed);
+        let items: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let units: Vec<Uuid> = (0..12).map(|_| Uuid::now_v7()).collect();
+        let mut out = Vec::new();
+        let mut seq = 0;
+        let mut push = |out: &mut Vec<Event>, item, unit, kind| {
+            seq += 1;
+            out.push(Event {
+                id: Uuid::now_v7(),
+                station_id: station,
+                station_seq: seq,
+                actor: "test".into(),
+                wall_time_ms: seq,
+                clock_synced: true,
+                item_id: item,
+                unit_id: unit,
+                base_version: None,
+                scan: None,
+                kind,
+            });
+        };
+        for (i, item) in items.iter().enumerate() {
+            let kind = EventKind::ItemCreated {
+                name: format!("Item {i}"),
+                sku: None,
+                barcode: Some(format!("B-{i}")),
+                tracking: Tracking::Units,
+                reorder_point: None,
+            };
+            push(&mut out, *item, None, kind);
+        }
+        while out.len() < n {
+            let u = r.below(12) as usize;
+            let item = items[u % 3];
+            let kind = match r.below(6) {
+                0 => EventKind::UnitCreated {
+                    name: format!("U{u}"),
+                    asset_tag: Some(format!("T-{}", r.below(8))),
+                    status: Status::InStock,
+                    location: Some(format!("Shelf {}", r.below(3))),
+                    fields: Default::default(),
+                    location_id: None,
+                },
+                1 => EventKind::CheckedOut {
+                    holder: "Nobody".into(),
+                    due: None,
+                    holder_id: None,
+                },
+                2 => EventKind::CheckedIn {
+                    location: None,
+                    location_id: None,
+                },
+                3 => EventKind::LocationMoved {
+                    location: Some(format!("Shelf {}", r.below(3))),
+                    reason: None,
+                    location_id: None,
+                },
+                _ => EventKind::StatusChanged {
+                    to: Status::SETTABLE[r.below(4) as usize],
+                    reason: None,
+                },
+            };
+            push(&mut out, item, Some(units[u]), kind);
+        }
+        out
+    }
+
+    /// Every row of every table the ingest writes, in a stable order.
+    fn dump(db: &SqliteDb) -> Vec<String> {
+        db.read(|c| {
+            let mut all = Vec::new();
+            for (table, order) in [
+                ("items", "id"),
+                ("units", "id"),
+                ("events", "hub_seq"),
+                ("event_units", "unit_id, event_id"),
+                ("station_seqs", "station_id"),
+                ("quarantine", "station_id, station_seq"),
+                ("hub_meta", "only_row"),
+            ] {
+                for row in c.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])? {
+                    all.push(format!("{table}: {row:?}"));
+                }
+            }
+            Ok(all)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn batches_leave_the_same_tables_as_event_by_event() {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let dbs: Vec<SqliteDb> = dirs
+            .iter()
+            .map(|d| SqliteDb::open(d.path()).unwrap())
+            .collect();
+        for db in &dbs {
+            db.write(|c| {
+                c.execute(
+                    "INSERT INTO hub_meta (only_row, hub_id, last_hub_seq) VALUES (1, ?1, 0)",
+                    &[Uuid::nil().into()],
+                )
+            })
+            .unwrap();
+        }
+        let stations: Vec<Uuid> = (0..2).map(|_| Uuid::now_v7()).collect();
+        let streams: Vec<Vec<serde_json::Value>> = stations
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                stream(7 + i as u64, *s, 300)
+                    .iter()
+                    .map(|e| serde_json::to_value(e).unwrap())
+                    .collect()
+            })
+            .collect();
+        let mut r = Lcg(99);
+        let mut at = [0usize; 2];
+        while at.iter().zip(&streams).any(|(a, s)| *a < s.len()) {
+            let who = r.below(2) as usize;
+            let s = &streams[who];
+            if at[who] >= s.len() {
+                continue;
+            }
+            // A batch, sometimes replayed (duplicates), sometimes with a gap.
+            let from = at[who].saturating_sub(if r.below(5) == 0 { 3 } else { 0 });
+            let to = (at[who] + 1 + r.below(40) as usize).min(s.len());
+            let mut batch: Vec<serde_json::Value> = s[from..to].to_vec();
+            if r.below(7) == 0 && batch.len() > 2 {
+                batch.remove(1);
+            }
+            let answers: Vec<String> = dbs
+                .iter()
+                .enumerate()
+                .map(|(k, db)| {
+                    let resp = db
+                        .write(|c| {
+                            if k == 0 {
+                                ingest(&mut Tables::new(c), stations[who], &batch, false)
+                            } else {
+                                ingest(&mut Batch::new(c), stations[who], &batch, false)
+                            }
+                        })
+                        .unwrap();
+                    serde_json::to_string(&resp).unwrap()
+                })
+                .collect();
+            assert_eq!(answers[0], answers[1], "the same answer to the station");
+            let resp: tagstation_core::proto::PushResponse =
+                serde_json::from_str(&answers[0]).unwrap();
+            at[who] = usize::try_from(resp.contiguous_seq).unwrap();
+        }
+        let (one, many) = (dump(&dbs[0]), dump(&dbs[1]));
+        assert!(one.len() > 600, "{}", one.len());
+        assert!(
+            one.iter().any(|r| r.contains("not a known person")),
+            "flagged check-outs"
+        );
+        let refused = dbs[0]
+            .read(|c| {
+                c.query_one("SELECT COUNT(*) FROM events WHERE applied = 0", &[])?
+                    .int(0)
+            })
+            .unwrap();
+        assert!(refused > 0, "refused changes kept in history");
+        assert_eq!(one, many);
+    }
+}
