@@ -139,6 +139,11 @@ struct HubProcess {
 
 impl HubProcess {
     fn start() -> HubProcess {
+        Self::start_with(&[])
+    }
+
+    /// A hub process with extra `tagstation hub` arguments.
+    fn start_with(args: &[&str]) -> HubProcess {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -150,6 +155,7 @@ impl HubProcess {
             .arg("--data")
             .arg(dir.path())
             .args(["hub", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("TAGSTATION_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("TAGSTATION_LOG", "debug")
             .stderr(Stdio::piped())
@@ -710,5 +716,66 @@ echo "== scan after"; {scan} 2>&1; echo "exit $?"
          status says \"storage full: nothing can be saved until space is freed\" |\n\
          | a scan on the full disk | exit 1, storage full, nothing saved |\n\
          | the same scan once space returns | saved |\n",
+    );
+}
+
+/// Failed admin attempts from `client` (as a proxy on loopback forwards them): the
+/// status of each answer.
+fn attempts(
+    c: &reqwest::blocking::Client,
+    url: &str,
+    client: &str,
+    n: usize,
+    token: &str,
+) -> Vec<u16> {
+    (0..n)
+        .map(|_| {
+            c.get(format!("{url}/v1/admin/stations"))
+                .bearer_auth(token)
+                .header("x-forwarded-for", client)
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .collect()
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_client_has_its_own_failure_limit() {
+    let c = reqwest::blocking::Client::new();
+    // Loopback is the configured proxy: X-Forwarded-For names the client.
+    let hub = HubProcess::start_with(&["--trusted-proxy", "127.0.0.1"]);
+    let limit = tagstation::hub::server::FAILURES_PER_MINUTE as usize;
+    let first = attempts(
+        &c,
+        &hub.url,
+        "203.0.113.7",
+        limit + 1,
+        "wrong-token-0123456789",
+    );
+    assert_eq!(first.last(), Some(&429), "{first:?}");
+    // Another client behind the same proxy is not locked out by the first one.
+    assert_eq!(
+        attempts(&c, &hub.url, "198.51.100.2", 1, ADMIN_TOKEN),
+        [200]
+    );
+    assert_eq!(attempts(&c, &hub.url, "203.0.113.7", 1, ADMIN_TOKEN), [429]);
+    let log = hub.log();
+    assert!(log.contains("203.0.113.7"), "logs name the client");
+
+    // Without it, the header is ignored: a client cannot pick whose limit it uses.
+    let hub = HubProcess::start();
+    let first = attempts(
+        &c,
+        &hub.url,
+        "203.0.113.7",
+        limit + 1,
+        "wrong-token-0123456789",
+    );
+    assert_eq!(first.last(), Some(&429), "{first:?}");
+    assert_eq!(
+        attempts(&c, &hub.url, "198.51.100.2", 1, ADMIN_TOKEN),
+        [429]
     );
 }

@@ -80,6 +80,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         admin_token: admin_token.clone(),
         tls: None,
         worker_threads: None,
+        trusted_proxies: Default::default(),
     })?;
     let store: Arc<dyn HubStore> = hub.store().clone();
     let listener = std::net::TcpListener::bind(args.listen).context("cannot start the demo hub")?;

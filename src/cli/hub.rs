@@ -31,6 +31,15 @@ pub struct HubArgs {
     /// `TAGSTATION_ADMIN_TOKEN` takes precedence.
     #[arg(long)]
     pub admin_token_file: Option<PathBuf>,
+    /// A reverse proxy (an address or a network such as 10.0.0.0/8) whose
+    /// X-Forwarded-For names the client, for rate limits and logs; repeatable. From
+    /// any other address the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "TAGSTATION_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<hub::server::proxy::Network>,
 }
 
 /// Read the admin token from the environment or a file, creating the file if needed.
@@ -88,6 +97,7 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
         admin_token: token,
         tls,
         worker_threads: None,
+        trusted_proxies: hub::server::proxy::TrustedProxies(args.trusted_proxies),
     })?;
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;

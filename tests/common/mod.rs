@@ -312,6 +312,7 @@ impl TestHub {
             admin_token: ADMIN_TOKEN.into(),
             tls: tls.map(|(cert, key)| tagstation::hub::server::Tls { cert, key }),
             worker_threads: Some(2),
+            trusted_proxies: Default::default(),
         })
         .expect("open hub store");
         let running = hub.spawn(bind_retry(addr)).expect("serve");

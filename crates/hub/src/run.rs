@@ -24,6 +24,9 @@ pub struct HubOptions {
     pub tls: Option<Tls>,
     /// Threads of the hub's runtime; the number of cores when `None`.
     pub worker_threads: Option<usize>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits and
+    /// logs); from anyone else the header is ignored.
+    pub trusted_proxies: server::proxy::TrustedProxies,
 }
 
 /// Why a hub could not start or stopped with an error.
@@ -51,7 +54,7 @@ impl Hub {
     /// A hub over an already opened store (`options.database` is not used).
     pub fn with_store(store: Arc<dyn HubStore>, options: HubOptions) -> Hub {
         Hub {
-            state: AppState::new(store, &options.admin_token),
+            state: AppState::new(store, &options.admin_token, options.trusted_proxies),
             tls: options.tls,
             worker_threads: options.worker_threads,
         }

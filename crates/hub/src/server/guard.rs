@@ -15,9 +15,10 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The station a request speaks for, after checking its token.
 pub(super) async fn station_auth(
     st: &Arc<AppState>,
-    ip: IpAddr,
+    peer: IpAddr,
     headers: &HeaderMap,
 ) -> Result<Uuid, ApiError> {
+    let ip = st.proxies.client(peer, headers);
     if st.limiter.blocked(ip) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -54,9 +55,10 @@ pub(super) async fn station_auth(
 
 pub(super) async fn admin_auth(
     st: &Arc<AppState>,
-    ip: IpAddr,
+    peer: IpAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
+    let ip = st.proxies.client(peer, headers);
     if st.limiter.blocked(ip) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -10,6 +10,7 @@ mod directory;
 mod error;
 mod guard;
 mod metrics;
+pub mod proxy;
 mod sync;
 
 use std::net::{IpAddr, SocketAddr};
@@ -75,15 +76,22 @@ pub struct AppState {
     admin_hash: String,
     limiter: FailureLimiter,
     pub metrics: Metrics,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub proxies: proxy::TrustedProxies,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn HubStore>, admin_token: &str) -> Arc<AppState> {
+    pub fn new(
+        store: Arc<dyn HubStore>,
+        admin_token: &str,
+        proxies: proxy::TrustedProxies,
+    ) -> Arc<AppState> {
         Arc::new(AppState {
             store,
             admin_hash: auth::hash_secret(admin_token),
             limiter: FailureLimiter::new(FAILURES_PER_MINUTE),
             metrics: Metrics::default(),
+            proxies,
         })
     }
 }

@@ -5,9 +5,10 @@ use super::*;
 pub(super) async fn enroll(
     State(st): State<Arc<AppState>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> ApiResult<EnrollResponse> {
-    let ip = addr.ip();
+    let ip = st.proxies.client(addr.ip(), &headers);
     if st.limiter.blocked(ip) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
