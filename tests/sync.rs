@@ -1006,4 +1006,26 @@ fn a_station_gets_its_own_events_back_as_acknowledgements_and_sync_is_compressed
         assert_eq!(unit_state(s, "C-200").0, Status::Damaged);
         assert!(s.check_consistency().unwrap().is_empty());
     }
+    // What the hub did, in its metrics: the events it took, how pushes went, how far
+    // behind each station pulled.
+    let m = hub
+        .client()
+        .get(format!("{}/metrics", hub.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(m.contains("tagstation_ingested_events_total 601"), "{m}");
+    assert!(
+        m.contains("tagstation_push_duration_seconds_count 2"),
+        "{m}"
+    );
+    assert!(m.contains("tagstation_push_batch_events_bucket"), "{m}");
+    let b_id = b.station_id();
+    assert!(
+        m.contains(&format!(
+            "tagstation_station_lag_events{{station=\"{b_id}\"}} 601"
+        )),
+        "{m}"
+    );
 }

@@ -28,7 +28,7 @@ pub(super) async fn station_auth(
     }
     let fail = |msg: &str| {
         st.limiter.failed(ip);
-        st.metrics.auth_failures.fetch_add(1, Relaxed);
+        st.metrics.auth_failures.inc();
         tracing::warn!(%ip, reason = msg, "station authentication failed");
         ApiError::unauthorized(msg)
     };
@@ -69,7 +69,7 @@ pub(super) async fn admin_auth(
     let ok = bearer(headers).is_some_and(|t| auth::verify_secret(t, &st.admin_hash));
     if !ok {
         st.limiter.failed(ip);
-        st.metrics.auth_failures.fetch_add(1, Relaxed);
+        st.metrics.auth_failures.inc();
         tracing::warn!(%ip, "admin authentication failed");
         return Err(ApiError::unauthorized("admin token required"));
     }

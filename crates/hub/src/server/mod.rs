@@ -15,7 +15,6 @@ mod sync;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -46,6 +45,7 @@ pub use directory::{
 pub use error::ApiError;
 use error::*;
 use guard::*;
+pub use metrics::Metrics;
 use metrics::*;
 use sync::*;
 
@@ -53,22 +53,6 @@ use sync::*;
 pub const ENROLL_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 /// Failed credential attempts per client address per minute before 429.
 pub const FAILURES_PER_MINUTE: u32 = 20;
-
-/// Counters for `/metrics`, beside the store's own numbers.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub push_requests: AtomicU64,
-    pub pull_requests: AtomicU64,
-    pub accepted: AtomicU64,
-    pub duplicate: AtomicU64,
-    pub conflict: AtomicU64,
-    pub rejected: AtomicU64,
-    pub retry: AtomicU64,
-    /// Events of a kind this hub does not know (from newer stations), left queued.
-    pub unsupported: AtomicU64,
-    pub auth_failures: AtomicU64,
-    pub enrollments: AtomicU64,
-}
 
 /// Shared state of the running hub.
 pub struct AppState {

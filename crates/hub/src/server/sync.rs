@@ -43,7 +43,7 @@ pub(super) async fn enroll(
     .await;
     match r {
         Ok(name) => {
-            st.metrics.enrollments.fetch_add(1, Relaxed);
+            st.metrics.enrollments.inc();
             tracing::info!(station = %name, %station_id, "station enrolled");
             Ok(Json(EnrollResponse {
                 station_name: name,
@@ -54,7 +54,7 @@ pub(super) async fn enroll(
         Err(e) => {
             if e.code == "bad_code" {
                 st.limiter.failed(ip);
-                st.metrics.auth_failures.fetch_add(1, Relaxed);
+                st.metrics.auth_failures.inc();
                 tracing::warn!(%ip, "enrollment with an invalid code");
             }
             Err(e)
@@ -77,24 +77,21 @@ pub(super) async fn push(
             format!("at most {} events per push", proto::MAX_PUSH_EVENTS),
         ));
     }
-    st.metrics.push_requests.fetch_add(1, Relaxed);
+    st.metrics.push_requests.inc();
+    st.metrics.push_batch.observe(req.events.len() as f64);
     let store = st.store.clone();
+    let started = std::time::Instant::now();
     let resp = blocking(move || {
         let r = store.push(station, &req.events)?;
         store.touch(station, SystemClock.now().0)?;
         Ok(r)
     })
     .await?;
+    st.metrics
+        .push_seconds
+        .observe(started.elapsed().as_secs_f64());
     for r in &resp.results {
-        let c = match r.status {
-            PushStatus::Accepted => &st.metrics.accepted,
-            PushStatus::Duplicate => &st.metrics.duplicate,
-            PushStatus::Conflict => &st.metrics.conflict,
-            PushStatus::Rejected => &st.metrics.rejected,
-            PushStatus::Retry | PushStatus::Unrecognized => &st.metrics.retry,
-            PushStatus::Unsupported => &st.metrics.unsupported,
-        };
-        c.fetch_add(1, Relaxed);
+        st.metrics.verdict(r.status);
     }
     Ok(Json(resp))
 }
@@ -131,22 +128,27 @@ pub(super) async fn pull(
         .limit
         .unwrap_or(proto::MAX_PULL_EVENTS)
         .clamp(1, proto::MAX_PULL_EVENTS);
-    st.metrics.pull_requests.fetch_add(1, Relaxed);
+    st.metrics.pull_requests.inc();
     let store = st.store.clone();
     let ack_for = (q.own.as_deref() == Some("ack")).then_some(station);
     let (after, expect) = (q.after, q.at);
     let page = blocking(move || {
+        let here = store.at(after)?;
         if let (Some(expect), true) = (expect, after > 0) {
-            let here = store.at(after)?;
             if here.id != Some(expect) {
                 return Ok(Err(here));
             }
         }
-        store.pull(after, limit, ack_for).map(Ok)
+        store
+            .pull(after, limit, ack_for)
+            .map(|p| Ok((p, here.head)))
     })
     .await?;
     match page {
-        Ok(page) => Ok(Json(page)),
+        Ok((page, head)) => {
+            st.metrics.station_lag(station, after, head);
+            Ok(Json(page))
+        }
         Err(here) => {
             tracing::warn!(%station, after, head = here.head,
                 "a station's pull position names another event: the hub's log differs from what the station followed (restored from a backup?)");
