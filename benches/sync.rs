@@ -159,6 +159,33 @@ fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
     baseline_raw(hub.db(), rows)
 }
 
+/// The hub's ingest alone: one station's events (its item, 500 units, then status
+/// changes), already encoded, handed to the hub's store in pushes of 500, with no
+/// HTTP and no station store: what the hub itself takes per second.
+fn ingest_alone(db: &str, n: usize) -> Duration {
+    let hub = TestHub::start(db);
+    let st = TempStation::new();
+    let mut s = st.open();
+    queue_events(&mut s, n, "A");
+    let station = s.station_id();
+    let events: Vec<serde_json::Value> = s
+        .pending(n)
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    let store = hub.state.store.clone();
+    let t = Instant::now();
+    for chunk in events.chunks(500) {
+        let r = store.push(station, chunk).unwrap();
+        assert_eq!(
+            r.contiguous_seq,
+            chunk.last().unwrap()["station_seq"].as_i64().unwrap()
+        );
+    }
+    t.elapsed()
+}
+
 fn catch_up(db: &str, n: usize) -> (Duration, Duration) {
     let hub = TestHub::start(db);
     let st = TempStation::new();
@@ -223,6 +250,12 @@ fn report(
     println!(
         "  baseline raw INSERT, {n} rows in batches of 500 .... {:>9.0} rows/s",
         rate(n, b)
+    );
+    let alone = ingest_alone(&db_for("alone"), n);
+    println!(
+        "  hub ingest alone, pushes of 500 (no HTTP) ....... {:>9.0} events/s  ({:.2} of baseline)",
+        rate(n, alone),
+        rate(n, alone) / rate(n, b)
     );
     let (push, round) = catch_up(&db_for("catchup"), n);
     println!(

@@ -1,17 +1,16 @@
 //! Secrets of the hub: station tokens, one-time enrollment codes, the admin token,
-//! and a limiter for failed attempts.
+//! and the count of failed attempts per client (in the database: several hubs on one
+//! PostgreSQL share it).
 //!
 //! A station token is `tst_<id>_<secret>`: the id finds the row, the secret is checked
 //! against its SHA-256 in constant time. Secrets are 256 random bits, so a fast hash is
 //! enough (no password stretching needed) and the hub never stores a usable token.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::db::{params, Conn};
+use crate::Result;
 
 /// Characters of enrollment codes: no 0/O, 1/I/L to misread.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -81,43 +80,33 @@ pub fn new_admin_token() -> String {
     format!("tsa_{}", hex(&random_bytes::<32>()))
 }
 
-/// Counts failed attempts per client address in a sliding minute; past the limit the
-/// client is refused (HTTP 429) until the minute has passed.
-#[derive(Debug)]
-pub struct FailureLimiter {
-    per_minute: u32,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+/// Failed credentials from one client in the current minute, kept in the hub's
+/// database so that every hub on one PostgreSQL counts against the same limit: how
+/// many there were so far.
+pub fn failures(c: &mut dyn Conn, client: &str, now_ms: i64) -> Result<i64> {
+    let minute = now_ms.div_euclid(60_000);
+    Ok(c.query_opt(
+        "SELECT count FROM auth_failures WHERE client = ?1 AND minute = ?2",
+        params![client, minute],
+    )?
+    .map(|r| r.int(0))
+    .transpose()?
+    .unwrap_or(0))
 }
 
-impl FailureLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        FailureLimiter {
-            per_minute,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Is this client currently locked out?
-    pub fn blocked(&self, ip: IpAddr) -> bool {
-        let map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&ip) {
-            Some((since, n)) => since.elapsed() < Duration::from_secs(60) && *n >= self.per_minute,
-            None => false,
-        }
-    }
-
-    /// Note a failure from this client.
-    pub fn failed(&self, ip: IpAddr) {
-        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (since, _)| since.elapsed() < Duration::from_secs(60));
-        }
-        let e = map.entry(ip).or_insert((Instant::now(), 0));
-        if e.0.elapsed() >= Duration::from_secs(60) {
-            *e = (Instant::now(), 0);
-        }
-        e.1 += 1;
-    }
+/// Note a failed credential from one client, and forget minutes that are over.
+pub fn note_failure(c: &mut dyn Conn, client: &str, now_ms: i64) -> Result<()> {
+    let minute = now_ms.div_euclid(60_000);
+    c.execute(
+        "INSERT INTO auth_failures (client, minute, count) VALUES (?1, ?2, 1)
+         ON CONFLICT (client, minute) DO UPDATE SET count = auth_failures.count + 1",
+        params![client, minute],
+    )?;
+    c.execute(
+        "DELETE FROM auth_failures WHERE minute < ?1",
+        params![minute - 1],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -143,14 +132,25 @@ mod tests {
     }
 
     #[test]
-    fn limiter_blocks_after_limit() {
-        let l = FailureLimiter::new(3);
-        let ip: IpAddr = "127.0.0.9".parse().unwrap();
-        for _ in 0..3 {
-            assert!(!l.blocked(ip));
-            l.failed(ip);
-        }
-        assert!(l.blocked(ip));
-        assert!(!l.blocked("127.0.0.8".parse().unwrap()));
+    fn failures_count_per_client_and_minute_in_the_database() {
+        use crate::db::Database;
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::sqlite::SqliteDb::open(dir.path()).unwrap();
+        let now = 120_000 * 1000;
+        db.write(|c| {
+            for _ in 0..3 {
+                note_failure(c, "127.0.0.9", now)?;
+            }
+            assert_eq!(failures(c, "127.0.0.9", now)?, 3);
+            assert_eq!(failures(c, "127.0.0.8", now)?, 0);
+            assert_eq!(failures(c, "127.0.0.9", now + 60_000)?, 0, "a new minute");
+            note_failure(c, "127.0.0.8", now + 180_000)?;
+            let left = c
+                .query_one("SELECT COUNT(*) FROM auth_failures", &[])?
+                .int(0)?;
+            assert_eq!(left, 1, "minutes that are over are forgotten");
+            Ok(())
+        })
+        .unwrap();
     }
 }

@@ -149,6 +149,10 @@ pub trait HubStore: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<String>;
     fn token(&self, token_id: &str) -> Result<Option<TokenRow>>;
+    /// Failed credentials from `client` in the current minute (every hub's).
+    fn failures(&self, client: &str, now_ms: i64) -> Result<i64>;
+    /// Note a failed credential from `client`.
+    fn note_failure(&self, client: &str, now_ms: i64) -> Result<()>;
     fn revoke(&self, name: &str, now_ms: i64) -> Result<()>;
     fn stations(&self) -> Result<Vec<StationRow>>;
     fn touch(&self, station: Uuid, now_ms: i64) -> Result<()>;

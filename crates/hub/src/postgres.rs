@@ -168,6 +168,15 @@ CREATE INDEX units_holder_key ON units(holder_key) WHERE holder_key IS NOT NULL;
 CREATE INDEX units_location ON units(location_id) WHERE location_id IS NOT NULL;
 CREATE INDEX units_location_key ON units(location_key) WHERE location_key IS NOT NULL;
 "#,
+    // Failed credentials per client and minute (SQLite's `HUB_V3`).
+    r#"
+CREATE TABLE auth_failures (
+    client  TEXT NOT NULL,
+    minute  BIGINT NOT NULL,
+    count   BIGINT NOT NULL,
+    PRIMARY KEY (client, minute)
+);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

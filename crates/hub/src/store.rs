@@ -77,6 +77,13 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn token(&self, token_id: &str) -> Result<Option<TokenRow>> {
         self.db.read(|c| stations::token(c, token_id))
     }
+    fn failures(&self, client: &str, now_ms: i64) -> Result<i64> {
+        self.db.read(|c| super::auth::failures(c, client, now_ms))
+    }
+    fn note_failure(&self, client: &str, now_ms: i64) -> Result<()> {
+        self.db
+            .write(|c| super::auth::note_failure(c, client, now_ms))
+    }
     fn revoke(&self, name: &str, now_ms: i64) -> Result<()> {
         self.db.write(|c| stations::revoke(c, name, now_ms))
     }

@@ -318,6 +318,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V2],
             &[CATALOG_V2],
             &[CATALOG_V3],
+            &[HUB_V3],
         ],
     }
 }
@@ -406,6 +407,17 @@ CREATE TABLE quarantine (
     PRIMARY KEY (station_id, station_seq)
 );
 CREATE INDEX quarantine_id ON quarantine(event_id);
+"#;
+
+/// Failed credentials per client and minute, in the database so that several hubs on
+/// one PostgreSQL share one limit per client.
+pub const HUB_V3: &str = r#"
+CREATE TABLE auth_failures (
+    client  TEXT NOT NULL,
+    minute  INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (client, minute)
+);
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

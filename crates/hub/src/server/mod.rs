@@ -26,7 +26,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::auth::{self, FailureLimiter};
+use super::auth;
 use super::{db, HubError, HubStore};
 use tagstation_core::catalog::{ItemId, UnitId};
 use tagstation_core::clock::{rfc3339, Clock, SystemClock};
@@ -58,7 +58,6 @@ pub const FAILURES_PER_MINUTE: u32 = 20;
 pub struct AppState {
     pub store: Arc<dyn HubStore>,
     admin_hash: String,
-    limiter: FailureLimiter,
     pub metrics: Metrics,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub proxies: proxy::TrustedProxies,
@@ -73,7 +72,6 @@ impl AppState {
         Arc::new(AppState {
             store,
             admin_hash: auth::hash_secret(admin_token),
-            limiter: FailureLimiter::new(FAILURES_PER_MINUTE),
             metrics: Metrics::default(),
             proxies,
         })

@@ -9,13 +9,7 @@ pub(super) async fn enroll(
     body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> ApiResult<EnrollResponse> {
     let ip = st.proxies.client(addr.ip(), &headers);
-    if st.limiter.blocked(ip) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failed attempts; wait a minute",
-        ));
-    }
+    not_locked_out(&st, ip).await?;
     let Json(req) = body?;
     let station_id = req.station_id;
     // The hub's own id (on every admin-made event), the nil and the max UUID are never
@@ -53,8 +47,7 @@ pub(super) async fn enroll(
         }
         Err(e) => {
             if e.code == "bad_code" {
-                st.limiter.failed(ip);
-                st.metrics.auth_failures.inc();
+                failed(&st, ip).await;
                 tracing::warn!(%ip, "enrollment with an invalid code");
             }
             Err(e)
