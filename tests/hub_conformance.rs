@@ -147,16 +147,22 @@ fn catalog_and_sync(db: &str) {
 /// Several stations push at once while a reader walks the log: the reader's cursor
 /// never skips an event, and every event is stored once.
 fn concurrent_pushes_never_skip(db: &str) {
-    let hub = TestHub::start(db);
+    concurrent_pushes_through(&[TestHub::start(db)]);
+}
+
+/// Six stations push at once, spread over `hubs` (several hubs on one database), while
+/// a reader pulls round after round, from each hub in turn: one order, no event
+/// skipped or doubled.
+fn concurrent_pushes_through(hubs: &[TestHub]) {
     let dirs: Vec<TempStation> = (0..6).map(|_| TempStation::new()).collect();
     let mut stores: Vec<_> = dirs.iter().map(|d| d.open()).collect();
     for (i, s) in stores.iter_mut().enumerate() {
-        hub.enroll(s, &format!("S{i}"));
+        hubs[i % hubs.len()].enroll(s, &format!("S{i}"));
         tagged_item(s, &format!("Item {i}"), &format!("T{i}"), 20);
     }
     let reader_dir = TempStation::new();
     let mut reader = reader_dir.open();
-    hub.enroll(&mut reader, "Reader");
+    let token = hubs[0].enroll(&mut reader, "Reader");
     let handles: Vec<_> = stores
         .into_iter()
         .map(|mut s| {
@@ -167,9 +173,12 @@ fn concurrent_pushes_never_skip(db: &str) {
             })
         })
         .collect();
-    // Keep pulling while the pushes run.
+    // Keep pulling while the pushes run, from each hub in turn.
     let mut rounds = 0;
     while handles.iter().any(|h| !h.is_finished()) || rounds == 0 {
+        reader
+            .set_hub(&hubs[rounds % hubs.len()].url, &token)
+            .unwrap();
         sync(&mut reader);
         rounds += 1;
     }
@@ -481,6 +490,29 @@ fn postgres_concurrent_pushes_never_skip() {
     if let Some(base) = common::pg_url() {
         concurrent_pushes_never_skip(&common::fresh_pg_db(&base, "conf_concurrent"));
     }
+}
+
+/// Two hub processes on one PostgreSQL serve stations at once with the same
+/// guarantees (one order, no skipped cursor), and count failed credentials together.
+#[test]
+fn postgres_two_hubs_keep_one_order() {
+    let Some(base) = common::pg_url() else { return };
+    let url = common::fresh_pg_db(&base, "conf_two_hubs");
+    let hubs = [TestHub::start(&url), TestHub::start(&url)];
+    concurrent_pushes_through(&hubs);
+    // Failures through one hub lock the client out of the other.
+    let limit = tagstation::hub::server::FAILURES_PER_MINUTE;
+    for _ in 0..limit {
+        let r = hubs[0]
+            .client()
+            .get(format!("{}/v1/admin/stations", hubs[0].url))
+            .bearer_auth("wrong-token-0123456789")
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+    }
+    let (status, _) = hubs[1].admin("GET", "/v1/admin/stations", None);
+    assert_eq!(status, 429, "the other hub counts the same failures");
 }
 
 #[test]

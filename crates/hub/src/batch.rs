@@ -248,6 +248,13 @@ impl Projection for Batch<'_> {
 }
 
 impl HubTx for Batch<'_> {
+    fn lock_log(&mut self) -> Result<()> {
+        if self.hub_seq.is_none() {
+            let last = self.tables.lock_hub_seq()?;
+            self.hub_seq = Some((last, last));
+        }
+        Ok(())
+    }
     fn next_hub_seq(&mut self) -> Result<i64> {
         let next = match self.hub_seq {
             Some((start, last)) => (start, last + 1),

@@ -28,6 +28,10 @@ pub struct Held {
 
 /// The writes and lookups [`ingest`] needs inside one backend transaction.
 pub trait HubTx: Projection<Error = HubError> {
+    /// Lock the log's counter row until commit, before reading anything else: two
+    /// writers (two hubs on one PostgreSQL, a station retrying through another hub)
+    /// then never work from the same stale state.
+    fn lock_log(&mut self) -> Result<()>;
     /// Hand out the next position in the hub's log (locks the counter until commit).
     fn next_hub_seq(&mut self) -> Result<i64>;
     /// An event or quarantined event with this id.
@@ -69,6 +73,7 @@ pub fn ingest<T: HubTx>(
     raw: &[serde_json::Value],
     strict: bool,
 ) -> Result<PushResponse> {
+    tx.lock_log()?;
     let mut contiguous = tx.contiguous(station)?;
     let mut results = Vec::with_capacity(raw.len());
     // Every event decoded first, so that what they need is read in one go.
@@ -223,6 +228,7 @@ pub fn admin_event<T: HubTx>(
     cmd: Command,
     now: (i64, bool),
 ) -> Result<LogEntry> {
+    tx.lock_log()?;
     let seq = tx.contiguous(hub_id)? + 1;
     let event = Event {
         id: Uuid::now_v7(),

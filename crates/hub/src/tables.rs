@@ -622,6 +622,9 @@ impl Projection for Tables<'_> {
 }
 
 impl HubTx for Tables<'_> {
+    fn lock_log(&mut self) -> Result<()> {
+        self.lock_hub_seq().map(|_| ())
+    }
     fn next_hub_seq(&mut self) -> Result<i64> {
         self.0
             .query_one(
