@@ -120,9 +120,10 @@ fn baseline_rows(n: usize) -> Vec<Event> {
         .collect()
 }
 
-/// Baseline: `rows` inserted raw into the hub's own `events` table of the same kind of
-/// database: transactions of 500 rows, multi-row INSERT statements (the hub's own
-/// batched statement, without the rules, the projection or HTTP).
+/// Baseline: `rows` inserted raw into the hub's own `events` table (and each event's
+/// row of its unit's history, `event_units`) of the same kind of database:
+/// transactions of 500 rows, multi-row INSERT statements (the hub's own batched
+/// statements, without the rules, the projection or HTTP).
 fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Duration {
     let o = Outcome {
         applied: true,
@@ -140,6 +141,14 @@ fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Dur
                 .collect();
             for part in evs.chunks(250) {
                 p.insert_events(part)?;
+            }
+            // And each event's row in the unit's history, as the schema has it.
+            let links: Vec<_> = chunk
+                .iter()
+                .filter_map(|ev| ev.unit_id.map(|u| (u, ev.id)))
+                .collect();
+            for part in links.chunks(250) {
+                p.link_units(part)?;
             }
             Ok(())
         })
@@ -290,6 +299,12 @@ fn main() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let sqlite_db = |name: &str| tmp.path().join(name).display().to_string();
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("alone") {
+        // For a profiler: the hub's ingest alone, on SQLite.
+        let d = ingest_alone(&sqlite_db("alone"), n);
+        println!("hub ingest alone: {:.0} events/s", rate(n, d));
+        return;
+    }
     report("sqlite hub", &sqlite_db, &baseline_sqlite, n, stations, per);
     if let Ok(base) = std::env::var("TAGSTATION_TEST_PG_URL") {
         let pg_db = |name: &str| common::fresh_pg_db(&base, &format!("bench_{name}"));

@@ -125,10 +125,12 @@ impl<'c> Batch<'c> {
                 .collect();
             self.tables.insert_events(&evs)
         })?;
-        let links: Vec<(UnitId, Uuid)> = events
+        // In key order: the index takes them in one sweep.
+        let mut links: Vec<(UnitId, Uuid)> = events
             .iter()
             .flat_map(|n| n.units.iter().map(|u| (*u, n.event.id)))
             .collect();
+        links.sort();
         write_chunked(&links, |rows| self.tables.link_units(rows))?;
         if let Some((start, last)) = self.hub_seq {
             if last != start {

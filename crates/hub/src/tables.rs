@@ -202,8 +202,8 @@ impl<'c> Tables<'c> {
                 key(i.barcode.as_deref()),
             ]);
         }
-        self.0.execute(
-            &format!(
+        let sql = statement("put_items", items.len(), |rows| {
+            format!(
                 "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
                                     archived, name_key, sku_key, barcode_key)
                  VALUES {}
@@ -213,10 +213,10 @@ impl<'c> Tables<'c> {
                    version = excluded.version, archived = excluded.archived,
                    name_key = excluded.name_key, sku_key = excluded.sku_key,
                    barcode_key = excluded.barcode_key",
-                placeholders(items.len(), 12)
-            ),
-            &params,
-        )?;
+                placeholders(rows, 12)
+            )
+        });
+        self.0.execute(&sql, &params)?;
         Ok(())
     }
 
@@ -248,8 +248,8 @@ impl<'c> Tables<'c> {
                 key(u.holder.as_deref()),
             ]);
         }
-        self.0.execute(
-            &format!(
+        let sql = statement("put_units", units.len(), |rows| {
+            format!(
                 "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
                                     fields, active, version, last_station, name_key, tag_key,
                                     location_id, holder_id, location_key, holder_key)
@@ -262,10 +262,10 @@ impl<'c> Tables<'c> {
                    tag_key = excluded.tag_key, location_id = excluded.location_id,
                    holder_id = excluded.holder_id, location_key = excluded.location_key,
                    holder_key = excluded.holder_key",
-                placeholders(units.len(), 18)
-            ),
-            &params,
-        )?;
+                placeholders(rows, 18)
+            )
+        });
+        self.0.execute(&sql, &params)?;
         Ok(())
     }
 
@@ -295,16 +295,16 @@ impl<'c> Tables<'c> {
                 o.note.as_deref().into(),
             ]);
         }
-        self.0.execute(
-            &format!(
+        let sql = statement("insert_events", events.len(), |rows| {
+            format!(
                 "INSERT INTO events (id, station_id, station_seq, hub_seq, actor, wall_time_ms,
                                      clock_synced, item_id, unit_id, base_version, kind, payload,
                                      scan, applied, conflict, note)
                  VALUES {}",
-                placeholders(events.len(), 16)
-            ),
-            &params,
-        )?;
+                placeholders(rows, 16)
+            )
+        });
+        self.0.execute(&sql, &params)?;
         Ok(())
     }
 
@@ -317,13 +317,13 @@ impl<'c> Tables<'c> {
             .iter()
             .flat_map(|(u, e)| [Value::from(*u), Value::from(*e)])
             .collect();
-        self.0.execute(
-            &format!(
+        let sql = statement("link_units", links.len(), |rows| {
+            format!(
                 "INSERT INTO event_units (unit_id, event_id) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders(links.len(), 2)
-            ),
-            &params,
-        )?;
+                placeholders(rows, 2)
+            )
+        });
+        self.0.execute(&sql, &params)?;
         Ok(())
     }
 
@@ -410,6 +410,26 @@ impl<'c> Tables<'c> {
             .execute("UPDATE hub_meta SET last_hub_seq = ?1", &[Value::Int(last)])?;
         Ok(())
     }
+}
+
+/// The text of a multi-row statement for `rows` rows, built once per shape: a batch
+/// writes in a few fixed chunk sizes, so there are only a few shapes.
+fn statement(
+    name: &'static str,
+    rows: usize,
+    build: impl FnOnce(usize) -> String,
+) -> std::sync::Arc<str> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static SHAPES: OnceLock<Mutex<HashMap<(&'static str, usize), Arc<str>>>> = OnceLock::new();
+    let mut shapes = SHAPES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    shapes
+        .entry((name, rows))
+        .or_insert_with(|| Arc::from(build(rows)))
+        .clone()
 }
 
 /// `?1, ?2, ... ?n`.
