@@ -64,21 +64,14 @@ pub trait HubTx: Projection<Error = HubError> {
     }
 }
 
-/// Take a batch of raw events from `station` into the log, in order, in the caller's
-/// transaction. `strict` (admin edits) turns a refused event into an error instead of
-/// a recorded, flagged "not applied" entry.
-pub fn ingest<T: HubTx>(
-    tx: &mut T,
-    station: Uuid,
-    raw: &[serde_json::Value],
-    strict: bool,
-) -> Result<PushResponse> {
-    tx.lock_log()?;
-    let mut contiguous = tx.contiguous(station)?;
-    let mut results = Vec::with_capacity(raw.len());
-    // Every event decoded first, so that what they need is read in one go.
-    let decoded_all: Vec<_> = raw
-        .iter()
+/// A pushed batch decoded and checked against the input rules, event by event: work
+/// that needs no lock, done before the write transaction ([`ingest_decoded`]).
+pub type Decoded = Vec<std::result::Result<Event, PushRefusal>>;
+
+/// Decode and check every event of a push (see [`proto::decode_pushed`]); a station
+/// never makes a hub-only kind.
+pub fn decode(station: Uuid, raw: &[serde_json::Value], strict: bool) -> Decoded {
+    raw.iter()
         .map(|value| {
             proto::decode_pushed(value, station).and_then(|ev| {
                 if !strict && ev.kind.hub_only() {
@@ -89,7 +82,34 @@ pub fn ingest<T: HubTx>(
                 Ok(ev)
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Take a batch of raw events from `station` into the log, in order, in the caller's
+/// transaction. `strict` (admin edits) turns a refused event into an error instead of
+/// a recorded, flagged "not applied" entry.
+pub fn ingest<T: HubTx>(
+    tx: &mut T,
+    station: Uuid,
+    raw: &[serde_json::Value],
+    strict: bool,
+) -> Result<PushResponse> {
+    let decoded = decode(station, raw, strict);
+    ingest_decoded(tx, station, raw, decoded, strict)
+}
+
+/// [`ingest`] of a batch already [`decode`]d (outside the transaction, so the log's
+/// lock is held only for what needs it).
+pub fn ingest_decoded<T: HubTx>(
+    tx: &mut T,
+    station: Uuid,
+    raw: &[serde_json::Value],
+    decoded_all: Decoded,
+    strict: bool,
+) -> Result<PushResponse> {
+    tx.lock_log()?;
+    let mut contiguous = tx.contiguous(station)?;
+    let mut results = Vec::with_capacity(raw.len());
     let good: Vec<Event> = decoded_all
         .iter()
         .filter_map(|d| d.as_ref().ok().cloned())

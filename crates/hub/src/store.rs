@@ -8,8 +8,8 @@ use super::batch::Batch;
 use super::db::{params, Database};
 use super::tables::Tables;
 use super::{
-    admin_event, ingest, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore,
-    Result, StationRow, Stats, TokenRow,
+    admin_event, ledger, log, stations, views, AdminRecorded, Holding, HubError, HubStore, Result,
+    StationRow, Stats, TokenRow,
 };
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
@@ -95,8 +95,10 @@ impl<D: Database> HubStore for SqlHub<D> {
     }
 
     fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse> {
+        // Decoding and the input rules need no lock: done before the write.
+        let decoded = log::decode(station, events, false);
         self.db
-            .write(|c| ingest(&mut Batch::new(c), station, events, false))
+            .write(|c| log::ingest_decoded(&mut Batch::new(c), station, events, decoded, false))
     }
     fn at(&self, seq: i64) -> Result<tagstation_core::proto::AtResponse> {
         self.db.read(|c| log::at(c, seq))
