@@ -916,3 +916,84 @@ fn hostile_scanner_input_is_refused_and_the_station_keeps_running() {
         ),
     );
 }
+
+/// A malformed event in the middle of a large batch is quarantined on its own; the rest
+/// of the batch goes through at the pace of a clean one.
+#[test]
+fn a_malformed_event_in_a_large_batch_is_quarantined_without_slowing_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path().to_str().unwrap());
+    let c = hub.client();
+    let push = |station: &mut tagstation::store::Store, bad: Option<usize>| {
+        let token = station.hub().unwrap().unwrap().1;
+        let mut events: Vec<serde_json::Value> = station
+            .pending(1000)
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        if let Some(i) = bad {
+            events[i]["kind"] = serde_json::json!({"type": "status_changed", "to": 7});
+        }
+        assert_eq!(events.len(), 1000);
+        let t = std::time::Instant::now();
+        let r: tagstation::proto::PushResponse = c
+            .post(format!("{}/v1/sync/push", hub.url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "events": events }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        (r, t.elapsed())
+    };
+    let mut times = Vec::new();
+    for bad in [None, Some(500)] {
+        let st = TempStation::new();
+        let mut s = st.open();
+        hub.enroll(&mut s, if bad.is_some() { "Bad" } else { "Clean" });
+        let (item, units) = tagged_item(&mut s, "Camera", "C", 10);
+        let mut k = 0;
+        while s.info().unwrap().pending < 1000 {
+            let to = [Status::Sending, Status::InStock][(k / 10) % 2];
+            s.record(cmd(
+                item,
+                Some(units[k % 10]),
+                EventKind::StatusChanged { to, reason: None },
+            ))
+            .unwrap();
+            k += 1;
+        }
+        let (r, took) = push(&mut s, bad);
+        times.push(took);
+        let rejected = r
+            .results
+            .iter()
+            .filter(|x| x.status == tagstation::proto::PushStatus::Rejected)
+            .count();
+        assert_eq!(
+            rejected,
+            usize::from(bad.is_some()),
+            "{:?}",
+            r.contiguous_seq
+        );
+        assert_eq!(
+            r.contiguous_seq, 1000,
+            "quarantined, the queue moves past it"
+        );
+    }
+    let ratio = times[1].as_secs_f64() / times[0].as_secs_f64();
+    common::report_fault(
+        "malformed-in-batch",
+        &format!(
+            "## A malformed event in a batch of 1000\n\n\
+             | figure | value |\n|---|---|\n\
+             | clean batch of 1000 | {:.0} ms |\n\
+             | the same with one malformed event at 500 | {:.0} ms ({ratio:.2}x) |\n\
+             | refused | 1, quarantined; the other 999 stored, the queue moved past it |\n\
+             | result | pass |\n",
+            times[0].as_secs_f64() * 1000.0,
+            times[1].as_secs_f64() * 1000.0,
+        ),
+    );
+}
