@@ -947,11 +947,12 @@ fn a_malformed_event_in_a_large_batch_is_quarantined_without_slowing_the_rest() 
             .unwrap();
         (r, t.elapsed())
     };
-    let mut times = Vec::new();
-    for bad in [None, Some(500)] {
+    // Clean and malformed batches in turn, twice: the figure is each kind's best.
+    let mut times = vec![Duration::MAX; 2];
+    for (n, bad) in [None, Some(500), None, Some(500)].into_iter().enumerate() {
         let st = TempStation::new();
         let mut s = st.open();
-        hub.enroll(&mut s, if bad.is_some() { "Bad" } else { "Clean" });
+        hub.enroll(&mut s, &format!("S{n}"));
         let (item, units) = tagged_item(&mut s, "Camera", "C", 10);
         let mut k = 0;
         while s.info().unwrap().pending < 1000 {
@@ -965,7 +966,8 @@ fn a_malformed_event_in_a_large_batch_is_quarantined_without_slowing_the_rest() 
             k += 1;
         }
         let (r, took) = push(&mut s, bad);
-        times.push(took);
+        let kind = usize::from(bad.is_some());
+        times[kind] = times[kind].min(took);
         let rejected = r
             .results
             .iter()
@@ -988,8 +990,8 @@ fn a_malformed_event_in_a_large_batch_is_quarantined_without_slowing_the_rest() 
         &format!(
             "## A malformed event in a batch of 1000\n\n\
              | figure | value |\n|---|---|\n\
-             | clean batch of 1000 | {:.0} ms |\n\
-             | the same with one malformed event at 500 | {:.0} ms ({ratio:.2}x) |\n\
+             | clean batch of 1000 (best of 2) | {:.0} ms |\n\
+             | the same with one malformed event at 500 (best of 2) | {:.0} ms ({ratio:.2}x) |\n\
              | refused | 1, quarantined; the other 999 stored, the queue moved past it |\n\
              | result | pass |\n",
             times[0].as_secs_f64() * 1000.0,
