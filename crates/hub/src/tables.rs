@@ -358,6 +358,108 @@ impl<'c> Tables<'c> {
         Ok(out)
     }
 
+    /// Active units carrying any of these tag keys.
+    pub fn units_with_tags(&mut self, keys: &[String]) -> Result<Vec<Unit>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(256) {
+            let params: Vec<Value> = chunk.iter().map(Value::from).collect();
+            out.extend(select_units(
+                self.0,
+                &format!("WHERE tag_key IN ({}) AND active = TRUE", list(chunk.len())),
+                &params,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Active units of these (item, name key) pairs.
+    pub fn units_named(&mut self, names: &[(ItemId, String)]) -> Result<Vec<Unit>> {
+        let mut items: Vec<ItemId> = names.iter().map(|(i, _)| *i).collect();
+        items.sort();
+        items.dedup();
+        let mut keys: Vec<&String> = names.iter().map(|(_, n)| n).collect();
+        keys.sort();
+        keys.dedup();
+        let mut out = Vec::new();
+        for items in items.chunks(128) {
+            for keys in keys.chunks(128) {
+                let mut params: Vec<Value> = items.iter().map(|i| Value::from(*i)).collect();
+                params.extend(keys.iter().map(|k| Value::from(k.as_str())));
+                let marks_i = (1..=items.len())
+                    .map(|n| format!("?{n}"))
+                    .collect::<Vec<_>>();
+                let marks_k = (items.len() + 1..=items.len() + keys.len())
+                    .map(|n| format!("?{n}"))
+                    .collect::<Vec<_>>();
+                out.extend(select_units(
+                    self.0,
+                    &format!(
+                        "WHERE item_id IN ({}) AND name_key IN ({}) AND active = TRUE",
+                        marks_i.join(", "),
+                        marks_k.join(", ")
+                    ),
+                    &params,
+                )?);
+            }
+        }
+        out.retain(|u| names.contains(&(u.item_id, fold(&u.name))));
+        Ok(out)
+    }
+
+    /// Items whose barcode key is one of these.
+    pub fn items_with_barcodes(&mut self, keys: &[String]) -> Result<Vec<Item>> {
+        self.items_where_key_in("barcode_key", keys)
+    }
+
+    /// Items whose name key is one of these.
+    pub fn items_named(&mut self, keys: &[String]) -> Result<Vec<Item>> {
+        self.items_where_key_in("name_key", keys)
+    }
+
+    fn items_where_key_in(&mut self, column: &str, keys: &[String]) -> Result<Vec<Item>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(256) {
+            let params: Vec<Value> = chunk.iter().map(Value::from).collect();
+            out.extend(select_items(
+                self.0,
+                &format!("WHERE {column} IN ({})", list(chunk.len())),
+                &params,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Which of these code keys are someone's badge.
+    pub fn badges_among(&mut self, keys: &[String]) -> Result<std::collections::HashSet<String>> {
+        self.keys_present("SELECT code_key FROM badges WHERE code_key IN", keys)
+    }
+
+    /// Which of these code keys are a location's label.
+    pub fn location_codes_among(
+        &mut self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        self.keys_present("SELECT code_key FROM locations WHERE code_key IN", keys)
+    }
+
+    fn keys_present(
+        &mut self,
+        select: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in keys.chunks(256) {
+            let params: Vec<Value> = chunk.iter().map(Value::from).collect();
+            for r in self
+                .0
+                .query(&format!("{select} ({})", list(chunk.len())), &params)?
+            {
+                out.insert(r.text(0)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Which of these event ids the hub already holds (in its log or in quarantine).
     pub fn held_by_ids(&mut self, ids: &[Uuid]) -> Result<Vec<Held>> {
         let mut out = Vec::new();
