@@ -38,10 +38,11 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// One simulated station: its events, and how many the hub holds.
+/// One simulated station: its events (each already written as JSON), and how many the
+/// hub holds.
 struct Station {
     token: String,
-    events: Vec<serde_json::Value>,
+    events: Vec<String>,
     /// Events the station has recorded so far (the live ones record as they scan).
     recorded: usize,
     /// Events the hub holds (its `contiguous_seq`).
@@ -49,13 +50,13 @@ struct Station {
 }
 
 /// A station's events: its item, ten units, then status changes cycling over them.
-fn events(station: Uuid, n: usize) -> Vec<serde_json::Value> {
+fn events(station: Uuid, n: usize) -> Vec<String> {
     let item = Uuid::now_v7();
     let units: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
     let mut seq = 0;
     let mut ev = |item_id, unit_id, kind| {
         seq += 1;
-        serde_json::to_value(Event {
+        serde_json::to_string(&Event {
             id: Uuid::now_v7(),
             station_id: station,
             station_seq: seq,
@@ -119,11 +120,13 @@ fn push_all(c: &reqwest::blocking::Client, url: &str, s: &mut Station) -> Vec<Du
         tries += 1;
         assert!(tries < 10_000, "a station makes no progress");
         let batch = &s.events[s.held..s.recorded.min(s.held + 500)];
+        let body = format!("{{\"events\":[{}]}}", batch.join(","));
         let t = Instant::now();
         let resp = c
             .post(format!("{url}/v1/sync/push"))
             .bearer_auth(&s.token)
-            .json(&serde_json::json!({ "events": batch }))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send();
         let Ok(resp) = resp else {
             std::thread::sleep(Duration::from_millis(20));
