@@ -30,6 +30,8 @@ pub use tagstation_station::{action, audit, config, store, sync, transfer};
 
 #[cfg(feature = "hub")]
 pub use tagstation_hub as hub;
+#[cfg(feature = "hub")]
+pub use tagstation_web as web;
 
 #[cfg(feature = "kiosk")]
 pub use tagstation_kiosk::{door, feedback, runtime as station, ui};

@@ -61,6 +61,10 @@ fn three_weeks_from_today() -> String {
         .unwrap_or_else(tagstation::clock::today)
 }
 
+/// The demo's web sign-in.
+const DEMO_ADMIN: &str = "Manager";
+const DEMO_PASSWORD: &str = "tagstation-demo";
+
 pub fn run(args: DemoArgs) -> Result<()> {
     let tmp;
     let root = match &args.keep {
@@ -81,6 +85,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         tls: None,
         worker_threads: None,
         trusted_proxies: Default::default(),
+        routes: Some(tagstation::web::routes),
     })?;
     let store: Arc<dyn HubStore> = hub.store().clone();
     let listener = std::net::TcpListener::bind(args.listen).context("cannot start the demo hub")?;
@@ -89,6 +94,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     // 2. A sample catalog, made on the hub by its admin.
     seed_catalog(store.as_ref())?;
+
+    // The office: a manager who signs in to the web app.
+    tagstation::web::setup::create_admin(store.as_ref(), DEMO_ADMIN, None, DEMO_PASSWORD)?;
 
     // 3. A station: enroll with a one-time code, pull the catalog, start syncing.
     let mut station = Store::open(&station_dir)?;
@@ -106,6 +114,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     println!("tagstation demo");
     println!("  hub      {url}   (admin token: {admin_token})");
+    println!("  web      {url}/   (sign in as {DEMO_ADMIN}, password {DEMO_PASSWORD})");
     println!("  station  {}", station_dir.display());
     println!("  catalog  Drill (TS-0001..TS-0004), Laptop (LT-001..LT-003), Gloves (barcode 4006381333931)");
     println!("  people   Ana (badge B-0001), Ben (B-0002), Cleo (B-0003); places Shelf A (LOC-A), IT cabinet (LOC-IT), Van 1 (LOC-VAN1)");

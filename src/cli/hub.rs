@@ -40,6 +40,35 @@ pub struct HubArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<hub::server::proxy::Network>,
+    #[command(subcommand)]
+    pub command: Option<HubCmd>,
+}
+
+/// Accounts for the web app, made on the hub's database directly (no running hub
+/// needed).
+#[derive(Debug, Subcommand)]
+pub enum HubCmd {
+    /// Make someone an admin who signs in to the web app with a password (the first
+    /// account). The password is read from `TAGSTATION_ADMIN_PASSWORD` or the first
+    /// line of standard input.
+    CreateAdmin {
+        /// Their name (a new person, or someone already in the catalog).
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Print a one-time set-password link for someone (valid three days).
+    PasswordLink {
+        /// Their name, id or badge.
+        person: String,
+        /// The address people reach the hub at, put in front of the link.
+        #[arg(
+            long,
+            env = "TAGSTATION_HUB_URL",
+            default_value = "http://127.0.0.1:7878"
+        )]
+        url: String,
+    },
 }
 
 /// Read the admin token from the environment or a file, creating the file if needed.
@@ -83,6 +112,9 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
     let database = args
         .database
         .unwrap_or_else(|| data.join(hub::sqlite::HUB_DB_FILE).display().to_string());
+    if let Some(cmd) = args.command {
+        return run_accounts(cmd, &database);
+    }
     let token_file = args
         .admin_token_file
         .unwrap_or_else(|| data.join("admin.token"));
@@ -98,6 +130,7 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
         tls,
         worker_threads: None,
         trusted_proxies: hub::server::proxy::TrustedProxies(args.trusted_proxies),
+        routes: Some(tagstation::web::routes),
     })?;
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -113,6 +146,46 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
     hub.run(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })?;
+    Ok(())
+}
+
+fn run_accounts(cmd: HubCmd, database: &str) -> Result<()> {
+    let store = hub::open_store(database).context("cannot open the hub database")?;
+    match cmd {
+        HubCmd::CreateAdmin { name, email } => {
+            let password = match std::env::var("TAGSTATION_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!(
+                        "password for {name} (at least {} characters):",
+                        hub::accounts::MIN_PASSWORD
+                    );
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let (p, created) = tagstation::web::setup::create_admin(
+                store.as_ref(),
+                &name,
+                email.as_deref(),
+                &password,
+            )?;
+            let what = if created { "created" } else { "made an admin" };
+            println!(
+                "{} {what}; they sign in to the web app with that password",
+                tagstation::escape::controls(&p.name)
+            );
+        }
+        HubCmd::PasswordLink { person, url } => {
+            let (p, path) = tagstation::web::setup::password_link(store.as_ref(), &person)?;
+            println!(
+                "set-password link for {} (works once, for three days):",
+                tagstation::escape::controls(&p.name)
+            );
+            println!("{}{path}", url.trim_end_matches('/'));
+        }
+    }
     Ok(())
 }
 

@@ -8,7 +8,8 @@
 //! - The logic above the database is written once: [`log`] ([`ingest`], the one path
 //!   every event takes into the hub's log, [`admin_event`] and [`log::pull`]),
 //!   [`tables`] (row mapping, `Projection` and [`HubTx`]), [`stations`] and [`views`].
-//! - [`server`] is the HTTP API (axum) and [`auth`] the tokens and enrollment codes.
+//! - [`server`] is the HTTP API (axum), [`auth`] the tokens and enrollment codes, and
+//!   [`accounts`] the web app's passwords, sessions and set-password links.
 //! - [`run`] starts a hub: [`Hub::open`], then `run` (blocking) or `spawn` (background).
 //!
 //! Ordering: every event that enters the log gets the next `hub_seq` from a counter
@@ -16,6 +17,7 @@
 //! `hub_seq` order is commit order and a station pulling "after N" can never skip an
 //! event that commits later with a smaller number.
 
+pub mod accounts;
 pub mod auth;
 pub mod batch;
 pub mod db;
@@ -204,6 +206,9 @@ pub trait HubStore: Send + Sync + 'static {
     /// committed): how the operations layer, the admin API and the web app read
     /// people, locations and views written once over [`db::Conn`].
     fn read_with(&self, f: &mut dyn FnMut(&mut dyn db::Conn) -> Result<()>) -> Result<()>;
+    /// Run a write of the hub's own tables (not the log or the catalog, which change
+    /// only by events) in one transaction: the web app's sessions and passwords.
+    fn write_with(&self, f: &mut dyn FnMut(&mut dyn db::Conn) -> Result<()>) -> Result<()>;
 }
 
 /// [`HubStore::read_with`] returning a value.
@@ -217,6 +222,19 @@ pub fn read<T>(hub: &dyn HubStore, f: impl FnOnce(&mut dyn db::Conn) -> Result<T
         Ok(())
     })?;
     out.ok_or_else(|| HubError::Task("a read returned nothing".into()))
+}
+
+/// [`HubStore::write_with`] returning a value.
+pub fn write<T>(hub: &dyn HubStore, f: impl FnOnce(&mut dyn db::Conn) -> Result<T>) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    hub.write_with(&mut |c| {
+        if let Some(f) = f.take() {
+            out = Some(f(c)?);
+        }
+        Ok(())
+    })?;
+    out.ok_or_else(|| HubError::Task("a write returned nothing".into()))
 }
 
 /// Open the backend a `--database` value names: `postgres://...` or a SQLite path.

@@ -177,6 +177,27 @@ CREATE TABLE auth_failures (
     PRIMARY KEY (client, minute)
 );
 "#,
+    // The web app's passwords, sessions and set-password links (SQLite's `HUB_V4`).
+    r#"
+CREATE TABLE web_passwords (
+    person_id   TEXT PRIMARY KEY,
+    hash        TEXT NOT NULL,
+    set_ms      BIGINT NOT NULL
+);
+CREATE TABLE web_sessions (
+    id_hash     TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL,
+    csrf        TEXT NOT NULL,
+    created_ms  BIGINT NOT NULL,
+    expires_ms  BIGINT NOT NULL
+);
+CREATE INDEX web_sessions_person ON web_sessions(person_id);
+CREATE TABLE web_links (
+    token_hash  TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL,
+    expires_ms  BIGINT NOT NULL
+);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

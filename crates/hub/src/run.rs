@@ -27,6 +27,9 @@ pub struct HubOptions {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits and
     /// logs); from anyone else the header is ignored.
     pub trusted_proxies: server::proxy::TrustedProxies,
+    /// More routes served beside the API: the web app (`tagstation-web`), which the
+    /// binary adds. The hub does not depend on its front ends.
+    pub routes: Option<server::ExtraRoutes>,
 }
 
 /// Why a hub could not start or stopped with an error.
@@ -43,6 +46,7 @@ pub struct Hub {
     state: Arc<AppState>,
     tls: Option<Tls>,
     worker_threads: Option<usize>,
+    routes: Option<server::ExtraRoutes>,
 }
 
 impl Hub {
@@ -54,9 +58,15 @@ impl Hub {
     /// A hub over an already opened store (`options.database` is not used).
     pub fn with_store(store: Arc<dyn HubStore>, options: HubOptions) -> Hub {
         Hub {
-            state: AppState::new(store, &options.admin_token, options.trusted_proxies),
+            state: AppState::new(
+                store,
+                &options.admin_token,
+                options.trusted_proxies,
+                options.tls.is_some(),
+            ),
             tls: options.tls,
             worker_threads: options.worker_threads,
+            routes: options.routes,
         }
     }
 
@@ -84,7 +94,13 @@ impl Hub {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), RunError> {
         let rt = self.runtime()?;
-        rt.block_on(server::serve(listener, self.state, self.tls, shutdown))?;
+        rt.block_on(server::serve(
+            listener,
+            self.state,
+            self.tls,
+            self.routes,
+            shutdown,
+        ))?;
         Ok(())
     }
 
@@ -102,7 +118,13 @@ impl Hub {
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                let r = rt.block_on(server::serve(listener, self.state, self.tls, shutdown));
+                let r = rt.block_on(server::serve(
+                    listener,
+                    self.state,
+                    self.tls,
+                    self.routes,
+                    shutdown,
+                ));
                 if let Err(e) = &r {
                     tracing::error!(error = %e, "the hub stopped serving");
                 }

@@ -196,4 +196,7 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn read_with(&self, f: &mut dyn FnMut(&mut dyn super::db::Conn) -> Result<()>) -> Result<()> {
         self.db.read(|c| f(c))
     }
+    fn write_with(&self, f: &mut dyn FnMut(&mut dyn super::db::Conn) -> Result<()>) -> Result<()> {
+        self.db.write(|c| f(c))
+    }
 }

@@ -144,3 +144,81 @@ pub fn stats(c: &mut dyn Conn) -> Result<Stats> {
         units: q("SELECT COUNT(*) FROM units WHERE active = TRUE")?,
     })
 }
+
+/// A page of active items whose name, SKU or barcode starts with `search` (letter
+/// case aside), by name; `limit + 1` are read so the caller knows if more follow.
+pub fn items_page(
+    c: &mut dyn Conn,
+    search: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<ItemView>> {
+    let key = format!(
+        "{}%",
+        like_escape(&tagstation_core::catalog::fold(search.trim()))
+    );
+    let items = select_items(
+        c,
+        "WHERE archived = FALSE AND (name_key LIKE ?1 ESCAPE '\\' OR sku_key LIKE ?1 ESCAPE '\\'
+            OR barcode_key LIKE ?1 ESCAPE '\\') ORDER BY name_key LIMIT ?2 OFFSET ?3",
+        params![key, limit + 1, offset],
+    )?;
+    let mut p = Tables::new(c);
+    items.iter().map(|i| view::item_view(&mut p, i)).collect()
+}
+
+/// A page of an item's active units, by name.
+pub fn units_page(
+    c: &mut dyn Conn,
+    item: ItemId,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<UnitView>> {
+    let units = select_units(
+        c,
+        "WHERE item_id = ?1 AND active = TRUE ORDER BY name_key LIMIT ?2 OFFSET ?3",
+        params![item, limit + 1, offset],
+    )?;
+    let mut p = Tables::new(c);
+    units.iter().map(|u| view::unit_view(&mut p, u)).collect()
+}
+
+/// The latest `limit` events of the log, newest first.
+pub fn recent(c: &mut dyn Conn, limit: i64) -> Result<Vec<HistoryEntry>> {
+    Ok(
+        select_events(c, "ORDER BY e.hub_seq DESC LIMIT ?1", params![limit])?
+            .into_iter()
+            .map(|s| view::history_entry(s, None))
+            .collect(),
+    )
+}
+
+/// The latest `limit` events of one item, newest first.
+pub fn item_history(c: &mut dyn Conn, item: ItemId, limit: i64) -> Result<Vec<HistoryEntry>> {
+    Ok(select_events(
+        c,
+        "WHERE e.item_id = ?1 ORDER BY e.hub_seq DESC LIMIT ?2",
+        params![item, limit],
+    )?
+    .into_iter()
+    .map(|s| view::history_entry(s, None))
+    .collect())
+}
+
+/// Active units by status, over every individually tracked item.
+pub fn unit_status_totals(c: &mut dyn Conn) -> Result<Vec<(String, i64)>> {
+    c.query(
+        "SELECT status, COUNT(*) FROM units WHERE active = TRUE GROUP BY status ORDER BY status",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.int(1)?)))
+    .collect()
+}
+
+/// `LIKE` wildcards in `s` taken literally (with `ESCAPE '\'`).
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -319,6 +319,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[CATALOG_V2],
             &[CATALOG_V3],
             &[HUB_V3],
+            &[HUB_V4],
         ],
     }
 }
@@ -417,6 +418,30 @@ CREATE TABLE auth_failures (
     minute  INTEGER NOT NULL,
     count   INTEGER NOT NULL,
     PRIMARY KEY (client, minute)
+);
+"#;
+
+/// Sign-in for the web app: a password per person (argon2id), sessions and one-time
+/// set-password links, each kept as a hash, in the database so that several hubs on
+/// one PostgreSQL share them.
+pub const HUB_V4: &str = r#"
+CREATE TABLE web_passwords (
+    person_id   TEXT PRIMARY KEY,
+    hash        TEXT NOT NULL,
+    set_ms      INTEGER NOT NULL
+);
+CREATE TABLE web_sessions (
+    id_hash     TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL,
+    csrf        TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_person ON web_sessions(person_id);
+CREATE TABLE web_links (
+    token_hash  TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL,
+    expires_ms  INTEGER NOT NULL
 );
 "#;
 

@@ -1,4 +1,5 @@
-//! The hub's HTTP API (axum): `/v1/` for stations and admins, `/healthz`, `/metrics`.
+//! The hub's HTTP API (axum): `/v1/` for stations and admins, `/healthz`, `/metrics`,
+//! and the routes a front end adds beside them ([`ExtraRoutes`]: the web app).
 //!
 //! Every route that changes data needs a credential: a station token for sync, the
 //! admin token for `/v1/admin/`, a one-time code for enrollment. Failed credentials
@@ -61,25 +62,33 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub proxies: proxy::TrustedProxies,
+    /// Served over TLS: the web app's cookies are marked `Secure`.
+    pub tls: bool,
 }
+
+/// Routes served beside the API (the web app), over the same state.
+pub type ExtraRoutes = fn() -> Router<Arc<AppState>>;
 
 impl AppState {
     pub fn new(
         store: Arc<dyn HubStore>,
         admin_token: &str,
         proxies: proxy::TrustedProxies,
+        tls: bool,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             store,
             admin_hash: auth::hash_secret(admin_token),
             metrics: Metrics::default(),
             proxies,
+            tls,
         })
     }
 }
 
-/// The API's routes.
-pub fn router(state: Arc<AppState>) -> Router {
+/// The API's routes, and `extra` beside them.
+pub fn router(state: Arc<AppState>, extra: Option<ExtraRoutes>) -> Router {
+    let extra = extra.map_or_else(Router::new, |f| f());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -120,6 +129,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/admin/locations/{location}",
             get(show_location).post(edit_location),
         )
+        .merge(extra)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -180,9 +190,10 @@ pub async fn serve(
     listener: std::net::TcpListener,
     state: Arc<AppState>,
     tls: Option<Tls>,
+    extra: Option<ExtraRoutes>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state, extra).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     match tls {
         None => {

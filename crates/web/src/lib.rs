@@ -1,0 +1,97 @@
+//! tagstation-web: the office. The web app `tagstation hub` serves at `/`, from the
+//! same process and database as the API: sign-in, roles, and pages over the catalog.
+//!
+//! - Pages are server-rendered HTML from compile-time-checked templates (askama,
+//!   `templates/`), escaped by default. Every path works without JavaScript; the
+//!   vendored htmx (`static/`) only makes the search live.
+//! - [`session`]: who is signed in (a session cookie, kept in the hub's database), the
+//!   CSRF token every form carries, and the role each route requires.
+//! - [`pages`]: what people read (overview, items, units, people).
+//! - [`actions`]: what people change. Every change goes through the operations layer
+//!   (`tagstation-ops`) over the hub's ledger, as the signed-in person (`web:<name>`),
+//!   so it is an ordinary event that reaches the stations by sync.
+//! - [`signin`]: signing in and out and setting a password from a one-time link.
+//! - [`setup`]: the first admin and set-password links, from the command line.
+//!
+//! The hub does not depend on this crate: the binary hands [`routes`] to the hub as
+//! extra routes beside its API.
+
+pub mod actions;
+pub mod error;
+pub mod pages;
+pub mod session;
+pub mod setup;
+pub mod signin;
+
+use std::sync::Arc;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+
+use tagstation_hub::server::AppState;
+
+pub use error::WebError;
+
+/// Rows on one page of a list.
+pub const PAGE: i64 = 50;
+
+/// The web app's routes, served by the hub beside its API.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/sign-in", get(signin::form).post(signin::sign_in))
+        .route("/sign-out", post(signin::sign_out))
+        .route(
+            "/set-password",
+            get(signin::password_form).post(signin::set_password),
+        )
+        .route("/scan", get(pages::scan))
+        .route("/items", get(pages::items))
+        .route("/items/{item}", get(pages::item))
+        .route(
+            "/items/{item}/tracking",
+            get(pages::tracking_preview).post(actions::switch_tracking),
+        )
+        .route("/units/{unit}", get(pages::unit))
+        .route("/units/{unit}/check-out", post(actions::check_out))
+        .route("/units/{unit}/check-in", post(actions::check_in))
+        .route("/people", get(pages::people))
+        .route(
+            "/people/{person}/password-link",
+            post(actions::password_link),
+        )
+        .route("/people/{person}/sign-out", post(actions::revoke_sessions))
+        .route("/static/htmx.min.js", get(htmx))
+        .route("/static/style.css", get(style))
+}
+
+async fn htmx() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/htmx.min.js"),
+    )
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/style.css"),
+    )
+}
+
+/// Run blocking work (the store, the operations layer) on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WebError::Internal(format!("background task failed: {e}")))?
+}

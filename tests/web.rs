@@ -1,0 +1,776 @@
+//! The office web app over HTTP, against a real hub on loopback with its SQLite file:
+//! sign-in (argon2id passwords, a new session at every sign-in, cookies that scripts
+//! cannot read, no open redirects, a limit on failed attempts), CSRF tokens on every
+//! form, the role each route needs (checked per route and per role), escaping, and
+//! writes that are ordinary events reaching a station by sync.
+#![cfg(feature = "hub")]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use tagstation::catalog::Status;
+use tagstation::hub::HubLedger;
+use tagstation::ops::catalog::{add_unit, create_item, NewItem, NewUnit};
+use tagstation::ops::Actor;
+use tagstation::people::{PersonFields, Role};
+use uuid::Uuid;
+
+const PASSWORD: &str = "a long test password";
+
+/// A browser's worth of HTTP: one cookie jar, no redirects followed.
+struct Browser {
+    base: String,
+    http: reqwest::blocking::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(hub: &TestHub) -> Browser {
+        Browser {
+            base: hub.url.clone(),
+            http: reqwest::blocking::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn take(&mut self, r: reqwest::blocking::Response) -> Page {
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        let set_cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for c in &set_cookies {
+            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() || attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Page {
+            status,
+            location,
+            set_cookies,
+            body: r.text().unwrap(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .unwrap();
+        self.take(r)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .unwrap();
+        self.take(r)
+    }
+
+    /// Sign in through the form; returns the answer to the form's post.
+    fn sign_in(&mut self, login: &str, password: &str, next: &str) -> Page {
+        let form = self.get(&format!("/sign-in?next={next}"));
+        assert_eq!(form.status, 200);
+        let token = hidden(&form.body, "csrf");
+        let next = hidden(&form.body, "next");
+        self.post(
+            "/sign-in",
+            &[
+                ("login", login),
+                ("password", password),
+                ("next", &next),
+                ("csrf", &token),
+            ],
+        )
+    }
+
+    /// The CSRF token of the signed-in session, from any page's sign-out form.
+    fn csrf(&mut self) -> String {
+        let page = self.get("/");
+        assert_eq!(page.status, 200, "{}", page.body);
+        hidden(&page.body, "csrf")
+    }
+}
+
+/// The value of the first hidden input named `name`.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no hidden {name} in:\n{html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// A hub with people of every role (each with a password) and a laptop item of three
+/// tagged units.
+struct Shop {
+    hub: TestHub,
+    _dir: tempfile::TempDir,
+    item: Uuid,
+    units: Vec<Uuid>,
+}
+
+fn person(name: &str, role: Role) -> PersonFields {
+    PersonFields {
+        name: name.into(),
+        badges: vec![format!("B-{}", name.to_uppercase())],
+        email: Some(format!("{}@shop.example", name.to_lowercase())),
+        role,
+        active: true,
+        max_checkouts: None,
+        loan_days: None,
+    }
+}
+
+fn shop() -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db").display().to_string();
+    shop_on(&db, dir)
+}
+
+fn shop_on(database: &str, dir: tempfile::TempDir) -> Shop {
+    let hub = TestHub::start(database);
+    let store = hub.state.store.clone();
+    let actor = Actor::new("test");
+    let mut l = HubLedger::new(store.as_ref());
+    for (name, role) in [
+        ("Vic", Role::Viewer),
+        ("Bo", Role::Borrower),
+        ("Bea", Role::Borrower),
+        ("Olga", Role::Operator),
+    ] {
+        tagstation::ops::people::add_person(&mut l, person(name, role), &actor).unwrap();
+    }
+    let item = create_item(&mut l, NewItem::units("Laptop"), &actor).unwrap();
+    let units = (1..=3)
+        .map(|n| {
+            add_unit(
+                &mut l,
+                item,
+                NewUnit {
+                    tag: Some(format!("LT-00{n}")),
+                    ..NewUnit::default()
+                },
+                &actor,
+            )
+            .unwrap()
+            .id
+        })
+        .collect();
+    drop(l);
+    tagstation::web::setup::create_admin(store.as_ref(), "Ada", None, PASSWORD).unwrap();
+    for name in ["Vic", "Bo", "Bea", "Olga"] {
+        let (_, path) = tagstation::web::setup::password_link(store.as_ref(), name).unwrap();
+        let mut b = Browser::new(&hub);
+        let token = path.split("token=").nth(1).unwrap().to_string();
+        let page = b.post(
+            "/set-password",
+            &[
+                ("token", &token),
+                ("password", PASSWORD),
+                ("again", PASSWORD),
+            ],
+        );
+        assert_eq!(page.status, 303, "{}", page.body);
+    }
+    Shop {
+        hub,
+        _dir: dir,
+        item,
+        units,
+    }
+}
+
+fn signed_in(shop: &Shop, name: &str) -> Browser {
+    let mut b = Browser::new(&shop.hub);
+    let page = b.sign_in(name, PASSWORD, "/");
+    assert_eq!(page.status, 303, "{name} signs in: {}", page.body);
+    b
+}
+
+#[test]
+fn sign_in_gives_a_new_strict_session_and_sign_out_ends_it() {
+    let shop = shop();
+    let mut b = Browser::new(&shop.hub);
+
+    // Not signed in: every page leads to sign-in, keeping where it was going.
+    let page = b.get("/items?q=lap");
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/sign-in?next=/items%3Fq%3Dlap")
+    );
+
+    // A wrong password says so, in words, and sets no session.
+    let page = b.sign_in("Ada", "not the password", "/");
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("do not match"), "{}", page.body);
+    assert!(!b.cookies.contains_key("ts_session"));
+
+    // A session id planted before sign-in is replaced (no session fixation).
+    b.cookies.insert("ts_session".into(), "f".repeat(64));
+    let page = b.sign_in("ada", PASSWORD, "/items");
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/items"));
+    let session = page
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("ts_session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Strict"), "{session}");
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+    assert_ne!(b.cookies["ts_session"], "f".repeat(64));
+    assert_eq!(b.get("/").status, 200);
+
+    // Signing in by email works too; by a badge as well.
+    assert_eq!(signed_in(&shop, "olga@shop.example").get("/").status, 200);
+    assert_eq!(signed_in(&shop, "B-VIC").get("/").status, 200);
+
+    // Sign out: the same cookie no longer opens anything.
+    let kept = b.cookies.clone();
+    let csrf = b.csrf();
+    let page = b.post("/sign-out", &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303);
+    b.cookies = kept;
+    assert_eq!(b.get("/").status, 303, "the old session is gone");
+}
+
+#[test]
+fn sign_in_refuses_open_redirects_and_forged_forms_and_counts_failures() {
+    let shop = shop();
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let mut b = Browser::new(&shop.hub);
+        let page = b.sign_in("Ada", PASSWORD, &tagstation::web::pages::query_escape(next));
+        assert_eq!(page.status, 303);
+        assert_eq!(page.location.as_deref(), Some("/"), "next={next}");
+    }
+
+    // The sign-in form carries a token tied to the browser that loaded it.
+    let mut b = Browser::new(&shop.hub);
+    let page = b.post(
+        "/sign-in",
+        &[("login", "Ada"), ("password", PASSWORD), ("csrf", "forged")],
+    );
+    assert_eq!(page.status, 403);
+    assert!(!b.cookies.contains_key("ts_session"));
+
+    // Failed sign-ins from one address are limited; the limit holds for a right
+    // password too, then says to wait.
+    let mut b = Browser::new(&shop.hub);
+    for _ in 0..tagstation::web::signin::SIGN_IN_FAILURES_PER_MINUTE {
+        assert_eq!(b.sign_in("Ada", "wrong password!", "/").status, 401);
+    }
+    let page = b.sign_in("Ada", PASSWORD, "/");
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(page.body.contains("wait a minute"));
+    common::report_fault(
+        "75-web-sign-in",
+        &format!(
+            "## Hostile sign-ins to the web app\n\n\
+             | attack | answer |\n|---|---|\n\
+             | `next` = `//evil.example/`, `https://evil.example/`, `/\\evil.example` | signed in, sent to `/` (no open redirect) |\n\
+             | sign-in form posted without the token its page set | 403, no session |\n\
+             | a session id planted before sign-in | replaced by a new one at sign-in (no fixation) |\n\
+             | {} wrong passwords from one address in a minute | then 429 \"wait a minute\", even for the right password |\n\n",
+            tagstation::web::signin::SIGN_IN_FAILURES_PER_MINUTE
+        ),
+    );
+}
+
+/// Every route, and the least role it needs (`None`: any signed-in person).
+fn routes(shop: &Shop) -> Vec<(&'static str, String, Role)> {
+    let item = shop.item;
+    let unit = shop.units[0];
+    let vic = {
+        let store = shop.hub.state.store.clone();
+        tagstation::hub::read(store.as_ref(), |c| {
+            tagstation::hub::ledger::people_matching(c, "Vic")
+        })
+        .unwrap()[0]
+            .id
+    };
+    vec![
+        ("GET", "/".into(), Role::Viewer),
+        ("GET", "/items".into(), Role::Viewer),
+        ("GET", format!("/items/{item}"), Role::Viewer),
+        ("GET", format!("/units/{unit}"), Role::Viewer),
+        ("GET", "/scan?code=LT-001".into(), Role::Viewer),
+        ("GET", format!("/items/{item}/tracking"), Role::Admin),
+        ("GET", "/people".into(), Role::Admin),
+        ("POST", format!("/units/{unit}/check-out"), Role::Borrower),
+        ("POST", format!("/units/{unit}/check-in"), Role::Borrower),
+        ("POST", format!("/items/{item}/tracking"), Role::Admin),
+        ("POST", format!("/people/{vic}/password-link"), Role::Admin),
+        ("POST", format!("/people/{vic}/sign-out"), Role::Admin),
+    ]
+}
+
+#[test]
+fn every_route_checks_its_role_on_the_server() {
+    let shop = shop();
+    for (method, path, _) in routes(&shop) {
+        let mut anonymous = Browser::new(&shop.hub);
+        let page = if method == "GET" {
+            anonymous.get(&path)
+        } else {
+            anonymous.post(&path, &[("csrf", "x")])
+        };
+        assert_eq!(page.status, 303, "anonymous {method} {path}");
+        assert!(page.location.unwrap().starts_with("/sign-in"));
+    }
+    for (name, role) in [
+        ("Vic", Role::Viewer),
+        ("Bo", Role::Borrower),
+        ("Olga", Role::Operator),
+        ("Ada", Role::Admin),
+    ] {
+        let mut b = signed_in(&shop, name);
+        let csrf = b.csrf();
+        for (method, path, needs) in routes(&shop) {
+            let page = if method == "GET" {
+                b.get(&path)
+            } else {
+                // A form the route cannot act on (no such status to switch to, say) is
+                // fine here: what matters is whether the role got past the gate.
+                b.post(&path, &[("csrf", &csrf), ("to", "neither")])
+            };
+            if role >= needs {
+                assert_ne!(
+                    page.status, 403,
+                    "{name} ({role:?}) {method} {path}: {}",
+                    page.body
+                );
+            } else {
+                assert_eq!(
+                    page.status, 403,
+                    "{name} ({role:?}) {method} {path}: {}",
+                    page.body
+                );
+                assert!(page.body.contains("needs the"), "{}", page.body);
+            }
+        }
+    }
+}
+
+#[test]
+fn forms_without_their_csrf_token_change_nothing() {
+    let shop = shop();
+    let mut b = signed_in(&shop, "Olga");
+    let unit = shop.units[0];
+    let before = shop.hub.stats().events;
+    for form in [
+        vec![("holder", "Bo")],
+        vec![("holder", "Bo"), ("csrf", "0".repeat(64).as_str())],
+    ] {
+        let page = b.post(&format!("/units/{unit}/check-out"), &form);
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert!(page.body.contains("this form has expired"), "{}", page.body);
+    }
+    assert_eq!(shop.hub.stats().events, before, "nothing recorded");
+    common::report_fault(
+        "76-web-forms",
+        "## Forged forms and roles on the web app\n\n\
+         A check-out posted without the session's CSRF token, or with a wrong one, is refused \
+         (403, \"this form has expired or did not come from this page\") and records nothing. \
+         Every route checks the role it needs on the server, for each of viewer, borrower, \
+         operator and admin (`tests/web.rs`, `every_route_checks_its_role_on_the_server`); a \
+         borrower lending to someone else, or checking in what another holds, gets 403.\n\n",
+    );
+}
+
+#[test]
+fn borrowers_lend_to_themselves_only_and_operators_to_anyone() {
+    let shop = shop();
+    let (u1, u2) = (shop.units[0], shop.units[1]);
+    let mut bo = signed_in(&shop, "Bo");
+    let csrf = bo.csrf();
+
+    // Not for someone else...
+    let page = bo.post(
+        &format!("/units/{u1}/check-out"),
+        &[("csrf", &csrf), ("holder", "Bea")],
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+    // ...but for themselves.
+    let page = bo.post(&format!("/units/{u1}/check-out"), &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    let unit = bo.get(&format!("/units/{u1}"));
+    assert!(unit.body.contains("class=\"holder\">Bo<"), "{}", unit.body);
+    assert!(unit.body.contains("by web:Bo"), "attributed: {}", unit.body);
+
+    // An operator lends to Bea; Bo cannot check in what Bea holds.
+    let mut olga = signed_in(&shop, "Olga");
+    let oc = olga.csrf();
+    let page = olga.post(
+        &format!("/units/{u2}/check-out"),
+        &[("csrf", &oc), ("holder", "B-BEA"), ("due", "2099-01-31")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = bo.post(&format!("/units/{u2}/check-in"), &[("csrf", &csrf)]);
+    assert_eq!(page.status, 403, "{}", page.body);
+    // A refusal of the operations layer reads as words, not a code.
+    let page = olga.post(
+        &format!("/units/{u2}/check-out"),
+        &[("csrf", &oc), ("holder", "Bo")],
+    );
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("checked out"), "{}", page.body);
+
+    // The overview shows who has what is overdue... nothing yet; Bo checks in his own.
+    let page = bo.post(&format!("/units/{u1}/check-in"), &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(bo.get(&format!("/units/{u1}")).body.contains("In stock"));
+}
+
+#[test]
+fn untrusted_text_shows_as_text() {
+    let shop = shop();
+    let store = shop.hub.state.store.clone();
+    let mut l = HubLedger::new(store.as_ref());
+    let nasty = add_unit(
+        &mut l,
+        shop.item,
+        NewUnit {
+            name: Some("<script>alert(1)</script>".into()),
+            tag: Some("\"><img src=x onerror=alert(2)>".into()),
+            ..NewUnit::default()
+        },
+        &Actor::new("<b>bold</b>"),
+    )
+    .unwrap();
+    drop(l);
+    let mut b = signed_in(&shop, "Vic");
+    for path in [
+        format!("/units/{}", nasty.id),
+        format!("/items/{}", shop.item),
+        "/".into(),
+    ] {
+        let page = b.get(&path);
+        assert_eq!(page.status, 200);
+        assert!(
+            !page.body.contains("<script>alert"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(!page.body.contains("<img src=x"), "{path}");
+        assert!(!page.body.contains("<b>bold"), "{path}");
+    }
+    assert!(b
+        .get(&format!("/units/{}", nasty.id))
+        .body
+        .contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+    common::report_fault(
+        "77-web-escaping",
+        "## Untrusted text on the web app\n\n\
+         A unit named `<script>alert(1)</script>`, tagged `\"><img src=x onerror=alert(2)>`, \
+         recorded by an actor named `<b>bold</b>`, shows as text on the unit, item and overview \
+         pages: the templates escape every value.\n\n",
+    );
+}
+
+#[test]
+fn an_admin_switches_tracking_with_a_preview_and_the_fold_refusal() {
+    let shop = shop();
+    let store = shop.hub.state.store.clone();
+    let mut l = HubLedger::new(store.as_ref());
+    let gloves = create_item(&mut l, NewItem::count("Gloves", 3), &Actor::new("test")).unwrap();
+    drop(l);
+    let mut ada = signed_in(&shop, "Ada");
+    let csrf = ada.csrf();
+
+    let preview = ada.get(&format!("/items/{gloves}/tracking"));
+    assert!(
+        preview.body.contains("seeds <strong>3</strong> units"),
+        "{}",
+        preview.body
+    );
+    assert!(preview.body.contains("Gloves 01"));
+    let page = ada.post(
+        &format!("/items/{gloves}/tracking"),
+        &[("csrf", &csrf), ("to", "units")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let item = ada.get(&format!("/items/{gloves}"));
+    assert!(
+        item.body.contains("Tracked by unit: 3 units"),
+        "{}",
+        item.body
+    );
+    assert!(item.body.contains("Gloves 03"));
+
+    // A laptop is out: the fold is refused, named, and nothing changes.
+    let mut olga = signed_in(&shop, "Olga");
+    let oc = olga.csrf();
+    let u = shop.units[0];
+    assert_eq!(
+        olga.post(
+            &format!("/units/{u}/check-out"),
+            &[("csrf", &oc), ("holder", "Bo")]
+        )
+        .status,
+        303
+    );
+    let preview = ada.get(&format!("/items/{}/tracking", shop.item));
+    assert!(
+        preview.body.contains("check them in first") || preview.body.contains("Check them in"),
+        "{}",
+        preview.body
+    );
+    let page = ada.post(
+        &format!("/items/{}/tracking", shop.item),
+        &[("csrf", &csrf), ("to", "count")],
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("Laptop 01") || page.body.contains("LT-001") || page.body.contains("Bo"),
+        "{}",
+        page.body
+    );
+}
+
+#[test]
+fn web_changes_reach_a_station_and_station_scans_reach_the_web() {
+    let shop = shop();
+    let station_dir = TempStation::new();
+    let mut station = station_dir.open();
+    shop.hub.enroll(&mut station, "Door");
+    sync(&mut station);
+
+    // Checked out on the web, by an operator...
+    let mut olga = signed_in(&shop, "Olga");
+    let csrf = olga.csrf();
+    let u = shop.units[2];
+    assert_eq!(
+        olga.post(
+            &format!("/units/{u}/check-out"),
+            &[("csrf", &csrf), ("holder", "Bea")]
+        )
+        .status,
+        303
+    );
+    // ...reaches the station by sync as an ordinary event.
+    sync(&mut station);
+    let unit = station.unit(u).unwrap();
+    assert_eq!(unit.status, Status::CheckedOut);
+    assert_eq!(unit.holder.as_deref(), Some("Bea"));
+
+    // A status set at the station shows on the web after sync.
+    let other = station.unit(shop.units[1]).unwrap();
+    station
+        .record(cmd(
+            shop.item,
+            Some(other.id),
+            tagstation::event::EventKind::StatusChanged {
+                to: Status::Damaged,
+                reason: None,
+            },
+        ))
+        .unwrap();
+    sync(&mut station);
+    let page = olga.get(&format!("/units/{}", other.id));
+    assert!(page.body.contains("Damaged"), "{}", page.body);
+    assert!(olga.get("/").body.contains("Damaged"));
+}
+
+#[test]
+fn set_password_links_work_once_and_admins_end_sessions() {
+    let shop = shop();
+    let mut ada = signed_in(&shop, "Ada");
+    let csrf = ada.csrf();
+    let vic_id = {
+        let store = shop.hub.state.store.clone();
+        tagstation::hub::read(store.as_ref(), |c| {
+            tagstation::hub::ledger::people_matching(c, "Vic")
+        })
+        .unwrap()[0]
+            .id
+    };
+    let mut vic = signed_in(&shop, "Vic");
+    assert_eq!(vic.get("/").status, 200);
+
+    // An admin ends Vic's sessions from the people page.
+    let people = ada.get("/people");
+    assert!(people.body.contains("Vic"));
+    assert_eq!(
+        ada.post(&format!("/people/{vic_id}/sign-out"), &[("csrf", &csrf)])
+            .status,
+        303
+    );
+    assert_eq!(vic.get("/").status, 303, "Vic's session has ended");
+
+    // A new link; a mismatched pair and a short password are refused with words.
+    let page = ada.post(
+        &format!("/people/{vic_id}/password-link"),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(page.status, 200);
+    let start = page.body.find("/set-password?token=").unwrap();
+    let link = &page.body[start..start + "/set-password?token=".len() + 64];
+    let token = link.split("token=").nth(1).unwrap();
+    let mut anyone = Browser::new(&shop.hub);
+    assert!(anyone.get(link).body.contains("Set a password for Vic"));
+    let page = anyone.post(
+        "/set-password",
+        &[("token", token), ("password", "short"), ("again", "short")],
+    );
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("at least 10 characters"));
+    let page = anyone.post(
+        "/set-password",
+        &[
+            ("token", token),
+            ("password", "new password 1"),
+            ("again", "new password 2"),
+        ],
+    );
+    assert!(page.body.contains("differ"));
+    let page = anyone.post(
+        "/set-password",
+        &[
+            ("token", token),
+            ("password", "new password 1"),
+            ("again", "new password 1"),
+        ],
+    );
+    assert_eq!(page.status, 303);
+    // Used once: the link is gone; the new password works, the old does not.
+    assert_eq!(anyone.get(link).status, 404);
+    assert_eq!(
+        Browser::new(&shop.hub).sign_in("Vic", PASSWORD, "/").status,
+        401
+    );
+    assert_eq!(
+        Browser::new(&shop.hub)
+            .sign_in("Vic", "new password 1", "/")
+            .status,
+        303
+    );
+}
+
+#[test]
+fn a_scanner_typing_into_the_search_box_jumps_to_the_unit() {
+    let shop = shop();
+    let mut b = signed_in(&shop, "Vic");
+    let page = b.get("/scan?code=lt-002");
+    assert_eq!(page.location, Some(format!("/units/{}", shop.units[1])));
+    let page = b.get("/scan?code=Laptop");
+    assert_eq!(page.location, Some(format!("/items/{}", shop.item)));
+    let page = b.get("/scan?code=nothing%20like%20it");
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/items?q=nothing%20like%20it")
+    );
+    let page = b.get("/items?q=lap");
+    assert!(page.body.contains("Laptop"));
+    assert!(!b.get("/items?q=zzz").body.contains("Laptop"));
+}
+
+#[test]
+fn create_admin_and_password_link_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db").display().to_string();
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut c = std::process::Command::new(hub_bin());
+        c.arg("hub").arg("--database").arg(&db).args(args);
+        match password {
+            Some(p) => c.env("TAGSTATION_ADMIN_PASSWORD", p),
+            None => c.env_remove("TAGSTATION_ADMIN_PASSWORD"),
+        };
+        c.output().unwrap()
+    };
+    let o = run(&["create-admin", "Ada"], Some("short"));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least 10 characters"));
+    let o = run(
+        &["create-admin", "Ada", "--email", "ada@shop.example"],
+        Some(PASSWORD),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Ada created"));
+    let o = run(
+        &["password-link", "Ada", "--url", "https://hub.shop.example/"],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("https://hub.shop.example/set-password?token=")
+    );
+
+    let hub = TestHub::start(&db);
+    let mut b = Browser::new(&hub);
+    assert_eq!(b.sign_in("ada@shop.example", PASSWORD, "/").status, 303);
+    assert!(b.get("/people").body.contains("Ada"));
+}
+
+#[test]
+fn two_hubs_on_one_postgresql_share_sessions_and_the_sign_in_limit() {
+    let Some(base) = pg_url() else { return };
+    let db = fresh_pg_db(&base, "web_two_hubs");
+    let shop = shop_on(&db, tempfile::tempdir().unwrap());
+    let other = TestHub::start(&db);
+
+    // Signed in on one hub, the same cookie works on the other: sessions live in the
+    // database, not in one process.
+    let mut b = signed_in(&shop, "Olga");
+    let csrf = b.csrf();
+    b.base = other.url.clone();
+    assert_eq!(b.get("/").status, 200);
+    let u = shop.units[0];
+    let page = b.post(&format!("/units/{u}/check-out"), &[("csrf", &csrf), ("holder", "Bo")]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(b.get("/items?q=lap").body.contains("Laptop"));
+    assert!(b.get("/").body.contains("Checked out"));
+
+    // Failed sign-ins count across both hubs.
+    let limit = tagstation::web::signin::SIGN_IN_FAILURES_PER_MINUTE;
+    for i in 0..limit {
+        let mut x = Browser::new(if i % 2 == 0 { &shop.hub } else { &other });
+        assert_eq!(x.sign_in("Ada", "wrong password!", "/").status, 401);
+    }
+    assert_eq!(Browser::new(&other).sign_in("Ada", PASSWORD, "/").status, 429);
+
+    // Signing out on one ends the session on both.
+    let page = b.post("/sign-out", &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303);
+}

@@ -1,0 +1,395 @@
+//! The web app in a real browser: Debian's Chromium, headless, driven over WebDriver
+//! (Debian's chromedriver) against a hub on loopback. A person signs in, switches an
+//! item to units and sees them seeded, checks a unit out and sees it on the overview;
+//! a form stripped of its CSRF token is refused; a viewer cannot write; a borrower
+//! cannot lend to someone else; a scan made at a station shows after sync.
+//!
+//! Needs `chromium` and `chromium-driver` (deploy/test-deps.txt; scripts/test installs
+//! them). A screenshot of each page is saved under the target directory, or in the
+//! directory `TAGSTATION_WEB_SCREENSHOTS` names (`docs/screenshots` for the README).
+#![cfg(feature = "hub")]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::*;
+use serde_json::{json, Value};
+use tagstation::catalog::Status;
+use tagstation::event::EventKind;
+use tagstation::hub::HubLedger;
+use tagstation::ops::catalog::{add_unit, create_item, NewItem, NewUnit};
+use tagstation::ops::Actor;
+use tagstation::people::{PersonFields, Role};
+
+const PASSWORD: &str = "a long test password";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// chromedriver on a port of its own, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn driver() -> Driver {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start chromedriver ({e}): install chromium and chromium-driver (deploy/test-deps.txt; scripts/test installs them)")
+        });
+    let d = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let start = Instant::now();
+    loop {
+        let ready = reqwest::blocking::get(format!("{}/status", d.url))
+            .ok()
+            .and_then(|r| r.json::<Value>().ok())
+            .is_some_and(|v| v["value"]["ready"] == true);
+        if ready {
+            return d;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One headless Chromium session.
+struct Browser {
+    http: reqwest::blocking::Client,
+    session: String,
+    base: String,
+    shots: PathBuf,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn open(d: &Driver, base: &str) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync",
+                         "--disable-dev-shm-usage", "--window-size=1100,900",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{}/session", d.url))
+            .json(&caps)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {r}"))
+            .to_string();
+        let shots = match std::env::var_os("TAGSTATION_WEB_SCREENSHOTS") {
+            Some(d) => PathBuf::from(d),
+            None => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots"),
+        };
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            http,
+            session: format!("{}/session/{session}", d.url),
+            base: base.to_string(),
+            shots,
+            _profile: profile,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.session);
+        let req = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let v: Value = req.send().unwrap().json().unwrap();
+        if v["value"].get("error").is_some() {
+            panic!("webdriver {method} {path}: {}", v["value"]);
+        }
+        v["value"].clone()
+    }
+
+    fn go(&self, path: &str) {
+        self.call(
+            "POST",
+            "/url",
+            json!({"url": format!("{}{path}", self.base)}),
+        );
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.call(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
+    }
+
+    fn count(&self, css: &str) -> usize {
+        self.call(
+            "POST",
+            "/elements",
+            json!({"using": "css selector", "value": css}),
+        )
+        .as_array()
+        .unwrap()
+        .len()
+    }
+
+    fn type_in(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        self.call(
+            "POST",
+            &format!("/element/{el}/value"),
+            json!({"text": text}),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.call("POST", &format!("/element/{el}/click"), json!({}));
+    }
+
+    fn text(&self) -> String {
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return document.body.innerText", "args": []}),
+        )
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    fn path(&self) -> String {
+        let url = self
+            .call("GET", "/url", Value::Null)
+            .as_str()
+            .unwrap()
+            .to_string();
+        url.strip_prefix(&self.base).unwrap_or(&url).to_string()
+    }
+
+    fn script(&self, js: &str) {
+        self.call("POST", "/execute/sync", json!({"script": js, "args": []}));
+    }
+
+    fn screenshot(&self, name: &str) {
+        let b64 = self.call("GET", "/screenshot", Value::Null);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    fn sign_in(&self, login: &str) {
+        self.call("DELETE", "/cookie", Value::Null);
+        self.go("/");
+        assert!(self.path().starts_with("/sign-in"), "{}", self.path());
+        self.type_in("#login", login);
+        self.type_in("#password", PASSWORD);
+        self.click("form.card button");
+        assert_eq!(self.path(), "/", "{login} signed in: {}", self.text());
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.http.delete(&self.session).send();
+    }
+}
+
+fn person(name: &str, role: Role) -> PersonFields {
+    PersonFields {
+        name: name.into(),
+        badges: vec![format!("B-{}", name.to_uppercase())],
+        email: None,
+        role,
+        active: true,
+        max_checkouts: None,
+        loan_days: None,
+    }
+}
+
+#[test]
+fn a_shop_manager_works_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let store = hub.state.store.clone();
+    let actor = Actor::new("test");
+    let mut l = HubLedger::new(store.as_ref());
+    for (name, role) in [
+        ("Vic", Role::Viewer),
+        ("Bo", Role::Borrower),
+        ("Bea", Role::Borrower),
+    ] {
+        tagstation::ops::people::add_person(&mut l, person(name, role), &actor).unwrap();
+    }
+    let laptop = create_item(&mut l, NewItem::units("Laptop"), &actor).unwrap();
+    let units: Vec<_> = (1..=3)
+        .map(|n| {
+            let new = NewUnit {
+                tag: Some(format!("LT-00{n}")),
+                ..NewUnit::default()
+            };
+            add_unit(&mut l, laptop, new, &actor).unwrap().id
+        })
+        .collect();
+    let gloves = create_item(&mut l, NewItem::count("Gloves", 3), &actor).unwrap();
+    drop(l);
+    tagstation::web::setup::create_admin(store.as_ref(), "Ada", None, PASSWORD).unwrap();
+    for name in ["Vic", "Bo"] {
+        let (_, path) = tagstation::web::setup::password_link(store.as_ref(), name).unwrap();
+        let token = path.split("token=").nth(1).unwrap();
+        tagstation::hub::write(store.as_ref(), |c| {
+            let who = tagstation::hub::accounts::use_link(c, token, 0)?.unwrap();
+            let hash = tagstation::hub::accounts::hash_password(PASSWORD)?;
+            tagstation::hub::accounts::set_password(c, who, &hash, 0)
+        })
+        .unwrap();
+    }
+    let station_dir = TempStation::new();
+    let mut station = station_dir.open();
+    hub.enroll(&mut station, "Front door");
+    sync(&mut station);
+
+    let d = driver();
+    let b = Browser::open(&d, &hub.url);
+
+    // Sign in.
+    b.go("/");
+    b.screenshot("sign-in");
+    b.sign_in("Ada");
+    b.screenshot("overview-empty");
+
+    // Switch Gloves to units, from the preview, and see the three seeded.
+    b.go("/items");
+    b.screenshot("items");
+    b.go(&format!("/items/{gloves}/tracking"));
+    assert!(b.text().contains("This seeds 3 units"), "{}", b.text());
+    b.screenshot("tracking-preview");
+    b.click("form[action$='/tracking'] button");
+    assert_eq!(b.path(), format!("/items/{gloves}"));
+    let t = b.text();
+    assert!(t.contains("Gloves 01") && t.contains("Gloves 03"), "{t}");
+    b.screenshot("item");
+
+    // A scanner types a tag into the search box and presses Enter: the unit opens.
+    b.go("/");
+    b.type_in("#scan-code", "lt-001\n");
+    assert_eq!(b.path(), format!("/units/{}", units[0]));
+    // Check it out to Bea, and see it on the overview.
+    b.type_in("#holder", "Bea");
+    b.click("form[action$='check-out'] button");
+    assert!(
+        b.text().contains("Holder\nBea") || b.text().contains("Bea"),
+        "{}",
+        b.text()
+    );
+    b.screenshot("unit");
+    b.go("/");
+    assert!(b.text().contains("Checked out"), "{}", b.text());
+    b.screenshot("overview");
+    b.go("/people");
+    b.screenshot("people");
+
+    // A form stripped of its CSRF token is refused, and nothing changes.
+    b.go(&format!("/units/{}", units[1]));
+    b.type_in("#holder", "Bea");
+    b.script("document.querySelector(\"form[action$='check-out'] input[name=csrf]\").remove()");
+    b.click("form[action$='check-out'] button");
+    assert!(b.text().contains("this form has expired"), "{}", b.text());
+    b.go(&format!("/units/{}", units[1]));
+    assert!(b.text().contains("In stock"));
+
+    // A viewer sees no forms, and a forged one is refused.
+    b.sign_in("Vic");
+    b.go(&format!("/units/{}", units[1]));
+    assert_eq!(b.count("form[action$='check-out']"), 0);
+    let csrf = b.call(
+        "POST",
+        "/execute/sync",
+        json!({"script": "return document.querySelector('input[name=csrf]').value", "args": []}),
+    );
+    b.script(&format!(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = '/units/{}/check-out';
+         f.innerHTML = '<input name=csrf value={}><input name=holder value=Vic>'; document.body.append(f); f.submit();",
+        units[1],
+        csrf.as_str().unwrap()
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(b.text().contains("needs the borrower role"), "{}", b.text());
+
+    // A borrower checks out to themselves only.
+    b.sign_in("Bo");
+    b.go(&format!("/units/{}", units[1]));
+    assert_eq!(b.count("#holder"), 0, "no holder field for a borrower");
+    b.script("const i = document.createElement('input'); i.name = 'holder'; i.value = 'Bea'; document.querySelector(\"form[action$='check-out']\").append(i)");
+    b.click("form[action$='check-out'] button");
+    assert!(b.text().contains("to themselves only"), "{}", b.text());
+    b.go(&format!("/units/{}", units[1]));
+    b.click("form[action$='check-out'] button");
+    assert!(b.text().contains("Bo"), "{}", b.text());
+    b.screenshot("unit-borrower");
+
+    // A scan at the station shows on the web after sync.
+    station
+        .record(cmd(
+            laptop,
+            Some(units[2]),
+            EventKind::StatusChanged {
+                to: Status::Damaged,
+                reason: None,
+            },
+        ))
+        .unwrap();
+    sync(&mut station);
+    b.go(&format!("/units/{}", units[2]));
+    assert!(b.text().contains("Damaged"), "{}", b.text());
+    assert!(
+        b.text().contains("Front door") || b.text().contains("tester"),
+        "{}",
+        b.text()
+    );
+}
