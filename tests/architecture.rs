@@ -28,6 +28,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "tagstation-web",
+        &["tagstation-core", "tagstation-ops", "tagstation-hub"],
+    ),
+    (
         "tagstation-kiosk",
         &[
             "tagstation-core",
@@ -47,6 +51,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-station",
             "tagstation-inputs",
             "tagstation-hub",
+            "tagstation-web",
             "tagstation-kiosk",
         ],
     ),
@@ -139,13 +144,14 @@ fn a_hub_build_carries_no_ui_decoders_or_camera_stack() {
         .collect();
     assert!(carried.is_empty(), "the hub build carries {carried:?}");
     assert!(crates.contains("tagstation-hub") && crates.contains("postgres"));
+    assert!(crates.contains("tagstation-web") && crates.contains("askama"));
 }
 
 #[test]
 fn a_station_build_carries_no_postgres_client() {
     for features in ["station", "kiosk", "kiosk hid camera gpio linuxkms"] {
         let crates = tree(features);
-        let carried: Vec<&str> = ["postgres", "tokio-postgres", "tagstation-hub", "axum"]
+        let carried: Vec<&str> = ["postgres", "tokio-postgres", "tagstation-hub", "tagstation-web", "axum", "askama"]
             .into_iter()
             .filter(|c| crates.contains(*c))
             .collect();
@@ -170,7 +176,7 @@ fn the_pi_build_carries_no_hub() {
         hardware.split_whitespace().collect::<Vec<_>>().join(" ")
     );
     let crates = tree_for(&features, &["--target", "aarch64-unknown-linux-gnu"]);
-    let carried: Vec<&str> = ["tagstation-hub", "axum", "postgres", "tokio-postgres"]
+    let carried: Vec<&str> = ["tagstation-hub", "tagstation-web", "askama", "axum", "postgres", "tokio-postgres"]
         .into_iter()
         .filter(|c| crates.contains(*c))
         .collect();
