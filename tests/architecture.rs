@@ -151,10 +151,17 @@ fn a_hub_build_carries_no_ui_decoders_or_camera_stack() {
 fn a_station_build_carries_no_postgres_client() {
     for features in ["station", "kiosk", "kiosk hid camera gpio linuxkms"] {
         let crates = tree(features);
-        let carried: Vec<&str> = ["postgres", "tokio-postgres", "tagstation-hub", "tagstation-web", "axum", "askama"]
-            .into_iter()
-            .filter(|c| crates.contains(*c))
-            .collect();
+        let carried: Vec<&str> = [
+            "postgres",
+            "tokio-postgres",
+            "tagstation-hub",
+            "tagstation-web",
+            "axum",
+            "askama",
+        ]
+        .into_iter()
+        .filter(|c| crates.contains(*c))
+        .collect();
         assert!(
             carried.is_empty(),
             "the {features:?} build carries {carried:?}"
@@ -176,10 +183,17 @@ fn the_pi_build_carries_no_hub() {
         hardware.split_whitespace().collect::<Vec<_>>().join(" ")
     );
     let crates = tree_for(&features, &["--target", "aarch64-unknown-linux-gnu"]);
-    let carried: Vec<&str> = ["tagstation-hub", "tagstation-web", "askama", "axum", "postgres", "tokio-postgres"]
-        .into_iter()
-        .filter(|c| crates.contains(*c))
-        .collect();
+    let carried: Vec<&str> = [
+        "tagstation-hub",
+        "tagstation-web",
+        "askama",
+        "axum",
+        "postgres",
+        "tokio-postgres",
+    ]
+    .into_iter()
+    .filter(|c| crates.contains(*c))
+    .collect();
     assert!(carried.is_empty(), "the Pi build carries {carried:?}");
     assert!(crates.contains("tagstation-kiosk") && crates.contains("rppal"));
 }

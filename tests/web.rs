@@ -343,6 +343,15 @@ fn routes(shop: &Shop) -> Vec<(&'static str, String, Role)> {
         ("POST", format!("/items/{item}/tracking"), Role::Admin),
         ("POST", format!("/people/{vic}/password-link"), Role::Admin),
         ("POST", format!("/people/{vic}/sign-out"), Role::Admin),
+        ("GET", "/stations".into(), Role::Admin),
+        ("POST", "/stations".into(), Role::Admin),
+        ("POST", "/stations/Nowhere/revoke".into(), Role::Admin),
+        ("GET", "/conflicts".into(), Role::Viewer),
+        (
+            "POST",
+            format!("/conflicts/{}/resolve", Uuid::now_v7()),
+            Role::Admin,
+        ),
     ]
 }
 
@@ -757,7 +766,10 @@ fn two_hubs_on_one_postgresql_share_sessions_and_the_sign_in_limit() {
     b.base = other.url.clone();
     assert_eq!(b.get("/").status, 200);
     let u = shop.units[0];
-    let page = b.post(&format!("/units/{u}/check-out"), &[("csrf", &csrf), ("holder", "Bo")]);
+    let page = b.post(
+        &format!("/units/{u}/check-out"),
+        &[("csrf", &csrf), ("holder", "Bo")],
+    );
     assert_eq!(page.status, 303, "{}", page.body);
     assert!(b.get("/items?q=lap").body.contains("Laptop"));
     assert!(b.get("/").body.contains("Checked out"));
@@ -768,9 +780,88 @@ fn two_hubs_on_one_postgresql_share_sessions_and_the_sign_in_limit() {
         let mut x = Browser::new(if i % 2 == 0 { &shop.hub } else { &other });
         assert_eq!(x.sign_in("Ada", "wrong password!", "/").status, 401);
     }
-    assert_eq!(Browser::new(&other).sign_in("Ada", PASSWORD, "/").status, 429);
+    assert_eq!(
+        Browser::new(&other).sign_in("Ada", PASSWORD, "/").status,
+        429
+    );
 
     // Signing out on one ends the session on both.
     let page = b.post("/sign-out", &[("csrf", &csrf)]);
     assert_eq!(page.status, 303);
+}
+
+#[test]
+fn an_admin_enrolls_a_station_from_the_web_and_reviews_its_conflicts() {
+    let shop = shop();
+    let mut ada = signed_in(&shop, "Ada");
+    let csrf = ada.csrf();
+
+    // Add a station: the page shows its one-time code, which a real station enrolls with.
+    let mut codes = Vec::new();
+    for name in ["Front door", "Van <1>"] {
+        let page = ada.post("/stations", &[("csrf", &csrf), ("name", name)]);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let at = page.body.find("class=\"code\">").unwrap() + 13;
+        codes.push(page.body[at..at + 14].to_string());
+        assert!(!page.body.contains("Van <1>"), "escaped");
+    }
+    let page = ada.post("/stations", &[("csrf", &csrf), ("name", "Front door")]);
+    assert!(page.body.contains("already exists"), "{}", page.body);
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    tagstation::sync::enroll(&mut a, &shop.hub.url, &codes[0]).unwrap();
+    tagstation::sync::enroll(&mut b, &shop.hub.url, &codes[1]).unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert!(ada.get("/stations").body.contains("Front door"));
+
+    // Both change the same laptop while apart: the later one is a conflict to review.
+    let u = shop.units[0];
+    for (store, to) in [(&mut a, Status::Damaged), (&mut b, Status::Sending)] {
+        store
+            .record(cmd(
+                shop.item,
+                Some(u),
+                tagstation::event::EventKind::StatusChanged { to, reason: None },
+            ))
+            .unwrap();
+    }
+    sync(&mut a);
+    sync(&mut b);
+    let page = signed_in(&shop, "Vic").get("/conflicts");
+    assert!(
+        page.body.contains("Mark reviewed") == false,
+        "a viewer reads, without the button"
+    );
+    let page = ada.get("/conflicts");
+    let at = page.body.find("/conflicts/").unwrap();
+    let event = &page.body[at + 11..at + 11 + 36];
+    assert_eq!(
+        ada.post(&format!("/conflicts/{event}/resolve"), &[("csrf", &csrf)])
+            .status,
+        303
+    );
+    assert!(ada
+        .get("/conflicts")
+        .body
+        .contains("No conflicts to review"));
+    assert_eq!(shop.hub.stats().conflicts_open, 0);
+
+    // Revoke the van: its token stops working.
+    let page = ada.post("/stations/Van%20%3C1%3E/revoke", &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(ada.get("/stations").body.contains("revoked"));
+    b.record(cmd(
+        shop.item,
+        Some(u),
+        tagstation::event::EventKind::StatusChanged {
+            to: Status::InStock,
+            reason: None,
+        },
+    ))
+    .unwrap();
+    assert!(
+        tagstation::sync::sync_once(&mut b, 100).is_err(),
+        "a revoked station cannot sync"
+    );
 }

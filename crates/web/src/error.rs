@@ -39,6 +39,7 @@ impl From<HubError> for WebError {
             HubError::NotFound(what) => WebError::NotFound(format!("not found: {what}")),
             HubError::Domain(d) => WebError::Refused(d.to_string()),
             HubError::BadRequest(m) => WebError::BadRequest(m),
+            HubError::Exists(what) => WebError::Refused(format!("already exists: {what}")),
             other => WebError::Internal(other.to_string()),
         }
     }

@@ -10,6 +10,7 @@
 //! - [`actions`]: what people change. Every change goes through the operations layer
 //!   (`tagstation-ops`) over the hub's ledger, as the signed-in person (`web:<name>`),
 //!   so it is an ordinary event that reaches the stations by sync.
+//! - [`fleet`]: stations (add with a one-time code, revoke) and conflicts to review.
 //! - [`signin`]: signing in and out and setting a password from a one-time link.
 //! - [`setup`]: the first admin and set-password links, from the command line.
 //!
@@ -18,6 +19,7 @@
 
 pub mod actions;
 pub mod error;
+pub mod fleet;
 pub mod pages;
 pub mod session;
 pub mod setup;
@@ -57,6 +59,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/units/{unit}", get(pages::unit))
         .route("/units/{unit}/check-out", post(actions::check_out))
         .route("/units/{unit}/check-in", post(actions::check_in))
+        .route("/stations", get(fleet::stations).post(fleet::add_station))
+        .route("/stations/{name}/revoke", post(fleet::revoke_station))
+        .route("/conflicts", get(fleet::conflicts))
+        .route("/conflicts/{event}/resolve", post(fleet::resolve_conflict))
         .route("/people", get(pages::people))
         .route(
             "/people/{person}/password-link",

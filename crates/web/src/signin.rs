@@ -118,10 +118,11 @@ fn who(
     // Emails compare by the catalog's case rule, in Rust (SQL's `lower()` differs
     // between SQLite and PostgreSQL).
     let key = tagstation_core::catalog::fold(login);
-    let mut found: Vec<Person> = select_people(c, "WHERE email IS NOT NULL AND erased = FALSE", &[])?
-        .into_iter()
-        .filter(|p| p.email.as_deref().map(tagstation_core::catalog::fold) == Some(key.clone()))
-        .collect();
+    let mut found: Vec<Person> =
+        select_people(c, "WHERE email IS NOT NULL AND erased = FALSE", &[])?
+            .into_iter()
+            .filter(|p| p.email.as_deref().map(tagstation_core::catalog::fold) == Some(key.clone()))
+            .collect();
     if found.is_empty() {
         found = people_matching(c, login)?;
     }

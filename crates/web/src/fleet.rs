@@ -1,0 +1,155 @@
+//! The fleet as the office sees it: stations (add one and show its one-time enrollment
+//! code, revoke one) and conflicts to review. Stations need an admin; anyone signed in
+//! reads the conflicts, and an admin marks them reviewed (a `conflict_reviewed` event
+//! every station learns at its next sync).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::session::{Me, Signed};
+use crate::signin::render;
+use crate::{blocking, WebError};
+use tagstation_core::clock::{rfc3339, Clock, SystemClock};
+use tagstation_core::people::Role;
+use tagstation_core::view::HistoryEntry;
+use tagstation_hub::server::{AppState, ENROLL_CODE_TTL_MS};
+use tagstation_hub::{auth, StationRow};
+
+#[derive(Template)]
+#[template(path = "stations.html")]
+struct Stations {
+    me: Option<Me>,
+    stations: Vec<StationRow>,
+    /// A station just added: its name, code and when the code expires.
+    added: Option<(String, String, String)>,
+    message: Option<String>,
+}
+
+async fn stations_page(
+    st: &Arc<AppState>,
+    signed: &Signed,
+    added: Option<(String, String, String)>,
+    message: Option<String>,
+) -> Result<Response, WebError> {
+    let store = st.store.clone();
+    let stations = blocking(move || Ok(store.stations()?)).await?;
+    Ok(render(Stations {
+        me: Some(signed.me()),
+        stations,
+        added,
+        message,
+    }))
+}
+
+pub async fn stations(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+) -> Result<Response, WebError> {
+    signed.require(Role::Admin)?;
+    stations_page(&st, &signed, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct NewStation {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Add a station: the page shows its one-time enrollment code, once.
+pub async fn add_station(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+    Form(f): Form<NewStation>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&f.csrf)?;
+    signed.require(Role::Admin)?;
+    let name = f.name.trim().to_string();
+    if name.is_empty() {
+        return stations_page(&st, &signed, None, Some("Give the station a name.".into())).await;
+    }
+    let (code, hash) = auth::new_enrollment_code();
+    let now = SystemClock.now().0;
+    let expires = now + ENROLL_CODE_TTL_MS;
+    let store = st.store.clone();
+    let n = name.clone();
+    let made = blocking(move || Ok(store.create_station(&n, &hash, expires, now)?)).await;
+    match made {
+        Ok(()) => {
+            tracing::info!(station = %name, by = %signed.person.id, "station created on the web");
+            stations_page(&st, &signed, Some((name, code, rfc3339(expires))), None).await
+        }
+        Err(WebError::Refused(_)) => {
+            stations_page(
+                &st,
+                &signed,
+                None,
+                Some(format!("A station named {name} already exists.")),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn revoke_station(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+    Path(name): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&f.csrf)?;
+    signed.require(Role::Admin)?;
+    let store = st.store.clone();
+    let n = name.clone();
+    blocking(move || Ok(store.revoke(&n, SystemClock.now().0)?)).await?;
+    tracing::info!(station = %name, by = %signed.person.id, "station revoked on the web");
+    Ok(Redirect::to("/stations").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "conflicts.html")]
+struct Conflicts {
+    me: Option<Me>,
+    conflicts: Vec<HistoryEntry>,
+}
+
+pub async fn conflicts(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+) -> Result<Response, WebError> {
+    let store = st.store.clone();
+    let conflicts = blocking(move || Ok(store.conflicts()?)).await?;
+    Ok(render(Conflicts {
+        me: Some(signed.me()),
+        conflicts,
+    }))
+}
+
+pub async fn resolve_conflict(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+    Path(event): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&f.csrf)?;
+    signed.require(Role::Admin)?;
+    let id: uuid::Uuid = event
+        .parse()
+        .map_err(|_| WebError::NotFound("no such conflict".into()))?;
+    let store = st.store.clone();
+    blocking(move || Ok(store.resolve_conflict(id)?)).await?;
+    Ok(Redirect::to("/conflicts").into_response())
+}
