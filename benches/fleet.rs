@@ -129,9 +129,10 @@ fn push_all(shared: &reqwest::blocking::Client, url: &str, s: &mut Station) -> V
     // connections the faulty proxy broke can wedge a blocking client for good (every
     // later request times out without a connection), which is not what is measured.
     let mut own: Option<reqwest::blocking::Client> = None;
+    let mut last = String::new();
     while s.held < s.recorded {
         tries += 1;
-        assert!(tries < 2_000, "a station makes no progress");
+        assert!(tries < 2_000, "a station makes no progress: {last}");
         let c = own.as_ref().unwrap_or(shared);
         let batch = &s.events[s.held..s.recorded.min(s.held + 500)];
         let body = format!("{{\"events\":[{}]}}", batch.join(","));
@@ -142,12 +143,17 @@ fn push_all(shared: &reqwest::blocking::Client, url: &str, s: &mut Station) -> V
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send();
-        let Ok(resp) = resp else {
-            own = Some(client());
-            std::thread::sleep(Duration::from_millis(20));
-            continue;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                last = format!("{e:?}");
+                own = Some(client());
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
         };
         if !resp.status().is_success() {
+            last = format!("{}", resp.status());
             std::thread::sleep(Duration::from_millis(20));
             continue;
         }
@@ -165,6 +171,17 @@ fn push_all(shared: &reqwest::blocking::Client, url: &str, s: &mut Station) -> V
         s.held = usize::try_from(r.contiguous_seq).unwrap_or(0);
     }
     took
+}
+
+/// The hub's process, stopped when the bench ends, even by a panic: a hub left running
+/// holds the test runner's output pipe open and the run never ends.
+struct HubProcess(std::process::Child);
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// CPU seconds a process has used (user + system), from /proc.
@@ -228,21 +245,23 @@ fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut hub = std::process::Command::new(common::hub_bin())
-        .arg("--data")
-        .arg(dir.path())
-        .args([
-            "hub",
-            "--database",
-            &database,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("TAGSTATION_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("TAGSTATION_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start the hub");
+    let hub = HubProcess(
+        std::process::Command::new(common::hub_bin())
+            .arg("--data")
+            .arg(dir.path())
+            .args([
+                "hub",
+                "--database",
+                &database,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("TAGSTATION_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("TAGSTATION_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the hub"),
+    );
     let hub_url = format!("http://127.0.0.1:{port}");
     let c = client();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -252,7 +271,7 @@ fn main() {
     }
     let proxy = faults.then(|| {
         FaultProxy::start(
-            &hub_url,
+            &format!("127.0.0.1:{port}"),
             Faults {
                 drop_connect: 0.02,
                 delay: 0.05,
@@ -333,7 +352,7 @@ fn main() {
     // push carries its catalog), and once in the run scans every second for a while
     // (a burst of 60 a minute); each scan is pushed at once, as the station's worker
     // does when nudged. The returning stations push their backlogs meanwhile.
-    let cpu0 = cpu_secs(hub.id());
+    let cpu0 = cpu_secs(hub.0.id());
     let start = Instant::now();
     let live_lat = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let catch_up = Arc::new(Mutex::new(Vec::<Duration>::new()));
@@ -404,7 +423,7 @@ fn main() {
         }
     });
     let live_secs = start.elapsed().as_secs_f64();
-    let cpu = cpu_secs(hub.id()) - cpu0;
+    let cpu = cpu_secs(hub.0.id()) - cpu0;
 
     // Everything recorded arrived, once.
     let expected: usize = stations.iter().map(|s| s.lock().unwrap().recorded).sum();
@@ -472,6 +491,5 @@ fn main() {
             ),
         );
     }
-    let _ = hub.kill();
-    let _ = hub.wait();
+    drop(hub);
 }
