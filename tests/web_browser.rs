@@ -211,6 +211,29 @@ impl Browser {
         url.strip_prefix(&self.base).unwrap_or(&url).to_string()
     }
 
+    /// Wait (up to 20 s) until `done` holds: a click returns before the page it leads
+    /// to has loaded on a busy machine.
+    fn wait(&self, what: &str, done: impl Fn(&Browser) -> bool) {
+        let start = Instant::now();
+        while !done(self) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waited 20 s for {what}; at {}: {}",
+                self.path(),
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_path(&self, path: &str) {
+        self.wait(path, |b| b.path() == path);
+    }
+
+    fn wait_text(&self, text: &str) {
+        self.wait(text, |b| b.text().contains(text));
+    }
+
     fn script(&self, js: &str) {
         self.call("POST", "/execute/sync", json!({"script": js, "args": []}));
     }
@@ -230,7 +253,7 @@ impl Browser {
         self.type_in("#login", login);
         self.type_in("#password", PASSWORD);
         self.click("form.card button");
-        assert_eq!(self.path(), "/", "{login} signed in: {}", self.text());
+        self.wait_path("/");
     }
 }
 
@@ -310,7 +333,8 @@ fn a_shop_manager_works_in_a_real_browser() {
     assert!(b.text().contains("This seeds 3 units"), "{}", b.text());
     b.screenshot("tracking-preview");
     b.click("form[action$='/tracking'] button");
-    assert_eq!(b.path(), format!("/items/{gloves}"));
+    b.wait_path(&format!("/items/{gloves}"));
+    b.wait_text("Gloves 03");
     let t = b.text();
     assert!(t.contains("Gloves 01") && t.contains("Gloves 03"), "{t}");
     b.screenshot("item");
@@ -318,7 +342,7 @@ fn a_shop_manager_works_in_a_real_browser() {
     // A scanner types a tag into the search box and presses Enter: the unit opens.
     b.go("/");
     b.type_in("#scan-code", "lt-001\n");
-    assert_eq!(b.path(), format!("/units/{}", units[0]));
+    b.wait_path(&format!("/units/{}", units[0]));
     // Check it out to Bea, and see it on the overview.
     b.type_in("#holder", "Bea");
     b.click("form[action$='check-out'] button");
@@ -339,7 +363,7 @@ fn a_shop_manager_works_in_a_real_browser() {
     b.type_in("#holder", "Bea");
     b.script("document.querySelector(\"form[action$='check-out'] input[name=csrf]\").remove()");
     b.click("form[action$='check-out'] button");
-    assert!(b.text().contains("this form has expired"), "{}", b.text());
+    b.wait_text("this form has expired");
     b.go(&format!("/units/{}", units[1]));
     assert!(b.text().contains("In stock"));
 
@@ -358,8 +382,7 @@ fn a_shop_manager_works_in_a_real_browser() {
         units[1],
         csrf.as_str().unwrap()
     ));
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(b.text().contains("needs the borrower role"), "{}", b.text());
+    b.wait_text("needs the borrower role");
 
     // A borrower checks out to themselves only.
     b.sign_in("Bo");
@@ -367,9 +390,10 @@ fn a_shop_manager_works_in_a_real_browser() {
     assert_eq!(b.count("#holder"), 0, "no holder field for a borrower");
     b.script("const i = document.createElement('input'); i.name = 'holder'; i.value = 'Bea'; document.querySelector(\"form[action$='check-out']\").append(i)");
     b.click("form[action$='check-out'] button");
-    assert!(b.text().contains("to themselves only"), "{}", b.text());
+    b.wait_text("to themselves only");
     b.go(&format!("/units/{}", units[1]));
     b.click("form[action$='check-out'] button");
+    b.wait_text("Checked out");
     assert!(b.text().contains("Bo"), "{}", b.text());
     b.screenshot("unit-borrower");
 
