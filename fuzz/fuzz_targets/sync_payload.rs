@@ -53,10 +53,13 @@ fn push(data: &[u8]) {
             }
             Err(PushRefusal::OtherStation { claimed }) => assert_ne!(claimed, station),
             // A newer station's kind: named plainly, never with a control character.
-            Err(PushRefusal::UnknownKind { kind }) => {
+            // A known kind with a field this version does not know: the field's name is
+            // escaped, never a raw control character.
+            Err(PushRefusal::UnknownKind { kind, field }) => {
                 assert!(kind
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+                assert!(field.is_none_or(|f| !f.chars().any(char::is_control)));
             }
             Err(e @ (PushRefusal::Malformed { .. } | PushRefusal::Invalid { .. })) => {
                 let reason = e.to_string();
