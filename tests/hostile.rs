@@ -721,6 +721,7 @@ echo "== scan after"; {scan} 2>&1; echo "exit $?"
 
 /// Failed admin attempts from `client` (as a proxy on loopback forwards them): the
 /// status of each answer.
+#[cfg(feature = "hub")]
 fn attempts(
     c: &reqwest::blocking::Client,
     url: &str,
@@ -741,6 +742,8 @@ fn attempts(
         .collect()
 }
 
+/// The hub's own behaviour (with the hub build's limit): not part of the Pi's suite.
+#[cfg(feature = "hub")]
 #[test]
 fn behind_a_trusted_proxy_each_client_has_its_own_failure_limit() {
     let c = reqwest::blocking::Client::new();
