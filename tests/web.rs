@@ -281,7 +281,7 @@ fn sign_in_refuses_open_redirects_and_forged_forms_and_counts_failures() {
         "/\\evil.example",
     ] {
         let mut b = Browser::new(&shop.hub);
-        let page = b.sign_in("Ada", PASSWORD, &tagstation::web::pages::query_escape(next));
+        let page = b.sign_in("Ada", PASSWORD, &tagstation::escape::percent(next, ""));
         assert_eq!(page.status, 303);
         assert_eq!(page.location.as_deref(), Some("/"), "next={next}");
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Subcommand};
 
+use tagstation::escape::percent;
 use tagstation::hub::{self, auth, server};
 
 use super::directory::{self as dir, LocationCmd, PersonCmd};
@@ -277,16 +278,18 @@ pub fn run_admin(a: AdminArgs) -> Result<()> {
         }
         AdminCmd::Stations => get("/v1/admin/stations")?,
         AdminCmd::Revoke { name } => post(
-            &format!("/v1/admin/stations/{}/revoke", encode(&name)),
+            &format!("/v1/admin/stations/{}/revoke", percent(&name, "")),
             serde_json::json!({}),
         )?,
         AdminCmd::Items => get("/v1/admin/items")?,
         AdminCmd::Units => get("/v1/admin/units")?,
-        AdminCmd::History { unit } => get(&format!("/v1/admin/units/{}/history", encode(&unit)))?,
+        AdminCmd::History { unit } => {
+            get(&format!("/v1/admin/units/{}/history", percent(&unit, "")))?
+        }
         AdminCmd::Holdings => get("/v1/admin/holdings")?,
         AdminCmd::Conflicts => get("/v1/admin/conflicts")?,
         AdminCmd::Resolve { event_id } => post(
-            &format!("/v1/admin/conflicts/{}/resolve", encode(&event_id)),
+            &format!("/v1/admin/conflicts/{}/resolve", percent(&event_id, "")),
             serde_json::json!({}),
         )?,
         AdminCmd::People(cmd) => return admin_people(cmd, &get, &post),
@@ -363,7 +366,7 @@ fn admin_people(cmd: PersonCmd, get: Get, post: Post) -> Result<()> {
                 actor: None,
             })?;
             let s = shown(post(
-                &format!("/v1/admin/people/{}", encode(&person)),
+                &format!("/v1/admin/people/{}", percent(&person, "")),
                 body,
             )?)?;
             println!("saved: {} changed", dir_t(&s.person.name));
@@ -377,7 +380,7 @@ fn admin_people(cmd: PersonCmd, get: Get, post: Post) -> Result<()> {
             return show(json.json, &people, |p| dir::print_people(p, true));
         }
         PersonCmd::Show { person, json } => {
-            let s = shown(get(&format!("/v1/admin/people/{}", encode(&person)))?)?;
+            let s = shown(get(&format!("/v1/admin/people/{}", percent(&person, "")))?)?;
             if json.json {
                 return print_json(&s);
             }
@@ -392,7 +395,7 @@ fn admin_people(cmd: PersonCmd, get: Get, post: Post) -> Result<()> {
                 .into());
             }
             let r = post(
-                &format!("/v1/admin/people/{}/erase", encode(&person)),
+                &format!("/v1/admin/people/{}/erase", percent(&person, "")),
                 serde_json::json!({}),
             )?;
             println!("erased: now {}", dir_t(r["erased"].as_str().unwrap_or("?")));
@@ -471,7 +474,7 @@ fn admin_locations(cmd: LocationCmd, get: Get, post: Post) -> Result<()> {
                 actor: None,
             })?;
             let s = shown(post(
-                &format!("/v1/admin/locations/{}", encode(&location)),
+                &format!("/v1/admin/locations/{}", percent(&location, "")),
                 body,
             )?)?;
             println!("saved: {} changed", dir_t(&s.location.name));
@@ -482,7 +485,10 @@ fn admin_locations(cmd: LocationCmd, get: Get, post: Post) -> Result<()> {
             return show(json.json, &list, |l| dir::print_locations(l, true));
         }
         LocationCmd::Show { location, json } => {
-            let s = shown(get(&format!("/v1/admin/locations/{}", encode(&location)))?)?;
+            let s = shown(get(&format!(
+                "/v1/admin/locations/{}",
+                percent(&location, "")
+            ))?)?;
             if json.json {
                 return print_json(&s);
             }
@@ -503,18 +509,6 @@ fn admin_locations(cmd: LocationCmd, get: Get, post: Post) -> Result<()> {
 
 fn dir_t(s: &str) -> std::borrow::Cow<'_, str> {
     super::output::t(s)
-}
-
-/// Percent-encode one path segment.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn call(req: reqwest::blocking::RequestBuilder) -> Result<serde_json::Value> {

@@ -8,7 +8,8 @@
 //!   Unicode direction overrides become visible `\u{1b}` escapes, so text can neither
 //!   drive the terminal nor fake a line;
 //! - [`csv_cell`] and [`csv_uncell`] for spreadsheets: a text cell that a spreadsheet
-//!   would run as a formula gets a leading `'`, which import takes off again.
+//!   would run as a formula gets a leading `'`, which import takes off again;
+//! - [`percent`] for URLs: a path segment or query value percent-encoded.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -67,9 +68,37 @@ pub fn csv_uncell(s: &str) -> &str {
     }
 }
 
+/// `s` percent-encoded for a URL: every byte except the unreserved ASCII letters,
+/// digits and `-_.~`, and the characters in `keep`, becomes `%XX`. Pass `""` for a
+/// path segment or a query value, `"/"` for a whole path that stays a path.
+pub fn percent(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || keep.as_bytes().contains(&b)
+        {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_keeps_only_unreserved_and_the_given_characters() {
+        assert_eq!(
+            percent("Drill 03/é?&=#", ""),
+            "Drill%2003%2F%C3%A9%3F%26%3D%23"
+        );
+        assert_eq!(percent("/items?q=a b", "/"), "/items%3Fq%3Da%20b");
+        assert_eq!(percent("A-z_0.9~", ""), "A-z_0.9~");
+    }
 
     #[test]
     fn controls_are_visible_and_plain_text_is_untouched() {

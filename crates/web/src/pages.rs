@@ -8,13 +8,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::session::{Me, Signed};
 use crate::signin::render;
-use crate::{blocking, WebError, PAGE};
+use crate::{blocking, parse_id, WebError, PAGE};
 use tagstation_core::catalog::{unit_name, Status, Tracking};
 use tagstation_core::clock::{Clock, SystemClock};
+use tagstation_core::escape::percent;
 use tagstation_core::people::Role;
 use tagstation_core::view::{HistoryEntry, ItemView, PersonView, UnitView};
 use tagstation_hub::server::AppState;
@@ -143,23 +143,12 @@ pub async fn scan(
     let to = match (units.as_slice(), items.as_slice()) {
         ([u], _) => format!("/units/{}", u.id),
         ([], [i]) => format!("/items/{}", i.id),
-        _ => format!("/items?q={}", query_escape(&code)),
+        _ => format!("/items?q={}", percent(&code, "")),
     };
     Ok(Redirect::to(&to).into_response())
 }
 
 /// Text as a URL query value.
-pub fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
@@ -199,7 +188,7 @@ pub async fn items(
     items.truncate(PAGE as usize);
     Ok(render(Items {
         me: Some(signed.me()),
-        q_url: query_escape(&q.q),
+        q_url: percent(&q.q, ""),
         q: q.q,
         page,
         items: items
@@ -211,11 +200,6 @@ pub async fn items(
             .collect(),
         more,
     }))
-}
-
-fn parse_id(s: &str, what: &str) -> Result<Uuid, WebError> {
-    s.parse()
-        .map_err(|_| WebError::NotFound(format!("no such {what}")))
 }
 
 #[derive(Template)]

@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 
 use crate::{blocking, WebError};
 use tagstation_core::clock::{Clock, SystemClock};
+use tagstation_core::escape::percent;
 use tagstation_core::people::{Person, Role};
 use tagstation_hub::accounts;
 use tagstation_hub::server::AppState;
@@ -78,10 +79,24 @@ impl Signed {
         }
     }
 
+    /// A form post: refused without this session's CSRF token, then unless the
+    /// person's role is at least `role`. Every route that changes something starts here.
+    pub fn may_post(&self, csrf: &str, role: Role) -> Result<(), WebError> {
+        self.check_csrf(csrf)?;
+        self.require(role)
+    }
+
     /// How the person is named in history.
     pub fn actor(&self) -> tagstation_ops::Actor {
         tagstation_ops::Actor::new(format!("web:{}", self.person.name))
     }
+}
+
+/// A form that carries nothing but its CSRF token (sign out, revoke, resolve).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// A cookie's value from the request's `Cookie` headers.
@@ -128,15 +143,7 @@ fn to_sign_in(parts: &Parts) -> Response {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let next: String = path
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let next = percent(path, "/");
     Redirect::to(&format!("/sign-in?next={next}")).into_response()
 }
 
