@@ -141,6 +141,22 @@ impl<'h> HubLedger<'h> {
     }
 }
 
+/// Run an operation over the hub's ledger on the blocking pool, as every front end
+/// served by the hub does (its admin API, the web app): the store blocks, the server
+/// must not.
+pub async fn run<T: Send + 'static>(
+    store: std::sync::Arc<dyn HubStore>,
+    f: impl FnOnce(&mut HubLedger<'_>) -> Result<T, OpError> + Send + 'static,
+) -> Result<T, OpError> {
+    match tokio::task::spawn_blocking(move || f(&mut HubLedger::new(store.as_ref()))).await {
+        Ok(r) => r,
+        Err(e) => Err(OpError::Storage {
+            user: "the hub could not finish the change; try again".into(),
+            source: Box::new(HubError::Task(e.to_string())),
+        }),
+    }
+}
+
 impl Ledger for HubLedger<'_> {
     fn item(&self, id: ItemId) -> Result<Item, OpError> {
         self.hub

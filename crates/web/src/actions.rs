@@ -11,11 +11,10 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use crate::session::{Me, Signed};
+use crate::session::{CsrfForm, Me, Signed};
 use crate::signin::render;
-use crate::{blocking, WebError};
+use crate::{blocking, parse_id, WebError};
 use tagstation_core::catalog::Tracking;
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::people::Role;
@@ -24,18 +23,12 @@ use tagstation_hub::{accounts, HubLedger};
 use tagstation_ops::tracking::Fold;
 use tagstation_ops::{lending, tracking, Ledger, OpError};
 
-fn parse_id(s: &str, what: &str) -> Result<Uuid, WebError> {
-    s.parse()
-        .map_err(|_| WebError::NotFound(format!("no such {what}")))
-}
-
 /// Run an operation over the hub's ledger on the blocking pool.
 async fn op<T: Send + 'static>(
     st: &Arc<AppState>,
     f: impl FnOnce(&mut HubLedger<'_>) -> Result<T, OpError> + Send + 'static,
 ) -> Result<T, WebError> {
-    let store = st.store.clone();
-    blocking(move || Ok(f(&mut HubLedger::new(store.as_ref()))?)).await
+    Ok(tagstation_hub::ledger::run(st.store.clone(), f).await?)
 }
 
 fn blank(s: &str) -> Option<String> {
@@ -60,8 +53,7 @@ pub async fn check_out(
     Path(unit): Path<String>,
     Form(f): Form<CheckOut>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Borrower)?;
+    signed.may_post(&f.csrf, Role::Borrower)?;
     let id = parse_id(&unit, "unit")?;
     let holder = match blank(&f.holder) {
         Some(h) if signed.person.role >= Role::Operator => h,
@@ -95,28 +87,27 @@ pub async fn check_in(
     Path(unit): Path<String>,
     Form(f): Form<CheckIn>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Borrower)?;
+    signed.may_post(&f.csrf, Role::Borrower)?;
     let id = parse_id(&unit, "unit")?;
     let me = signed.person.id;
     let operator = signed.person.role >= Role::Operator;
     let location = blank(&f.location);
     let actor = signed.actor();
-    op(&st, move |l| {
+    // A borrower checks in only what they hold: decided inside the same operation
+    // call that checks in, so the answer is about the unit as it is then.
+    let checked_in = op(&st, move |l| {
         if !operator && l.unit(id)?.holder_id != Some(me) {
-            return Err(OpError::invalid(
-                "borrowers check in only what they hold; ask an operator",
-            ));
+            return Ok(false);
         }
-        lending::check_in(l, id, location, &actor, None)
+        lending::check_in(l, id, location, &actor, None)?;
+        Ok(true)
     })
-    .await
-    .map_err(|e| match e {
-        WebError::Refused(m) if !operator && m.contains("borrowers check in") => {
-            WebError::Forbidden(m)
-        }
-        e => e,
-    })?;
+    .await?;
+    if !checked_in {
+        return Err(WebError::Forbidden(
+            "borrowers check in only what they hold; ask an operator".into(),
+        ));
+    }
     Ok(Redirect::to(&format!("/units/{id}")).into_response())
 }
 
@@ -137,8 +128,7 @@ pub async fn switch_tracking(
     Path(item): Path<String>,
     Form(f): Form<Switch>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Admin)?;
+    signed.may_post(&f.csrf, Role::Admin)?;
     let id = parse_id(&item, "item")?;
     let to = match f.to.as_str() {
         "units" => Tracking::Units,
@@ -162,12 +152,6 @@ pub async fn switch_tracking(
     Ok(Redirect::to(&format!("/items/{id}")).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 #[derive(Template)]
 #[template(path = "link.html")]
 struct LinkPage {
@@ -182,10 +166,9 @@ pub async fn password_link(
     State(st): State<Arc<AppState>>,
     signed: Signed,
     Path(person): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Admin)?;
+    signed.may_post(&f.csrf, Role::Admin)?;
     let id = parse_id(&person, "person")?;
     let store = st.store.clone();
     let (name, token) = blocking(move || {
@@ -213,10 +196,9 @@ pub async fn revoke_sessions(
     State(st): State<Arc<AppState>>,
     signed: Signed,
     Path(person): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Admin)?;
+    signed.may_post(&f.csrf, Role::Admin)?;
     let id = parse_id(&person, "person")?;
     let store = st.store.clone();
     blocking(move || {

@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::session::{Me, Signed};
+use crate::session::{CsrfForm, Me, Signed};
 use crate::signin::render;
-use crate::{blocking, WebError};
+use crate::{blocking, parse_id, WebError};
 use tagstation_core::clock::{rfc3339, Clock, SystemClock};
 use tagstation_core::people::Role;
 use tagstation_core::view::HistoryEntry;
 use tagstation_hub::server::{AppState, ENROLL_CODE_TTL_MS};
-use tagstation_hub::{auth, StationRow};
+use tagstation_hub::{auth, HubError, StationRow};
 
 #[derive(Template)]
 #[template(path = "stations.html")]
@@ -68,8 +68,7 @@ pub async fn add_station(
     signed: Signed,
     Form(f): Form<NewStation>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Admin)?;
+    signed.may_post(&f.csrf, Role::Admin)?;
     let name = f.name.trim().to_string();
     if name.is_empty() {
         return stations_page(&st, &signed, None, Some("Give the station a name.".into())).await;
@@ -79,39 +78,29 @@ pub async fn add_station(
     let expires = now + ENROLL_CODE_TTL_MS;
     let store = st.store.clone();
     let n = name.clone();
-    let made = blocking(move || Ok(store.create_station(&n, &hash, expires, now)?)).await;
-    match made {
-        Ok(()) => {
-            tracing::info!(station = %name, by = %signed.person.id, "station created on the web");
-            stations_page(&st, &signed, Some((name, code, rfc3339(expires))), None).await
-        }
-        Err(WebError::Refused(_)) => {
-            stations_page(
-                &st,
-                &signed,
-                None,
-                Some(format!("A station named {name} already exists.")),
-            )
-            .await
-        }
-        Err(e) => Err(e),
+    let made = blocking(
+        move || match store.create_station(&n, &hash, expires, now) {
+            Ok(()) => Ok(true),
+            Err(HubError::Exists(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        },
+    )
+    .await?;
+    if !made {
+        let taken = format!("A station named {name} already exists.");
+        return stations_page(&st, &signed, None, Some(taken)).await;
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
+    tracing::info!(station = %name, by = %signed.person.id, "station created on the web");
+    stations_page(&st, &signed, Some((name, code, rfc3339(expires))), None).await
 }
 
 pub async fn revoke_station(
     State(st): State<Arc<AppState>>,
     signed: Signed,
     Path(name): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Admin)?;
+    signed.may_post(&f.csrf, Role::Admin)?;
     let store = st.store.clone();
     let n = name.clone();
     blocking(move || Ok(store.revoke(&n, SystemClock.now().0)?)).await?;
@@ -142,13 +131,10 @@ pub async fn resolve_conflict(
     State(st): State<Arc<AppState>>,
     signed: Signed,
     Path(event): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&f.csrf)?;
-    signed.require(Role::Admin)?;
-    let id: uuid::Uuid = event
-        .parse()
-        .map_err(|_| WebError::NotFound("no such conflict".into()))?;
+    signed.may_post(&f.csrf, Role::Admin)?;
+    let id = parse_id(&event, "conflict")?;
     let store = st.store.clone();
     blocking(move || Ok(store.resolve_conflict(id)?)).await?;
     Ok(Redirect::to("/conflicts").into_response())

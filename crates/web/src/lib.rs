@@ -93,6 +93,12 @@ async fn style() -> impl IntoResponse {
     )
 }
 
+/// An id from a path; anything else is a page that does not exist.
+pub(crate) fn parse_id(s: &str, what: &str) -> Result<uuid::Uuid, WebError> {
+    s.parse()
+        .map_err(|_| WebError::NotFound(format!("no such {what}")))
+}
+
 /// Run blocking work (the store, the operations layer) on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WebError> + Send + 'static,

@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 #[allow(unused_imports)] // the page layout names roles
 use tagstation_core::people::Role;
 
-use crate::session::{cookie, safe_next, set_cookie, Me, SESSION_COOKIE};
+use crate::session::{cookie, safe_next, set_cookie, CsrfForm, Me, SESSION_COOKIE};
 use crate::{blocking, WebError};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::people::Person;
@@ -210,17 +210,11 @@ pub async fn sign_in(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn sign_out(
     State(st): State<Arc<AppState>>,
     signed: crate::session::Signed,
     headers: HeaderMap,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     signed.check_csrf(&f.csrf)?;
     if let Some(c) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {

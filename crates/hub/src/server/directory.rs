@@ -41,11 +41,7 @@ async fn op<T: Send + 'static>(
     st: &Arc<AppState>,
     f: impl FnOnce(&mut HubLedger<'_>) -> Result<T, OpError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let store = st.store.clone();
-    match tokio::task::spawn_blocking(move || f(&mut HubLedger::new(store.as_ref()))).await {
-        Ok(r) => r.map_err(ApiError::from),
-        Err(e) => Err(HubError::Task(e.to_string()).into()),
-    }
+    Ok(crate::ledger::run(st.store.clone(), f).await?)
 }
 
 fn actor(a: Option<String>) -> Actor {
