@@ -32,6 +32,7 @@
 pub mod bulk;
 pub mod catalog;
 pub mod error;
+pub mod files;
 pub mod lending;
 pub mod lifecycle;
 pub mod locations;

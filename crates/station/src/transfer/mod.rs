@@ -6,17 +6,16 @@ mod export;
 mod import;
 
 pub use export::export;
-pub use import::{import_csv, read_rows};
+pub use import::import_csv;
 pub use tagstation_ops::bulk::{Change, ChangeKind, Plan, Quantities};
+pub use tagstation_ops::files::read_rows;
 
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
-    #[error("CSV: {0}")]
-    Csv(#[from] csv::Error),
-    #[error("row {row}: {msg}")]
-    Row { row: usize, msg: String },
+    #[error(transparent)]
+    File(#[from] tagstation_ops::files::CsvError),
     #[error("row {row}: {source}")]
     Op {
         row: usize,
@@ -35,7 +34,8 @@ impl TransferError {
     /// than the storage?
     pub fn is_user_error(&self) -> bool {
         match self {
-            TransferError::Csv(_) | TransferError::Row { .. } | TransferError::Json(_) => true,
+            TransferError::File(e) => e.is_user_error(),
+            TransferError::Json(_) => true,
             TransferError::Op { source, .. } => source.is_user_error(),
             TransferError::Storage(e) => e.is_user_error(),
             TransferError::Io(_) => false,
