@@ -17,7 +17,7 @@
 //! - `tagstation-systemd`: [`systemd`].
 
 pub use tagstation_core::{
-    catalog, clock, escape, event, locations, people, proto, utilization, view,
+    catalog, clock, due, escape, event, locations, people, proto, utilization, view,
 };
 pub use tagstation_ops as ops;
 pub use tagstation_sql as sql;

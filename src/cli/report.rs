@@ -5,9 +5,9 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use serde::Serialize;
 
 use tagstation::clock::{rfc3339, Clock, SystemClock};
+use tagstation::due::dates_due;
 use tagstation::ops::OpError;
 use tagstation::store::Store;
 use tagstation::utilization::{utilization, Utilization, Window};
@@ -39,16 +39,6 @@ pub enum ReportCmd {
     },
 }
 
-/// One date due on one unit.
-#[derive(Debug, Serialize)]
-struct Due {
-    date: String,
-    field: String,
-    unit: String,
-    item: String,
-    asset_tag: Option<String>,
-}
-
 pub(super) fn report_cmd(store: &Store, cmd: ReportCmd) -> Result<()> {
     match cmd {
         ReportCmd::Utilization { since, until, json } => {
@@ -63,24 +53,18 @@ pub(super) fn report_cmd(store: &Store, cmd: ReportCmd) -> Result<()> {
         ReportCmd::Dates { by, json } => {
             let by = by.unwrap_or_else(tagstation::clock::today);
             tagstation::catalog::check_date(&by).map_err(OpError::invalid)?;
-            let mut due: Vec<Due> = Vec::new();
-            for u in store.units(None, false)? {
-                if u.status == tagstation::catalog::Status::Retired {
-                    continue;
-                }
-                for key in tagstation::catalog::DATE_FIELDS {
-                    if let Some(d) = u.fields.get(key).filter(|d| d.as_str() <= by.as_str()) {
-                        due.push(Due {
-                            date: d.clone(),
-                            field: key.to_string(),
-                            unit: u.name.clone(),
-                            item: u.item.clone(),
-                            asset_tag: u.asset_tag.clone(),
-                        });
-                    }
-                }
-            }
-            due.sort_by(|a, b| (&a.date, &a.unit).cmp(&(&b.date, &b.unit)));
+            let units = store.units(None, false)?;
+            let items: std::collections::HashMap<_, _> =
+                units.iter().map(|u| (u.item_id, u.item.clone())).collect();
+            let catalog: Vec<_> = units
+                .iter()
+                .map(|u| store.unit(u.id))
+                .collect::<Result<_, _>>()?;
+            let due = dates_due(
+                &catalog,
+                |i| items.get(&i).cloned().unwrap_or_default(),
+                &by,
+            );
             show(json.json, &due, |due| {
                 if due.is_empty() {
                     println!("no warranty ends and no service is due by {by}");

@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod due;
 pub mod escape;
 pub mod event;
 pub mod locations;
