@@ -537,7 +537,9 @@ fn postgres_case_rule_upgrade_keeps_both_names() {
     drop(TestHub::start(&url));
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE people, badges, locations, auth_failures, web_passwords, web_sessions, web_links;
+        "DROP TABLE people, badges, locations, auth_failures, web_passwords, web_sessions, web_links,
+           web_tokens;
+         DROP INDEX IF EXISTS events_item_seq, units_item_status;
          ALTER TABLE units DROP COLUMN holder_id, DROP COLUMN holder_key,
            DROP COLUMN location_id, DROP COLUMN location_key;
          ALTER TABLE items DROP COLUMN name_key, DROP COLUMN sku_key, DROP COLUMN barcode_key,

@@ -343,6 +343,13 @@ fn routes(shop: &Shop) -> Vec<(&'static str, String, Role)> {
         ("POST", format!("/items/{item}/tracking"), Role::Admin),
         ("POST", format!("/people/{vic}/password-link"), Role::Admin),
         ("POST", format!("/people/{vic}/sign-out"), Role::Admin),
+        ("GET", "/tokens".into(), Role::Viewer),
+        ("POST", "/tokens".into(), Role::Viewer),
+        (
+            "POST",
+            format!("/tokens/{}/revoke", Uuid::now_v7()),
+            Role::Viewer,
+        ),
         ("GET", "/stations".into(), Role::Admin),
         ("POST", "/stations".into(), Role::Admin),
         ("POST", "/stations/Nowhere/revoke".into(), Role::Admin),
@@ -864,4 +871,202 @@ fn an_admin_enrolls_a_station_from_the_web_and_reviews_its_conflicts() {
         tagstation::sync::sync_once(&mut b, 100).is_err(),
         "a revoked station cannot sync"
     );
+}
+
+/// A request signed with a personal token, as a script sends it: no cookie, no CSRF.
+/// Returns the page and whether it asked for a bearer token (`WWW-Authenticate`).
+fn with_token(
+    hub: &TestHub,
+    method: &str,
+    path: &str,
+    token: &str,
+    form: &[(&str, &str)],
+) -> (Page, bool) {
+    let mut b = Browser::new(hub);
+    let url = format!("{}{path}", hub.url);
+    let req = if method == "GET" {
+        b.http.get(url)
+    } else {
+        b.http.post(url).form(form)
+    };
+    let r = req
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .unwrap();
+    let asks = r.headers().get("www-authenticate").is_some();
+    (b.take(r), asks)
+}
+
+fn token_status(hub: &TestHub, token: &str) -> u16 {
+    with_token(hub, "GET", "/", token, &[]).0.status
+}
+
+/// Make a token on the tokens page; returns its secret, shown once.
+fn make_token(b: &mut Browser, name: &str, cap: &str) -> String {
+    let csrf = b.csrf();
+    let page = b.post("/tokens", &[("csrf", &csrf), ("name", name), ("cap", cap)]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("not shown again"), "{}", page.body);
+    let at = page.body.find("tsp_").unwrap();
+    page.body[at..at + 68].to_string()
+}
+
+#[test]
+fn personal_tokens_act_as_their_person_capped_at_their_role() {
+    let shop = shop();
+    let (u1, u2) = (shop.units[0], shop.units[1]);
+    let mut olga = signed_in(&shop, "Olga");
+    let page = olga.get("/tokens");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("You have no tokens"), "{}", page.body);
+    assert!(
+        page.body.contains("<option value=\"operator\"") && !page.body.contains("value=\"admin\""),
+        "caps up to her own role: {}",
+        page.body
+    );
+
+    // Capped at viewer: reads, but cannot check out, CSRF or not.
+    let viewer = make_token(&mut olga, "inventory script", "viewer");
+    let page = olga.get("/tokens");
+    assert!(!page.body.contains(&viewer), "the secret is shown once");
+    assert!(page.body.contains("inventory script") && page.body.contains("<td>never</td>"));
+    let (page, _) = with_token(&shop.hub, "GET", "/items?q=lap", &viewer, &[]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Laptop"));
+    let before = shop.hub.stats().events;
+    let (page, _) = with_token(
+        &shop.hub,
+        "POST",
+        &format!("/units/{u1}/check-out"),
+        &viewer,
+        &[("holder", "Bo")],
+    );
+    assert_eq!(page.status, 403, "capped at viewer: {}", page.body);
+    assert!(
+        page.body.contains("needs the borrower role"),
+        "{}",
+        page.body
+    );
+    assert_eq!(shop.hub.stats().events, before);
+    assert!(
+        !olga.get("/tokens").body.contains("<td>never</td>"),
+        "last use is recorded"
+    );
+
+    // Capped at operator: checks out for anyone, without a CSRF token.
+    let operator = make_token(&mut olga, "lending desk", "operator");
+    let (page, _) = with_token(
+        &shop.hub,
+        "POST",
+        &format!("/units/{u1}/check-out"),
+        &operator,
+        &[("holder", "Bo")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(olga.get(&format!("/units/{u1}")).body.contains("web:Olga"));
+
+    // A token cannot make tokens: a leaked one cannot outlive its revocation.
+    let (page, _) = with_token(
+        &shop.hub,
+        "POST",
+        "/tokens",
+        &operator,
+        &[("name", "more"), ("cap", "viewer")],
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+
+    // Only its person (or an admin) revokes a token; revoked, it gets 401, not a
+    // redirect to sign in. The page lists the newest (the operator's) first.
+    let page = olga.get("/tokens");
+    let at = page.body.find("/tokens/").unwrap() + 8;
+    let id = page.body[at..at + 36].to_string();
+    let mut bo = signed_in(&shop, "Bo");
+    let bo_csrf = bo.csrf();
+    let page = bo.post(&format!("/tokens/{id}/revoke"), &[("csrf", &bo_csrf)]);
+    assert_eq!(page.status, 404, "someone else's token: {}", page.body);
+    assert_eq!(token_status(&shop.hub, &operator), 200);
+    let csrf = olga.csrf();
+    let page = olga.post(&format!("/tokens/{id}/revoke"), &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(olga.get("/tokens").body.contains("revoked"));
+    let (page, asks) = with_token(&shop.hub, "GET", "/items", &operator, &[]);
+    assert_eq!(page.status, 401, "{}", page.body);
+    assert!(page.location.is_none() && asks);
+    assert_eq!(
+        token_status(&shop.hub, &viewer),
+        200,
+        "the other still works"
+    );
+    for bad in [
+        format!("tsp_{}", "0".repeat(64)),
+        "tsp_short".to_string(),
+        "not-a-token".to_string(),
+    ] {
+        assert_eq!(token_status(&shop.hub, &bad), 401, "{bad}");
+    }
+
+    // A borrower cannot make a token above their role; theirs lends to them only.
+    let page = bo.post(
+        "/tokens",
+        &[("csrf", &bo_csrf), ("name", "sneaky"), ("cap", "operator")],
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(!bo.get("/tokens").body.contains("sneaky"));
+    let bos = make_token(&mut bo, "my loans", "borrower");
+    let (page, _) = with_token(
+        &shop.hub,
+        "POST",
+        &format!("/units/{u2}/check-out"),
+        &bos,
+        &[("holder", "Bea")],
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+
+    // The person's role at the time counts: lowered to viewer, an operator token reads
+    // only; deactivated, the token is refused.
+    let still = make_token(&mut olga, "still", "operator");
+    let actor = Actor::new("test");
+    let store = shop.hub.state.store.clone();
+    let mut l = HubLedger::new(store.as_ref());
+    let change = |role, active| tagstation::ops::people::PersonChange {
+        role,
+        active,
+        ..Default::default()
+    };
+    tagstation::ops::people::edit_person(&mut l, "Olga", &change(Some(Role::Viewer), None), &actor)
+        .unwrap();
+    let (page, _) = with_token(
+        &shop.hub,
+        "POST",
+        &format!("/units/{u2}/check-out"),
+        &still,
+        &[("holder", "Bo")],
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+    tagstation::ops::people::edit_person(&mut l, "Olga", &change(None, Some(false)), &actor)
+        .unwrap();
+    drop(l);
+    assert_eq!(token_status(&shop.hub, &still), 401);
+
+    // An admin sees everyone's live tokens; ending a person's sessions revokes theirs.
+    let mut ada = signed_in(&shop, "Ada");
+    let page = ada.get("/tokens");
+    assert!(
+        page.body.contains("Everyone") && page.body.contains("my loans"),
+        "{}",
+        page.body
+    );
+    assert_eq!(token_status(&shop.hub, &bos), 200);
+    let bo_id = {
+        let store = shop.hub.state.store.clone();
+        tagstation::hub::read(store.as_ref(), |c| {
+            tagstation::hub::ledger::people_matching(c, "Bo")
+        })
+        .unwrap()[0]
+            .id
+    };
+    let csrf = ada.csrf();
+    let page = ada.post(&format!("/people/{bo_id}/sign-out"), &[("csrf", &csrf)]);
+    assert_eq!(page.status, 303);
+    assert_eq!(token_status(&shop.hub, &bos), 401);
 }

@@ -198,6 +198,20 @@ CREATE TABLE web_links (
     expires_ms  BIGINT NOT NULL
 );
 "#,
+    // Personal API tokens for the web app (SQLite's `HUB_V6`).
+    r#"
+CREATE TABLE web_tokens (
+    id           TEXT PRIMARY KEY,
+    person_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    cap          TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    created_ms   BIGINT NOT NULL,
+    last_used_ms BIGINT,
+    revoked_ms   BIGINT
+);
+CREATE INDEX web_tokens_person ON web_tokens(person_id);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

@@ -320,6 +320,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[CATALOG_V3],
             &[HUB_V3],
             &[HUB_V4],
+            &[HUB_V6],
         ],
     }
 }
@@ -443,6 +444,23 @@ CREATE TABLE web_links (
     person_id   TEXT NOT NULL,
     expires_ms  INTEGER NOT NULL
 );
+"#;
+
+/// Personal API tokens for the web app (PostgreSQL's migration 7): each belongs to a
+/// person, carries a role cap (a request acts with the lower of the cap and the
+/// person's role at the time) and is kept as the SHA-256 of its secret.
+pub const HUB_V6: &str = r#"
+CREATE TABLE web_tokens (
+    id           TEXT PRIMARY KEY,
+    person_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    cap          TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    created_ms   INTEGER NOT NULL,
+    last_used_ms INTEGER,
+    revoked_ms   INTEGER
+);
+CREATE INDEX web_tokens_person ON web_tokens(person_id);
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

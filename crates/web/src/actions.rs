@@ -1,6 +1,7 @@
 //! What people change from the web: check-out and check-in, the tracking switch, and
-//! (for admins) set-password links and ending someone's sessions. Each form carries
-//! the session's CSRF token and each route checks the role it needs on the server.
+//! (for admins) set-password links and ending someone's sessions and tokens. Each form
+//! carries the session's CSRF token and each route checks the role it needs on the
+//! server.
 //! Changes to the catalog go through the operations layer over the hub's ledger, as
 //! the signed-in person: ordinary events that reach the stations by sync.
 
@@ -191,7 +192,8 @@ pub async fn password_link(
     }))
 }
 
-/// End every session of a person (a lost phone, someone who left).
+/// End every session of a person and revoke their API tokens (a lost phone or
+/// laptop, someone who left).
 pub async fn revoke_sessions(
     State(st): State<Arc<AppState>>,
     signed: Signed,
@@ -203,10 +205,11 @@ pub async fn revoke_sessions(
     let store = st.store.clone();
     blocking(move || {
         Ok(tagstation_hub::write(store.as_ref(), |c| {
-            accounts::end_sessions_of(c, id)
+            accounts::end_sessions_of(c, id)?;
+            accounts::revoke_tokens_of(c, id, SystemClock.now().0)
         })?)
     })
     .await?;
-    tracing::info!(person = %id, by = %signed.person.id, "web sessions revoked");
+    tracing::info!(person = %id, by = %signed.person.id, "web sessions and tokens revoked");
     Ok(Redirect::to("/people").into_response())
 }

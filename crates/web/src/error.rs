@@ -29,6 +29,9 @@ pub enum WebError {
     Csrf,
     #[error("too many failed sign-ins from here; wait a minute and try again")]
     TooMany,
+    /// A bearer token that is unknown, revoked, or whose person may no longer act.
+    #[error("this token is not valid: it is unknown or revoked, or its person is inactive")]
+    Unauthorized,
     #[error("the hub could not complete this; try again")]
     Internal(String),
 }
@@ -71,6 +74,7 @@ impl WebError {
             WebError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -89,6 +93,7 @@ impl IntoResponse for WebError {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::UNPROCESSABLE_ENTITY => "Not done",
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            StatusCode::UNAUTHORIZED => "Not signed in",
             StatusCode::BAD_REQUEST => "Bad request",
             _ => "Something went wrong",
         };
@@ -97,9 +102,16 @@ impl IntoResponse for WebError {
             title,
             message: self.to_string(),
         };
-        match page.render() {
+        let mut r = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, self.to_string()).into_response(),
+        };
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"tagstation\""),
+            );
         }
+        r
     }
 }

@@ -12,6 +12,7 @@
 //!   so it is an ordinary event that reaches the stations by sync.
 //! - [`fleet`]: stations (add with a one-time code, revoke) and conflicts to review.
 //! - [`signin`]: signing in and out and setting a password from a one-time link.
+//! - [`tokens`]: personal API tokens (`tsp_…`, capped at a role) for scripts.
 //! - [`setup`]: the first admin and set-password links, from the command line.
 //!
 //! The hub does not depend on this crate: the binary hands [`routes`] to the hub as
@@ -24,6 +25,7 @@ pub mod pages;
 pub mod session;
 pub mod setup;
 pub mod signin;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -69,6 +71,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             post(actions::password_link),
         )
         .route("/people/{person}/sign-out", post(actions::revoke_sessions))
+        .route("/tokens", get(tokens::tokens).post(tokens::new_token))
+        .route("/tokens/{token}/revoke", post(tokens::revoke_token))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/style.css", get(style))
 }

@@ -4,6 +4,13 @@
 //! or a deactivated person takes effect at once. Each session has a CSRF token that
 //! every form carries back ([`Signed::check_csrf`]), and each route asks for the role
 //! it needs ([`Signed::require`]).
+//!
+//! Scripts sign each request instead: `Authorization: Bearer tsp_…`, a personal token
+//! ([`accounts::verify_token`]). The request acts as the token's person with the lower
+//! of the token's cap and the person's current role. A bearer request carries no
+//! ambient credential a page on another site could borrow, so it needs no CSRF token;
+//! a bearer token that is not live (unknown, revoked, or its person inactive or
+//! erased) is answered 401, never a redirect to sign in.
 
 use std::sync::Arc;
 
@@ -40,12 +47,23 @@ impl Me {
     }
 }
 
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A session cookie: forms must carry the session's CSRF token.
+    Session,
+    /// A personal token in `Authorization: Bearer`: no ambient credential, no CSRF.
+    Token,
+}
+
 /// A request from a signed-in person. Pages that need one take it as an argument;
-/// without a live session the request is sent to sign in first.
+/// without a live session the request is sent to sign in first. `person.role` is the
+/// role the request acts with (for a token, capped by the token).
 #[derive(Debug, Clone)]
 pub struct Signed {
     pub person: Person,
     pub csrf: String,
+    pub via: Via,
 }
 
 impl Signed {
@@ -70,8 +88,12 @@ impl Signed {
         }
     }
 
-    /// Refuse a form that does not carry this session's CSRF token.
+    /// Refuse a form that does not carry this session's CSRF token. A bearer request
+    /// needs none (a browser never adds the header on its own).
     pub fn check_csrf(&self, presented: &str) -> Result<(), WebError> {
+        if self.via == Via::Token {
+            return Ok(());
+        }
         if !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(self.csrf.as_bytes())) {
             Ok(())
         } else {
@@ -147,10 +169,52 @@ fn to_sign_in(parts: &Parts) -> Response {
     Redirect::to(&format!("/sign-in?next={next}")).into_response()
 }
 
+/// The secret of an `Authorization: Bearer` header, if the request has one. Other
+/// schemes (a proxy's Basic, say) are left alone.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, secret) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| secret.trim().to_string())
+}
+
+/// A request signed with a personal token: its person, acting with the lower of the
+/// token's cap and their role; 401 unless the token is live and the person active.
+async fn by_token(st: &Arc<AppState>, secret: String) -> Result<Signed, Response> {
+    let store = st.store.clone();
+    let found = blocking(move || {
+        Ok(tagstation_hub::write(store.as_ref(), |c| {
+            let Some((id, cap)) = accounts::verify_token(c, &secret, SystemClock.now().0)? else {
+                return Ok(None);
+            };
+            let person =
+                select_people(c, "WHERE id = ?1", &[tagstation_hub::db::Value::from(id)])?.pop();
+            Ok(person.map(|p| (p, cap)))
+        })?)
+    })
+    .await
+    .map_err(IntoResponse::into_response)?;
+    match found {
+        Some((mut person, cap)) if person.active && !person.erased => {
+            person.role = person.role.min(cap);
+            Ok(Signed {
+                person,
+                csrf: String::new(),
+                via: Via::Token,
+            })
+        }
+        _ => Err(WebError::Unauthorized.into_response()),
+    }
+}
+
 impl FromRequestParts<Arc<AppState>> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> Result<Self, Response> {
+        if let Some(secret) = bearer(&parts.headers) {
+            return by_token(st, secret).await;
+        }
         let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
             return Err(to_sign_in(parts));
         };
@@ -173,7 +237,11 @@ impl FromRequestParts<Arc<AppState>> for Signed {
         .await
         .map_err(IntoResponse::into_response)?;
         match found {
-            Some((person, csrf)) if person.active && !person.erased => Ok(Signed { person, csrf }),
+            Some((person, csrf)) if person.active && !person.erased => Ok(Signed {
+                person,
+                csrf,
+                via: Via::Session,
+            }),
             _ => Err(to_sign_in(parts)),
         }
     }
