@@ -1070,3 +1070,68 @@ fn personal_tokens_act_as_their_person_capped_at_their_role() {
     assert_eq!(page.status, 303);
     assert_eq!(token_status(&shop.hub, &bos), 401);
 }
+
+/// The QR code's modules, read back from the SVG the page inlines (the `qrcode` crate
+/// draws each run of dark modules as `M{x} {y}h{w}v{h}H{x}V{y}`) and painted into a
+/// greyscale image: parsed from the page, independent of the crate's own matrix.
+fn svg_to_luma(svg: &str) -> (usize, usize, Vec<u8>) {
+    let attr = |key: &str| -> &str {
+        let at = svg.find(key).unwrap() + key.len();
+        &svg[at..at + svg[at..].find('"').unwrap()]
+    };
+    let (w, h): (usize, usize) = (
+        attr(" width=\"").parse().unwrap(),
+        attr(" height=\"").parse().unwrap(),
+    );
+    let mut img = vec![255u8; w * h];
+    let mut rects = 0;
+    for cmd in attr(" d=\"").split('M').filter(|c| !c.is_empty()) {
+        let nums: Vec<usize> = cmd
+            .split(|c: char| c == ' ' || c.is_ascii_alphabetic())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().unwrap())
+            .collect();
+        // x y, then h width, v height, H x, V y
+        let [x, y, rw, rh, _, _] = nums[..] else {
+            panic!("not a rectangle: {cmd}")
+        };
+        for yy in y..y + rh {
+            img[yy * w + x..yy * w + x + rw].fill(0);
+        }
+        rects += 1;
+    }
+    assert!(rects > 20, "a QR code's worth of modules: {rects}");
+    (w, h, img)
+}
+
+#[test]
+fn adding_a_station_shows_its_code_as_a_qr_code_that_decodes() {
+    let shop = shop();
+    let mut ada = signed_in(&shop, "Ada");
+    let csrf = ada.csrf();
+    let page = ada.post("/stations", &[("csrf", &csrf), ("name", "Back door")]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = page.body.find("class=\"code\">").unwrap() + 13;
+    let code = page.body[at..at + 14].to_string();
+    let start = page.body.find("<svg ").expect("an inline SVG");
+    let end = page.body[start..].find("</svg>").unwrap() + start + 6;
+    let svg = &page.body[start..end];
+    assert!(
+        !page.body.contains("<?xml"),
+        "inline, without an XML declaration"
+    );
+    assert!(svg.contains("role=\"img\""), "{svg}");
+
+    let (w, h, img) = svg_to_luma(svg);
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| img[y * w + x]);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    let (_, text) = grids[0].decode().unwrap();
+    assert_eq!(text, code, "the QR code is the enrollment code");
+
+    // What it carries enrolls a station; the code and its QR code are not shown again.
+    let dir = TempStation::new();
+    let mut station = dir.open();
+    tagstation::sync::enroll(&mut station, &shop.hub.url, &text).unwrap();
+    assert!(!ada.get("/stations").body.contains("<svg"));
+}

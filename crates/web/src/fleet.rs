@@ -1,7 +1,7 @@
 //! The fleet as the office sees it: stations (add one and show its one-time enrollment
-//! code, revoke one) and conflicts to review. Stations need an admin; anyone signed in
-//! reads the conflicts, and an admin marks them reviewed (a `conflict_reviewed` event
-//! every station learns at its next sync).
+//! code, as text and as a QR code, revoke one) and conflicts to review. Stations need
+//! an admin; anyone signed in reads the conflicts, and an admin marks them reviewed (a
+//! `conflict_reviewed` event every station learns at its next sync).
 
 use std::sync::Arc;
 
@@ -27,7 +27,28 @@ struct Stations {
     stations: Vec<StationRow>,
     /// A station just added: its name, code and when the code expires.
     added: Option<(String, String, String)>,
+    /// The added station's code as a QR code: inline SVG drawn by [`qr_svg`].
+    qr: Option<String>,
     message: Option<String>,
+}
+
+/// A QR code of `text` as inline SVG (no XML declaration), for a page to include
+/// unescaped. Safe to inline: the markup is the `qrcode` crate's fixed template with
+/// numbers and our colours only; `text` is only in the modules' pattern.
+pub fn qr_svg(text: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(180, 180)
+        .quiet_zone(true)
+        .build();
+    let at = svg.find("<svg ")?;
+    Some(svg[at..].replacen(
+        "<svg ",
+        "<svg class=\"qr\" role=\"img\" aria-label=\"QR code of the enrollment code\" ",
+        1,
+    ))
 }
 
 async fn stations_page(
@@ -38,10 +59,12 @@ async fn stations_page(
 ) -> Result<Response, WebError> {
     let store = st.store.clone();
     let stations = blocking(move || Ok(store.stations()?)).await?;
+    let qr = added.as_ref().and_then(|(_, code, _)| qr_svg(code));
     Ok(render(Stations {
         me: Some(signed.me()),
         stations,
         added,
+        qr,
         message,
     }))
 }
