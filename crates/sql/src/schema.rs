@@ -446,7 +446,7 @@ CREATE TABLE web_links (
 );
 "#;
 
-/// Personal API tokens for the web app (PostgreSQL's migration 7): each belongs to a
+/// Personal API tokens for the web app (PostgreSQL's migration 6): each belongs to a
 /// person, carries a role cap (a request acts with the lower of the cap and the
 /// person's role at the time) and is kept as the SHA-256 of its secret.
 pub const HUB_V6: &str = r#"
