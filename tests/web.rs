@@ -103,6 +103,42 @@ impl Browser {
         self.take(r)
     }
 
+    /// Post a file-upload form (`multipart/form-data`): text fields, and `file` as
+    /// the file named `name`.
+    fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Page {
+        let boundary = "----tagstation-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((name, bytes)) = file {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .unwrap();
+        self.take(r)
+    }
+
     /// Sign in through the form; returns the answer to the form's post.
     fn sign_in(&mut self, login: &str, password: &str, next: &str) -> Page {
         let form = self.get(&format!("/sign-in?next={next}"));
@@ -354,6 +390,35 @@ fn routes(shop: &Shop) -> Vec<(&'static str, String, Role)> {
         ("POST", "/stations".into(), Role::Admin),
         ("POST", "/stations/Nowhere/revoke".into(), Role::Admin),
         ("GET", "/conflicts".into(), Role::Viewer),
+        ("GET", "/items/new".into(), Role::Admin),
+        ("POST", "/items/new".into(), Role::Admin),
+        ("GET", format!("/items/{item}/edit"), Role::Admin),
+        ("POST", format!("/items/{item}/edit"), Role::Admin),
+        ("POST", format!("/items/{item}/units"), Role::Admin),
+        ("POST", format!("/items/{item}/quantity"), Role::Operator),
+        ("POST", format!("/units/{unit}/status"), Role::Operator),
+        ("POST", format!("/units/{unit}/move"), Role::Operator),
+        ("GET", "/locations".into(), Role::Viewer),
+        ("POST", "/locations".into(), Role::Admin),
+        (
+            "GET",
+            format!("/locations/{}", Uuid::now_v7()),
+            Role::Viewer,
+        ),
+        (
+            "POST",
+            format!("/locations/{}", Uuid::now_v7()),
+            Role::Admin,
+        ),
+        ("GET", "/people/new".into(), Role::Admin),
+        ("POST", "/people/new".into(), Role::Admin),
+        ("GET", format!("/people/{vic}"), Role::Admin),
+        ("POST", format!("/people/{vic}"), Role::Admin),
+        ("GET", "/reports".into(), Role::Viewer),
+        ("GET", "/import".into(), Role::Viewer),
+        ("POST", "/import".into(), Role::Admin),
+        ("GET", "/export/items.csv".into(), Role::Viewer),
+        ("GET", "/export/units.csv".into(), Role::Viewer),
         (
             "POST",
             format!("/conflicts/{}/resolve", Uuid::now_v7()),
@@ -871,6 +936,387 @@ fn an_admin_enrolls_a_station_from_the_web_and_reviews_its_conflicts() {
         tagstation::sync::sync_once(&mut b, 100).is_err(),
         "a revoked station cannot sync"
     );
+}
+
+/// The id at the end of a redirect (`/items/<id>`).
+fn redirected_id(page: &Page) -> String {
+    let to = page
+        .location
+        .clone()
+        .unwrap_or_else(|| panic!("no redirect: {}", page.body));
+    to.rsplit('/').next().unwrap().to_string()
+}
+
+#[test]
+fn admins_keep_the_catalog_people_and_locations_and_operators_move_units() {
+    let shop = shop();
+    let mut ada = signed_in(&shop, "Ada");
+    let csrf = ada.csrf();
+
+    // A new counted item, then edited.
+    let page = ada.post(
+        "/items/new",
+        &[
+            ("csrf", &csrf),
+            ("name", "Gloves <L>"),
+            ("tracking", "count"),
+            ("quantity", "40"),
+            ("reorder_point", "x"),
+        ],
+    );
+    assert_eq!(
+        page.status, 400,
+        "a reorder point that is not a number: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("must be a whole number"),
+        "{}",
+        page.body
+    );
+    let page = ada.post(
+        "/items/new",
+        &[
+            ("csrf", &csrf),
+            ("name", "Gloves <L>"),
+            ("tracking", "count"),
+            ("quantity", "40"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let gloves = redirected_id(&page);
+    let page = ada.post(
+        &format!("/items/{gloves}/edit"),
+        &[
+            ("csrf", &csrf),
+            ("name", "Gloves L"),
+            ("reorder_point", "50"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let item = ada.get(&format!("/items/{gloves}"));
+    assert!(item.body.contains("<h1>Gloves L</h1>"), "{}", item.body);
+    assert!(
+        item.body.contains("below it now"),
+        "40 in stock, reorder at 50: {}",
+        item.body
+    );
+
+    // An operator changes the stock of a counted item.
+    let mut olga = signed_in(&shop, "Olga");
+    let ocsrf = olga.csrf();
+    let page = olga.post(
+        &format!("/items/{gloves}/quantity"),
+        &[
+            ("csrf", &ocsrf),
+            ("status", "in_stock"),
+            ("delta", "15"),
+            ("reason", "delivery"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let item = olga.get(&format!("/items/{gloves}"));
+    assert!(
+        item.body.contains("<span class=\"n\">55</span> In stock"),
+        "{}",
+        item.body
+    );
+
+    // A unit added to the laptops, a location, and the operator moves and repairs it.
+    let page = ada.post(
+        &format!("/items/{}/units", shop.item),
+        &[("csrf", &csrf), ("tag", "LT-100")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let unit = redirected_id(&page);
+    let page = ada.post(
+        "/locations",
+        &[
+            ("csrf", &csrf),
+            ("name", "Back room"),
+            ("kind", "room"),
+            ("code", "LOC-BR"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = ada.post("/locations", &[("csrf", &csrf), ("name", "Back room")]);
+    assert_eq!(
+        page.status, 422,
+        "a second location of that name: {}",
+        page.body
+    );
+    let page = olga.post(
+        &format!("/units/{unit}/move"),
+        &[("csrf", &ocsrf), ("location", "Attic")],
+    );
+    assert_eq!(page.status, 422, "an unknown location: {}", page.body);
+    assert!(
+        page.body.contains("There is no location called Attic"),
+        "{}",
+        page.body
+    );
+    let page = olga.post(
+        &format!("/units/{unit}/move"),
+        &[("csrf", &ocsrf), ("location", "LOC-BR")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = olga.post(
+        &format!("/units/{unit}/status"),
+        &[
+            ("csrf", &ocsrf),
+            ("status", "damaged"),
+            ("reason", "cracked screen"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let shown = olga.get(&format!("/units/{unit}"));
+    assert!(
+        shown.body.contains("class=\"status\">Damaged"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("Back room"), "{}", shown.body);
+    assert!(
+        shown.body.contains("by web:Olga"),
+        "attributed: {}",
+        shown.body
+    );
+    let places = olga.get("/locations");
+    assert!(
+        places.body.contains("Back room") && places.body.contains("LOC-BR"),
+        "{}",
+        places.body
+    );
+
+    // People: a new one, then their role changed and a badge dropped.
+    let page = ada.post(
+        "/people/new",
+        &[
+            ("csrf", &csrf),
+            ("name", "Nia"),
+            ("role", "borrower"),
+            ("badges", "B-NIA, B-NIA2"),
+            ("max_checkouts", "2"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let nia = redirected_id(&page);
+    let page = ada.post(
+        &format!("/people/{nia}"),
+        &[
+            ("csrf", &csrf),
+            ("name", "Nia"),
+            ("role", "operator"),
+            ("badges", "B-NIA"),
+            ("max_checkouts", "2"),
+            ("active", "yes"),
+        ],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let store = shop.hub.state.store.clone();
+    let p = tagstation::hub::read(store.as_ref(), |c| {
+        tagstation::hub::ledger::people_matching(c, "Nia")
+    })
+    .unwrap();
+    assert_eq!(p[0].role, Role::Operator);
+    assert_eq!(p[0].badges, ["B-NIA"]);
+    assert_eq!(p[0].max_checkouts, Some(2));
+    // A badge is a code: one already taken is refused, in words.
+    let page = ada.post(
+        "/people/new",
+        &[
+            ("csrf", &csrf),
+            ("name", "Copy"),
+            ("role", "viewer"),
+            ("badges", "B-NIA"),
+        ],
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+}
+
+const UNITS_CSV: &str = "item,unit,asset_tag,status,location\n\
+Camera,Camera 01,CAM-001,in_stock,\n\
+Camera,Camera 02,CAM-002,damaged,\n\
+Tripod,,,,\n";
+
+#[test]
+fn a_csv_import_shows_its_preview_first_and_a_bad_file_changes_nothing() {
+    let shop = shop();
+    let mut ada = signed_in(&shop, "Ada");
+    let csrf = ada.csrf();
+    let before = shop.hub.stats().events;
+
+    // The preview: every change in words, nothing recorded.
+    let page = ada.upload(
+        "/import",
+        &[("csrf", &csrf), ("mode", "set"), ("step", "preview")],
+        Some(("units.csv", UNITS_CSV.as_bytes())),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Preview: nothing is recorded yet"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("CAM-002"), "{}", page.body);
+    assert_eq!(shop.hub.stats().events, before, "a preview records nothing");
+
+    // A file with a bad row: refused, naming the row, nothing recorded.
+    let bad = format!("{UNITS_CSV}Camera,Camera 03,CAM-003,lost,\n");
+    let page = ada.upload(
+        "/import",
+        &[("csrf", &csrf), ("mode", "set"), ("step", "import")],
+        Some(("bad.csv", bad.as_bytes())),
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("row 5") && page.body.contains("Nothing was imported"),
+        "{}",
+        page.body
+    );
+    assert_eq!(shop.hub.stats().events, before);
+    let page = ada.upload(
+        "/import",
+        &[("csrf", &csrf), ("step", "import")],
+        Some(("colour.csv", b"item,colour\nSaw,red\n")),
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("unknown column"), "{}", page.body);
+    assert_eq!(shop.hub.stats().events, before);
+
+    // Without the form's token: refused, nothing recorded.
+    let page = ada.upload(
+        "/import",
+        &[("step", "import")],
+        Some(("units.csv", UNITS_CSV.as_bytes())),
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+
+    // Too large: a clear answer, nothing recorded.
+    let mut huge = String::from("item,quantity\n");
+    while huge.len() <= 6 * 1024 * 1024 {
+        huge.push_str("Gloves,1\n");
+    }
+    let page = ada.upload(
+        "/import",
+        &[("csrf", &csrf), ("step", "import")],
+        Some(("huge.csv", huge.as_bytes())),
+    );
+    assert_eq!(page.status, 413, "{}", page.body);
+    assert!(page.body.contains("larger than 5 MB"), "{}", page.body);
+    assert_eq!(shop.hub.stats().events, before);
+
+    // The import the preview offered, as its form posts it (the text carried along).
+    let preview = ada.upload(
+        "/import",
+        &[("csrf", &csrf), ("mode", "set"), ("step", "preview")],
+        Some(("units.csv", UNITS_CSV.as_bytes())),
+    );
+    let carried = preview
+        .body
+        .split("<textarea name=\"csv\" hidden>")
+        .nth(1)
+        .unwrap();
+    let carried = carried[..carried.find("</textarea>").unwrap()].replace("&#38;", "&");
+    let page = ada.upload(
+        "/import",
+        &[
+            ("csrf", &csrf),
+            ("mode", "set"),
+            ("step", "import"),
+            ("csv", &carried),
+        ],
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Recorded: 2 new items"), "{}", page.body);
+    assert!(shop.hub.stats().events > before);
+    let camera = ada.get("/scan?code=CAM-002");
+    assert_eq!(
+        camera.status, 303,
+        "the imported tag scans: {}",
+        camera.body
+    );
+
+    // The export of units reads back unchanged.
+    let export = ada.get("/export/units.csv");
+    assert_eq!(export.status, 200);
+    assert!(
+        export.body.starts_with("item,unit,asset_tag,status"),
+        "{}",
+        export.body
+    );
+    assert!(export.body.contains("CAM-002,damaged"), "{}", export.body);
+    let again = ada.upload(
+        "/import",
+        &[("csrf", &csrf), ("step", "preview")],
+        Some(("export.csv", export.body.as_bytes())),
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(
+        again.body.contains("The file changes nothing"),
+        "{}",
+        again.body
+    );
+    let items = ada.get("/export/items.csv");
+    assert!(items.body.contains("Tripod"), "{}", items.body);
+
+    common::report_fault(
+        "78-web-import",
+        "## Catalog files on the web\n\n\
+         An import shows its dry run (every change, row by row) and records nothing until the \
+         preview's button is pressed. A file with a bad row (a status that does not exist) or an \
+         unknown column is refused naming the row or column, and records nothing (422). An upload \
+         without the form's token is refused (403). An upload over 5 MB is refused with \"The file \
+         is larger than 5 MB, the most an import takes. Nothing was imported.\" (413). An export of \
+         units previews as \"The file changes nothing\" (`tests/web.rs`).\n\n",
+    );
+}
+
+#[test]
+fn reports_show_overdue_dates_due_and_utilisation() {
+    let shop = shop();
+    let store = shop.hub.state.store.clone();
+    let actor = Actor::new("test");
+    {
+        let mut l = HubLedger::new(store.as_ref());
+        tagstation::ops::lifecycle::set_dates(
+            &mut l,
+            shop.units[1],
+            Some("2020-03-01".into()),
+            None,
+            &actor,
+        )
+        .unwrap();
+        tagstation::ops::lending::check_out(&mut l, &[shop.units[0]], "Bo", None, &actor).unwrap();
+    }
+    // Overdue: due yesterday, written as a station would have (a past due date).
+    tagstation::hub::write(store.as_ref(), |c| {
+        c.execute(
+            "UPDATE units SET due = '2020-01-01' WHERE id = ?1",
+            &[shop.units[0].into()],
+        )
+    })
+    .unwrap();
+    let mut vic = signed_in(&shop, "Vic");
+    let page = vic.get("/reports");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let overdue = &page.body
+        [page.body.find("id=\"overdue\"").unwrap()..page.body.find("id=\"dates\"").unwrap()];
+    assert!(
+        overdue.contains("LT-001") || overdue.contains("Laptop 01"),
+        "{overdue}"
+    );
+    let dates = &page.body
+        [page.body.find("id=\"dates\"").unwrap()..page.body.find("id=\"utilization\"").unwrap()];
+    assert!(
+        dates.contains("2020-03-01") && dates.contains("warranty ends"),
+        "{dates}"
+    );
+    let using = &page.body[page.body.find("id=\"utilization\"").unwrap()..];
+    assert!(using.contains("Laptop"), "{using}");
+    let page = vic.get("/reports?by=tomorrow");
+    assert_eq!(page.status, 400, "{}", page.body);
 }
 
 /// A request signed with a personal token, as a script sends it: no cookie, no CSRF.

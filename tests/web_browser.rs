@@ -357,6 +357,34 @@ fn a_shop_manager_works_in_a_real_browser() {
     b.screenshot("overview");
     b.go("/people");
     b.screenshot("people");
+    b.go("/locations");
+    b.screenshot("locations");
+    b.go("/reports");
+    assert!(b.text().contains("Utilisation"), "{}", b.text());
+    b.screenshot("reports");
+    // At a phone's width every column is still there, the table scrolls sideways.
+    b.call("POST", "/window/rect", json!({"width": 390, "height": 844}));
+    b.go(&format!("/items/{}", laptop));
+    b.screenshot("item-phone");
+    b.call(
+        "POST",
+        "/window/rect",
+        json!({"width": 1100, "height": 900}),
+    );
+
+    // Import a catalog file: the preview first, then the changes recorded.
+    let csv = dir.path().join("cameras.csv");
+    std::fs::write(&csv, "item,unit,asset_tag,status\nCamera,Camera 01,CAM-001,in_stock\nCamera,Camera 02,CAM-002,damaged\n").unwrap();
+    b.go("/import");
+    b.type_in("#file", &csv.display().to_string());
+    b.click("form[action='/import'] button");
+    b.wait_text("Preview: nothing is recorded yet");
+    assert!(b.text().contains("CAM-002"), "{}", b.text());
+    b.screenshot("import-preview");
+    b.click("form[action='/import'] textarea + button");
+    b.wait_text("Recorded: 1 new items");
+    b.type_in("#scan-code", "CAM-002\n");
+    b.wait_text("Camera 02");
 
     // A form stripped of its CSRF token is refused, and nothing changes.
     b.go(&format!("/units/{}", units[1]));

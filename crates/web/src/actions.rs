@@ -25,14 +25,14 @@ use tagstation_ops::tracking::Fold;
 use tagstation_ops::{lending, tracking, Ledger, OpError};
 
 /// Run an operation over the hub's ledger on the blocking pool.
-async fn op<T: Send + 'static>(
+pub(crate) async fn op<T: Send + 'static>(
     st: &Arc<AppState>,
     f: impl FnOnce(&mut HubLedger<'_>) -> Result<T, OpError> + Send + 'static,
 ) -> Result<T, WebError> {
     Ok(tagstation_hub::ledger::run(st.store.clone(), f).await?)
 }
 
-fn blank(s: &str) -> Option<String> {
+pub(crate) fn blank(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
 }

@@ -29,6 +29,9 @@ pub enum WebError {
     Csrf,
     #[error("too many failed sign-ins from here; wait a minute and try again")]
     TooMany,
+    /// An upload over the size a route takes; nothing was read or changed.
+    #[error("{0}")]
+    TooLarge(String),
     /// A bearer token that is unknown, revoked, or whose person may no longer act.
     #[error("this token is not valid: it is unknown or revoked, or its person is inactive")]
     Unauthorized,
@@ -74,6 +77,7 @@ impl WebError {
             WebError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -93,6 +97,7 @@ impl IntoResponse for WebError {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::UNPROCESSABLE_ENTITY => "Not done",
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            StatusCode::PAYLOAD_TOO_LARGE => "File too large",
             StatusCode::UNAUTHORIZED => "Not signed in",
             StatusCode::BAD_REQUEST => "Bad request",
             _ => "Something went wrong",

@@ -10,6 +10,10 @@
 //! - [`actions`]: what people change. Every change goes through the operations layer
 //!   (`tagstation-ops`) over the hub's ledger, as the signed-in person (`web:<name>`),
 //!   so it is an ordinary event that reaches the stations by sync.
+//! - [`catalog`]: changing items, units, people and locations from forms, through the
+//!   same operations layer.
+//! - [`reports`]: overdue, warranty and service due, utilisation.
+//! - [`transfer`]: CSV import (a dry-run preview first) and export.
 //! - [`fleet`]: stations (add with a one-time code, revoke) and conflicts to review.
 //! - [`signin`]: signing in and out and setting a password from a one-time link.
 //! - [`tokens`]: personal API tokens (`tsp_…`, capped at a role) for scripts.
@@ -19,16 +23,20 @@
 //! extra routes beside its API.
 
 pub mod actions;
+pub mod catalog;
 pub mod error;
 pub mod fleet;
 pub mod pages;
+pub mod reports;
 pub mod session;
 pub mod setup;
 pub mod signin;
 pub mod tokens;
+pub mod transfer;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -53,7 +61,17 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/scan", get(pages::scan))
         .route("/items", get(pages::items))
+        .route(
+            "/items/new",
+            get(catalog::new_item_form).post(catalog::create_item),
+        )
         .route("/items/{item}", get(pages::item))
+        .route(
+            "/items/{item}/edit",
+            get(catalog::edit_item_form).post(catalog::edit_item),
+        )
+        .route("/items/{item}/units", post(catalog::add_unit))
+        .route("/items/{item}/quantity", post(catalog::adjust_quantity))
         .route(
             "/items/{item}/tracking",
             get(pages::tracking_preview).post(actions::switch_tracking),
@@ -61,11 +79,38 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/units/{unit}", get(pages::unit))
         .route("/units/{unit}/check-out", post(actions::check_out))
         .route("/units/{unit}/check-in", post(actions::check_in))
+        .route("/units/{unit}/status", post(catalog::set_status))
+        .route("/units/{unit}/move", post(catalog::move_unit))
+        .route(
+            "/locations",
+            get(catalog::locations).post(catalog::create_location),
+        )
+        .route(
+            "/locations/{location}",
+            get(catalog::location).post(catalog::edit_location),
+        )
         .route("/stations", get(fleet::stations).post(fleet::add_station))
         .route("/stations/{name}/revoke", post(fleet::revoke_station))
         .route("/conflicts", get(fleet::conflicts))
         .route("/conflicts/{event}/resolve", post(fleet::resolve_conflict))
+        .route("/reports", get(reports::reports))
+        .route(
+            "/import",
+            get(transfer::import_form)
+                .post(transfer::import)
+                .layer(DefaultBodyLimit::max(transfer::IMPORT_MAX_BYTES)),
+        )
+        .route("/export/items.csv", get(transfer::export_items))
+        .route("/export/units.csv", get(transfer::export_units))
         .route("/people", get(pages::people))
+        .route(
+            "/people/new",
+            get(catalog::new_person_form).post(catalog::create_person),
+        )
+        .route(
+            "/people/{person}",
+            get(catalog::person).post(catalog::edit_person),
+        )
         .route(
             "/people/{person}/password-link",
             post(actions::password_link),

@@ -25,7 +25,7 @@ use tagstation_ops::tracking::{check_fold, Fold};
 /// A station silent for longer than this shows as offline on the overview.
 pub const OFFLINE_AFTER_MS: i64 = 24 * 3600 * 1000;
 
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     st: &Arc<AppState>,
     f: impl FnOnce(&mut dyn tagstation_hub::db::Conn) -> tagstation_hub::Result<T> + Send + 'static,
 ) -> Result<T, WebError> {
