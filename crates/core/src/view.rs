@@ -157,12 +157,17 @@ pub fn item_view<P: Projection>(p: &mut P, item: &Item) -> Result<ItemView, P::E
 
 /// A unit with its item's name and whether it is overdue today.
 pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::Error> {
-    let (item, item_archived) = p
-        .item(unit.item_id)?
-        .map(|i| (i.name, i.archived))
+    let item = p.item(unit.item_id)?;
+    Ok(unit_view_with(unit, item.as_ref(), &crate::clock::today()))
+}
+
+/// [`unit_view`] with the unit's item already read (`None`: not found) and today's
+/// date (`YYYY-MM-DD`): for a list, which reads its items once.
+pub fn unit_view_with(unit: &Unit, item: Option<&Item>, today: &str) -> UnitView {
+    let (item, item_archived) = item
+        .map(|i| (i.name.clone(), i.archived))
         .unwrap_or_default();
-    let today = crate::clock::today();
-    Ok(UnitView {
+    UnitView {
         id: unit.id,
         item_id: unit.item_id,
         item,
@@ -172,13 +177,13 @@ pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::E
         location: unit.location.clone(),
         holder: unit.holder.clone(),
         overdue: unit.status == Status::CheckedOut
-            && unit.due.as_deref().is_some_and(|d| d < today.as_str()),
+            && unit.due.as_deref().is_some_and(|d| d < today),
         due: unit.due.clone(),
         fields: unit.fields.clone(),
         active: unit.active,
         version: unit.version,
         item_archived,
-    })
+    }
 }
 
 /// A person with their open check-outs.

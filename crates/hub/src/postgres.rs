@@ -212,6 +212,16 @@ CREATE TABLE web_tokens (
 );
 CREATE INDEX web_tokens_person ON web_tokens(person_id);
 "#,
+    // Indexes for the web app's pages over a large catalog and log (SQLite's
+    // `HUB_V7`; `events_conflict` was here from the first migration).
+    r#"
+DROP INDEX IF EXISTS events_item;
+CREATE INDEX events_item_seq ON events(item_id, hub_seq);
+DROP INDEX IF EXISTS units_item;
+CREATE INDEX units_item_status ON units(item_id, active, status);
+CREATE INDEX units_status_due ON units(status, active, due, name_key);
+CREATE INDEX units_by_name ON units(name_key);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

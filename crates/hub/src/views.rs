@@ -5,12 +5,12 @@
 use uuid::Uuid;
 
 use super::db::{params, Conn};
-use super::tables::{select_events, select_items, select_units, Tables};
+use super::tables::{select_events, select_items, select_people, select_units, Tables};
 use super::{Holding, HubError, Result, Stats};
-use tagstation_core::catalog::{ItemId, UnitId};
+use tagstation_core::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::Projection;
-use tagstation_core::view::{self, HistoryEntry, ItemView, UnitView};
+use tagstation_core::view::{self, HistoryEntry, ItemView, PersonView, UnitView};
 
 /// Conflicts an admin has not marked as reviewed (a filter on events `e`).
 const OPEN_CONFLICT: &str =
@@ -18,8 +18,7 @@ const OPEN_CONFLICT: &str =
 
 pub fn items(c: &mut dyn Conn) -> Result<Vec<ItemView>> {
     let items = select_items(c, "ORDER BY name", &[])?;
-    let mut p = Tables::new(c);
-    items.iter().map(|i| view::item_view(&mut p, i)).collect()
+    item_views(c, &items)
 }
 
 pub fn units(c: &mut dyn Conn, item: Option<ItemId>) -> Result<Vec<UnitView>> {
@@ -31,8 +30,23 @@ pub fn units(c: &mut dyn Conn, item: Option<ItemId>) -> Result<Vec<UnitView>> {
         )?,
         None => select_units(c, "WHERE active = TRUE ORDER BY name", &[])?,
     };
-    let mut p = Tables::new(c);
-    units.iter().map(|u| view::unit_view(&mut p, u)).collect()
+    unit_views(c, &units)
+}
+
+/// The views of `units`, with their items read once (one query per 256 items) instead
+/// of once per unit.
+pub fn unit_views(c: &mut dyn Conn, units: &[Unit]) -> Result<Vec<UnitView>> {
+    let ids: Vec<ItemId> = units.iter().map(|u| u.item_id).collect();
+    let items: std::collections::HashMap<ItemId, Item> = Tables::new(c)
+        .items_by_ids(&ids)?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let today = tagstation_core::clock::today();
+    Ok(units
+        .iter()
+        .map(|u| view::unit_view_with(u, items.get(&u.item_id), &today))
+        .collect())
 }
 
 /// A unit by asset tag, or else by id.
@@ -64,16 +78,15 @@ pub fn holdings(c: &mut dyn Conn) -> Result<Vec<Holding>> {
         "WHERE active = TRUE AND status = 'checked_out' ORDER BY holder, name",
         &[],
     )?;
-    let mut p = Tables::new(c);
-    units
+    let views = unit_views(c, &units)?;
+    Ok(units
         .iter()
-        .map(|u| {
-            Ok(Holding {
-                holder: u.holder.clone().unwrap_or_default(),
-                unit: view::unit_view(&mut p, u)?,
-            })
+        .zip(views)
+        .map(|(u, unit)| Holding {
+            holder: u.holder.clone().unwrap_or_default(),
+            unit,
         })
-        .collect()
+        .collect())
 }
 
 pub fn conflicts(c: &mut dyn Conn) -> Result<Vec<HistoryEntry>> {
@@ -163,8 +176,7 @@ pub fn items_page(
             OR barcode_key LIKE ?1 ESCAPE '\\') ORDER BY name_key LIMIT ?2 OFFSET ?3",
         params![key, limit + 1, offset],
     )?;
-    let mut p = Tables::new(c);
-    items.iter().map(|i| view::item_view(&mut p, i)).collect()
+    item_views(c, &items)
 }
 
 /// A page of an item's active units, by name.
@@ -179,8 +191,7 @@ pub fn units_page(
         "WHERE item_id = ?1 AND active = TRUE ORDER BY name_key LIMIT ?2 OFFSET ?3",
         params![item, limit + 1, offset],
     )?;
-    let mut p = Tables::new(c);
-    units.iter().map(|u| view::unit_view(&mut p, u)).collect()
+    unit_views(c, &units)
 }
 
 /// The latest `limit` events of the log, newest first.
@@ -214,6 +225,190 @@ pub fn unit_status_totals(c: &mut dyn Conn) -> Result<Vec<(String, i64)>> {
     .iter()
     .map(|r| Ok((r.text(0)?, r.int(1)?)))
     .collect()
+}
+
+/// Active units checked out and due before `today` (`YYYY-MM-DD`), the longest
+/// overdue first, at most `limit` (read through `units_status_due`).
+pub fn overdue(c: &mut dyn Conn, today: &str, limit: i64) -> Result<Vec<UnitView>> {
+    let units = select_units(
+        c,
+        "WHERE status = 'checked_out' AND active = TRUE AND due < ?1
+         ORDER BY due, name_key LIMIT ?2",
+        params![today, limit],
+    )?;
+    unit_views(c, &units)
+}
+
+/// Items in use (not archived) with fewer in stock than their reorder point, by name,
+/// at most `limit`. Units are counted in SQL (`units_item_status`); a counted item's
+/// stock is its `counts`, read for the items with a reorder point only.
+pub fn below_reorder(c: &mut dyn Conn, limit: i64) -> Result<Vec<ItemView>> {
+    let mut low = select_items(
+        c,
+        "WHERE archived = FALSE AND reorder_point IS NOT NULL AND tracking = 'units'
+           AND (SELECT COUNT(*) FROM units u WHERE u.item_id = items.id AND u.active = TRUE
+                AND u.status = 'in_stock') < reorder_point
+         ORDER BY name_key LIMIT ?1",
+        params![limit],
+    )?;
+    low.extend(
+        select_items(
+            c,
+            "WHERE archived = FALSE AND reorder_point IS NOT NULL AND tracking = 'count'",
+            &[],
+        )?
+        .into_iter()
+        .filter(|i| {
+            i.reorder_point
+                .is_some_and(|r| i.counts.get(Status::InStock) < r)
+        }),
+    );
+    low.sort_by_cached_key(|i| tagstation_core::catalog::fold(&i.name));
+    low.truncate(usize::try_from(limit).unwrap_or(0));
+    item_views(c, &low)
+}
+
+/// The last position handed out in the hub's log.
+pub fn head(c: &mut dyn Conn) -> Result<i64> {
+    c.query_one("SELECT last_hub_seq FROM hub_meta", &[])?
+        .int(0)
+}
+
+/// The log's size and its open conflicts, for the overview.
+#[derive(Debug, Clone, Copy)]
+pub struct LogCounts {
+    pub events: i64,
+    pub conflicts_open: i64,
+}
+
+/// [`LogCounts`] without counting the log: every event the log holds has its own
+/// `hub_seq`, handed out one by one from `hub_meta` and never removed, so the counter
+/// is the number of events.
+pub fn log_counts(c: &mut dyn Conn) -> Result<LogCounts> {
+    Ok(LogCounts {
+        events: head(c)?,
+        conflicts_open: c
+            .query_one(
+                &format!("SELECT COUNT(*) FROM events e WHERE {OPEN_CONFLICT}"),
+                &[],
+            )?
+            .int(0)?,
+    })
+}
+
+/// A person as the web app's people page lists them.
+#[derive(Debug, Clone)]
+pub struct PersonSummary {
+    pub view: PersonView,
+    /// Their sessions that have not expired at `now_ms`.
+    pub sessions: i64,
+    pub has_password: bool,
+}
+
+/// Everyone not erased, by name, with their check-outs (and how many are due before
+/// `today`), sessions and whether they have a password: four queries, however many
+/// people there are (the view [`view::person_view`] builds one by one).
+pub fn people_summaries(c: &mut dyn Conn, today: &str, now_ms: i64) -> Result<Vec<PersonSummary>> {
+    use std::collections::{HashMap, HashSet};
+    let people = select_people(c, "WHERE erased = FALSE ORDER BY name_key", &[])?;
+    let mut held: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    for r in c.query(
+        "SELECT holder_id, COUNT(*), SUM(CASE WHEN due < ?1 THEN 1 ELSE 0 END) FROM units
+         WHERE status = 'checked_out' AND active = TRUE AND holder_id IS NOT NULL
+         GROUP BY holder_id",
+        params![today],
+    )? {
+        held.insert(r.uuid(0)?, (r.int(1)?, r.opt_int(2)?.unwrap_or(0)));
+    }
+    let mut sessions: HashMap<Uuid, i64> = HashMap::new();
+    for r in c.query(
+        "SELECT person_id, COUNT(*) FROM web_sessions WHERE expires_ms > ?1 GROUP BY person_id",
+        params![now_ms],
+    )? {
+        sessions.insert(r.uuid(0)?, r.int(1)?);
+    }
+    let passwords: HashSet<Uuid> = c
+        .query("SELECT person_id FROM web_passwords", &[])?
+        .iter()
+        .map(|r| r.uuid(0))
+        .collect::<Result<_>>()?;
+    Ok(people
+        .into_iter()
+        .map(|p| {
+            let (checked_out, overdue) = held.get(&p.id).copied().unwrap_or((0, 0));
+            PersonSummary {
+                sessions: sessions.get(&p.id).copied().unwrap_or(0),
+                has_password: passwords.contains(&p.id),
+                view: PersonView {
+                    id: p.id,
+                    name: p.name,
+                    badges: p.badges,
+                    email: p.email,
+                    role: p.role,
+                    active: p.active,
+                    max_checkouts: p.max_checkouts,
+                    loan_days: p.loan_days,
+                    erased: p.erased,
+                    checked_out,
+                    overdue,
+                },
+            }
+        })
+        .collect())
+}
+
+/// The views of `items`, as [`view::item_view`] makes them, with their units counted
+/// by status in one grouped query per 256 items (`units_item_status` covers it)
+/// instead of every unit read twice per item.
+pub fn item_views(c: &mut dyn Conn, items: &[Item]) -> Result<Vec<ItemView>> {
+    use std::collections::HashMap;
+    let mut counted: HashMap<ItemId, (Totals, i64)> = HashMap::new();
+    for chunk in items.chunks(256) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let ids: Vec<super::db::Value> = chunk.iter().map(|i| i.id.into()).collect();
+        for r in c.query(
+            &format!(
+                "SELECT item_id, status, COUNT(*) FROM units
+                 WHERE item_id IN ({marks}) AND active = TRUE GROUP BY item_id, status"
+            ),
+            &ids,
+        )? {
+            let status: Status = r.parsed(1)?;
+            let n = r.int(2)?;
+            let (t, units) = counted.entry(r.uuid(0)?).or_default();
+            *units += n;
+            if status != Status::Retired {
+                t.add(status, n);
+            }
+        }
+    }
+    Ok(items
+        .iter()
+        .map(|item| {
+            let (from_units, units) = counted.remove(&item.id).unwrap_or_default();
+            let t = match item.tracking {
+                Tracking::Count => item.counts.clone(),
+                Tracking::Units => from_units,
+            };
+            let in_stock = t.get(Status::InStock);
+            ItemView {
+                id: item.id,
+                name: item.name.clone(),
+                sku: item.sku.clone(),
+                barcode: item.barcode.clone(),
+                tracking: item.tracking,
+                reorder_point: item.reorder_point,
+                total: t.total(),
+                below_reorder_point: item.reorder_point.is_some_and(|r| in_stock < r),
+                totals: t.full(),
+                units,
+                archived: item.archived,
+            }
+        })
+        .collect())
 }
 
 /// `LIKE` wildcards in `s` taken literally (with `ESCAPE '\'`).

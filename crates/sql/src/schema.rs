@@ -321,6 +321,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V3],
             &[HUB_V4],
             &[HUB_V6],
+            &[HUB_V7],
         ],
     }
 }
@@ -461,6 +462,20 @@ CREATE TABLE web_tokens (
     revoked_ms   INTEGER
 );
 CREATE INDEX web_tokens_person ON web_tokens(person_id);
+"#;
+
+/// Indexes for the web app's pages over a large catalog and log (PostgreSQL's
+/// migration 7): an item's latest events (`events_item` replaced by one ordered by
+/// the log), open conflicts, overdue units and units by status, in-stock units per
+/// item (the reorder check), and units by name over every item (a scanned name).
+pub const HUB_V7: &str = r#"
+DROP INDEX IF EXISTS events_item;
+CREATE INDEX events_item_seq ON events(item_id, hub_seq);
+CREATE INDEX events_conflict ON events(hub_seq) WHERE conflict = TRUE;
+DROP INDEX IF EXISTS units_item;
+CREATE INDEX units_item_status ON units(item_id, active, status);
+CREATE INDEX units_status_due ON units(status, active, due, name_key);
+CREATE INDEX units_by_name ON units(name_key);
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

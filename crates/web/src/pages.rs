@@ -18,7 +18,7 @@ use tagstation_core::escape::percent;
 use tagstation_core::people::Role;
 use tagstation_core::view::{HistoryEntry, ItemView, PersonView, UnitView};
 use tagstation_hub::server::AppState;
-use tagstation_hub::tables::{select_people, Tables};
+use tagstation_hub::tables::Tables;
 use tagstation_hub::{ledger, views, HubStore, StationRow};
 use tagstation_ops::tracking::{check_fold, Fold};
 
@@ -66,21 +66,14 @@ pub async fn overview(
                 (label, n)
             })
             .collect();
-        let overdue = views::holdings(c)?
-            .into_iter()
-            .map(|h| h.unit)
-            .filter(|u| u.overdue)
-            .collect();
-        let low = views::items(c)?
-            .into_iter()
-            .filter(|i| i.below_reorder_point && !i.archived)
-            .collect();
+        let overdue = views::overdue(c, &tagstation_core::clock::today(), PAGE)?;
+        let low = views::below_reorder(c, PAGE)?;
         Ok((
             totals,
             overdue,
             low,
             views::recent(c, 20)?,
-            views::stats(c)?,
+            views::log_counts(c)?,
         ))
     })
     .await?;
@@ -371,17 +364,15 @@ pub async fn people(State(st): State<Arc<AppState>>, signed: Signed) -> Result<R
     signed.require(Role::Admin)?;
     let now = SystemClock.now().0;
     let people = read(&st, move |c| {
-        let all = select_people(c, "WHERE erased = FALSE ORDER BY name_key", &[])?;
-        let mut out = Vec::with_capacity(all.len());
-        for p in &all {
-            let view = tagstation_core::view::person_view(&mut Tables::new(c), p)?;
-            out.push(PersonRow {
-                view,
-                sessions: tagstation_hub::accounts::sessions_of(c, p.id, now)?,
-                has_password: tagstation_hub::accounts::password_of(c, p.id)?.is_some(),
-            });
-        }
-        Ok(out)
+        let today = tagstation_core::clock::today();
+        Ok(views::people_summaries(c, &today, now)?
+            .into_iter()
+            .map(|p| PersonRow {
+                view: p.view,
+                sessions: p.sessions,
+                has_password: p.has_password,
+            })
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(render(People {
