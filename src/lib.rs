@@ -14,11 +14,13 @@
 //! - `tagstation-hub` (feature `hub`): [`hub`];
 //! - `tagstation-kiosk` (feature `kiosk`): [`station`] (the runtime), [`ui`],
 //!   [`door`], [`feedback`];
+//! - `tagstation-labels`: [`labels`], printable labels (PDF, ZPL);
 //! - `tagstation-systemd`: [`systemd`].
 
 pub use tagstation_core::{
     catalog, clock, due, escape, event, locations, people, proto, utilization, view,
 };
+pub use tagstation_labels as labels;
 pub use tagstation_ops as ops;
 pub use tagstation_sql as sql;
 pub use tagstation_systemd as systemd;

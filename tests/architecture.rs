@@ -11,6 +11,7 @@ use std::process::Command;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("tagstation-core", &[]),
     ("tagstation-systemd", &[]),
+    ("tagstation-labels", &[]),
     ("tagstation-sql", &["tagstation-core"]),
     ("tagstation-ops", &["tagstation-core"]),
     (
@@ -29,7 +30,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "tagstation-web",
-        &["tagstation-core", "tagstation-ops", "tagstation-hub"],
+        &[
+            "tagstation-core",
+            "tagstation-ops",
+            "tagstation-hub",
+            "tagstation-labels",
+        ],
     ),
     (
         "tagstation-kiosk",
@@ -48,6 +54,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-sql",
             "tagstation-ops",
             "tagstation-systemd",
+            "tagstation-labels",
             "tagstation-station",
             "tagstation-inputs",
             "tagstation-hub",

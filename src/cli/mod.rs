@@ -16,6 +16,8 @@ mod directory;
 mod history;
 #[cfg(feature = "hub")]
 mod hub;
+#[cfg(feature = "station")]
+mod labels;
 mod output;
 #[cfg(feature = "station")]
 mod report;

@@ -17,6 +17,7 @@ use tagstation::transfer;
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
 use super::directory::{location_cmd, person_cmd, LocationCmd, PersonCmd};
 use super::history::{conflicts_text, history_text, overdue_text, Names};
+use super::labels::{labels_cmd, LabelsArgs};
 use super::output::{print_item, print_unit, show, t};
 use super::report::{report_cmd, ReportCmd};
 use super::scan::{parse_scan_action, scan_lines, ScanAction};
@@ -125,6 +126,9 @@ pub enum StationCommand {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Print labels for units: a PDF of QR, Data Matrix or Code 128 labels on sheets
+    /// (Avery L7651, L7163, 5160, 5267) or thermal rolls, or ZPL for a Zebra.
+    Labels(LabelsArgs),
     /// Enroll this station with a hub using a one-time code from `tagstation admin add-station`.
     Enroll {
         /// Hub address, e.g. https://hub.example.com
@@ -264,6 +268,7 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
     let (mut ctx, cfg) = open(globals, cmd.reads_only())?;
     match cmd {
         StationCommand::Decode { .. } => unreachable!("handled above"),
+        StationCommand::Labels(args) => labels_cmd(&ctx.store, args)?,
         StationCommand::Enroll { hub, code, ca_cert } => {
             let pem = ca_cert
                 .map(|p| {

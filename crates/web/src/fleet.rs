@@ -33,18 +33,12 @@ struct Stations {
 }
 
 /// A QR code of `text` as inline SVG (no XML declaration), for a page to include
-/// unescaped. Safe to inline: the markup is the `qrcode` crate's fixed template with
+/// unescaped: the labels' encoder ([`tagstation_labels::Symbol`]), whose markup holds
 /// numbers and our colours only; `text` is only in the modules' pattern.
 pub fn qr_svg(text: &str) -> Option<String> {
-    let code =
-        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(180, 180)
-        .quiet_zone(true)
-        .build();
-    let at = svg.find("<svg ")?;
-    Some(svg[at..].replacen(
+    let code = tagstation_labels::Symbol::encode(tagstation_labels::Symbology::Qr, text).ok()?;
+    let svg = code.svg(180);
+    Some(svg.replacen(
         "<svg ",
         "<svg class=\"qr\" role=\"img\" aria-label=\"QR code of the enrollment code\" ",
         1,
