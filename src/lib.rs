@@ -11,7 +11,9 @@
 //! - `tagstation-station` (feature `station`): [`store`], [`action`], [`audit`],
 //!   [`transfer`], [`sync`], [`config`];
 //! - `tagstation-inputs` (feature `station`): [`scan`] and [`decode`];
-//! - `tagstation-hub` (feature `hub`): [`hub`];
+//! - `tagstation-hub` (feature `hub`): [`hub`], with [`office_routes`] (the web app
+//!   and the MCP endpoint) beside its API;
+//! - `tagstation-mcp` (features `station`, `hub`): [`mcp`], the MCP server;
 //! - `tagstation-kiosk` (feature `kiosk`): [`station`] (the runtime), [`ui`],
 //!   [`door`], [`feedback`];
 //! - `tagstation-labels`: [`labels`], printable labels (PDF, ZPL);
@@ -34,6 +36,15 @@ pub use tagstation_station::{action, audit, config, store, sync, transfer};
 pub use tagstation_hub as hub;
 #[cfg(feature = "hub")]
 pub use tagstation_web as web;
+#[cfg(any(feature = "hub", feature = "station"))]
+pub use tagstation_mcp as mcp;
+
+/// What the hub serves beside its API: the office web app at `/` and the MCP
+/// endpoint at `/mcp`.
+#[cfg(feature = "hub")]
+pub fn office_routes() -> axum::Router<std::sync::Arc<tagstation_hub::server::AppState>> {
+    tagstation_web::routes().merge(tagstation_mcp::hub::routes())
+}
 
 #[cfg(feature = "kiosk")]
 pub use tagstation_kiosk::{door, feedback, runtime as station, ui};

@@ -37,6 +37,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-labels",
         ],
     ),
+    // The MCP server: its tools over `ops`; the station's stdio server (feature
+    // `station`) and the hub's `/mcp` (feature `hub`) each take one side only.
+    (
+        "tagstation-mcp",
+        &[
+            "tagstation-core",
+            "tagstation-ops",
+            "tagstation-station",
+            "tagstation-hub",
+        ],
+    ),
     (
         "tagstation-kiosk",
         &[
@@ -60,6 +71,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-hub",
             "tagstation-web",
             "tagstation-kiosk",
+            "tagstation-mcp",
         ],
     ),
 ];
@@ -174,6 +186,7 @@ fn a_station_build_carries_no_postgres_client() {
             "the {features:?} build carries {carried:?}"
         );
         assert!(crates.contains("tagstation-station"));
+        assert!(crates.contains("tagstation-mcp") && crates.contains("rmcp"));
     }
 }
 
@@ -203,4 +216,5 @@ fn the_pi_build_carries_no_hub() {
     .collect();
     assert!(carried.is_empty(), "the Pi build carries {carried:?}");
     assert!(crates.contains("tagstation-kiosk") && crates.contains("rppal"));
+    assert!(crates.contains("tagstation-mcp"), "the Pi's `tagstation mcp`");
 }

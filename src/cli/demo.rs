@@ -85,7 +85,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         tls: None,
         worker_threads: None,
         trusted_proxies: Default::default(),
-        routes: Some(tagstation::web::routes),
+        routes: Some(tagstation::office_routes),
+        host_names: Vec::new(),
     })?;
     let store: Arc<dyn HubStore> = hub.store().clone();
     let listener = std::net::TcpListener::bind(args.listen).context("cannot start the demo hub")?;

@@ -41,6 +41,11 @@ pub struct HubArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<hub::server::proxy::Network>,
+    /// A name (or `name:port`) clients reach the hub by, beside loopback, e.g.
+    /// `hub.example.org`; repeatable. The MCP endpoint (`/mcp`) refuses any other
+    /// `Host` (DNS rebinding).
+    #[arg(long = "host-name", env = "TAGSTATION_HOST_NAMES", value_delimiter = ',')]
+    pub host_names: Vec<String>,
     #[command(subcommand)]
     pub command: Option<HubCmd>,
 }
@@ -131,7 +136,8 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
         tls,
         worker_threads: None,
         trusted_proxies: hub::server::proxy::TrustedProxies(args.trusted_proxies),
-        routes: Some(tagstation::web::routes),
+        routes: Some(tagstation::office_routes),
+        host_names: args.host_names,
     })?;
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;

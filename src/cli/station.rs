@@ -140,6 +140,11 @@ pub enum StationCommand {
         #[arg(long)]
         ca_cert: Option<PathBuf>,
     },
+    /// Serve the inventory to an AI assistant over MCP on standard input and output
+    /// (an MCP client starts this; logs go to standard error). Works offline; its
+    /// changes sync later like any scan, recorded as `mcp:<station name>` (or
+    /// `mcp:<--actor>`).
+    Mcp,
     /// Sync with the hub: once (`--once`), or keep syncing in the foreground.
     Sync {
         #[arg(long)]
@@ -166,6 +171,7 @@ impl StationCommand {
         matches!(
             self,
             StationCommand::Enroll { .. }
+                | StationCommand::Mcp
                 | StationCommand::Sync { .. }
                 | StationCommand::Scan { sync: true, .. }
         )
@@ -177,6 +183,7 @@ impl StationCommand {
         matches!(
             self,
             StationCommand::Status(_)
+                | StationCommand::Mcp
                 | StationCommand::History { .. }
                 | StationCommand::Overdue(_)
                 | StationCommand::Conflicts(_)
@@ -281,6 +288,18 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                 "enrolled as {:?} with {hub}; run `tagstation sync --once` to catch up",
                 r.station_name
             );
+        }
+        StationCommand::Mcp => {
+            let who = match globals.actor.clone().or(cfg.station.actor.clone()) {
+                Some(actor) => actor,
+                None => ctx.store.info()?.name,
+            };
+            let caller = tagstation::mcp::Caller::station(&who);
+            tracing::info!(actor = %t(&caller.actor.0), "MCP server on standard input and output");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(tagstation::mcp::server::serve_stdio(ctx.store, caller))?;
         }
         StationCommand::Sync { once, json } => {
             if once {

@@ -313,7 +313,8 @@ impl TestHub {
             tls: tls.map(|(cert, key)| tagstation::hub::server::Tls { cert, key }),
             worker_threads: Some(2),
             trusted_proxies: Default::default(),
-            routes: Some(tagstation::web::routes),
+            routes: Some(tagstation::office_routes),
+            host_names: Vec::new(),
         })
         .expect("open hub store");
         let running = hub.spawn(bind_retry(addr)).expect("serve");

@@ -378,6 +378,27 @@ pub fn verify_token(
     Ok(Some((person, cap)))
 }
 
+/// The person a request signed with a personal token acts as: the token's person with
+/// the lower of the token's cap and their current role, or `None` unless the token is
+/// live and the person active (not erased). The web app and the MCP endpoint both
+/// authenticate a bearer token through this.
+pub fn token_person(
+    c: &mut dyn Conn,
+    secret: &str,
+    now_ms: i64,
+) -> Result<Option<tagstation_core::people::Person>> {
+    let Some((id, cap)) = verify_token(c, secret, now_ms)? else {
+        return Ok(None);
+    };
+    let person = crate::tables::select_people(c, "WHERE id = ?1", params![id])?.pop();
+    Ok(person
+        .filter(|p| p.active && !p.erased)
+        .map(|mut p| {
+            p.role = p.role.min(cap);
+            p
+        }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

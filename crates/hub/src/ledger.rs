@@ -5,15 +5,17 @@
 
 use uuid::Uuid;
 
-use super::db::{params, Conn};
+use super::db::{params, Conn, Value};
 use super::tables::{select_items, select_locations, select_people, select_units, Tables};
-use super::{admin_event, read, HubError, HubStore, Result};
+use super::{admin_event, read, views, HubError, HubStore, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{Command, Projection, UnitQuery};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::proto::LogEntry;
+use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
+use tagstation_ops::reads::{Reads, UnitFilter, UnitKey};
 use tagstation_ops::{one_of, Ledger, OpError, Recorded};
 
 /// One admin command as recorded: the log entry and the units it touched (seeded or
@@ -269,5 +271,97 @@ impl Ledger for HubLedger<'_> {
                 units: r.units,
             })
             .collect())
+    }
+}
+
+/// The hub as the operations layer's [`Reads`]: the same views its admin API and web
+/// app read (`views`), for a front end written over `Ledger + Reads` (the MCP server).
+impl Reads for HubLedger<'_> {
+    fn item_views(&self) -> Result<Vec<ItemView>, OpError> {
+        let items = read(self.hub, views::items).map_err(op_error)?;
+        Ok(items.into_iter().filter(|i| !i.archived).collect())
+    }
+
+    fn unit_views(&self, f: &UnitFilter) -> Result<Vec<UnitView>, OpError> {
+        let mut clause = vec!["active = TRUE".to_string()];
+        let mut values: Vec<Value> = Vec::new();
+        let mut add = |column: &str, value: Value| {
+            values.push(value);
+            clause.push(format!("{column} ?{}", values.len()));
+        };
+        if let Some(i) = f.item {
+            add("item_id =", Value::from(i));
+        }
+        if let Some(s) = f.status {
+            add("status =", Value::from(s.as_str()));
+        }
+        if let Some(p) = f.holder {
+            add("holder_id =", Value::from(p));
+        }
+        if let Some(l) = f.location {
+            add("location_id =", Value::from(l));
+        }
+        let order = match &f.due_before {
+            Some(d) => {
+                add(
+                    "status = 'checked_out' AND due IS NOT NULL AND due <",
+                    Value::from(d.as_str()),
+                );
+                "due, name_key"
+            }
+            None => "item_id, name_key",
+        };
+        let filter = format!(
+            "WHERE {} ORDER BY {order} LIMIT {}",
+            clause.join(" AND "),
+            f.limit
+        );
+        read(self.hub, |c| {
+            let units = select_units(c, &filter, &values)?;
+            // Each item read once, not once per unit.
+            let mut items = std::collections::HashMap::new();
+            let mut p = Tables::new(c);
+            let today = tagstation_core::clock::today();
+            units
+                .iter()
+                .map(|u| {
+                    if let std::collections::hash_map::Entry::Vacant(e) = items.entry(u.item_id) {
+                        e.insert(p.item(u.item_id)?);
+                    }
+                    let item = items.get(&u.item_id).and_then(Option::as_ref);
+                    Ok(tagstation_core::view::unit_view_with(u, item, &today))
+                })
+                .collect()
+        })
+        .map_err(op_error)
+    }
+
+    fn unit_keys(&self) -> Result<Vec<UnitKey>, OpError> {
+        read(self.hub, |c| {
+            c.query("SELECT id, name, asset_tag FROM units WHERE active = TRUE", &[])?
+                .iter()
+                .map(|r| {
+                    Ok(UnitKey {
+                        id: r.uuid(0)?,
+                        name: r.text(1)?,
+                        asset_tag: r.opt_text(2)?,
+                    })
+                })
+                .collect()
+        })
+        .map_err(op_error)
+    }
+
+    fn unit_history(&self, unit: UnitId) -> Result<Vec<HistoryEntry>, OpError> {
+        read(self.hub, |c| views::unit_history(c, unit)).map_err(op_error)
+    }
+
+    fn recent(&self, limit: usize) -> Result<Vec<HistoryEntry>, OpError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        read(self.hub, |c| views::recent(c, limit)).map_err(op_error)
+    }
+
+    fn conflicts(&self) -> Result<Vec<HistoryEntry>, OpError> {
+        read(self.hub, views::conflicts).map_err(op_error)
     }
 }

@@ -30,6 +30,9 @@ pub struct HubOptions {
     /// More routes served beside the API: the web app (`tagstation-web`), which the
     /// binary adds. The hub does not depend on its front ends.
     pub routes: Option<server::ExtraRoutes>,
+    /// The names clients reach the hub by (beside loopback), for the front ends that
+    /// check `Host` (the MCP endpoint).
+    pub host_names: Vec<String>,
 }
 
 /// Why a hub could not start or stopped with an error.
@@ -63,6 +66,7 @@ impl Hub {
                 &options.admin_token,
                 options.trusted_proxies,
                 options.tls.is_some(),
+                options.host_names,
             ),
             tls: options.tls,
             worker_threads: options.worker_threads,

@@ -24,6 +24,8 @@
 //! - [`locations`]: locations, and the rule that a unit only moves to a known one
 //!   (or one the command explicitly creates);
 //! - [`naming`]: the name a new unit gets;
+//! - [`reads`]: [`reads::Reads`], the views a front end reads beside the `Ledger`
+//!   (units by filter, history, recent activity, conflicts);
 //! - [`bulk`]: an import planned against the catalog (matched by id, tag, SKU or name,
 //!   quantities set or added), shown as a dry run or recorded in one write;
 //! - [`error`]: [`OpError`], with words for the person at the station and detail for the
@@ -39,6 +41,7 @@ pub mod locations;
 pub mod mem;
 pub mod naming;
 pub mod people;
+pub mod reads;
 pub mod tracking;
 
 pub use error::OpError;

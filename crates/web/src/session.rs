@@ -185,26 +185,18 @@ async fn by_token(st: &Arc<AppState>, secret: String) -> Result<Signed, Response
     let store = st.store.clone();
     let found = blocking(move || {
         Ok(tagstation_hub::write(store.as_ref(), |c| {
-            let Some((id, cap)) = accounts::verify_token(c, &secret, SystemClock.now().0)? else {
-                return Ok(None);
-            };
-            let person =
-                select_people(c, "WHERE id = ?1", &[tagstation_hub::db::Value::from(id)])?.pop();
-            Ok(person.map(|p| (p, cap)))
+            accounts::token_person(c, &secret, SystemClock.now().0)
         })?)
     })
     .await
     .map_err(IntoResponse::into_response)?;
     match found {
-        Some((mut person, cap)) if person.active && !person.erased => {
-            person.role = person.role.min(cap);
-            Ok(Signed {
-                person,
-                csrf: String::new(),
-                via: Via::Token,
-            })
-        }
-        _ => Err(WebError::Unauthorized.into_response()),
+        Some(person) => Ok(Signed {
+            person,
+            csrf: String::new(),
+            via: Via::Token,
+        }),
+        None => Err(WebError::Unauthorized.into_response()),
     }
 }
 

@@ -64,6 +64,9 @@ pub struct AppState {
     pub proxies: proxy::TrustedProxies,
     /// Served over TLS: the web app's cookies are marked `Secure`.
     pub tls: bool,
+    /// The names clients reach this hub by, beside loopback (`--host-name`): the
+    /// MCP endpoint accepts them in `Host`.
+    pub host_names: Vec<String>,
 }
 
 /// Routes served beside the API (the web app), over the same state.
@@ -75,6 +78,7 @@ impl AppState {
         admin_token: &str,
         proxies: proxy::TrustedProxies,
         tls: bool,
+        host_names: Vec<String>,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             store,
@@ -82,6 +86,7 @@ impl AppState {
             metrics: Metrics::default(),
             proxies,
             tls,
+            host_names,
         })
     }
 }

@@ -15,6 +15,7 @@ mod audits;
 mod directory;
 mod ledger;
 mod read;
+mod reads;
 mod sync_state;
 pub use ledger::op_error;
 pub use tagstation_sql::projection as sql;

@@ -1,0 +1,112 @@
+//! The store as the operations layer's [`Reads`]: views of units by filter (their items
+//! read once, not once per unit), a unit's history, the latest activity, conflicts.
+
+use std::collections::HashMap;
+
+use rusqlite::params_from_iter;
+
+use tagstation_core::catalog::{Item, ItemId, UnitId};
+use tagstation_core::view::{self, HistoryEntry, ItemView, UnitView};
+use tagstation_ops::reads::{Reads, UnitFilter, UnitKey};
+use tagstation_ops::{Ledger, OpError};
+
+use super::{op_error, sql, Store, StoreError};
+
+fn read_error(e: rusqlite::Error) -> OpError {
+    op_error(StoreError::from(e))
+}
+
+impl Reads for Store {
+    fn item_views(&self) -> Result<Vec<ItemView>, OpError> {
+        self.items().map_err(op_error)
+    }
+
+    fn unit_views(&self, f: &UnitFilter) -> Result<Vec<UnitView>, OpError> {
+        let mut clause = vec!["active = 1".to_string()];
+        let mut values: Vec<String> = Vec::new();
+        let mut add = |column: &str, value: String| {
+            values.push(value);
+            clause.push(format!("{column} ?{}", values.len()));
+        };
+        if let Some(i) = f.item {
+            add("item_id =", i.to_string());
+        }
+        if let Some(s) = f.status {
+            add("status =", s.as_str().to_string());
+        }
+        if let Some(p) = f.holder {
+            add("holder_id =", p.to_string());
+        }
+        if let Some(l) = f.location {
+            add("location_id =", l.to_string());
+        }
+        let order = match &f.due_before {
+            Some(d) => {
+                add("status = 'checked_out' AND due IS NOT NULL AND due <", d.clone());
+                "due, name_key"
+            }
+            None => "item_id, name_key",
+        };
+        let filter = format!(
+            "WHERE {} ORDER BY {order} LIMIT {}",
+            clause.join(" AND "),
+            f.limit
+        );
+        let units =
+            sql::select_units(&self.conn, &filter, params_from_iter(values)).map_err(read_error)?;
+        let mut items: HashMap<ItemId, Option<Item>> = HashMap::new();
+        let today = tagstation_core::clock::today();
+        units
+            .iter()
+            .map(|u| {
+                let item = items
+                    .entry(u.item_id)
+                    .or_insert_with(|| Ledger::item(self, u.item_id).ok())
+                    .as_ref();
+                Ok(view::unit_view_with(u, item, &today))
+            })
+            .collect()
+    }
+
+    fn unit_keys(&self) -> Result<Vec<UnitKey>, OpError> {
+        let keys = || -> rusqlite::Result<Vec<UnitKey>> {
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT id, name, asset_tag FROM units WHERE active = 1")?;
+            let rows = st.query_map([], |r| {
+                let id: String = r.get(0)?;
+                Ok((id, r.get(1)?, r.get(2)?))
+            })?;
+            rows.map(|row| {
+                let (id, name, asset_tag) = row?;
+                let id = UnitId::parse_str(&id).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+                })?;
+                Ok(UnitKey { id, name, asset_tag })
+            })
+            .collect()
+        };
+        keys().map_err(read_error)
+    }
+
+    fn unit_history(&self, unit: UnitId) -> Result<Vec<HistoryEntry>, OpError> {
+        self.history(unit).map_err(op_error)
+    }
+
+    fn recent(&self, limit: usize) -> Result<Vec<HistoryEntry>, OpError> {
+        let rows = sql::select_events(
+            &self.conn,
+            "ORDER BY e.hub_seq IS NULL DESC, e.hub_seq DESC, e.pos DESC LIMIT ?1",
+            [i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .map_err(read_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|s| view::history_entry(s, None))
+            .collect())
+    }
+
+    fn conflicts(&self) -> Result<Vec<HistoryEntry>, OpError> {
+        Store::conflicts(self).map_err(op_error)
+    }
+}

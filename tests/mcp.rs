@@ -1,0 +1,421 @@
+//! The MCP server, tested with a real, independent client: the official Python MCP SDK
+//! (`mcp` from PyPI, in the virtual environment `scripts/test` makes, or made here), run
+//! as `tests/mcp/run_calls.py`. Over stdio against `tagstation mcp` on a real station
+//! data directory, and over HTTP against a real hub with personal API tokens. The
+//! scenarios are the tool calls an assistant would make, with the store's state
+//! checked afterwards. Needs the hub and the station: never built for the emulated Pi.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+
+use common::{bin, tagged_item, TempStation, TestHub};
+use tagstation::catalog::Status;
+use tagstation::hub::accounts;
+use tagstation::hub::ledger::HubLedger;
+use tagstation::ops::catalog::{add_unit, change_unit, create_item, NewItem, NewUnit, UnitChange};
+use tagstation::ops::people::add_person;
+use tagstation::ops::{Actor, Ledger};
+use tagstation::people::{PersonFields, Role};
+
+/// The pinned client SDK.
+const REQUIREMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/requirements.txt");
+
+/// The Python of the test clients' virtual environment: `TAGSTATION_PY_VENV` (made by
+/// `scripts/test`), else `target/py-venv`, made here the first time.
+fn python() -> PathBuf {
+    static MADE: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = made.as_ref() {
+        return p.clone();
+    }
+    let venv = match std::env::var_os("TAGSTATION_PY_VENV") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => Path::new(env!("CARGO_TARGET_TMPDIR")).join("../py-venv"),
+    };
+    let py = venv.join("bin/python");
+    let has_sdk = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import mcp.client.streamable_http"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has_sdk(&py) {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "python3 -m venv {} failed (apt-get install python3-venv)", venv.display());
+        let ok = Command::new(&py)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "pip install -r {REQUIREMENTS} failed");
+        assert!(has_sdk(&py), "the MCP SDK does not import after installing it");
+    }
+    *made = Some(py.clone());
+    py
+}
+
+/// Run the Python client with `mode_args` (`stdio CMD...` or `http URL [TOKEN]`) and
+/// these calls; its answer: the tools it was offered and each call's result.
+fn client(mode_args: &[String], calls: Value) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/run_calls.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .args(mode_args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the Python MCP client");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(calls.to_string().as_bytes())
+        .expect("write calls");
+    let out = child.wait_with_output().expect("client output");
+    assert!(
+        out.status.success(),
+        "client failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("client JSON")
+}
+
+fn stdio(station: &Path, calls: Value) -> Value {
+    let args = vec![
+        "stdio".to_string(),
+        bin().display().to_string(),
+        "--data".into(),
+        station.display().to_string(),
+        "mcp".into(),
+    ];
+    client(&args, calls)
+}
+
+fn http(hub: &TestHub, token: Option<&str>, calls: Value) -> Value {
+    let mut args = vec!["http".to_string(), format!("{}/mcp", hub.url)];
+    args.extend(token.map(str::to_string));
+    client(&args, calls)
+}
+
+fn names(answer: &Value) -> Vec<String> {
+    answer["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn result(answer: &Value, i: usize) -> &Value {
+    &answer["results"][i]
+}
+
+fn actor() -> Actor {
+    Actor::new("test")
+}
+
+/// Drill 01-03 (tags TS-1..3), a Hammer drill unit also named "Drill 03" (HD-1), and
+/// Laptop 01-03 (LT-1..3), two of them sending: on a station.
+fn station_catalog() -> TempStation {
+    let st = TempStation::new();
+    let mut store = st.open();
+    tagged_item(&mut store, "Drill", "TS", 3);
+    let (hammer, _) = tagged_item(&mut store, "Hammer drill", "HD", 0);
+    add_unit(
+        &mut store,
+        hammer,
+        NewUnit {
+            name: Some("Drill 03".into()),
+            tag: Some("HD-1".into()),
+            ..NewUnit::default()
+        },
+        &actor(),
+    )
+    .unwrap();
+    let (_, laptops) = tagged_item(&mut store, "Laptop", "LT", 3);
+    for id in &laptops[..2] {
+        change_unit(
+            &mut store,
+            *id,
+            UnitChange::Status {
+                to: Status::Sending,
+                reason: None,
+            },
+            &actor(),
+            None,
+        )
+        .unwrap();
+    }
+    st
+}
+
+#[test]
+fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_sending() {
+    let st = station_catalog();
+    let answer = stdio(
+        st.path(),
+        json!([
+            // "Mark Drill 03 as damaged": the name is in two items, so not guessed.
+            {"tool": "set_unit_status", "arguments": {"unit": "Drill 03", "status": "damaged"}},
+            // The assistant asks again with the item the user named.
+            {"tool": "set_unit_status", "arguments": {"unit": "drill 03", "item": "drill", "status": "damaged", "reason": "cracked housing"}},
+            // "Which laptops are currently out for sending?"
+            {"tool": "find_units", "arguments": {"item": "laptops", "status": "sending"}},
+            // A typo: the closest names, nothing changed.
+            {"tool": "move_unit", "arguments": {"unit": "Drlil 02", "location": "Shelf A"}},
+            {"tool": "get_unit", "arguments": {"unit": "ts-3"}},
+        ]),
+    );
+    let tools = names(&answer);
+    assert_eq!(tools.len(), 15, "a station's stdio has every tool: {tools:?}");
+    for t in answer["tools"].as_array().unwrap() {
+        let read = ["find_units", "get_unit", "list_items", "who_has_what", "overdue", "low_stock", "recent_activity", "conflicts"]
+            .contains(&t["name"].as_str().unwrap());
+        assert_eq!(t["readOnlyHint"], json!(read), "{t}");
+        assert!(t["description"].as_str().unwrap().len() > 40, "{t}");
+    }
+
+    let ambiguous = result(&answer, 0);
+    assert_eq!(ambiguous["isError"], json!(true));
+    assert_eq!(ambiguous["structured"]["error"], "ambiguous");
+    let candidates = ambiguous["structured"]["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 2, "{ambiguous}");
+    assert!(candidates.iter().any(|c| c.as_str().unwrap().contains("Hammer drill")));
+
+    let done = result(&answer, 1);
+    assert_eq!(done["isError"], json!(false), "{done}");
+    assert_eq!(done["structured"]["unit"]["status"], "damaged");
+
+    let sending = result(&answer, 2);
+    let tags: Vec<&str> = sending["structured"]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["asset_tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["LT-1", "LT-2"], "{sending}");
+
+    let typo = result(&answer, 3);
+    assert_eq!(typo["structured"]["error"], "not_found", "{typo}");
+    assert!(typo["text"].as_str().unwrap().contains("Drill 02"), "{typo}");
+
+    assert_eq!(result(&answer, 4)["structured"]["unit"]["status"], "damaged");
+
+    // The store: Drill 03 of the Drill item damaged, by `mcp:<station>`; the Hammer
+    // drill's "Drill 03" untouched; nothing moved.
+    let store = st.open();
+    let drill = store.find_unit("TS-3").unwrap();
+    assert_eq!(drill.status, Status::Damaged);
+    let last = store.history(drill.id).unwrap().pop().unwrap();
+    let name = store.info().unwrap().name;
+    assert_eq!(last.actor, format!("mcp:{name}"));
+    assert_eq!(store.find_unit("HD-1").unwrap().status, Status::InStock);
+    assert_eq!(store.find_unit("TS-2").unwrap().location, None);
+    assert_eq!(store.pending(100).unwrap().len(), store.log().unwrap().len(), "nothing synced: offline");
+}
+
+/// A hub with a catalog, people of each role and a token for each.
+struct Shop {
+    hub: TestHub,
+    tokens: std::collections::BTreeMap<&'static str, String>,
+    _dir: tempfile::TempDir,
+}
+
+fn shop() -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let store = hub.state.store.clone();
+    let mut l = HubLedger::new(store.as_ref());
+    let mut tokens = std::collections::BTreeMap::new();
+    for (name, role) in [
+        ("Vic", Role::Viewer),
+        ("Bo", Role::Borrower),
+        ("Olga", Role::Operator),
+        ("Ada", Role::Admin),
+    ] {
+        let fields = PersonFields {
+            name: name.into(),
+            badges: Vec::new(),
+            email: None,
+            role,
+            active: true,
+            max_checkouts: None,
+            loan_days: None,
+        };
+        let id = add_person(&mut l, fields, &actor()).unwrap();
+        let (secret, _) = tagstation::hub::write(store.as_ref(), |c| {
+            accounts::new_token(c, id.id, "assistant", role, 1)
+        })
+        .unwrap();
+        tokens.insert(name, secret);
+    }
+    for (item, prefix) in [("Drill", "TS"), ("Hammer drill", "HD"), ("Laptop", "LT")] {
+        let id = create_item(&mut l, NewItem::units(item), &actor()).unwrap();
+        for n in 1..=3 {
+            add_unit(
+                &mut l,
+                id,
+                NewUnit {
+                    tag: Some(format!("{prefix}-{n}")),
+                    name: (item == "Hammer drill").then(|| format!("Drill 0{n}")),
+                    ..NewUnit::default()
+                },
+                &actor(),
+            )
+            .unwrap();
+        }
+    }
+    drop(l);
+    Shop {
+        hub,
+        tokens,
+        _dir: dir,
+    }
+}
+
+fn hub_unit(shop: &Shop, tag: &str) -> tagstation::catalog::Unit {
+    HubLedger::new(shop.hub.state.store.as_ref()).find_unit(tag).unwrap()
+}
+
+#[test]
+fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
+    let shop = shop();
+    let url = format!("{}/mcp", shop.hub.url);
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}});
+    let c = shop.hub.client();
+    let post = |token: Option<&str>, host: Option<&str>| {
+        let mut r = c
+            .post(&url)
+            .header("Accept", "application/json, text/event-stream")
+            .json(&init);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(h) = host {
+            r = r.header("Host", h);
+        }
+        r.send().unwrap().status().as_u16()
+    };
+    assert_eq!(post(None, None), 401, "no token");
+    assert_eq!(post(Some(&format!("tsp_{}", "0".repeat(64))), None), 401, "unknown token");
+    assert_eq!(post(Some(&shop.tokens["Vic"]), None), 200);
+    assert_ne!(post(Some(&shop.tokens["Vic"]), Some("evil.example")), 200, "a Host not configured");
+
+    // A viewer's token: the read-only tools only; a write is refused, nothing changes.
+    let viewer = http(
+        &shop.hub,
+        Some(&shop.tokens["Vic"]),
+        json!([
+            {"tool": "set_unit_status", "arguments": {"unit": "TS-1", "status": "damaged"}},
+            {"tool": "find_units", "arguments": {"query": "drill 01"}},
+        ]),
+    );
+    let tools = names(&viewer);
+    assert_eq!(tools.len(), 8, "{tools:?}");
+    assert!(viewer["tools"].as_array().unwrap().iter().all(|t| t["readOnlyHint"] == json!(true)));
+    assert_eq!(result(&viewer, 0)["isError"], json!(true));
+    assert_eq!(result(&viewer, 0)["structured"]["error"], "not_allowed");
+    assert_eq!(hub_unit(&shop, "TS-1").status, Status::InStock, "a viewer cannot write");
+    assert_eq!(result(&viewer, 1)["structured"]["count"], json!(2), "Drill 01 of both items");
+
+    // A borrower: check out and in for themselves only.
+    let bo = http(
+        &shop.hub,
+        Some(&shop.tokens["Bo"]),
+        json!([
+            {"tool": "check_out", "arguments": {"units": ["LT-1"]}},
+            {"tool": "check_out", "arguments": {"units": ["LT-2"], "holder": "Olga"}},
+            {"tool": "move_unit", "arguments": {"unit": "LT-1", "location": "Van 1"}},
+        ]),
+    );
+    assert_eq!(names(&bo).len(), 10, "{:?}", names(&bo));
+    assert!(!names(&bo).contains(&"set_unit_status".to_string()));
+    assert_eq!(result(&bo, 0)["isError"], json!(false), "{bo}");
+    assert_eq!(result(&bo, 1)["structured"]["error"], "refused");
+    assert_eq!(result(&bo, 2)["structured"]["error"], "not_allowed");
+    let lt1 = hub_unit(&shop, "LT-1");
+    assert_eq!((lt1.status, lt1.holder.as_deref()), (Status::CheckedOut, Some("Bo")));
+    assert_eq!(hub_unit(&shop, "LT-2").status, Status::InStock);
+
+    // An operator: "mark Drill 03 as damaged" is ambiguous on the hub too; by tag it
+    // is done, as `mcp:Olga`.
+    let olga = http(
+        &shop.hub,
+        Some(&shop.tokens["Olga"]),
+        json!([
+            {"tool": "set_unit_status", "arguments": {"unit": "Drill 03", "status": "damaged"}},
+            {"tool": "set_unit_status", "arguments": {"unit": "TS-3", "status": "damaged"}},
+            {"tool": "who_has_what", "arguments": {}},
+            {"tool": "switch_tracking", "arguments": {"item": "Laptop", "to": "count"}},
+        ]),
+    );
+    assert_eq!(result(&olga, 0)["structured"]["error"], "ambiguous", "{olga}");
+    assert_eq!(hub_unit(&shop, "HD-3").status, Status::InStock);
+    assert_eq!(result(&olga, 1)["isError"], json!(false));
+    let ts3 = hub_unit(&shop, "TS-3");
+    assert_eq!(ts3.status, Status::Damaged);
+    let history = tagstation::hub::read(shop.hub.state.store.as_ref(), |c| {
+        tagstation::hub::views::unit_history(c, ts3.id)
+    })
+    .unwrap();
+    assert_eq!(history.last().unwrap().actor, "mcp:Olga");
+    assert_eq!(result(&olga, 2)["structured"]["holders"][0]["holder"], "Bo");
+    assert_eq!(result(&olga, 3)["structured"]["error"], "not_allowed");
+
+    // An admin: the tracking switch previews first and changes nothing without confirm.
+    let ada = http(
+        &shop.hub,
+        Some(&shop.tokens["Ada"]),
+        json!([{"tool": "switch_tracking", "arguments": {"item": "drill", "to": "count"}}]),
+    );
+    assert_eq!(names(&ada).len(), 15);
+    let preview = &result(&ada, 0)["structured"];
+    assert_eq!(preview["switched"], json!(false), "{preview}");
+    assert!(preview["preview"].as_str().unwrap().contains("discards"), "{preview}");
+    assert_eq!(
+        HubLedger::new(shop.hub.state.store.as_ref()).find_item("Drill").unwrap().tracking,
+        tagstation::catalog::Tracking::Units
+    );
+}
+
+#[test]
+fn a_write_made_offline_on_a_station_reaches_the_hub_after_sync() {
+    let shop = shop();
+    let st = TempStation::new();
+    let mut store = st.open();
+    shop.hub.enroll(&mut store, "Van 3");
+    common::sync(&mut store);
+    drop(store);
+    let (database, addr) = shop.hub.stop();
+
+    // The hub is down: the station's MCP server still answers and records.
+    let answer = stdio(
+        st.path(),
+        json!([{"tool": "set_unit_status", "arguments": {"unit": "LT-3", "status": "sending", "reason": "to the client"}}]),
+    );
+    assert_eq!(result(&answer, 0)["isError"], json!(false), "{answer}");
+
+    let hub = TestHub::start_on(&database, &addr);
+    let mut store = st.open();
+    let report = common::sync(&mut store);
+    assert_eq!(report.pushed, 1, "{report:?}");
+    let unit = HubLedger::new(hub.state.store.as_ref()).find_unit("LT-3").unwrap();
+    assert_eq!(unit.status, Status::Sending);
+    let history = tagstation::hub::read(hub.state.store.as_ref(), |c| {
+        tagstation::hub::views::unit_history(c, unit.id)
+    })
+    .unwrap();
+    assert_eq!(history.last().unwrap().actor, "mcp:Van 3");
+}
