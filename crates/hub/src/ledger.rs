@@ -15,7 +15,7 @@ use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::proto::LogEntry;
 use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
-use tagstation_ops::reads::{Reads, UnitFilter, UnitKey};
+use tagstation_ops::reads::{FilterValue, Reads, UnitFilter, UnitKey};
 use tagstation_ops::{one_of, Ledger, OpError, Recorded};
 
 /// One admin command as recorded: the log entry and the units it touched (seeded or
@@ -283,39 +283,14 @@ impl Reads for HubLedger<'_> {
     }
 
     fn unit_views(&self, f: &UnitFilter) -> Result<Vec<UnitView>, OpError> {
-        let mut clause = vec!["active = TRUE".to_string()];
-        let mut values: Vec<Value> = Vec::new();
-        let mut add = |column: &str, value: Value| {
-            values.push(value);
-            clause.push(format!("{column} ?{}", values.len()));
-        };
-        if let Some(i) = f.item {
-            add("item_id =", Value::from(i));
-        }
-        if let Some(s) = f.status {
-            add("status =", Value::from(s.as_str()));
-        }
-        if let Some(p) = f.holder {
-            add("holder_id =", Value::from(p));
-        }
-        if let Some(l) = f.location {
-            add("location_id =", Value::from(l));
-        }
-        let order = match &f.due_before {
-            Some(d) => {
-                add(
-                    "status = 'checked_out' AND due IS NOT NULL AND due <",
-                    Value::from(d.as_str()),
-                );
-                "due, name_key"
-            }
-            None => "item_id, name_key",
-        };
-        let filter = format!(
-            "WHERE {} ORDER BY {order} LIMIT {}",
-            clause.join(" AND "),
-            f.limit
-        );
+        let (filter, values) = f.sql();
+        let values: Vec<Value> = values
+            .into_iter()
+            .map(|v| match v {
+                FilterValue::Id(id) => Value::from(id),
+                FilterValue::Text(t) => Value::from(t),
+            })
+            .collect();
         read(self.hub, |c| {
             let units = select_units(c, &filter, &values)?;
             // Each item read once, not once per unit.

@@ -36,6 +36,55 @@ impl Default for UnitFilter {
     }
 }
 
+/// A value a [`UnitFilter`]'s SQL compares with: an id, or text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue {
+    Id(uuid::Uuid),
+    Text(String),
+}
+
+impl UnitFilter {
+    /// The filter as SQL over the `units` table, in the dialect both SQL stores speak
+    /// (`?1`... placeholders): `WHERE ... ORDER BY ... LIMIT n`, and the values in
+    /// placeholder order.
+    pub fn sql(&self) -> (String, Vec<FilterValue>) {
+        let mut clause = vec!["active = TRUE".to_string()];
+        let mut values = Vec::new();
+        let mut add = |column: &str, value: FilterValue| {
+            values.push(value);
+            clause.push(format!("{column} ?{}", values.len()));
+        };
+        if let Some(i) = self.item {
+            add("item_id =", FilterValue::Id(i));
+        }
+        if let Some(s) = self.status {
+            add("status =", FilterValue::Text(s.as_str().into()));
+        }
+        if let Some(p) = self.holder {
+            add("holder_id =", FilterValue::Id(p));
+        }
+        if let Some(l) = self.location {
+            add("location_id =", FilterValue::Id(l));
+        }
+        let order = match &self.due_before {
+            Some(d) => {
+                add(
+                    "status = 'checked_out' AND due IS NOT NULL AND due <",
+                    FilterValue::Text(d.clone()),
+                );
+                "due, name_key"
+            }
+            None => "item_id, name_key",
+        };
+        let sql = format!(
+            "WHERE {} ORDER BY {order} LIMIT {}",
+            clause.join(" AND "),
+            self.limit
+        );
+        (sql, values)
+    }
+}
+
 /// A unit's name and tag, what a search by name ranks when no name matches exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitKey {

@@ -7,7 +7,7 @@ use rusqlite::params_from_iter;
 
 use tagstation_core::catalog::{Item, ItemId, UnitId};
 use tagstation_core::view::{self, HistoryEntry, ItemView, UnitView};
-use tagstation_ops::reads::{Reads, UnitFilter, UnitKey};
+use tagstation_ops::reads::{FilterValue, Reads, UnitFilter, UnitKey};
 use tagstation_ops::{Ledger, OpError};
 
 use super::{op_error, sql, Store, StoreError};
@@ -22,36 +22,14 @@ impl Reads for Store {
     }
 
     fn unit_views(&self, f: &UnitFilter) -> Result<Vec<UnitView>, OpError> {
-        let mut clause = vec!["active = 1".to_string()];
-        let mut values: Vec<String> = Vec::new();
-        let mut add = |column: &str, value: String| {
-            values.push(value);
-            clause.push(format!("{column} ?{}", values.len()));
-        };
-        if let Some(i) = f.item {
-            add("item_id =", i.to_string());
-        }
-        if let Some(s) = f.status {
-            add("status =", s.as_str().to_string());
-        }
-        if let Some(p) = f.holder {
-            add("holder_id =", p.to_string());
-        }
-        if let Some(l) = f.location {
-            add("location_id =", l.to_string());
-        }
-        let order = match &f.due_before {
-            Some(d) => {
-                add("status = 'checked_out' AND due IS NOT NULL AND due <", d.clone());
-                "due, name_key"
-            }
-            None => "item_id, name_key",
-        };
-        let filter = format!(
-            "WHERE {} ORDER BY {order} LIMIT {}",
-            clause.join(" AND "),
-            f.limit
-        );
+        let (filter, values) = f.sql();
+        let values: Vec<String> = values
+            .into_iter()
+            .map(|v| match v {
+                FilterValue::Id(id) => id.to_string(),
+                FilterValue::Text(t) => t,
+            })
+            .collect();
         let units =
             sql::select_units(&self.conn, &filter, params_from_iter(values)).map_err(read_error)?;
         let mut items: HashMap<ItemId, Option<Item>> = HashMap::new();
