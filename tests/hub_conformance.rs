@@ -540,6 +540,7 @@ fn postgres_case_rule_upgrade_keeps_both_names() {
         "DROP TABLE people, badges, locations, auth_failures, web_passwords, web_sessions, web_links,
            web_tokens;
          DROP INDEX IF EXISTS events_item_seq, units_item_status;
+         ALTER TABLE stations DROP COLUMN version, DROP COLUMN pending;
          ALTER TABLE units DROP COLUMN holder_id, DROP COLUMN holder_key,
            DROP COLUMN location_id, DROP COLUMN location_key;
          ALTER TABLE items DROP COLUMN name_key, DROP COLUMN sku_key, DROP COLUMN barcode_key,

@@ -692,6 +692,35 @@ fn web_changes_reach_a_station_and_station_scans_reach_the_web() {
     let page = olga.get(&format!("/units/{}", other.id));
     assert!(page.body.contains("Damaged"), "{}", page.body);
     assert!(olga.get("/").body.contains("Damaged"));
+
+    // Station health: the station says at every contact how many of its events wait to
+    // reach the hub, and which version it runs.
+    for colour in ["red", "blue"] {
+        station
+            .record(cmd(
+                shop.item,
+                Some(shop.units[0]),
+                tagstation::event::EventKind::FieldSet {
+                    key: "colour".into(),
+                    value: Some(colour.into()),
+                },
+            ))
+            .unwrap();
+    }
+    tagstation::sync::pull_all(&mut station).unwrap();
+    let door = |page: &Page| {
+        let at = page.body.find("<td>Door</td>").unwrap_or_else(|| panic!("{}", page.body));
+        page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_string()
+    };
+    let version = tagstation::proto::VERSION;
+    let mut ada = signed_in(&shop, "Ada");
+    let row = door(&ada.get("/stations"));
+    assert!(row.contains("<td>2</td>") && row.contains(version), "2 waiting: {row}");
+    let row = door(&ada.get("/"));
+    assert!(row.contains("<td>2</td>") && row.contains(version), "{row}");
+    sync(&mut station);
+    let row = door(&ada.get("/stations"));
+    assert!(row.contains("<td>0</td>"), "none waiting after sync: {row}");
 }
 
 #[test]
@@ -1050,11 +1079,7 @@ fn admins_keep_the_catalog_people_and_locations_and_operators_move_units() {
         &[("csrf", &ocsrf), ("location", "Attic")],
     );
     assert_eq!(page.status, 422, "an unknown location: {}", page.body);
-    assert!(
-        page.body.contains("There is no location called Attic"),
-        "{}",
-        page.body
-    );
+    assert!(page.body.contains("There is no location called Attic"), "{}", page.body);
     let page = olga.post(
         &format!("/units/{unit}/move"),
         &[("csrf", &ocsrf), ("location", "LOC-BR")],
@@ -1121,6 +1146,8 @@ fn admins_keep_the_catalog_people_and_locations_and_operators_move_units() {
     assert_eq!(p[0].role, Role::Operator);
     assert_eq!(p[0].badges, ["B-NIA"]);
     assert_eq!(p[0].max_checkouts, Some(2));
+    let people = ada.get("/people");
+    assert!(people.body.contains("B-NIA") && people.body.contains("2 at once"), "{}", people.body);
     // A badge is a code: one already taken is refused, in words.
     let page = ada.post(
         "/people/new",

@@ -23,6 +23,9 @@ pub const VERSION_HEADER: &str = "x-tagstation-version";
 /// (`gzip`): a station compresses its pushes only to a hub that says so, so a newer
 /// station still talks to an older hub.
 pub const ACCEPTS_HEADER: &str = "x-tagstation-accepts";
+/// The request header by which a station says how many of its events are waiting to
+/// reach the hub, on every push and pull: the office sees a station that falls behind.
+pub const PENDING_HEADER: &str = "x-tagstation-pending";
 /// The error code of a pull whose position names another event than the station's:
 /// the hub's log is not the one the station followed (a hub restored from an older
 /// backup). The station finds where the two agree and heals ([`AtResponse`]).

@@ -96,6 +96,10 @@ pub struct StationRow {
     pub revoked: bool,
     pub last_seen: Option<String>,
     pub contiguous_seq: i64,
+    /// The version it runs, as of its last contact.
+    pub version: Option<String>,
+    /// Its events still waiting to reach the hub, as of its last contact.
+    pub pending: Option<i64>,
 }
 
 /// What the hub stores for a station token: enough to check it, nothing to reuse.
@@ -157,7 +161,8 @@ pub trait HubStore: Send + Sync + 'static {
     fn note_failure(&self, client: &str, now_ms: i64) -> Result<()>;
     fn revoke(&self, name: &str, now_ms: i64) -> Result<()>;
     fn stations(&self) -> Result<Vec<StationRow>>;
-    fn touch(&self, station: Uuid, now_ms: i64) -> Result<()>;
+    /// A station was heard from: when, and what it said of itself.
+    fn touch(&self, station: Uuid, now_ms: i64, seen: &stations::Seen) -> Result<()>;
 
     /// Ingest a station's batch in one transaction (see [`ingest`]).
     fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse>;

@@ -222,6 +222,11 @@ CREATE INDEX units_item_status ON units(item_id, active, status);
 CREATE INDEX units_status_due ON units(status, active, due, name_key);
 CREATE INDEX units_by_name ON units(name_key);
 "#,
+    // What each station said of itself at its last contact (SQLite's `HUB_V8`).
+    r#"
+ALTER TABLE stations ADD COLUMN version TEXT;
+ALTER TABLE stations ADD COLUMN pending BIGINT;
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

@@ -120,13 +120,15 @@ fn station_row(r: &Row) -> Result<StationRow> {
         revoked: r.opt_int(3)?.is_some(),
         last_seen: r.opt_int(4)?.map(rfc3339),
         contiguous_seq: r.int(5)?,
+        version: r.opt_text(6)?,
+        pending: r.opt_int(7)?,
     })
 }
 
 pub fn list(c: &mut dyn Conn) -> Result<Vec<StationRow>> {
     c.query(
         "SELECT s.name, s.station_id, s.created_ms, s.revoked_ms, s.last_seen_ms,
-                COALESCE(q.contiguous_seq, 0)
+                COALESCE(q.contiguous_seq, 0), s.version, s.pending
          FROM stations s LEFT JOIN station_seqs q ON q.station_id = s.station_id
          ORDER BY s.name",
         &[],
@@ -136,10 +138,46 @@ pub fn list(c: &mut dyn Conn) -> Result<Vec<StationRow>> {
     .collect()
 }
 
-pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64) -> Result<()> {
+/// What a station says of itself on each push and pull.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Its version (from its `User-Agent`, `tagstation/<version>`).
+    pub version: Option<String>,
+    /// How many of its events wait to reach the hub.
+    pub pending: Option<i64>,
+}
+
+impl Seen {
+    /// Read from a request's headers; anything malformed is left out.
+    pub fn from_headers(user_agent: Option<&str>, pending: Option<&str>) -> Seen {
+        let version = user_agent
+            .and_then(|ua| ua.strip_prefix("tagstation/"))
+            .filter(|v| {
+                !v.is_empty()
+                    && v.len() <= 32
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".+-".contains(&b))
+            })
+            .map(str::to_string);
+        let pending = pending
+            .and_then(|p| p.trim().parse::<i64>().ok())
+            .filter(|p| *p >= 0);
+        Seen { version, pending }
+    }
+}
+
+/// Note that a station was heard from. A pull every few seconds must not be a write
+/// every few seconds: the row changes when half a minute has passed or what the
+/// station says of itself changed.
+pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64, seen: &Seen) -> Result<()> {
     c.execute(
-        "UPDATE stations SET last_seen_ms = ?2 WHERE station_id = ?1",
-        params![station, now_ms],
+        "UPDATE stations SET last_seen_ms = ?2,
+                version = COALESCE(?3, version), pending = COALESCE(?4, pending)
+         WHERE station_id = ?1
+           AND (last_seen_ms IS NULL OR last_seen_ms < ?2 - 30000
+                OR COALESCE(version, '') <> COALESCE(?3, version, '')
+                OR COALESCE(pending, -1) <> COALESCE(?4, pending, -1))",
+        params![station, now_ms, seen.version.clone(), seen.pending],
     )?;
     Ok(())
 }

@@ -90,8 +90,8 @@ impl<D: Database> HubStore for SqlHub<D> {
     fn stations(&self) -> Result<Vec<StationRow>> {
         self.db.read(stations::list)
     }
-    fn touch(&self, station: Uuid, now_ms: i64) -> Result<()> {
-        self.db.write(|c| stations::touch(c, station, now_ms))
+    fn touch(&self, station: Uuid, now_ms: i64, seen: &stations::Seen) -> Result<()> {
+        self.db.write(|c| stations::touch(c, station, now_ms, seen))
     }
 
     fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse> {

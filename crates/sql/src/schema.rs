@@ -322,6 +322,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V4],
             &[HUB_V6],
             &[HUB_V7],
+            &[HUB_V8],
         ],
     }
 }
@@ -476,6 +477,13 @@ DROP INDEX IF EXISTS units_item;
 CREATE INDEX units_item_status ON units(item_id, active, status);
 CREATE INDEX units_status_due ON units(status, active, due, name_key);
 CREATE INDEX units_by_name ON units(name_key);
+"#;
+
+/// What each station said of itself at its last contact (PostgreSQL's migration 8):
+/// the version it runs and how many of its events wait to reach the hub.
+pub const HUB_V8: &str = r#"
+ALTER TABLE stations ADD COLUMN version TEXT;
+ALTER TABLE stations ADD COLUMN pending INTEGER;
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

@@ -325,6 +325,7 @@ pub fn push_pending(store: &mut Store, batch: usize) -> Result<RoundReport, Sync
         let mut req = client
             .post(format!("{url}/v1/sync/push"))
             .bearer_auth(&token)
+            .header(proto::PENDING_HEADER, store.pending_count()?)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT_ENCODING, "gzip");
         if compress {
@@ -437,6 +438,7 @@ pub fn pull_with_report(store: &mut Store) -> Result<RoundReport, SyncError> {
         let resp = client
             .get(format!("{url}/v1/sync/pull"))
             .query(&query)
+            .header(proto::PENDING_HEADER, store.pending_count()?)
             .header(reqwest::header::ACCEPT_ENCODING, "gzip")
             .bearer_auth(&token)
             .send()

@@ -63,6 +63,7 @@ pub(super) async fn push(
 ) -> ApiResult<proto::PushResponse> {
     let station = station_auth(&st, addr.ip(), &headers).await?;
     let Json(req) = body?;
+    let seen = seen(&headers);
     if req.events.len() > proto::MAX_PUSH_EVENTS {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -76,7 +77,7 @@ pub(super) async fn push(
     let started = std::time::Instant::now();
     let resp = blocking(move || {
         let r = store.push(station, &req.events)?;
-        store.touch(station, SystemClock.now().0)?;
+        store.touch(station, SystemClock.now().0, &seen)?;
         Ok(r)
     })
     .await?;
@@ -125,7 +126,9 @@ pub(super) async fn pull(
     let store = st.store.clone();
     let ack_for = (q.own.as_deref() == Some("ack")).then_some(station);
     let (after, expect) = (q.after, q.at);
+    let seen = seen(&headers);
     let page = blocking(move || {
+        store.touch(station, SystemClock.now().0, &seen)?;
         let here = store.at(after)?;
         if let (Some(expect), true) = (expect, after > 0) {
             if here.id != Some(expect) {
@@ -155,6 +158,15 @@ pub(super) async fn pull(
             ))
         }
     }
+}
+
+/// What a station says of itself in its request's headers.
+fn seen(headers: &HeaderMap) -> crate::stations::Seen {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    crate::stations::Seen::from_headers(
+        text(axum::http::header::USER_AGENT.as_str()),
+        text(proto::PENDING_HEADER),
+    )
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,6 +18,15 @@ use tagstation_core::view;
 impl Store {
     // ---- reads -------------------------------------------------------------------
 
+    /// This station's events the hub has not taken yet (its queue).
+    pub fn pending_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND hub_seq IS NULL AND rejected IS NULL",
+            [self.station_id.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn info(&self) -> Result<StationInfo> {
         #[allow(clippy::type_complexity)]
         let (name, last_seq, pull_cursor, hub_url, token, last_sync, last_error, hub_version, held): (
@@ -55,9 +64,7 @@ impl Store {
             station_id: self.station_id,
             name,
             last_seq,
-            pending: count(
-                "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND hub_seq IS NULL AND rejected IS NULL",
-            )?,
+            pending: self.pending_count()?,
             // People set aside at enrollment were never meant for the hub: not refused.
             rejected: self.conn.query_row(
                 "SELECT COUNT(*) FROM events WHERE station_id = ?1 AND rejected IS NOT NULL
