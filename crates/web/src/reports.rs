@@ -14,16 +14,17 @@ use serde::Deserialize;
 use crate::pages::read;
 use crate::session::{Me, Signed};
 use crate::signin::render;
-use crate::WebError;
+use crate::{blocking, WebError};
 use tagstation_core::catalog::check_date;
 use tagstation_core::clock::{rfc3339, today, Clock, SystemClock};
 use tagstation_core::due::{dates_due, Due};
 #[allow(unused_imports)] // the page layout names roles
 use tagstation_core::people::Role;
 use tagstation_core::utilization::{utilization, ItemUse, Window};
-use tagstation_core::view::{self, UnitView};
+use tagstation_core::view::UnitView;
 use tagstation_hub::server::AppState;
-use tagstation_hub::tables::{select_events, select_items, select_units, Tables};
+use tagstation_hub::tables::{select_events, select_items, select_units};
+use tagstation_hub::views;
 
 /// Rows a report table shows at most (the CSV export has every unit).
 pub const REPORT_ROWS: i64 = 200;
@@ -32,6 +33,8 @@ const DEFAULT_DAYS: i64 = 90;
 /// Dates due this many days ahead are shown when no day is asked for.
 const DUE_AHEAD_DAYS: i64 = 30;
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Events read from the log at a time for utilisation.
+const LOG_PAGE: i64 = 20_000;
 
 #[derive(Deserialize, Default)]
 pub struct ReportQuery {
@@ -86,18 +89,8 @@ pub async fn reports(
     let window =
         Window::from_dates(Some(&since), Some(&until), 0, now).map_err(WebError::BadRequest)?;
     let by_q = by.clone();
-    let (overdue, due, items) = read(&st, move |c| {
-        let late = select_units(
-            c,
-            "WHERE status = 'checked_out' AND active = TRUE AND due < ?1
-             ORDER BY due, name_key LIMIT ?2",
-            &[today().into(), REPORT_ROWS.into()],
-        )?;
-        let mut t = Tables::new(c);
-        let overdue = late
-            .iter()
-            .map(|u| view::unit_view(&mut t, u))
-            .collect::<Result<Vec<_>, _>>()?;
+    let (overdue, due) = read(&st, move |c| {
+        let overdue = views::overdue(c, &today(), REPORT_ROWS)?;
         // Units with a date field at all: the few that carry one, not every unit.
         let dated = select_units(
             c,
@@ -115,18 +108,34 @@ pub async fn reports(
             &by_q,
         );
         due.truncate(REPORT_ROWS as usize);
-        // Utilisation replays the log up to the window's end: a unit's state when the
-        // window opens depends on everything before it.
-        let log = select_events(
-            c,
-            "WHERE e.hub_seq IS NOT NULL AND e.wall_time_ms < ?1 ORDER BY e.hub_seq",
-            &[window.until_ms.into()],
-        )?;
-        let mut items = utilization(&log, window).items;
-        items.truncate(REPORT_ROWS as usize);
-        Ok((overdue, due, items))
+        Ok((overdue, due))
     })
     .await?;
+    // Utilisation replays the log up to the window's end: a unit's state when the
+    // window opens depends on everything before it. Read in pages, each its own read,
+    // so other pages are served between them (SQLite has one connection).
+    let mut log = Vec::new();
+    loop {
+        let after = log
+            .last()
+            .and_then(|e: &tagstation_core::event::StoredEvent| e.hub_seq)
+            .unwrap_or(0);
+        let page = read(&st, move |c| {
+            select_events(
+                c,
+                "WHERE e.hub_seq > ?1 AND e.wall_time_ms < ?2 ORDER BY e.hub_seq LIMIT ?3",
+                &[after.into(), window.until_ms.into(), LOG_PAGE.into()],
+            )
+        })
+        .await?;
+        let done = (page.len() as i64) < LOG_PAGE;
+        log.extend(page);
+        if done {
+            break;
+        }
+    }
+    let mut items = blocking(move || Ok(utilization(&log, window).items)).await?;
+    items.truncate(REPORT_ROWS as usize);
     Ok(render(Reports {
         me: Some(signed.me()),
         overdue,

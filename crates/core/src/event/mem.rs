@@ -2,7 +2,7 @@
 //! Names and codes compare by the catalog's case rule (`catalog::same_key`), as the SQL
 //! stores do through their `*_key` columns.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{apply, totals, Event, Mode, Projection, UnitQuery};
 use crate::catalog::{fold, same_key, Item, ItemId, Status, Totals, Unit, UnitId};
@@ -16,6 +16,25 @@ pub struct MemProjection {
     pub units: BTreeMap<UnitId, Unit>,
     pub people: BTreeMap<PersonId, Person>,
     pub locations: BTreeMap<LocationId, Location>,
+    /// Units by item, and by asset tag (folded): a replay of a long log (a report over
+    /// all history) looks units up at every event and must not scan them all each time.
+    /// Kept by `put_unit`, the one way units change.
+    units_by_item: HashMap<ItemId, BTreeSet<UnitId>>,
+    units_by_tag: HashMap<String, BTreeSet<UnitId>>,
+}
+
+impl MemProjection {
+    /// The units of `ids`, in id order, that are active and pass `keep`.
+    fn units_in<'a>(
+        &'a self,
+        ids: Option<&'a BTreeSet<UnitId>>,
+        keep: impl Fn(&Unit) -> bool + 'a,
+    ) -> impl Iterator<Item = &'a Unit> + 'a {
+        ids.into_iter()
+            .flatten()
+            .filter_map(|id| self.units.get(id))
+            .filter(move |u| u.active && keep(u))
+    }
 }
 
 impl Projection for MemProjection {
@@ -45,29 +64,43 @@ impl Projection for MemProjection {
         Ok(self.units.get(&id).cloned())
     }
     fn unit_by_tag(&mut self, tag: &str) -> Result<Option<Unit>, Self::Error> {
-        Ok(self
-            .units
-            .values()
-            .find(|u| u.active && u.asset_tag.as_deref().is_some_and(|t| same_key(t, tag)))
-            .cloned())
+        let ids = self.units_by_tag.get(&fold(tag));
+        Ok(self.units_in(ids, |_| true).next().cloned())
     }
     fn units_of_item(&mut self, item: ItemId) -> Result<Vec<Unit>, Self::Error> {
-        Ok(self
-            .units
-            .values()
-            .filter(|u| u.active && u.item_id == item)
-            .cloned()
-            .collect())
+        let ids = self.units_by_item.get(&item);
+        Ok(self.units_in(ids, |_| true).cloned().collect())
     }
     fn unit_named(&mut self, item: ItemId, name: &str) -> Result<Option<Unit>, Self::Error> {
+        let ids = self.units_by_item.get(&item);
         Ok(self
-            .units
-            .values()
-            .find(|u| u.active && u.item_id == item && same_key(&u.name, name))
+            .units_in(ids, |u| same_key(&u.name, name))
+            .next()
             .cloned())
     }
     fn put_unit(&mut self, unit: &Unit) -> Result<(), Self::Error> {
-        self.units.insert(unit.id, unit.clone());
+        if let Some(old) = self.units.insert(unit.id, unit.clone()) {
+            if let Some(tag) = &old.asset_tag {
+                if let Some(ids) = self.units_by_tag.get_mut(&fold(tag)) {
+                    ids.remove(&old.id);
+                }
+            }
+            if old.item_id != unit.item_id {
+                if let Some(ids) = self.units_by_item.get_mut(&old.item_id) {
+                    ids.remove(&old.id);
+                }
+            }
+        }
+        self.units_by_item
+            .entry(unit.item_id)
+            .or_default()
+            .insert(unit.id);
+        if let Some(tag) = &unit.asset_tag {
+            self.units_by_tag
+                .entry(fold(tag))
+                .or_default()
+                .insert(unit.id);
+        }
         Ok(())
     }
     fn units_where(&mut self, q: &UnitQuery) -> Result<Vec<Unit>, Self::Error> {
