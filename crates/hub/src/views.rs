@@ -98,6 +98,18 @@ pub fn conflicts(c: &mut dyn Conn) -> Result<Vec<HistoryEntry>> {
     )
 }
 
+/// One page of the open conflicts, oldest first: at most `limit` from `offset`.
+pub fn conflicts_page(c: &mut dyn Conn, offset: i64, limit: i64) -> Result<Vec<HistoryEntry>> {
+    Ok(select_events(
+        c,
+        &format!("WHERE {OPEN_CONFLICT} ORDER BY e.hub_seq LIMIT ?1 OFFSET ?2"),
+        params![limit, offset],
+    )?
+    .into_iter()
+    .map(|s| view::history_entry(s, None))
+    .collect())
+}
+
 /// Mark a conflict reviewed (again is fine); an event that is no conflict is not found.
 /// Returns the conflict's item and unit when it was newly marked: the caller records
 /// a `conflict_reviewed` event so that every station learns it.

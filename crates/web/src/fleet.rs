@@ -6,19 +6,20 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use crate::pages::read;
 use crate::session::{CsrfForm, Me, Signed};
 use crate::signin::render;
-use crate::{blocking, parse_id, WebError};
+use crate::{blocking, parse_id, WebError, PAGE};
 use tagstation_core::clock::{rfc3339, Clock, SystemClock};
 use tagstation_core::people::Role;
 use tagstation_core::view::HistoryEntry;
 use tagstation_hub::server::{AppState, ENROLL_CODE_TTL_MS};
-use tagstation_hub::{auth, HubError, StationRow};
+use tagstation_hub::{auth, views, HubError, StationRow};
 
 #[derive(Template)]
 #[template(path = "stations.html")]
@@ -130,17 +131,33 @@ pub async fn revoke_station(
 struct Conflicts {
     me: Option<Me>,
     conflicts: Vec<HistoryEntry>,
+    page: i64,
+    more: bool,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: i64,
 }
 
 pub async fn conflicts(
     State(st): State<Arc<AppState>>,
     signed: Signed,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let store = st.store.clone();
-    let conflicts = blocking(move || Ok(store.conflicts()?)).await?;
+    let page = q.page.max(0);
+    let mut conflicts = read(&st, move |c| {
+        views::conflicts_page(c, page * PAGE, PAGE + 1)
+    })
+    .await?;
+    let more = conflicts.len() as i64 > PAGE;
+    conflicts.truncate(PAGE as usize);
     Ok(render(Conflicts {
         me: Some(signed.me()),
         conflicts,
+        page,
+        more,
     }))
 }
 
