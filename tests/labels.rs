@@ -46,34 +46,9 @@ fn tag(n: usize) -> String {
     format!("TS-{:06}", 120 + n)
 }
 
-/// The tests' Python: `TAGSTATION_PY_VENV`, or a virtual environment made here once.
+/// The Python of the test clients, with zxing-cpp.
 fn python() -> PathBuf {
-    let venv = std::env::var_os("TAGSTATION_PY_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("../py-venv"));
-    let py = venv.join("bin/python");
-    let reqs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/requirements.txt");
-    let ready = |py: &Path| {
-        Command::new(py)
-            .args(["-c", "import zxingcpp, PIL"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !ready(&py) {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 -m venv");
-        assert!(made.success(), "python3 -m venv {}", venv.display());
-        let pip = Command::new(&py)
-            .args(["-m", "pip", "install", "-q", "-r"])
-            .arg(&reqs)
-            .status()
-            .expect("pip install");
-        assert!(pip.success(), "pip install -r {}", reqs.display());
-    }
-    py
+    common::python::python("import zxingcpp, PIL")
 }
 
 /// Each image's codes as zxing-cpp reads them.

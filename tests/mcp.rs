@@ -10,7 +10,6 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
@@ -23,44 +22,9 @@ use tagstation::ops::people::add_person;
 use tagstation::ops::{Actor, Ledger};
 use tagstation::people::{PersonFields, Role};
 
-/// The pinned client SDK.
-const REQUIREMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/requirements.txt");
-
-/// The Python of the test clients' virtual environment: `TAGSTATION_PY_VENV` (made by
-/// `scripts/test`), else `target/py-venv`, made here the first time.
+/// The Python of the test clients, with the MCP SDK.
 fn python() -> PathBuf {
-    static MADE: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(p) = made.as_ref() {
-        return p.clone();
-    }
-    let venv = match std::env::var_os("TAGSTATION_PY_VENV") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(env!("CARGO_TARGET_TMPDIR")).join("../py-venv"),
-    };
-    let py = venv.join("bin/python");
-    let has_sdk = |py: &Path| {
-        Command::new(py)
-            .args(["-c", "import mcp.client.streamable_http"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !has_sdk(&py) {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "python3 -m venv {} failed (apt-get install python3-venv)", venv.display());
-        let ok = Command::new(&py)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "pip install -r {REQUIREMENTS} failed");
-        assert!(has_sdk(&py), "the MCP SDK does not import after installing it");
-    }
-    *made = Some(py.clone());
-    py
+    common::python::python("import mcp.client.streamable_http")
 }
 
 /// Run the Python client with `mode_args` (`stdio CMD...` or `http URL [TOKEN]`) and

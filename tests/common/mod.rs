@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod faultproxy;
+pub mod python;
 pub mod samples;
 
 #[allow(unused_imports)]
