@@ -1,7 +1,7 @@
 //! Labels that scan: `tagstation labels` writes a real PDF for every layout and code,
 //! `pdftoppm` (Debian's poppler-utils, deploy/test-deps.txt) rasterises its first page at
-//! 300 and at 203 dpi, each label's cell is cut out, and every label must decode to
-//! exactly its tag twice: with the project's own decoder (`tagstation::decode`: rxing
+//! 300 and at 203 dpi, each label's cell is cut out (tests/common/labels.rs), and every
+//! label must decode to exactly its tag twice: with the project's own decoder (`tagstation::decode`: rxing
 //! and rqrr, which read QR, Data Matrix and Code 128) and with zxing-cpp, an independent
 //! C++ decoder from PyPI (tests/labels/decode.py), in the tests' one virtual environment
 //! (`TAGSTATION_PY_VENV`, made by scripts/test; else made here under the target dir from
@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::labels::{cell, own_decoder, rasterise};
 use common::TempStation;
 use tagstation::labels::{Layout, Stock, Symbology, LAYOUTS};
 
@@ -76,29 +77,6 @@ fn zxing(images: &[PathBuf]) -> BTreeMap<PathBuf, Vec<String>> {
         .collect()
 }
 
-/// Page 1 of `pdf` as a greyscale image at `dpi`.
-fn rasterise(pdf: &Path, dpi: u32) -> image::GrayImage {
-    let stem = pdf.with_extension(format!("{dpi}"));
-    let out = Command::new("pdftoppm")
-        .args(["-r", &dpi.to_string(), "-gray", "-png", "-f", "1", "-l", "1", "-singlefile"])
-        .arg(pdf)
-        .arg(&stem)
-        .output()
-        .expect("pdftoppm (apt-get install poppler-utils)");
-    assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
-    image::open(stem.with_extension(format!("{dpi}.png")))
-        .expect("pdftoppm's PNG")
-        .to_luma8()
-}
-
-/// What one label's cell holds, by the project's own decoder.
-fn own_decoder(cell: &image::GrayImage) -> Vec<String> {
-    tagstation::decode::decode_luma(cell.width(), cell.height(), cell.as_raw())
-        .into_iter()
-        .map(|d| d.text)
-        .collect()
-}
-
 /// Generate, rasterise at 300 and 203 dpi, cut out every slot of page 1 and decode it.
 /// Returns how many labels were checked.
 fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usize {
@@ -126,13 +104,8 @@ fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usiz
     let mut expected = BTreeMap::new();
     for dpi in [300, 203] {
         let page = rasterise(&pdf, dpi);
-        let px = |mm: f32| (mm * dpi as f32 / 25.4).round() as u32;
         for slot in 0..slots {
-            let cell = layout.cell(slot);
-            assert_eq!(cell.page, 0);
-            let (x, y) = (px(cell.x), px(cell.y));
-            let (w, h) = (px(cell.w).min(page.width() - x), px(cell.h).min(page.height() - y));
-            let crop = image::imageops::crop_imm(&page, x, y, w, h).to_image();
+            let crop = cell(&page, layout, slot, dpi);
             let want: Vec<String> = if slot < start {
                 vec![]
             } else {

@@ -92,6 +92,23 @@ impl Browser {
         self.take(r)
     }
 
+    /// A GET whose answer is not text (a PDF): its status, content type and bytes.
+    fn get_bytes(&mut self, path: &str) -> (u16, String, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, kind, r.bytes().unwrap().to_vec())
+    }
+
     fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let r = self
             .http
@@ -419,6 +436,7 @@ fn routes(shop: &Shop) -> Vec<(&'static str, String, Role)> {
         ("POST", "/import".into(), Role::Admin),
         ("GET", "/export/items.csv".into(), Role::Viewer),
         ("GET", "/export/units.csv".into(), Role::Viewer),
+        ("GET", format!("/labels.pdf?item={item}"), Role::Viewer),
         (
             "POST",
             format!("/conflicts/{}/resolve", Uuid::now_v7()),
@@ -1607,4 +1625,124 @@ fn adding_a_station_shows_its_code_as_a_qr_code_that_decodes() {
     let mut station = dir.open();
     tagstation::sync::enroll(&mut station, &shop.hub.url, &text).unwrap();
     assert!(!ada.get("/stations").body.contains("<svg"));
+}
+
+/// What each label of page 1 of `pdf` (on `layout`) decodes to, by the project's decoder.
+#[cfg(target_arch = "x86_64")]
+fn label_codes(pdf: &[u8], layout: &str, slots: usize) -> Vec<Vec<String>> {
+    use common::labels::{cell, own_decoder, rasterise};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("labels.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let layout = tagstation::labels::Layout::find(layout).unwrap();
+    let page = rasterise(&path, 300);
+    (0..slots)
+        .map(|slot| own_decoder(&cell(&page, layout, slot, 300)))
+        .collect()
+}
+
+#[test]
+fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
+    let shop = shop();
+    // Any signed-in person may print: the item page offers it to a viewer.
+    let mut vic = signed_in(&shop, "Vic");
+    let page = vic.get(&format!("/items/{}", shop.item));
+    assert!(page.body.contains("action=\"/labels.pdf\""), "{}", page.body);
+    assert!(page.body.contains("Print labels"));
+
+    // The whole item, one label skipped on a half-used sheet.
+    let (status, kind, pdf) = vic.get_bytes(&format!("/labels.pdf?item={}&start=1", shop.item));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(kind, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        label_codes(&pdf, "l7651", 5),
+        [vec![], vec!["LT-001".to_string()], vec!["LT-002".into()], vec!["LT-003".into()], vec![]]
+    );
+
+    // Chosen units, in the order asked, as Data Matrix on another layout.
+    let (status, _, pdf) = vic.get_bytes(&format!(
+        "/labels.pdf?unit={}&unit={}&layout=5160&code=datamatrix",
+        shop.units[2], shop.units[0]
+    ));
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF"));
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        label_codes(&pdf, "5160", 2),
+        [vec!["LT-003".to_string()], vec!["LT-001".to_string()]]
+    );
+
+    // What cannot be printed is an error page saying why.
+    let page = vic.get(&format!("/labels.pdf?item={}", Uuid::now_v7()));
+    assert_eq!(page.status, 404);
+    let page = vic.get(&format!("/labels.pdf?unit={}", Uuid::now_v7()));
+    assert_eq!(page.status, 404);
+    let page = vic.get(&format!("/labels.pdf?item={}&layout=l9999", shop.item));
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("unknown label layout"), "{}", page.body);
+    let page = vic.get(&format!("/labels.pdf?item={}&start=65", shop.item));
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("start position 65"), "{}", page.body);
+    let page = vic.get("/labels.pdf?locations=all");
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("no locations to label"), "{}", page.body);
+    {
+        let store = shop.hub.state.store.clone();
+        let mut l = HubLedger::new(store.as_ref());
+        let actor = Actor::new("test");
+        let long = format!("LT-{}", "9".repeat(40));
+        add_unit(
+            &mut l,
+            shop.item,
+            NewUnit {
+                tag: Some(long),
+                ..NewUnit::default()
+            },
+            &actor,
+        )
+        .unwrap();
+        create_item(&mut l, NewItem::units("Tripod"), &actor).unwrap();
+    }
+    let page = vic.get(&format!("/labels.pdf?item={}&layout=5267&code=code128", shop.item));
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("too long for a Code 128 code on 5267 labels"), "{}", page.body);
+    assert!(page.body.contains("No labels were made"), "{}", page.body);
+    let tripod = vic.get("/scan?code=Tripod").location.unwrap();
+    let page = vic.get(&format!("/labels.pdf?item={}", tripod.trim_start_matches("/items/")));
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("Tripod has no tagged units"), "{}", page.body);
+
+    // Badges are an admin's, as the people page is.
+    assert_eq!(vic.get("/labels.pdf?people=all").status, 403);
+    let mut ada = signed_in(&shop, "Ada");
+    assert!(ada.get("/people").body.contains("/labels.pdf?people=all"));
+    let (status, _, pdf) = ada.get_bytes("/labels.pdf?people=all");
+    assert_eq!(status, 200);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        label_codes(&pdf, "l7651", 4),
+        [["B-BEA"], ["B-BO"], ["B-OLGA"], ["B-VIC"]].map(|b| vec![b[0].to_string()])
+    );
+    let _ = pdf;
+
+    // Locations: the code on its label, or else the name.
+    let csrf = ada.csrf();
+    for (name, code) in [("Back shelf", ""), ("Cage", "LOC-CAGE")] {
+        let page = ada.post(
+            "/locations",
+            &[("csrf", &csrf), ("name", name), ("kind", "shelf"), ("code", code)],
+        );
+        assert_eq!(page.status, 303, "{}", page.body);
+    }
+    assert!(vic.get("/locations").body.contains("/labels.pdf?locations=all"));
+    let (status, _, pdf) = vic.get_bytes("/labels.pdf?locations=all&code=qr");
+    assert_eq!(status, 200);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        label_codes(&pdf, "l7651", 2),
+        [vec!["Back shelf".to_string()], vec!["LOC-CAGE".to_string()]]
+    );
+    let _ = pdf;
 }

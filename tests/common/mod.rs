@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod faultproxy;
+pub mod labels;
 pub mod python;
 pub mod samples;
 

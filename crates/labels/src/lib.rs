@@ -234,10 +234,13 @@ fn label(s: &Subject, opts: &Options) -> Result<Label, LabelError> {
         text: tag.clone(),
         bold: true,
     }];
-    lines.push(Line {
-        text: s.unit.clone(),
-        bold: false,
-    });
+    // A location labelled by its name has it as its tag already.
+    if s.unit != tag {
+        lines.push(Line {
+            text: s.unit.clone(),
+            bold: false,
+        });
+    }
     // "Drill 03" already says "Drill".
     if !s.unit.to_lowercase().contains(&s.item.to_lowercase()) {
         lines.push(Line {

@@ -14,6 +14,8 @@
 //!   same operations layer.
 //! - [`reports`]: overdue, warranty and service due, utilisation.
 //! - [`transfer`]: CSV import (a dry-run preview first) and export.
+//! - [`labels`]: "Print labels": a PDF of labels for an item's units, chosen units,
+//!   locations or badges (`tagstation-labels`).
 //! - [`fleet`]: stations (add with a one-time code, revoke) and conflicts to review.
 //! - [`signin`]: signing in and out and setting a password from a one-time link.
 //! - [`tokens`]: personal API tokens (`tsp_…`, capped at a role) for scripts.
@@ -26,6 +28,7 @@ pub mod actions;
 pub mod catalog;
 pub mod error;
 pub mod fleet;
+pub mod labels;
 pub mod pages;
 pub mod reports;
 pub mod session;
@@ -102,6 +105,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/export/items.csv", get(transfer::export_items))
         .route("/export/units.csv", get(transfer::export_units))
+        .route("/labels.pdf", get(labels::labels_pdf))
         .route("/people", get(pages::people))
         .route(
             "/people/new",

@@ -204,6 +204,8 @@ struct ItemPage {
     more: bool,
     page: i64,
     history: Vec<HistoryEntry>,
+    /// The label stocks "Print labels" offers.
+    layouts: &'static [tagstation_labels::Layout],
 }
 
 pub async fn item(
@@ -236,6 +238,7 @@ pub async fn item(
         more,
         page,
         history,
+        layouts: tagstation_labels::LAYOUTS,
     }))
 }
 
