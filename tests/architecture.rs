@@ -187,6 +187,8 @@ fn a_station_build_carries_no_postgres_client() {
         );
         assert!(crates.contains("tagstation-station"));
         assert!(crates.contains("tagstation-mcp") && crates.contains("rmcp"));
+        // `tagstation labels`: a station prints without a hub.
+        assert!(crates.contains("tagstation-labels") && crates.contains("pdf-writer"));
     }
 }
 
