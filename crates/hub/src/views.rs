@@ -5,12 +5,14 @@
 use uuid::Uuid;
 
 use super::db::{params, Conn};
-use super::tables::{select_events, select_items, select_people, select_units, Tables};
+use super::tables::{
+    select_events, select_items, select_locations, select_people, select_units, Tables,
+};
 use super::{Holding, HubError, Result, Stats};
 use tagstation_core::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::Projection;
-use tagstation_core::view::{self, HistoryEntry, ItemView, PersonView, UnitView};
+use tagstation_core::view::{self, HistoryEntry, ItemView, LocationView, PersonView, UnitView};
 
 /// Conflicts an admin has not marked as reviewed (a filter on events `e`).
 const OPEN_CONFLICT: &str =
@@ -317,30 +319,72 @@ pub struct PersonSummary {
     pub has_password: bool,
 }
 
-/// Everyone not erased, by name, with their check-outs (and how many are due before
-/// `today`), sessions and whether they have a password: four queries, however many
-/// people there are (the view [`view::person_view`] builds one by one).
-pub fn people_summaries(c: &mut dyn Conn, today: &str, now_ms: i64) -> Result<Vec<PersonSummary>> {
+/// People not erased matching `filter` (`WHERE ...`, on top of `erased = FALSE`), by
+/// name, at most `limit` from `offset`, with their check-outs (and how many are due
+/// before `today`), sessions and whether they have a password. Counted in SQL for just
+/// these people (`units_holder`), never by reading their units.
+pub fn people_summaries(
+    c: &mut dyn Conn,
+    only: Option<Uuid>,
+    today: &str,
+    now_ms: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<PersonSummary>> {
     use std::collections::{HashMap, HashSet};
-    let people = select_people(c, "WHERE erased = FALSE ORDER BY name_key", &[])?;
+    let people = match only {
+        Some(id) => select_people(c, "WHERE erased = FALSE AND id = ?1", params![id])?,
+        None => select_people(
+            c,
+            "WHERE erased = FALSE ORDER BY name_key LIMIT ?1 OFFSET ?2",
+            params![limit, offset],
+        )?,
+    };
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    // These people's ids as `?N, ?N+1, ...` after `first` other values.
+    let ids: Vec<super::db::Value> = people.iter().map(|p| p.id.into()).collect();
+    let marks = |first: usize| {
+        (first + 1..=first + ids.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let with = |first: super::db::Value| -> Vec<super::db::Value> {
+        std::iter::once(first).chain(ids.iter().cloned()).collect()
+    };
     let mut held: HashMap<Uuid, (i64, i64)> = HashMap::new();
     for r in c.query(
-        "SELECT holder_id, COUNT(*), SUM(CASE WHEN due < ?1 THEN 1 ELSE 0 END) FROM units
-         WHERE status = 'checked_out' AND active = TRUE AND holder_id IS NOT NULL
-         GROUP BY holder_id",
-        params![today],
+        &format!(
+            "SELECT holder_id, COUNT(*), SUM(CASE WHEN due < ?1 THEN 1 ELSE 0 END) FROM units
+             WHERE holder_id IN ({}) AND status = 'checked_out' AND active = TRUE
+             GROUP BY holder_id",
+            marks(1)
+        ),
+        &with(today.into()),
     )? {
         held.insert(r.uuid(0)?, (r.int(1)?, r.opt_int(2)?.unwrap_or(0)));
     }
     let mut sessions: HashMap<Uuid, i64> = HashMap::new();
     for r in c.query(
-        "SELECT person_id, COUNT(*) FROM web_sessions WHERE expires_ms > ?1 GROUP BY person_id",
-        params![now_ms],
+        &format!(
+            "SELECT person_id, COUNT(*) FROM web_sessions
+             WHERE expires_ms > ?1 AND person_id IN ({}) GROUP BY person_id",
+            marks(1)
+        ),
+        &with(now_ms.into()),
     )? {
         sessions.insert(r.uuid(0)?, r.int(1)?);
     }
     let passwords: HashSet<Uuid> = c
-        .query("SELECT person_id FROM web_passwords", &[])?
+        .query(
+            &format!(
+                "SELECT person_id FROM web_passwords WHERE person_id IN ({})",
+                marks(0)
+            ),
+            &ids,
+        )?
         .iter()
         .map(|r| r.uuid(0))
         .collect::<Result<_>>()?;
@@ -365,6 +409,34 @@ pub fn people_summaries(c: &mut dyn Conn, today: &str, now_ms: i64) -> Result<Ve
                     overdue,
                 },
             }
+        })
+        .collect())
+}
+
+/// Every location, by name, with its parent's name and its active units counted in
+/// one grouped query (`units_location`), never by reading the units.
+pub fn location_views(c: &mut dyn Conn) -> Result<Vec<LocationView>> {
+    use std::collections::HashMap;
+    let all = select_locations(c, "ORDER BY name_key", &[])?;
+    let mut counts: HashMap<Uuid, i64> = HashMap::new();
+    for r in c.query(
+        "SELECT location_id, COUNT(*) FROM units
+         WHERE location_id IS NOT NULL AND active = TRUE GROUP BY location_id",
+        &[],
+    )? {
+        counts.insert(r.uuid(0)?, r.int(1)?);
+    }
+    let names: HashMap<Uuid, String> = all.iter().map(|l| (l.id, l.name.clone())).collect();
+    Ok(all
+        .into_iter()
+        .map(|l| LocationView {
+            id: l.id,
+            units: counts.get(&l.id).copied().unwrap_or(0),
+            parent: l.parent.and_then(|p| names.get(&p).cloned()),
+            name: l.name,
+            kind: l.kind,
+            code: l.code,
+            active: l.active,
         })
         .collect())
 }

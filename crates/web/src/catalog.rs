@@ -24,7 +24,7 @@ use tagstation_core::locations::LocationKind;
 use tagstation_core::people::{PersonFields, Role};
 use tagstation_core::view::{self, ItemView, LocationView, PersonView};
 use tagstation_hub::server::AppState;
-use tagstation_hub::tables::{select_items, select_locations, select_people, Tables};
+use tagstation_hub::tables::{select_items, select_locations, Tables};
 use tagstation_ops::catalog::{self as ops_catalog, ItemEdit, NewItem, NewUnit, UnitChange};
 use tagstation_ops::locations::{self as ops_locations, LocationChange, NewLocation};
 use tagstation_ops::people::{self as ops_people, PersonChange};
@@ -284,15 +284,7 @@ struct Locations {
 }
 
 async fn all_locations(st: &Arc<AppState>) -> Result<Vec<LocationView>, WebError> {
-    read(st, |c| {
-        let all = select_locations(c, "ORDER BY name_key", &[])?;
-        let mut t = Tables::new(c);
-        Ok(all
-            .iter()
-            .map(|l| view::location_view(&mut t, l))
-            .collect::<Result<_, _>>()?)
-    })
-    .await
+    read(st, tagstation_hub::views::location_views).await
 }
 
 pub async fn locations(
@@ -481,11 +473,13 @@ pub async fn person(
 ) -> Result<Response, WebError> {
     signed.require(Role::Admin)?;
     let id = parse_id(&person, "person")?;
+    let now = tagstation_core::clock::Clock::now(&tagstation_core::clock::SystemClock).0;
     let person = read(&st, move |c| {
-        let p = select_people(c, "WHERE id = ?1 AND erased = FALSE", &[id.into()])?
+        let today = tagstation_core::clock::today();
+        tagstation_hub::views::people_summaries(c, Some(id), &today, now, 0, 1)?
             .pop()
-            .ok_or_else(|| tagstation_hub::HubError::NotFound("person".into()))?;
-        Ok(view::person_view(&mut Tables::new(c), &p)?)
+            .map(|p| p.view)
+            .ok_or_else(|| tagstation_hub::HubError::NotFound("person".into()))
     })
     .await?;
     Ok(render(PersonForm {

@@ -361,25 +361,38 @@ pub struct PersonRow {
 struct People {
     me: Option<Me>,
     people: Vec<PersonRow>,
+    page: i64,
+    more: bool,
 }
 
-pub async fn people(State(st): State<Arc<AppState>>, signed: Signed) -> Result<Response, WebError> {
+pub async fn people(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     signed.require(Role::Admin)?;
     let now = SystemClock.now().0;
-    let people = read(&st, move |c| {
+    let page = q.page.max(0);
+    let mut people = read(&st, move |c| {
         let today = tagstation_core::clock::today();
-        Ok(views::people_summaries(c, &today, now)?
-            .into_iter()
-            .map(|p| PersonRow {
-                view: p.view,
-                sessions: p.sessions,
-                has_password: p.has_password,
-            })
-            .collect::<Vec<_>>())
+        Ok(
+            views::people_summaries(c, None, &today, now, page * PAGE, PAGE + 1)?
+                .into_iter()
+                .map(|p| PersonRow {
+                    view: p.view,
+                    sessions: p.sessions,
+                    has_password: p.has_password,
+                })
+                .collect::<Vec<_>>(),
+        )
     })
     .await?;
+    let more = people.len() as i64 > PAGE;
+    people.truncate(PAGE as usize);
     Ok(render(People {
         me: Some(signed.me()),
         people,
+        page,
+        more,
     }))
 }
