@@ -178,7 +178,8 @@ impl StationCommand {
     }
 
     /// Does this command only read? Then it needs an existing station: looking at an
-    /// empty folder must not create a database there.
+    /// empty folder must not create a database there. (`mcp` needs one too: a client
+    /// pointed at the wrong folder must not get an empty station.)
     fn reads_only(&self) -> bool {
         matches!(
             self,

@@ -391,12 +391,10 @@ pub fn token_person(
         return Ok(None);
     };
     let person = crate::tables::select_people(c, "WHERE id = ?1", params![id])?.pop();
-    Ok(person
-        .filter(|p| p.active && !p.erased)
-        .map(|mut p| {
-            p.role = p.role.min(cap);
-            p
-        }))
+    Ok(person.filter(|p| p.active && !p.erased).map(|mut p| {
+        p.role = p.role.min(cap);
+        p
+    }))
 }
 
 #[cfg(test)]

@@ -313,16 +313,19 @@ impl Reads for HubLedger<'_> {
 
     fn unit_keys(&self) -> Result<Vec<UnitKey>, OpError> {
         read(self.hub, |c| {
-            c.query("SELECT id, name, asset_tag FROM units WHERE active = TRUE", &[])?
-                .iter()
-                .map(|r| {
-                    Ok(UnitKey {
-                        id: r.uuid(0)?,
-                        name: r.text(1)?,
-                        asset_tag: r.opt_text(2)?,
-                    })
+            c.query(
+                "SELECT id, name, asset_tag FROM units WHERE active = TRUE",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(UnitKey {
+                    id: r.uuid(0)?,
+                    name: r.text(1)?,
+                    asset_tag: r.opt_text(2)?,
                 })
-                .collect()
+            })
+            .collect()
         })
         .map_err(op_error)
     }

@@ -58,9 +58,17 @@ impl Reads for Store {
             rows.map(|row| {
                 let (id, name, asset_tag) = row?;
                 let id = UnitId::parse_str(&id).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
                 })?;
-                Ok(UnitKey { id, name, asset_tag })
+                Ok(UnitKey {
+                    id,
+                    name,
+                    asset_tag,
+                })
             })
             .collect()
         };
