@@ -50,6 +50,9 @@ fn main() {
         pdf_s / encode_s
     );
     if full {
-        assert!(pdf_s < 2.0, "1,000 labels took {pdf_s:.3} s, over the 2 s budget");
+        assert!(
+            pdf_s < 2.0,
+            "1,000 labels took {pdf_s:.3} s, over the 2 s budget"
+        );
     }
 }

@@ -53,13 +53,13 @@ fn cmd(item: Uuid, unit: Option<Uuid>, kind: EventKind) -> Command {
 fn build(l: &mut impl Ledger, units: usize) {
     let ana = Uuid::now_v7();
     let person = EventKind::PersonCreated(PersonFields {
-            name: "Ana".into(),
-            badges: vec!["B-ANA".into()],
-            email: None,
-            role: Role::Borrower,
-            active: true,
-            max_checkouts: None,
-            loan_days: None,
+        name: "Ana".into(),
+        badges: vec!["B-ANA".into()],
+        email: None,
+        role: Role::Borrower,
+        active: true,
+        max_checkouts: None,
+        loan_days: None,
     });
     l.record(vec![cmd(ana, None, person)]).expect("person");
     let per_item = units.div_ceil(ITEMS);
@@ -83,7 +83,11 @@ fn build(l: &mut impl Ledger, units: usize) {
                 break;
             }
             let id = Uuid::now_v7();
-            let status = if n % 10 == 3 { Status::Sending } else { Status::InStock };
+            let status = if n % 10 == 3 {
+                Status::Sending
+            } else {
+                Status::InStock
+            };
             batch.push(cmd(
                 item,
                 Some(id),
@@ -128,16 +132,51 @@ fn ms(d: Duration) -> f64 {
 /// The tools measured, with arguments; `i` varies the unit so caches do not flatter.
 fn calls(units: usize) -> Vec<(&'static str, Box<dyn Fn(usize) -> Value>)> {
     vec![
-        ("find_units (typo)", Box::new(move |i| json!({"tool": "find_units", "args": {"query": format!("item {:02} 0{:02}", i % ITEMS, 1 + i % 9)}}))),
-        ("find_units (item+status)", Box::new(|i| json!({"tool": "find_units", "args": {"item": format!("item {:03}", i % ITEMS), "status": "sending"}}))),
-        ("get_unit", Box::new(move |i| json!({"tool": "get_unit", "args": {"unit": format!("T-{}", (i * 37) % units)}}))),
+        (
+            "find_units (typo)",
+            Box::new(
+                move |i| json!({"tool": "find_units", "args": {"query": format!("item {:02} 0{:02}", i % ITEMS, 1 + i % 9)}}),
+            ),
+        ),
+        (
+            "find_units (item+status)",
+            Box::new(
+                |i| json!({"tool": "find_units", "args": {"item": format!("item {:03}", i % ITEMS), "status": "sending"}}),
+            ),
+        ),
+        (
+            "get_unit",
+            Box::new(
+                move |i| json!({"tool": "get_unit", "args": {"unit": format!("T-{}", (i * 37) % units)}}),
+            ),
+        ),
         // Damaged, then back in stock, unit by unit (every 40th: in stock, not lent).
-        ("set_unit_status", Box::new(move |i| json!({"tool": "set_unit_status", "args": {"unit": format!("T-{}", (i / 2 * 40) % units), "status": if i % 2 == 0 {"damaged"} else {"in_stock"}}}))),
-        ("list_items", Box::new(|_| json!({"tool": "list_items", "args": {}}))),
-        ("who_has_what", Box::new(|_| json!({"tool": "who_has_what", "args": {}}))),
-        ("overdue", Box::new(|_| json!({"tool": "overdue", "args": {}}))),
-        ("low_stock", Box::new(|_| json!({"tool": "low_stock", "args": {}}))),
-        ("recent_activity", Box::new(|_| json!({"tool": "recent_activity", "args": {}}))),
+        (
+            "set_unit_status",
+            Box::new(
+                move |i| json!({"tool": "set_unit_status", "args": {"unit": format!("T-{}", (i / 2 * 40) % units), "status": if i % 2 == 0 {"damaged"} else {"in_stock"}}}),
+            ),
+        ),
+        (
+            "list_items",
+            Box::new(|_| json!({"tool": "list_items", "args": {}})),
+        ),
+        (
+            "who_has_what",
+            Box::new(|_| json!({"tool": "who_has_what", "args": {}})),
+        ),
+        (
+            "overdue",
+            Box::new(|_| json!({"tool": "overdue", "args": {}})),
+        ),
+        (
+            "low_stock",
+            Box::new(|_| json!({"tool": "low_stock", "args": {}})),
+        ),
+        (
+            "recent_activity",
+            Box::new(|_| json!({"tool": "recent_activity", "args": {}})),
+        ),
     ]
 }
 
@@ -145,7 +184,11 @@ fn calls(units: usize) -> Vec<(&'static str, Box<dyn Fn(usize) -> Value>)> {
 fn baseline<L: Ledger + Reads>(l: &L, tool: &str, i: usize, units: usize) {
     match tool {
         "get_unit" | "set_unit_status" => {
-            let n = if tool == "get_unit" { i * 37 } else { i / 2 * 40 };
+            let n = if tool == "get_unit" {
+                i * 37
+            } else {
+                i / 2 * 40
+            };
             let u = l.find_unit(&format!("T-{}", n % units)).expect("unit");
             let _ = l.unit_history(u.id).expect("history");
         }
@@ -153,7 +196,9 @@ fn baseline<L: Ledger + Reads>(l: &L, tool: &str, i: usize, units: usize) {
             let _ = l.unit_keys().expect("keys");
         }
         "find_units (item+status)" => {
-            let item = l.find_item(&format!("Item {:03}", i % ITEMS)).expect("item");
+            let item = l
+                .find_item(&format!("Item {:03}", i % ITEMS))
+                .expect("item");
             let _ = l
                 .unit_views(&UnitFilter {
                     item: Some(item.id),
@@ -183,7 +228,10 @@ fn baseline<L: Ledger + Reads>(l: &L, tool: &str, i: usize, units: usize) {
 fn measure<L: Ledger + Reads>(name: &str, l: &mut L, units: usize, n: usize) -> bool {
     let caller = Caller::station("bench");
     println!("\n{name}: {units} units, {n} calls per tool");
-    println!("{:<26} {:>10} {:>12} {:>8}", "tool", "p95 ms", "baseline ms", "ratio");
+    println!(
+        "{:<26} {:>10} {:>12} {:>8}",
+        "tool", "p95 ms", "baseline ms", "ratio"
+    );
     let mut ok = true;
     for (label, make) in calls(units) {
         let mut times = Vec::with_capacity(n);
@@ -222,11 +270,14 @@ fn main() {
     let mut store = Store::open(&dir.path().join("station")).expect("station");
     let t = Instant::now();
     build(&mut store, units);
-    println!("station catalog built in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "station catalog built in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let station_ok = measure("station (SQLite store)", &mut store, units, n);
 
-    let hub = tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string())
-        .expect("hub");
+    let hub =
+        tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string()).expect("hub");
     let mut l = HubLedger::new(hub.as_ref());
     let t = Instant::now();
     build(&mut l, units);

@@ -34,10 +34,10 @@ pub use tagstation_station::{action, audit, config, store, sync, transfer};
 
 #[cfg(feature = "hub")]
 pub use tagstation_hub as hub;
-#[cfg(feature = "hub")]
-pub use tagstation_web as web;
 #[cfg(any(feature = "hub", feature = "station"))]
 pub use tagstation_mcp as mcp;
+#[cfg(feature = "hub")]
+pub use tagstation_web as web;
 
 /// What the hub serves beside its API: the office web app at `/` and the MCP
 /// endpoint at `/mcp`.

@@ -218,5 +218,8 @@ fn the_pi_build_carries_no_hub() {
     .collect();
     assert!(carried.is_empty(), "the Pi build carries {carried:?}");
     assert!(crates.contains("tagstation-kiosk") && crates.contains("rppal"));
-    assert!(crates.contains("tagstation-mcp"), "the Pi's `tagstation mcp`");
+    assert!(
+        crates.contains("tagstation-mcp"),
+        "the Pi's `tagstation mcp`"
+    );
 }

@@ -30,10 +30,20 @@ fn station() -> TempStation {
     let st = TempStation::new();
     let run = |args: &[&str]| {
         let out = st.cli(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&["init", "--name", "Label bench"]);
-    run(&["item", "add", "Cordless drill", "--quantity", &UNITS.to_string()]);
+    run(&[
+        "item",
+        "add",
+        "Cordless drill",
+        "--quantity",
+        &UNITS.to_string(),
+    ]);
     run(&["item", "track", "Cordless drill", "--units"]);
     for n in 1..=UNITS {
         let unit = format!("Cordless drill {n:02}");
@@ -60,7 +70,11 @@ fn zxing(images: &[PathBuf]) -> BTreeMap<PathBuf, Vec<String>> {
         .args(images)
         .output()
         .expect("run tests/labels/decode.py");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -98,7 +112,11 @@ fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usiz
         "--out",
         pdf.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let slots = layout.per_page().min(start + UNITS);
     let mut crops = Vec::new();
     let mut expected = BTreeMap::new();
@@ -136,7 +154,10 @@ fn every_layout_and_code_decodes_to_its_tag_with_both_decoders() {
             checked += check(&st, dir.path(), layout, code);
         }
     }
-    let rolls = LAYOUTS.iter().filter(|l| matches!(l.stock, Stock::Roll { .. })).count();
+    let rolls = LAYOUTS
+        .iter()
+        .filter(|l| matches!(l.stock, Stock::Roll { .. }))
+        .count();
     assert_eq!(checked, (LAYOUTS.len() - rolls) * UNITS * 3 + rolls * 3);
 }
 
@@ -145,27 +166,58 @@ fn a_tag_too_long_for_the_code_and_size_is_refused_naming_the_unit() {
     let st = station();
     let long = format!("TS-{}", "9".repeat(40));
     let out = st.cli(&["unit", "tag", "Cordless drill 03", &long]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pdf = st.path().join("out.pdf");
     let out = st.cli(&[
-        "labels", "--all", "--layout", "5267", "--code", "code128", "--out",
+        "labels",
+        "--all",
+        "--layout",
+        "5267",
+        "--code",
+        "code128",
+        "--out",
         pdf.to_str().unwrap(),
     ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Cordless drill 03: the tag"), "{err}");
-    assert!(err.contains("too long for a Code 128 code on 5267 labels"), "{err}");
+    assert!(
+        err.contains("too long for a Code 128 code on 5267 labels"),
+        "{err}"
+    );
     assert!(!pdf.exists(), "nothing written");
     // A larger label and a 2D code take it.
-    let out = st.cli(&["labels", "--all", "--layout", "l7163", "--out", pdf.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = st.cli(&[
+        "labels",
+        "--all",
+        "--layout",
+        "l7163",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn a_field_no_unit_has_is_a_clear_error() {
     let st = station();
     let pdf = st.path().join("out.pdf");
-    let out = st.cli(&["labels", &tag(1), "--field", "Colour", "--out", pdf.to_str().unwrap()]);
+    let out = st.cli(&[
+        "labels",
+        &tag(1),
+        "--field",
+        "Colour",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -142,10 +142,23 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
         ]),
     );
     let tools = names(&answer);
-    assert_eq!(tools.len(), 15, "a station's stdio has every tool: {tools:?}");
+    assert_eq!(
+        tools.len(),
+        15,
+        "a station's stdio has every tool: {tools:?}"
+    );
     for t in answer["tools"].as_array().unwrap() {
-        let read = ["find_units", "get_unit", "list_items", "who_has_what", "overdue", "low_stock", "recent_activity", "conflicts"]
-            .contains(&t["name"].as_str().unwrap());
+        let read = [
+            "find_units",
+            "get_unit",
+            "list_items",
+            "who_has_what",
+            "overdue",
+            "low_stock",
+            "recent_activity",
+            "conflicts",
+        ]
+        .contains(&t["name"].as_str().unwrap());
         assert_eq!(t["readOnlyHint"], json!(read), "{t}");
         assert!(t["description"].as_str().unwrap().len() > 40, "{t}");
     }
@@ -155,7 +168,9 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
     assert_eq!(ambiguous["structured"]["error"], "ambiguous");
     let candidates = ambiguous["structured"]["candidates"].as_array().unwrap();
     assert_eq!(candidates.len(), 2, "{ambiguous}");
-    assert!(candidates.iter().any(|c| c.as_str().unwrap().contains("Hammer drill")));
+    assert!(candidates
+        .iter()
+        .any(|c| c.as_str().unwrap().contains("Hammer drill")));
 
     let done = result(&answer, 1);
     assert_eq!(done["isError"], json!(false), "{done}");
@@ -172,9 +187,15 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
 
     let typo = result(&answer, 3);
     assert_eq!(typo["structured"]["error"], "not_found", "{typo}");
-    assert!(typo["text"].as_str().unwrap().contains("Drill 02"), "{typo}");
+    assert!(
+        typo["text"].as_str().unwrap().contains("Drill 02"),
+        "{typo}"
+    );
 
-    assert_eq!(result(&answer, 4)["structured"]["unit"]["status"], "damaged");
+    assert_eq!(
+        result(&answer, 4)["structured"]["unit"]["status"],
+        "damaged"
+    );
 
     // The store: Drill 03 of the Drill item damaged, by `mcp:<station>`; the Hammer
     // drill's "Drill 03" untouched; nothing moved.
@@ -186,7 +207,11 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
     assert_eq!(last.actor, format!("mcp:{name}"));
     assert_eq!(store.find_unit("HD-1").unwrap().status, Status::InStock);
     assert_eq!(store.find_unit("TS-2").unwrap().location, None);
-    assert_eq!(store.pending(100).unwrap().len(), store.log().unwrap().len(), "nothing synced: offline");
+    assert_eq!(
+        store.pending(100).unwrap().len(),
+        store.log().unwrap().len(),
+        "nothing synced: offline"
+    );
 }
 
 /// A hub with a catalog, people of each role and a token for each.
@@ -249,7 +274,9 @@ fn shop() -> Shop {
 }
 
 fn hub_unit(shop: &Shop, tag: &str) -> tagstation::catalog::Unit {
-    HubLedger::new(shop.hub.state.store.as_ref()).find_unit(tag).unwrap()
+    HubLedger::new(shop.hub.state.store.as_ref())
+        .find_unit(tag)
+        .unwrap()
 }
 
 #[test]
@@ -273,9 +300,17 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
         r.send().unwrap().status().as_u16()
     };
     assert_eq!(post(None, None), 401, "no token");
-    assert_eq!(post(Some(&format!("tsp_{}", "0".repeat(64))), None), 401, "unknown token");
+    assert_eq!(
+        post(Some(&format!("tsp_{}", "0".repeat(64))), None),
+        401,
+        "unknown token"
+    );
     assert_eq!(post(Some(&shop.tokens["Vic"]), None), 200);
-    assert_ne!(post(Some(&shop.tokens["Vic"]), Some("evil.example")), 200, "a Host not configured");
+    assert_ne!(
+        post(Some(&shop.tokens["Vic"]), Some("evil.example")),
+        200,
+        "a Host not configured"
+    );
 
     // A viewer's token: the read-only tools only; a write is refused, nothing changes.
     let viewer = http(
@@ -288,11 +323,23 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
     );
     let tools = names(&viewer);
     assert_eq!(tools.len(), 8, "{tools:?}");
-    assert!(viewer["tools"].as_array().unwrap().iter().all(|t| t["readOnlyHint"] == json!(true)));
+    assert!(viewer["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["readOnlyHint"] == json!(true)));
     assert_eq!(result(&viewer, 0)["isError"], json!(true));
     assert_eq!(result(&viewer, 0)["structured"]["error"], "not_allowed");
-    assert_eq!(hub_unit(&shop, "TS-1").status, Status::InStock, "a viewer cannot write");
-    assert_eq!(result(&viewer, 1)["structured"]["count"], json!(2), "Drill 01 of both items");
+    assert_eq!(
+        hub_unit(&shop, "TS-1").status,
+        Status::InStock,
+        "a viewer cannot write"
+    );
+    assert_eq!(
+        result(&viewer, 1)["structured"]["count"],
+        json!(2),
+        "Drill 01 of both items"
+    );
 
     // A borrower: check out and in for themselves only.
     let bo = http(
@@ -310,7 +357,10 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
     assert_eq!(result(&bo, 1)["structured"]["error"], "refused");
     assert_eq!(result(&bo, 2)["structured"]["error"], "not_allowed");
     let lt1 = hub_unit(&shop, "LT-1");
-    assert_eq!((lt1.status, lt1.holder.as_deref()), (Status::CheckedOut, Some("Bo")));
+    assert_eq!(
+        (lt1.status, lt1.holder.as_deref()),
+        (Status::CheckedOut, Some("Bo"))
+    );
     assert_eq!(hub_unit(&shop, "LT-2").status, Status::InStock);
 
     // An operator: "mark Drill 03 as damaged" is ambiguous on the hub too; by tag it
@@ -325,7 +375,11 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
             {"tool": "switch_tracking", "arguments": {"item": "Laptop", "to": "count"}},
         ]),
     );
-    assert_eq!(result(&olga, 0)["structured"]["error"], "ambiguous", "{olga}");
+    assert_eq!(
+        result(&olga, 0)["structured"]["error"],
+        "ambiguous",
+        "{olga}"
+    );
     assert_eq!(hub_unit(&shop, "HD-3").status, Status::InStock);
     assert_eq!(result(&olga, 1)["isError"], json!(false));
     let ts3 = hub_unit(&shop, "TS-3");
@@ -347,9 +401,15 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
     assert_eq!(names(&ada).len(), 15);
     let preview = &result(&ada, 0)["structured"];
     assert_eq!(preview["switched"], json!(false), "{preview}");
-    assert!(preview["preview"].as_str().unwrap().contains("discards"), "{preview}");
+    assert!(
+        preview["preview"].as_str().unwrap().contains("discards"),
+        "{preview}"
+    );
     assert_eq!(
-        HubLedger::new(shop.hub.state.store.as_ref()).find_item("Drill").unwrap().tracking,
+        HubLedger::new(shop.hub.state.store.as_ref())
+            .find_item("Drill")
+            .unwrap()
+            .tracking,
         tagstation::catalog::Tracking::Units
     );
 }
@@ -375,7 +435,9 @@ fn a_write_made_offline_on_a_station_reaches_the_hub_after_sync() {
     let mut store = st.open();
     let report = common::sync(&mut store);
     assert_eq!(report.pushed, 1, "{report:?}");
-    let unit = HubLedger::new(hub.state.store.as_ref()).find_unit("LT-3").unwrap();
+    let unit = HubLedger::new(hub.state.store.as_ref())
+        .find_unit("LT-3")
+        .unwrap();
     assert_eq!(unit.status, Status::Sending);
     let history = tagstation::hub::read(hub.state.store.as_ref(), |c| {
         tagstation::hub::views::unit_history(c, unit.id)

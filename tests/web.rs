@@ -727,13 +727,19 @@ fn web_changes_reach_a_station_and_station_scans_reach_the_web() {
     }
     tagstation::sync::pull_all(&mut station).unwrap();
     let door = |page: &Page| {
-        let at = page.body.find("<td>Door</td>").unwrap_or_else(|| panic!("{}", page.body));
+        let at = page
+            .body
+            .find("<td>Door</td>")
+            .unwrap_or_else(|| panic!("{}", page.body));
         page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_string()
     };
     let version = tagstation::proto::VERSION;
     let mut ada = signed_in(&shop, "Ada");
     let row = door(&ada.get("/stations"));
-    assert!(row.contains("<td>2</td>") && row.contains(version), "2 waiting: {row}");
+    assert!(
+        row.contains("<td>2</td>") && row.contains(version),
+        "2 waiting: {row}"
+    );
     let row = door(&ada.get("/"));
     assert!(row.contains("<td>2</td>") && row.contains(version), "{row}");
     sync(&mut station);
@@ -1097,7 +1103,11 @@ fn admins_keep_the_catalog_people_and_locations_and_operators_move_units() {
         &[("csrf", &ocsrf), ("location", "Attic")],
     );
     assert_eq!(page.status, 422, "an unknown location: {}", page.body);
-    assert!(page.body.contains("There is no location called Attic"), "{}", page.body);
+    assert!(
+        page.body.contains("There is no location called Attic"),
+        "{}",
+        page.body
+    );
     let page = olga.post(
         &format!("/units/{unit}/move"),
         &[("csrf", &ocsrf), ("location", "LOC-BR")],
@@ -1165,7 +1175,11 @@ fn admins_keep_the_catalog_people_and_locations_and_operators_move_units() {
     assert_eq!(p[0].badges, ["B-NIA"]);
     assert_eq!(p[0].max_checkouts, Some(2));
     let people = ada.get("/people");
-    assert!(people.body.contains("B-NIA") && people.body.contains("2 at once"), "{}", people.body);
+    assert!(
+        people.body.contains("B-NIA") && people.body.contains("2 at once"),
+        "{}",
+        people.body
+    );
     // A badge is a code: one already taken is refused, in words.
     let page = ada.post(
         "/people/new",
@@ -1647,7 +1661,11 @@ fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
     // Any signed-in person may print: the item page offers it to a viewer.
     let mut vic = signed_in(&shop, "Vic");
     let page = vic.get(&format!("/items/{}", shop.item));
-    assert!(page.body.contains("action=\"/labels.pdf\""), "{}", page.body);
+    assert!(
+        page.body.contains("action=\"/labels.pdf\""),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Print labels"));
 
     // The whole item, one label skipped on a half-used sheet.
@@ -1658,7 +1676,13 @@ fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
     #[cfg(target_arch = "x86_64")]
     assert_eq!(
         label_codes(&pdf, "l7651", 5),
-        [vec![], vec!["LT-001".to_string()], vec!["LT-002".into()], vec!["LT-003".into()], vec![]]
+        [
+            vec![],
+            vec!["LT-001".to_string()],
+            vec!["LT-002".into()],
+            vec!["LT-003".into()],
+            vec![]
+        ]
     );
 
     // Chosen units, in the order asked, as Data Matrix on another layout.
@@ -1705,14 +1729,29 @@ fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
         .unwrap();
         create_item(&mut l, NewItem::units("Tripod"), &actor).unwrap();
     }
-    let page = vic.get(&format!("/labels.pdf?item={}&layout=5267&code=code128", shop.item));
+    let page = vic.get(&format!(
+        "/labels.pdf?item={}&layout=5267&code=code128",
+        shop.item
+    ));
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(page.body.contains("too long for a Code 128 code on 5267 labels"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("too long for a Code 128 code on 5267 labels"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("No labels were made"), "{}", page.body);
     let tripod = vic.get("/scan?code=Tripod").location.unwrap();
-    let page = vic.get(&format!("/labels.pdf?item={}", tripod.trim_start_matches("/items/")));
+    let page = vic.get(&format!(
+        "/labels.pdf?item={}",
+        tripod.trim_start_matches("/items/")
+    ));
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(page.body.contains("Tripod has no tagged units"), "{}", page.body);
+    assert!(
+        page.body.contains("Tripod has no tagged units"),
+        "{}",
+        page.body
+    );
 
     // Badges are an admin's, as the people page is.
     assert_eq!(vic.get("/labels.pdf?people=all").status, 403);
@@ -1732,11 +1771,19 @@ fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
     for (name, code) in [("Back shelf", ""), ("Cage", "LOC-CAGE")] {
         let page = ada.post(
             "/locations",
-            &[("csrf", &csrf), ("name", name), ("kind", "shelf"), ("code", code)],
+            &[
+                ("csrf", &csrf),
+                ("name", name),
+                ("kind", "shelf"),
+                ("code", code),
+            ],
         );
         assert_eq!(page.status, 303, "{}", page.body);
     }
-    assert!(vic.get("/locations").body.contains("/labels.pdf?locations=all"));
+    assert!(vic
+        .get("/locations")
+        .body
+        .contains("/labels.pdf?locations=all"));
     let (status, _, pdf) = vic.get_bytes("/labels.pdf?locations=all&code=qr");
     assert_eq!(status, 200);
     #[cfg(target_arch = "x86_64")]

@@ -44,7 +44,11 @@ pub struct HubArgs {
     /// A name (or `name:port`) clients reach the hub by, beside loopback, e.g.
     /// `hub.example.org`; repeatable. The MCP endpoint (`/mcp`) refuses any other
     /// `Host` (DNS rebinding).
-    #[arg(long = "host-name", env = "TAGSTATION_HOST_NAMES", value_delimiter = ',')]
+    #[arg(
+        long = "host-name",
+        env = "TAGSTATION_HOST_NAMES",
+        value_delimiter = ','
+    )]
     pub host_names: Vec<String>,
     #[command(subcommand)]
     pub command: Option<HubCmd>,

@@ -108,9 +108,9 @@ pub(super) fn labels_cmd(store: &Store, args: LabelsArgs) -> Result<()> {
     } else {
         (labels::pdf(&subjects, &opts)?, "PDF")
     };
-    let out = args.out.unwrap_or_else(|| {
-        PathBuf::from(if args.zpl { "labels.zpl" } else { "labels.pdf" })
-    });
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(if args.zpl { "labels.zpl" } else { "labels.pdf" }));
     std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     tracing::info!(labels = subjects.len(), layout = layout.name, code = code.name(), out = %out.display(), "labels written");
     println!(

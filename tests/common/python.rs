@@ -43,7 +43,11 @@ pub fn python(probe: &str) -> PathBuf {
             .arg(&venv)
             .status()
             .is_ok_and(|s| s.success());
-        assert!(made, "python3 -m venv {} failed (apt-get install python3-venv)", venv.display());
+        assert!(
+            made,
+            "python3 -m venv {} failed (apt-get install python3-venv)",
+            venv.display()
+        );
     }
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let mut pip = Command::new(&py);
@@ -55,7 +59,13 @@ pub fn python(probe: &str) -> PathBuf {
     for f in files.iter().filter(|f| f.exists()) {
         pip.arg("-r").arg(f);
     }
-    assert!(pip.status().is_ok_and(|s| s.success()), "pip install of the test clients failed");
-    assert!(ready(&py), "{probe:?} fails after installing the test clients");
+    assert!(
+        pip.status().is_ok_and(|s| s.success()),
+        "pip install of the test clients failed"
+    );
+    assert!(
+        ready(&py),
+        "{probe:?} fails after installing the test clients"
+    );
     py
 }

@@ -138,7 +138,10 @@ pub const LAYOUTS: &[Layout] = &[
 impl Layout {
     /// The layout of this name (letter case and a leading "avery" aside).
     pub fn find(name: &str) -> Result<&'static Layout, crate::LabelError> {
-        let key = name.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+        let key = name
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_', ' '], "");
         let key = key.strip_prefix("avery").unwrap_or(&key);
         LAYOUTS
             .iter()
@@ -215,8 +218,18 @@ mod tests {
             let (pw, ph) = l.page_size();
             let last = l.cell(l.per_page() - 1);
             assert_eq!(last.page, 0, "{}", l.name);
-            assert!(last.x + last.w <= pw + 0.01, "{}: {}", l.name, last.x + last.w);
-            assert!(last.y + last.h <= ph + 0.01, "{}: {}", l.name, last.y + last.h);
+            assert!(
+                last.x + last.w <= pw + 0.01,
+                "{}: {}",
+                l.name,
+                last.x + last.w
+            );
+            assert!(
+                last.y + last.h <= ph + 0.01,
+                "{}: {}",
+                l.name,
+                last.y + last.h
+            );
             assert_eq!(l.cell(l.per_page()).page, 1);
             assert_eq!(Layout::find(l.name).unwrap(), l);
         }

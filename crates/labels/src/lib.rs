@@ -75,7 +75,11 @@ fn short(tag: &str) -> String {
 }
 
 fn layout_names() -> String {
-    LAYOUTS.iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
+    LAYOUTS
+        .iter()
+        .map(|l| l.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One thing to label: a unit with its tag.
@@ -367,14 +371,7 @@ pub fn plan(label: &Label, layout: &Layout) -> Result<Plan, LabelError> {
 
 /// Lines in a box: the first (the tag) larger, all centred vertically, each shrunk to
 /// fit the width and cut with "…" below 4 pt.
-fn place_lines(
-    lines: &[Line],
-    x: f32,
-    y: f32,
-    w: f32,
-    h: f32,
-    centred: bool,
-) -> Vec<PlacedLine> {
+fn place_lines(lines: &[Line], x: f32, y: f32, w: f32, h: f32, centred: bool) -> Vec<PlacedLine> {
     if lines.is_empty() || w <= 0.0 || h <= 0.0 {
         return Vec::new();
     }

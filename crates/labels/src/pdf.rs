@@ -44,7 +44,11 @@ pub(crate) fn render(labels: &[Label], opts: &Options) -> Vec<u8> {
         let at = |x_mm: f32, y_mm: f32| ((cell.x + x_mm) * MM, (page_h - cell.y - y_mm) * MM);
         let sym = &label.symbol;
         let m = plan.module;
-        let row_h = if sym.symbology.is_linear() { plan.bar_h } else { m };
+        let row_h = if sym.symbology.is_linear() {
+            plan.bar_h
+        } else {
+            m
+        };
         c.set_fill_gray(0.0);
         for (row, col, len) in sym.runs() {
             let (x, top) = at(plan.code_x + col as f32 * m, plan.code_y + row as f32 * m);

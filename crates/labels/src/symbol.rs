@@ -236,7 +236,10 @@ mod tests {
         assert_eq!(dm.width, dm.height, "square");
         let c = Symbol::encode(Symbology::Code128, "TS-000123").unwrap();
         assert_eq!((c.width, c.height), (11 * 9 + 13, 1));
-        assert!(c.is_dark(0, 0) && c.is_dark(c.width - 1, 0), "bars at both ends");
+        assert!(
+            c.is_dark(0, 0) && c.is_dark(c.width - 1, 0),
+            "bars at both ends"
+        );
     }
 
     #[test]

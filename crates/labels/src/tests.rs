@@ -19,7 +19,11 @@ fn every_layout_and_code_fits_a_usual_tag() {
             opts.field = Some("Serial".into());
             let labels = prepare(&[drill(123)], &opts).unwrap();
             let plan = plan(&labels[0], layout).unwrap();
-            assert!(plan.module >= code.min_module_mm(), "{} {code}", layout.name);
+            assert!(
+                plan.module >= code.min_module_mm(),
+                "{} {code}",
+                layout.name
+            );
             // The quiet zone stays on the label.
             let q = code.quiet_zone() as f32 * plan.module;
             assert!(plan.code_x - q >= 0.0, "{} {code}", layout.name);
@@ -27,8 +31,18 @@ fn every_layout_and_code_fits_a_usual_tag() {
             assert!(right <= layout.label_w, "{} {code}", layout.name);
             for l in &plan.lines {
                 let w = font::width_em(&l.bytes, l.bold) * l.size_pt * PT;
-                assert!(l.x + w <= layout.label_w - layout.padding() + 0.01, "{} {code}: {:?}", layout.name, l.text);
-                assert!(l.baseline <= layout.label_h, "{} {code}: {:?}", layout.name, l.text);
+                assert!(
+                    l.x + w <= layout.label_w - layout.padding() + 0.01,
+                    "{} {code}: {:?}",
+                    layout.name,
+                    l.text
+                );
+                assert!(
+                    l.baseline <= layout.label_h,
+                    "{} {code}: {:?}",
+                    layout.name,
+                    l.text
+                );
                 assert!(l.size_pt >= 4.0, "{} {code}: {:?}", layout.name, l.text);
             }
             let pdf = pdf(&[drill(123)], &opts).unwrap();
@@ -44,7 +58,10 @@ fn a_tag_too_long_for_the_code_and_size_names_the_unit() {
     let mut opts = Options::new(Layout::find("5267").unwrap());
     opts.code = Symbology::Code128;
     let err = prepare(&[drill(2), s.clone()], &opts).unwrap_err();
-    assert!(matches!(err, LabelError::TooLong { ref unit, .. } if unit == "Drill 01"), "{err}");
+    assert!(
+        matches!(err, LabelError::TooLong { ref unit, .. } if unit == "Drill 01"),
+        "{err}"
+    );
     assert!(err.to_string().starts_with("Drill 01: the tag"), "{err}");
     assert!(err.to_string().contains("0.25 mm"), "{err}");
     // Far past what any QR symbol holds.
@@ -70,7 +87,9 @@ fn a_missing_field_or_tag_is_an_error_naming_both() {
     let mut s = drill(1);
     s.tag = None;
     assert_eq!(
-        prepare(&[s], &Options::new(&LAYOUTS[0])).unwrap_err().to_string(),
+        prepare(&[s], &Options::new(&LAYOUTS[0]))
+            .unwrap_err()
+            .to_string(),
         "Drill 01: no tag to print"
     );
 }

@@ -173,7 +173,11 @@ pub fn describe_unit(l: &impl Ledger, u: &Unit) -> String {
 }
 
 /// One active unit by asset tag, id or name; with `item`, among that item's units.
-pub fn unit<L: Ledger + Reads>(l: &L, reference: &str, item: Option<&str>) -> Result<Unit, ToolError> {
+pub fn unit<L: Ledger + Reads>(
+    l: &L,
+    reference: &str,
+    item: Option<&str>,
+) -> Result<Unit, ToolError> {
     let r = required("unit (its name, asset tag or id)", reference)?;
     if let Some(item) = item.filter(|i| !i.trim().is_empty()) {
         let it = self::item(l, item)?;
@@ -444,6 +448,10 @@ mod tests {
         assert_eq!(score("drill 3", "drill 4"), Some(2));
         assert_eq!(score("camera", "laptop"), None);
         assert_eq!(score("drlil 2", "drill 2"), Some(2));
-        assert_eq!(score("ab", "abc"), Some(2), "short text: a typo, not containment");
+        assert_eq!(
+            score("ab", "abc"),
+            Some(2),
+            "short text: a typo, not containment"
+        );
     }
 }

@@ -48,15 +48,22 @@ impl Backend for HubServer {
 
     async fn run(&self, name: String, args: Value) -> Result<Value, ToolError> {
         let caller = self.caller.clone();
-        ledger::run(self.store.clone(), move |l| Ok(call(l, &caller, &name, args)))
-            .await
-            .unwrap_or_else(|e| Err(ToolError::Op(e)))
+        ledger::run(self.store.clone(), move |l| {
+            Ok(call(l, &caller, &name, args))
+        })
+        .await
+        .unwrap_or_else(|e| Err(ToolError::Op(e)))
     }
 }
 
 /// The secret of an `Authorization: Bearer` header.
 fn bearer(req: &Request) -> Option<String> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let v = req
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let (scheme, secret) = v.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")

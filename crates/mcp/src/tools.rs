@@ -70,7 +70,11 @@ pub enum ToolError {
     #[error("no tool is called {0:?}")]
     UnknownTool(String),
     #[error("{tool} needs the {} role; this connection acts as {}", .needs.as_str(), .has.as_str())]
-    NotAllowed { tool: &'static str, needs: Role, has: Role },
+    NotAllowed {
+        tool: &'static str,
+        needs: Role,
+        has: Role,
+    },
     #[error("{0}")]
     Arguments(String),
     /// A change that needs an explicit `confirm: true`, or that this caller may not
@@ -409,8 +413,7 @@ pub struct RecentActivity {
 
 fn args<T: serde::de::DeserializeOwned>(tool: Tool, v: Value) -> Result<T, ToolError> {
     let v = if v.is_null() { json!({}) } else { v };
-    serde_json::from_value(v)
-        .map_err(|e| ToolError::Arguments(format!("{}: {e}", tool.name())))
+    serde_json::from_value(v).map_err(|e| ToolError::Arguments(format!("{}: {e}", tool.name())))
 }
 
 /// A status as an assistant may write it: "in stock", "In-Stock", "out", "damaged".
@@ -509,7 +512,13 @@ pub fn call<L: Ledger + Reads>(
                     find::describe_unit(l, &u)
                 )));
             }
-            change_unit(l, u.id, UnitChange::Retire { reason: a.reason }, &caller.actor, None)?;
+            change_unit(
+                l,
+                u.id,
+                UnitChange::Retire { reason: a.reason },
+                &caller.actor,
+                None,
+            )?;
             let after = l.unit(u.id)?;
             Ok(json!({"message": format!("{} retired", u.name), "unit": view(l, &after)}))
         }
@@ -525,22 +534,28 @@ fn view(l: &impl Ledger, u: &Unit) -> UnitView {
 }
 
 fn find_units<L: Ledger + Reads>(l: &L, a: FindUnits) -> Result<Value, ToolError> {
-    let limit = a.limit.map_or(DEFAULT_UNITS, |n| n as usize).clamp(1, MAX_UNITS);
+    let limit = a
+        .limit
+        .map_or(DEFAULT_UNITS, |n| n as usize)
+        .clamp(1, MAX_UNITS);
     let status = a.status.as_deref().map(status).transpose()?;
     let mut matched = BTreeMap::new();
     let items: Option<Vec<Item>> = match &a.item {
         Some(q) => {
             let found = find::items_like(l, q)?;
             if found.is_empty() {
-                return Err(find::item(l, q).err().unwrap_or_else(|| {
-                    ToolError::NotFound {
+                return Err(find::item(l, q)
+                    .err()
+                    .unwrap_or_else(|| ToolError::NotFound {
                         what: "item",
                         reference: q.clone(),
                         closest: Vec::new(),
-                    }
-                }));
+                    }));
             }
-            matched.insert("items", json!(found.iter().map(|i| &i.name).collect::<Vec<_>>()));
+            matched.insert(
+                "items",
+                json!(found.iter().map(|i| &i.name).collect::<Vec<_>>()),
+            );
             Some(found)
         }
         None => None,
@@ -551,7 +566,10 @@ fn find_units<L: Ledger + Reads>(l: &L, a: FindUnits) -> Result<Value, ToolError
             if found.is_empty() {
                 find::person(l, q)?;
             }
-            matched.insert("holders", json!(found.iter().map(|p| &p.name).collect::<Vec<_>>()));
+            matched.insert(
+                "holders",
+                json!(found.iter().map(|p| &p.name).collect::<Vec<_>>()),
+            );
             Some(found.iter().map(|p| p.id).collect())
         }
         None => None,
@@ -562,7 +580,10 @@ fn find_units<L: Ledger + Reads>(l: &L, a: FindUnits) -> Result<Value, ToolError
             if found.is_empty() {
                 find::location(l, q)?;
             }
-            matched.insert("locations", json!(found.iter().map(|x| &x.name).collect::<Vec<_>>()));
+            matched.insert(
+                "locations",
+                json!(found.iter().map(|x| &x.name).collect::<Vec<_>>()),
+            );
             Some(found.iter().map(|x| x.id).collect::<Vec<_>>())
         }
         None => None,
@@ -596,7 +617,9 @@ fn find_units<L: Ledger + Reads>(l: &L, a: FindUnits) -> Result<Value, ToolError
             let keep = |u: &Unit| {
                 u.active
                     && status.is_none_or(|s| u.status == s)
-                    && items.as_ref().is_none_or(|i| i.iter().any(|i| i.id == u.item_id))
+                    && items
+                        .as_ref()
+                        .is_none_or(|i| i.iter().any(|i| i.id == u.item_id))
                     && holders
                         .as_ref()
                         .is_none_or(|h| u.holder_id.is_some_and(|id| h.contains(&id)))
@@ -752,7 +775,11 @@ fn set_unit_status<L: Ledger + Reads>(
     }))
 }
 
-fn check_out<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: CheckOut) -> Result<Value, ToolError> {
+fn check_out<L: Ledger + Reads>(
+    l: &mut L,
+    caller: &Caller,
+    a: CheckOut,
+) -> Result<Value, ToolError> {
     if a.units.is_empty() {
         return Err(ToolError::Arguments("name the units to check out".into()));
     }
@@ -782,7 +809,13 @@ fn check_out<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: CheckOut) -> Resu
             ids.push(u.id);
         }
     }
-    let n = lending::check_out(l, &ids, &holder.id.to_string(), a.due.as_deref(), &caller.actor)?;
+    let n = lending::check_out(
+        l,
+        &ids,
+        &holder.id.to_string(),
+        a.due.as_deref(),
+        &caller.actor,
+    )?;
     let units: Vec<UnitView> = ids
         .iter()
         .map(|id| l.unit(*id).map(|u| view(l, &u)))
@@ -826,7 +859,12 @@ fn adjust_count<L: Ledger + Reads>(
     if a.delta == 0 {
         return Err(ToolError::Arguments("delta must not be 0".into()));
     }
-    let st = a.status.as_deref().map(status).transpose()?.unwrap_or(Status::InStock);
+    let st = a
+        .status
+        .as_deref()
+        .map(status)
+        .transpose()?
+        .unwrap_or(Status::InStock);
     adjust_quantity(l, it.id, st, a.delta, a.reason, &caller.actor)?;
     let view = l.item_views()?.into_iter().find(|v| v.id == it.id);
     Ok(json!({
@@ -863,7 +901,13 @@ fn tracking<L: Ledger + Reads>(
         Tracking::Units => {
             let n = it.counts.total();
             if n > MAX_SEEDED_UNITS {
-                (format!("refused: {n} pieces would become {n} units, more than {MAX_SEEDED_UNITS}"), false, false)
+                (
+                    format!(
+                        "refused: {n} pieces would become {n} units, more than {MAX_SEEDED_UNITS}"
+                    ),
+                    false,
+                    false,
+                )
             } else {
                 (format!("creates {n} units of {}, one per piece counted, each in the status its piece had", it.name), true, false)
             }
