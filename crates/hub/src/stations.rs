@@ -168,13 +168,14 @@ impl Seen {
 
 /// Note that a station was heard from. A pull every few seconds must not be a write
 /// every few seconds: the row changes when half a minute has passed or what the
-/// station says of itself changed.
+/// station says of itself changed. (`?2` is compared with the BIGINT column as it is:
+/// written as `?2 - 30000`, PostgreSQL would type it INTEGER and refuse the value.)
 pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64, seen: &Seen) -> Result<()> {
     c.execute(
         "UPDATE stations SET last_seen_ms = ?2,
                 version = COALESCE(?3, version), pending = COALESCE(?4, pending)
          WHERE station_id = ?1
-           AND (last_seen_ms IS NULL OR last_seen_ms < ?2 - 30000
+           AND (last_seen_ms IS NULL OR last_seen_ms + 30000 < ?2
                 OR COALESCE(version, '') <> COALESCE(?3, version, '')
                 OR COALESCE(pending, -1) <> COALESCE(?4, pending, -1))",
         params![station, now_ms, seen.version.clone(), seen.pending],
