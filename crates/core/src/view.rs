@@ -139,8 +139,14 @@ pub fn history_entry(s: StoredEvent, rejected: Option<String>) -> HistoryEntry {
 pub fn item_view<P: Projection>(p: &mut P, item: &Item) -> Result<ItemView, P::Error> {
     let t = totals(p, item)?;
     let units = p.units_of_item(item.id)?.len() as i64;
+    Ok(item_view_with(item, t, units))
+}
+
+/// [`item_view`] with the item's totals and its number of units already counted: for a
+/// list, which counts them for many items at once.
+pub fn item_view_with(item: &Item, t: crate::catalog::Totals, units: i64) -> ItemView {
     let in_stock = t.get(Status::InStock);
-    Ok(ItemView {
+    ItemView {
         id: item.id,
         name: item.name.clone(),
         sku: item.sku.clone(),
@@ -152,7 +158,7 @@ pub fn item_view<P: Projection>(p: &mut P, item: &Item) -> Result<ItemView, P::E
         totals: t.full(),
         units,
         archived: item.archived,
-    })
+    }
 }
 
 /// A unit with its item's name and whether it is overdue today.
@@ -223,7 +229,17 @@ pub fn location_view<P: Projection>(
     let units = p
         .units_where(&crate::event::UnitQuery::At(location.id))?
         .len() as i64;
-    Ok(LocationView {
+    Ok(location_view_with(location, parent, units))
+}
+
+/// [`location_view`] with the parent's name and the units there already known: for a
+/// list, which counts them for every location at once.
+pub fn location_view_with(
+    location: &crate::locations::Location,
+    parent: Option<String>,
+    units: i64,
+) -> LocationView {
+    LocationView {
         id: location.id,
         name: location.name.clone(),
         kind: location.kind,
@@ -231,5 +247,5 @@ pub fn location_view<P: Projection>(
         code: location.code.clone(),
         active: location.active,
         units,
-    })
+    }
 }

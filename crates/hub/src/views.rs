@@ -429,14 +429,10 @@ pub fn location_views(c: &mut dyn Conn) -> Result<Vec<LocationView>> {
     let names: HashMap<Uuid, String> = all.iter().map(|l| (l.id, l.name.clone())).collect();
     Ok(all
         .into_iter()
-        .map(|l| LocationView {
-            id: l.id,
-            units: counts.get(&l.id).copied().unwrap_or(0),
-            parent: l.parent.and_then(|p| names.get(&p).cloned()),
-            name: l.name,
-            kind: l.kind,
-            code: l.code,
-            active: l.active,
+        .map(|l| {
+            let parent = l.parent.and_then(|p| names.get(&p).cloned());
+            let units = counts.get(&l.id).copied().unwrap_or(0);
+            view::location_view_with(&l, parent, units)
         })
         .collect())
 }
@@ -477,20 +473,7 @@ pub fn item_views(c: &mut dyn Conn, items: &[Item]) -> Result<Vec<ItemView>> {
                 Tracking::Count => item.counts.clone(),
                 Tracking::Units => from_units,
             };
-            let in_stock = t.get(Status::InStock);
-            ItemView {
-                id: item.id,
-                name: item.name.clone(),
-                sku: item.sku.clone(),
-                barcode: item.barcode.clone(),
-                tracking: item.tracking,
-                reorder_point: item.reorder_point,
-                total: t.total(),
-                below_reorder_point: item.reorder_point.is_some_and(|r| in_stock < r),
-                totals: t.full(),
-                units,
-                archived: item.archived,
-            }
+            view::item_view_with(item, t, units)
         })
         .collect())
 }
