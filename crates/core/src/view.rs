@@ -161,6 +161,35 @@ pub fn item_view_with(item: &Item, t: crate::catalog::Totals, units: i64) -> Ite
     }
 }
 
+/// Views of many items from their active units counted by item and status (rows of
+/// `SELECT item_id, status, COUNT(*) ... GROUP BY item_id, status`), in the order of
+/// `items`: the set-based [`item_view`] of a list, which both stores read in one query.
+pub fn item_views_counted(
+    items: &[Item],
+    counted: impl IntoIterator<Item = (ItemId, Status, i64)>,
+) -> Vec<ItemView> {
+    let mut by_item: std::collections::HashMap<ItemId, (crate::catalog::Totals, i64)> =
+        std::collections::HashMap::new();
+    for (item, status, n) in counted {
+        let (t, units) = by_item.entry(item).or_default();
+        *units += n;
+        if status != Status::Retired {
+            t.add(status, n);
+        }
+    }
+    items
+        .iter()
+        .map(|item| {
+            let (from_units, units) = by_item.remove(&item.id).unwrap_or_default();
+            let t = match item.tracking {
+                Tracking::Count => item.counts.clone(),
+                Tracking::Units => from_units,
+            };
+            item_view_with(item, t, units)
+        })
+        .collect()
+}
+
 /// A unit with its item's name and whether it is overdue today.
 pub fn unit_view<P: Projection>(p: &mut P, unit: &Unit) -> Result<UnitView, P::Error> {
     let item = p.item(unit.item_id)?;

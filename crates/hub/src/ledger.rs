@@ -277,9 +277,19 @@ impl Ledger for HubLedger<'_> {
 /// The hub as the operations layer's [`Reads`]: the same views its admin API and web
 /// app read (`views`), for a front end written over `Ledger + Reads` (the MCP server).
 impl Reads for HubLedger<'_> {
+    fn items(&self) -> Result<Vec<Item>, OpError> {
+        read(self.hub, |c| {
+            select_items(c, "WHERE archived = FALSE ORDER BY name", &[])
+        })
+        .map_err(op_error)
+    }
+
     fn item_views(&self) -> Result<Vec<ItemView>, OpError> {
-        let items = read(self.hub, views::items).map_err(op_error)?;
-        Ok(items.into_iter().filter(|i| !i.archived).collect())
+        read(self.hub, |c| {
+            let items = select_items(c, "WHERE archived = FALSE ORDER BY name", &[])?;
+            views::item_views(c, &items)
+        })
+        .map_err(op_error)
     }
 
     fn unit_views(&self, f: &UnitFilter) -> Result<Vec<UnitView>, OpError> {

@@ -227,6 +227,11 @@ CREATE INDEX units_by_name ON units(name_key);
 ALTER TABLE stations ADD COLUMN version TEXT;
 ALTER TABLE stations ADD COLUMN pending BIGINT;
 "#,
+    // Units counted by location and by holder from indexes alone (SQLite's `HUB_V9`).
+    r#"
+CREATE INDEX units_location_active ON units(location_id, active) WHERE location_id IS NOT NULL;
+CREATE INDEX units_holder_out ON units(holder_id, status, active, due) WHERE holder_id IS NOT NULL;
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

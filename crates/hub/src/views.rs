@@ -9,7 +9,7 @@ use super::tables::{
     select_events, select_items, select_locations, select_people, select_units, Tables,
 };
 use super::{Holding, HubError, Result, Stats};
-use tagstation_core::catalog::{Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
+use tagstation_core::catalog::{Item, ItemId, Status, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::Projection;
 use tagstation_core::view::{self, HistoryEntry, ItemView, LocationView, PersonView, UnitView};
@@ -441,8 +441,7 @@ pub fn location_views(c: &mut dyn Conn) -> Result<Vec<LocationView>> {
 /// by status in one grouped query per 256 items (`units_item_status` covers it)
 /// instead of every unit read twice per item.
 pub fn item_views(c: &mut dyn Conn, items: &[Item]) -> Result<Vec<ItemView>> {
-    use std::collections::HashMap;
-    let mut counted: HashMap<ItemId, (Totals, i64)> = HashMap::new();
+    let mut counted = Vec::new();
     for chunk in items.chunks(256) {
         let marks = (1..=chunk.len())
             .map(|i| format!("?{i}"))
@@ -456,26 +455,10 @@ pub fn item_views(c: &mut dyn Conn, items: &[Item]) -> Result<Vec<ItemView>> {
             ),
             &ids,
         )? {
-            let status: Status = r.parsed(1)?;
-            let n = r.int(2)?;
-            let (t, units) = counted.entry(r.uuid(0)?).or_default();
-            *units += n;
-            if status != Status::Retired {
-                t.add(status, n);
-            }
+            counted.push((r.uuid(0)?, r.parsed::<Status>(1)?, r.int(2)?));
         }
     }
-    Ok(items
-        .iter()
-        .map(|item| {
-            let (from_units, units) = counted.remove(&item.id).unwrap_or_default();
-            let t = match item.tracking {
-                Tracking::Count => item.counts.clone(),
-                Tracking::Units => from_units,
-            };
-            view::item_view_with(item, t, units)
-        })
-        .collect())
+    Ok(view::item_views_counted(items, counted))
 }
 
 /// `LIKE` wildcards in `s` taken literally (with `ESCAPE '\'`).

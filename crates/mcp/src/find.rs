@@ -295,11 +295,7 @@ pub fn item<L: Ledger + Reads>(l: &L, reference: &str) -> Result<Item, ToolError
 
 /// Every item in use, as `Item`s (lookups by name need the rows, not the views).
 fn all_items<L: Ledger + Reads>(l: &L) -> Result<Vec<Item>, ToolError> {
-    l.item_views()
-        .map_err(ToolError::Op)?
-        .iter()
-        .map(|v| l.item(v.id).map_err(ToolError::Op))
-        .collect()
+    l.items().map_err(ToolError::Op)
 }
 
 fn show_item(i: &Item) -> String {

@@ -3,7 +3,7 @@
 //! open conflicts. The station's store and the hub each implement [`Reads`], so a front
 //! end written once over `Ledger + Reads` (the MCP server) runs on either.
 
-use tagstation_core::catalog::{ItemId, Status, UnitId};
+use tagstation_core::catalog::{Item, ItemId, Status, UnitId};
 use tagstation_core::locations::LocationId;
 use tagstation_core::people::PersonId;
 use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
@@ -95,6 +95,8 @@ pub struct UnitKey {
 
 /// Reads of views, each one query or a few (never one per unit).
 pub trait Reads {
+    /// Items in use (not archived), by name: the rows a search by name ranks.
+    fn items(&self) -> Result<Vec<Item>, OpError>;
     /// Items in use (not archived), by name, with their totals.
     fn item_views(&self) -> Result<Vec<ItemView>, OpError>;
     /// Active units matching `filter`, at most `filter.limit`.

@@ -160,6 +160,18 @@ pub fn select_units(
     rows.collect()
 }
 
+/// Active units counted by item and status, for item views built in one query
+/// (`units_item_status` covers it).
+pub fn select_unit_counts(conn: &Connection) -> rusqlite::Result<Vec<(ItemId, Status, i64)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT item_id, status, COUNT(*) FROM units WHERE active = 1 GROUP BY item_id, status",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((uuid_at(r, 0)?, parsed_at::<Status>(r, 1)?, r.get(2)?))
+    })?;
+    rows.collect()
+}
+
 impl Projection for SqlProjection<'_> {
     type Error = rusqlite::Error;
 

@@ -133,6 +133,13 @@ const STATION_V5: &str = r#"
 ALTER TABLE station ADD COLUMN hub_accepts TEXT;
 "#;
 
+/// The latest changes, newest first (the station's pending ones, then by the hub's
+/// order), read from an index instead of sorting the whole log: the MCP server's
+/// recent activity and the CLI's. (Schema version 7.)
+const STATION_V7: &str = r#"
+CREATE INDEX events_recent ON events((hub_seq IS NULL), hub_seq, pos);
+"#;
+
 /// Names and codes compared by the catalog's case rule (`catalog::fold`): each kept as
 /// typed, beside its key, which lookups and uniqueness checks compare. Rows written
 /// before this step get their keys from [`fill_keys`], which runs with it. Also the
@@ -312,6 +319,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[CATALOG_V2],
             &[CATALOG_V3],
             &[STATION_V5],
+            &[STATION_V7],
         ],
         Flavor::Hub => &[
             &[CATALOG_V1, HUB_V1],
@@ -323,6 +331,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V6],
             &[HUB_V7],
             &[HUB_V8],
+            &[HUB_V9],
         ],
     }
 }
@@ -484,6 +493,14 @@ CREATE INDEX units_by_name ON units(name_key);
 pub const HUB_V8: &str = r#"
 ALTER TABLE stations ADD COLUMN version TEXT;
 ALTER TABLE stations ADD COLUMN pending INTEGER;
+"#;
+
+/// The locations page counts every location's active units, and the people pages each
+/// person's check-outs and overdue ones: from these indexes alone (PostgreSQL's
+/// migration 9), not by reading each unit's row.
+pub const HUB_V9: &str = r#"
+CREATE INDEX units_location_active ON units(location_id, active) WHERE location_id IS NOT NULL;
+CREATE INDEX units_holder_out ON units(holder_id, status, active, due) WHERE holder_id IS NOT NULL;
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

@@ -105,18 +105,20 @@ impl Store {
 
     /// Items in use: archived ones are left out ([`Store::all_items`] has them).
     pub fn items(&self) -> Result<Vec<ItemView>> {
-        sql::select_items(&self.conn, "WHERE archived = 0 ORDER BY name", [])?
-            .iter()
-            .map(|i| self.item_view(i))
-            .collect()
+        self.item_views("WHERE archived = 0 ORDER BY name")
     }
 
     /// Every item, archived ones included.
     pub fn all_items(&self) -> Result<Vec<ItemView>> {
-        sql::select_items(&self.conn, "ORDER BY name", [])?
-            .iter()
-            .map(|i| self.item_view(i))
-            .collect()
+        self.item_views("ORDER BY name")
+    }
+
+    /// The views of the items `filter` selects, their units counted by status in one
+    /// grouped query (`units_item_status` covers it) rather than read item by item.
+    fn item_views(&self, filter: &str) -> Result<Vec<ItemView>> {
+        let items = sql::select_items(&self.conn, filter, [])?;
+        let counted = sql::select_unit_counts(&self.conn)?;
+        Ok(view::item_views_counted(&items, counted))
     }
 
     /// Find an item by id, name, SKU or barcode (letter case aside: `catalog::fold`).

@@ -17,8 +17,12 @@ fn read_error(e: rusqlite::Error) -> OpError {
 }
 
 impl Reads for Store {
+    fn items(&self) -> Result<Vec<Item>, OpError> {
+        sql::select_items(&self.conn, "WHERE archived = 0 ORDER BY name", []).map_err(read_error)
+    }
+
     fn item_views(&self) -> Result<Vec<ItemView>, OpError> {
-        self.items().map_err(op_error)
+        Store::items(self).map_err(op_error)
     }
 
     fn unit_views(&self, f: &UnitFilter) -> Result<Vec<UnitView>, OpError> {
