@@ -114,12 +114,14 @@ pub struct Utilization {
     pub units: Vec<UnitUse>,
 }
 
-/// Where one unit stands on its timeline.
+/// Where one unit stands on its timeline from `at` on: one mark per change to it.
 #[derive(Debug, Clone, Copy)]
-struct Track {
+struct Mark {
     at: i64,
     status: Status,
     active: bool,
+    /// The change was a check-out.
+    checkout: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -132,7 +134,7 @@ struct Sums {
 
 impl Sums {
     /// Add the time from `from` to `to` spent in `state`, clipped to the window.
-    fn add(&mut self, w: Window, state: Track, to: i64) {
+    fn add(&mut self, w: Window, state: Mark, to: i64) {
         let d = to.min(w.until_ms) - state.at.max(w.since_ms);
         if d <= 0 || !state.active || state.status == Status::Retired {
             return;
@@ -159,50 +161,88 @@ fn share(part: i64, whole: i64) -> f64 {
 /// then the station's own unconfirmed events). Events that were not applied (refused
 /// at the hub, kept as history) changed nothing and are skipped.
 pub fn utilization(log: &[StoredEvent], window: Window) -> Utilization {
-    let mut p = MemProjection::default();
-    let mut tracks: BTreeMap<UnitId, Track> = BTreeMap::new();
-    let mut sums: BTreeMap<UnitId, Sums> = BTreeMap::new();
-    for stored in log.iter().filter(|s| s.outcome.applied) {
-        let ev = &stored.event;
-        let Ok(done) = apply(&mut p, ev, Mode::Trusted) else {
-            // Applied where it was recorded, refused on this replay: the log holds
-            // less than the catalog it was applied to. It changed nothing here.
-            continue;
-        };
-        for id in done.units {
-            let Some(unit) = p.units.get(&id) else {
-                continue;
-            };
-            let s = sums.entry(id).or_default();
-            let at = match tracks.get(&id) {
-                Some(before) => {
-                    let at = ev.wall_time_ms.max(before.at);
-                    s.add(window, *before, at);
-                    at
-                }
-                None => ev.wall_time_ms,
-            };
-            if matches!(ev.kind, EventKind::CheckedOut { .. })
-                && (window.since_ms..window.until_ms).contains(&at)
-            {
-                s.checkouts += 1;
-            }
-            tracks.insert(
-                id,
-                Track {
-                    at,
-                    status: unit.status,
-                    active: unit.active,
-                },
-            );
-        }
+    let mut t = Timelines::default();
+    t.feed(log);
+    t.utilization(window)
+}
+
+/// Every unit's timeline, built from the log once and extended as it grows: a report
+/// over any window is then a pass over the timelines, not a replay of the log. The hub
+/// keeps one per process and feeds it the events after [`Timelines::last_seq`].
+#[derive(Debug, Default)]
+pub struct Timelines {
+    p: MemProjection,
+    marks: BTreeMap<UnitId, Vec<Mark>>,
+    last_seq: i64,
+}
+
+impl Timelines {
+    /// The hub position of the last event fed (0: none).
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
     }
-    for (id, state) in &tracks {
-        if let Some(s) = sums.get_mut(id) {
-            s.add(window, *state, window.until_ms);
+
+    /// Replay `log` (in its canonical order) onto the timelines. An event the hub
+    /// numbered at or before [`Timelines::last_seq`] was fed already and is skipped, so
+    /// two readers feeding the same page do no harm.
+    pub fn feed(&mut self, log: &[StoredEvent]) {
+        for stored in log {
+            if let Some(seq) = stored.hub_seq {
+                if seq <= self.last_seq {
+                    continue;
+                }
+                self.last_seq = seq;
+            }
+            if stored.outcome.applied {
+                self.apply(&stored.event);
+            }
         }
     }
 
+    fn apply(&mut self, ev: &crate::event::Event) {
+        let Ok(done) = apply(&mut self.p, ev, Mode::Trusted) else {
+            // Applied where it was recorded, refused on this replay: the log holds
+            // less than the catalog it was applied to. It changed nothing here.
+            return;
+        };
+        for id in done.units {
+            let Some(unit) = self.p.units.get(&id) else {
+                continue;
+            };
+            let marks = self.marks.entry(id).or_default();
+            // A unit's timeline never goes back (stations' clocks may disagree).
+            let at = marks
+                .last()
+                .map_or(ev.wall_time_ms, |m| ev.wall_time_ms.max(m.at));
+            marks.push(Mark {
+                at,
+                status: unit.status,
+                active: unit.active,
+                checkout: matches!(ev.kind, EventKind::CheckedOut { .. }),
+            });
+        }
+    }
+
+    /// Utilisation over `window`, from the timelines fed so far.
+    pub fn utilization(&self, window: Window) -> Utilization {
+        let p = &self.p;
+        let mut sums: BTreeMap<UnitId, Sums> = BTreeMap::new();
+        for (id, marks) in &self.marks {
+            let s = sums.entry(*id).or_default();
+            for (i, m) in marks.iter().enumerate() {
+                let to = marks.get(i + 1).map_or(window.until_ms, |next| next.at);
+                s.add(window, *m, to);
+                if m.checkout && (window.since_ms..window.until_ms).contains(&m.at) {
+                    s.checkouts += 1;
+                }
+            }
+        }
+        report(p, &sums, window)
+    }
+}
+
+/// The report from each unit's sums: units and items ranked, most used first.
+fn report(p: &MemProjection, sums: &BTreeMap<UnitId, Sums>, window: Window) -> Utilization {
     let mut units: Vec<UnitUse> = sums
         .iter()
         .filter(|(_, s)| s.in_service > 0)

@@ -30,6 +30,7 @@ pub mod sqlite;
 pub mod stations;
 pub mod store;
 pub mod tables;
+pub mod usage;
 pub mod views;
 
 pub use ledger::{AdminRecorded, HubLedger};

@@ -20,10 +20,10 @@ use tagstation_core::clock::{rfc3339, today, Clock, SystemClock};
 use tagstation_core::due::{dates_due, Due};
 #[allow(unused_imports)] // the page layout names roles
 use tagstation_core::people::Role;
-use tagstation_core::utilization::{utilization, ItemUse, Window};
+use tagstation_core::utilization::{ItemUse, Window};
 use tagstation_core::view::UnitView;
 use tagstation_hub::server::AppState;
-use tagstation_hub::tables::{select_events, select_items, select_units};
+use tagstation_hub::tables::{select_items, select_units};
 use tagstation_hub::views;
 
 /// Rows a report table shows at most (the CSV export has every unit).
@@ -33,8 +33,14 @@ const DEFAULT_DAYS: i64 = 90;
 /// Dates due this many days ahead are shown when no day is asked for.
 const DUE_AHEAD_DAYS: i64 = 30;
 const DAY_MS: i64 = 24 * 3600 * 1000;
-/// Events read from the log at a time for utilisation.
-const LOG_PAGE: i64 = 20_000;
+
+/// Utilisation over `window`, from the hub's timelines brought up to date
+/// (`tagstation_hub::usage`): a report reads only what was logged since the last.
+async fn utilization(st: &Arc<AppState>, window: Window) -> Result<Vec<ItemUse>, WebError> {
+    st.usage.catch_up(st.store.clone()).await?;
+    let usage = st.usage.clone();
+    blocking(move || Ok(usage.utilization(window).items)).await
+}
 
 #[derive(Deserialize, Default)]
 pub struct ReportQuery {
@@ -111,30 +117,7 @@ pub async fn reports(
         Ok((overdue, due))
     })
     .await?;
-    // Utilisation replays the log up to the window's end: a unit's state when the
-    // window opens depends on everything before it. Read in pages, each its own read,
-    // so other pages are served between them (SQLite has one connection).
-    let mut log = Vec::new();
-    loop {
-        let after = log
-            .last()
-            .and_then(|e: &tagstation_core::event::StoredEvent| e.hub_seq)
-            .unwrap_or(0);
-        let page = read(&st, move |c| {
-            select_events(
-                c,
-                "WHERE e.hub_seq > ?1 AND e.wall_time_ms < ?2 ORDER BY e.hub_seq LIMIT ?3",
-                &[after.into(), window.until_ms.into(), LOG_PAGE.into()],
-            )
-        })
-        .await?;
-        let done = (page.len() as i64) < LOG_PAGE;
-        log.extend(page);
-        if done {
-            break;
-        }
-    }
-    let mut items = blocking(move || Ok(utilization(&log, window).items)).await?;
+    let mut items = utilization(&st, window).await?;
     items.truncate(REPORT_ROWS as usize);
     Ok(render(Reports {
         me: Some(signed.me()),

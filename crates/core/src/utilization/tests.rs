@@ -314,3 +314,35 @@ fn windows_from_dates() {
     );
     assert!(Window::from_dates(Some("1 Nov"), None, 0, 1).is_err());
 }
+
+/// Timelines fed the log in pages, some pages twice (two readers), report exactly what
+/// one replay of the whole log does, over any window.
+#[test]
+fn timelines_fed_in_pages_match_one_replay() {
+    let (log, _, _) = history();
+    let windows = [
+        Window {
+            since_ms: 0,
+            until_ms: 100 * H,
+        },
+        Window {
+            since_ms: 15 * H,
+            until_ms: 35 * H,
+        },
+    ];
+    let mut t = Timelines::default();
+    for page in log.0.chunks(3) {
+        t.feed(page);
+        t.feed(page);
+    }
+    assert_eq!(t.last_seq(), log.0.len() as i64);
+    for w in windows {
+        assert_eq!(t.utilization(w), utilization(&log.0, w));
+    }
+    // What is fed later counts: the report grows with the log.
+    let mut half = Timelines::default();
+    half.feed(&log.0[..log.0.len() / 2]);
+    assert_ne!(half.utilization(windows[0]), t.utilization(windows[0]));
+    half.feed(&log.0);
+    assert_eq!(half.utilization(windows[0]), t.utilization(windows[0]));
+}

@@ -67,6 +67,8 @@ pub struct AppState {
     /// The names clients reach this hub by, beside loopback (`--host-name`): the
     /// MCP endpoint accepts them in `Host`.
     pub host_names: Vec<String>,
+    /// Every unit's timeline for utilisation reports, fed the log as it grows.
+    pub usage: Arc<crate::usage::Usage>,
 }
 
 /// Routes served beside the API (the web app), over the same state.
@@ -87,6 +89,7 @@ impl AppState {
             proxies,
             tls,
             host_names,
+            usage: Default::default(),
         })
     }
 }
@@ -203,6 +206,13 @@ pub async fn serve(
     extra: Option<ExtraRoutes>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Reports read every unit's timeline: built from the log while the hub serves.
+    let (usage, store) = (state.usage.clone(), state.store.clone());
+    tokio::spawn(async move {
+        if let Err(e) = usage.catch_up(store).await {
+            tracing::warn!(error = %e, "reading the log for utilisation reports failed; the next report retries");
+        }
+    });
     let app = router(state, extra).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     match tls {
