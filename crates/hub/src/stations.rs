@@ -148,6 +148,23 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// Does `self` already say everything `new` says (a field `new` leaves out is
+    /// no news)?
+    pub fn says_all_of(&self, new: &Seen) -> bool {
+        new.version
+            .as_ref()
+            .is_none_or(|v| self.version.as_ref() == Some(v))
+            && new.pending.is_none_or(|p| self.pending == Some(p))
+    }
+
+    /// `self` with what `new` says, as [`touch`] writes it.
+    pub fn updated(self, new: &Seen) -> Seen {
+        Seen {
+            version: new.version.clone().or(self.version),
+            pending: new.pending.or(self.pending),
+        }
+    }
+
     /// Read from a request's headers; anything malformed is left out.
     pub fn from_headers(user_agent: Option<&str>, pending: Option<&str>) -> Seen {
         let version = user_agent
@@ -166,11 +183,16 @@ impl Seen {
     }
 }
 
+/// How often a station's last contact is written while it says nothing new.
+pub const CONTACT_EVERY_MS: i64 = 30_000;
+
 /// Note that a station was heard from. A pull every few seconds must not be a write
-/// every few seconds: the row changes when half a minute has passed or what the
-/// station says of itself changed. (`?2` is compared with the BIGINT column as it is:
+/// every few seconds: the row changes when half a minute ([`CONTACT_EVERY_MS`]) has
+/// passed or what the station says of itself changed (and the hub skips even the
+/// transaction when it wrote the same within that time itself: `SqlHub::touch`). (`?2` is compared with the BIGINT column as it is:
 /// written as `?2 - 30000`, PostgreSQL would type it INTEGER and refuse the value.)
 pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64, seen: &Seen) -> Result<()> {
+    // 30000: CONTACT_EVERY_MS.
     c.execute(
         "UPDATE stations SET last_seen_ms = ?2,
                 version = COALESCE(?3, version), pending = COALESCE(?4, pending)
@@ -181,4 +203,29 @@ pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64, seen: &Seen) -> Resul
         params![station, now_ms, seen.version.clone(), seen.pending],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+
+    fn seen(version: Option<&str>, pending: Option<i64>) -> Seen {
+        Seen {
+            version: version.map(str::to_string),
+            pending,
+        }
+    }
+
+    /// A contact that says something new is never taken for one already written.
+    #[test]
+    fn only_news_is_written() {
+        let last = seen(Some("0.1.0"), Some(3));
+        assert!(last.says_all_of(&seen(Some("0.1.0"), Some(3))));
+        assert!(last.says_all_of(&seen(None, None)));
+        assert!(!last.says_all_of(&seen(Some("0.2.0"), Some(3))));
+        assert!(!last.says_all_of(&seen(None, Some(0))));
+        assert!(!seen(None, None).says_all_of(&seen(Some("0.1.0"), None)));
+        let next = last.updated(&seen(None, Some(0)));
+        assert_eq!(next, seen(Some("0.1.0"), Some(0)));
+    }
 }

@@ -2,6 +2,9 @@
 //! is written once and says whether it reads or writes; the backends only supply the
 //! database.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use uuid::Uuid;
 
 use super::batch::Batch;
@@ -22,6 +25,9 @@ use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
 pub struct SqlHub<D> {
     db: D,
     hub_id: Uuid,
+    /// What this hub last wrote of each station's contact, and when: a pull within
+    /// [`stations::CONTACT_EVERY_MS`] that says nothing new writes nothing.
+    contacts: Mutex<HashMap<Uuid, (i64, stations::Seen)>>,
 }
 
 impl<D: Database> SqlHub<D> {
@@ -36,7 +42,11 @@ impl<D: Database> SqlHub<D> {
             )?;
             c.query_one("SELECT hub_id FROM hub_meta", &[])?.uuid(0)
         })?;
-        Ok(SqlHub { db, hub_id })
+        Ok(SqlHub {
+            db,
+            hub_id,
+            contacts: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The database underneath, for tests and benchmarks that time it directly.
@@ -91,7 +101,21 @@ impl<D: Database> HubStore for SqlHub<D> {
         self.db.read(stations::list)
     }
     fn touch(&self, station: Uuid, now_ms: i64, seen: &stations::Seen) -> Result<()> {
-        self.db.write(|c| stations::touch(c, station, now_ms, seen))
+        let unchanged = |(at, last): &(i64, stations::Seen)| {
+            now_ms < at + stations::CONTACT_EVERY_MS && last.says_all_of(seen)
+        };
+        let known =
+            |m: &HashMap<Uuid, (i64, stations::Seen)>| m.get(&station).is_some_and(unchanged);
+        if self.contacts.lock().is_ok_and(|m| known(&m)) {
+            return Ok(());
+        }
+        self.db
+            .write(|c| stations::touch(c, station, now_ms, seen))?;
+        if let Ok(mut m) = self.contacts.lock() {
+            let last = m.get(&station).map(|(_, s)| s.clone()).unwrap_or_default();
+            m.insert(station, (now_ms, last.updated(seen)));
+        }
+        Ok(())
     }
 
     fn push(&self, station: Uuid, events: &[serde_json::Value]) -> Result<PushResponse> {
