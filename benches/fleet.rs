@@ -24,19 +24,13 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::bench::env_usize;
 use common::faultproxy::{FaultProxy, Faults, Rng};
 use common::ADMIN_TOKEN;
 use tagstation::catalog::{Status, Tracking};
 use tagstation::event::{Event, EventKind};
 use tagstation::proto::{PushResponse, PushStatus};
 use uuid::Uuid;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One simulated station: its events (each already written as JSON), and how many the
 /// hub holds.

@@ -13,13 +13,18 @@
 //! `--bench` (as `cargo test --all-targets` runs it) a smoke run of 1,000 units and 5
 //! calls. Options: `--units N`, `--calls N`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use common::bench::arg;
+use common::cmd;
 use tagstation::catalog::{Status, Tracking};
-use tagstation::event::{Command, EventKind};
+use tagstation::event::EventKind;
 use tagstation::hub::ledger::HubLedger;
 use tagstation::mcp::{server, tools, Caller};
 use tagstation::ops::reads::{Reads, UnitFilter};
@@ -28,25 +33,6 @@ use tagstation::people::{PersonFields, Role};
 use tagstation::store::Store;
 
 const ITEMS: usize = 100;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn cmd(item: Uuid, unit: Option<Uuid>, kind: EventKind) -> Command {
-    Command {
-        item_id: item,
-        unit_id: unit,
-        kind,
-        actor: "bench".into(),
-        scan: None,
-    }
-}
 
 /// `units` units over 100 items ("Item 000".."Item 099", units "Item 007 012", tags
 /// `T-<n>`), every 10th sending, every 50th checked out to Ana.

@@ -9,40 +9,26 @@
 //!
 //! Options: `--units N` (default 10000), `--scans N` (default 300).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
+use common::bench::arg;
+use common::cmd;
 use slint::ComponentHandle;
 use tagstation::catalog::{Status, Tracking};
 use tagstation::event::EventKind;
 use tagstation::feedback::LogFeedback;
-use tagstation::store::{Command as Cmd, Store};
+use tagstation::store::Store;
 use tagstation::ui::{Screen, Settings, StationUi, Touch};
 use uuid::Uuid;
 
 const ITEMS: usize = 100;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn cmd(item: Uuid, unit: Option<Uuid>, kind: EventKind) -> Cmd {
-    Cmd {
-        item_id: item,
-        unit_id: unit,
-        kind,
-        actor: "bench".into(),
-        scan: None,
-    }
-}
 
 /// `units` units over 100 items, tagged `BENCH-0`.., on 20 shelves.
 fn build_catalog(dir: &Path, units: usize) -> Result<(), Box<dyn std::error::Error>> {

@@ -16,19 +16,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::bench::env_usize;
 use common::{TempStation, TestHub};
 use tagstation::catalog::{Status, Tracking};
 use tagstation::event::{Event, EventKind};
 use tagstation::store::sql::Outcome;
 use tagstation::store::{Command, Store};
 use uuid::Uuid;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Fill a station with `n` events: one item, 500 units, then status changes.
 fn queue_events(store: &mut Store, n: usize, tag: &str) {

@@ -2,6 +2,7 @@
 //! a catalog to work with.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod faultproxy;
 pub mod labels;
 pub mod python;
