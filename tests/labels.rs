@@ -228,3 +228,74 @@ fn a_field_no_unit_has_is_a_clear_error() {
     let out = st.cli(&["labels", &tag(1), "--layout", "l9999"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown label layout \"l9999\""));
 }
+
+/// `--printer` sends the ZPL to a Zebra printer's raw port: a recorder on loopback gets
+/// exactly the ZPL `--zpl --out` writes, one `^XA ... ^XZ` job per label, each field
+/// holding its tag. An offline printer is an error naming it.
+#[test]
+fn zpl_reaches_a_network_printer_and_an_offline_one_is_named() {
+    use std::io::Read;
+    let st = station();
+    let file = st.path().join("labels.zpl");
+    let tags: Vec<String> = (1..=3).map(tag).collect();
+    let mut args: Vec<&str> = vec!["labels"];
+    args.extend(tags.iter().map(String::as_str));
+    args.extend(["--layout", "2x1in", "--code", "code128"]);
+    let mut to_file = args.clone();
+    to_file.extend(["--zpl", "--out", file.to_str().unwrap()]);
+    let out = st.cli(&to_file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read(&file).unwrap();
+
+    let printer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = printer.local_addr().unwrap().to_string();
+    let recorder = std::thread::spawn(move || {
+        let (mut s, _) = printer.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        got
+    });
+    let mut to_printer = args.clone();
+    to_printer.extend(["--printer", addr.as_str()]);
+    let out = st.cli(&to_printer);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("sent 3 label(s) to the printer {addr}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let got = recorder.join().unwrap();
+    assert_eq!(got, written, "the printer got the ZPL the file holds");
+    let zpl = String::from_utf8(got).unwrap();
+    assert_eq!(zpl.matches("^XA").count(), 3);
+    assert_eq!(zpl.matches("^XZ").count(), 3);
+    for t in &tags {
+        assert!(zpl.contains(t.as_str()), "{t} in {zpl}");
+    }
+
+    // Nobody listens there now.
+    let offline = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let mut to_offline = args.clone();
+    to_offline.extend(["--printer", offline.as_str()]);
+    let out = st.cli(&to_offline);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot reach the printer {offline}"))
+            && err.contains("Nothing was printed"),
+        "{err}"
+    );
+}

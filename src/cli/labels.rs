@@ -47,7 +47,14 @@ pub struct LabelsArgs {
     /// Write ZPL for a Zebra printer instead of a PDF (thermal layouts).
     #[arg(long)]
     pub zpl: bool,
+    /// Send the labels as ZPL straight to a Zebra printer on the network (HOST or
+    /// HOST:PORT; port 9100 unless given) instead of writing a file.
+    #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "out")]
+    pub printer: Option<String>,
 }
+
+/// How long to wait for a network printer to answer, and for each write to it.
+const PRINTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn layouts_help() -> String {
     let mut s = String::from("Layouts:\n");
@@ -103,14 +110,26 @@ pub(super) fn labels_cmd(store: &Store, args: LabelsArgs) -> Result<()> {
         field: args.field,
         url: args.url,
     };
-    let (bytes, kind) = if args.zpl {
+    let zpl = args.zpl || args.printer.is_some();
+    let (bytes, kind) = if zpl {
         (labels::zpl(&subjects, &opts)?.into_bytes(), "ZPL")
     } else {
         (labels::pdf(&subjects, &opts)?, "PDF")
     };
+    if let Some(printer) = &args.printer {
+        labels::print::send_raw(printer, &bytes, PRINTER_TIMEOUT)?;
+        println!(
+            "sent {} label(s) to the printer {} (ZPL, {}, {})",
+            subjects.len(),
+            tagstation::escape::controls(printer),
+            layout.name,
+            code.name()
+        );
+        return Ok(());
+    }
     let out = args
         .out
-        .unwrap_or_else(|| PathBuf::from(if args.zpl { "labels.zpl" } else { "labels.pdf" }));
+        .unwrap_or_else(|| PathBuf::from(if zpl { "labels.zpl" } else { "labels.pdf" }));
     std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     tracing::info!(labels = subjects.len(), layout = layout.name, code = code.name(), out = %out.display(), "labels written");
     println!(

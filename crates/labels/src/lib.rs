@@ -10,11 +10,13 @@
 //! does; the web app's enrollment QR code is drawn by the same encoder ([`Symbol::svg`]).
 //! Quiet zones and a least module size are kept on every layout ([`Symbology`]); a tag
 //! whose code would not fit is refused, naming the unit ([`LabelError::TooLong`]).
+//! [`print`] sends ZPL to a Zebra printer on the network.
 
 mod code128;
 mod font;
 pub mod layout;
 mod pdf;
+pub mod print;
 pub mod symbol;
 mod zpl;
 
