@@ -49,8 +49,8 @@ impl Usage {
     }
 
     /// Utilisation over `window` from the timelines as fed so far (call
-    /// [`Usage::catch_up`] first for the latest).
-    /// A pass over every unit's timeline: run it off the async threads.
+    /// [`Usage::catch_up`] first for the latest). It is a pass over every unit's
+    /// timeline: run it off the async threads.
     pub fn utilization(&self, window: Window) -> Utilization {
         lock(&self.timelines).utilization(window)
     }
