@@ -189,8 +189,9 @@ pub const CONTACT_EVERY_MS: i64 = 30_000;
 /// Note that a station was heard from. A pull every few seconds must not be a write
 /// every few seconds: the row changes when half a minute ([`CONTACT_EVERY_MS`]) has
 /// passed or what the station says of itself changed (and the hub skips even the
-/// transaction when it wrote the same within that time itself: `SqlHub::touch`). (`?2` is compared with the BIGINT column as it is:
-/// written as `?2 - 30000`, PostgreSQL would type it INTEGER and refuse the value.)
+/// transaction when it wrote the same within that time itself: `SqlHub::touch`).
+/// (`?2` is compared with the BIGINT column as it is: written as `?2 - 30000`,
+/// PostgreSQL would type it INTEGER and refuse the value.)
 pub fn touch(c: &mut dyn Conn, station: Uuid, now_ms: i64, seen: &Seen) -> Result<()> {
     // 30000: CONTACT_EVERY_MS.
     c.execute(
