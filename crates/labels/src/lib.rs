@@ -10,7 +10,8 @@
 //! does; the web app's enrollment QR code is drawn by the same encoder ([`Symbol::svg`]).
 //! Quiet zones and a least module size are kept on every layout ([`Symbology`]); a tag
 //! whose code would not fit is refused, naming the unit ([`LabelError::TooLong`]).
-//! [`print`] sends ZPL to a Zebra printer on the network.
+//! [`print`] sends them to a printer: a PDF to a CUPS queue through `lp`, or ZPL to a
+//! Zebra printer on the network.
 
 mod code128;
 mod font;
@@ -63,7 +64,7 @@ pub enum LabelError {
     },
     #[error("the code URL {0:?} has no {{tag}} for the tag to go in")]
     UrlWithoutTag(String),
-    #[error("ZPL is for thermal labels; {0} is a sheet")]
+    #[error("ZPL (a Zebra printer) is for thermal labels ({thermal}); {0} is a sheet for an office printer", thermal = thermal_names())]
     NotThermal(&'static str),
 }
 
@@ -76,9 +77,19 @@ fn short(tag: &str) -> String {
     }
 }
 
+fn thermal_names() -> String {
+    names(Layout::is_roll)
+}
+
 fn layout_names() -> String {
+    names(|_| true)
+}
+
+/// The names of the layouts `keep` keeps, for messages.
+fn names(keep: impl Fn(&Layout) -> bool) -> String {
     LAYOUTS
         .iter()
+        .filter(|l| keep(l))
         .map(|l| l.name)
         .collect::<Vec<_>>()
         .join(", ")
