@@ -15,7 +15,7 @@
 //!   and the MCP endpoint) beside its API;
 //! - `tagstation-mcp` (features `station`, `hub`): [`mcp`], the MCP server;
 //! - `tagstation-kiosk` (feature `kiosk`): [`station`] (the runtime), [`ui`],
-//!   [`door`], [`feedback`];
+//!   [`door`], [`feedback`], [`label`] (printing at the station);
 //! - `tagstation-labels`: [`labels`], printable labels (PDF, ZPL);
 //! - `tagstation-systemd`: [`systemd`].
 
@@ -47,4 +47,4 @@ pub fn office_routes() -> axum::Router<std::sync::Arc<tagstation_hub::server::Ap
 }
 
 #[cfg(feature = "kiosk")]
-pub use tagstation_kiosk::{door, feedback, runtime as station, ui};
+pub use tagstation_kiosk::{door, feedback, label, runtime as station, ui};

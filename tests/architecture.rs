@@ -56,6 +56,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-station",
             "tagstation-inputs",
             "tagstation-systemd",
+            "tagstation-labels",
         ],
     ),
     (

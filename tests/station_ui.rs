@@ -835,3 +835,107 @@ fn scan_events_from_another_thread_arrive_through_the_channel() {
     assert_eq!(message(&f.ui), "Drill 01 added to the basket.");
     assert_eq!(f.ui.window().get_kiosk_check_out_text(), "Check out 1");
 }
+
+/// The station's label printer at `to` (`zebra:HOST:PORT`), 50×25 mm QR labels.
+fn label_printer(to: String) -> Option<tagstation::label::LabelPrinter> {
+    tagstation::label::LabelPrinter::from_config(&tagstation::config::LabelsConfig {
+        printer: Some(to),
+        ..Default::default()
+    })
+    .expect("printer settings")
+}
+
+/// "Print label" on the card of a unit just registered: its label goes to the station's
+/// printer (a Zebra's raw port, here a recorder on loopback) without holding up the
+/// screen, and the screen says so.
+#[test]
+fn print_label_after_registering_a_unit_reaches_the_printer() {
+    use std::io::Read;
+    let printer = std::net::TcpListener::bind("127.0.0.1:0").expect("printer port");
+    let address = printer.local_addr().expect("address");
+    let received = std::thread::spawn(move || {
+        let (mut job, _) = printer.accept().expect("a print job");
+        let mut bytes = Vec::new();
+        job.read_to_end(&mut bytes).expect("the job's bytes");
+        String::from_utf8(bytes).expect("ZPL is text")
+    });
+    let f = fixture(|s| s.labels = label_printer(format!("zebra:{address}")));
+    let ui = &f.ui;
+    ui.on_scan("NEW-7");
+    touch(ui, "Drill");
+    touch(ui, "New unit");
+    touch(ui, "keyboard OK");
+    assert_eq!(ui.window().get_unit_name(), "Drill 04");
+    assert!(ui.window().get_unit_can_print());
+    touch(ui, "Print label");
+    assert_eq!(
+        message(ui),
+        "Printing the label…",
+        "the screen does not wait"
+    );
+    let zpl = received.join().expect("recorder");
+    assert!(
+        zpl.starts_with("^XA") && zpl.trim_end().ends_with("^XZ"),
+        "{zpl}"
+    );
+    assert!(zpl.contains("NEW-7") && zpl.contains("Drill 04"), "{zpl}");
+    let said = wait_for_message(ui, "Label for");
+    assert_eq!(
+        said,
+        format!("Label for Drill 04 sent to the printer zebra:{address}.")
+    );
+    assert_eq!(
+        f.feedback.events().last().map(String::as_str),
+        Some("success")
+    );
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    screenshot(ui, "14-print-label");
+}
+
+/// Nobody listening at the printer's address: the bottom line says the label was not
+/// printed and why, with the error signal.
+#[test]
+fn an_offline_label_printer_is_said_in_plain_words() {
+    let offline = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("address");
+    let f = fixture(|s| s.labels = label_printer(format!("zebra:{offline}")));
+    f.ui.on_scan("DR-1");
+    touch(&f.ui, "Print label");
+    let said = wait_for_message(&f.ui, "Label for");
+    assert!(
+        said.starts_with("Label for Drill 01 not printed: cannot reach the printer"),
+        "{said}"
+    );
+    assert_eq!(
+        f.feedback.events().last().map(String::as_str),
+        Some("error")
+    );
+}
+
+/// A station without a printer shows no "Print label".
+#[test]
+fn without_a_printer_the_card_has_no_print_button() {
+    let f = fixture(|_| {});
+    f.ui.on_scan("DR-1");
+    assert!(!f.ui.window().get_unit_can_print());
+    assert!(find(&f.ui, "Print label").is_empty());
+}
+
+/// Drain the UI's channel until the bottom line starts with `prefix` (at most 20 s).
+fn wait_for_message(ui: &StationUi, prefix: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        ui.drain_inputs();
+        let said = message(ui);
+        if said.starts_with(prefix) {
+            return said;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "waited 20 s for {prefix:?}; the screen says {said:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::door::DoorAction;
 use crate::feedback::{self, Feedback, FeedbackError};
+use crate::label::LabelPrinter;
 use crate::ui::{Settings, StationUi, UiError};
 use tagstation_inputs::scan::config::{InputConfig, InputError, InputKind};
 use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
@@ -98,6 +99,7 @@ pub fn settings(
         door,
         kiosk: cfg.station.kiosk,
         idle: Duration::from_secs(cfg.station.idle_secs.unwrap_or(8).max(1)),
+        labels: LabelPrinter::from_config(&cfg.labels).map_err(StationError::Config)?,
     })
 }
 

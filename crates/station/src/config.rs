@@ -34,6 +34,7 @@ pub struct Config {
     pub station: StationConfig,
     pub sync: SyncConfig,
     pub feedback: FeedbackConfig,
+    pub labels: LabelsConfig,
     /// Scanners and cameras, one `[[input]]` table each, kept as written: the station
     /// runtime reads each with `tagstation_inputs::scan::config::InputConfig::from_table`
     /// (the store and the sync client never need them). None configured: the station
@@ -95,6 +96,36 @@ impl Default for FeedbackConfig {
     }
 }
 
+/// The station's label printer: with one set, the unit card offers "Print label".
+/// Names are checked when the station starts (`tagstation-labels` reads them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LabelsConfig {
+    /// `cups:QUEUE` (a PDF through `lp`) or `zebra:HOST[:PORT]` (ZPL to the raw port).
+    /// Absent: no printing at this station.
+    pub printer: Option<String>,
+    /// The label stock, as `tagstation labels --layout` names it.
+    pub layout: String,
+    /// `qr`, `datamatrix` or `code128`.
+    pub code: String,
+    /// The organisation's name, on every label.
+    pub org: Option<String>,
+    /// Make the code a URL: `{tag}` is replaced by the tag.
+    pub url: Option<String>,
+}
+
+impl Default for LabelsConfig {
+    fn default() -> Self {
+        LabelsConfig {
+            printer: None,
+            layout: "50x25mm".into(),
+            code: "qr".into(),
+            org: None,
+            url: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyncConfig {
@@ -147,8 +178,9 @@ impl Config {
     }
 
     /// `TAGSTATION_STATION_NAME`, `TAGSTATION_ACTOR`, `TAGSTATION_HUB_URL`,
-    /// `TAGSTATION_SYNC_INTERVAL_SECS`, `TAGSTATION_DOOR` (empty: off) and
-    /// `TAGSTATION_KIOSK` (`1`/`true`/`0`/`false`) override the file.
+    /// `TAGSTATION_SYNC_INTERVAL_SECS`, `TAGSTATION_DOOR` (empty: off),
+    /// `TAGSTATION_KIOSK` (`1`/`true`/`0`/`false`) and `TAGSTATION_LABEL_PRINTER`
+    /// (empty: none) override the file.
     fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("TAGSTATION_STATION_NAME") {
             self.station.name = Some(v);
@@ -161,6 +193,9 @@ impl Config {
         }
         if let Ok(v) = std::env::var("TAGSTATION_DOOR") {
             self.station.door = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Ok(v) = std::env::var("TAGSTATION_LABEL_PRINTER") {
+            self.labels.printer = Some(v).filter(|v| !v.is_empty());
         }
         if let Ok(v) = std::env::var("TAGSTATION_KIOSK") {
             self.station.kiosk = match v.as_str() {
@@ -239,5 +274,17 @@ green_pin = 27
         let example = Config::parse(include_str!("../../../deploy/station.example.toml")).unwrap();
         assert_eq!(example.station.people.len(), 2);
         assert!(Config::parse("[[station.people]]\nname = \"A\"\nbadg = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn parses_the_label_printer() {
+        let c = Config::parse("[labels]\nprinter = \"cups:Front\"\nlayout = \"62mm\"\n").unwrap();
+        assert_eq!(c.labels.printer.as_deref(), Some("cups:Front"));
+        assert_eq!(
+            (c.labels.layout.as_str(), c.labels.code.as_str()),
+            ("62mm", "qr")
+        );
+        assert_eq!(Config::default().labels.printer, None);
+        assert!(Config::parse("[labels]\nprinte = \"cups:Front\"\n").is_err());
     }
 }

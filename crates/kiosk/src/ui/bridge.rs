@@ -20,6 +20,7 @@ pub fn touch(action: UiAction) -> Touch {
         UiAction::CheckOut => Touch::CheckOut,
         UiAction::CheckIn => Touch::CheckIn,
         UiAction::Move => Touch::Move,
+        UiAction::PrintLabel => Touch::PrintLabel,
         UiAction::BasketCheckOut => Touch::BasketCheckOut,
         UiAction::BasketCheckIn => Touch::BasketCheckIn,
         UiAction::Receive => Touch::Receive,

@@ -1,21 +1,23 @@
 //! The driver: feeds the flow its inputs, carries out the effects it returns (writes
-//! through [`super::store::run`], feedback, the sync nudge, the idle timer) and renders
-//! the resulting state into the window. The one place where the flow meets the world.
+//! through [`super::store::run`], feedback, the sync nudge, the idle timer, printing a
+//! label on a thread of its own) and renders the resulting state into the window. The
+//! one place where the flow meets the world.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Weak;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
 use slint::{Timer, TimerMode};
 
-use super::flow::{Choice, Effect, Input, State, Touch};
+use super::flow::{Choice, Effect, Input, LabelOutcome, State, Touch};
 use super::generated::{Choices, StationWindow};
+use super::inbox::{self, Inbound};
 use super::render::{self, Shown};
 use crate::feedback::Feedback;
-use tagstation_inputs::scan::ScanEvent;
+use tagstation_core::catalog::UnitId;
 use tagstation_station::store::{op_error, Store};
 use tagstation_station::sync::Worker;
 
@@ -28,8 +30,10 @@ pub struct Driver {
     /// What the rows of the lists on screen stand for, from the last render.
     shown: Shown,
     idle: Timer,
-    /// Scan events from the input threads ([`super::inbox`]).
-    inbox: Receiver<ScanEvent>,
+    /// Scan events from the input threads, labels' outcomes ([`super::inbox`]).
+    inbox: Receiver<Inbound>,
+    /// The same channel's sending end, for the label printing threads.
+    outbox: Sender<Inbound>,
     me: Weak<RefCell<Driver>>,
 }
 
@@ -40,7 +44,8 @@ pub struct Parts {
     pub feedback: Arc<dyn Feedback>,
     pub sync: Option<Worker>,
     pub window: slint::Weak<StationWindow>,
-    pub inbox: Receiver<ScanEvent>,
+    pub inbox: Receiver<Inbound>,
+    pub outbox: Sender<Inbound>,
 }
 
 impl Driver {
@@ -54,14 +59,18 @@ impl Driver {
             shown: Shown::default(),
             idle: Timer::default(),
             inbox: parts.inbox,
+            outbox: parts.outbox,
             me,
         }
     }
 
-    /// Feed every scan event waiting on the channel, in order.
+    /// Feed every message waiting on the channel, in order.
     pub fn drain_inbox(&mut self) {
-        while let Ok(ev) = self.inbox.try_recv() {
-            self.feed(Input::Scanned(ev));
+        while let Ok(message) = self.inbox.try_recv() {
+            self.feed(match message {
+                Inbound::Scan(ev) => Input::Scanned(ev),
+                Inbound::Printed(outcome) => Input::Printed(outcome),
+            });
         }
     }
 
@@ -89,9 +98,64 @@ impl Driver {
                     self.refresh_status();
                 }
                 Effect::Idle(wait) => self.set_idle(wait),
+                Effect::PrintLabel { unit } => {
+                    if let Some(input) = self.print_label(unit) {
+                        queue.extend(self.state.handle(input, &self.store));
+                    }
+                }
             }
         }
         self.render();
+    }
+
+    /// Send `unit`'s label to the printer on a thread of its own; its outcome comes
+    /// back through the inbox. What fails before that (no printer, the unit unreadable
+    /// or without a tag) is returned at once.
+    fn print_label(&self, unit: UnitId) -> Option<Input> {
+        let printer = self.state.settings.labels.clone()?;
+        let view = match self.store.unit(unit).and_then(|u| self.store.unit_view(&u)) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, %unit, "cannot read the unit to print its label");
+                return Some(Input::CannotShow(op_error(e)));
+            }
+        };
+        if view.asset_tag.is_none() {
+            return Some(Input::Printed(LabelOutcome {
+                unit: view.name,
+                result: Err("it has no tag yet: scan its tag first.".into()),
+            }));
+        }
+        let name = view.name.clone();
+        let outbox = self.outbox.clone();
+        let spawned = std::thread::Builder::new()
+            .name("label-printer".into())
+            .spawn(move || {
+                let result = match printer.print(&view) {
+                    Ok(printed) => {
+                        tracing::info!(unit = %view.name, printer = %printed.printer, job = ?printed.job, "label printed");
+                        Ok(printed.printer.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let outcome = LabelOutcome {
+                    unit: view.name,
+                    result,
+                };
+                if !inbox::post(&outbox, Inbound::Printed(outcome)) {
+                    tracing::debug!("the label's outcome arrived after the screen closed");
+                }
+            });
+        match spawned {
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the label printing thread");
+                Some(Input::Printed(LabelOutcome {
+                    unit: name,
+                    result: Err("the station could not start printing; try again.".into()),
+                }))
+            }
+        }
     }
 
     pub fn touch(&mut self, t: Touch) {

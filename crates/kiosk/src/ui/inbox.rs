@@ -1,14 +1,23 @@
-//! Scan events from the input threads to the UI thread: a `std::sync::mpsc` channel
-//! whose receiver the driver owns. [`ScanFeeder::send`] queues a [`ScanEvent`] and wakes
-//! the UI thread through `slint::invoke_from_event_loop`; there the driver drains the
-//! channel and feeds each event to the flow. Nothing travels as text through the window.
+//! News from other threads to the UI thread: a `std::sync::mpsc` channel whose receiver
+//! the driver owns. [`ScanFeeder::send`] queues a [`ScanEvent`] from the input threads,
+//! [`post`] what became of a label from its printing thread; each wakes the UI thread
+//! through `slint::invoke_from_event_loop`, where the driver drains the channel and feeds
+//! each message to the flow. Nothing travels as text through the window.
 
 use std::cell::RefCell;
 use std::rc::Weak;
 use std::sync::mpsc::Sender;
 
 use super::driver::Driver;
+use super::flow::LabelOutcome;
 use tagstation_inputs::scan::ScanEvent;
+
+/// One message for the UI thread.
+#[derive(Debug)]
+pub enum Inbound {
+    Scan(ScanEvent),
+    Printed(LabelOutcome),
+}
 
 thread_local! {
     /// The driver on this (the UI) thread. The closure a feeder sends to the event loop
@@ -21,7 +30,7 @@ pub fn install(driver: Weak<RefCell<Driver>>) {
     DRIVER.with(|d| *d.borrow_mut() = driver);
 }
 
-/// On the UI thread: feed every scan event waiting on the channel to the flow.
+/// On the UI thread: feed every message waiting on the channel to the flow.
 fn wake() {
     let Some(driver) = DRIVER.with(|d| d.borrow().upgrade()) else {
         return;
@@ -42,13 +51,18 @@ fn wake() {
 /// Hands scan events to the UI thread from any thread (stdin, scanners, cameras).
 #[derive(Clone)]
 pub struct ScanFeeder {
-    pub(super) tx: Sender<ScanEvent>,
+    pub(super) tx: Sender<Inbound>,
 }
 
 impl ScanFeeder {
     /// Queue an event for the UI and wake it. False once the UI has gone (its driver
     /// dropped, or its event loop ended).
     pub fn send(&self, ev: ScanEvent) -> bool {
-        self.tx.send(ev).is_ok() && slint::invoke_from_event_loop(wake).is_ok()
+        post(&self.tx, Inbound::Scan(ev))
     }
+}
+
+/// Queue `message` for the UI and wake it; false once the UI has gone.
+pub(super) fn post(tx: &Sender<Inbound>, message: Inbound) -> bool {
+    tx.send(message).is_ok() && slint::invoke_from_event_loop(wake).is_ok()
 }

@@ -38,6 +38,7 @@ pub use inbox::ScanFeeder;
 
 use crate::door::DoorAction;
 use crate::feedback::Feedback;
+use crate::label::LabelPrinter;
 use driver::{Driver, Parts};
 use flow::{Input, State};
 use tagstation_inputs::scan::ScanEvent;
@@ -63,6 +64,8 @@ pub struct Settings {
     pub kiosk: bool,
     /// How long a screen stays after a confirmation or without a touch.
     pub idle: Duration,
+    /// The label printer: with one, the unit card offers "Print label".
+    pub labels: Option<LabelPrinter>,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             door: None,
             kiosk: false,
             idle: Duration::from_secs(8),
+            labels: None,
         }
     }
 }
@@ -104,6 +108,7 @@ impl StationUi {
             sync,
             window: window.as_weak(),
             inbox: rx,
+            outbox: tx.clone(),
         };
         let driver = Rc::new_cyclic(|me| RefCell::new(Driver::new(parts, me.clone())));
         bridge::connect(&window, &Rc::downgrade(&driver));

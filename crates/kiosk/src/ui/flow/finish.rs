@@ -3,7 +3,9 @@
 
 use tagstation_ops::{Action, OpError};
 
-use super::{count_units, CountChange, Done, Effect, Flow, Fx, Op, Refused, State, Tone};
+use super::{
+    count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Refused, State, Tone,
+};
 use crate::feedback::Signal;
 
 impl State {
@@ -87,6 +89,25 @@ impl State {
                 self.go_home();
             }
             (op, done) => tracing::error!(?op, ?done, "a write reported something unexpected"),
+        }
+    }
+
+    /// A label went to the printer, or did not: say which, whatever screen is showing.
+    pub(super) fn printed(&mut self, outcome: LabelOutcome, fx: &mut Fx) {
+        let LabelOutcome { unit, result } = outcome;
+        match result {
+            Ok(printer) => {
+                let text = format!("Label for {unit} sent to the printer {printer}.");
+                self.say(Tone::Ok, text, fx);
+            }
+            Err(why) => {
+                tracing::warn!(%unit, %why, "label not printed");
+                self.say(
+                    Tone::Error,
+                    format!("Label for {unit} not printed: {why}"),
+                    fx,
+                );
+            }
         }
     }
 

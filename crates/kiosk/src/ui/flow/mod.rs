@@ -80,6 +80,16 @@ pub enum Input {
     },
     /// The screen for the current state could not be read from the store.
     CannotShow(OpError),
+    /// A label the runtime was asked to print ([`Effect::PrintLabel`]) went out, or not.
+    Printed(LabelOutcome),
+}
+
+/// What became of a label: the unit's name, and the printer it went to or why it did
+/// not go (in a shop worker's words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelOutcome {
+    pub unit: String,
+    pub result: Result<String, String>,
 }
 
 /// A touch on the screen, typed.
@@ -94,6 +104,8 @@ pub enum Touch {
     CheckOut,
     CheckIn,
     Move,
+    /// Print the unit's label on the station's printer.
+    PrintLabel,
     BasketCheckOut,
     BasketCheckIn,
     /// The count stepper: add this much to the quantity.
@@ -141,6 +153,11 @@ pub enum Effect {
     Saved,
     /// Restart the idle timer for this long, or stop it.
     Idle(Option<Duration>),
+    /// Print this unit's label on the station's printer, without holding up the screen,
+    /// and report back as [`Input::Printed`].
+    PrintLabel {
+        unit: UnitId,
+    },
 }
 
 /// A write the flow asks for. Each names one call of the operations layer (or the
@@ -333,6 +350,10 @@ impl State {
             }
             Input::Finished { op, result } => {
                 self.finished(op, result, &mut fx);
+                true
+            }
+            Input::Printed(outcome) => {
+                self.printed(outcome, &mut fx);
                 true
             }
             Input::CannotShow(e) => {

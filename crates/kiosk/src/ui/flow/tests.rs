@@ -676,3 +676,88 @@ fn a_screen_that_cannot_be_read_goes_home_with_the_reason() {
     assert_eq!(st.message.0, Tone::Error);
     assert_eq!(idle(&fx), None);
 }
+
+#[test]
+fn print_label_asks_the_runtime_and_says_what_became_of_it() {
+    let r = Fake::new();
+    let dr1 = r.unit("DR-1").clone();
+
+    // No printer set up: a warning, nothing to print.
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "DR-1");
+    let fx = touch(&mut st, &r, Touch::PrintLabel);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::PrintLabel { .. })));
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "No label printer is set up at this station.".into()
+        )
+    );
+
+    let cfg = tagstation_station::config::LabelsConfig {
+        printer: Some("zebra:127.0.0.1:9100".into()),
+        ..Default::default()
+    };
+    let printer = crate::label::LabelPrinter::from_config(&cfg).expect("printer config");
+    let mut st = State::new(settings(|s| s.labels = printer));
+    code(&mut st, &r, "DR-1");
+    let fx = touch(&mut st, &r, Touch::PrintLabel);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::PrintLabel { unit } if *unit == dr1.id)),
+        "{fx:?}"
+    );
+    assert_eq!(st.message.1, "Printing the label…");
+
+    // The outcome arrives later, whatever the screen: the card stays, the words say.
+    let fx = st.handle(
+        Input::Printed(LabelOutcome {
+            unit: "Drill 01".into(),
+            result: Ok("zebra:127.0.0.1:9100".into()),
+        }),
+        &r,
+    );
+    assert_eq!(signals(&fx), ["success"]);
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Label for Drill 01 sent to the printer zebra:127.0.0.1:9100.".into()
+        )
+    );
+    assert!(matches!(st.flow, Flow::Unit { .. }));
+    let fx = st.handle(
+        Input::Printed(LabelOutcome {
+            unit: "Drill 01".into(),
+            result: Err("the printer is off.".into()),
+        }),
+        &r,
+    );
+    assert_eq!(signals(&fx), ["error"]);
+    assert_eq!(
+        st.message,
+        (
+            Tone::Error,
+            "Label for Drill 01 not printed: the printer is off.".into()
+        )
+    );
+}
+
+#[test]
+fn a_printer_setting_this_build_cannot_read_names_the_setting() {
+    use tagstation_station::config::LabelsConfig;
+    let bad = |f: fn(&mut LabelsConfig)| {
+        let mut cfg = LabelsConfig {
+            printer: Some("cups:Front".into()),
+            ..Default::default()
+        };
+        f(&mut cfg);
+        crate::label::LabelPrinter::from_config(&cfg).expect_err("refused")
+    };
+    assert!(bad(|c| c.printer = Some("laser".into())).starts_with("labels.printer:"));
+    assert!(bad(|c| c.layout = "a4-huge".into()).starts_with("labels.layout:"));
+    assert!(bad(|c| c.code = "morse".into()).starts_with("labels.code:"));
+    let none = crate::label::LabelPrinter::from_config(&LabelsConfig::default());
+    assert!(matches!(none, Ok(None)));
+}

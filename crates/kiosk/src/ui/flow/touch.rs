@@ -6,7 +6,9 @@ use tagstation_ops::lending::BasketUnit;
 use tagstation_ops::Action;
 use tagstation_station::audit::Audit;
 
-use super::{kiosk, Ask, Choice, CountChange, Flow, Fx, Op, Overlay, Reads, State, Tone, Touch};
+use super::{
+    kiosk, Ask, Choice, CountChange, Effect, Flow, Fx, Op, Overlay, Reads, State, Tone, Touch,
+};
 
 impl State {
     pub(super) fn touch(&mut self, t: Touch, reads: &dyn Reads, fx: &mut Fx) {
@@ -88,6 +90,15 @@ impl State {
                 action: Action::CheckIn { location: None },
             }),
             (Touch::Move, Flow::Unit { .. }) => self.overlay = Overlay::Picker(Ask::Location),
+            (Touch::PrintLabel, Flow::Unit { unit }) => {
+                if self.settings.labels.is_some() {
+                    self.message = (Tone::None, "Printing the label…".into());
+                    fx.push(Effect::PrintLabel { unit: *unit });
+                } else {
+                    let text = "No label printer is set up at this station.".into();
+                    self.say(Tone::Warn, text, fx);
+                }
+            }
             (Touch::Choose(Choice::Person(p)), Flow::Kiosk { .. }) => self.identify(p, reads, fx),
             (Touch::Choose(Choice::Due(days)), Flow::Kiosk { due, .. }) => *due = days,
             (

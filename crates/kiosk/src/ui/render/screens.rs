@@ -19,7 +19,7 @@ pub(super) fn show(
 ) -> Result<(), StoreError> {
     match &state.flow {
         Flow::Scan => scan(w, state, store),
-        Flow::Unit { unit } => unit_card(w, store, *unit),
+        Flow::Unit { unit } => unit_card(w, store, *unit, state.settings.labels.is_some()),
         Flow::Kiosk {
             person,
             basket,
@@ -98,7 +98,12 @@ fn scan(w: &StationWindow, state: &State, store: &Store) -> Result<(), StoreErro
     Ok(())
 }
 
-fn unit_card(w: &StationWindow, store: &Store, unit: UnitId) -> Result<(), StoreError> {
+fn unit_card(
+    w: &StationWindow,
+    store: &Store,
+    unit: UnitId,
+    can_print: bool,
+) -> Result<(), StoreError> {
     // By id directly (the name-or-id lookup scans every unit); a unit folded back into
     // a count meanwhile is not shown.
     let u = store.unit(unit)?;
@@ -158,6 +163,7 @@ fn unit_card(w: &StationWindow, store: &Store, unit: UnitId) -> Result<(), Store
     w.set_unit_can_set_status(settable);
     w.set_unit_can_check_out(v.status == Status::InStock);
     w.set_unit_can_check_in(v.status == Status::CheckedOut);
+    w.set_unit_can_print(can_print && v.asset_tag.is_some());
     w.set_hint(if v.status == Status::CheckedOut {
         "Checked out: check it in before changing its status.".into()
     } else {
