@@ -6,6 +6,7 @@
 //! units and history, built alike by the station and the hub), [`proto`] (what stations
 //! and the hub send each other), [`scan`] (scanned text, GS1 element strings, the HID
 //! key decoder), [`escape`] (untrusted text made safe for terminals, logs and CSV),
+//! [`tags`] (the pattern of new tags and the blocks the hub leases to stations),
 //! [`utilization`] (how much of the time each unit is out, computed from history) and
 //! [`clock`] (wall time and whether the kernel trusts it: the one read of the outside
 //! world here). Nothing here touches a file or a socket, so every other crate and the
@@ -20,5 +21,6 @@ pub mod locations;
 pub mod people;
 pub mod proto;
 pub mod scan;
+pub mod tags;
 pub mod utilization;
 pub mod view;
