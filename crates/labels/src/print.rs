@@ -85,7 +85,13 @@ impl std::str::FromStr for Printer {
                 queue: queue.into(),
             })
         } else if let Some(address) = s.strip_prefix("zebra:") {
-            if address.is_empty() || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            // A bare number is no host: the system would take "9100" for 0.0.35.140.
+            let host = match address.parse::<std::net::Ipv6Addr>() {
+                Ok(_) => address,
+                Err(_) => address.rsplit_once(':').map_or(address, |(host, _)| host),
+            };
+            let bad_host = host.is_empty() || host.bytes().all(|b| b.is_ascii_digit());
+            if bad_host || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(bad());
             }
             Ok(Printer::Zebra {
@@ -496,37 +502,19 @@ mod tests {
 
     #[test]
     fn printers_parse_and_print_back() {
+        let cups = |queue: &str| Printer::Cups {
+            queue: queue.into(),
+        };
+        let zebra = |address: &str| Printer::Zebra {
+            address: address.into(),
+        };
         let cases = [
-            (
-                "cups:Office",
-                Printer::Cups {
-                    queue: "Office".into(),
-                },
-            ),
-            (
-                "cups:Brother_QL-820",
-                Printer::Cups {
-                    queue: "Brother_QL-820".into(),
-                },
-            ),
-            (
-                "zebra:192.168.1.40",
-                Printer::Zebra {
-                    address: "192.168.1.40".into(),
-                },
-            ),
-            (
-                "zebra:zt410.local:6101",
-                Printer::Zebra {
-                    address: "zt410.local:6101".into(),
-                },
-            ),
-            (
-                "zebra:[::1]:9100",
-                Printer::Zebra {
-                    address: "[::1]:9100".into(),
-                },
-            ),
+            ("cups:Office", cups("Office")),
+            ("cups:Brother_QL-820", cups("Brother_QL-820")),
+            ("zebra:192.168.1.40", zebra("192.168.1.40")),
+            ("zebra:zt410.local:6101", zebra("zt410.local:6101")),
+            ("zebra:[::1]:9100", zebra("[::1]:9100")),
+            ("zebra:fe80::1", zebra("fe80::1")),
         ];
         for (spec, printer) in cases {
             assert_eq!(spec.parse::<Printer>().unwrap(), printer, "{spec}");
