@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::cups::{self, Cups};
 use common::labels::{cell, own_decoder, rasterise};
 use common::TempStation;
 use tagstation::labels::{Layout, Stock, Symbology, LAYOUTS};
@@ -27,6 +28,12 @@ const UNITS: usize = 7;
 
 /// A station with one unit-tracked item of `UNITS` tagged units, each with a serial.
 fn station() -> TempStation {
+    let tags: Vec<String> = (1..=UNITS).map(tag).collect();
+    station_with(&tags)
+}
+
+/// A station with one unit-tracked item of a unit for each of `tags`, each with a serial.
+fn station_with(tags: &[String]) -> TempStation {
     let st = TempStation::new();
     let run = |args: &[&str]| {
         let out = st.cli(args);
@@ -42,12 +49,12 @@ fn station() -> TempStation {
         "add",
         "Cordless drill",
         "--quantity",
-        &UNITS.to_string(),
+        &tags.len().to_string(),
     ]);
     run(&["item", "track", "Cordless drill", "--units"]);
-    for n in 1..=UNITS {
+    for (n, tag) in (1..).zip(tags) {
         let unit = format!("Cordless drill {n:02}");
-        run(&["unit", "tag", &unit, &tag(n)]);
+        run(&["unit", "tag", &unit, tag]);
         run(&["unit", "field", &unit, "Serial", &format!("SN-{n:04}")]);
     }
     st
@@ -118,20 +125,40 @@ fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usiz
         String::from_utf8_lossy(&out.stderr)
     );
     let slots = layout.per_page().min(start + UNITS);
-    let mut crops = Vec::new();
-    let mut expected = BTreeMap::new();
-    for dpi in [300, 203] {
-        let page = rasterise(&pdf, dpi);
-        for slot in 0..slots {
-            let crop = cell(&page, layout, slot, dpi);
-            let want: Vec<String> = if slot < start {
+    let want: Vec<Vec<String>> = (0..slots)
+        .map(|slot| {
+            if slot < start {
                 vec![]
             } else {
                 vec![tag(slot - start + 1)]
-            };
-            let what = format!("{} {} slot {slot} at {dpi} dpi", layout.name, code.name());
-            assert_eq!(own_decoder(&crop), want, "own decoder: {what}");
-            let path = dir.join(format!("{}-{}-{dpi}-{slot}.png", layout.name, code.name()));
+            }
+        })
+        .collect();
+    let name = format!("{}-{}", layout.name, code.name());
+    check_page(&pdf, layout, &want, &[300, 203], dir, &name);
+    slots - start
+}
+
+/// Rasterise page 1 of `pdf` at each of `dpis`, cut out the cells of slots 0, 1... and
+/// check that both decoders read exactly `want[slot]` in each (nothing, for an empty
+/// slot). `name` names the PDF in the crops' files and in failures.
+fn check_page(
+    pdf: &Path,
+    layout: &Layout,
+    want: &[Vec<String>],
+    dpis: &[u32],
+    dir: &Path,
+    name: &str,
+) {
+    let mut crops = Vec::new();
+    let mut expected = BTreeMap::new();
+    for &dpi in dpis {
+        let page = rasterise(pdf, dpi);
+        for (slot, want) in want.iter().enumerate() {
+            let crop = cell(&page, layout, slot, dpi);
+            let what = format!("{name} slot {slot} at {dpi} dpi");
+            assert_eq!(&own_decoder(&crop), want, "own decoder: {what}");
+            let path = dir.join(format!("{name}-{dpi}-{slot}.png"));
             crop.save(&path).unwrap();
             expected.insert(path.clone(), (want, what));
             crops.push(path);
@@ -139,9 +166,8 @@ fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usiz
     }
     for (path, found) in zxing(&crops) {
         let (want, what) = &expected[&path];
-        assert_eq!(&found, want, "zxing-cpp: {what}");
+        assert_eq!(&&found, want, "zxing-cpp: {what}");
     }
-    slots - start
 }
 
 #[test]
@@ -268,8 +294,9 @@ fn zpl_reaches_a_network_printer_and_an_offline_one_is_named() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains(&format!("sent 3 label(s) to the printer {addr}")),
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "sent 3 label(s) to the printer zebra:{addr} (ZPL, 2x1in, code128)"
+        )),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -298,4 +325,105 @@ fn zpl_reaches_a_network_printer_and_an_offline_one_is_named() {
             && err.contains("Nothing was printed"),
         "{err}"
     );
+}
+
+/// `--lp` prints on a real CUPS queue: a private cupsd on loopback whose printer is
+/// Debian's cups-pdf (tests/common/cups.rs), which renders each job again through
+/// Ghostscript into a PDF file. Page 1 of that file, at 300 dpi, has every label where
+/// its layout puts it, A4 and US Letter alike (the queue's default paper is A4), and
+/// each decodes to exactly its tag with both decoders. An unknown queue, and CUPS not
+/// running, are errors naming the queue, and nothing is printed.
+#[test]
+fn labels_printed_on_a_cups_queue_decode_to_their_tags() {
+    let Some(cups) = Cups::start() else {
+        return;
+    };
+    // The job's title carries the first tag, so this run's PDFs are told from any
+    // earlier run's in cups-pdf's folder.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let token = format!("TP{:x}", nanos ^ std::process::id());
+    let tags: Vec<String> = (1..=3).map(|n| format!("{token}-{n}")).collect();
+    let st = station_with(&tags);
+    let dir = tempfile::tempdir().unwrap();
+    let server = [("CUPS_SERVER", cups.server.as_str())];
+    for (layout, code, start) in [("l7651", "qr", 2), ("5160", "datamatrix", 0)] {
+        let mut args = vec!["labels"];
+        args.extend(tags.iter().map(String::as_str));
+        let start_at = start.to_string();
+        args.extend(["--layout", layout, "--code", code, "--start", &start_at]);
+        args.extend(["--lp", cups::QUEUE]);
+        let out = st.cli_env(&args, &server);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            cups.logs()
+        );
+        let sent = format!(
+            "sent 3 label(s) to the printer cups:tspdf (PDF, {layout}, {code}), job tspdf-"
+        );
+        assert!(stdout.contains(&sent), "{stdout}");
+        let job = stdout.trim().rsplit("job ").next().unwrap();
+        let printed = cups.wait_for_pdf(job, &token, std::time::Duration::from_secs(30));
+        let pdf = dir.path().join(format!("{layout}.pdf"));
+        std::fs::copy(&printed, &pdf).unwrap();
+        std::fs::remove_file(&printed).unwrap();
+
+        let layout = Layout::find(layout).unwrap();
+        let want: Vec<Vec<String>> = (0..start)
+            .map(|_| vec![])
+            .chain(tags.iter().map(|t| vec![t.clone()]))
+            .collect();
+        check_page(
+            &pdf,
+            layout,
+            &want,
+            &[300],
+            dir.path(),
+            &format!("cups-{}", layout.name),
+        );
+    }
+
+    let fails = |args: &[&str], env: &[(&str, &str)], says: &[&str]| {
+        let out = st.cli_env(args, env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("sent"));
+        for s in says {
+            assert!(err.contains(s), "{s:?} in {err}");
+        }
+    };
+    fails(
+        &["labels", &tags[0], "--lp", "nosuchqueue"],
+        &server,
+        &[
+            "there is no printer queue named nosuchqueue",
+            "lpstat -p",
+            "nothing was printed",
+        ],
+    );
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    fails(
+        &["labels", &tags[0], "--printer", "cups:tspdf"],
+        &[("CUPS_SERVER", &nobody)],
+        &[
+            "cannot print to the queue tspdf: CUPS, the print service, is not running",
+            &nobody,
+            "nothing was printed",
+        ],
+    );
+    let left: Vec<_> = std::fs::read_dir(Cups::out_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(&token))
+        .collect();
+    assert!(left.is_empty(), "no other job printed: {left:?}");
 }

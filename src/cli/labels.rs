@@ -1,11 +1,13 @@
-//! `tagstation labels`: the station's units as printable labels (a PDF), through
-//! `tagstation-labels`, read from the station's store.
+//! `tagstation labels`: the station's units as printable labels (a PDF or ZPL, to a file
+//! or a printer), through `tagstation-labels`, read from the station's store.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use tagstation::labels::print::{self, Printer};
 use tagstation::labels::{self, Layout, Options, Subject, Symbology, LAYOUTS};
 use tagstation::store::Store;
 use tagstation::view::UnitView;
@@ -47,14 +49,49 @@ pub struct LabelsArgs {
     /// Write ZPL for a Zebra printer instead of a PDF (thermal layouts).
     #[arg(long)]
     pub zpl: bool,
-    /// Send the labels as ZPL straight to a Zebra printer on the network (HOST or
-    /// HOST:PORT; port 9100 unless given) instead of writing a file.
-    #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "out")]
+    /// Send the labels to a printer instead of writing a file: `cups:QUEUE`, a CUPS
+    /// printer queue (a PDF; `lpstat -p` lists them), or `zebra:HOST[:PORT]` (or just
+    /// HOST[:PORT]), a Zebra printer on the network (ZPL to its raw port, 9100 unless
+    /// given).
+    #[arg(long, value_name = "PRINTER", conflicts_with = "out")]
     pub printer: Option<String>,
+    /// Print the PDF on this CUPS queue: short for `--printer cups:QUEUE`.
+    #[arg(long, value_name = "QUEUE", conflicts_with_all = ["out", "printer", "zpl"])]
+    pub lp: Option<String>,
 }
 
-/// How long to wait for a network printer to answer, and for each write to it.
-const PRINTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long to wait for a Zebra printer to answer, and for each write to it.
+const ZEBRA_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `lp` may take to hand the PDF to CUPS (a remote print server may be slow).
+const CUPS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The printer `--lp` or `--printer` names; a bare HOST, HOST:PORT or IPv6 address is a
+/// Zebra printer, as `--printer` always took.
+fn printer(args: &LabelsArgs) -> Result<Option<Printer>> {
+    if let Some(queue) = &args.lp {
+        return Ok(Some(Printer::Cups {
+            queue: queue.clone(),
+        }));
+    }
+    let Some(spec) = &args.printer else {
+        return Ok(None);
+    };
+    let prefixed = spec.starts_with("cups:") || spec.starts_with("zebra:");
+    Ok(Some(if !prefixed && bare_address(spec) {
+        Printer::Zebra {
+            address: spec.clone(),
+        }
+    } else {
+        spec.parse()?
+    }))
+}
+
+/// HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address.
+fn bare_address(spec: &str) -> bool {
+    let port = spec.rsplit_once(':').map(|(_, port)| port);
+    port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        || spec.parse::<std::net::Ipv6Addr>().is_ok()
+}
 
 fn layouts_help() -> String {
     let mut s = String::from("Layouts:\n");
@@ -102,6 +139,7 @@ pub(super) fn labels_cmd(store: &Store, args: LabelsArgs) -> Result<()> {
         bail!("no tagged units to label");
     }
     let subjects: Vec<Subject> = units.iter().map(subject).collect();
+    let to_printer = printer(&args)?;
     let opts = Options {
         layout,
         code,
@@ -110,26 +148,36 @@ pub(super) fn labels_cmd(store: &Store, args: LabelsArgs) -> Result<()> {
         field: args.field,
         url: args.url,
     };
-    let zpl = args.zpl || args.printer.is_some();
-    let (bytes, kind) = if zpl {
-        (labels::zpl(&subjects, &opts)?.into_bytes(), "ZPL")
-    } else {
-        (labels::pdf(&subjects, &opts)?, "PDF")
-    };
-    if let Some(printer) = &args.printer {
-        labels::print::send_raw(printer, &bytes, PRINTER_TIMEOUT)?;
+    if let Some(printer) = to_printer {
+        let (kind, timeout) = match &printer {
+            Printer::Cups { .. } if args.zpl => {
+                bail!("--zpl is for a Zebra printer; a CUPS queue ({printer}) takes the PDF")
+            }
+            Printer::Cups { .. } => ("PDF", CUPS_TIMEOUT),
+            Printer::Zebra { .. } => ("ZPL", ZEBRA_TIMEOUT),
+        };
+        let printed = print::print(&printer, &subjects, &opts, timeout)?;
+        let job = printed
+            .job
+            .map(|j| format!(", job {}", tagstation::escape::controls(&j)))
+            .unwrap_or_default();
         println!(
-            "sent {} label(s) to the printer {} (ZPL, {}, {})",
-            subjects.len(),
-            tagstation::escape::controls(printer),
+            "sent {} label(s) to the printer {} ({kind}, {}, {}){job}",
+            printed.labels,
+            tagstation::escape::controls(&printed.printer.to_string()),
             layout.name,
             code.name()
         );
         return Ok(());
     }
+    let (bytes, kind) = if args.zpl {
+        (labels::zpl(&subjects, &opts)?.into_bytes(), "ZPL")
+    } else {
+        (labels::pdf(&subjects, &opts)?, "PDF")
+    };
     let out = args
         .out
-        .unwrap_or_else(|| PathBuf::from(if zpl { "labels.zpl" } else { "labels.pdf" }));
+        .unwrap_or_else(|| PathBuf::from(if args.zpl { "labels.zpl" } else { "labels.pdf" }));
     std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     tracing::info!(labels = subjects.len(), layout = layout.name, code = code.name(), out = %out.display(), "labels written");
     println!(

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bench;
+pub mod cups;
 pub mod faultproxy;
 pub mod labels;
 pub mod python;
@@ -44,6 +45,13 @@ impl TempStation {
     pub fn cli(&self, args: &[&str]) -> Output {
         cli(self.dir.path(), args)
     }
+    /// The same with these environment variables set.
+    pub fn cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        cli_command(self.dir.path(), args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run tagstation")
+    }
     /// Run it and parse standard output as JSON; panics with stderr on failure.
     pub fn cli_json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.cli(args);
@@ -66,14 +74,18 @@ pub fn bin() -> PathBuf {
 }
 
 pub fn cli(data: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--data")
+    cli_command(data, args).output().expect("run tagstation")
+}
+
+/// The `tagstation` command [`cli`] runs.
+fn cli_command(data: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data")
         .arg(data)
         .args(args)
         .env_remove("TAGSTATION_CONFIG")
-        .env("TAGSTATION_ACTOR", "tester")
-        .output()
-        .expect("run tagstation")
+        .env("TAGSTATION_ACTOR", "tester");
+    cmd
 }
 
 pub fn cmd(item: Uuid, unit: Option<Uuid>, kind: EventKind) -> Cmd {
