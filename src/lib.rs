@@ -20,7 +20,7 @@
 //! - `tagstation-systemd`: [`systemd`].
 
 pub use tagstation_core::{
-    catalog, clock, due, escape, event, locations, people, proto, utilization, view,
+    catalog, clock, due, escape, event, locations, people, proto, tags, utilization, view,
 };
 pub use tagstation_labels as labels;
 pub use tagstation_ops as ops;

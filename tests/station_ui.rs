@@ -939,3 +939,68 @@ fn wait_for_message(ui: &StationUi, prefix: &str) -> String {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// "New unit" on the scan screen: the unit gets the next of the station's leased tags,
+/// offline, and its label prints at once; with few tags left the screen warns.
+#[test]
+fn a_new_unit_takes_the_next_leased_tag_and_prints_its_label() {
+    use std::io::Read;
+    use tagstation::tags::{TagBlock, TagPattern};
+    let printer = std::net::TcpListener::bind("127.0.0.1:0").expect("printer port");
+    let address = printer.local_addr().expect("address");
+    let received = std::thread::spawn(move || {
+        let (mut job, _) = printer.accept().expect("a print job");
+        let mut bytes = Vec::new();
+        job.read_to_end(&mut bytes).expect("the job's bytes");
+        String::from_utf8(bytes).expect("ZPL is text")
+    });
+    let f = fixture(|s| s.labels = label_printer(format!("zebra:{address}")));
+    let ui = &f.ui;
+    assert!(!ui.window().get_scan_can_new_tagged(), "no tags leased yet");
+    let tag = {
+        let mut s = Store::open(f._station.path()).expect("store");
+        let pattern = TagPattern {
+            prefix: "TS-".into(),
+            digits: 6,
+            check_digit: true,
+        };
+        s.add_tag_block(&TagBlock {
+            pattern: pattern.clone(),
+            first: 41,
+            last: 44,
+        })
+        .expect("block");
+        pattern.format(41)
+    };
+    // The next screen drawn offers it.
+    ui.on_scan("DR-1");
+    touch(ui, "Done");
+    assert!(ui.window().get_scan_can_new_tagged());
+    screenshot(ui, "15-scan-with-new-tags");
+    touch(ui, "New unit");
+    assert_eq!(ui.window().get_screen(), Screen::Unknown);
+    assert_eq!(
+        ui.window().get_unknown_prompt(),
+        "Which item is it? (4 new tags left here)"
+    );
+    screenshot(ui, "16-new-unit-item");
+    touch(ui, "Saw");
+    assert_eq!(ui.window().get_keyboard_text(), "Saw 02");
+    touch(ui, "keyboard OK");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    assert_eq!(ui.window().get_unit_name(), "Saw 02");
+    assert_eq!(tag, "TS-0000414", "41 and its Luhn check digit");
+    ui.with_store(|s| assert_eq!(unit(s, &tag).name, "Saw 02"));
+    assert_eq!(
+        message(ui),
+        format!("Saved: new unit Saw 02 with tag {tag}. Only 3 new tags left: connect to the hub to get more.")
+    );
+    let zpl = received.join().expect("recorder");
+    assert!(zpl.contains(&tag) && zpl.contains("Saw 02"), "{zpl}");
+    let said = wait_for_message(ui, "Label for");
+    assert_eq!(
+        said,
+        format!("Label for Saw 02 sent to the printer zebra:{address}.")
+    );
+    ui.with_store(|s| assert_eq!(s.new_tags_left().expect("left"), 3));
+}

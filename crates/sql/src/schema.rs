@@ -140,6 +140,23 @@ const STATION_V7: &str = r#"
 CREATE INDEX events_recent ON events((hub_seq IS NULL), hub_seq, pos);
 "#;
 
+/// Blocks of new tag numbers leased from the hub (`tagstation_core::tags`), each with
+/// the pattern that writes them and the next number not yet handed out; the hub counts
+/// numbers per prefix, so a block is its prefix and first number. Handed out in the
+/// order they came (rowid). (Schema version 8.)
+const STATION_V8: &str = r#"
+CREATE TABLE tag_blocks (
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    next INTEGER NOT NULL,
+    prefix TEXT NOT NULL,
+    digits INTEGER NOT NULL,
+    check_digit INTEGER NOT NULL,
+    leased_at TEXT NOT NULL,
+    PRIMARY KEY (prefix, first)
+);
+"#;
+
 /// Names and codes compared by the catalog's case rule (`catalog::fold`): each kept as
 /// typed, beside its key, which lookups and uniqueness checks compare. Rows written
 /// before this step get their keys from [`fill_keys`], which runs with it. Also the
@@ -320,6 +337,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[CATALOG_V3],
             &[STATION_V5],
             &[STATION_V7],
+            &[STATION_V8],
         ],
         Flavor::Hub => &[
             &[CATALOG_V1, HUB_V1],

@@ -29,6 +29,7 @@ use tagstation_core::proto::{
     self, AtResponse, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
     PushResponse, PushStatus,
 };
+use tagstation_core::tags::TagBlock;
 use tagstation_sql::projection::StoredEvent;
 
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +231,15 @@ pub struct RoundReport {
     pub waiting_for_hub_upgrade: usize,
     /// The hub's words for why, when some wait.
     pub waiting_reason: Option<String>,
+    /// New tag numbers the hub leased this station in this round.
+    pub tags_leased: u64,
 }
+
+/// A station with fewer new tags than this left leases the next block at sync.
+pub const LEASE_TAGS_BELOW: u64 = 25;
+
+/// With fewer new tags than this left, the station warns as it hands one out.
+pub const FEW_TAGS_LEFT: u64 = 10;
 
 /// One push-then-pull round against the enrolled hub.
 pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncError> {
@@ -247,8 +256,55 @@ pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncErr
         report.bytes_up += again.bytes_up;
         report.bytes_down += again.bytes_down;
     }
+    report.tags_leased = top_up_tags(store)?;
     store.set_sync_result(None)?;
     Ok(report)
+}
+
+/// Lease the next block of new tags when fewer than [`LEASE_TAGS_BELOW`] are left.
+/// Returns how many numbers came. A hub that refuses (it leases no tags, or every number
+/// of its pattern is taken) is logged and the round goes on: events matter more.
+pub fn top_up_tags(store: &mut Store) -> Result<u64, SyncError> {
+    if store.new_tags_left()? >= LEASE_TAGS_BELOW {
+        return Ok(0);
+    }
+    match lease_tags(store) {
+        Ok(block) => {
+            tracing::info!(
+                first = %block.pattern.format(block.first),
+                last = %block.pattern.format(block.last),
+                "new tags leased from the hub"
+            );
+            Ok(block.len())
+        }
+        Err(SyncError::Hub { status: 404, .. }) => {
+            tracing::debug!("the hub leases no tags (an older hub)");
+            Ok(0)
+        }
+        Err(SyncError::Hub { status, message }) if status < 500 => {
+            tracing::warn!(status, %message, "the hub leased no new tags");
+            Ok(0)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Lease a block of new tag numbers from the hub (`POST /v1/tags/lease`) and keep it.
+pub fn lease_tags(store: &mut Store) -> Result<TagBlock, SyncError> {
+    let (url, token, client) = connect(store)?;
+    let resp = client
+        .post(format!("{url}/v1/tags/lease"))
+        .bearer_auth(&token)
+        .send()
+        .map_err(net)?;
+    let (block, _) = read_json::<TagBlock>(check(resp)?)?;
+    if block.is_empty() || block.pattern.check().is_err() || block.last > block.pattern.max() {
+        return Err(SyncError::Protocol(format!(
+            "the hub leased an impossible block of tags: {block:?}"
+        )));
+    }
+    store.add_tag_block(&block)?;
+    Ok(block)
 }
 
 /// Find the last position where the hub's log and this station's agree (the event
@@ -615,11 +671,12 @@ fn run(mut store: Store, cfg: WorkerConfig, state: Arc<Mutex<SyncState>>, rx: mp
                     s.online = true;
                     s.last_sync = Some(rfc3339(SystemClock.now().0));
                     s.last_error = None;
-                    if r.pushed + r.pulled > 0 {
+                    if r.pushed + r.pulled > 0 || r.tags_leased > 0 {
                         tracing::info!(
                             pushed = r.pushed,
                             pulled = r.pulled,
                             conflicts = r.conflicts,
+                            tags_leased = r.tags_leased,
                             "synced"
                         );
                     }

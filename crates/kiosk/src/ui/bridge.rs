@@ -16,6 +16,7 @@ pub fn touch(action: UiAction) -> Touch {
         UiAction::OpenKiosk => Touch::OpenKiosk,
         UiAction::OpenAudit => Touch::OpenAudit,
         UiAction::TypeCode => Touch::TypeCode,
+        UiAction::NewTagged => Touch::NewTagged,
         UiAction::Done => Touch::Done,
         UiAction::CheckOut => Touch::CheckOut,
         UiAction::CheckIn => Touch::CheckIn,

@@ -38,6 +38,10 @@ impl Reads for Store {
         Store::units_at(self, location).map_err(op_error)
     }
 
+    fn new_tags_left(&self) -> u64 {
+        Store::new_tags_left(self).unwrap_or(0)
+    }
+
     fn date_in(&self, days: i64) -> String {
         let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
@@ -52,6 +56,39 @@ fn now_text() -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     t.format(&fmt)
         .unwrap_or_else(|_| tagstation_core::clock::today())
+}
+
+/// A new unit of `item` named `name` with the next of the station's new tags. The tag
+/// is taken (and kept taken) before the unit is made: a refusal leaves a gap in the
+/// numbers, never a tag handed out twice.
+fn add_new_tagged(
+    store: &mut Store,
+    item: ItemId,
+    name: &str,
+    who: &Actor,
+) -> Result<Done, Refused> {
+    let tag = match store.take_new_tag() {
+        Ok(Some(tag)) => tag,
+        Ok(None) => {
+            return Err(OpError::invalid(
+                "No new tags left at this station: connect it to the hub to get more.",
+            )
+            .into())
+        }
+        Err(e) => return Err(op_error(e).into()),
+    };
+    let new = NewUnit {
+        name: Some(name.to_string()),
+        tag: Some(tag.clone()),
+        ..NewUnit::default()
+    };
+    let added = catalog::add_unit(store, item, new, who)?;
+    Ok(Done::NewTagged {
+        id: added.id,
+        name: added.name,
+        tag,
+        left: store.new_tags_left().unwrap_or(0),
+    })
 }
 
 /// Carry out one write the flow asked for, as `actor` (a kiosk basket is recorded as
@@ -131,6 +168,7 @@ pub fn run(
                 })
                 .map_err(Refused::from)
         }
+        Op::AddNewTagged { item, name } => add_new_tagged(store, *item, name, &who),
         Op::FinishAudit(audit) => {
             let (cmds, summary) = audit.finish(actor, &now_text());
             store

@@ -17,6 +17,7 @@ mod ledger;
 mod read;
 mod reads;
 mod sync_state;
+mod tags;
 pub use ledger::op_error;
 pub use tagstation_sql::projection as sql;
 pub use tagstation_sql::{open_connection, schema, Result, StoreError};

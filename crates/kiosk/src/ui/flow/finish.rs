@@ -7,6 +7,7 @@ use super::{
     count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Refused, State, Tone,
 };
 use crate::feedback::Signal;
+use tagstation_station::sync::FEW_TAGS_LEFT;
 
 impl State {
     pub(super) fn finished(&mut self, op: Op, result: Result<Done, Refused>, fx: &mut Fx) {
@@ -75,6 +76,31 @@ impl State {
                 fx.signal(Signal::Success);
                 self.flow = Flow::Unit { unit: id };
                 fx.push(Effect::Saved);
+            }
+            (
+                Op::AddNewTagged { .. },
+                Done::NewTagged {
+                    id,
+                    name,
+                    tag,
+                    left,
+                },
+            ) => {
+                let saved = format!("Saved: new unit {name} with tag {tag}.");
+                if left < FEW_TAGS_LEFT {
+                    let text = format!(
+                        "{saved} Only {left} new tags left: connect to the hub to get more."
+                    );
+                    self.say(Tone::Warn, text, fx);
+                } else {
+                    self.say(Tone::Ok, saved, fx);
+                }
+                self.flow = Flow::Unit { unit: id };
+                fx.push(Effect::Saved);
+                // Its tag exists on no label yet: print one at once where a printer is set up.
+                if self.settings.labels.is_some() {
+                    fx.push(Effect::PrintLabel { unit: id });
+                }
             }
             (Op::FinishAudit(_), Done::Audit(summary)) => {
                 let clean = summary.missing.is_empty() && summary.unexpected.is_empty();

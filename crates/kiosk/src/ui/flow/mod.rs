@@ -60,6 +60,8 @@ pub trait Reads {
     fn units_at(&self, location: &str) -> Result<Vec<UnitView>, OpError>;
     /// The date `days` from today, `YYYY-MM-DD`.
     fn date_in(&self, days: i64) -> String;
+    /// How many new tags (leased from the hub) this station can still hand out.
+    fn new_tags_left(&self) -> u64;
 }
 
 /// One thing that happened, for the flow to react to.
@@ -98,6 +100,8 @@ pub enum Touch {
     OpenKiosk,
     OpenAudit,
     TypeCode,
+    /// A new unit with the next of the station's new tags.
+    NewTagged,
     /// Done or Cancel: back to the start screen.
     Done,
     SetStatus(Status),
@@ -189,6 +193,9 @@ pub enum Op {
         name: String,
         code: String,
     },
+    /// `Store::take_new_tag`, then `catalog::add_unit`: a new unit named `name` with the
+    /// next of the station's new tags.
+    AddNewTagged { item: ItemId, name: String },
     /// `Audit::finish` and `Store::record_audit`.
     FinishAudit(Audit),
 }
@@ -210,6 +217,13 @@ pub enum Done {
         id: UnitId,
         name: String,
         message: String,
+    },
+    /// A unit made with a new tag: the tag, and how many new tags are left.
+    NewTagged {
+        id: UnitId,
+        name: String,
+        tag: String,
+        left: u64,
     },
     /// The write went through (a basket, a count).
     Recorded,
@@ -262,6 +276,10 @@ pub enum Flow {
         code: String,
         item: Option<ItemId>,
     },
+    /// A new unit with a new tag: which item (then its name on the keyboard).
+    NewTagged {
+        item: Option<ItemId>,
+    },
     AuditPick,
     Audit {
         audit: Audit,
@@ -284,6 +302,7 @@ pub enum Ask {
     Location,
     Code,
     NewUnitName,
+    NewTaggedName,
 }
 
 /// A picker or the keyboard over the screen.

@@ -20,6 +20,7 @@ struct Fake {
     units: Vec<UnitView>,
     gloves: ItemView,
     people: Vec<PersonView>,
+    tags_left: u64,
 }
 
 fn person(name: &str, role: Role) -> PersonView {
@@ -95,6 +96,7 @@ impl Fake {
                 person("Ben", Role::Borrower),
                 person("Vic", Role::Viewer),
             ],
+            tags_left: 0,
         }
     }
 
@@ -156,6 +158,9 @@ impl Reads for Fake {
     }
     fn date_in(&self, days: i64) -> String {
         format!("today+{days}")
+    }
+    fn new_tags_left(&self) -> u64 {
+        self.tags_left
     }
 }
 
@@ -760,4 +765,61 @@ fn a_printer_setting_this_build_cannot_read_names_the_setting() {
     assert!(bad(|c| c.code = "morse".into()).starts_with("labels.code:"));
     let none = crate::label::LabelPrinter::from_config(&LabelsConfig::default());
     assert!(matches!(none, Ok(None)));
+}
+
+#[test]
+fn a_new_unit_takes_a_new_tag_warns_when_few_are_left_and_prints_its_label() {
+    let mut r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    // No block leased yet: nothing to hand out.
+    touch(&mut st, &r, Touch::NewTagged);
+    assert!(st.at_home());
+    assert_eq!(st.message.0, Tone::Warn);
+    assert!(st.message.1.starts_with("No new tags at this station"));
+
+    r.tags_left = 40;
+    touch(&mut st, &r, Touch::NewTagged);
+    assert!(matches!(st.flow, Flow::NewTagged { item: None }));
+    touch(&mut st, &r, Touch::Choose(Choice::Item(r.drill)));
+    assert!(matches!(
+        &st.overlay,
+        Overlay::Keyboard { ask: Ask::NewTaggedName, text, .. } if text == "Drill 05"
+    ));
+    let op = the_op(touch(&mut st, &r, Touch::KeyOk));
+    assert!(
+        matches!(&op, Op::AddNewTagged { item, name } if *item == r.drill && name == "Drill 05")
+    );
+    let id = Uuid::now_v7();
+    let done = |left| {
+        Ok(Done::NewTagged {
+            id,
+            name: "Drill 05".into(),
+            tag: "TS-000007".into(),
+            left,
+        })
+    };
+    let fx = finish(&mut st, &r, op.clone(), done(39));
+    assert_eq!(
+        st.message,
+        (Tone::Ok, "Saved: new unit Drill 05 with tag TS-000007.".into())
+    );
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == id));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::PrintLabel { .. })));
+
+    // Few left: said as a warning. With a printer, the new tag's label prints at once.
+    let cfg = tagstation_station::config::LabelsConfig {
+        printer: Some("cups:Front".into()),
+        ..Default::default()
+    };
+    st.settings.labels = crate::label::LabelPrinter::from_config(&cfg).expect("printer");
+    let fx = finish(&mut st, &r, op, done(3));
+    assert_eq!(st.message.0, Tone::Warn);
+    assert_eq!(
+        st.message.1,
+        "Saved: new unit Drill 05 with tag TS-000007. Only 3 new tags left: connect to the hub to get more."
+    );
+    assert_eq!(signals(&fx), ["warning", "saved"]);
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::PrintLabel { unit } if *unit == id)));
 }

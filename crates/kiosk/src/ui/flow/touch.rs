@@ -74,6 +74,20 @@ impl State {
                 self.flow = Flow::AuditPick;
             }
             (Touch::TypeCode, _) => self.open_keyboard(Ask::Code, String::new()),
+            (Touch::NewTagged, _) => {
+                if reads.new_tags_left() == 0 {
+                    let text = "No new tags at this station: connect it to the hub to get a block of them.";
+                    self.say(Tone::Warn, text.into(), fx);
+                } else {
+                    self.clear_message();
+                    self.flow = Flow::NewTagged { item: None };
+                }
+            }
+            (Touch::Choose(Choice::Item(id)), Flow::NewTagged { item }) => {
+                *item = Some(id);
+                let name = reads.next_unit_name(id);
+                self.open_keyboard(Ask::NewTaggedName, name);
+            }
             (Touch::SetStatus(status), Flow::Unit { unit }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::SetStatus { status },
@@ -211,6 +225,12 @@ impl State {
                 name: text,
                 code: code.clone(),
             }),
+            (Ask::NewTaggedName, Flow::NewTagged { item: Some(item) }) => {
+                fx.run(Op::AddNewTagged {
+                    item: *item,
+                    name: text,
+                })
+            }
             (ask, _) => tracing::debug!(?ask, "answer no longer needed"),
         }
     }

@@ -132,7 +132,7 @@ fn overlay(
                     }
                     ("Move to which location?", true)
                 }
-                Ask::Code | Ask::NewUnitName => ("", false),
+                Ask::Code | Ask::NewUnitName | Ask::NewTaggedName => ("", false),
             };
             w.set_picker_title(title.into());
             w.set_picker_rows(model(rows.lines));
@@ -146,7 +146,7 @@ fn overlay(
                 Ask::Holder => "Name:",
                 Ask::Location => "Location:",
                 Ask::Code => "Code:",
-                Ask::NewUnitName => "Unit name:",
+                Ask::NewUnitName | Ask::NewTaggedName => "Unit name:",
             };
             w.set_keyboard_prompt(prompt.into());
             w.set_keyboard_text(text.clone().into());

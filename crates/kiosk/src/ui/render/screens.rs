@@ -27,6 +27,7 @@ pub(super) fn show(
         } => kiosk(w, state, store, person.as_deref(), basket, *due, shown),
         Flow::Count { item, qty, .. } => count(w, store, *item, *qty),
         Flow::Unknown { code, item } => unknown(w, store, code, *item, shown),
+        Flow::NewTagged { .. } => new_tagged(w, store, shown),
         Flow::AuditPick => audit_pick(w, store, shown),
         Flow::Audit { audit: a, seen } => {
             audit(w, a, seen);
@@ -61,6 +62,7 @@ fn scan(w: &StationWindow, state: &State, store: &Store) -> Result<(), StoreErro
     let door = state.settings.door;
     w.set_screen(Screen::Scan);
     w.set_show_menu(door.is_none());
+    w.set_scan_can_new_tagged(store.has_tag_blocks()?);
     w.set_scan_title("Scan a tag".into());
     match door {
         Some(d) => {
@@ -279,16 +281,11 @@ fn unknown(
     shown: &mut Shown,
 ) -> Result<(), StoreError> {
     w.set_screen(Screen::Unknown);
-    w.set_unknown_code(code.into());
+    w.set_unknown_heading(format!("Unknown tag {code}").into());
     let mut rows = Rows::default();
     match item {
         None => {
-            for i in store.items()? {
-                if i.tracking == Tracking::Units {
-                    let l = line(i.name, count_units(i.units as usize), Tone::None);
-                    rows.push(Choice::Item(i.id), l);
-                }
-            }
+            item_rows(store, &mut rows)?;
             w.set_unknown_prompt("Attach it to a unit. Which item is it?".into());
         }
         Some(item) => {
@@ -317,6 +314,33 @@ fn unknown(
     w.set_unknown_can_create(item.is_some());
     w.set_unknown_can_go_back(item.is_some());
     w.set_hint("Nothing is saved until you choose.".into());
+    Ok(())
+}
+
+/// Every item tracked by units, a row each, to choose from.
+fn item_rows(store: &Store, rows: &mut Rows) -> Result<(), StoreError> {
+    for i in store.items()? {
+        if i.tracking == Tracking::Units {
+            let l = line(i.name, count_units(i.units as usize), Tone::None);
+            rows.push(Choice::Item(i.id), l);
+        }
+    }
+    Ok(())
+}
+
+/// A new unit with a new tag: the unknown tag's screen, choosing its item.
+fn new_tagged(w: &StationWindow, store: &Store, shown: &mut Shown) -> Result<(), StoreError> {
+    w.set_screen(Screen::Unknown);
+    w.set_unknown_heading("New unit with a new tag".into());
+    let mut rows = Rows::default();
+    item_rows(store, &mut rows)?;
+    let left = store.new_tags_left()?;
+    w.set_unknown_prompt(format!("Which item is it? ({left} new tags left here)").into());
+    w.set_unknown_choices(model(rows.lines));
+    shown.unknown = rows.choices;
+    w.set_unknown_can_create(false);
+    w.set_unknown_can_go_back(false);
+    w.set_hint("The next new tag goes on it once you name it.".into());
     Ok(())
 }
 
