@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -111,6 +111,9 @@ pub enum UnitCmd {
         name: Option<String>,
         #[arg(long)]
         tag: Option<String>,
+        /// Give it the next of this station's new tags (leased from the hub at sync).
+        #[arg(long, conflicts_with = "tag")]
+        new_tag: bool,
         /// A known location (name or code).
         #[arg(long)]
         location: Option<String>,
@@ -411,6 +414,7 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             item,
             name,
             tag,
+            new_tag,
             location,
             create_location,
             status,
@@ -419,6 +423,16 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             service_due,
         } => {
             let it = store.find_item(&item)?;
+            let tag = if new_tag {
+                match store.take_new_tag()? {
+                    Some(tag) => Some(tag),
+                    None => bail!(
+                        "no new tags left at this station: sync with the hub (`tagstation sync`) to lease a block"
+                    ),
+                }
+            } else {
+                tag
+            };
             let mut fields = fields.into_iter().collect::<BTreeMap<_, _>>();
             for (key, value) in [(WARRANTY_END, warranty_end), (SERVICE_DUE, service_due)] {
                 if let Some(v) = value {
@@ -427,14 +441,22 @@ pub(super) fn unit_cmd(ctx: &mut Ctx, cmd: UnitCmd) -> Result<()> {
             }
             let new = NewUnit {
                 name,
-                tag,
+                tag: tag.clone(),
                 location,
                 create_location,
                 status,
                 fields,
             };
             let UnitAdded { id, name, .. } = catalog::add_unit(store, it.id, new, &actor)?;
-            println!("added unit {name} ({id})");
+            match new_tag.then_some(tag).flatten() {
+                Some(tag) => println!(
+                    "added unit {} ({id}) with the new tag {}; {} new tags left",
+                    t(&name),
+                    t(&tag),
+                    store.new_tags_left()?
+                ),
+                None => println!("added unit {name} ({id})"),
+            }
         }
         UnitCmd::List { item, all, json } => {
             let item_id = item.map(|i| store.find_item(&i)).transpose()?.map(|i| i.id);

@@ -409,6 +409,10 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                 if let Some(e) = &info.last_error {
                     println!("last error   {}", t(e));
                 }
+                if let Ok(true) = ctx.store.has_tag_blocks() {
+                    let left = ctx.store.new_tags_left().unwrap_or(0);
+                    println!("new tags     {left} left (leased from the hub; more at sync)");
+                }
             });
         }
         StationCommand::Item(cmd) => item_cmd(&mut ctx, cmd)?,
