@@ -352,31 +352,29 @@ fn lp_failed(client: &CupsClient, queue: &str, stderr: &str, timeout: Duration) 
         "Scheduler not responding",
         "Unable to connect",
         "Connection refused",
-    ];
-    if unreachable.iter().any(|m| stderr.contains(m)) {
-        return PrintError::CupsNotRunning {
+    ]
+    .iter()
+    .any(|m| stderr.contains(m));
+    let unknown = stderr.contains("does not exist");
+    let down = unreachable
+        || (unknown
+            && run(client.lpstat, &["-r"], b"", timeout)
+                .is_ok_and(|o| o.stdout.contains("not running")));
+    if down {
+        PrintError::CupsNotRunning {
             queue,
             place: place(),
-        };
-    }
-    if stderr.contains("does not exist") {
-        let not_running = run(client.lpstat, &["-r"], b"", timeout)
-            .is_ok_and(|o| o.stdout.contains("not running"));
-        return if not_running {
-            PrintError::CupsNotRunning {
-                queue,
-                place: place(),
-            }
-        } else {
-            PrintError::NoSuchQueue {
-                queue,
-                place: place(),
-            }
-        };
-    }
-    PrintError::Refused {
-        queue,
-        said: said(stderr),
+        }
+    } else if unknown {
+        PrintError::NoSuchQueue {
+            queue,
+            place: place(),
+        }
+    } else {
+        PrintError::Refused {
+            queue,
+            said: said(stderr),
+        }
     }
 }
 
