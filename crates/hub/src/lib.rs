@@ -7,7 +7,8 @@
 //!   migrations.
 //! - The logic above the database is written once: [`log`] ([`ingest`], the one path
 //!   every event takes into the hub's log, [`admin_event`] and [`log::pull`]),
-//!   [`tables`] (row mapping, `Projection` and [`HubTx`]), [`stations`] and [`views`].
+//!   [`tables`] (row mapping, `Projection` and [`HubTx`]), [`stations`], [`views`]
+//!   and [`tags`] (blocks of new tag numbers leased to stations).
 //! - [`server`] is the HTTP API (axum), [`auth`] the tokens and enrollment codes, and
 //!   [`accounts`] the web app's passwords, sessions and set-password links.
 //! - [`run`] starts a hub: [`Hub::open`], then `run` (blocking) or `spawn` (background).
@@ -30,6 +31,7 @@ pub mod sqlite;
 pub mod stations;
 pub mod store;
 pub mod tables;
+pub mod tags;
 pub mod usage;
 pub mod views;
 
@@ -59,6 +61,9 @@ pub enum HubError {
     BadCode,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Every number of the tag pattern is leased (the last tag it writes).
+    #[error("every number of the hub's tag pattern is leased (up to {0}): widen --tag-digits or change --tag-prefix on the hub")]
+    TagsExhausted(String),
     #[error("database schema version {found} is newer than this hub supports ({supported}); upgrade tagstation")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("sqlite: {0}")]

@@ -232,6 +232,20 @@ ALTER TABLE stations ADD COLUMN pending BIGINT;
 CREATE INDEX units_location_active ON units(location_id, active) WHERE location_id IS NOT NULL;
 CREATE INDEX units_holder_out ON units(holder_id, status, active, due) WHERE holder_id IS NOT NULL;
 "#,
+    // Blocks of new tag numbers leased to stations (SQLite's `HUB_V10`).
+    r#"
+CREATE TABLE tag_leases (
+    prefix_key   TEXT NOT NULL,
+    first        BIGINT NOT NULL,
+    last         BIGINT NOT NULL,
+    prefix       TEXT NOT NULL,
+    digits       BIGINT NOT NULL,
+    check_digit  BOOLEAN NOT NULL,
+    station_id   TEXT NOT NULL,
+    leased_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (prefix_key, first)
+);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

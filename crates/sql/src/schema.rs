@@ -350,6 +350,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V7],
             &[HUB_V8],
             &[HUB_V9],
+            &[HUB_V10],
         ],
     }
 }
@@ -519,6 +520,25 @@ ALTER TABLE stations ADD COLUMN pending INTEGER;
 pub const HUB_V9: &str = r#"
 CREATE INDEX units_location_active ON units(location_id, active) WHERE location_id IS NOT NULL;
 CREATE INDEX units_holder_out ON units(holder_id, status, active, due) WHERE holder_id IS NOT NULL;
+"#;
+
+/// Blocks of new tag numbers leased to stations (`tagstation_core::tags`; PostgreSQL's
+/// migration 10). Numbers count per prefix (by the case rule: `prefix_key`), and a
+/// block is keyed by its prefix and first number: two leases of one block cannot both
+/// be written. The pattern is kept as leased, to write the block's tags after the
+/// hub's settings change.
+pub const HUB_V10: &str = r#"
+CREATE TABLE tag_leases (
+    prefix_key   TEXT NOT NULL,
+    first        INTEGER NOT NULL,
+    last         INTEGER NOT NULL,
+    prefix       TEXT NOT NULL,
+    digits       INTEGER NOT NULL,
+    check_digit  INTEGER NOT NULL,
+    station_id   TEXT NOT NULL,
+    leased_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (prefix_key, first)
+);
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are
