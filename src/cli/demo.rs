@@ -87,6 +87,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         trusted_proxies: Default::default(),
         routes: Some(tagstation::office_routes),
         host_names: Vec::new(),
+        tags: Default::default(),
     })?;
     let store: Arc<dyn HubStore> = hub.store().clone();
     let listener = std::net::TcpListener::bind(args.listen).context("cannot start the demo hub")?;

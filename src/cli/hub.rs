@@ -50,8 +50,40 @@ pub struct HubArgs {
         value_delimiter = ','
     )]
     pub host_names: Vec<String>,
+    /// New tags (leased to stations in blocks) start with this prefix: letters, digits
+    /// and - _ . / (at most 16).
+    #[arg(long, default_value = "TS-", env = "TAGSTATION_TAG_PREFIX")]
+    pub tag_prefix: String,
+    /// Digits of a new tag's number, zero-padded (1 to 12): 6 writes TS-000123.
+    #[arg(long, default_value_t = 6, env = "TAGSTATION_TAG_DIGITS")]
+    pub tag_digits: usize,
+    /// End new tags with a Luhn check digit over the number (TS-0001230), so that a
+    /// mistyped digit is caught.
+    #[arg(
+        long,
+        env = "TAGSTATION_TAG_CHECK_DIGIT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub tag_check_digit: bool,
+    /// How many tag numbers a station leases at a time.
+    #[arg(long, default_value_t = 100, env = "TAGSTATION_TAG_BLOCK")]
+    pub tag_block: u64,
     #[command(subcommand)]
     pub command: Option<HubCmd>,
+}
+
+impl HubArgs {
+    /// The new tags this hub leases, as the flags say (checked as the hub starts).
+    fn tags(&self) -> hub::tags::TagSettings {
+        hub::tags::TagSettings {
+            pattern: tagstation::tags::TagPattern {
+                prefix: self.tag_prefix.clone(),
+                digits: self.tag_digits,
+                check_digit: self.tag_check_digit,
+            },
+            block: self.tag_block,
+        }
+    }
 }
 
 /// Accounts for the web app, made on the hub's database directly (no running hub
@@ -119,6 +151,7 @@ pub fn admin_token(file: &Path) -> Result<String> {
 }
 
 pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
+    let tags = args.tags();
     let database = args
         .database
         .unwrap_or_else(|| data.join(hub::sqlite::HUB_DB_FILE).display().to_string());
@@ -142,6 +175,7 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
         trusted_proxies: hub::server::proxy::TrustedProxies(args.trusted_proxies),
         routes: Some(tagstation::office_routes),
         host_names: args.host_names,
+        tags,
     })?;
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -239,6 +273,8 @@ pub enum AdminCmd {
     Conflicts,
     /// Mark a conflict as reviewed.
     Resolve { event_id: String },
+    /// Blocks of new tags leased to stations: which numbers, to which station, when.
+    Tags(super::JsonFlag),
     /// People: badges, roles, limits, who has what; synced to every station.
     #[command(subcommand)]
     People(PersonCmd),
@@ -302,6 +338,10 @@ pub fn run_admin(a: AdminArgs) -> Result<()> {
             &format!("/v1/admin/conflicts/{}/resolve", percent(&event_id, "")),
             serde_json::json!({}),
         )?,
+        AdminCmd::Tags(json) => {
+            let leases: Vec<hub::tags::TagLease> = parse(get("/v1/admin/tags")?)?;
+            return super::output::show(json.json, &leases, |l| print_tag_leases(l));
+        }
         AdminCmd::People(cmd) => return admin_people(cmd, &get, &post),
         AdminCmd::Locations(cmd) => return admin_locations(cmd, &get, &post),
     };
@@ -515,6 +555,40 @@ fn admin_locations(cmd: LocationCmd, get: Get, post: Post) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `admin tags`: each block of new tags as a line, oldest first.
+fn print_tag_leases(leases: &[hub::tags::TagLease]) {
+    if leases.is_empty() {
+        println!("no blocks of new tags leased yet");
+        return;
+    }
+    let row = |cells: [&str; 6]| {
+        let [station, first, last, first_tag, last_tag, at] = cells;
+        println!("{station:<24} {first:>12} {last:>12}  {first_tag:<20} {last_tag:<20} {at}");
+    };
+    row([
+        "STATION",
+        "FIRST",
+        "LAST",
+        "FIRST TAG",
+        "LAST TAG",
+        "LEASED AT",
+    ]);
+    for l in leases {
+        let station = match &l.station {
+            Some(name) => dir_t(name).into_owned(),
+            None => format!("station {}", &l.station_id.simple().to_string()[..8]),
+        };
+        row([
+            &station,
+            &l.first.to_string(),
+            &l.last.to_string(),
+            &dir_t(&l.first_tag),
+            &dir_t(&l.last_tag),
+            &dir_t(&l.leased_at),
+        ]);
+    }
 }
 
 fn dir_t(s: &str) -> std::borrow::Cow<'_, str> {

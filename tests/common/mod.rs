@@ -319,9 +319,25 @@ impl TestHub {
         )
     }
 
-    /// The same start-up as `tagstation hub` and the demo: `Hub::open`, then serve.
     #[cfg(feature = "hub")]
     fn start_with(database: &str, addr: &str, tls: Option<(PathBuf, PathBuf)>) -> TestHub {
+        Self::serve(database, addr, tls, Default::default())
+    }
+
+    /// Start leasing new tags by these settings (hub-only tests).
+    #[cfg(feature = "hub")]
+    pub fn start_tags(database: &str, tags: tagstation::hub::tags::TagSettings) -> TestHub {
+        Self::serve(database, "127.0.0.1:0", None, tags)
+    }
+
+    /// The same start-up as `tagstation hub` and the demo: `Hub::open`, then serve.
+    #[cfg(feature = "hub")]
+    fn serve(
+        database: &str,
+        addr: &str,
+        tls: Option<(PathBuf, PathBuf)>,
+        tags: tagstation::hub::tags::TagSettings,
+    ) -> TestHub {
         let hub = tagstation::hub::Hub::open(tagstation::hub::HubOptions {
             database: database.into(),
             admin_token: ADMIN_TOKEN.into(),
@@ -330,6 +346,7 @@ impl TestHub {
             trusted_proxies: Default::default(),
             routes: Some(tagstation::office_routes),
             host_names: Vec::new(),
+            tags,
         })
         .expect("open hub store");
         let running = hub.spawn(bind_retry(addr)).expect("serve");

@@ -30,6 +30,9 @@ pub const PENDING_HEADER: &str = "x-tagstation-pending";
 /// the hub's log is not the one the station followed (a hub restored from an older
 /// backup). The station finds where the two agree and heals ([`AtResponse`]).
 pub const LOG_DIVERGED: &str = "log_diverged";
+/// The error code of a tag lease (`POST /v1/tags/lease`, answered with a
+/// [`crate::tags::TagBlock`]) once every number of the hub's tag pattern is leased.
+pub const TAGS_EXHAUSTED: &str = "tags_exhausted";
 
 /// `POST /v1/enroll`: exchange a one-time enrollment code for a station token.
 #[derive(Debug, Clone, Serialize, Deserialize)]

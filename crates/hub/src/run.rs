@@ -33,6 +33,8 @@ pub struct HubOptions {
     /// The names clients reach the hub by (beside loopback), for the front ends that
     /// check `Host` (the MCP endpoint).
     pub host_names: Vec<String>,
+    /// The new tags the hub leases to stations, checked as the hub starts.
+    pub tags: super::tags::TagSettings,
 }
 
 /// Why a hub could not start or stopped with an error.
@@ -42,6 +44,8 @@ pub enum RunError {
     Open(#[from] super::HubError),
     #[error("cannot serve")]
     Io(#[from] std::io::Error),
+    #[error("the tag settings cannot be used")]
+    Tags(#[from] super::tags::SettingsError),
 }
 
 /// An opened hub, ready to serve.
@@ -54,24 +58,28 @@ pub struct Hub {
 
 impl Hub {
     pub fn open(options: HubOptions) -> Result<Hub, RunError> {
+        // Settings first: a hub that cannot start leaves no database behind.
+        options.tags.check()?;
         let store = open_store(&options.database)?;
-        Ok(Hub::with_store(store, options))
+        Hub::with_store(store, options)
     }
 
     /// A hub over an already opened store (`options.database` is not used).
-    pub fn with_store(store: Arc<dyn HubStore>, options: HubOptions) -> Hub {
-        Hub {
+    pub fn with_store(store: Arc<dyn HubStore>, options: HubOptions) -> Result<Hub, RunError> {
+        options.tags.check()?;
+        Ok(Hub {
             state: AppState::new(
                 store,
                 &options.admin_token,
                 options.trusted_proxies,
                 options.tls.is_some(),
                 options.host_names,
+                options.tags,
             ),
             tls: options.tls,
             worker_threads: options.worker_threads,
             routes: options.routes,
-        }
+        })
     }
 
     /// The API state: the store, the metrics.

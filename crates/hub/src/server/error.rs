@@ -32,6 +32,9 @@ impl From<HubError> for ApiError {
             Exists(_) => Self::new(StatusCode::CONFLICT, "exists", e.to_string()),
             BadCode => Self::new(StatusCode::UNAUTHORIZED, "bad_code", e.to_string()),
             BadRequest(_) => Self::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+            TagsExhausted(_) => {
+                Self::new(StatusCode::CONFLICT, proto::TAGS_EXHAUSTED, e.to_string())
+            }
             _ => {
                 tracing::error!(error = %e, "hub storage error");
                 Self::new(

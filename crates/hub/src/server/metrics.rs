@@ -5,7 +5,8 @@
 //! - the store's numbers, read at each scrape: the log's position, events, open
 //!   conflicts, quarantined events, stations, items, units;
 //! - requests and verdicts: pushes, pulls, pushed events by verdict, ingested events
-//!   (their rate is the ingest rate), refused credentials, enrollments;
+//!   (their rate is the ingest rate), refused credentials, enrollments, blocks of new
+//!   tags leased;
 //! - how pushes go: the events per push and the time a push takes (histograms);
 //! - how far behind each station is: the log's end minus where the station last
 //!   pulled from, per station.
@@ -33,6 +34,7 @@ pub struct Metrics {
     pub ingested: Counter,
     pub auth_failures: Counter,
     pub enrollments: Counter,
+    pub tag_leases: Counter,
     pub push_batch: Histogram,
     pub push_seconds: Histogram,
     lag: Family<Labels, Gauge>,
@@ -94,6 +96,7 @@ impl Default for Metrics {
             ingested: Counter::default(),
             auth_failures: Counter::default(),
             enrollments: Counter::default(),
+            tag_leases: Counter::default(),
             // 1 to ~1000 events per push.
             push_batch: Histogram::new(exponential_buckets(1.0, 2.0, 11)),
             // 1 ms to ~16 s per push.
@@ -129,6 +132,11 @@ impl Default for Metrics {
             "tagstation_enrollments",
             "Stations enrolled",
             m.enrollments.clone(),
+        );
+        r.register(
+            "tagstation_tag_leases",
+            "Blocks of new tags leased to stations",
+            m.tag_leases.clone(),
         );
         r.register(
             "tagstation_push_batch_events",

@@ -13,6 +13,7 @@ mod guard;
 mod metrics;
 pub mod proxy;
 mod sync;
+mod tags;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -49,6 +50,7 @@ use guard::*;
 pub use metrics::Metrics;
 use metrics::*;
 use sync::*;
+use tags::*;
 
 /// How long an enrollment code stays valid.
 pub const ENROLL_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -69,6 +71,8 @@ pub struct AppState {
     pub host_names: Vec<String>,
     /// Every unit's timeline for utilisation reports, fed the log as it grows.
     pub usage: Arc<crate::usage::Usage>,
+    /// The new tags this hub leases to stations.
+    pub tags: crate::tags::TagSettings,
 }
 
 /// Routes served beside the API (the web app), over the same state.
@@ -81,6 +85,7 @@ impl AppState {
         proxies: proxy::TrustedProxies,
         tls: bool,
         host_names: Vec<String>,
+        tags: crate::tags::TagSettings,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             store,
@@ -90,6 +95,7 @@ impl AppState {
             tls,
             host_names,
             usage: Default::default(),
+            tags,
         })
     }
 }
@@ -104,6 +110,7 @@ pub fn router(state: Arc<AppState>, extra: Option<ExtraRoutes>) -> Router {
         .route("/v1/sync/push", post(push))
         .route("/v1/sync/pull", get(pull))
         .route("/v1/sync/at", get(at))
+        .route("/v1/tags/lease", post(lease_tags))
         .route(
             "/v1/admin/stations",
             get(list_stations).post(create_station),
@@ -114,6 +121,7 @@ pub fn router(state: Arc<AppState>, extra: Option<ExtraRoutes>) -> Router {
         .route("/v1/admin/units/{unit}", get(show_unit))
         .route("/v1/admin/units/{unit}/history", get(unit_history))
         .route("/v1/admin/holdings", get(holdings))
+        .route("/v1/admin/tags", get(list_tags))
         .route("/v1/admin/conflicts", get(conflicts))
         .route(
             "/v1/admin/conflicts/{event}/resolve",
