@@ -11,7 +11,7 @@ use std::process::Command;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("tagstation-core", &[]),
     ("tagstation-systemd", &[]),
-    ("tagstation-labels", &[]),
+    ("tagstation-labels", &["tagstation-core"]),
     ("tagstation-sql", &["tagstation-core"]),
     ("tagstation-ops", &["tagstation-core"]),
     (

@@ -101,15 +101,6 @@ fn layouts_help() -> String {
     s
 }
 
-fn subject(u: &UnitView) -> Subject {
-    Subject {
-        unit: u.name.clone(),
-        item: u.item.clone(),
-        tag: u.asset_tag.clone(),
-        fields: u.fields.clone(),
-    }
-}
-
 pub(super) fn labels_cmd(store: &Store, args: LabelsArgs) -> Result<()> {
     let layout = Layout::find(&args.layout)?;
     let code: Symbology = args.code.parse()?;
@@ -138,7 +129,7 @@ pub(super) fn labels_cmd(store: &Store, args: LabelsArgs) -> Result<()> {
     if units.is_empty() {
         bail!("no tagged units to label");
     }
-    let subjects: Vec<Subject> = units.iter().map(subject).collect();
+    let subjects: Vec<Subject> = units.iter().map(Subject::from).collect();
     let to_printer = printer(&args)?;
     let opts = Options {
         layout,

@@ -43,19 +43,10 @@ impl LabelPrinter {
     pub fn print(&self, unit: &UnitView) -> Result<Printed, PrintError> {
         print::print(
             &self.printer,
-            &[subject(unit)],
+            &[Subject::from(unit)],
             &self.options,
             PRINTER_TIMEOUT,
         )
     }
 }
 
-/// A unit as a label shows it.
-pub fn subject(u: &UnitView) -> Subject {
-    Subject {
-        unit: u.name.clone(),
-        item: u.item.clone(),
-        tag: u.asset_tag.clone(),
-        fields: u.fields.clone(),
-    }
-}

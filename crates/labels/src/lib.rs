@@ -108,6 +108,18 @@ pub struct Subject {
     pub fields: BTreeMap<String, String>,
 }
 
+impl From<&tagstation_core::view::UnitView> for Subject {
+    /// A unit as its label shows it, as the station and the hub read it alike.
+    fn from(u: &tagstation_core::view::UnitView) -> Subject {
+        Subject {
+            unit: u.name.clone(),
+            item: u.item.clone(),
+            tag: u.asset_tag.clone(),
+            fields: u.fields.clone(),
+        }
+    }
+}
+
 /// How to print.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {

@@ -20,7 +20,6 @@ use crate::session::Signed;
 use crate::{parse_id, WebError};
 use tagstation_core::catalog::Tracking;
 use tagstation_core::people::Role;
-use tagstation_core::view::UnitView;
 use tagstation_hub::server::AppState;
 use tagstation_hub::tables::{select_items, select_locations, select_people, select_units};
 use tagstation_hub::views;
@@ -90,15 +89,6 @@ fn request(q: &[(String, String)]) -> Result<Request, WebError> {
     Ok(Request { what, opts })
 }
 
-fn unit_subject(u: &UnitView) -> Subject {
-    Subject {
-        unit: u.name.clone(),
-        item: u.item.clone(),
-        tag: u.asset_tag.clone(),
-        fields: u.fields.clone(),
-    }
-}
-
 /// The labels' subjects, read from the hub; an unknown item or unit is not found.
 async fn subjects(st: &Arc<AppState>, what: What) -> Result<Vec<Subject>, WebError> {
     match what {
@@ -121,7 +111,7 @@ async fn subjects(st: &Arc<AppState>, what: What) -> Result<Vec<Subject>, WebErr
             let tagged: Vec<Subject> = units
                 .iter()
                 .filter(|u| u.asset_tag.as_deref().is_some_and(|t| !t.trim().is_empty()))
-                .map(unit_subject)
+                .map(Subject::from)
                 .collect();
             if tagged.is_empty() {
                 return Err(WebError::Refused(format!(
@@ -144,7 +134,7 @@ async fn subjects(st: &Arc<AppState>, what: What) -> Result<Vec<Subject>, WebErr
             if units.len() < n {
                 return Err(WebError::NotFound("no such unit".into()));
             }
-            Ok(units.iter().map(unit_subject).collect())
+            Ok(units.iter().map(Subject::from).collect())
         }
         What::Locations => {
             let all = read(st, |c| {
