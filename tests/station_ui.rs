@@ -845,11 +845,8 @@ fn label_printer(to: String) -> Option<tagstation::label::LabelPrinter> {
     .expect("printer settings")
 }
 
-/// "Print label" on the card of a unit just registered: its label goes to the station's
-/// printer (a Zebra's raw port, here a recorder on loopback) without holding up the
-/// screen, and the screen says so.
-#[test]
-fn print_label_after_registering_a_unit_reaches_the_printer() {
+/// A Zebra printer's raw port on loopback: its address, and the one job it receives.
+fn zebra_recorder() -> (std::net::SocketAddr, std::thread::JoinHandle<String>) {
     use std::io::Read;
     let printer = std::net::TcpListener::bind("127.0.0.1:0").expect("printer port");
     let address = printer.local_addr().expect("address");
@@ -859,6 +856,15 @@ fn print_label_after_registering_a_unit_reaches_the_printer() {
         job.read_to_end(&mut bytes).expect("the job's bytes");
         String::from_utf8(bytes).expect("ZPL is text")
     });
+    (address, received)
+}
+
+/// "Print label" on the card of a unit just registered: its label goes to the station's
+/// printer (a Zebra's raw port, here a recorder on loopback) without holding up the
+/// screen, and the screen says so.
+#[test]
+fn print_label_after_registering_a_unit_reaches_the_printer() {
+    let (address, received) = zebra_recorder();
     let f = fixture(|s| s.labels = label_printer(format!("zebra:{address}")));
     let ui = &f.ui;
     ui.on_scan("NEW-7");
@@ -944,16 +950,8 @@ fn wait_for_message(ui: &StationUi, prefix: &str) -> String {
 /// offline, and its label prints at once; with few tags left the screen warns.
 #[test]
 fn a_new_unit_takes_the_next_leased_tag_and_prints_its_label() {
-    use std::io::Read;
     use tagstation::tags::{TagBlock, TagPattern};
-    let printer = std::net::TcpListener::bind("127.0.0.1:0").expect("printer port");
-    let address = printer.local_addr().expect("address");
-    let received = std::thread::spawn(move || {
-        let (mut job, _) = printer.accept().expect("a print job");
-        let mut bytes = Vec::new();
-        job.read_to_end(&mut bytes).expect("the job's bytes");
-        String::from_utf8(bytes).expect("ZPL is text")
-    });
+    let (address, received) = zebra_recorder();
     let f = fixture(|s| s.labels = label_printer(format!("zebra:{address}")));
     let ui = &f.ui;
     assert!(!ui.window().get_scan_can_new_tagged(), "no tags leased yet");
