@@ -1029,3 +1029,59 @@ fn a_station_gets_its_own_events_back_as_acknowledgements_and_sync_is_compressed
         "{m}"
     );
 }
+
+/// Each station leases its own block of new tags at sync, hands them out offline, and
+/// leases the next block once fewer than 25 are left: no tag is ever handed out twice.
+#[test]
+fn stations_lease_their_own_blocks_of_new_tags_and_top_up_at_sync() {
+    let (_d, hub) = hub_dir();
+    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "Van 1");
+    hub.enroll(&mut b, "Shop door");
+    assert_eq!(
+        a.take_new_tag().unwrap(),
+        None,
+        "nothing before the first sync"
+    );
+    assert_eq!(sync(&mut a).tags_leased, 100);
+    assert_eq!(sync(&mut b).tags_leased, 100);
+    assert_eq!(sync(&mut a).tags_leased, 0, "enough left: no lease");
+
+    // Offline, each hands out its own numbers; the CLI takes one too.
+    tagged_item(&mut a, "Drill", "D", 1);
+    let out = a_dir.cli(&["unit", "add", "Drill", "--new-tag"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("with the new tag TS-000001; 99 new tags left"),
+        "{said}"
+    );
+    assert_eq!(a.find_unit("TS-000001").unwrap().name, "Drill 02");
+    let mut handed = std::collections::BTreeSet::new();
+    for _ in 0..80 {
+        assert!(handed.insert(a.take_new_tag().unwrap().unwrap()));
+    }
+    for _ in 0..50 {
+        assert!(handed.insert(b.take_new_tag().unwrap().unwrap()));
+    }
+    assert!(handed.contains("TS-000002") && handed.contains("TS-000101"));
+    assert_eq!(a.new_tags_left().unwrap(), 19);
+
+    // Fewer than 25 left: the next round leases the next free block.
+    assert_eq!(sync(&mut a).tags_leased, 100);
+    assert_eq!(a.new_tags_left().unwrap(), 119);
+    for _ in 0..119 {
+        assert!(handed.insert(a.take_new_tag().unwrap().unwrap()));
+    }
+    assert!(
+        handed.contains("TS-000300"),
+        "a's second block is 201..=300"
+    );
+    assert_eq!(a.take_new_tag().unwrap(), None);
+    assert_eq!(handed.len(), 80 + 50 + 119);
+}
