@@ -67,6 +67,8 @@ impl Hub {
     /// A hub over an already opened store (`options.database` is not used).
     pub fn with_store(store: Arc<dyn HubStore>, options: HubOptions) -> Result<Hub, RunError> {
         options.tags.check()?;
+        let leased = super::read(store.as_ref(), super::tags::leased_patterns)?;
+        options.tags.check_against(&leased)?;
         Ok(Hub {
             state: AppState::new(
                 store,

@@ -47,6 +47,8 @@ pub enum SettingsError {
     Pattern(#[from] PatternError),
     #[error("a block of new tags holds between 1 and {MAX_BLOCK} numbers, not {0}")]
     Block(u64),
+    #[error("new tags {new} could be the very tags leased before as {leased}: keep --tag-digits and --tag-check-digit as they were (or widen --tag-digits), or choose a prefix that is not the old one with digits after it")]
+    Clash { new: String, leased: String },
 }
 
 impl TagSettings {
@@ -58,6 +60,66 @@ impl TagSettings {
         }
         Ok(())
     }
+
+    /// Refuse a pattern that could write a tag a pattern leased before wrote
+    /// ([`could_clash`]): numbers are counted per prefix, not per way of writing them.
+    pub fn check_against(&self, leased: &[TagPattern]) -> Result<(), SettingsError> {
+        match leased.iter().find(|old| could_clash(&self.pattern, old)) {
+            Some(old) => Err(SettingsError::Clash {
+                new: describe(&self.pattern),
+                leased: describe(old),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether tags written by `a` and by `b` could be the same text (letter case aside):
+/// as long as each other, and one prefix the other's with only digits after it (the
+/// same prefix with the check digit turned on or off and one digit less or more is
+/// one case). A pattern never clashes with itself: its numbers are counted.
+pub fn could_clash(a: &TagPattern, b: &TagPattern) -> bool {
+    let (fa, fb) = (fold(&a.prefix), fold(&b.prefix));
+    if fa == fb && a.digits == b.digits && a.check_digit == b.check_digit {
+        return false;
+    }
+    let width = |p: &TagPattern, folded: &str| folded.len() + p.digits + usize::from(p.check_digit);
+    if width(a, &fa) != width(b, &fb) {
+        return false;
+    }
+    let (short, long) = if fa.len() <= fb.len() {
+        (fa, fb)
+    } else {
+        (fb, fa)
+    };
+    long.strip_prefix(short.as_str())
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A pattern in words: `TS-` and 6 digits, and a check digit.
+fn describe(p: &TagPattern) -> String {
+    let check = if p.check_digit {
+        " and a check digit"
+    } else {
+        ""
+    };
+    format!(
+        "{:?} and {} digits{check} ({})",
+        p.prefix,
+        p.digits,
+        p.format(1)
+    )
+}
+
+/// Every way of writing tags that blocks were leased with.
+pub fn leased_patterns(c: &mut dyn Conn) -> Result<Vec<TagPattern>> {
+    c.query(
+        "SELECT DISTINCT prefix, digits, check_digit FROM tag_leases",
+        &[],
+    )?
+    .iter()
+    .map(|r| pattern_at(r, 0))
+    .collect()
 }
 
 /// A lease made: the block, and the name of the station it went to.
@@ -154,14 +216,7 @@ pub fn leases(c: &mut dyn Conn) -> Result<Vec<TagLease>> {
     )?
     .iter()
     .map(|r| {
-        let pattern = TagPattern {
-            prefix: r.text(4)?,
-            digits: usize::try_from(number(r, 5)?).unwrap_or(usize::MAX),
-            check_digit: r.bool(6)?,
-        };
-        pattern
-            .check()
-            .map_err(|e| HubError::Corrupt(format!("a leased block's tag pattern: {e}")))?;
+        let pattern = pattern_at(r, 4)?;
         let (first, last) = (number(r, 2)?, number(r, 3)?);
         Ok(TagLease {
             station: r.opt_text(0)?,
@@ -176,6 +231,19 @@ pub fn leases(c: &mut dyn Conn) -> Result<Vec<TagLease>> {
     .collect()
 }
 
+/// The pattern of a leased block: its prefix, digits and check digit from column `col`.
+fn pattern_at(r: &Row, col: usize) -> Result<TagPattern> {
+    let pattern = TagPattern {
+        prefix: r.text(col)?,
+        digits: usize::try_from(number(r, col + 1)?).unwrap_or(usize::MAX),
+        check_digit: r.bool(col + 2)?,
+    };
+    pattern
+        .check()
+        .map_err(|e| HubError::Corrupt(format!("a leased block's tag pattern: {e}")))?;
+    Ok(pattern)
+}
+
 /// A number as the database keeps it (every number a pattern writes fits).
 fn int(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| HubError::BadRequest(format!("{n} is out of range")))
@@ -184,4 +252,56 @@ fn int(n: u64) -> Result<i64> {
 fn number(r: &Row, col: usize) -> Result<u64> {
     let n = r.int(col)?;
     u64::try_from(n).map_err(|_| HubError::Corrupt(format!("column {col}: {n} is negative")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(prefix: &str, digits: usize, check_digit: bool) -> TagPattern {
+        TagPattern {
+            prefix: prefix.into(),
+            digits,
+            check_digit,
+        }
+    }
+
+    /// Tags of two patterns can be the same text only at one length, with one prefix
+    /// the other's and digits after it.
+    #[test]
+    fn patterns_that_could_write_one_tag() {
+        let ts6 = p("TS-", 6, false);
+        for (other, clash) in [
+            (p("TS-", 6, false), false), // itself: its numbers are counted
+            (p("ts-", 6, false), false), // the same, letter case aside
+            (p("TS-", 7, false), false), // TS-0000123: longer
+            (p("TS-", 5, true), true),   // TS-000125: 12 and its check digit
+            (p("TS-0", 5, false), true), // TS-012345
+            (p("ts-1", 5, false), true), // TS-112345
+            (p("TS-A", 5, false), false),
+            (p("TS", 7, false), false), // TS0000123: no dash
+            (p("TT-", 6, false), false),
+        ] {
+            assert_eq!(could_clash(&ts6, &other), clash, "{other:?}");
+            assert_eq!(could_clash(&other, &ts6), clash, "{other:?}");
+        }
+        let checked = p("TS-", 6, true);
+        assert!(could_clash(&checked, &p("TS-", 7, false)));
+        assert!(!could_clash(&checked, &p("TS-", 7, true)));
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let t = |pattern, block| TagSettings { pattern, block };
+        assert!(t(p("TS-", 6, false), 100).check().is_ok());
+        assert!(t(p("TS-", 6, false), 0).check().is_err());
+        assert!(t(p("TS-", 6, false), MAX_BLOCK + 1).check().is_err());
+        assert!(t(p("TS 1", 6, false), 100).check().is_err());
+        let err = t(p("TS-", 7, false), 100)
+            .check_against(&[p("TS-", 6, false), p("TS-", 6, true)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"TS-\" and 7 digits (TS-0000001)"), "{err}");
+        assert!(err.contains("and 6 digits and a check digit"), "{err}");
+    }
 }
