@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 use common::{cmd, sync, tagged_item, TempStation, TestHub};
 use tagstation::catalog::Status;
 use tagstation::event::EventKind;
+use tagstation::hub::tags::TagSettings;
+use tagstation::tags::{TagBlock, TagPattern};
 
 fn catalog_and_sync(db: &str) {
     let hub = TestHub::start(db);
@@ -407,6 +409,265 @@ fn archive_and_case_rule(db: &str) {
     assert!(!a.find_item("Drill").unwrap().archived);
 }
 
+/// A station made and enrolled straight through the API of the hub at `url` (no
+/// station store): its token.
+fn station_token(url: &str, name: &str) -> String {
+    let client = reqwest::blocking::Client::new();
+    let made: serde_json::Value = client
+        .post(format!("{url}/v1/admin/stations"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let enrolled: serde_json::Value = client
+        .post(format!("{url}/v1/enroll"))
+        .json(&serde_json::json!({
+            "code": made["enrollment_code"], "station_id": uuid::Uuid::now_v7(),
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = enrolled["token"].as_str();
+    token
+        .unwrap_or_else(|| panic!("{made} {enrolled}"))
+        .to_string()
+}
+
+/// `POST /v1/tags/lease` as a station: the status and the JSON answer.
+fn lease(url: &str, token: &str) -> (u16, serde_json::Value) {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{url}/v1/tags/lease"))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    (resp.status().as_u16(), resp.json().unwrap())
+}
+
+/// A block leased, as a station reads it.
+fn leased(url: &str, token: &str) -> TagBlock {
+    let (status, body) = lease(url, token);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+fn tag_settings(prefix: &str, digits: usize, check_digit: bool, block: u64) -> TagSettings {
+    TagSettings {
+        pattern: TagPattern {
+            prefix: prefix.into(),
+            digits,
+            check_digit,
+        },
+        block,
+    }
+}
+
+/// New tags are leased in consecutive blocks of the hub's size, from 1, whichever
+/// station asks, and on after a restart (with the block size and pattern of the
+/// restarted hub); the admin sees every block with its station and tags; a revoked or
+/// unknown station gets none.
+fn tag_blocks_follow_each_other(db: &str) {
+    let hub = TestHub::start(db);
+    let (a, b) = (
+        station_token(&hub.url, "Van 1"),
+        station_token(&hub.url, "Van 2"),
+    );
+    let (status, first) = lease(&hub.url, &a);
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        first,
+        serde_json::json!({"pattern": {"prefix": "TS-", "digits": 6, "check_digit": false},
+            "first": 1, "last": 100}),
+        "the wire shape"
+    );
+    // A body is not needed, and one sent is ignored.
+    let with_body = hub
+        .client()
+        .post(format!("{}/v1/tags/lease", hub.url))
+        .bearer_auth(&b)
+        .json(&serde_json::json!({"first": 1, "size": 5}))
+        .send()
+        .unwrap();
+    assert_eq!(with_body.status().as_u16(), 200);
+    let second: TagBlock = with_body.json().unwrap();
+    assert_eq!((second.first, second.last), (101, 200));
+    let (third, fourth) = (leased(&hub.url, &a), leased(&hub.url, &a));
+    assert_eq!((third.first, fourth.first, fourth.last), (201, 301, 400));
+
+    // Restarted, with smaller blocks and a check digit: on from the largest number.
+    let (db, _) = hub.stop();
+    let hub = TestHub::start_tags(&db, tag_settings("TS-", 6, true, 10));
+    let block = leased(&hub.url, &b);
+    assert_eq!((block.first, block.last), (401, 410));
+    assert!(block.pattern.check_digit);
+    // 7 digits and no check digit would write TS-0004010 (401 with its check digit)
+    // again, as 4010: a hub set so does not start.
+    let err = refused_start(&hub.database, tag_settings("TS-", 7, false, 10));
+    assert!(err.contains("leased before"), "{err}");
+
+    let (status, list) = hub.admin("GET", "/v1/admin/tags", None);
+    assert_eq!(status, 200, "{list}");
+    let rows: Vec<(String, u64, u64, String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["station"].as_str().unwrap().to_string(),
+                l["first"].as_u64().unwrap(),
+                l["last"].as_u64().unwrap(),
+                l["first_tag"].as_str().unwrap().to_string(),
+                l["last_tag"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let tag = |n| TagPattern::default().format(n);
+    let checked = TagPattern {
+        check_digit: true,
+        ..TagPattern::default()
+    };
+    assert_eq!(
+        rows,
+        [
+            ("Van 1".into(), 1, 100, tag(1), tag(100)),
+            ("Van 2".into(), 101, 200, tag(101), tag(200)),
+            ("Van 1".into(), 201, 300, tag(201), tag(300)),
+            ("Van 1".into(), 301, 400, tag(301), tag(400)),
+            (
+                "Van 2".into(),
+                401,
+                410,
+                checked.format(401),
+                checked.format(410)
+            ),
+        ],
+        "each block written by the pattern it was leased with: {list}"
+    );
+    assert!(
+        list[0]["leased_at"].as_str().unwrap().ends_with('Z'),
+        "{list}"
+    );
+    // `tagstation admin tags`: the same, as a table.
+    let admin = |args: &[&str]| {
+        let out = std::process::Command::new(common::hub_bin())
+            .args([
+                "admin",
+                "--hub",
+                &hub.url,
+                "--admin-token",
+                common::ADMIN_TOKEN,
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = admin(&["tags"]);
+    let lines: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines.len(), 6, "{table}");
+    assert_eq!(lines[0][..3], ["STATION", "FIRST", "LAST"], "{table}");
+    assert_eq!(
+        lines[2][..6],
+        ["Van", "2", "101", "200", "TS-000101", "TS-000200"],
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&admin(&["tags", "--json"])).unwrap();
+    assert_eq!(json, list);
+    let metrics = hub.metrics();
+    assert!(
+        metrics.contains("tagstation_tag_leases_total 1"),
+        "this hub leased one: {metrics}"
+    );
+
+    // Revoked or unknown: refused as push and pull refuse them, and nothing leased.
+    let (status, _) = hub.admin("POST", "/v1/admin/stations/Van%202/revoke", None);
+    assert_eq!(status, 200);
+    for token in [b.as_str(), "tst_0000000000000000_00", ""] {
+        let (status, body) = lease(&hub.url, token);
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{body}"
+        );
+    }
+    let (_, list) = hub.admin("GET", "/v1/admin/tags", None);
+    assert_eq!(list.as_array().unwrap().len(), 5);
+    assert_eq!(leased(&hub.url, &a).first, 411);
+}
+
+/// Stations leasing all at once (4 stations, 10 threads each, 5 leases per thread,
+/// spread over `hubs` on one database) get blocks that never overlap and leave no gap.
+fn concurrent_leases_are_disjoint(hubs: &[TestHub]) {
+    let tokens: Vec<String> = (0..4)
+        .map(|i| station_token(&hubs[i % hubs.len()].url, &format!("S{i}")))
+        .collect();
+    let threads: Vec<_> = (0..40)
+        .map(|i| {
+            let url = hubs[i % hubs.len()].url.clone();
+            let token = tokens[i % tokens.len()].clone();
+            std::thread::spawn(move || (0..5).map(|_| leased(&url, &token)).collect::<Vec<_>>())
+        })
+        .collect();
+    let mut blocks: Vec<TagBlock> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    blocks.sort_by_key(|b| b.first);
+    assert_eq!(blocks.len(), 200);
+    let mut next = 1;
+    for b in &blocks {
+        assert_eq!((b.first, b.len()), (next, 100), "{blocks:?}");
+        next = b.last + 1;
+    }
+    let (_, list) = hubs[0].admin("GET", "/v1/admin/tags", None);
+    assert_eq!(list.as_array().unwrap().len(), 200);
+}
+
+/// A tiny pattern (numbers 1 to 99, blocks of 40): two whole blocks, a partial last
+/// one, then `tags_exhausted`, saying what to change; a new prefix counts from 1, more
+/// digits go on from 100.
+fn tags_run_out(db: &str) {
+    let hub = TestHub::start_tags(db, tag_settings("TS-", 2, false, 40));
+    let token = station_token(&hub.url, "Van 1");
+    let blocks: Vec<(u64, u64)> = (0..3)
+        .map(|_| leased(&hub.url, &token))
+        .map(|b| (b.first, b.last))
+        .collect();
+    assert_eq!(blocks, [(1, 40), (41, 80), (81, 99)]);
+    for _ in 0..2 {
+        let (status, body) = lease(&hub.url, &token);
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["code"], tagstation::proto::TAGS_EXHAUSTED, "{body}");
+        let message = body["error"].as_str().unwrap();
+        for words in ["TS-99", "--tag-digits", "--tag-prefix"] {
+            assert!(message.contains(words), "{message}");
+        }
+    }
+    let (db, _) = hub.stop();
+    let hub = TestHub::start_tags(&db, tag_settings("TT-", 2, false, 40));
+    assert_eq!(
+        leased(&hub.url, &token).first,
+        1,
+        "another prefix, its own numbers"
+    );
+    let (db, _) = hub.stop();
+    // The case rule: "ts-" is the prefix "TS-".
+    let hub = TestHub::start_tags(&db, tag_settings("ts-", 3, false, 40));
+    let block = leased(&hub.url, &token);
+    assert_eq!((block.first, block.last), (100, 139));
+    assert_eq!(block.pattern.format(block.first), "ts-100");
+}
+
 fn schema_newer_than_binary_is_refused(db: &str, bump: impl FnOnce()) {
     drop(TestHub::start(db));
     bump();
@@ -466,6 +727,170 @@ fn postgres_admin_fold_takes_the_rule() {
 fn sqlite_concurrent_pushes_never_skip() {
     let d = tempfile::tempdir().unwrap();
     concurrent_pushes_never_skip(d.path().to_str().unwrap());
+}
+
+#[test]
+fn sqlite_tag_blocks_follow_each_other() {
+    let d = tempfile::tempdir().unwrap();
+    tag_blocks_follow_each_other(d.path().to_str().unwrap());
+}
+
+#[test]
+fn postgres_tag_blocks_follow_each_other() {
+    if let Some(base) = common::pg_url() {
+        tag_blocks_follow_each_other(&common::fresh_pg_db(&base, "conf_tag_blocks"));
+    }
+}
+
+#[test]
+fn sqlite_concurrent_leases_are_disjoint() {
+    let d = tempfile::tempdir().unwrap();
+    concurrent_leases_are_disjoint(&[TestHub::start(d.path().to_str().unwrap())]);
+}
+
+/// Two hubs on one PostgreSQL lease at once: still one sequence of blocks.
+#[test]
+fn postgres_concurrent_leases_are_disjoint() {
+    if let Some(base) = common::pg_url() {
+        let url = common::fresh_pg_db(&base, "conf_tag_leases");
+        concurrent_leases_are_disjoint(&[TestHub::start(&url), TestHub::start(&url)]);
+    }
+}
+
+#[test]
+fn sqlite_tags_run_out() {
+    let d = tempfile::tempdir().unwrap();
+    tags_run_out(d.path().to_str().unwrap());
+}
+
+#[test]
+fn postgres_tags_run_out() {
+    if let Some(base) = common::pg_url() {
+        tags_run_out(&common::fresh_pg_db(&base, "conf_tags_run_out"));
+    }
+}
+
+/// `tagstation hub` takes its tag settings from its flags and the environment, and
+/// will not start with settings no tag can follow.
+#[test]
+fn hub_command_takes_tag_settings() {
+    use std::io::BufRead;
+    let d = tempfile::tempdir().unwrap();
+    let hub = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(common::hub_bin());
+        c.arg("--data")
+            .arg(d.path())
+            .args(["hub", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("TAGSTATION_ADMIN_TOKEN", common::ADMIN_TOKEN);
+        for var in [
+            "DATABASE",
+            "LISTEN",
+            "TAG_PREFIX",
+            "TAG_DIGITS",
+            "TAG_CHECK_DIGIT",
+        ] {
+            c.env_remove(format!("TAGSTATION_{var}"));
+        }
+        c.env_remove("TAGSTATION_TAG_BLOCK")
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    for (args, env, words) in [
+        (
+            &["--tag-digits", "13"][..],
+            &[][..],
+            "tags need between 1 and 12 digits, not 13",
+        ),
+        (
+            &[],
+            &[("TAGSTATION_TAG_PREFIX", "T S")],
+            "the tag prefix \"T S\" may hold only",
+        ),
+        (
+            &[],
+            &[("TAGSTATION_TAG_BLOCK", "0")],
+            "between 1 and 1000000 numbers, not 0",
+        ),
+    ] {
+        let out = hub(args, env).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(words),
+            "{args:?} {env:?}: {err}"
+        );
+    }
+    assert!(
+        !d.path().join("hub.db").exists(),
+        "refused before opening a database"
+    );
+
+    let env = [
+        ("TAGSTATION_TAG_PREFIX", "AB-"),
+        ("TAGSTATION_TAG_BLOCK", "25"),
+    ];
+    let mut child = hub(&["--tag-digits", "4", "--tag-check-digit"], &env)
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let url = stderr
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| Some(l.split_once(" listening on ")?.1.trim().to_string()));
+    let block = url.map(|url| leased(&url, &station_token(&url, "Van 1")));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let pattern = TagPattern {
+        prefix: "AB-".into(),
+        digits: 4,
+        check_digit: true,
+    };
+    assert_eq!(
+        block.expect("the hub started"),
+        TagBlock {
+            pattern,
+            first: 1,
+            last: 25
+        }
+    );
+}
+
+/// Why a hub with these tag settings will not start on `database`.
+fn refused_start(database: &str, tags: TagSettings) -> String {
+    let err = tagstation::hub::Hub::open(tagstation::hub::HubOptions {
+        database: database.into(),
+        admin_token: common::ADMIN_TOKEN.into(),
+        tls: None,
+        worker_threads: Some(1),
+        trusted_proxies: Default::default(),
+        routes: None,
+        host_names: Vec::new(),
+        tags,
+    })
+    .err()
+    .expect("refused");
+    format!("{err}: {}", std::error::Error::source(&err).unwrap())
+}
+
+/// Tag settings no pattern can follow stop the hub before it opens its database.
+#[test]
+fn impossible_tag_settings_stop_the_hub() {
+    let d = tempfile::tempdir().unwrap();
+    for (settings, words) in [
+        (
+            tag_settings("TS-", 0, false, 100),
+            "between 1 and 12 digits",
+        ),
+        (tag_settings("TS 1", 6, false, 100), "may hold only letters"),
+        (tag_settings("TS-", 6, false, 0), "between 1 and 1000000"),
+    ] {
+        let err = refused_start(&d.path().join("hub").display().to_string(), settings);
+        assert!(err.contains(words), "{err}");
+    }
+    assert!(!d.path().join("hub").exists(), "no database made");
 }
 
 #[test]
@@ -538,7 +963,7 @@ fn postgres_case_rule_upgrade_keeps_both_names() {
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     c.batch_execute(
         "DROP TABLE people, badges, locations, auth_failures, web_passwords, web_sessions, web_links,
-           web_tokens;
+           web_tokens, tag_leases;
          DROP INDEX IF EXISTS events_item_seq, units_item_status;
          ALTER TABLE stations DROP COLUMN version, DROP COLUMN pending;
          ALTER TABLE units DROP COLUMN holder_id, DROP COLUMN holder_key,

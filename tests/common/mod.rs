@@ -423,15 +423,20 @@ impl TestHub {
         (status, resp.json().unwrap_or(serde_json::Value::Null))
     }
 
-    /// The hub's counts, from `/metrics`.
-    pub fn stats(&self) -> HubStats {
+    /// `/metrics`, as text.
+    pub fn metrics(&self) -> String {
         let resp = self
             .client()
             .get(format!("{}/metrics", self.url))
             .send()
             .expect("GET /metrics");
         assert_eq!(resp.status().as_u16(), 200, "GET /metrics");
-        let text = resp.text().expect("metrics text");
+        resp.text().expect("metrics text")
+    }
+
+    /// The hub's counts, from `/metrics`.
+    pub fn stats(&self) -> HubStats {
+        let text = self.metrics();
         let value = |name: &str| -> i64 {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
