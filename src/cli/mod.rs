@@ -21,6 +21,7 @@ mod labels;
 mod output;
 #[cfg(feature = "station")]
 mod report;
+#[cfg(feature = "station")]
 mod scan;
 #[cfg(feature = "station")]
 mod station;
