@@ -98,10 +98,18 @@ fn zxing(images: &[PathBuf]) -> BTreeMap<PathBuf, Vec<String>> {
         .collect()
 }
 
-/// Generate, rasterise at 300 and 203 dpi, cut out every slot of page 1 and decode it.
-/// Returns how many labels were checked.
-fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usize {
-    let start = if layout.is_roll() { 0 } else { 2 };
+/// Generate labels for the `units` units of `st` (a half-used sheet: from position 2;
+/// `full`: a full one), rasterise at 300 and 203 dpi, cut out every slot of page 1 and
+/// decode it. Returns how many labels were checked.
+fn check(
+    st: &TempStation,
+    dir: &Path,
+    layout: &Layout,
+    code: Symbology,
+    units: usize,
+    full: bool,
+) -> usize {
+    let start = if layout.is_roll() || full { 0 } else { 2 };
     let pdf = dir.join(format!("{}-{}.pdf", layout.name, code.name()));
     let out = st.cli(&[
         "labels",
@@ -124,7 +132,7 @@ fn check(st: &TempStation, dir: &Path, layout: &Layout, code: Symbology) -> usiz
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let slots = layout.per_page().min(start + UNITS);
+    let slots = layout.per_page().min(start + units);
     let want: Vec<Vec<String>> = (0..slots)
         .map(|slot| {
             if slot < start {
@@ -177,7 +185,7 @@ fn every_layout_and_code_decodes_to_its_tag_with_both_decoders() {
     let mut checked = 0;
     for layout in LAYOUTS {
         for code in Symbology::ALL {
-            checked += check(&st, dir.path(), layout, code);
+            checked += check(&st, dir.path(), layout, code, UNITS, false);
         }
     }
     let rolls = LAYOUTS
@@ -185,6 +193,27 @@ fn every_layout_and_code_decodes_to_its_tag_with_both_decoders() {
         .filter(|l| matches!(l.stock, Stock::Roll { .. }))
         .count();
     assert_eq!(checked, (LAYOUTS.len() - rolls) * UNITS * 3 + rolls * 3);
+}
+
+/// The release check: every label of a full first page of every layout, in every code,
+/// read back by both decoders at 300 and 203 dpi (the suite checks a few of each).
+/// `cargo test --release --test labels -- --ignored`.
+#[test]
+#[ignore = "release check: a full page of every layout and code (minutes)"]
+fn release_check_every_label_of_a_full_page_decodes() {
+    let most = LAYOUTS.iter().map(|l| l.per_page()).max().unwrap();
+    let tags: Vec<String> = (1..=most).map(tag).collect();
+    let st = station_with(&tags);
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for layout in LAYOUTS {
+        for code in Symbology::ALL {
+            checked += check(&st, dir.path(), layout, code, most, true);
+        }
+    }
+    let every: usize = LAYOUTS.iter().map(|l| l.per_page()).sum();
+    assert_eq!(checked, every * 3);
+    eprintln!("release check: {checked} labels, each read by both decoders at 300 and 203 dpi");
 }
 
 #[test]
