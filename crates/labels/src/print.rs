@@ -413,11 +413,29 @@ enum RunError {
     TimedOut,
 }
 
+/// Whether `program` (a path, or a name looked up on `PATH`) is a file. Asked before
+/// spawning: a failed exec is not reported as an error everywhere (under qemu-user the
+/// child starts, then exits).
+fn installed(program: &str) -> bool {
+    if program.contains('/') {
+        return std::path::Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
 /// Run `program` (its first word, then the rest and `args`) in the C locale, `input` on
 /// its standard input; killed at `timeout`. Input and output go through unnamed
 /// temporary files, not pipes: no thread to feed it, and nothing to block or to break
 /// (a command that exits without reading does not raise SIGPIPE here).
 fn run(program: &[&str], args: &[&str], input: &[u8], timeout: Duration) -> Result<Ran, RunError> {
+    if !installed(program[0]) {
+        let missing = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} is not installed", program[0]),
+        );
+        return Err(RunError::NotFound(missing));
+    }
     let deadline = Instant::now() + timeout;
     let mut stdin = tempfile::tempfile().map_err(RunError::Io)?;
     stdin.write_all(input).map_err(RunError::Io)?;
