@@ -127,14 +127,22 @@ mod tests {
         s.add_tag_block(&other).expect("block");
         s.add_tag_block(&block(201, 201)).expect("block");
         assert_eq!(s.new_tags_left().expect("left"), 4);
-        assert_eq!(s.take_new_tag().expect("take").as_deref(), Some("TS-000001"));
+        assert_eq!(
+            s.take_new_tag().expect("take").as_deref(),
+            Some("TS-000001")
+        );
         drop(s);
         let mut s = Store::open(dir.path()).expect("reopen");
         let rest: Vec<_> = (0..4).map(|_| s.take_new_tag().expect("take")).collect();
         assert_eq!(
             rest,
-            [Some("TS-000002"), Some("VAN-000001"), Some("TS-000201"), None]
-                .map(|t| t.map(String::from))
+            [
+                Some("TS-000002"),
+                Some("VAN-000001"),
+                Some("TS-000201"),
+                None
+            ]
+            .map(|t| t.map(String::from))
         );
         assert_eq!(s.new_tags_left().expect("left"), 0);
     }

@@ -801,7 +801,10 @@ fn a_new_unit_takes_a_new_tag_warns_when_few_are_left_and_prints_its_label() {
     let fx = finish(&mut st, &r, op.clone(), done(39));
     assert_eq!(
         st.message,
-        (Tone::Ok, "Saved: new unit Drill 05 with tag TS-000007.".into())
+        (
+            Tone::Ok,
+            "Saved: new unit Drill 05 with tag TS-000007.".into()
+        )
     );
     assert!(matches!(st.flow, Flow::Unit { unit } if unit == id));
     assert!(!fx.iter().any(|e| matches!(e, Effect::PrintLabel { .. })));
