@@ -15,7 +15,8 @@
 //!   (asset tags, barcodes, unit and item names, and that no badge or location label
 //!   is one of those codes: [`Keys`]), read with one query per kind, and keeps that
 //!   knowledge up to date as it changes units and items;
-//! - writes everything back with multi-row statements ([`Batch::flush`]) before the
+//! - writes everything back with multi-row statements ([`Batch::flush`]; a unit that
+//!   was already stored only in the columns that changed) before the
 //!   transaction commits, and also before any lookup it does not keep in memory (units
 //!   of an item, people, locations, a key it did not read in advance), so that such a
 //!   lookup always sees every change made before it. What the rules see is exactly
@@ -26,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 use super::db::{Conn, Value};
-use super::tables::Tables;
+use super::tables::{unit_values, Tables, UNIT_COLUMNS};
 use super::{Held, HubTx, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Event, Outcome, Projection, UnitQuery};
@@ -52,6 +53,9 @@ pub struct Batch<'c> {
     units: HashMap<UnitId, Option<Unit>>,
     dirty_items: BTreeMap<ItemId, ()>,
     dirty_units: BTreeMap<UnitId, ()>,
+    /// Each changed unit as the database holds it (`None`: not there yet), taken at
+    /// its first change since the last flush: the flush writes only what differs.
+    stored_units: HashMap<UnitId, Option<Unit>>,
     held: HashMap<Uuid, Held>,
     /// Ids whose held state was read up front (absent from `held`: not held).
     prefetched: std::collections::HashSet<Uuid>,
@@ -137,6 +141,7 @@ impl<'c> Batch<'c> {
             units: HashMap::new(),
             dirty_items: BTreeMap::new(),
             dirty_units: BTreeMap::new(),
+            stored_units: HashMap::new(),
             held: HashMap::new(),
             prefetched: Default::default(),
             events: Vec::new(),
@@ -268,11 +273,7 @@ impl<'c> Batch<'c> {
     /// Write every change kept in memory to the database (still inside the caller's
     /// transaction). After a flush the database shows what the batch shows.
     pub fn flush(&mut self) -> Result<()> {
-        let units: Vec<Unit> = std::mem::take(&mut self.dirty_units)
-            .into_keys()
-            .filter_map(|id| self.units.get(&id).cloned().flatten())
-            .collect();
-        write_chunked(&units, |rows| self.tables.put_units(rows))?;
+        self.flush_units()?;
         let items: Vec<Item> = std::mem::take(&mut self.dirty_items)
             .into_keys()
             .filter_map(|id| self.items.get(&id).cloned().flatten())
@@ -298,6 +299,45 @@ impl<'c> Batch<'c> {
                 self.tables.set_hub_seq(last)?;
                 self.hub_seq = Some((last, last));
             }
+        }
+        Ok(())
+    }
+}
+
+impl Batch<'_> {
+    /// Write the changed units: new ones inserted whole, the others with only the
+    /// columns that changed (grouped by which columns), so that a status change does
+    /// not rewrite the indexes on names, tags and places.
+    fn flush_units(&mut self) -> Result<()> {
+        let mut new: Vec<Unit> = Vec::new();
+        let mut changed: BTreeMap<u32, Vec<[Value; UNIT_COLUMNS.len()]>> = BTreeMap::new();
+        for id in std::mem::take(&mut self.dirty_units).into_keys() {
+            let Some(unit) = self.units.get(&id).cloned().flatten() else {
+                continue;
+            };
+            match self.stored_units.remove(&id).flatten() {
+                None => new.push(unit),
+                Some(stored) => {
+                    let (before, after) = (unit_values(&stored)?, unit_values(&unit)?);
+                    let mask = before
+                        .iter()
+                        .zip(&after)
+                        .enumerate()
+                        .filter(|(_, (b, a))| b != a)
+                        .fold(0u32, |m, (i, _)| m | 1 << i);
+                    if mask & 1 != 0 {
+                        // A different id cannot happen (same key); write it whole.
+                        new.push(unit);
+                    } else if mask != 0 {
+                        changed.entry(mask).or_default().push(after);
+                    }
+                }
+            }
+        }
+        self.stored_units.clear();
+        write_chunked(&new, |rows| self.tables.put_units(rows))?;
+        for (mask, rows) in &changed {
+            write_chunked(rows, |rows| self.tables.upsert_units(*mask, rows))?;
         }
         Ok(())
     }
@@ -375,6 +415,10 @@ impl Projection for Batch<'_> {
     }
     fn put_unit(&mut self, unit: &Unit) -> Result<()> {
         let old = self.units.get(&unit.id).cloned().flatten();
+        // At its first change since the flush: what the database holds now.
+        self.stored_units
+            .entry(unit.id)
+            .or_insert_with(|| old.clone());
         self.keys.unit(old.as_ref(), unit);
         self.units.insert(unit.id, Some(unit.clone()));
         self.dirty_units.insert(unit.id, ());

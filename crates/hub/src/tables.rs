@@ -222,47 +222,41 @@ impl<'c> Tables<'c> {
 
     /// Units written in one statement (insert or update each).
     pub fn put_units(&mut self, units: &[Unit]) -> Result<()> {
-        if units.is_empty() {
+        let rows = units.iter().map(unit_values).collect::<Result<Vec<_>>>()?;
+        self.upsert_units(ALL_UNIT_COLUMNS, &rows)
+    }
+
+    /// Units written in one statement: each inserted, or if its id is there, updated
+    /// in only the columns in `changed` (a bit per [`UNIT_COLUMNS`] entry; `rows` are
+    /// [`unit_values`]). An index none of whose columns changed is left alone, so a
+    /// status change rewrites the row and the status indexes, not every index of the
+    /// table; the row is found by its key, whatever the table's size.
+    pub fn upsert_units(
+        &mut self,
+        changed: u32,
+        rows: &[[Value; UNIT_COLUMNS.len()]],
+    ) -> Result<()> {
+        if rows.is_empty() {
             return Ok(());
         }
-        let mut params = Vec::with_capacity(units.len() * 18);
-        for u in units {
-            params.extend([
-                u.id.into(),
-                u.item_id.into(),
-                (&u.name).into(),
-                u.asset_tag.as_deref().into(),
-                u.status.as_str().into(),
-                u.location.as_deref().into(),
-                u.holder.as_deref().into(),
-                u.due.as_deref().into(),
-                json_text(&u.fields)?.into(),
-                u.active.into(),
-                u.version.into(),
-                u.last_station.into(),
-                fold(&u.name).into(),
-                key(u.asset_tag.as_deref()),
-                u.location_id.into(),
-                u.holder_id.into(),
-                key(u.location.as_deref()),
-                key(u.holder.as_deref()),
-            ]);
-        }
-        let sql = statement("put_units", units.len(), |rows| {
+        let params: Vec<Value> = rows.iter().flat_map(|r| r.iter().cloned()).collect();
+        let sql = shaped(("upsert_units", changed), rows.len(), || {
+            let sets: Vec<String> = UNIT_COLUMNS
+                .iter()
+                .enumerate()
+                .skip(1)
+                .filter(|(i, _)| changed & (1 << i) != 0)
+                .map(|(_, c)| format!("{c} = excluded.{c}"))
+                .collect();
+            let on_conflict = if sets.is_empty() {
+                "DO NOTHING".to_owned()
+            } else {
+                format!("DO UPDATE SET {}", sets.join(", "))
+            };
             format!(
-                "INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
-                                    fields, active, version, last_station, name_key, tag_key,
-                                    location_id, holder_id, location_key, holder_key)
-                 VALUES {}
-                 ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id, name = excluded.name,
-                   asset_tag = excluded.asset_tag, status = excluded.status,
-                   location = excluded.location, holder = excluded.holder, due = excluded.due,
-                   fields = excluded.fields, active = excluded.active, version = excluded.version,
-                   last_station = excluded.last_station, name_key = excluded.name_key,
-                   tag_key = excluded.tag_key, location_id = excluded.location_id,
-                   holder_id = excluded.holder_id, location_key = excluded.location_key,
-                   holder_key = excluded.holder_key",
-                placeholders(rows, 18)
+                "INSERT INTO units ({}) VALUES {} ON CONFLICT (id) {on_conflict}",
+                UNIT_COLUMNS.join(", "),
+                placeholders(rows.len(), UNIT_COLUMNS.len()),
             )
         });
         self.0.execute(&sql, &params)?;
@@ -532,6 +526,76 @@ fn statement(
         .entry((name, rows))
         .or_insert_with(|| Arc::from(build(rows)))
         .clone()
+}
+
+/// A statement text built once per (name, variant) and row count, like [`statement`]
+/// for statements whose shape also depends on a variant (such as which columns).
+fn shaped(
+    key: (&'static str, u32),
+    rows: usize,
+    build: impl FnOnce() -> String,
+) -> std::sync::Arc<str> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Shapes = HashMap<(&'static str, u32, usize), Arc<str>>;
+    static SHAPES: OnceLock<Mutex<Shapes>> = OnceLock::new();
+    let mut shapes = SHAPES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    shapes
+        .entry((key.0, key.1, rows))
+        .or_insert_with(|| Arc::from(build()))
+        .clone()
+}
+
+/// The columns of `units` the hub writes, in the order of [`unit_values`].
+pub const UNIT_COLUMNS: [&str; 18] = [
+    "id",
+    "item_id",
+    "name",
+    "asset_tag",
+    "status",
+    "location",
+    "holder",
+    "due",
+    "fields",
+    "active",
+    "version",
+    "last_station",
+    "name_key",
+    "tag_key",
+    "location_id",
+    "holder_id",
+    "location_key",
+    "holder_key",
+];
+
+/// Every column of [`UNIT_COLUMNS`], as the `changed` bits of [`Tables::upsert_units`].
+pub const ALL_UNIT_COLUMNS: u32 = (1 << UNIT_COLUMNS.len()) - 1;
+
+/// A unit's row, column by column as in [`UNIT_COLUMNS`].
+pub fn unit_values(u: &Unit) -> Result<[Value; UNIT_COLUMNS.len()]> {
+    Ok([
+        u.id.into(),
+        u.item_id.into(),
+        (&u.name).into(),
+        u.asset_tag.as_deref().into(),
+        u.status.as_str().into(),
+        u.location.as_deref().into(),
+        u.holder.as_deref().into(),
+        u.due.as_deref().into(),
+        json_text(&u.fields)?.into(),
+        u.active.into(),
+        u.version.into(),
+        u.last_station.into(),
+        fold(&u.name).into(),
+        key(u.asset_tag.as_deref()),
+        u.location_id.into(),
+        u.holder_id.into(),
+        key(u.location.as_deref()),
+        key(u.holder.as_deref()),
+    ])
 }
 
 /// `?1, ?2, ... ?n`.
