@@ -246,6 +246,13 @@ CREATE TABLE tag_leases (
     PRIMARY KEY (prefix_key, first)
 );
 "#,
+    // Indexes of units no query needs, dropped (SQLite's `HUB_V11`).
+    r#"
+DROP INDEX IF EXISTS units_name;
+DROP INDEX IF EXISTS units_tag;
+DROP INDEX IF EXISTS units_holder;
+DROP INDEX IF EXISTS units_location;
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

@@ -322,7 +322,7 @@ pub struct PersonSummary {
 /// People not erased matching `filter` (`WHERE ...`, on top of `erased = FALSE`), by
 /// name, at most `limit` from `offset`, with their check-outs (and how many are due
 /// before `today`), sessions and whether they have a password. Counted in SQL for just
-/// these people (`units_holder`), never by reading their units.
+/// these people (`units_holder_out`), never by reading their units.
 pub fn people_summaries(
     c: &mut dyn Conn,
     only: Option<Uuid>,
@@ -414,7 +414,7 @@ pub fn people_summaries(
 }
 
 /// Every location, by name, with its parent's name and its active units counted in
-/// one grouped query (`units_location`), never by reading the units.
+/// one grouped query (`units_location_active`), never by reading the units.
 pub fn location_views(c: &mut dyn Conn) -> Result<Vec<LocationView>> {
     use std::collections::HashMap;
     let all = select_locations(c, "ORDER BY name_key", &[])?;

@@ -351,6 +351,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V8],
             &[HUB_V9],
             &[HUB_V10],
+            &[HUB_V11],
         ],
     }
 }
@@ -539,6 +540,17 @@ CREATE TABLE tag_leases (
     leased_at_ms INTEGER NOT NULL,
     PRIMARY KEY (prefix_key, first)
 );
+"#;
+
+/// Indexes of `units` that another index begins with (`units_holder`,
+/// `units_location`), on a column no query looks up by (`asset_tag`: tags are found
+/// by `tag_key`) or only sorts an item's units by (`units_name`), dropped
+/// (PostgreSQL's migration 11): every unit a push changes wrote to each of them.
+pub const HUB_V11: &str = r#"
+DROP INDEX IF EXISTS units_name;
+DROP INDEX IF EXISTS units_tag;
+DROP INDEX IF EXISTS units_holder;
+DROP INDEX IF EXISTS units_location;
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are
