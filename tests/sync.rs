@@ -1085,3 +1085,49 @@ fn stations_lease_their_own_blocks_of_new_tags_and_top_up_at_sync() {
     assert_eq!(a.take_new_tag().unwrap(), None);
     assert_eq!(handed.len(), 80 + 50 + 119);
 }
+
+/// A station catching up waits for the bulk lane; a station scanning live does not
+/// wait behind it. The lane is held here by the test itself, so the order is certain.
+#[cfg(feature = "hub")]
+#[test]
+fn a_live_push_does_not_wait_behind_a_backlog() {
+    let (_d, hub) = hub_dir();
+    let (live_dir, back_dir) = (TempStation::new(), TempStation::new());
+    let (mut live, mut back) = (live_dir.open(), back_dir.open());
+    hub.enroll(&mut live, "Shop door");
+    hub.enroll(&mut back, "Van back from a week away");
+    let limit = tagstation::hub::server::LIVE_PUSH_EVENTS;
+    tagged_item(&mut back, "Ladder", "L", limit + 10);
+    let backlog = back.info().unwrap().pending;
+    assert!(backlog > limit as i64);
+
+    let width = tagstation::hub::server::BULK_LANE_WIDTH as u32;
+    let turn = hub
+        .state
+        .bulk_lane
+        .try_acquire_many(width)
+        .expect("the lane is free");
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let catching_up = std::thread::spawn(move || {
+        let r = tagstation::sync::push_pending(&mut back, 1000);
+        done_tx.send(()).ok();
+        (r.map(|r| r.pushed), back)
+    });
+    // The backlog is held at the lane...
+    assert!(done
+        .recv_timeout(std::time::Duration::from_millis(700))
+        .is_err());
+    // ...while a live scan's push goes through at once.
+    tagged_item(&mut live, "Drill", "D", 2);
+    let r = tagstation::sync::push_pending(&mut live, 1000).unwrap();
+    assert_eq!(r.pushed, 3);
+    assert_eq!(hub.stats().events, 3);
+    assert!(done.try_recv().is_err(), "the backlog went past the lane");
+
+    // The lane free, the backlog goes in whole.
+    drop(turn);
+    let (pushed, back) = catching_up.join().unwrap();
+    assert_eq!(pushed.unwrap() as i64, backlog);
+    assert_eq!(back.info().unwrap().pending, 0);
+    assert_eq!(hub.stats().events, 3 + backlog);
+}

@@ -73,7 +73,20 @@ pub struct AppState {
     pub usage: Arc<crate::usage::Usage>,
     /// The new tags this hub leases to stations.
     pub tags: crate::tags::TagSettings,
+    /// The bulk lane: a push of more than [`LIVE_PUSH_EVENTS`] events (a station
+    /// catching up) waits here for its turn, so at most [`BULK_LANE_WIDTH`] such pushes
+    /// per hub process queue for the log's lock at a time and a live scan's push never
+    /// waits behind a row of backlogs.
+    pub bulk_lane: tokio::sync::Semaphore,
 }
+
+/// The most events a push may carry and still go in the live lane (see
+/// [`AppState::bulk_lane`]): a station scanning live pushes a few at a time.
+pub const LIVE_PUSH_EVENTS: usize = 50;
+
+/// How many backlogs one hub process takes at once: two, so that one is decoded
+/// while the other is written and the log's lock does not sit idle between them.
+pub const BULK_LANE_WIDTH: usize = 2;
 
 /// Routes served beside the API (the web app), over the same state.
 pub type ExtraRoutes = fn() -> Router<Arc<AppState>>;
@@ -96,6 +109,7 @@ impl AppState {
             host_names,
             usage: Default::default(),
             tags,
+            bulk_lane: tokio::sync::Semaphore::new(BULK_LANE_WIDTH),
         })
     }
 }

@@ -75,6 +75,12 @@ pub(super) async fn push(
     st.metrics.push_batch.observe(req.events.len() as f64);
     let store = st.store.clone();
     let started = std::time::Instant::now();
+    // A backlog waits for the bulk lane (never closed, so acquiring cannot fail).
+    let _turn = if req.events.len() > LIVE_PUSH_EVENTS {
+        st.bulk_lane.acquire().await.ok()
+    } else {
+        None
+    };
     let resp = blocking(move || {
         let r = store.push(station, &req.events)?;
         store.touch(station, SystemClock.now().0, &seen)?;
