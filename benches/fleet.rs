@@ -266,12 +266,24 @@ fn main() {
     let proxy = faults.then(|| {
         FaultProxy::start(
             &format!("127.0.0.1:{port}"),
-            Faults {
-                drop_connect: 0.02,
-                delay: 0.05,
-                max_delay_ms: 200,
-                cut_request: 0.02,
-                lose_response: 0.02,
+            // The smoke run is short: faults are made common enough that each kind
+            // happens in it (and it checks that they did).
+            if full {
+                Faults {
+                    drop_connect: 0.02,
+                    delay: 0.05,
+                    max_delay_ms: 200,
+                    cut_request: 0.02,
+                    lose_response: 0.02,
+                }
+            } else {
+                Faults {
+                    drop_connect: 0.1,
+                    delay: 0.1,
+                    max_delay_ms: 200,
+                    cut_request: 0.1,
+                    lose_response: 0.1,
+                }
             },
             7,
         )
@@ -466,6 +478,10 @@ fn main() {
             st.delayed.load(Relaxed)
         );
         println!("  faults: {said}: nothing lost or doubled");
+        let broken = st.dropped.load(Relaxed)
+            + st.cut_requests.load(Relaxed)
+            + st.lost_responses.load(Relaxed);
+        assert!(broken > 0, "the faulty proxy broke nothing: {said}");
         common::report_fault(
             &format!("fleet-{backend}"),
             &format!(

@@ -5,9 +5,11 @@
 //! - catch-up: one station pushing 100,000 queued events to a hub on loopback, and the
 //!   whole round (push, then pull its own events back);
 //! - ingest: 50 stations pushing at once, 2,000 events each;
-//! - baseline: raw batched INSERTs of the same event rows into the hub's own table in
-//!   the same kind of database (500 rows per transaction, multi-row statements), i.e.
-//!   what the storage alone can take.
+//! - baseline: raw batched INSERTs of the very same events (and their unit links) into
+//!   the hub's own tables in the same kind of database (500 rows per transaction,
+//!   multi-row statements), i.e. what the storage alone can take;
+//! - bytes per event each way: pushes, a station's own events coming back, and another
+//!   station pulling them, now and as plain JSON with own events sent back whole.
 //! Sizes: `BENCH_EVENTS` (default 100000), `BENCH_STATIONS` (50), `BENCH_PER_STATION` (2000).
 //! Without `--bench` (as `cargo test --all-targets` runs it) it does a tiny smoke run.
 
@@ -90,28 +92,13 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-/// Baseline: the same number of event rows, inserted raw in batches of 500.
-fn baseline_rows(n: usize) -> Vec<Event> {
-    let station = Uuid::now_v7();
-    let item = Uuid::now_v7();
-    (0..n)
-        .map(|i| Event {
-            id: Uuid::now_v7(),
-            station_id: station,
-            station_seq: i as i64 + 1,
-            actor: "bench".into(),
-            wall_time_ms: 0,
-            clock_synced: true,
-            item_id: item,
-            unit_id: Some(Uuid::now_v7()),
-            base_version: Some(1),
-            scan: None,
-            kind: EventKind::StatusChanged {
-                to: Status::Sending,
-                reason: None,
-            },
-        })
-        .collect()
+/// One station's `n` events as it would push them (its item, 500 units, then
+/// status changes): the rows both the hub's ingest and the baseline write.
+fn station_events(n: usize) -> (Uuid, Vec<Event>) {
+    let st = TempStation::new();
+    let mut s = st.open();
+    queue_events(&mut s, n, "A");
+    (s.station_id(), s.pending(n).unwrap())
 }
 
 /// Baseline: `rows` inserted raw into the hub's own `events` table (and each event's
@@ -162,18 +149,11 @@ fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
     baseline_raw(hub.db(), rows)
 }
 
-/// The hub's ingest alone: one station's events (its item, 500 units, then status
-/// changes), already encoded, handed to the hub's store in pushes of 500, with no
+/// The hub's ingest alone: one station's events ([`station_events`]), already encoded, handed to the hub's store in pushes of 500, with no
 /// HTTP and no station store: what the hub itself takes per second.
-fn ingest_alone(db: &str, n: usize) -> Duration {
+fn ingest_alone(db: &str, station: Uuid, events: &[Event]) -> Duration {
     let hub = TestHub::start(db);
-    let st = TempStation::new();
-    let mut s = st.open();
-    queue_events(&mut s, n, "A");
-    let station = s.station_id();
-    let events: Vec<serde_json::Value> = s
-        .pending(n)
-        .unwrap()
+    let events: Vec<serde_json::Value> = events
         .iter()
         .map(|e| serde_json::to_value(e).unwrap())
         .collect();
@@ -203,6 +183,80 @@ fn catch_up(db: &str, n: usize) -> (Duration, Duration) {
     let round = t.elapsed();
     assert_eq!(s.info().unwrap().pending, 0);
     (push, round)
+}
+
+/// Bytes on the wire per event, each way, for one station's `n` events: as sync
+/// sends them now (pushes gzipped; the station's own events acknowledged by runs of
+/// sequence numbers; another station pulls them gzipped), against the same requests
+/// without compression and with every event sent back in full, as before.
+struct Bytes {
+    up_plain: usize,
+    up: usize,
+    own_down_plain: usize,
+    own_down: usize,
+    peer_down: usize,
+}
+
+fn bytes_per_event(db: &str, n: usize) -> Bytes {
+    let hub = TestHub::start(db);
+    let st = TempStation::new();
+    let mut s = st.open();
+    hub.enroll(&mut s, "bytes");
+    queue_events(&mut s, n, "B");
+    // Before: the same pushes as plain JSON.
+    let pending = s.pending(n).unwrap();
+    let up_plain: usize = pending
+        .chunks(1000)
+        .map(|c| {
+            let events = c.iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+            serde_json::to_vec(&tagstation::proto::PushRequest { events })
+                .unwrap()
+                .len()
+        })
+        .sum();
+    let mut up = 0;
+    while s.info().unwrap().pending > 0 {
+        if let Ok(r) = tagstation::sync::push_pending(&mut s, 1000) {
+            up += r.bytes_up;
+        }
+    }
+    // Before: every page of the log, own events in full, not compressed.
+    let (_, token) = s.hub().unwrap().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let mut own_down_plain = 0;
+    let mut after = 0;
+    loop {
+        let body = client
+            .get(format!("{}/v1/sync/pull", hub.url))
+            .query(&[("after", after.to_string()), ("limit", "1000".into())])
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap();
+        own_down_plain += body.len();
+        let page: tagstation::proto::PullResponse = serde_json::from_slice(&body).unwrap();
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let own_down = tagstation::sync::pull_with_report(&mut s)
+        .unwrap()
+        .bytes_down;
+    // Another station pulls the same events: in full (they are not its own), gzipped.
+    let other = TempStation::new();
+    let mut o = other.open();
+    hub.enroll(&mut o, "peer");
+    let peer = tagstation::sync::pull_with_report(&mut o).unwrap();
+    assert_eq!(peer.pulled, n);
+    Bytes {
+        up_plain,
+        up,
+        own_down_plain,
+        own_down,
+        peer_down: peer.bytes_down,
+    }
 }
 
 fn ingest(db: &str, stations: usize, per: usize) -> Duration {
@@ -249,12 +303,13 @@ fn report(
     per: usize,
 ) {
     println!("{backend}:");
-    let b = base(&baseline_rows(n));
+    let (station, events) = station_events(n);
+    let b = base(&events);
     println!(
         "  baseline raw INSERT, {n} rows in batches of 500 .... {:>9.0} rows/s",
         rate(n, b)
     );
-    let alone = ingest_alone(&db_for("alone"), n);
+    let alone = ingest_alone(&db_for("alone"), station, &events);
     println!(
         "  hub ingest alone, pushes of 500 (no HTTP) ....... {:>9.0} events/s  ({:.2} of baseline)",
         rate(n, alone),
@@ -270,7 +325,27 @@ fn report(
         "  catch-up round (push + pull back) ............... {:>9.0} events/s",
         rate(n, round)
     );
-    let b2 = base(&baseline_rows(stations * per));
+    let by = bytes_per_event(&db_for("bytes"), n);
+    let per_ev = |b: usize| b as f64 / n as f64;
+    println!(
+        "  bytes per event, push ......... before {:>6.1}  now {:>6.1}  ({:.2} of before)",
+        per_ev(by.up_plain),
+        per_ev(by.up),
+        by.up as f64 / by.up_plain as f64
+    );
+    println!(
+        "  bytes per event, own pull ..... before {:>6.1}  now {:>6.1}  ({:.3} of before)",
+        per_ev(by.own_down_plain),
+        per_ev(by.own_down),
+        by.own_down as f64 / by.own_down_plain as f64
+    );
+    println!(
+        "  bytes per event, peer pull .... before {:>6.1}  now {:>6.1}  ({:.2} of before)",
+        per_ev(by.own_down_plain),
+        per_ev(by.peer_down),
+        by.peer_down as f64 / by.own_down_plain as f64
+    );
+    let b2 = base(&station_events(stations * per).1);
     let ing = ingest(&db_for("ingest"), stations, per);
     println!(
         "  ingest, {stations} stations x {per} events concurrently .... {:>9.0} events/s  ({:.2} of baseline {:.0} rows/s)",
@@ -295,7 +370,8 @@ fn main() {
     let sqlite_db = |name: &str| tmp.path().join(name).display().to_string();
     if std::env::var("BENCH_ONLY").as_deref() == Ok("alone") {
         // For a profiler: the hub's ingest alone, on SQLite.
-        let d = ingest_alone(&sqlite_db("alone"), n);
+        let (station, events) = station_events(n);
+        let d = ingest_alone(&sqlite_db("alone"), station, &events);
         println!("hub ingest alone: {:.0} events/s", rate(n, d));
         return;
     }
