@@ -149,8 +149,9 @@ fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
     baseline_raw(hub.db(), rows)
 }
 
-/// The hub's ingest alone: one station's events ([`station_events`]), already encoded, handed to the hub's store in pushes of 500, with no
-/// HTTP and no station store: what the hub itself takes per second.
+/// The hub's ingest alone: one station's events ([`station_events`]), already
+/// encoded, handed to the hub's store in pushes of 500, with no HTTP and no station
+/// store: what the hub itself takes per second.
 fn ingest_alone(db: &str, station: Uuid, events: &[Event]) -> Duration {
     let hub = TestHub::start(db);
     let events: Vec<serde_json::Value> = events

@@ -302,9 +302,7 @@ impl<'c> Batch<'c> {
         }
         Ok(())
     }
-}
 
-impl Batch<'_> {
     /// Write the changed units: new ones inserted whole, the others with only the
     /// columns that changed (grouped by which columns), so that a status change does
     /// not rewrite the indexes on names, tags and places.
@@ -325,10 +323,7 @@ impl Batch<'_> {
                         .enumerate()
                         .filter(|(_, (b, a))| b != a)
                         .fold(0u32, |m, (i, _)| m | 1 << i);
-                    if mask & 1 != 0 {
-                        // A different id cannot happen (same key); write it whole.
-                        new.push(unit);
-                    } else if mask != 0 {
+                    if mask != 0 {
                         changed.entry(mask).or_default().push(after);
                     }
                 }

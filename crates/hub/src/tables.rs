@@ -515,21 +515,11 @@ fn statement(
     rows: usize,
     build: impl FnOnce(usize) -> String,
 ) -> std::sync::Arc<str> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static SHAPES: OnceLock<Mutex<HashMap<(&'static str, usize), Arc<str>>>> = OnceLock::new();
-    let mut shapes = SHAPES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    shapes
-        .entry((name, rows))
-        .or_insert_with(|| Arc::from(build(rows)))
-        .clone()
+    shaped((name, 0), rows, || build(rows))
 }
 
-/// A statement text built once per (name, variant) and row count, like [`statement`]
-/// for statements whose shape also depends on a variant (such as which columns).
+/// [`statement`] for statements whose shape also depends on a variant (such as which
+/// columns they set): built once per (name, variant) and row count.
 fn shaped(
     key: (&'static str, u32),
     rows: usize,
