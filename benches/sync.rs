@@ -6,11 +6,13 @@
 //!   whole round (push, then pull its own events back);
 //! - ingest: 50 stations pushing at once, 2,000 events each;
 //! - baseline: raw batched INSERTs of the very same events (and their unit links) into
-//!   the hub's own tables in the same kind of database (500 rows per transaction,
-//!   multi-row statements), i.e. what the storage alone can take;
+//!   the hub's own tables in the same kind of database (500 rows per transaction and
+//!   per multi-row statement), i.e. what the storage alone can take; and the same
+//!   rows written the way the hub writes them (`Conn::write_rows`);
 //! - bytes per event each way: pushes, a station's own events coming back, and another
 //!   station pulling them, now and as plain JSON with own events sent back whole.
 //! Sizes: `BENCH_EVENTS` (default 100000), `BENCH_STATIONS` (50), `BENCH_PER_STATION` (2000).
+//! `BENCH_ONLY=ingest` runs only the baselines and the ingest alone.
 //! Without `--bench` (as `cargo test --all-targets` runs it) it does a tiny smoke run.
 
 #[path = "../tests/common/mod.rs"]
@@ -103,9 +105,78 @@ fn station_events(n: usize) -> (Uuid, Vec<Event>) {
 
 /// Baseline: `rows` inserted raw into the hub's own `events` table (and each event's
 /// row of its unit's history, `event_units`) of the same kind of database:
-/// transactions of 500 rows, multi-row INSERT statements (the hub's own batched
-/// statements, without the rules, the projection or HTTP).
+/// transactions of 500 rows, each table's rows in one multi-row `INSERT ... VALUES`
+/// statement (prepared once), without the rules, the projection or HTTP.
 fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Duration {
+    use tagstation::hub::db::Value;
+    let values = |n: usize, w: usize| {
+        (0..n)
+            .map(|r| {
+                let cells: Vec<String> = (1..=w).map(|c| format!("?{}", r * w + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let t = Instant::now();
+    for (b, chunk) in rows.chunks(500).enumerate() {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16);
+        for (i, ev) in chunk.iter().enumerate() {
+            params.extend([
+                ev.id.into(),
+                ev.station_id.into(),
+                ev.station_seq.into(),
+                ((b * 500 + i) as i64 + 1).into(),
+                (&ev.actor).into(),
+                ev.wall_time_ms.into(),
+                ev.clock_synced.into(),
+                ev.item_id.into(),
+                ev.unit_id.into(),
+                ev.base_version.into(),
+                ev.kind.name().into(),
+                serde_json::to_string(&ev.kind).unwrap().into(),
+                ev.scan.as_deref().into(),
+                true.into(),
+                false.into(),
+                Value::Null,
+            ]);
+        }
+        let links: Vec<Value> = chunk
+            .iter()
+            .filter_map(|ev| ev.unit_id.map(|u| [Value::from(u), Value::from(ev.id)]))
+            .flatten()
+            .collect();
+        db.write(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO events (id, station_id, station_seq, hub_seq, actor,
+                       wall_time_ms, clock_synced, item_id, unit_id, base_version, kind,
+                       payload, scan, applied, conflict, note) VALUES {}",
+                    values(chunk.len(), 16)
+                ),
+                &params,
+            )?;
+            if !links.is_empty() {
+                c.execute(
+                    &format!(
+                        "INSERT INTO event_units (unit_id, event_id) VALUES {}
+                         ON CONFLICT DO NOTHING",
+                        values(links.len() / 2, 2)
+                    ),
+                    &links,
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    t.elapsed()
+}
+
+/// The same rows written the hub's own way (`Tables::insert_events` and
+/// `link_units`, through `Conn::write_rows`: one `UNNEST` statement per table on
+/// PostgreSQL, multi-row `VALUES` in chunks on SQLite), for comparison.
+fn baseline_hub_way<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Duration {
     let o = Outcome {
         applied: true,
         conflict: false,
@@ -120,33 +191,37 @@ fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Dur
                 .enumerate()
                 .map(|(i, ev)| (ev, (b * 500 + i) as i64 + 1, &o))
                 .collect();
-            for part in evs.chunks(250) {
-                p.insert_events(part)?;
-            }
-            // And each event's row in the unit's history, as the schema has it.
+            p.insert_events(&evs)?;
             let links: Vec<_> = chunk
                 .iter()
                 .filter_map(|ev| ev.unit_id.map(|u| (u, ev.id)))
                 .collect();
-            for part in links.chunks(250) {
-                p.link_units(part)?;
-            }
-            Ok(())
+            p.link_units(&links)
         })
         .unwrap();
     }
     t.elapsed()
 }
 
-fn baseline_sqlite(rows: &[Event]) -> Duration {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = tagstation::hub::sqlite::SqliteHub::open(dir.path()).unwrap();
-    baseline_raw(hub.db(), rows)
+/// The baselines on SQLite, each in a database of its own: (raw, the hub's way).
+fn baseline_sqlite(rows: &[Event]) -> (Duration, Duration) {
+    let raw = tempfile::tempdir().unwrap();
+    let hub = tagstation::hub::sqlite::SqliteHub::open(raw.path()).unwrap();
+    let raw = baseline_raw(hub.db(), rows);
+    let ours = tempfile::tempdir().unwrap();
+    let hub = tagstation::hub::sqlite::SqliteHub::open(ours.path()).unwrap();
+    (raw, baseline_hub_way(hub.db(), rows))
 }
 
-fn baseline_pg(url: &str, rows: &[Event]) -> Duration {
-    let hub = tagstation::hub::postgres::PgHub::connect(url).unwrap(); // creates the schema
-    baseline_raw(hub.db(), rows)
+/// The baselines on PostgreSQL, each in a fresh database: (raw, the hub's way).
+fn baseline_pg(base: &str, rows: &[Event]) -> (Duration, Duration) {
+    // Connecting creates the schema.
+    let hub =
+        tagstation::hub::postgres::PgHub::connect(&common::fresh_pg_db(base, "bench_raw")).unwrap();
+    let raw = baseline_raw(hub.db(), rows);
+    let hub = tagstation::hub::postgres::PgHub::connect(&common::fresh_pg_db(base, "bench_hubway"))
+        .unwrap();
+    (raw, baseline_hub_way(hub.db(), rows))
 }
 
 /// The hub's ingest alone: one station's events ([`station_events`]), already
@@ -298,17 +373,23 @@ fn ingest(db: &str, stations: usize, per: usize) -> Duration {
 fn report(
     backend: &str,
     db_for: &dyn Fn(&str) -> String,
-    base: &dyn Fn(&[Event]) -> Duration,
+    base: &dyn Fn(&[Event]) -> (Duration, Duration),
     n: usize,
     stations: usize,
     per: usize,
+    only_ingest: bool,
 ) {
     println!("{backend}:");
     let (station, events) = station_events(n);
-    let b = base(&events);
+    let (b, hub_way) = base(&events);
     println!(
         "  baseline raw INSERT, {n} rows in batches of 500 .... {:>9.0} rows/s",
         rate(n, b)
+    );
+    println!(
+        "  the same rows the hub's way (write_rows) ........ {:>9.0} rows/s  ({:.2} of baseline)",
+        rate(n, hub_way),
+        rate(n, hub_way) / rate(n, b)
     );
     let alone = ingest_alone(&db_for("alone"), station, &events);
     println!(
@@ -316,6 +397,9 @@ fn report(
         rate(n, alone),
         rate(n, alone) / rate(n, b)
     );
+    if only_ingest {
+        return;
+    }
     let (push, round) = catch_up(&db_for("catchup"), n);
     println!(
         "  catch-up push, 1 station, {n} events ........... {:>9.0} events/s  ({:.2} of baseline)",
@@ -346,7 +430,7 @@ fn report(
         per_ev(by.peer_down),
         by.peer_down as f64 / by.own_down_plain as f64
     );
-    let b2 = base(&station_events(stations * per).1);
+    let (b2, _) = base(&station_events(stations * per).1);
     let ing = ingest(&db_for("ingest"), stations, per);
     println!(
         "  ingest, {stations} stations x {per} events concurrently .... {:>9.0} events/s  ({:.2} of baseline {:.0} rows/s)",
@@ -369,21 +453,40 @@ fn main() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let sqlite_db = |name: &str| tmp.path().join(name).display().to_string();
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("alone") {
-        // For a profiler: the hub's ingest alone, on SQLite.
+    if let Ok(only @ ("alone" | "alone-pg")) = std::env::var("BENCH_ONLY").as_deref() {
+        // For a profiler: the hub's ingest alone, on SQLite (or PostgreSQL).
         let (station, events) = station_events(n);
-        let d = ingest_alone(&sqlite_db("alone"), station, &events);
+        let db = match only {
+            "alone" => sqlite_db("alone"),
+            _ => common::fresh_pg_db(&common::pg_url().expect("TAGSTATION_TEST_PG_URL"), "alone"),
+        };
+        let d = ingest_alone(&db, station, &events);
         println!("hub ingest alone: {:.0} events/s", rate(n, d));
         return;
     }
-    report("sqlite hub", &sqlite_db, &baseline_sqlite, n, stations, per);
+    // `BENCH_ONLY=ingest`: the baselines and the ingest alone, on both backends.
+    let only_ingest = std::env::var("BENCH_ONLY").as_deref() == Ok("ingest");
+    report(
+        "sqlite hub",
+        &sqlite_db,
+        &baseline_sqlite,
+        n,
+        stations,
+        per,
+        only_ingest,
+    );
     if let Ok(base) = std::env::var("TAGSTATION_TEST_PG_URL") {
         let pg_db = |name: &str| common::fresh_pg_db(&base, &format!("bench_{name}"));
-        let base_url = base.clone();
-        let baseline = move |rows: &[Event]| {
-            baseline_pg(&common::fresh_pg_db(&base_url, "bench_baseline"), rows)
-        };
-        report("postgres hub", &pg_db, &baseline, n, stations, per);
+        let baseline = |rows: &[Event]| baseline_pg(&base, rows);
+        report(
+            "postgres hub",
+            &pg_db,
+            &baseline,
+            n,
+            stations,
+            per,
+            only_ingest,
+        );
     } else {
         println!("postgres hub: skipped (TAGSTATION_TEST_PG_URL not set)");
     }

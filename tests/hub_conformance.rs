@@ -1068,3 +1068,108 @@ fn both_backends_keep_the_same_columns() {
         drift.join("\n")
     );
 }
+
+/// Sets of rows (`Conn::write_rows`: multi-row `VALUES` in chunks on SQLite, one
+/// `UNNEST` on PostgreSQL) keep every row and every value, NULLs included, whatever
+/// their number; an update of chosen columns leaves the others as they were.
+fn sets_of_rows_are_written_whole<D: tagstation::hub::db::Database>(db: &D) {
+    use tagstation::catalog::{Item, Tracking, Unit};
+    use tagstation::event::Projection;
+    use tagstation::hub::tables::{unit_values, Tables};
+    use uuid::Uuid;
+
+    // 301 rows: more than one chunk of every size on SQLite.
+    let items: Vec<Item> = (0..301)
+        .map(|i| Item {
+            id: Uuid::now_v7(),
+            name: format!("Item {i} 'quoted' \"twice\""),
+            sku: (i % 2 == 0).then(|| format!("SKU-{i}")),
+            barcode: (i % 3 == 0).then(|| format!("{:013}", i)),
+            tracking: if i % 2 == 0 {
+                Tracking::Units
+            } else {
+                Tracking::Count
+            },
+            reorder_point: (i % 5 == 0).then_some(i as i64),
+            counts: Default::default(),
+            version: i as i64,
+            archived: i % 7 == 0,
+        })
+        .collect();
+    let units: Vec<Unit> = (0..301)
+        .map(|i| Unit {
+            id: Uuid::now_v7(),
+            item_id: items[i].id,
+            name: format!("Unit {i}"),
+            asset_tag: (i % 2 == 1).then(|| format!("T-{i}")),
+            status: Status::InStock,
+            location: (i % 3 == 0).then(|| "Shelf ü".to_owned()),
+            location_id: None,
+            holder: None,
+            holder_id: (i % 4 == 0).then(Uuid::now_v7),
+            due: None,
+            fields: [("colour".to_owned(), format!("{i}"))].into(),
+            active: i % 6 != 0,
+            version: 1,
+            last_station: None,
+        })
+        .collect();
+    db.write(|c| {
+        let mut t = Tables::new(c);
+        t.put_items(&items)?;
+        t.put_units(&units)
+    })
+    .unwrap();
+
+    // Change status, version and name, but write back only status and version.
+    let changed: Vec<Unit> = units
+        .iter()
+        .map(|u| Unit {
+            status: Status::Sending,
+            version: 2,
+            name: "not written".into(),
+            ..u.clone()
+        })
+        .collect();
+    let rows: Vec<_> = changed.iter().map(|u| unit_values(u).unwrap()).collect();
+    let status_and_version = tagstation::hub::tables::UNIT_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c == "status" || **c == "version")
+        .fold(0u32, |m, (i, _)| m | 1 << i);
+    db.write(|c| Tables::new(c).update_units(status_and_version, &rows))
+        .unwrap();
+
+    db.read(|c| {
+        let mut t = Tables::new(c);
+        for i in &items {
+            assert_eq!(t.item(i.id)?.as_ref(), Some(i));
+        }
+        for u in &units {
+            let want = Unit {
+                status: Status::Sending,
+                version: 2,
+                ..u.clone()
+            };
+            assert_eq!(t.unit(u.id)?, Some(want));
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn sqlite_sets_of_rows_are_written_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = tagstation::hub::sqlite::SqliteHub::open(d.path()).unwrap();
+    sets_of_rows_are_written_whole(hub.db());
+}
+
+#[test]
+fn postgres_sets_of_rows_are_written_whole() {
+    let Some(base) = common::pg_url() else { return };
+    let hub =
+        tagstation::hub::postgres::PgHub::connect(&common::fresh_pg_db(&base, "conf_row_sets"))
+            .unwrap();
+    sets_of_rows_are_written_whole(hub.db());
+}

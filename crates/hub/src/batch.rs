@@ -15,8 +15,10 @@
 //!   (asset tags, barcodes, unit and item names, and that no badge or location label
 //!   is one of those codes: [`Keys`]), read with one query per kind, and keeps that
 //!   knowledge up to date as it changes units and items;
-//! - writes everything back with multi-row statements ([`Batch::flush`]; a unit that
-//!   was already stored only in the columns that changed) before the
+//! - writes everything back with one statement per table ([`Batch::flush`] through
+//!   [`crate::db::Conn::write_rows`]: one `UNNEST` on PostgreSQL, multi-row `VALUES`
+//!   on SQLite; a unit that was already stored is updated in only the columns that
+//!   changed, one statement per set of columns) before the
 //!   transaction commits, and also before any lookup it does not keep in memory (units
 //!   of an item, people, locations, a key it did not read in advance), so that such a
 //!   lookup always sees every change made before it. What the rules see is exactly
@@ -33,10 +35,6 @@ use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Event, Outcome, Projection, UnitQuery};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonFields, PersonId, Scrub};
-
-/// Most rows one statement writes; batches are split in chunks of 256, 64, 16, 4
-/// and 1 rows, so each table has at most five statement shapes to prepare.
-const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
 
 /// An event waiting to be written, with its place in the log and what it touched.
 struct NewEvent {
@@ -278,22 +276,20 @@ impl<'c> Batch<'c> {
             .into_keys()
             .filter_map(|id| self.items.get(&id).cloned().flatten())
             .collect();
-        write_chunked(&items, |rows| self.tables.put_items(rows))?;
+        self.tables.put_items(&items)?;
         let events = std::mem::take(&mut self.events);
-        write_chunked(&events, |rows| {
-            let evs: Vec<_> = rows
-                .iter()
-                .map(|n| (&n.event, n.hub_seq, &n.outcome))
-                .collect();
-            self.tables.insert_events(&evs)
-        })?;
+        let evs: Vec<_> = events
+            .iter()
+            .map(|n| (&n.event, n.hub_seq, &n.outcome))
+            .collect();
+        self.tables.insert_events(&evs)?;
         // In key order: the index takes them in one sweep.
         let mut links: Vec<(UnitId, Uuid)> = events
             .iter()
             .flat_map(|n| n.units.iter().map(|u| (*u, n.event.id)))
             .collect();
         links.sort();
-        write_chunked(&links, |rows| self.tables.link_units(rows))?;
+        self.tables.link_units(&links)?;
         if let Some((start, last)) = self.hub_seq {
             if last != start {
                 self.tables.set_hub_seq(last)?;
@@ -307,14 +303,14 @@ impl<'c> Batch<'c> {
     /// columns that changed (grouped by which columns), so that a status change does
     /// not rewrite the indexes on names, tags and places.
     fn flush_units(&mut self) -> Result<()> {
-        let mut new: Vec<Unit> = Vec::new();
+        let mut new: Vec<[Value; UNIT_COLUMNS.len()]> = Vec::new();
         let mut changed: BTreeMap<u32, Vec<[Value; UNIT_COLUMNS.len()]>> = BTreeMap::new();
         for id in std::mem::take(&mut self.dirty_units).into_keys() {
             let Some(unit) = self.units.get(&id).cloned().flatten() else {
                 continue;
             };
             match self.stored_units.remove(&id).flatten() {
-                None => new.push(unit),
+                None => new.push(unit_values(&unit)?),
                 Some(stored) => {
                     let (before, after) = (unit_values(&stored)?, unit_values(&unit)?);
                     let mask = before
@@ -330,24 +326,12 @@ impl<'c> Batch<'c> {
             }
         }
         self.stored_units.clear();
-        write_chunked(&new, |rows| self.tables.put_units(rows))?;
+        self.tables.insert_units(&new)?;
         for (mask, rows) in &changed {
-            write_chunked(rows, |rows| self.tables.upsert_units(*mask, rows))?;
+            self.tables.update_units(*mask, rows)?;
         }
         Ok(())
     }
-}
-
-/// Write `rows` in chunks of the sizes in [`CHUNKS`].
-fn write_chunked<T>(rows: &[T], mut write: impl FnMut(&[T]) -> Result<()>) -> Result<()> {
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let n = CHUNKS.into_iter().find(|c| *c <= rest.len()).unwrap_or(1);
-        let (now, later) = rest.split_at(n);
-        write(now)?;
-        rest = later;
-    }
-    Ok(())
 }
 
 impl Projection for Batch<'_> {
@@ -562,17 +546,6 @@ impl HubTx for Batch<'_> {
         );
         self.tables.quarantine(station, seq, id, reason, body)
     }
-}
-
-/// `?N` placeholders for `rows` rows of `cols` columns: `(?1, ?2), (?3, ?4)`.
-pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (1..=cols).map(|c| format!("?{}", r * cols + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The key a tag or name is compared by, or NULL.

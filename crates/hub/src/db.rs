@@ -67,6 +67,66 @@ fn corrupt(col: usize, what: &str, found: &Value) -> HubError {
     HubError::Corrupt(format!("column {col}: expected {what}, found {found:?}"))
 }
 
+/// The type of a column of the rows a statement reads from `rows`
+/// ([`Conn::write_rows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Text,
+    Int,
+    Bool,
+}
+
+/// Most rows one multi-row `VALUES` statement carries: larger sets go in chunks of
+/// 256, 64, 16, 4 and 1 rows, so each statement has at most five shapes to prepare.
+pub const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `WITH rows(a, b) AS (VALUES (?1, ?2), (?3, ?4)...) sql`, for `n` rows: built once
+/// per statement and row count.
+fn with_values(sql: &str, columns: &[(&str, Ty)], n: usize) -> std::sync::Arc<str> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Texts = HashMap<String, HashMap<usize, Arc<str>>>;
+    static TEXTS: OnceLock<Mutex<Texts>> = OnceLock::new();
+    let mut texts = TEXTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if !texts.contains_key(sql) {
+        texts.insert(sql.to_owned(), HashMap::new());
+    }
+    let by_rows = texts.get_mut(sql).expect("inserted above");
+    by_rows
+        .entry(n)
+        .or_insert_with(|| {
+            let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+            let w = columns.len();
+            let rows: Vec<String> = (0..n)
+                .map(|r| {
+                    let cells: Vec<String> = (1..=w).map(|c| format!("?{}", r * w + c)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            Arc::from(format!(
+                "WITH rows({}) AS (VALUES {}) {sql}",
+                names.join(", "),
+                rows.join(", ")
+            ))
+        })
+        .clone()
+}
+
+/// How many values one row of `columns` has, checking that `values` make whole rows.
+pub fn row_width(sql: &str, columns: &[(&str, Ty)], values: &[Value]) -> Result<usize> {
+    let width = columns.len();
+    if width == 0 || !values.len().is_multiple_of(width) {
+        return Err(HubError::BadRequest(format!(
+            "{} values do not make rows of {width} columns: {sql:?}",
+            values.len()
+        )));
+    }
+    Ok(width)
+}
+
 /// One result row; the getters check the type and turn a mismatch into
 /// [`HubError::Corrupt`].
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +205,25 @@ pub trait Conn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
     /// Run a query; returns all its rows.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+
+    /// Run `sql`, a statement that reads many rows from a table named `rows` with
+    /// these `columns`; `values` holds the rows one after the other. Returns how many
+    /// rows it changed. By default the rows go as multi-row `VALUES` in chunks of
+    /// [`CHUNKS`]; a backend that can take a whole set at once (PostgreSQL: a
+    /// column per array, `UNNEST`) does it in one statement.
+    fn write_rows(&mut self, sql: &str, columns: &[(&str, Ty)], values: &[Value]) -> Result<u64> {
+        let width = row_width(sql, columns, values)?;
+        let mut changed = 0;
+        let mut rest = values;
+        while !rest.is_empty() {
+            let rows = rest.len() / width;
+            let n = CHUNKS.into_iter().find(|c| *c <= rows).unwrap_or(1);
+            let (now, later) = rest.split_at(n * width);
+            changed += self.execute(&with_values(sql, columns, n), now)?;
+            rest = later;
+        }
+        Ok(changed)
+    }
 
     /// The first row of a query, if any.
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {

@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, NoTls, Statement};
 
-use super::db::{numbered_to_dollar, Column, Conn, Database, Row, Value};
+use super::db::{numbered_to_dollar, row_width, Column, Conn, Database, Row, Ty, Value};
 use super::{HubError, Result, SqlHub};
 
 /// Schema migrations, in order; `hub_schema.version` says how many ran.
@@ -452,6 +452,68 @@ fn value_at(row: &postgres::Row, col: usize) -> Result<Value> {
     Ok(v.unwrap_or(Value::Null))
 }
 
+/// `WITH rows AS (SELECT * FROM UNNEST($1::text[], ...) AS rows(a, ...)) sql`.
+fn unnest_statement(sql: &str, columns: &[(&str, Ty)]) -> String {
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, ty))| {
+            let ty = match ty {
+                Ty::Text => "text",
+                Ty::Int => "bigint",
+                Ty::Bool => "boolean",
+            };
+            format!("${}::{ty}[]", i + 1)
+        })
+        .collect();
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    format!(
+        "WITH rows AS (SELECT * FROM UNNEST({}) AS rows({})) {sql}",
+        arrays.join(", "),
+        names.join(", ")
+    )
+}
+
+/// One column of a set of rows as an array parameter of its type.
+fn array<'v>(
+    column: &str,
+    ty: Ty,
+    values: impl Iterator<Item = &'v Value>,
+) -> Result<Box<dyn ToSql + Sync>> {
+    let wrong = |v: &Value| HubError::BadRequest(format!("column {column} is {ty:?}, given {v:?}"));
+    Ok(match ty {
+        Ty::Text => Box::new(
+            values
+                .map(|v| match v {
+                    Value::Null => Ok(None),
+                    Value::Text(s) => Ok(Some(s.clone())),
+                    other => Err(wrong(other)),
+                })
+                .collect::<Result<Vec<Option<String>>>>()?,
+        ),
+        Ty::Int => Box::new(
+            values
+                .map(|v| match v {
+                    Value::Null => Ok(None),
+                    Value::Int(i) => Ok(Some(*i)),
+                    other => Err(wrong(other)),
+                })
+                .collect::<Result<Vec<Option<i64>>>>()?,
+        ),
+        Ty::Bool => Box::new(
+            values
+                .map(|v| match v {
+                    Value::Null => Ok(None),
+                    Value::Bool(b) => Ok(Some(*b)),
+                    Value::Int(0) => Ok(Some(false)),
+                    Value::Int(1) => Ok(Some(true)),
+                    other => Err(wrong(other)),
+                })
+                .collect::<Result<Vec<Option<bool>>>>()?,
+        ),
+    })
+}
+
 /// [`Conn`] over a PostgreSQL client or a transaction on it.
 struct PgConn<'a, C: GenericClient> {
     client: &'a mut C,
@@ -497,6 +559,31 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let (st, bound) = self.bind(sql, params)?;
         Ok(self.client.execute(&st, &refs(&bound))?)
+    }
+
+    /// The whole set in one statement: each column goes as one array parameter and
+    /// `rows` is their `UNNEST`, so the statement has one shape whatever the number
+    /// of rows, and binds a few arrays instead of thousands of values.
+    fn write_rows(&mut self, sql: &str, columns: &[(&str, Ty)], values: &[Value]) -> Result<u64> {
+        let width = row_width(sql, columns, values)?;
+        if values.is_empty() {
+            return Ok(0);
+        }
+        let text = unnest_statement(sql, columns);
+        let arrays = columns
+            .iter()
+            .enumerate()
+            .map(|(c, (name, ty))| array(name, *ty, values.iter().skip(c).step_by(width)))
+            .collect::<Result<Vec<_>>>()?;
+        let st = match self.prepared.get(&text) {
+            Some(st) => st.clone(),
+            None => {
+                let st = self.client.prepare(&text)?;
+                self.prepared.insert(text, st.clone());
+                st
+            }
+        };
+        Ok(self.client.execute(&st, &refs(&arrays))?)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {

@@ -4,8 +4,8 @@
 
 use uuid::Uuid;
 
-use super::batch::{key, placeholders};
-use super::db::{params, Conn, Row, Value};
+use super::batch::key;
+use super::db::{params, Conn, Row, Ty, Value};
 use super::{Held, HubError, HubTx, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Totals, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
@@ -202,64 +202,103 @@ impl<'c> Tables<'c> {
                 key(i.barcode.as_deref()),
             ]);
         }
-        let sql = statement("put_items", items.len(), |rows| {
-            format!(
-                "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
-                                    archived, name_key, sku_key, barcode_key)
-                 VALUES {}
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
-                   barcode = excluded.barcode, tracking = excluded.tracking,
-                   reorder_point = excluded.reorder_point, counts = excluded.counts,
-                   version = excluded.version, archived = excluded.archived,
-                   name_key = excluded.name_key, sku_key = excluded.sku_key,
-                   barcode_key = excluded.barcode_key",
-                placeholders(rows, 12)
-            )
-        });
-        self.0.execute(&sql, &params)?;
+        self.0.write_rows(
+            "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
+                                archived, name_key, sku_key, barcode_key)
+             SELECT id, name, sku, barcode, tracking, reorder_point, counts, version,
+                    archived, name_key, sku_key, barcode_key FROM rows WHERE TRUE
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
+               barcode = excluded.barcode, tracking = excluded.tracking,
+               reorder_point = excluded.reorder_point, counts = excluded.counts,
+               version = excluded.version, archived = excluded.archived,
+               name_key = excluded.name_key, sku_key = excluded.sku_key,
+               barcode_key = excluded.barcode_key",
+            &[
+                ("id", Ty::Text),
+                ("name", Ty::Text),
+                ("sku", Ty::Text),
+                ("barcode", Ty::Text),
+                ("tracking", Ty::Text),
+                ("reorder_point", Ty::Int),
+                ("counts", Ty::Text),
+                ("version", Ty::Int),
+                ("archived", Ty::Bool),
+                ("name_key", Ty::Text),
+                ("sku_key", Ty::Text),
+                ("barcode_key", Ty::Text),
+            ],
+            &params,
+        )?;
         Ok(())
     }
 
     /// Units written in one statement (insert or update each).
     pub fn put_units(&mut self, units: &[Unit]) -> Result<()> {
         let rows = units.iter().map(unit_values).collect::<Result<Vec<_>>>()?;
-        self.upsert_units(ALL_UNIT_COLUMNS, &rows)
+        self.insert_units(&rows)
     }
 
-    /// Units written in one statement: each inserted, or if its id is there, updated
-    /// in only the columns in `changed` (a bit per [`UNIT_COLUMNS`] entry; `rows` are
-    /// [`unit_values`]). An index none of whose columns changed is left alone, so a
-    /// status change rewrites the row and the status indexes, not every index of the
-    /// table; the row is found by its key, whatever the table's size.
-    pub fn upsert_units(
+    /// Units inserted whole, or if their id is there, overwritten whole (`rows` are
+    /// [`unit_values`]).
+    pub fn insert_units(&mut self, rows: &[[Value; UNIT_COLUMNS.len()]]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let values: Vec<Value> = rows.iter().flat_map(|r| r.iter().cloned()).collect();
+        let sql = shaped(("insert_units", 0), || {
+            let sets: Vec<String> = UNIT_COLUMNS[1..]
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            format!(
+                "INSERT INTO units ({cols}) SELECT {cols} FROM rows WHERE TRUE
+                 ON CONFLICT (id) DO UPDATE SET {}",
+                sets.join(", "),
+                cols = UNIT_COLUMNS.join(", "),
+            )
+        });
+        self.0
+            .write_rows(&sql, &unit_columns(ALL_UNIT_COLUMNS), &values)?;
+        Ok(())
+    }
+
+    /// Stored units updated in only the columns in `changed` (a bit per
+    /// [`UNIT_COLUMNS`] entry; the id's bit is implied), in one statement; `rows` are
+    /// [`unit_values`]. An index none of whose columns changed is left alone on
+    /// SQLite, so a status change rewrites the row and the status indexes, not every
+    /// index of the table; the row is found by its key, whatever the table's size.
+    pub fn update_units(
         &mut self,
         changed: u32,
         rows: &[[Value; UNIT_COLUMNS.len()]],
     ) -> Result<()> {
-        if rows.is_empty() {
+        let changed = changed & ALL_UNIT_COLUMNS & !1;
+        if rows.is_empty() || changed == 0 {
             return Ok(());
         }
-        let params: Vec<Value> = rows.iter().flat_map(|r| r.iter().cloned()).collect();
-        let sql = shaped(("upsert_units", changed), rows.len(), || {
+        let mask = changed | 1;
+        let values: Vec<Value> = rows
+            .iter()
+            .flat_map(|r| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, v)| v.clone())
+            })
+            .collect();
+        let sql = shaped(("update_units", changed), || {
             let sets: Vec<String> = UNIT_COLUMNS
                 .iter()
                 .enumerate()
-                .skip(1)
                 .filter(|(i, _)| changed & (1 << i) != 0)
-                .map(|(_, c)| format!("{c} = excluded.{c}"))
+                .map(|(_, c)| format!("{c} = rows.{c}"))
                 .collect();
-            let on_conflict = if sets.is_empty() {
-                "DO NOTHING".to_owned()
-            } else {
-                format!("DO UPDATE SET {}", sets.join(", "))
-            };
             format!(
-                "INSERT INTO units ({}) VALUES {} ON CONFLICT (id) {on_conflict}",
-                UNIT_COLUMNS.join(", "),
-                placeholders(rows.len(), UNIT_COLUMNS.len()),
+                "UPDATE units SET {} FROM rows WHERE units.id = rows.id",
+                sets.join(", ")
             )
         });
-        self.0.execute(&sql, &params)?;
+        self.0.write_rows(&sql, &unit_columns(mask), &values)?;
         Ok(())
     }
 
@@ -268,9 +307,9 @@ impl<'c> Tables<'c> {
         if events.is_empty() {
             return Ok(());
         }
-        let mut params = Vec::with_capacity(events.len() * 16);
+        let mut values = Vec::with_capacity(events.len() * EVENT_COLUMNS.len());
         for (ev, hub_seq, o) in events {
-            params.extend([
+            values.extend([
                 ev.id.into(),
                 ev.station_id.into(),
                 ev.station_seq.into(),
@@ -289,16 +328,14 @@ impl<'c> Tables<'c> {
                 o.note.as_deref().into(),
             ]);
         }
-        let sql = statement("insert_events", events.len(), |rows| {
+        let sql = shaped(("insert_events", 0), || {
+            let cols: Vec<&str> = EVENT_COLUMNS.iter().map(|(c, _)| *c).collect();
             format!(
-                "INSERT INTO events (id, station_id, station_seq, hub_seq, actor, wall_time_ms,
-                                     clock_synced, item_id, unit_id, base_version, kind, payload,
-                                     scan, applied, conflict, note)
-                 VALUES {}",
-                placeholders(rows, 16)
+                "INSERT INTO events ({cols}) SELECT {cols} FROM rows",
+                cols = cols.join(", ")
             )
         });
-        self.0.execute(&sql, &params)?;
+        self.0.write_rows(&sql, &EVENT_COLUMNS, &values)?;
         Ok(())
     }
 
@@ -307,17 +344,16 @@ impl<'c> Tables<'c> {
         if links.is_empty() {
             return Ok(());
         }
-        let params: Vec<Value> = links
+        let values: Vec<Value> = links
             .iter()
             .flat_map(|(u, e)| [Value::from(*u), Value::from(*e)])
             .collect();
-        let sql = statement("link_units", links.len(), |rows| {
-            format!(
-                "INSERT INTO event_units (unit_id, event_id) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders(rows, 2)
-            )
-        });
-        self.0.execute(&sql, &params)?;
+        self.0.write_rows(
+            "INSERT INTO event_units (unit_id, event_id) SELECT unit_id, event_id FROM rows
+             WHERE TRUE ON CONFLICT DO NOTHING",
+            &[("unit_id", Ty::Text), ("event_id", Ty::Text)],
+            &values,
+        )?;
         Ok(())
     }
 
@@ -508,33 +544,19 @@ impl<'c> Tables<'c> {
     }
 }
 
-/// The text of a multi-row statement for `rows` rows, built once per shape: a batch
-/// writes in a few fixed chunk sizes, so there are only a few shapes.
-fn statement(
-    name: &'static str,
-    rows: usize,
-    build: impl FnOnce(usize) -> String,
-) -> std::sync::Arc<str> {
-    shaped((name, 0), rows, || build(rows))
-}
-
-/// [`statement`] for statements whose shape also depends on a variant (such as which
-/// columns they set): built once per (name, variant) and row count.
-fn shaped(
-    key: (&'static str, u32),
-    rows: usize,
-    build: impl FnOnce() -> String,
-) -> std::sync::Arc<str> {
+/// The text of a statement built from constants, once per (name, variant), where the
+/// variant says which shape (such as which columns an update sets).
+fn shaped(key: (&'static str, u32), build: impl FnOnce() -> String) -> std::sync::Arc<str> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
-    type Shapes = HashMap<(&'static str, u32, usize), Arc<str>>;
+    type Shapes = HashMap<(&'static str, u32), Arc<str>>;
     static SHAPES: OnceLock<Mutex<Shapes>> = OnceLock::new();
     let mut shapes = SHAPES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
     shapes
-        .entry((key.0, key.1, rows))
+        .entry(key)
         .or_insert_with(|| Arc::from(build()))
         .clone()
 }
@@ -561,7 +583,60 @@ pub const UNIT_COLUMNS: [&str; 18] = [
     "holder_key",
 ];
 
-/// Every column of [`UNIT_COLUMNS`], as the `changed` bits of [`Tables::upsert_units`].
+/// The columns of `events` the hub writes, with their types.
+const EVENT_COLUMNS: [(&str, Ty); 16] = [
+    ("id", Ty::Text),
+    ("station_id", Ty::Text),
+    ("station_seq", Ty::Int),
+    ("hub_seq", Ty::Int),
+    ("actor", Ty::Text),
+    ("wall_time_ms", Ty::Int),
+    ("clock_synced", Ty::Bool),
+    ("item_id", Ty::Text),
+    ("unit_id", Ty::Text),
+    ("base_version", Ty::Int),
+    ("kind", Ty::Text),
+    ("payload", Ty::Text),
+    ("scan", Ty::Text),
+    ("applied", Ty::Bool),
+    ("conflict", Ty::Bool),
+    ("note", Ty::Text),
+];
+
+/// The types of [`UNIT_COLUMNS`], in order.
+const UNIT_TYPES: [Ty; UNIT_COLUMNS.len()] = [
+    Ty::Text, // id
+    Ty::Text, // item_id
+    Ty::Text, // name
+    Ty::Text, // asset_tag
+    Ty::Text, // status
+    Ty::Text, // location
+    Ty::Text, // holder
+    Ty::Text, // due
+    Ty::Text, // fields
+    Ty::Bool, // active
+    Ty::Int,  // version
+    Ty::Text, // last_station
+    Ty::Text, // name_key
+    Ty::Text, // tag_key
+    Ty::Text, // location_id
+    Ty::Text, // holder_id
+    Ty::Text, // location_key
+    Ty::Text, // holder_key
+];
+
+/// The columns of [`UNIT_COLUMNS`] whose bit is set in `mask`, with their types.
+fn unit_columns(mask: u32) -> Vec<(&'static str, Ty)> {
+    UNIT_COLUMNS
+        .iter()
+        .zip(UNIT_TYPES)
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, (c, t))| (*c, t))
+        .collect()
+}
+
+/// Every column of [`UNIT_COLUMNS`], as the `changed` bits of [`Tables::update_units`].
 pub const ALL_UNIT_COLUMNS: u32 = (1 << UNIT_COLUMNS.len()) - 1;
 
 /// A unit's row, column by column as in [`UNIT_COLUMNS`].
