@@ -1002,3 +1002,47 @@ fn a_new_unit_takes_the_next_leased_tag_and_prints_its_label() {
     );
     ui.with_store(|s| assert_eq!(s.new_tags_left().expect("left"), 3));
 }
+
+/// Press and release each key in the window, as a keyboard (or a keyboard-wedge
+/// scanner, which is one) does.
+fn type_keys(ui: &StationUi, keys: &[&str]) {
+    use slint::platform::WindowEvent;
+    for k in keys {
+        let text: slint::SharedString = (*k).into();
+        ui.window()
+            .window()
+            .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+        ui.window()
+            .window()
+            .dispatch_event(WindowEvent::KeyReleased { text });
+    }
+}
+
+/// A keyboard-wedge scanner on a desktop types its code into the window and presses
+/// Return: that is a scan, on any screen, and after touches. With the on-screen
+/// keyboard open, a physical keyboard types into it.
+#[test]
+fn a_keyboard_wedge_scanner_typing_into_the_window_is_a_scan() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let shift = "\u{10}";
+    type_keys(ui, &[shift, "D", shift, "R", "-", "2", "\n"]);
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    assert_eq!(ui.window().get_unit_name(), "Drill 02");
+
+    // After a touch the keys still arrive: buttons do not take the focus.
+    touch(ui, "Damaged");
+    type_keys(ui, &["S", "W", "-", "1", "\n"]);
+    assert_eq!(ui.window().get_unit_name(), "Saw 01");
+    ui.with_store(|s| assert_eq!(unit(s, "DR-2").status, Status::Damaged));
+
+    // The on-screen keyboard takes typed keys as they are; Return is its OK.
+    touch(ui, "Done");
+    touch(ui, "Type a code");
+    type_keys(ui, &["D", "R", "-", "3"]);
+    assert_eq!(ui.window().get_keyboard_text(), "DR-3");
+    screenshot(ui, "21-typed-into-keyboard");
+    type_keys(ui, &["\n"]);
+    assert!(!ui.window().get_show_keyboard());
+    assert_eq!(ui.window().get_unit_name(), "Drill 03");
+}

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Weak;
 
 use super::driver::Driver;
-use super::flow::{key_at, Touch};
+use super::flow::{key_at, Input, Touch};
 use super::generated::{StationWindow, UiAction, UnitStatus};
 use tagstation_core::catalog::Status;
 
@@ -100,4 +100,6 @@ pub fn connect(window: &StationWindow, driver: &Weak<RefCell<Driver>>) {
             None => tracing::warn!(row, column, "no such key, ignored"),
         })
     });
+    let d = driver.clone();
+    window.on_typed(move |text| with(&d, "typed", |d| d.feed(Input::Typed(text.to_string()))));
 }

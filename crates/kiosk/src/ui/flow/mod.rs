@@ -72,6 +72,9 @@ pub enum Input {
     Scanned(ScanEvent),
     /// A code, taken as an item scan (typed on the keyboard, a test, the benchmark).
     Code(String),
+    /// One key of a physical keyboard, or of a keyboard-wedge scanner, typed into the
+    /// window: its text as the window reports it (`"\n"` for Return).
+    Typed(String),
     Touch(Touch),
     /// The idle timer ran out.
     IdleTimeout,
@@ -321,6 +324,9 @@ pub struct State {
     pub overlay: Overlay,
     /// The bottom line: a confirmation, warning or error (empty: the screen's hint).
     pub message: (Tone, String),
+    /// Keys typed into the window since the last Return, while no on-screen keyboard
+    /// was open: a keyboard-wedge scanner's code on its way.
+    typed: String,
 }
 
 /// The effects of one input, collected in order.
@@ -347,6 +353,7 @@ impl State {
             flow,
             overlay: Overlay::None,
             message: (Tone::None, String::new()),
+            typed: String::new(),
         }
     }
 
@@ -356,6 +363,7 @@ impl State {
         let acted = match input {
             Input::Scanned(ev) => self.scanned(ev, reads, &mut fx),
             Input::Code(text) => self.code(&text, reads, &mut fx),
+            Input::Typed(text) => self.typed(&text, reads, &mut fx),
             Input::Touch(t) => {
                 tracing::debug!(touch = ?t, "touch");
                 self.touch(t, reads, &mut fx);

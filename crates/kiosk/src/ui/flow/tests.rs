@@ -826,3 +826,48 @@ fn a_new_unit_takes_a_new_tag_warns_when_few_are_left_and_prints_its_label() {
         .iter()
         .any(|e| matches!(e, Effect::PrintLabel { unit } if *unit == id)));
 }
+
+fn typed(st: &mut State, reads: &Fake, keys: &[&str]) -> Vec<Effect> {
+    keys.iter()
+        .flat_map(|k| st.handle(Input::Typed((*k).into()), reads))
+        .collect()
+}
+
+#[test]
+fn keys_typed_into_the_window_are_a_scan_when_return_ends_them() {
+    let r = Fake::new();
+    let dr2 = r.unit("DR-2").clone();
+    let mut st = State::new(settings(|_| {}));
+
+    // A keyboard-wedge scanner: the code's keys, with Shift in between, then Return.
+    let shift = "\u{10}";
+    let fx = typed(&mut st, &r, &[shift, "D", shift, "R", "-", "2"]);
+    assert!(st.at_home(), "nothing happens before Return");
+    assert!(fx.is_empty());
+    let fx = typed(&mut st, &r, &["\n"]);
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == dr2.id));
+    assert_eq!(idle(&fx), Some(Duration::from_secs(8)));
+
+    // Backspace and Escape edit what was typed; Return with nothing typed does nothing.
+    st.handle(Input::IdleTimeout, &r);
+    typed(
+        &mut st,
+        &r,
+        &["X", "\u{1b}", "S", "W", "-", "1", "7", "\u{8}", "\t"],
+    );
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == r.unit("SW-1").id));
+    st.handle(Input::IdleTimeout, &r);
+    assert!(typed(&mut st, &r, &["\n", "\n"]).is_empty());
+    assert!(st.at_home());
+
+    // With the on-screen keyboard open, keys type into it exactly as typed.
+    touch(&mut st, &r, Touch::TypeCode);
+    typed(&mut st, &r, &["D", "R", "-", "3", "x", "\u{8}"]);
+    assert!(matches!(&st.overlay, Overlay::Keyboard { text, .. } if text == "DR-3"));
+    typed(&mut st, &r, &["\n"]);
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(matches!(st.flow, Flow::Unit { unit } if unit == r.unit("DR-3").id));
+    touch(&mut st, &r, Touch::TypeCode);
+    typed(&mut st, &r, &["a", "\u{1b}"]);
+    assert_eq!(st.overlay, Overlay::None, "Escape cancels");
+}

@@ -258,3 +258,52 @@ fn basket_op(person: &str, basket: &[tagstation_core::view::UnitView], action: A
 fn count_op(item: tagstation_core::catalog::ItemId, change: CountChange, qty: i64) -> Op {
     Op::Count { item, change, qty }
 }
+
+/// Longest code a keyboard-wedge scanner may type before it presses Return; longer
+/// input is cut there, and the scan check says what is wrong with it.
+const MAX_TYPED_CHARS: usize = 1024;
+
+/// Does a key type text? Control keys (Return, Tab, Backspace, Escape) do not, nor
+/// do keys the window reports in the private use area (Shift, arrows, F1...).
+fn types_text(c: char) -> bool {
+    !c.is_control() && !('\u{e000}'..='\u{f8ff}').contains(&c)
+}
+
+impl State {
+    /// Keys of a physical keyboard typed into the window. With the on-screen keyboard
+    /// open they type into it (Return is OK, Backspace deletes, Escape cancels).
+    /// Otherwise they collect into a code that Return or Tab ends: a keyboard-wedge
+    /// scanner types its code and presses Return, so that counts as a scan. Returns
+    /// whether a key did something the idle timer should count.
+    pub(super) fn typed(&mut self, keys: &str, reads: &dyn Reads, fx: &mut Fx) -> bool {
+        let mut acted = false;
+        for c in keys.chars() {
+            if let Overlay::Keyboard { text, .. } = &mut self.overlay {
+                acted = true;
+                match c {
+                    '\n' | '\r' => self.touch(Touch::KeyOk, reads, fx),
+                    '\u{8}' | '\u{7f}' => self.touch(Touch::KeyDelete, reads, fx),
+                    '\u{1b}' => self.touch(Touch::KeyCancel, reads, fx),
+                    c if types_text(c) && text.chars().count() < MAX_TEXT_CHARS => text.push(c),
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '\n' | '\r' | '\t' => {
+                    let code = std::mem::take(&mut self.typed);
+                    acted |= self.code(&code, reads, fx);
+                }
+                '\u{1b}' => self.typed.clear(),
+                '\u{8}' | '\u{7f}' => {
+                    self.typed.pop();
+                }
+                c if types_text(c) && self.typed.chars().count() < MAX_TYPED_CHARS => {
+                    self.typed.push(c)
+                }
+                _ => {}
+            }
+        }
+        acted
+    }
+}
