@@ -1,5 +1,7 @@
 //! `tagstation demo`: a hub and a station in one process, on temporary SQLite files,
-//! with a sample catalog and scans typed at the terminal (or a built-in script when
+//! with a sample catalog. On a machine with a display the station's touch UI opens in
+//! a window (scans typed into it, or at the terminal); otherwise, or with
+//! `--terminal`, scans are typed at the terminal (or a built-in script runs when
 //! standard input is not a terminal). Everything it shows is the real product: the
 //! catalog is created on the hub, the station pulls it, scans are recorded durably
 //! on the station and pushed back by the background sync worker.
@@ -33,9 +35,12 @@ pub struct DemoArgs {
     /// Where the demo hub listens.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
-    /// Run the built-in script of scans even on a terminal.
+    /// Run the built-in script of scans even on a terminal (no window).
     #[arg(long)]
     pub script: bool,
+    /// Stay in the terminal even where a window could open.
+    #[arg(long)]
+    pub terminal: bool,
 }
 
 const SCRIPT: &[&str] = &[
@@ -121,6 +126,89 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!("  catalog  Drill (TS-0001..TS-0004), Laptop (LT-001..LT-003), Gloves (barcode 4006381333931)");
     println!("  people   Ana (badge B-0001), Ben (B-0002), Cleo (B-0003); places Shelf A (LOC-A), IT cabinet (LOC-IT), Van 1 (LOC-VAN1)");
     println!();
+
+    match window_unavailable(&args) {
+        None => {
+            println!("The station's touch screen is open in a window. Scan into it: type a tag");
+            println!("(TS-0001, LT-002, badge B-0001 at Check out / in...) and press Enter, or use a");
+            println!("USB scanner; tags typed here, one per line, count as scans too. Close the");
+            println!("window to stop the demo.");
+            window::run(station, worker)?;
+        }
+        Some(why) => {
+            tracing::info!(why, "the demo runs in the terminal");
+            terminal(&mut station, &worker, &args, store.as_ref())?;
+            worker.stop();
+        }
+    }
+    running.stop()?;
+    if args.keep.is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(())
+}
+
+/// Why the demo stays in the terminal, if it does: asked to, a build without the
+/// desktop window, or no display to open it on.
+fn window_unavailable(args: &DemoArgs) -> Option<&'static str> {
+    if args.terminal || args.script {
+        return Some("asked for the terminal");
+    }
+    if !cfg!(feature = "desktop") {
+        return Some("this build has no desktop window");
+    }
+    #[cfg(feature = "desktop")]
+    if let Some(why) = tagstation::station::missing_display() {
+        return Some(why);
+    }
+    None
+}
+
+#[cfg(feature = "desktop")]
+mod window {
+    //! The demo's station in its touch UI, in a desktop window.
+
+    use anyhow::Result;
+    use tagstation::config::Config;
+    use tagstation::station::{forward_scans, start_inputs};
+    use tagstation::store::Store;
+    use tagstation::sync::Worker;
+    use tagstation::ui::{Settings, StationUi};
+
+    /// Open the window and run it until it is closed; lines on standard input are
+    /// scans too.
+    pub fn run(station: Store, worker: Worker) -> Result<()> {
+        let settings = Settings {
+            station_name: "Demo door".into(),
+            actor: "demo".into(),
+            ..Settings::default()
+        };
+        let feedback = tagstation::feedback::from_config(&Default::default())?;
+        let ui = StationUi::new(station, settings, feedback, Some(worker))?;
+        forward_scans(start_inputs(&Config::default())?, &ui)?;
+        ui.run()?;
+        Ok(())
+    }
+}
+
+#[cfg(not(feature = "desktop"))]
+mod window {
+    use anyhow::Result;
+    use tagstation::store::Store;
+    use tagstation::sync::Worker;
+
+    pub fn run(_: Store, _: Worker) -> Result<()> {
+        anyhow::bail!("this build has no desktop window: run `tagstation demo --terminal`")
+    }
+}
+
+/// The terminal demo: scans typed at the prompt, or the built-in script.
+fn terminal(
+    station: &mut Store,
+    worker: &Worker,
+    args: &DemoArgs,
+    store: &dyn HubStore,
+) -> Result<()> {
     println!("Type a scan, optionally followed by an action:");
     println!("  TAG                      show what the tag is");
     println!("  TAG in_stock|receiving|sending|damaged");
@@ -143,14 +231,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
             if line.trim() == "quit" {
                 break;
             }
-            handle(&mut station, &worker, line.trim(), actor);
+            handle(station, worker, line.trim(), actor);
         }
     } else {
         let due = three_weeks_from_today();
         for line in SCRIPT {
             let line = line.replace("DUE", &due);
             println!("scan> {line}");
-            handle(&mut station, &worker, &line, actor);
+            handle(station, worker, &line, actor);
         }
         // Let the worker push what the script recorded, then show the hub's view.
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -177,11 +265,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 h.unit.asset_tag.unwrap_or_default()
             );
         }
-    }
-    worker.stop();
-    running.stop()?;
-    if args.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&root);
     }
     Ok(())
 }

@@ -152,6 +152,34 @@ pub fn start_inputs(cfg: &Config) -> Result<Receiver<ScanEvent>, StationError> {
     Ok(rx)
 }
 
+/// Send the scan events of the inputs to the UI's thread, from a thread of their own,
+/// until every input has ended or the UI is gone.
+pub fn forward_scans(scans: Receiver<ScanEvent>, ui: &StationUi) -> Result<(), StationError> {
+    let feeder = ui.feeder();
+    std::thread::Builder::new()
+        .name("scan-input".into())
+        .spawn(move || {
+            // A source's "connected" is news only after it was lost.
+            let mut lost = HashSet::new();
+            for ev in scans {
+                if let ScanEvent::Status { source, status } = &ev {
+                    match status {
+                        SourceStatus::Connected(_) if !lost.remove(source) => continue,
+                        SourceStatus::Disconnected(_) | SourceStatus::Failed(_) => {
+                            lost.insert(source.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                if !feeder.send(ev) {
+                    break;
+                }
+            }
+            tracing::info!("scan inputs ended; the touch screen keeps working");
+        })?;
+    Ok(())
+}
+
 /// Run the station until the window closes (UI) or every scan input has ended (headless).
 pub fn run(opts: Options) -> Result<(), StationError> {
     let mut store = Store::open(&opts.data_dir)?;
@@ -197,30 +225,7 @@ pub fn run(opts: Options) -> Result<(), StationError> {
     }
 
     let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
-    let scans = start_inputs(&opts.config)?;
-    // Scan events arrive on the input threads and go to the UI thread on its channel.
-    let feeder = ui.feeder();
-    std::thread::Builder::new()
-        .name("scan-input".into())
-        .spawn(move || {
-            // A source's "connected" is news only after it was lost.
-            let mut lost = HashSet::new();
-            for ev in scans {
-                if let ScanEvent::Status { source, status } = &ev {
-                    match status {
-                        SourceStatus::Connected(_) if !lost.remove(source) => continue,
-                        SourceStatus::Disconnected(_) | SourceStatus::Failed(_) => {
-                            lost.insert(source.clone());
-                        }
-                        _ => {}
-                    }
-                }
-                if !feeder.send(ev) {
-                    break;
-                }
-            }
-            tracing::info!("scan inputs ended; the touch screen keeps working");
-        })?;
+    forward_scans(start_inputs(&opts.config)?, &ui)?;
     // A frozen UI stops pinging and systemd restarts the station.
     let _watchdog = tagstation_systemd::watchdog_interval().map(|every| {
         let t = slint::Timer::default();
