@@ -29,7 +29,15 @@ impl Drop for Killed {
 fn xvfb() -> (Killed, String) {
     let mut child = Command::new("Xvfb")
         // Xvfb picks a free display and writes its number on fd 1 once it is ready.
-        .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1024x768x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -130,7 +130,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     match window_unavailable(&args) {
         None => {
             println!("The station's touch screen is open in a window. Scan into it: type a tag");
-            println!("(TS-0001, LT-002, badge B-0001 at Check out / in...) and press Enter, or use a");
+            println!(
+                "(TS-0001, LT-002, badge B-0001 at Check out / in...) and press Enter, or use a"
+            );
             println!("USB scanner; tags typed here, one per line, count as scans too. Close the");
             println!("window to stop the demo.");
             window::run(station, worker)?;
