@@ -13,6 +13,7 @@ use std::time::Instant;
 use tagstation::decode::{
     decode_luma_rqrr, decode_luma_with, letterbox, load_luma, DecodeConfig, Decoded,
 };
+use tagstation::scan::viewfinder::Preview;
 
 struct Img {
     name: String,
@@ -74,6 +75,12 @@ fn main() {
     let cam_even = DecodeConfig::default().for_frame(2);
     let pipe_odd: Dec = &|w, h, l| decode_luma_with(&cam_odd, w, h, l);
     let pipe_even: Dec = &|w, h, l| decode_luma_with(&cam_even, w, h, l);
+    // What the viewfinder adds to a camera frame: the picture made after the decode.
+    let pipe_odd_vf: Dec = &|w, h, l| {
+        let codes = decode_luma_with(&cam_odd, w, h, l);
+        std::hint::black_box(Preview::of_luma(w, h, l, 1, &codes));
+        codes
+    };
     let mut decs: Vec<(&str, bool, Dec)> = vec![
         ("rqrr alone", false, rqrr),
         ("pipeline (QR+DM+1D)", false, pipe),
@@ -121,6 +128,7 @@ fn main() {
         decs.push(("pipeline (QR only, no rqrr) @640x480", true, pipe_nr));
         decs.push(("camera odd frame @640x480", true, pipe_odd));
         decs.push(("camera even frame @640x480", true, pipe_even));
+        decs.push(("camera odd frame + viewfinder @640x480", true, pipe_odd_vf));
     }
     // totals over the QR folders: (ok, n, wall ms, cpu ms)
     type Tot = (usize, usize, Vec<f64>, Vec<f64>);

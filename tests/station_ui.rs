@@ -15,6 +15,7 @@ use tagstation::catalog::Status;
 use tagstation::door::DoorAction;
 use tagstation::event::EventKind;
 use tagstation::feedback::RecordingFeedback;
+use tagstation::scan::viewfinder::Viewfinder;
 use tagstation::store::{Resolved, Store};
 use tagstation::ui::{Screen, Settings, StationUi};
 
@@ -1045,4 +1046,116 @@ fn a_keyboard_wedge_scanner_typing_into_the_window_is_a_scan() {
     type_keys(ui, &["\n"]);
     assert!(!ui.window().get_show_keyboard());
     assert_eq!(ui.window().get_unit_name(), "Drill 03");
+}
+
+/// Run a folder of camera frames (real image files) through the camera pipeline, as a
+/// camera input with the viewfinder, and hand its scans to the UI.
+fn camera_sees(ui: &StationUi, frames: &std::path::Path, vf: &Viewfinder) {
+    use tagstation::scan::config::{CameraTuning, InputConfig, InputKind};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let camera = InputConfig {
+        name: "camera".into(),
+        role: tagstation::scan::ScanRole::Item,
+        kind: InputKind::ImageFolder {
+            path: frames.to_path_buf(),
+            fps: None,
+            repeat: 1,
+            tuning: CameraTuning::default(),
+        },
+    };
+    assert!(camera.is_camera());
+    camera
+        .start_with(tx, Some(vf))
+        .expect("camera input")
+        .join()
+        .expect("camera thread");
+    for ev in rx.try_iter() {
+        ui.input(&ev);
+    }
+}
+
+/// The viewfinder shows what the camera sees, each code outlined, on the audit screen;
+/// every code in view counts as found, so one look at a shelf audits it. With no new
+/// picture for two seconds (the camera stopped) the viewfinder hides.
+#[test]
+fn the_viewfinder_shows_the_shelf_and_one_look_audits_it() {
+    use common::gen::{code, Img};
+    use slint::Model;
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let vf = Viewfinder::new();
+    ui.attach_viewfinder(vf.clone());
+    assert!(!ui.window().get_viewfinder_on(), "no picture yet");
+
+    // Shelf A in one frame: Drill 01..03's tags, as the labels print them (QR).
+    let frames = tempfile::tempdir().unwrap();
+    let mut shelf = Img::new(640, 480, 225);
+    for (i, tag) in ["DR-1", "DR-2", "DR-3"].iter().enumerate() {
+        let qr = code(rxing::BarcodeFormat::QR_CODE, tag, 5, 0);
+        shelf.blit(&qr, 30 + i as u32 * 200, 60 + (i as u32 % 2) * 190);
+    }
+    shelf.save_png(&frames.path().join("shelf.png"));
+
+    touch(ui, "Audit");
+    touch(ui, "Shelf A");
+    camera_sees(ui, frames.path(), &vf);
+    i_slint_backend_testing::mock_elapsed_time(tagstation::ui::viewfinder::REDRAW);
+    assert!(ui.window().get_viewfinder_on());
+    assert_eq!(find(ui, "Viewfinder").len(), 1);
+    let seen: Vec<String> = ui
+        .window()
+        .get_audit_seen()
+        .iter()
+        .map(|l| l.title.to_string())
+        .collect();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        ui.window().get_audit_missing().row_count() == 0,
+        "everything on the shelf was found"
+    );
+    screenshot(ui, "22-audit-shelf-in-the-viewfinder");
+
+    // The picture: the shelf's grey, each code outlined in green.
+    let picture = ui
+        .window()
+        .get_viewfinder()
+        .to_rgb8()
+        .expect("an RGB picture");
+    assert_eq!((picture.width(), picture.height()), (320, 240));
+    let green = picture
+        .as_slice()
+        .iter()
+        .filter(|p| p.g > 200 && p.r < 100 && p.b < 120)
+        .count();
+    assert!(green > 3 * 100, "three outlines, {green} green pixels");
+
+    // The scan screen shows it too (a frame with no code: a code would open its
+    // card); then the camera stops and it hides.
+    touch(ui, "Cancel");
+    assert_eq!(ui.window().get_screen(), Screen::Scan);
+    let empty = tempfile::tempdir().unwrap();
+    let mut wall = Img::new(640, 480, 0);
+    for (i, p) in wall.px.iter_mut().enumerate() {
+        *p = ((i % 640) / 3 + (i / 640) / 4) as u8;
+    }
+    wall.save_png(&empty.path().join("wall.png"));
+    // The decode thread makes at most 15 pictures a second (real time).
+    std::thread::sleep(Duration::from_millis(70));
+    camera_sees(ui, empty.path(), &vf);
+    i_slint_backend_testing::mock_elapsed_time(tagstation::ui::viewfinder::REDRAW);
+    screenshot(ui, "23-scan-screen-viewfinder");
+    assert_eq!(find(ui, "Viewfinder").len(), 1);
+    let picture = ui
+        .window()
+        .get_viewfinder()
+        .to_rgb8()
+        .expect("an RGB picture");
+    assert!(
+        picture.as_slice().iter().all(|p| p.r == p.g && p.g == p.b),
+        "the wall's picture, grey, nothing outlined"
+    );
+    for _ in 0..20 {
+        i_slint_backend_testing::mock_elapsed_time(tagstation::ui::viewfinder::REDRAW);
+    }
+    assert!(!ui.window().get_viewfinder_on());
 }

@@ -11,6 +11,7 @@ use crate::feedback::{self, Feedback, FeedbackError};
 use crate::label::LabelPrinter;
 use crate::ui::{Settings, StationUi, UiError};
 use tagstation_inputs::scan::config::{InputConfig, InputError, InputKind};
+use tagstation_inputs::scan::viewfinder::Viewfinder;
 use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
 use tagstation_station::config::Config;
 use tagstation_station::store::{Store, StoreError};
@@ -120,6 +121,25 @@ pub fn start_sync(opts: &Options, store: &Store) -> Result<Option<Worker>, Stati
 /// An input that cannot start (scanner not plugged in is *not* such a case: live scanners
 /// wait for their device) is an error, so a typo in a device path is seen at once.
 pub fn start_inputs(cfg: &Config) -> Result<Receiver<ScanEvent>, StationError> {
+    start_inputs_with(cfg, None)
+}
+
+/// A viewfinder for the camera inputs, unless there is none or `station.viewfinder`
+/// is `false`.
+pub fn viewfinder(cfg: &Config) -> Option<Viewfinder> {
+    let camera = cfg
+        .input
+        .iter()
+        .enumerate()
+        .any(|(i, t)| InputConfig::from_table(i, t).is_ok_and(|c| c.is_camera()));
+    (camera && cfg.station.viewfinder.unwrap_or(true)).then(Viewfinder::new)
+}
+
+/// [`start_inputs`], the cameras leaving their pictures in `viewfinder`.
+pub fn start_inputs_with(
+    cfg: &Config,
+    viewfinder: Option<&Viewfinder>,
+) -> Result<Receiver<ScanEvent>, StationError> {
     let (tx, rx) = mpsc::channel();
     let inputs = if cfg.input.is_empty() {
         vec![InputConfig {
@@ -145,7 +165,7 @@ pub fn start_inputs(cfg: &Config) -> Result<Receiver<ScanEvent>, StationError> {
                 input.name
             )));
         }
-        input.start(tx.clone())?;
+        input.start_with(tx.clone(), viewfinder)?;
         tracing::info!(input = %input.name, role = ?input.role, "input started");
     }
     // `tx` drops here: the channel closes when the last input ends.
@@ -225,7 +245,11 @@ pub fn run(opts: Options) -> Result<(), StationError> {
     }
 
     let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
-    forward_scans(start_inputs(&opts.config)?, &ui)?;
+    let viewfinder = viewfinder(&opts.config);
+    forward_scans(start_inputs_with(&opts.config, viewfinder.as_ref())?, &ui)?;
+    if let Some(v) = viewfinder {
+        ui.attach_viewfinder(v);
+    }
     // A frozen UI stops pinging and systemd restarts the station.
     let _watchdog = tagstation_systemd::watchdog_interval().map(|every| {
         let t = slint::Timer::default();
@@ -237,4 +261,21 @@ pub fn run(opts: Options) -> Result<(), StationError> {
     tagstation_systemd::notify_or_log("READY=1");
     tracing::info!("station ready to scan");
     ui.run().map_err(StationError::Ui)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_camera_gets_a_viewfinder_unless_it_is_turned_off() {
+        let parse = |text: &str| Config::parse(text).expect("config");
+        assert!(viewfinder(&parse("")).is_none(), "no camera");
+        let line = "[[input]]\nkind = \"line\"\nname = \"door\"\n";
+        assert!(viewfinder(&parse(line)).is_none(), "no camera");
+        let camera = "[[input]]\nkind = \"image-folder\"\nname = \"cam\"\npath = \"frames\"\n";
+        assert!(viewfinder(&parse(camera)).is_some());
+        let off = format!("[station]\nviewfinder = false\n{camera}");
+        assert!(viewfinder(&parse(&off)).is_none(), "turned off");
+    }
 }

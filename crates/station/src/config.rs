@@ -59,6 +59,9 @@ pub struct StationConfig {
     /// Seconds a screen stays after a confirmation (or untouched) before the station
     /// returns to its idle screen.
     pub idle_secs: Option<u64>,
+    /// Show what a camera input sees on the scan and audit screens (default: yes,
+    /// when a camera is configured). `false` turns the viewfinder off.
+    pub viewfinder: Option<bool>,
     /// People who may check units out at a kiosk, each with an optional badge code.
     pub people: Vec<PersonConfig>,
 }

@@ -1,10 +1,12 @@
 //! The camera path: a capture thread hands frames to one decode worker through a one-frame
 //! slot where the newest frame wins (stale frames are dropped, never queued), then the
 //! debouncer turns reads into scans. Live cameras and image-folder replay use this same code.
+//! After each decode the worker may leave a small picture for the viewfinder.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::viewfinder::{Preview, Viewfinder};
 use super::{Emitter, SourceStatus};
 use crate::decode::frames::{FrameSource, LumaFrame};
 use crate::decode::{decode_luma_with, Debouncer, DecodeConfig};
@@ -114,6 +116,8 @@ pub struct CameraPipelineConfig {
     pub debounce_ms: u64,
     /// decode threads (1 on a 2-core machine; 2-3 on a Pi 4/5 to keep up with 30 fps)
     pub workers: usize,
+    /// where to leave a small picture of each decoded frame for the scan screen
+    pub viewfinder: Option<Viewfinder>,
 }
 
 impl Default for CameraPipelineConfig {
@@ -124,6 +128,7 @@ impl Default for CameraPipelineConfig {
             debounce_frames: 5,
             debounce_ms: 500,
             workers: 1,
+            viewfinder: None,
         }
     }
 }
@@ -203,6 +208,10 @@ pub fn run_camera_pipeline<S: FrameSource>(
                         // costly searches for rare cases alternate between frames
                         let dcfg = cfg.decode.for_frame(frame.seq);
                         let codes = decode_luma_with(&dcfg, frame.width, frame.height, &frame.data);
+                        // after the decode, so the picture never delays a scan
+                        if let Some(v) = cfg.viewfinder.as_ref().filter(|v| v.due()) {
+                            v.put(Preview::of(&frame, &codes));
+                        }
                         let ms = frame.at.saturating_duration_since(t0).as_millis() as u64;
                         if rtx.send((ms, codes)).is_err() {
                             break;

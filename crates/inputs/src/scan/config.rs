@@ -27,6 +27,7 @@ use super::{spawn, Emitter, ScanEvent, ScanRole, ScanSource};
 use crate::decode::frames::{RpicamConfig, RpicamVid};
 use crate::decode::DecodeConfig;
 use crate::scan::camera::CameraPipelineConfig;
+use crate::scan::viewfinder::Viewfinder;
 
 fn default_role() -> ScanRole {
     ScanRole::Item
@@ -93,6 +94,7 @@ impl CameraTuning {
             debounce_frames: self.debounce_frames,
             debounce_ms: self.debounce_ms,
             workers: self.workers,
+            viewfinder: None,
         }
     }
 }
@@ -222,6 +224,18 @@ impl InputConfig {
 
     /// Build the source (opening what must be opened now, e.g. a replay file).
     pub fn build(&self) -> Result<Box<dyn ScanSource>, InputError> {
+        self.build_with(None)
+    }
+
+    /// [`InputConfig::build`], a camera leaving pictures in `viewfinder`.
+    fn build_with(
+        &self,
+        viewfinder: Option<&Viewfinder>,
+    ) -> Result<Box<dyn ScanSource>, InputError> {
+        let pipeline = |tuning: &CameraTuning, drop_stale: bool| CameraPipelineConfig {
+            viewfinder: viewfinder.cloned(),
+            ..tuning.pipeline(drop_stale)
+        };
         let setup = |reason: String| InputError::Setup {
             name: self.name.clone(),
             reason,
@@ -282,7 +296,7 @@ impl InputConfig {
                 .map_err(|e| setup(e.to_string()))?;
                 Box::new(CameraSource {
                     frames: cam,
-                    config: tuning.pipeline(true),
+                    config: pipeline(tuning, true),
                 })
             }
             #[cfg(not(feature = "camera"))]
@@ -309,7 +323,7 @@ impl InputConfig {
                 .map_err(|e| setup(e.to_string()))?;
                 Box::new(CameraSource {
                     frames: cam,
-                    config: tuning.pipeline(true),
+                    config: pipeline(tuning, true),
                 })
             }
             InputKind::ImageFolder {
@@ -320,15 +334,32 @@ impl InputConfig {
             } => {
                 let mut src =
                     image_folder_source(path, *fps, *repeat).map_err(|e| setup(e.to_string()))?;
-                src.config = tuning.pipeline(false);
+                src.config = pipeline(tuning, false);
                 Box::new(src)
             }
         })
     }
 
+    /// Is this a camera (one that can feed a viewfinder)?
+    pub fn is_camera(&self) -> bool {
+        matches!(
+            self.kind,
+            InputKind::Camera { .. } | InputKind::Rpicam { .. } | InputKind::ImageFolder { .. }
+        )
+    }
+
     /// Build and start the source on its own thread, sending to `tx`.
     pub fn start(&self, tx: Sender<ScanEvent>) -> Result<std::thread::JoinHandle<()>, InputError> {
-        let src = self.build()?;
+        self.start_with(tx, None)
+    }
+
+    /// [`InputConfig::start`], and a camera also leaves pictures in `viewfinder`.
+    pub fn start_with(
+        &self,
+        tx: Sender<ScanEvent>,
+        viewfinder: Option<&Viewfinder>,
+    ) -> Result<std::thread::JoinHandle<()>, InputError> {
+        let src = self.build_with(viewfinder)?;
         spawn(src, Emitter::new(self.name.clone(), self.role.clone(), tx)).map_err(|source| {
             InputError::Thread {
                 name: self.name.clone(),

@@ -9,6 +9,7 @@ pub mod config;
 #[cfg(feature = "hid")]
 pub mod hid_live;
 pub mod sources;
+pub mod viewfinder;
 
 pub use tagstation_core::scan::{gs1, hid, text};
 

@@ -24,6 +24,7 @@ pub mod flow;
 mod inbox;
 mod render;
 mod store;
+pub mod viewfinder;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -87,6 +88,8 @@ pub struct StationUi {
     window: StationWindow,
     feeder: ScanFeeder,
     _status_timer: Timer,
+    /// Redraws the viewfinder while a camera feeds one.
+    viewfinder: RefCell<Option<Timer>>,
 }
 
 impl StationUi {
@@ -132,6 +135,7 @@ impl StationUi {
             window,
             feeder: ScanFeeder { tx },
             _status_timer: status_timer,
+            viewfinder: RefCell::new(None),
         })
     }
 
@@ -153,6 +157,12 @@ impl StationUi {
     /// A touch, typed as the bridge reports it; for scripts and benchmarks.
     pub fn touch(&self, t: Touch) {
         self.driver.borrow_mut().touch(t);
+    }
+
+    /// Show the pictures a camera leaves in `viewfinder` on the scan and audit screens
+    /// ([`viewfinder::REDRAW`]), until the UI ends.
+    pub fn attach_viewfinder(&self, viewfinder: tagstation_inputs::scan::viewfinder::Viewfinder) {
+        *self.viewfinder.borrow_mut() = Some(viewfinder::show(self.window.as_weak(), viewfinder));
     }
 
     /// Something to give other threads so they can send scan events to this UI.
