@@ -46,6 +46,57 @@ fn thread_cpu_ms() -> f64 {
 
 type Dec<'a> = &'a dyn Fn(u32, u32, &[u8]) -> Vec<Decoded>;
 
+/// A small seeded generator, so that every run draws the same shelves.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Shelves: 640x480 frames each holding 2 to 12 QR tags of mixed sizes (2 to 4 pixels a
+/// module) in a 4x3 grid of places, each tag somewhere in its place, with sensor noise.
+/// Returns each frame with the tags drawn in it.
+fn shelves(n: usize) -> Vec<(Vec<u8>, Vec<String>)> {
+    use common::gen::{code, Img};
+    let mut rng = Lcg(0x5eed_5e1f);
+    (0..n)
+        .map(|f| {
+            let mut frame = Img::new(640, 480, 200);
+            let count = 2 + (f % 11);
+            let mut places: Vec<u32> = (0..12).collect();
+            let mut tags = Vec::new();
+            for i in 0..count {
+                let place = places.remove(rng.below(places.len() as u64) as usize);
+                let tag = format!("TS-{:04}", f * 12 + i);
+                let qr = code(
+                    rxing::BarcodeFormat::QR_CODE,
+                    &tag,
+                    2 + rng.below(3) as u32,
+                    0,
+                );
+                let (cx, cy) = ((place % 4) * 160, (place / 4) * 160);
+                let x = cx + rng.below(u64::from(160u32.saturating_sub(qr.w)) + 1) as u32;
+                let y = cy + rng.below(u64::from(160u32.saturating_sub(qr.h)) + 1) as u32;
+                frame.blit(&qr, x, y);
+                tags.push(tag);
+            }
+            for p in frame.px.iter_mut() {
+                *p = (*p as i32 + rng.below(17) as i32 - 8).clamp(0, 255) as u8;
+            }
+            (frame.px, tags)
+        })
+        .collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -208,6 +259,38 @@ fn main() {
             );
         }
     }
+    // Shelves of tags: how many of the codes in view a camera frame reads.
+    println!("\nShelves (2-12 QR tags of mixed sizes per 640x480 frame, seeded):");
+    // 22 under `cargo test` (a smoke run) or with --quick, 110 under `cargo bench`.
+    let smoke = quick || !args.iter().any(|a| a == "--bench");
+    let frames = shelves(if smoke { 22 } else { 110 });
+    for (label, dec) in [
+        ("pipeline (QR+DM+1D)", pipe),
+        ("camera odd frame", pipe_odd),
+    ] {
+        let (mut read, mut shown, mut times) = (0, 0, Vec::new());
+        for (px, tags) in &frames {
+            let t = Instant::now();
+            let found = dec(640, 480, px);
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            shown += tags.len();
+            read += tags
+                .iter()
+                .filter(|t| found.iter().any(|d| &d.text == *t))
+                .count();
+        }
+        println!(
+            "{:<18} {:<38} {:>5}/{:<4} {:>6.1}%  median {:>6.2}ms  p95 {:>6.2}ms",
+            "shelves",
+            label,
+            read,
+            shown,
+            100.0 * read as f64 / shown as f64,
+            pct(&mut times.clone(), 0.5),
+            pct(&mut times, 0.95)
+        );
+    }
+
     println!("\nQR folders 1-6 together:");
     for (k, (label, _, _)) in decs.iter().enumerate() {
         let (ok, n, t, c) = &mut totals[k];

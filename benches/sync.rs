@@ -109,6 +109,7 @@ fn station_events(n: usize) -> (Uuid, Vec<Event>) {
 /// statement (prepared once), without the rules, the projection or HTTP.
 fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Duration {
     use tagstation::hub::db::Value;
+    use tagstation::hub::tables::event_values;
     let values = |n: usize, w: usize| {
         (0..n)
             .map(|r| {
@@ -120,27 +121,16 @@ fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Dur
     };
     let t = Instant::now();
     for (b, chunk) in rows.chunks(500).enumerate() {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16);
-        for (i, ev) in chunk.iter().enumerate() {
-            params.extend([
-                ev.id.into(),
-                ev.station_id.into(),
-                ev.station_seq.into(),
-                ((b * 500 + i) as i64 + 1).into(),
-                (&ev.actor).into(),
-                ev.wall_time_ms.into(),
-                ev.clock_synced.into(),
-                ev.item_id.into(),
-                ev.unit_id.into(),
-                ev.base_version.into(),
-                ev.kind.name().into(),
-                serde_json::to_string(&ev.kind).unwrap().into(),
-                ev.scan.as_deref().into(),
-                true.into(),
-                false.into(),
-                Value::Null,
-            ]);
-        }
+        let o = Outcome {
+            applied: true,
+            conflict: false,
+            note: None,
+        };
+        let params: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .flat_map(|(i, ev)| event_values(ev, (b * 500 + i) as i64 + 1, &o).unwrap())
+            .collect();
         let links: Vec<Value> = chunk
             .iter()
             .filter_map(|ev| ev.unit_id.map(|u| [Value::from(u), Value::from(ev.id)]))

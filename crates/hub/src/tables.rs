@@ -309,24 +309,7 @@ impl<'c> Tables<'c> {
         }
         let mut values = Vec::with_capacity(events.len() * EVENT_COLUMNS.len());
         for (ev, hub_seq, o) in events {
-            values.extend([
-                ev.id.into(),
-                ev.station_id.into(),
-                ev.station_seq.into(),
-                (*hub_seq).into(),
-                (&ev.actor).into(),
-                ev.wall_time_ms.into(),
-                ev.clock_synced.into(),
-                ev.item_id.into(),
-                ev.unit_id.into(),
-                ev.base_version.into(),
-                ev.kind.name().into(),
-                json_text(&ev.kind)?.into(),
-                ev.scan.as_deref().into(),
-                o.applied.into(),
-                o.conflict.into(),
-                o.note.as_deref().into(),
-            ]);
+            values.extend(event_values(ev, *hub_seq, o)?);
         }
         let sql = shaped(("insert_events", 0), || {
             let cols: Vec<&str> = EVENT_COLUMNS.iter().map(|(c, _)| *c).collect();
@@ -602,6 +585,28 @@ const EVENT_COLUMNS: [(&str, Ty); 16] = [
     ("conflict", Ty::Bool),
     ("note", Ty::Text),
 ];
+
+/// An event's row in the log, column by column as in [`EVENT_COLUMNS`].
+pub fn event_values(ev: &Event, hub_seq: i64, o: &Outcome) -> Result<[Value; EVENT_COLUMNS.len()]> {
+    Ok([
+        ev.id.into(),
+        ev.station_id.into(),
+        ev.station_seq.into(),
+        hub_seq.into(),
+        (&ev.actor).into(),
+        ev.wall_time_ms.into(),
+        ev.clock_synced.into(),
+        ev.item_id.into(),
+        ev.unit_id.into(),
+        ev.base_version.into(),
+        ev.kind.name().into(),
+        json_text(&ev.kind)?.into(),
+        ev.scan.as_deref().into(),
+        o.applied.into(),
+        o.conflict.into(),
+        o.note.as_deref().into(),
+    ])
+}
 
 /// The types of [`UNIT_COLUMNS`], in order.
 const UNIT_TYPES: [Ty; UNIT_COLUMNS.len()] = [

@@ -41,19 +41,21 @@ impl Preview {
         let factor = width.div_ceil(MAX_WIDTH).max(1);
         let (w, h) = (width / factor, height / factor);
         let (fw, f) = (width as usize, factor as usize);
+        // Each output row: add up its `f` source rows, `f` pixels at a time.
         let mut luma = Vec::with_capacity((w * h) as usize);
-        for y in 0..h as usize {
-            for x in 0..w as usize {
-                let mut sum = 0u32;
-                for dy in 0..f {
-                    let row = (y * f + dy) * fw + x * f;
-                    if let Some(px) = data.get(row..row + f) {
-                        sum += px.iter().map(|&p| u32::from(p)).sum::<u32>();
-                    }
+        let mut sums = vec![0u32; w as usize];
+        let area = (f * f) as u32;
+        for rows in data.chunks_exact(fw * f).take(h as usize) {
+            sums.fill(0);
+            for row in rows.chunks_exact(fw) {
+                for (sum, px) in sums.iter_mut().zip(row.chunks_exact(f)) {
+                    *sum += px.iter().map(|&p| u32::from(p)).sum::<u32>();
                 }
-                luma.push((sum / (f * f) as u32) as u8);
             }
+            luma.extend(sums.iter().map(|&s| (s / area) as u8));
         }
+        // A frame shorter than its size says: the rest of the picture is black.
+        luma.resize((w * h) as usize, 0);
         let outlines = codes
             .iter()
             .filter(|c| !c.points.is_empty())
