@@ -108,17 +108,8 @@ fn station_events(n: usize) -> (Uuid, Vec<Event>) {
 /// transactions of 500 rows, each table's rows in one multi-row `INSERT ... VALUES`
 /// statement (prepared once), without the rules, the projection or HTTP.
 fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Duration {
-    use tagstation::hub::db::Value;
+    use tagstation::hub::db::{placeholders, Value};
     use tagstation::hub::tables::event_values;
-    let values = |n: usize, w: usize| {
-        (0..n)
-            .map(|r| {
-                let cells: Vec<String> = (1..=w).map(|c| format!("?{}", r * w + c)).collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let t = Instant::now();
     for (b, chunk) in rows.chunks(500).enumerate() {
         let o = Outcome {
@@ -142,7 +133,7 @@ fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Dur
                     "INSERT INTO events (id, station_id, station_seq, hub_seq, actor,
                        wall_time_ms, clock_synced, item_id, unit_id, base_version, kind,
                        payload, scan, applied, conflict, note) VALUES {}",
-                    values(chunk.len(), 16)
+                    placeholders(chunk.len(), 16)
                 ),
                 &params,
             )?;
@@ -151,7 +142,7 @@ fn baseline_raw<D: tagstation::hub::db::Database>(db: &D, rows: &[Event]) -> Dur
                     &format!(
                         "INSERT INTO event_units (unit_id, event_id) VALUES {}
                          ON CONFLICT DO NOTHING",
-                        values(links.len() / 2, 2)
+                        placeholders(links.len() / 2, 2)
                     ),
                     &links,
                 )?;

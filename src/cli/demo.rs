@@ -128,6 +128,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!();
 
     match window_unavailable(&args) {
+        #[cfg(feature = "desktop")]
         None => {
             println!("The station's touch screen is open in a window. Scan into it: type a tag");
             println!(
@@ -137,8 +138,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
             println!("window to stop the demo.");
             window::run(station, worker)?;
         }
-        Some(why) => {
-            tracing::info!(why, "the demo runs in the terminal");
+        // Without the desktop window there is always a reason.
+        why => {
+            tracing::info!(
+                why = why.unwrap_or_default(),
+                "the demo runs in the terminal"
+            );
             terminal(&mut station, &worker, &args, store.as_ref())?;
             worker.stop();
         }
@@ -190,17 +195,6 @@ mod window {
         forward_scans(start_inputs(&Config::default())?, &ui)?;
         ui.run()?;
         Ok(())
-    }
-}
-
-#[cfg(not(feature = "desktop"))]
-mod window {
-    use anyhow::Result;
-    use tagstation::store::Store;
-    use tagstation::sync::Worker;
-
-    pub fn run(_: Store, _: Worker) -> Result<()> {
-        anyhow::bail!("this build has no desktop window: run `tagstation demo --terminal`")
     }
 }
 

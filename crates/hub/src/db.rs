@@ -99,20 +99,24 @@ fn with_values(sql: &str, columns: &[(&str, Ty)], n: usize) -> std::sync::Arc<st
         .entry(n)
         .or_insert_with(|| {
             let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-            let w = columns.len();
-            let rows: Vec<String> = (0..n)
-                .map(|r| {
-                    let cells: Vec<String> = (1..=w).map(|c| format!("?{}", r * w + c)).collect();
-                    format!("({})", cells.join(", "))
-                })
-                .collect();
             Arc::from(format!(
                 "WITH rows({}) AS (VALUES {}) {sql}",
                 names.join(", "),
-                rows.join(", ")
+                placeholders(n, columns.len())
             ))
         })
         .clone()
+}
+
+/// `?N` placeholders for `rows` rows of `cols` columns: `(?1, ?2), (?3, ?4)`.
+pub fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=cols).map(|c| format!("?{}", r * cols + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How many values one row of `columns` has, checking that `values` make whole rows.

@@ -480,37 +480,38 @@ fn array<'v>(
     ty: Ty,
     values: impl Iterator<Item = &'v Value>,
 ) -> Result<Box<dyn ToSql + Sync>> {
-    let wrong = |v: &Value| HubError::BadRequest(format!("column {column} is {ty:?}, given {v:?}"));
+    // Each value as `T`, NULL as `None`; `pick` says which values a column of this
+    // type takes.
+    fn collect<'v, T>(
+        column: &str,
+        ty: Ty,
+        values: impl Iterator<Item = &'v Value>,
+        pick: impl Fn(&Value) -> Option<T>,
+    ) -> Result<Vec<Option<T>>> {
+        values
+            .map(|v| match v {
+                Value::Null => Ok(None),
+                v => pick(v).map(Some).ok_or_else(|| {
+                    HubError::BadRequest(format!("column {column} is {ty:?}, given {v:?}"))
+                }),
+            })
+            .collect()
+    }
     Ok(match ty {
-        Ty::Text => Box::new(
-            values
-                .map(|v| match v {
-                    Value::Null => Ok(None),
-                    Value::Text(s) => Ok(Some(s.clone())),
-                    other => Err(wrong(other)),
-                })
-                .collect::<Result<Vec<Option<String>>>>()?,
-        ),
-        Ty::Int => Box::new(
-            values
-                .map(|v| match v {
-                    Value::Null => Ok(None),
-                    Value::Int(i) => Ok(Some(*i)),
-                    other => Err(wrong(other)),
-                })
-                .collect::<Result<Vec<Option<i64>>>>()?,
-        ),
-        Ty::Bool => Box::new(
-            values
-                .map(|v| match v {
-                    Value::Null => Ok(None),
-                    Value::Bool(b) => Ok(Some(*b)),
-                    Value::Int(0) => Ok(Some(false)),
-                    Value::Int(1) => Ok(Some(true)),
-                    other => Err(wrong(other)),
-                })
-                .collect::<Result<Vec<Option<bool>>>>()?,
-        ),
+        Ty::Text => Box::new(collect(column, ty, values, |v| match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        })?),
+        Ty::Int => Box::new(collect(column, ty, values, |v| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        })?),
+        Ty::Bool => Box::new(collect(column, ty, values, |v| match v {
+            Value::Bool(b) => Some(*b),
+            Value::Int(0) => Some(false),
+            Value::Int(1) => Some(true),
+            _ => None,
+        })?),
     })
 }
 
@@ -521,20 +522,23 @@ struct PgConn<'a, C: GenericClient> {
 }
 
 impl<C: GenericClient> PgConn<'_, C> {
+    /// The statement prepared on this connection, prepared now if it was not yet.
+    fn prepared(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(&numbered_to_dollar(sql))?;
+        self.prepared.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+
     /// The prepared statement and its parameters converted to the types it expects.
     fn bind(
         &mut self,
         sql: &str,
         params: &[Value],
     ) -> Result<(Statement, Vec<Box<dyn ToSql + Sync>>)> {
-        let st = match self.prepared.get(sql) {
-            Some(st) => st.clone(),
-            None => {
-                let st = self.client.prepare(&numbered_to_dollar(sql))?;
-                self.prepared.insert(sql.to_owned(), st.clone());
-                st
-            }
-        };
+        let st = self.prepared(sql)?;
         if st.params().len() != params.len() {
             return Err(HubError::BadRequest(format!(
                 "statement takes {} parameters, given {}: {sql:?}",
@@ -575,14 +579,7 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
             .enumerate()
             .map(|(c, (name, ty))| array(name, *ty, values.iter().skip(c).step_by(width)))
             .collect::<Result<Vec<_>>>()?;
-        let st = match self.prepared.get(&text) {
-            Some(st) => st.clone(),
-            None => {
-                let st = self.client.prepare(&text)?;
-                self.prepared.insert(text, st.clone());
-                st
-            }
-        };
+        let st = self.prepared(&text)?;
         Ok(self.client.execute(&st, &refs(&arrays))?)
     }
 

@@ -185,7 +185,7 @@ impl<'c> Tables<'c> {
         if items.is_empty() {
             return Ok(());
         }
-        let mut params = Vec::with_capacity(items.len() * 12);
+        let mut params = Vec::with_capacity(items.len() * ITEM_COLUMNS.len());
         for i in items {
             params.extend([
                 i.id.into(),
@@ -202,33 +202,8 @@ impl<'c> Tables<'c> {
                 key(i.barcode.as_deref()),
             ]);
         }
-        self.0.write_rows(
-            "INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version,
-                                archived, name_key, sku_key, barcode_key)
-             SELECT id, name, sku, barcode, tracking, reorder_point, counts, version,
-                    archived, name_key, sku_key, barcode_key FROM rows WHERE TRUE
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, sku = excluded.sku,
-               barcode = excluded.barcode, tracking = excluded.tracking,
-               reorder_point = excluded.reorder_point, counts = excluded.counts,
-               version = excluded.version, archived = excluded.archived,
-               name_key = excluded.name_key, sku_key = excluded.sku_key,
-               barcode_key = excluded.barcode_key",
-            &[
-                ("id", Ty::Text),
-                ("name", Ty::Text),
-                ("sku", Ty::Text),
-                ("barcode", Ty::Text),
-                ("tracking", Ty::Text),
-                ("reorder_point", Ty::Int),
-                ("counts", Ty::Text),
-                ("version", Ty::Int),
-                ("archived", Ty::Bool),
-                ("name_key", Ty::Text),
-                ("sku_key", Ty::Text),
-                ("barcode_key", Ty::Text),
-            ],
-            &params,
-        )?;
+        let sql = shaped(("put_items", 0), || upsert_by_id("items", &ITEM_COLUMNS));
+        self.0.write_rows(&sql, &ITEM_COLUMNS, &params)?;
         Ok(())
     }
 
@@ -245,20 +220,9 @@ impl<'c> Tables<'c> {
             return Ok(());
         }
         let values: Vec<Value> = rows.iter().flat_map(|r| r.iter().cloned()).collect();
-        let sql = shaped(("insert_units", 0), || {
-            let sets: Vec<String> = UNIT_COLUMNS[1..]
-                .iter()
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect();
-            format!(
-                "INSERT INTO units ({cols}) SELECT {cols} FROM rows WHERE TRUE
-                 ON CONFLICT (id) DO UPDATE SET {}",
-                sets.join(", "),
-                cols = UNIT_COLUMNS.join(", "),
-            )
-        });
-        self.0
-            .write_rows(&sql, &unit_columns(ALL_UNIT_COLUMNS), &values)?;
+        let columns = unit_columns(ALL_UNIT_COLUMNS);
+        let sql = shaped(("insert_units", 0), || upsert_by_id("units", &columns));
+        self.0.write_rows(&sql, &columns, &values)?;
         Ok(())
     }
 
@@ -564,6 +528,40 @@ pub const UNIT_COLUMNS: [&str; 18] = [
     "holder_id",
     "location_key",
     "holder_key",
+];
+
+/// `INSERT INTO table (columns) SELECT columns FROM rows`, each row that names an id
+/// already there overwriting it in every other column ([`Conn::write_rows`]).
+fn upsert_by_id(table: &str, columns: &[(&str, Ty)]) -> String {
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    let sets: Vec<String> = names
+        .iter()
+        .filter(|c| **c != "id")
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({cols}) SELECT {cols} FROM rows WHERE TRUE
+         ON CONFLICT (id) DO UPDATE SET {}",
+        sets.join(", "),
+        cols = names.join(", "),
+    )
+}
+
+/// The columns of `items` the hub writes, with their types, in the order `put_items`
+/// gives them.
+const ITEM_COLUMNS: [(&str, Ty); 12] = [
+    ("id", Ty::Text),
+    ("name", Ty::Text),
+    ("sku", Ty::Text),
+    ("barcode", Ty::Text),
+    ("tracking", Ty::Text),
+    ("reorder_point", Ty::Int),
+    ("counts", Ty::Text),
+    ("version", Ty::Int),
+    ("archived", Ty::Bool),
+    ("name_key", Ty::Text),
+    ("sku_key", Ty::Text),
+    ("barcode_key", Ty::Text),
 ];
 
 /// The columns of `events` the hub writes, with their types.

@@ -87,14 +87,14 @@ impl Default for CameraTuning {
 }
 
 impl CameraTuning {
-    fn pipeline(&self, drop_stale: bool) -> CameraPipelineConfig {
+    fn pipeline(&self, drop_stale: bool, viewfinder: Option<&Viewfinder>) -> CameraPipelineConfig {
         CameraPipelineConfig {
             decode: self.decode.clone(),
             drop_stale,
             debounce_frames: self.debounce_frames,
             debounce_ms: self.debounce_ms,
             workers: self.workers,
-            viewfinder: None,
+            viewfinder: viewfinder.cloned(),
         }
     }
 }
@@ -232,10 +232,6 @@ impl InputConfig {
         &self,
         viewfinder: Option<&Viewfinder>,
     ) -> Result<Box<dyn ScanSource>, InputError> {
-        let pipeline = |tuning: &CameraTuning, drop_stale: bool| CameraPipelineConfig {
-            viewfinder: viewfinder.cloned(),
-            ..tuning.pipeline(drop_stale)
-        };
         let setup = |reason: String| InputError::Setup {
             name: self.name.clone(),
             reason,
@@ -296,7 +292,7 @@ impl InputConfig {
                 .map_err(|e| setup(e.to_string()))?;
                 Box::new(CameraSource {
                     frames: cam,
-                    config: pipeline(tuning, true),
+                    config: tuning.pipeline(true, viewfinder),
                 })
             }
             #[cfg(not(feature = "camera"))]
@@ -323,7 +319,7 @@ impl InputConfig {
                 .map_err(|e| setup(e.to_string()))?;
                 Box::new(CameraSource {
                     frames: cam,
-                    config: pipeline(tuning, true),
+                    config: tuning.pipeline(true, viewfinder),
                 })
             }
             InputKind::ImageFolder {
@@ -334,7 +330,7 @@ impl InputConfig {
             } => {
                 let mut src =
                     image_folder_source(path, *fps, *repeat).map_err(|e| setup(e.to_string()))?;
-                src.config = pipeline(tuning, false);
+                src.config = tuning.pipeline(false, viewfinder);
                 Box::new(src)
             }
         })
