@@ -17,6 +17,7 @@
 //! - `tagstation-kiosk` (feature `kiosk`): [`station`] (the runtime), [`ui`],
 //!   [`door`], [`feedback`], [`label`] (printing at the station);
 //! - `tagstation-labels`: [`labels`], printable labels (PDF, ZPL);
+//! - `tagstation-remind` (feature `hub`): [`remind`], reminders by email and webhook;
 //! - `tagstation-systemd`: [`systemd`].
 
 pub use tagstation_core::{
@@ -36,6 +37,8 @@ pub use tagstation_station::{action, audit, config, store, sync, transfer};
 pub use tagstation_hub as hub;
 #[cfg(any(feature = "hub", feature = "station"))]
 pub use tagstation_mcp as mcp;
+#[cfg(feature = "hub")]
+pub use tagstation_remind as remind;
 #[cfg(feature = "hub")]
 pub use tagstation_web as web;
 

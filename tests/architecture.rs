@@ -28,6 +28,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-systemd",
         ],
     ),
+    // Reminders read the hub's catalog and keep their log in its database.
+    ("tagstation-remind", &["tagstation-core", "tagstation-hub"]),
     (
         "tagstation-web",
         &[
@@ -35,6 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-ops",
             "tagstation-hub",
             "tagstation-labels",
+            "tagstation-remind",
         ],
     ),
     // The MCP server: its tools over `ops`; the station's stdio server (feature
@@ -70,6 +73,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tagstation-station",
             "tagstation-inputs",
             "tagstation-hub",
+            "tagstation-remind",
             "tagstation-web",
             "tagstation-kiosk",
             "tagstation-mcp",
@@ -165,6 +169,7 @@ fn a_hub_build_carries_no_ui_decoders_or_camera_stack() {
     assert!(carried.is_empty(), "the hub build carries {carried:?}");
     assert!(crates.contains("tagstation-hub") && crates.contains("postgres"));
     assert!(crates.contains("tagstation-web") && crates.contains("askama"));
+    assert!(crates.contains("tagstation-remind") && crates.contains("lettre"));
 }
 
 #[test]
@@ -176,6 +181,8 @@ fn a_station_build_carries_no_postgres_client() {
             "tokio-postgres",
             "tagstation-hub",
             "tagstation-web",
+            "tagstation-remind",
+            "lettre",
             "axum",
             "askama",
         ]

@@ -398,6 +398,8 @@ fn routes(shop: &Shop) -> Vec<(&'static str, String, Role)> {
         ("POST", format!("/people/{vic}/sign-out"), Role::Admin),
         ("GET", "/tokens".into(), Role::Viewer),
         ("POST", "/tokens".into(), Role::Viewer),
+        ("GET", "/reminders".into(), Role::Viewer),
+        ("POST", "/reminders/preferences".into(), Role::Viewer),
         (
             "POST",
             format!("/tokens/{}/revoke", Uuid::now_v7()),
@@ -1792,4 +1794,94 @@ fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
         [vec!["Back shelf".to_string()], vec!["LOC-CAGE".to_string()]]
     );
     let _ = pdf;
+}
+
+/// The reminders page: the settings the hub runs them with, each person's own choices
+/// (saved by the form), and the sent-log: an operator sees every row, a borrower only
+/// theirs, with why a row was not sent.
+#[test]
+fn the_reminders_page_shows_settings_choices_and_the_log() {
+    use tagstation::remind::due::Kind;
+    use tagstation::remind::{log, Reminders, Settings};
+
+    let shop = shop();
+    let store = shop.hub.state.store.clone();
+    let mut bo = signed_in(&shop, "Bo");
+    let page = bo.get("/reminders");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No hub runs reminders"), "{}", page.body);
+
+    // Bo borrows a laptop due tomorrow; the run finds it (no mail server set up, so
+    // every email is skipped with the reason).
+    let due = tagstation::clock::in_days(1);
+    let mut l = HubLedger::new(store.as_ref());
+    tagstation::ops::lending::check_out(
+        &mut l,
+        &shop.units[..1],
+        "Bo",
+        Some(&due),
+        &Actor::new("test"),
+    )
+    .unwrap();
+    let settings = Settings {
+        time_zone: "Europe/Lisbon".into(),
+        ..Settings::default()
+    };
+    let run = settings.run_at(&due).unwrap();
+    let reminders = Reminders::new(store.clone(), settings).unwrap();
+    reminders.tick(run).unwrap();
+
+    let page = bo.get("/reminders");
+    assert!(page.body.contains("Europe/Lisbon"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("Due {due}: Laptop 01 (LT-001)")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("no mail server is set up"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("olga@shop.example"),
+        "a borrower sees only their own rows"
+    );
+    let olga = signed_in(&shop, "Olga").get("/reminders");
+    assert!(
+        olga.body.contains("olga@shop.example") && olga.body.contains("bo@shop.example"),
+        "{}",
+        olga.body
+    );
+
+    // Bo keeps only "overdue" and asks for a digest.
+    let csrf = bo.csrf();
+    let page = bo.post(
+        "/reminders/preferences",
+        &[("csrf", &csrf), ("get", "overdue"), ("digest", "1")],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let bo_id = tagstation::hub::read(store.as_ref(), |c| {
+        tagstation::hub::ledger::people_matching(c, "Bo")
+    })
+    .unwrap()[0]
+        .id;
+    let prefs = tagstation::hub::read(store.as_ref(), |c| log::prefs(c, bo_id)).unwrap();
+    assert!(prefs.digest);
+    assert!(prefs.opted_out.contains(&Kind::DueSoon) && !prefs.opted_out.contains(&Kind::Overdue));
+    let page = bo.get("/reminders");
+    assert!(
+        page.body.contains("value=\"overdue\" checked")
+            && !page.body.contains("value=\"due_soon\" checked"),
+        "{}",
+        page.body
+    );
+    // Without the form's token nothing changes.
+    let page = bo.post("/reminders/preferences", &[("get", "due_soon")]);
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert_eq!(
+        tagstation::hub::read(store.as_ref(), |c| log::prefs(c, bo_id)).unwrap(),
+        prefs
+    );
 }

@@ -68,6 +68,10 @@ pub struct HubArgs {
     /// How many tag numbers a station leases at a time.
     #[arg(long, default_value_t = 100, env = "TAGSTATION_TAG_BLOCK")]
     pub tag_block: u64,
+    /// Send reminders (due soon, overdue, low stock, dates, quiet stations, conflicts)
+    /// by email and webhook, with the settings in this TOML file (README, "Reminders").
+    #[arg(long, env = "TAGSTATION_REMINDERS")]
+    pub reminders: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<HubCmd>,
 }
@@ -179,6 +183,18 @@ pub fn run_hub(args: HubArgs, data: PathBuf) -> Result<()> {
     })?;
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    // Reminders run on a thread of their own: a slow mail server never holds up sync.
+    let _reminders = match &args.reminders {
+        Some(path) => {
+            let settings = tagstation::remind::Settings::load(path)?;
+            let every = std::time::Duration::from_secs(settings.tick_secs as u64);
+            let service = tagstation::remind::Reminders::new(hub.store().clone(), settings)
+                .context("cannot start reminders")?;
+            eprintln!("reminders on, settings from {}", path.display());
+            Some(service.spawn(every)?)
+        }
+        None => None,
+    };
     let backend = hub.store().backend();
     tracing::info!(backend, "hub listening on {scheme}://{}", args.listen);
     eprintln!(

@@ -9,7 +9,8 @@
 //!   drive the terminal nor fake a line;
 //! - [`csv_cell`] and [`csv_uncell`] for spreadsheets: a text cell that a spreadsheet
 //!   would run as a formula gets a leading `'`, which import takes off again;
-//! - [`percent`] for URLs: a path segment or query value percent-encoded.
+//! - [`percent`] for URLs: a path segment or query value percent-encoded;
+//! - [`html`] for HTML written outside a template (an email's HTML part).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -86,6 +87,26 @@ pub fn percent(s: &str, keep: &str) -> String {
     out
 }
 
+/// `s` with `&`, `<`, `>`, `"` and `'` written as HTML character references: safe
+/// as an element's text and inside a quoted attribute.
+pub fn html(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +154,11 @@ mod tests {
             assert_eq!(csv_uncell(text), text);
         }
         assert_eq!(csv_uncell("'plain"), "'plain");
+    }
+
+    #[test]
+    fn html_text_cannot_become_markup() {
+        assert_eq!(html("Drill <b>&\"'"), "Drill &lt;b&gt;&amp;&quot;&#39;");
+        assert!(matches!(html("plain"), Cow::Borrowed(_)));
     }
 }

@@ -253,6 +253,45 @@ DROP INDEX IF EXISTS units_tag;
 DROP INDEX IF EXISTS units_holder;
 DROP INDEX IF EXISTS units_location;
 "#,
+    // Reminders: runs, the sent-log, people's choices, the settings (SQLite's `HUB_V12`).
+    r#"
+CREATE TABLE reminder_runs (
+    day         TEXT PRIMARY KEY,
+    hub         TEXT NOT NULL,
+    started_ms  BIGINT NOT NULL
+);
+CREATE TABLE reminder_log (
+    id              TEXT PRIMARY KEY,
+    key             TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    person_id       TEXT,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_ms         BIGINT NOT NULL,
+    lease_until_ms  BIGINT,
+    lease_hub       TEXT,
+    error           TEXT,
+    created_ms      BIGINT NOT NULL,
+    sent_ms         BIGINT
+);
+CREATE INDEX reminder_log_pending ON reminder_log(state, next_ms);
+CREATE INDEX reminder_log_created ON reminder_log(created_ms);
+CREATE TABLE reminder_prefs (
+    person_id   TEXT PRIMARY KEY,
+    opted_out   TEXT NOT NULL,
+    digest      BOOLEAN NOT NULL
+);
+CREATE TABLE reminder_settings (
+    only_row    INTEGER PRIMARY KEY CHECK (only_row = 1),
+    settings    TEXT NOT NULL,
+    hub         TEXT NOT NULL,
+    set_ms      BIGINT NOT NULL
+);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

@@ -352,6 +352,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V9],
             &[HUB_V10],
             &[HUB_V11],
+            &[HUB_V12],
         ],
     }
 }
@@ -551,6 +552,49 @@ DROP INDEX IF EXISTS units_name;
 DROP INDEX IF EXISTS units_tag;
 DROP INDEX IF EXISTS units_holder;
 DROP INDEX IF EXISTS units_location;
+"#;
+
+/// Reminders (PostgreSQL's migration 12): which daily runs have been made, the
+/// sent-log (one row per message and recipient, keyed by the id its Message-ID or
+/// idempotency key carries, leased while a hub sends it), each person's choices, and
+/// the settings the hubs run with (no secrets), for the web app to show.
+pub const HUB_V12: &str = r#"
+CREATE TABLE reminder_runs (
+    day         TEXT PRIMARY KEY,
+    hub         TEXT NOT NULL,
+    started_ms  INTEGER NOT NULL
+);
+CREATE TABLE reminder_log (
+    id              TEXT PRIMARY KEY,
+    key             TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    person_id       TEXT,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_ms         INTEGER NOT NULL,
+    lease_until_ms  INTEGER,
+    lease_hub       TEXT,
+    error           TEXT,
+    created_ms      INTEGER NOT NULL,
+    sent_ms         INTEGER
+);
+CREATE INDEX reminder_log_pending ON reminder_log(state, next_ms);
+CREATE INDEX reminder_log_created ON reminder_log(created_ms);
+CREATE TABLE reminder_prefs (
+    person_id   TEXT PRIMARY KEY,
+    opted_out   TEXT NOT NULL,
+    digest      INTEGER NOT NULL
+);
+CREATE TABLE reminder_settings (
+    only_row    INTEGER PRIMARY KEY CHECK (only_row = 1),
+    settings    TEXT NOT NULL,
+    hub         TEXT NOT NULL,
+    set_ms      INTEGER NOT NULL
+);
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

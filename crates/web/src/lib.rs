@@ -30,6 +30,7 @@ pub mod error;
 pub mod fleet;
 pub mod labels;
 pub mod pages;
+pub mod reminders;
 pub mod reports;
 pub mod session;
 pub mod setup;
@@ -120,6 +121,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             post(actions::password_link),
         )
         .route("/people/{person}/sign-out", post(actions::revoke_sessions))
+        .route("/reminders", get(reminders::reminders))
+        .route("/reminders/preferences", post(reminders::save))
         .route("/tokens", get(tokens::tokens).post(tokens::new_token))
         .route("/tokens/{token}/revoke", post(tokens::revoke_token))
         .route("/static/htmx.min.js", get(htmx))

@@ -1,0 +1,735 @@
+//! Reminders end to end: a real SMTP server on loopback (aiosmtpd, from the tests'
+//! Python environment), a webhook receiver on loopback that checks signatures, the
+//! hub's database on SQLite and PostgreSQL, and the clock passed in.
+//!
+//! - what is due goes out once, to the holder and the operators, by email and webhook,
+//!   also when a second hub on the same database ticks too;
+//! - the daily run waits for its time in the hub's time zone;
+//! - opt-outs and digests; a person with no email is skipped and shown in the log;
+//! - a refused recipient and an unreachable server are retried, then marked failed;
+//! - a hub killed in the middle of a send repeats it after restart with the same
+//!   Message-ID, and a stalled mail server never holds up sync.
+
+#![cfg(feature = "hub")]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tagstation::catalog::Tracking;
+use tagstation::clock::in_days;
+use tagstation::hub::{HubLedger, HubStore};
+use tagstation::ops::catalog::{self, NewItem, NewUnit};
+use tagstation::ops::{lending, people, Actor};
+use tagstation::people::{PersonFields, Role};
+use tagstation::remind::due::Kind;
+use tagstation::remind::log::{self, Prefs, State};
+use tagstation::remind::settings::{Security, Smtp, Webhook};
+use tagstation::remind::{send, Reminders, Settings};
+
+const SECRET: &str = "webhook-secret-0123456789";
+
+/// aiosmtpd on a free loopback port, writing what it takes to a directory.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path, refuse: &[&str], stall_file: Option<&Path>) -> SmtpServer {
+        let py = common::python::python("import aiosmtpd");
+        let port_file = dir.join("smtp.port");
+        let maildir = dir.join("mail");
+        let mut cmd = Command::new(py);
+        cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reminders/smtp_server.py"))
+            .arg(&port_file)
+            .arg(&maildir);
+        for r in refuse {
+            cmd.args(["--refuse", r]);
+        }
+        if let Some(s) = stall_file {
+            cmd.arg("--stall-file").arg(s);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the SMTP server");
+        let t = Instant::now();
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p.trim().parse().expect("port");
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "the SMTP server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// Every message taken so far, in order: its headers (the first of each name,
+    /// lower-cased) and the whole text.
+    fn messages(&self) -> Vec<Mail> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| Mail::parse(&std::fs::read_to_string(p).expect("read a message")))
+            .collect()
+    }
+
+    fn settings(&self) -> Smtp {
+        Smtp {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            security: Security::None,
+            username: None,
+            password: None,
+            from: "Tool crib <crib@example.org>".into(),
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Mail {
+    headers: BTreeMap<String, String>,
+    text: String,
+}
+
+impl Mail {
+    fn parse(text: &str) -> Mail {
+        let mut headers = BTreeMap::new();
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        for line in head.split("\r\n") {
+            if let Some((k, v)) = line.split_once(':') {
+                headers
+                    .entry(k.trim().to_lowercase())
+                    .or_insert_with(|| v.trim().to_string());
+            }
+        }
+        Mail {
+            headers,
+            text: text.to_string(),
+        }
+    }
+    fn to(&self) -> &str {
+        &self.headers["x-envelope-to"]
+    }
+    fn subject(&self) -> &str {
+        &self.headers["subject"]
+    }
+    fn message_id(&self) -> &str {
+        &self.headers["message-id"]
+    }
+}
+
+/// One request the webhook receiver got.
+#[derive(Debug, Clone)]
+struct Hook {
+    key: String,
+    body: serde_json::Value,
+    signed: bool,
+    answered: u16,
+}
+
+/// A webhook receiver on loopback: checks each request's signature and answers 500 to
+/// the first `fail_first` requests, 200 after.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Hook>>>,
+}
+
+impl Receiver {
+    fn start(fail_first: usize) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let seen = got.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let mut r = BufReader::new(conn);
+                let mut headers = BTreeMap::new();
+                let mut line = String::new();
+                let _ = r.read_line(&mut line);
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        headers.insert(k.trim().to_lowercase(), v.trim().to_string());
+                    }
+                }
+                let len: usize = headers
+                    .get("content-length")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let ts: i64 = headers
+                    .get("x-tagstation-timestamp")
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let signed = headers.get("x-tagstation-signature")
+                    == Some(&send::signature(SECRET, ts, &body));
+                let mut all = seen.lock().unwrap();
+                let answered = if all.len() < fail_first { 500 } else { 200 };
+                all.push(Hook {
+                    key: headers.get("idempotency-key").cloned().unwrap_or_default(),
+                    body: serde_json::from_slice(&body).unwrap_or_default(),
+                    signed,
+                    answered,
+                });
+                drop(all);
+                let mut conn = r.into_inner();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {answered} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        Receiver { url, got }
+    }
+    fn got(&self) -> Vec<Hook> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+/// The catalog the tests remind about, made through the operations layer:
+/// Ana (borrower, with email) and Ben (borrower, no email) each hold a drill due on
+/// `due`; Olga and Omar are operators with email; gloves are below their reorder
+/// point; Drill 03's warranty ends on `due`.
+fn catalog(store: &dyn HubStore, due: &str) {
+    let mut l = HubLedger::new(store);
+    let office = Actor::new("office:test");
+    let person = |name: &str, email: Option<&str>, role| PersonFields {
+        name: name.into(),
+        badges: vec![],
+        email: email.map(str::to_string),
+        role,
+        active: true,
+        max_checkouts: None,
+        loan_days: None,
+    };
+    people::add_person(
+        &mut l,
+        person("Ana", Some("ana@example.org"), Role::Borrower),
+        &office,
+    )
+    .unwrap();
+    people::add_person(&mut l, person("Ben", None, Role::Borrower), &office).unwrap();
+    people::add_person(
+        &mut l,
+        person("Olga", Some("olga@example.org"), Role::Operator),
+        &office,
+    )
+    .unwrap();
+    people::add_person(
+        &mut l,
+        person("Omar", Some("omar@example.org"), Role::Admin),
+        &office,
+    )
+    .unwrap();
+    let drill = catalog::create_item(
+        &mut l,
+        NewItem {
+            tracking: Tracking::Units,
+            ..NewItem::named("Drill")
+        },
+        &office,
+    )
+    .unwrap();
+    let mut units = Vec::new();
+    for i in 1..=3 {
+        let mut fields = BTreeMap::new();
+        if i == 3 {
+            fields.insert("warranty_end".to_string(), due.to_string());
+        }
+        let u = catalog::add_unit(
+            &mut l,
+            drill,
+            NewUnit {
+                tag: Some(format!("TS-000{i}")),
+                fields,
+                ..NewUnit::default()
+            },
+            &office,
+        )
+        .unwrap();
+        units.push(u.id);
+    }
+    lending::check_out(&mut l, &units[..1], "Ana", Some(due), &office).unwrap();
+    lending::check_out(&mut l, &units[1..2], "Ben", Some(due), &office).unwrap();
+    catalog::create_item(
+        &mut l,
+        NewItem {
+            reorder_point: Some(5),
+            ..NewItem::count("Gloves", 2)
+        },
+        &office,
+    )
+    .unwrap();
+}
+
+fn settings(smtp: Option<Smtp>, hook: Option<&Receiver>) -> Settings {
+    Settings {
+        time_zone: "Europe/Lisbon".into(),
+        send_at: "08:00".into(),
+        smtp,
+        webhooks: hook
+            .map(|h| Webhook {
+                url: h.url.clone(),
+                secret_env: "UNUSED".into(),
+                secret: SECRET.into(),
+            })
+            .into_iter()
+            .collect(),
+        hub_url: Some("https://hub.example.org".into()),
+        ..Settings::default()
+    }
+}
+
+fn person_id(store: &dyn HubStore, name: &str) -> tagstation::people::PersonId {
+    tagstation::hub::read(store, |c| {
+        tagstation::hub::tables::select_people(c, "", &[])
+    })
+    .unwrap()
+    .into_iter()
+    .find(|p| p.name == name)
+    .unwrap()
+    .id
+}
+
+fn log_rows(store: &dyn HubStore) -> Vec<log::Entry> {
+    tagstation::hub::read(store, |c| log::recent(c, None, 10_000)).unwrap()
+}
+
+/// Everything the issue's "once" asks, on one backend.
+fn once_by_email_and_webhook(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), &[], None);
+    let hook = Receiver::start(2);
+    let store = tagstation::hub::open_store(db).unwrap();
+    let due = in_days(1);
+    catalog(store.as_ref(), &due);
+    // Omar skips low stock and takes a daily digest.
+    let omar = person_id(store.as_ref(), "Omar");
+    tagstation::hub::write(store.as_ref(), |c| {
+        log::set_prefs(
+            c,
+            omar,
+            &Prefs {
+                opted_out: vec![Kind::LowStock],
+                digest: true,
+            },
+        )
+    })
+    .unwrap();
+
+    let s = settings(Some(smtp.settings()), Some(&hook));
+    let run = s.run_at(&due).unwrap();
+    let hub_a = Reminders::new(store.clone(), s.clone()).unwrap();
+
+    // A minute before the run's time in Lisbon: nothing.
+    let t = hub_a.tick(run - 60_000).unwrap();
+    assert_eq!((t.ran.as_deref(), t.queued, t.sent), (None, 0, 0), "{t:?}");
+
+    // The run: due soon (Ana's and Ben's drills), the warranty, the gloves.
+    let t = hub_a.tick(run).unwrap();
+    assert_eq!(t.ran.as_deref(), Some(due.as_str()), "{t:?}");
+    let mails = smtp.messages();
+    let to = |who: &str| -> Vec<String> {
+        let mut v: Vec<String> = mails
+            .iter()
+            .filter(|m| m.to() == who)
+            .map(|m| m.subject().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        to("ana@example.org"),
+        [format!("Due {due}: Drill 01 (TS-0001)")]
+    );
+    assert_eq!(
+        to("olga@example.org"),
+        [
+            format!("Due {due}: Drill 01 (TS-0001)"),
+            format!("Due {due}: Drill 02 (TS-0002)"),
+            "Low stock: Gloves (2 left)".to_string(),
+            format!("Warranty ends {due}: Drill 03 (TS-0003)"),
+        ]
+    );
+    // Omar: one digest with the three he did not opt out of.
+    assert_eq!(to("omar@example.org"), [format!("3 reminders for {due}")]);
+    let digest = mails.iter().find(|m| m.to() == "omar@example.org").unwrap();
+    assert!(
+        digest.text.contains("Drill 02") && !digest.text.contains("Gloves"),
+        "{}",
+        digest.text
+    );
+    // Plain text and HTML, every Message-ID distinct.
+    let ana = mails.iter().find(|m| m.to() == "ana@example.org").unwrap();
+    assert!(ana.text.contains("text/plain") && ana.text.contains("text/html"));
+    assert!(ana.text.contains("https://hub.example.org/reminders"));
+    let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), mails.len());
+    // Ben has no email: skipped, and the log says why.
+    let rows = log_rows(store.as_ref());
+    let ben = rows
+        .iter()
+        .find(|r| r.recipient == "Ben")
+        .expect("Ben's row");
+    assert_eq!(ben.state, State::Skipped);
+    assert_eq!(ben.error.as_deref(), Some("Ben has no email address"));
+    assert!(rows.iter().any(|r| r.recipient == "omar@example.org"
+        && r.state == State::OptedOut
+        && r.kind == "low_stock"));
+
+    // The webhook failed twice: those two are retried after the backoff, with the same
+    // idempotency key, and every request was signed.
+    let first = hook.got();
+    assert_eq!(first.len(), 4, "one per reminder: {first:?}");
+    assert!(first.iter().all(|h| h.signed));
+    assert_eq!(t.retrying, 2, "{t:?}");
+    let t = hub_a.tick(run + 30_000).unwrap();
+    assert_eq!(
+        (t.sent, t.retrying),
+        (0, 0),
+        "not before the backoff: {t:?}"
+    );
+    let t = hub_a.tick(run + 61_000).unwrap();
+    assert_eq!(t.sent, 2, "{t:?}");
+    let got = hook.got();
+    assert_eq!(got.len(), 6);
+    let retried: Vec<&str> = got[..2].iter().map(|h| h.key.as_str()).collect();
+    let again: Vec<&str> = got[4..].iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(retried, again, "a retry carries the same idempotency key");
+    assert!(got[4..]
+        .iter()
+        .all(|h| h.signed && h.answered == 200 && h.body["attempt"] == 2));
+
+    // Later that day, and a second hub on the same database: nothing goes out again.
+    let sent = smtp.messages().len();
+    let hub_b = Reminders::new(store.clone(), s.clone()).unwrap();
+    for (hub, at) in [(&hub_a, run + 3_600_000), (&hub_b, run + 3_700_000)] {
+        let t = hub.tick(at).unwrap();
+        assert_eq!((t.ran.clone(), t.queued, t.sent), (None, 0, 0), "{t:?}");
+    }
+    assert_eq!(smtp.messages().len(), sent);
+    assert_eq!(hook.got().len(), 6);
+
+    // Three days on: the loans are overdue (once), the rest is not repeated. Hub B makes
+    // the run this time.
+    let later = s.run_at(&in_days(4)).unwrap();
+    let t = hub_b.tick(later).unwrap();
+    assert!(t.ran.is_some(), "{t:?}");
+    let t = hub_a.tick(later + 1).unwrap();
+    assert_eq!((t.ran, t.queued, t.sent), (None, 0, 0));
+    let new: Vec<Mail> = smtp.messages()[sent..].to_vec();
+    let mut subjects: Vec<(String, String)> = new
+        .iter()
+        .map(|m| (m.to().to_string(), m.subject().to_string()))
+        .collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        [
+            (
+                "ana@example.org".to_string(),
+                "Overdue: Drill 01 (TS-0001)".to_string()
+            ),
+            (
+                "olga@example.org".into(),
+                "Overdue: Drill 01 (TS-0001)".into()
+            ),
+            (
+                "olga@example.org".into(),
+                "Overdue: Drill 02 (TS-0002)".into()
+            ),
+            (
+                "omar@example.org".into(),
+                format!("2 reminders for {}", in_days(4))
+            ),
+        ]
+    );
+    // Each row was sent exactly once.
+    for r in log_rows(store.as_ref())
+        .iter()
+        .filter(|r| r.state == State::Sent)
+    {
+        let n = if r.channel == "webhook" {
+            hook.got()
+                .iter()
+                .filter(|h| h.key == r.id && h.answered == 200)
+                .count()
+        } else {
+            smtp.messages()
+                .iter()
+                .filter(|m| m.message_id().starts_with(&format!("<{}@", r.id)))
+                .count()
+        };
+        assert_eq!(n, 1, "{r:?}");
+    }
+}
+
+#[test]
+fn sqlite_reminders_go_out_once_by_email_and_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    once_by_email_and_webhook(&dir.path().join("hub.db").display().to_string());
+}
+
+#[test]
+fn postgres_reminders_go_out_once_by_email_and_webhook() {
+    let Some(base) = common::pg_url() else { return };
+    once_by_email_and_webhook(&common::fresh_pg_db(&base, "remind_once"));
+}
+
+/// A refused recipient and a mail server that cannot be reached are logged and
+/// retried with backoff, then marked failed: never dropped in silence.
+#[test]
+fn refused_and_unreachable_are_retried_then_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), &["olga@example.org"], None);
+    let store =
+        tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string()).unwrap();
+    let due = in_days(1);
+    catalog(store.as_ref(), &due);
+    let mut s = settings(Some(smtp.settings()), None);
+    s.max_attempts = 3;
+    let run = s.run_at(&due).unwrap();
+    let hub = Reminders::new(store.clone(), s.clone()).unwrap();
+    let t = hub.tick(run).unwrap();
+    assert!(
+        t.sent > 0 && t.retrying == 4,
+        "Olga's four are refused: {t:?}"
+    );
+    let olga = |store: &dyn HubStore| -> Vec<log::Entry> {
+        log_rows(store)
+            .into_iter()
+            .filter(|r| r.recipient == "olga@example.org")
+            .collect()
+    };
+    for r in olga(store.as_ref()) {
+        assert_eq!((r.state, r.attempts), (State::Pending, 1));
+        assert!(
+            r.error
+                .as_deref()
+                .is_some_and(|e| e.contains("mailbox unavailable")),
+            "{r:?}"
+        );
+        assert!(r.when().starts_with("retry at"));
+    }
+    // Backoff: 60 s, then 120 s; the third try is the last.
+    assert_eq!(hub.tick(run + 59_000).unwrap().retrying, 0);
+    assert_eq!(hub.tick(run + 60_000).unwrap().retrying, 4);
+    assert_eq!(hub.tick(run + 179_000).unwrap().failed, 0);
+    let t = hub.tick(run + 180_000).unwrap();
+    assert_eq!((t.failed, t.retrying), (4, 0), "{t:?}");
+    assert!(olga(store.as_ref())
+        .iter()
+        .all(|r| r.state == State::Failed && r.attempts == 3));
+
+    // No server at all: the same, with the connection's error in the log.
+    drop(smtp);
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let dir2 = tempfile::tempdir().unwrap();
+    let store2 =
+        tagstation::hub::open_store(&dir2.path().join("hub.db").display().to_string()).unwrap();
+    catalog(store2.as_ref(), &due);
+    let mut s2 = s.clone();
+    if let Some(smtp) = &mut s2.smtp {
+        smtp.port = port;
+    }
+    let hub2 = Reminders::new(store2.clone(), s2).unwrap();
+    let t = hub2.tick(run).unwrap();
+    assert_eq!(t.sent, 0);
+    assert!(t.retrying > 0, "{t:?}");
+    let rows = log_rows(store2.as_ref());
+    assert!(
+        rows.iter().filter(|r| r.state == State::Pending).all(|r| r
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("could not be reached"))),
+        "{rows:?}"
+    );
+}
+
+/// `tagstation hub --reminders` killed while the mail server holds back its answer to
+/// a message it already took: after the restart the message goes out again with the
+/// same Message-ID, and the log ends with it sent.
+#[test]
+fn a_hub_killed_mid_send_repeats_it_with_the_same_message_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let stall = dir.path().join("stall");
+    std::fs::write(&stall, "").unwrap();
+    let smtp = SmtpServer::start(dir.path(), &[], Some(&stall));
+    let db = dir.path().join("hub.db");
+    {
+        // One reminder: the gloves, to the one operator.
+        let store = tagstation::hub::open_store(&db.display().to_string()).unwrap();
+        let mut l = HubLedger::new(store.as_ref());
+        let office = Actor::new("office:test");
+        people::add_person(
+            &mut l,
+            PersonFields {
+                name: "Olga".into(),
+                badges: vec![],
+                email: Some("olga@example.org".into()),
+                role: Role::Operator,
+                active: true,
+                max_checkouts: None,
+                loan_days: None,
+            },
+            &office,
+        )
+        .unwrap();
+        catalog::create_item(
+            &mut l,
+            NewItem {
+                reorder_point: Some(5),
+                ..NewItem::count("Gloves", 2)
+            },
+            &office,
+        )
+        .unwrap();
+    }
+    let settings_file = dir.path().join("remind.toml");
+    std::fs::write(
+        &settings_file,
+        format!(
+            "time_zone = \"UTC\"\nsend_at = \"00:00\"\ntick_secs = 1\nlease_secs = 2\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"crib@example.org\"\n",
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let start = || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let child = Command::new(common::bin())
+            .args(["hub", "--listen", &addr.to_string(), "--database"])
+            .arg(&db)
+            .arg("--reminders")
+            .arg(&settings_file)
+            .env("TAGSTATION_ADMIN_TOKEN", common::ADMIN_TOKEN)
+            .env("TAGSTATION_DATA", dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the hub");
+        (child, format!("http://{addr}"))
+    };
+    let wait = |what: &str, f: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        while !f() {
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "timed out waiting: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let (mut hub, _url) = start();
+    wait("the message reaches the stalled server", &|| {
+        smtp.messages().len() == 1
+    });
+
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    std::fs::remove_file(&stall).unwrap();
+    let (mut hub, _) = start();
+    wait("the repeat after the restart", &|| {
+        smtp.messages().len() == 2
+    });
+    let store = tagstation::hub::open_store(&db.display().to_string()).unwrap();
+    wait("the log says sent", &|| {
+        log_rows(store.as_ref())
+            .iter()
+            .all(|r| r.state == State::Sent)
+    });
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    let m = smtp.messages();
+    assert_eq!(
+        m[0].message_id(),
+        m[1].message_id(),
+        "the repeat carries the same Message-ID"
+    );
+    let rows = log_rows(store.as_ref());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].attempts, 2);
+    assert!(m[0]
+        .message_id()
+        .starts_with(&format!("<{}@example.org>", rows[0].id)));
+}
+
+/// The reminder thread waiting on a mail server that does not answer: a station still
+/// enrolls, pushes and pulls.
+#[test]
+fn a_stalled_mail_server_never_holds_up_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let stall = dir.path().join("stall");
+    std::fs::write(&stall, "").unwrap();
+    let smtp = SmtpServer::start(dir.path(), &[], Some(&stall));
+    let hub = common::TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let store = hub.state.store.clone();
+    catalog(store.as_ref(), &in_days(1));
+    let mut s = settings(Some(smtp.settings()), None);
+    s.time_zone = "UTC".into();
+    s.send_at = "00:00".into();
+    let reminders = Reminders::new(store.clone(), s)
+        .unwrap()
+        .spawn(Duration::from_millis(100))
+        .unwrap();
+    let t = Instant::now();
+    while smtp.messages().is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no message reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The server now holds the reminder thread. A station syncs all the same.
+    let st = common::TempStation::new();
+    let mut station = st.open();
+    hub.enroll(&mut station, "Door");
+    let (item, _) = common::tagged_item(&mut station, "Ladder", "LD-", 2);
+    let round = common::sync(&mut station);
+    assert!(round.pushed >= 3, "{round:?}");
+    assert!(
+        store.catalog_item(item).unwrap().is_some(),
+        "the hub has the station's item"
+    );
+    assert_eq!(smtp.messages().len(), 1, "the mail server is still stalled");
+    std::fs::remove_file(&stall).unwrap();
+    drop(reminders);
+}
