@@ -43,20 +43,16 @@ struct SmtpServer {
 }
 
 impl SmtpServer {
-    fn start(dir: &Path, refuse: &[&str], stall_file: Option<&Path>) -> SmtpServer {
+    /// `args`: the script's options (`--refuse`, `--stall-file`, `--tls`...).
+    fn start(dir: &Path, args: &[&str]) -> SmtpServer {
         let py = common::python::python("import aiosmtpd");
         let port_file = dir.join("smtp.port");
         let maildir = dir.join("mail");
         let mut cmd = Command::new(py);
         cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reminders/smtp_server.py"))
             .arg(&port_file)
-            .arg(&maildir);
-        for r in refuse {
-            cmd.args(["--refuse", r]);
-        }
-        if let Some(s) = stall_file {
-            cmd.arg("--stall-file").arg(s);
-        }
+            .arg(&maildir)
+            .args(args);
         let child = cmd
             .stdin(Stdio::null())
             .spawn()
@@ -101,6 +97,7 @@ impl SmtpServer {
             username: None,
             password: None,
             from: "Tool crib <crib@example.org>".into(),
+            ca_file: None,
         }
     }
 }
@@ -329,7 +326,7 @@ fn log_rows(store: &dyn HubStore) -> Vec<log::Entry> {
 /// Everything the "once" asks, on one backend.
 fn once_by_email_and_webhook(db: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(dir.path(), &[], None);
+    let smtp = SmtpServer::start(dir.path(), &[]);
     let hook = Receiver::start(2);
     let store = tagstation::hub::open_store(db).unwrap();
     let due = in_days(1);
@@ -514,7 +511,7 @@ fn postgres_reminders_go_out_once_by_email_and_webhook() {
 #[test]
 fn refused_and_unreachable_are_retried_then_failed() {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(dir.path(), &["olga@example.org"], None);
+    let smtp = SmtpServer::start(dir.path(), &["--refuse", "olga@example.org"]);
     let store =
         tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string()).unwrap();
     let due = in_days(1);
@@ -589,7 +586,7 @@ fn a_hub_killed_mid_send_repeats_it_with_the_same_message_id() {
     let dir = tempfile::tempdir().unwrap();
     let stall = dir.path().join("stall");
     std::fs::write(&stall, "").unwrap();
-    let smtp = SmtpServer::start(dir.path(), &[], Some(&stall));
+    let smtp = SmtpServer::start(dir.path(), &["--stall-file", &stall.display().to_string()]);
     let db = dir.path().join("hub.db");
     {
         // One reminder: the gloves, to the one operator.
@@ -699,7 +696,7 @@ fn a_stalled_mail_server_never_holds_up_sync() {
     let dir = tempfile::tempdir().unwrap();
     let stall = dir.path().join("stall");
     std::fs::write(&stall, "").unwrap();
-    let smtp = SmtpServer::start(dir.path(), &[], Some(&stall));
+    let smtp = SmtpServer::start(dir.path(), &["--stall-file", &stall.display().to_string()]);
     let hub = common::TestHub::start(&dir.path().join("hub.db").display().to_string());
     let store = hub.state.store.clone();
     catalog(store.as_ref(), &in_days(1));
@@ -732,4 +729,58 @@ fn a_stalled_mail_server_never_holds_up_sync() {
     assert_eq!(smtp.messages().len(), 1, "the mail server is still stalled");
     std::fs::remove_file(&stall).unwrap();
     drop(reminders);
+}
+
+/// STARTTLS and TLS from the first byte, to a relay whose certificate a private CA
+/// signed (`ca_file`); without that CA the certificate is refused and the mail waits
+/// for its retry.
+#[test]
+fn mail_goes_over_starttls_and_tls_with_a_private_ca() {
+    for (mode, security) in [("starttls", Security::Starttls), ("tls", Security::Tls)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, ca) = common::private_ca(dir.path());
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let smtp = SmtpServer::start(dir.path(), &["--tls", mode, "--cert", &cert, "--key", &key]);
+        let due = in_days(1);
+
+        // Without the CA: refused, logged, retried later.
+        let store =
+            tagstation::hub::open_store(&dir.path().join("a.db").display().to_string()).unwrap();
+        catalog(store.as_ref(), &due);
+        let mut s = settings(
+            Some(Smtp {
+                security,
+                ..smtp.settings()
+            }),
+            None,
+        );
+        let run = s.run_at(&due).unwrap();
+        let t = Reminders::new(store.clone(), s.clone())
+            .unwrap()
+            .tick(run)
+            .unwrap();
+        assert_eq!(t.sent, 0, "{mode}: {t:?}");
+        assert!(t.retrying > 0, "{mode}: {t:?}");
+        assert!(smtp.messages().is_empty());
+
+        // With it: every message over TLS.
+        if let Some(smtp) = &mut s.smtp {
+            smtp.ca_file = Some(ca.clone());
+        }
+        let store =
+            tagstation::hub::open_store(&dir.path().join("b.db").display().to_string()).unwrap();
+        catalog(store.as_ref(), &due);
+        let t = Reminders::new(store.clone(), s).unwrap().tick(run).unwrap();
+        assert!(t.sent >= 5 && t.retrying == 0, "{mode}: {t:?}");
+        let mails = smtp.messages();
+        assert_eq!(mails.len(), t.sent);
+        for m in &mails {
+            let over = m
+                .headers
+                .get("x-received-over")
+                .map(String::as_str)
+                .unwrap_or("plain");
+            assert!(over.starts_with("TLS"), "{mode}: received over {over}");
+        }
+    }
 }

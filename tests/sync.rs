@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cmd, sync, tagged_item, TempStation, TestHub, ADMIN_TOKEN};
+use common::{cmd, private_ca, sync, tagged_item, TempStation, TestHub, ADMIN_TOKEN};
 use tagstation::catalog::Status;
 use tagstation::event::EventKind;
 use tagstation::proto::{PushResponse, PushStatus};
@@ -565,63 +565,7 @@ fn background_worker_syncs_and_reports_state() {
 #[test]
 fn sync_over_tls_with_a_private_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let p = |f: &str| dir.path().join(f);
-    let (cert, key, ca) = (p("hub.pem"), p("hub.key"), p("ca.pem"));
-    std::fs::write(
-        p("ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    // A private CA, and a hub certificate it signs: what a site without a public CA uses.
-    for args in [
-        vec![
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-        vec![
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=hub", "-keyout", "hub.key",
-            "-out", "hub.csr",
-        ],
-        vec![
-            "x509",
-            "-req",
-            "-in",
-            "hub.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            "ext",
-            "-out",
-            "hub.pem",
-        ],
-    ] {
-        let out = std::process::Command::new("openssl")
-            .args(&args)
-            .current_dir(dir.path())
-            .output()
-            .expect("openssl (Debian package openssl) is needed for the TLS test");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let (cert, key, ca) = private_ca(dir.path());
     let hub = TestHub::start_tls(dir.path().join("db").to_str().unwrap(), &cert, &key);
     assert!(hub.url.starts_with("https://"));
     let pem = std::fs::read_to_string(&ca).unwrap();

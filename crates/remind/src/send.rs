@@ -8,6 +8,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use sha2::Sha256;
 use tagstation_core::escape::html;
@@ -46,11 +47,19 @@ impl Mailer {
             .from
             .parse()
             .map_err(|_| SendError::Address(s.from.clone()))?;
-        let builder = match s.security {
-            Security::Starttls => SmtpTransport::starttls_relay(&s.host)?,
-            Security::Tls => SmtpTransport::relay(&s.host)?,
-            Security::None => SmtpTransport::builder_dangerous(&s.host),
-        };
+        let mut tls = TlsParameters::builder(s.host.clone());
+        if let Some(path) = &s.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                SendError::Setup(format!("cannot read the CA file {}: {e}", path.display()))
+            })?;
+            tls = tls.add_root_certificate(Certificate::from_pem(&pem)?);
+        }
+        let tls = tls.build_rustls()?;
+        let builder = SmtpTransport::builder_dangerous(&s.host).tls(match s.security {
+            Security::Starttls => Tls::Required(tls),
+            Security::Tls => Tls::Wrapper(tls),
+            Security::None => Tls::None,
+        });
         let mut builder = builder.port(s.port).timeout(Some(Duration::from_secs(20)));
         if let (Some(user), Some(password)) = (&s.username, &s.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));

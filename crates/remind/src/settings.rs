@@ -53,6 +53,10 @@ pub struct Smtp {
     pub password: Option<String>,
     /// The sender, e.g. `Tool crib <crib@example.org>`.
     pub from: String,
+    /// A CA certificate (PEM) to trust besides the public ones: a relay whose
+    /// certificate a private CA signed.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_port() -> u16 {
@@ -180,6 +184,7 @@ impl Settings {
                 username: None,
                 password: None,
                 from,
+                ca_file: None,
             });
             smtp.host = host;
         }
