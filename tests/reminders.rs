@@ -784,3 +784,94 @@ fn mail_goes_over_starttls_and_tls_with_a_private_ca() {
         }
     }
 }
+
+/// A station gone quiet (looked for at every tick, not only in the daily run) and a
+/// conflict waiting for review reach the operators and the webhook, once each.
+#[test]
+fn quiet_stations_and_conflicts_reach_operators_once() {
+    use tagstation::catalog::Status;
+    use tagstation::event::EventKind;
+
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), &[]);
+    let hook = Receiver::start(0);
+    let hub = common::TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let store = hub.state.store.clone();
+    let due = in_days(1);
+    catalog(store.as_ref(), &due);
+    // Two stations change the same unit while apart: the later one is a conflict.
+    let (a_dir, b_dir) = (common::TempStation::new(), common::TempStation::new());
+    let (mut a, mut b) = (a_dir.open(), b_dir.open());
+    hub.enroll(&mut a, "Front door");
+    hub.enroll(&mut b, "Van <1>");
+    common::sync(&mut a);
+    common::sync(&mut b);
+    let drill3 = a.find_unit("TS-0003").unwrap();
+    for (s, to) in [(&mut a, Status::Damaged), (&mut b, Status::Sending)] {
+        s.record(common::cmd(
+            drill3.item_id,
+            Some(drill3.id),
+            EventKind::StatusChanged { to, reason: None },
+        ))
+        .unwrap();
+        common::sync(s);
+    }
+    assert_eq!(store.conflicts().unwrap().len(), 1);
+
+    let s = Settings {
+        station_silent_hours: 48,
+        ..settings(Some(smtp.settings()), Some(&hook))
+    };
+    let reminders = Reminders::new(store.clone(), s.clone()).unwrap();
+    let run = s.run_at(&due).unwrap();
+    reminders.tick(run).unwrap();
+    let olga: Vec<String> = smtp
+        .messages()
+        .iter()
+        .filter(|m| m.to() == "olga@example.org")
+        .map(|m| m.subject().to_string())
+        .collect();
+    assert!(
+        olga.iter().any(|s| s.starts_with("Conflict to review: ")),
+        "{olga:?}"
+    );
+    // Both stations were heard from just now (real time): not quiet yet at the run,
+    // about a day and a half from now.
+    assert!(!olga.iter().any(|s| s.contains("quiet")), "{olga:?}");
+
+    // Two days and a bit later, both have been quiet for over 48 h: one message each,
+    // at the next tick, whatever the time of day; never again for the same silence.
+    let seen = {
+        use tagstation::clock::Clock;
+        tagstation::clock::SystemClock.now().0
+    };
+    let later = seen + 49 * 3_600_000;
+    reminders.tick(later).unwrap();
+    reminders.tick(later + 60_000).unwrap();
+    let quiet: Vec<(String, String)> = smtp
+        .messages()
+        .iter()
+        .filter(|m| m.subject().contains("quiet"))
+        .map(|m| (m.to().to_string(), m.subject().to_string()))
+        .collect();
+    let mut want = Vec::new();
+    for who in ["olga@example.org", "omar@example.org"] {
+        for name in ["Front door", "Van <1>"] {
+            want.push((
+                who.to_string(),
+                format!("Station {name} has been quiet for over 48 h"),
+            ));
+        }
+    }
+    let mut got = quiet.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    let hooks: Vec<String> = hook
+        .got()
+        .iter()
+        .filter(|h| h.body["kind"] == "station_silent")
+        .map(|h| h.body["subject"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+}
