@@ -221,15 +221,6 @@ impl Receiver {
 fn catalog(store: &dyn HubStore, due: &str) {
     let mut l = HubLedger::new(store);
     let office = Actor::new("office:test");
-    let person = |name: &str, email: Option<&str>, role| PersonFields {
-        name: name.into(),
-        badges: vec![],
-        email: email.map(str::to_string),
-        role,
-        active: true,
-        max_checkouts: None,
-        loan_days: None,
-    };
     people::add_person(
         &mut l,
         person("Ana", Some("ana@example.org"), Role::Borrower),
@@ -279,13 +270,30 @@ fn catalog(store: &dyn HubStore, due: &str) {
     }
     lending::check_out(&mut l, &units[..1], "Ana", Some(due), &office).unwrap();
     lending::check_out(&mut l, &units[1..2], "Ben", Some(due), &office).unwrap();
+    gloves_below_reorder(&mut l, &office);
+}
+
+fn person(name: &str, email: Option<&str>, role: Role) -> PersonFields {
+    PersonFields {
+        name: name.into(),
+        badges: vec![],
+        email: email.map(str::to_string),
+        role,
+        active: true,
+        max_checkouts: None,
+        loan_days: None,
+    }
+}
+
+/// Gloves: 2 in stock, reorder point 5.
+fn gloves_below_reorder(l: &mut HubLedger, office: &Actor) {
     catalog::create_item(
-        &mut l,
+        l,
         NewItem {
             reorder_point: Some(5),
             ..NewItem::count("Gloves", 2)
         },
-        &office,
+        office,
     )
     .unwrap();
 }
@@ -595,27 +603,11 @@ fn a_hub_killed_mid_send_repeats_it_with_the_same_message_id() {
         let office = Actor::new("office:test");
         people::add_person(
             &mut l,
-            PersonFields {
-                name: "Olga".into(),
-                badges: vec![],
-                email: Some("olga@example.org".into()),
-                role: Role::Operator,
-                active: true,
-                max_checkouts: None,
-                loan_days: None,
-            },
+            person("Olga", Some("olga@example.org"), Role::Operator),
             &office,
         )
         .unwrap();
-        catalog::create_item(
-            &mut l,
-            NewItem {
-                reorder_point: Some(5),
-                ..NewItem::count("Gloves", 2)
-            },
-            &office,
-        )
-        .unwrap();
+        gloves_below_reorder(&mut l, &office);
     }
     let settings_file = dir.path().join("remind.toml");
     std::fs::write(
