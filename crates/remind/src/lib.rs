@@ -362,7 +362,8 @@ impl Reminders {
                     tracing::warn!(
                         id = %e.id, kind = %e.kind, channel = %e.channel, attempts,
                         recipient = %tagstation_core::escape::controls(&e.recipient),
-                        error = %err, last = retry.is_none(),
+                        error = %tagstation_core::escape::controls(&err.to_string()),
+                        last = retry.is_none(),
                         "reminder not sent"
                     );
                     Err((err.to_string(), retry))

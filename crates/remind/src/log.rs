@@ -165,6 +165,15 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Who it went to as pages show it (a webhook by its host only).
+    pub fn shown_recipient(&self) -> String {
+        if self.channel == Channel::Webhook.as_str() {
+            crate::settings::shown_url(&self.recipient)
+        } else {
+            self.recipient.clone()
+        }
+    }
+
     /// When it was sent, or what it waits for, in words.
     pub fn when(&self) -> String {
         match self.state {

@@ -342,8 +342,17 @@ impl Settings {
                 match s.security { Security::Starttls => "STARTTLS", Security::Tls => "TLS", Security::None => "no encryption" },
                 s.from
             )),
-            "webhooks": self.webhooks.iter().map(|w| w.url.clone()).collect::<Vec<_>>(),
+            "webhooks": self.webhooks.iter().map(|w| shown_url(&w.url)).collect::<Vec<_>>(),
         })
+    }
+}
+
+/// A webhook URL as pages show it: its scheme and host only, since chat services put
+/// the hook's secret in the path (`https://chat.example.org/…`).
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("?")),
+        Err(_) => "(not a URL)".into(),
     }
 }
 
@@ -385,9 +394,10 @@ url = "https://chat.example.org/hook"
         assert_eq!((smtp.port, smtp.security), (465, Security::Tls));
         assert_eq!(smtp.password.as_deref(), Some("pw"));
         assert_eq!(s.send_time().unwrap(), Time::new(7, 30, 0, 0).unwrap());
-        // The page's view carries no secret.
+        // The page's view carries no secret, nor a webhook's path.
         let shown = s.public().to_string();
         assert!(!shown.contains("pw\"") && !shown.contains("0123456789abcdef"));
+        assert!(shown.contains("https://chat.example.org/…") && !shown.contains("/hook"));
     }
 
     #[test]
