@@ -867,3 +867,58 @@ fn quiet_stations_and_conflicts_reach_operators_once() {
         .collect();
     assert_eq!(hooks.len(), 2, "{hooks:?}");
 }
+
+/// Two hubs on one PostgreSQL tick at the same moment, from two threads, over and
+/// over: each reminder still reaches each recipient once.
+#[test]
+fn postgres_two_hubs_ticking_at_once_send_each_reminder_once() {
+    let Some(base) = common::pg_url() else { return };
+    let db = common::fresh_pg_db(&base, "remind_race");
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), &[]);
+    let hook = Receiver::start(0);
+    let store = tagstation::hub::open_store(&db).unwrap();
+    let due = in_days(1);
+    catalog(store.as_ref(), &due);
+    let s = settings(Some(smtp.settings()), Some(&hook));
+    let run = s.run_at(&due).unwrap();
+    // Each hub its own connections, as two processes would have.
+    let hubs: Vec<Reminders> = (0..2)
+        .map(|_| Reminders::new(tagstation::hub::open_store(&db).unwrap(), s.clone()).unwrap())
+        .collect();
+    std::thread::scope(|scope| {
+        for hub in &hubs {
+            scope.spawn(move || {
+                for i in 0..5 {
+                    hub.tick(run + i * 10).unwrap();
+                }
+            });
+        }
+    });
+    let rows = log_rows(store.as_ref());
+    let sent: Vec<&log::Entry> = rows.iter().filter(|r| r.state == State::Sent).collect();
+    assert!(rows.iter().all(|r| r.state != State::Pending), "{rows:?}");
+    let mails = smtp.messages();
+    assert_eq!(
+        mails.len(),
+        sent.iter().filter(|r| r.channel == "email").count()
+    );
+    let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), mails.len(), "no message twice");
+    let hooks = hook.got();
+    let mut keys: Vec<&str> = hooks.iter().map(|h| h.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), hooks.len(), "no webhook call twice");
+    assert_eq!(
+        hooks.len(),
+        sent.iter().filter(|r| r.channel == "webhook").count()
+    );
+    let runs = tagstation::hub::read(store.as_ref(), |c| {
+        c.query("SELECT day FROM reminder_runs", &[])
+    })
+    .unwrap();
+    assert_eq!(runs.len(), 1, "one hub made the day's run");
+}
