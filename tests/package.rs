@@ -224,6 +224,10 @@ fn package_installs_verifies_and_purges_in_a_throwaway_root() {
         ),
         ("/usr/share/doc/tagstation/pi.md", "-rw-r--r--"),
         ("/usr/share/doc/tagstation/hub.md", "-rw-r--r--"),
+        (
+            "/usr/share/doc/tagstation/remind.example.toml",
+            "-rw-r--r--",
+        ),
     ];
     for (path, mode) in expect {
         let got = contents
