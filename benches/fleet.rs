@@ -275,6 +275,7 @@ fn main() {
                     max_delay_ms: 200,
                     cut_request: 0.02,
                     lose_response: 0.02,
+                    stall: false,
                 }
             } else {
                 Faults {
@@ -283,6 +284,7 @@ fn main() {
                     max_delay_ms: 200,
                     cut_request: 0.1,
                     lose_response: 0.1,
+                    stall: false,
                 }
             },
             7,

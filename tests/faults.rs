@@ -168,6 +168,7 @@ fn station_killed_at_random_moments_loses_and_doubles_nothing() {
         max_delay_ms: 50,
         cut_request: 0.05,
         lose_response: 0.1,
+        stall: false,
     };
     let proxy = FaultProxy::start(&hub.addr(), Faults::default(), seed);
     let st = TempStation::new();
@@ -996,6 +997,100 @@ fn a_malformed_event_in_a_large_batch_is_quarantined_without_slowing_the_rest() 
              | result | pass |\n",
             times[0].as_secs_f64() * 1000.0,
             times[1].as_secs_f64() * 1000.0,
+        ),
+    );
+}
+
+/// A wedged network: the proxy takes the station's push and holds it, the connection
+/// open and no answer coming back. The sync round waits on it; scans do not: each is
+/// saved while the round is held. When the network moves again, every scan arrives
+/// at the hub once.
+#[test]
+fn a_wedged_sync_round_never_holds_up_a_scan() {
+    let hub_dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(hub_dir.path().to_str().unwrap());
+    let proxy = FaultProxy::start(&hub.addr(), Faults::default(), 7);
+    let st = TempStation::new();
+    let (item, units) = {
+        let mut s = st.open();
+        let token = hub.enroll(&mut s, "Van");
+        let made = tagged_item(&mut s, "Drill", "W", 4);
+        drain(&mut s);
+        s.set_hub(&proxy.url, &token).unwrap();
+        made
+    };
+    let worker = tagstation::sync::Worker::spawn(tagstation::sync::WorkerConfig {
+        data_dir: st.path().to_path_buf(),
+        interval: Duration::from_millis(50),
+        max_backoff: Duration::from_secs(1),
+        batch: 100,
+    })
+    .unwrap();
+    let before = hub.stats().events;
+    proxy.set(Faults {
+        stall: true,
+        ..Faults::default()
+    });
+    let mut s = st.open();
+    let mut status = vec![Status::InStock; units.len()];
+    let mut scan = |s: &mut Store, i: usize| {
+        let to = if status[i] == Status::InStock {
+            Status::Damaged
+        } else {
+            Status::InStock
+        };
+        status[i] = to;
+        s.record(cmd(
+            item,
+            Some(units[i]),
+            EventKind::StatusChanged { to, reason: None },
+        ))
+        .unwrap();
+    };
+    // The first scan starts a round, which the wedge holds.
+    scan(&mut s, 0);
+    let t = Instant::now();
+    while proxy.stats.stalled.load(Relaxed) == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no round reached the proxy"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Forty more scans while it is held: each one saved (record returns after commit).
+    let scans = 41;
+    for i in 1..scans {
+        scan(&mut s, i % units.len());
+    }
+    assert_eq!(
+        s.pending_count().unwrap(),
+        scans as i64,
+        "all saved, none sent yet"
+    );
+    assert_eq!(hub.stats().events, before, "the round is still held");
+
+    proxy.set(Faults::default());
+    let t = Instant::now();
+    while !(s.pending_count().unwrap() == 0 && hub.stats().events == before + scans as i64) {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "not all scans arrived: {:?}, hub has {}",
+            worker.state(),
+            hub.stats().events - before
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    worker.stop();
+    common::report_fault(
+        "wedged-network",
+        &format!(
+            "## Wedged network\n\n\
+             A proxy held the station's push with the connection open and no answer \
+             (`tests/faults.rs`, `a_wedged_sync_round_never_holds_up_a_scan`). While the \
+             round waited, {scans} scans were each saved as they were made ({} request \
+             chunk(s) held). When the network moved again all {scans} reached the hub, \
+             once each.\n",
+            proxy.stats.stalled.load(Relaxed)
         ),
     );
 }

@@ -1,6 +1,8 @@
 //! A TCP proxy between station and hub that breaks things on purpose: refuses
-//! connections, delays, cuts requests part way, and loses responses after the hub
-//! has answered (so the hub committed but the station never hears of it).
+//! connections, delays, cuts requests part way, loses responses after the hub has
+//! answered (so the hub committed but the station never hears of it), and holds
+//! requests without passing them on (a wedged network: the connection stays open,
+//! nothing comes back).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -16,6 +18,8 @@ pub struct Faults {
     pub max_delay_ms: u64,
     pub cut_request: f64,
     pub lose_response: f64,
+    /// While set, requests are held (not passed on) until it is cleared.
+    pub stall: bool,
 }
 
 #[derive(Debug, Default)]
@@ -25,6 +29,8 @@ pub struct ProxyStats {
     pub delayed: AtomicU64,
     pub cut_requests: AtomicU64,
     pub lost_responses: AtomicU64,
+    /// Chunks of request held by a stall.
+    pub stalled: AtomicU64,
 }
 
 pub struct FaultProxy {
@@ -144,6 +150,12 @@ fn pipe_pair(
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
+                if faults.lock().unwrap().stall {
+                    stats.stalled.fetch_add(1, Relaxed);
+                    while faults.lock().unwrap().stall {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
                 let f = *faults.lock().unwrap();
                 if rng.chance(f.delay) {
                     stats.delayed.fetch_add(1, Relaxed);
