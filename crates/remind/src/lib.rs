@@ -129,8 +129,10 @@ impl Reminders {
         }
         let (today, time_has_come) = self.local_day(now_ms)?;
         let day = today.to_string();
+        // The day's run is due if its time has come and no hub has made it yet.
+        let run_due = time_has_come && !self.ran(&day)?;
         let mut daily = Vec::new();
-        if time_has_come && !self.ran(&day)? {
+        if run_due {
             let soon = today
                 .saturating_add(jiff::Span::new().days(s.due_soon_days))
                 .to_string();
@@ -145,7 +147,10 @@ impl Reminders {
             })?;
             daily.extend(due::low_stock(self.store.as_ref())?);
         }
-        let run_day = time_has_come.then_some(day.as_str());
+        if notices.is_empty() && !run_due {
+            return Ok(());
+        }
+        let run_day = run_due.then_some(day.as_str());
         tagstation_hub::write(self.store.as_ref(), |c| {
             // The daily run is this hub's only if it is the first to claim the day.
             let (daily, digest_day): (&[Notice], _) = match run_day {
@@ -166,7 +171,7 @@ impl Reminders {
     /// Whether `day`'s run has been made (by any hub).
     fn ran(&self, day: &str) -> Result<bool, RemindError> {
         Ok(tagstation_hub::read(self.store.as_ref(), |c| {
-            self_ran(c, day)
+            run_made(c, day)
         })?)
     }
 
@@ -401,7 +406,7 @@ impl Reminders {
     }
 }
 
-fn self_ran(c: &mut dyn tagstation_hub::db::Conn, day: &str) -> tagstation_hub::Result<bool> {
+fn run_made(c: &mut dyn tagstation_hub::db::Conn, day: &str) -> tagstation_hub::Result<bool> {
     Ok(c.query_opt(
         "SELECT day FROM reminder_runs WHERE day = ?1",
         &[day.into()],
