@@ -191,45 +191,37 @@ impl Reminders {
         for n in notices {
             let mut rows = Vec::new();
             let mut email = |person: Option<&Person>, name: &str, as_holder: bool| {
-                let (state, error, recipient) = match person {
+                let (recipient, start) = match person {
                     Some(p) if !p.prefs.wants(n.kind, as_holder) => {
-                        (State::OptedOut, None, p.address())
+                        (p.address(), (State::OptedOut, None))
                     }
                     Some(p) if p.email.is_none() => (
-                        State::Skipped,
-                        Some(format!("{} has no email address", p.name)),
                         p.name.clone(),
+                        (
+                            State::Skipped,
+                            Some(format!("{} has no email address", p.name)),
+                        ),
                     ),
                     None => (
-                        State::Skipped,
-                        Some(format!(
-                            "{name} is not a person in the directory, so has no email address"
-                        )),
                         name.to_string(),
+                        (
+                            State::Skipped,
+                            Some(format!(
+                                "{name} is not a person in the directory, so has no email address"
+                            )),
+                        ),
                     ),
-                    Some(p) if self.mailer.is_none() => (
-                        State::Skipped,
-                        Some("no mail server is set up ([smtp] in the reminder settings)".into()),
-                        p.address(),
-                    ),
-                    Some(p) if p.prefs.digest && digest_day.is_some() => {
-                        (State::InDigest, None, p.address())
+                    Some(p) if p.prefs.digest && digest_day.is_some() && self.mailer.is_some() => {
+                        (p.address(), (State::InDigest, None))
                     }
-                    Some(p) => (State::Pending, None, p.address()),
+                    Some(p) => (p.address(), self.email_start()),
                 };
-                rows.push((
-                    NewEntry {
-                        key: n.key.clone(),
-                        kind: n.kind,
-                        channel: Channel::Email,
-                        recipient,
-                        person: person.map(|p| p.id),
-                        subject: n.subject.clone(),
-                        lines: n.lines.clone(),
-                        state,
-                        error,
-                    },
+                rows.push(row(
+                    n,
+                    Channel::Email,
+                    recipient,
                     person.map(|p| p.id),
+                    start,
                 ));
             };
             if let Audience::HolderAndOperators { holder, person } = &n.audience {
@@ -242,52 +234,22 @@ impl Reminders {
                 }
             }
             for e in &self.settings.operators {
-                rows.push((
-                    NewEntry {
-                        key: n.key.clone(),
-                        kind: n.kind,
-                        channel: Channel::Email,
-                        recipient: e.clone(),
-                        person: None,
-                        subject: n.subject.clone(),
-                        lines: n.lines.clone(),
-                        state: if self.mailer.is_some() {
-                            State::Pending
-                        } else {
-                            State::Skipped
-                        },
-                        error: self
-                            .mailer
-                            .is_none()
-                            .then(|| "no mail server is set up".into()),
-                    },
-                    None,
-                ));
+                rows.push(row(n, Channel::Email, e.clone(), None, self.email_start()));
             }
             for w in &self.settings.webhooks {
-                rows.push((
-                    NewEntry {
-                        key: n.key.clone(),
-                        kind: n.kind,
-                        channel: Channel::Webhook,
-                        recipient: w.url.clone(),
-                        person: None,
-                        subject: n.subject.clone(),
-                        lines: n.lines.clone(),
-                        state: State::Pending,
-                        error: None,
-                    },
+                rows.push(row(
+                    n,
+                    Channel::Webhook,
+                    w.url.clone(),
                     None,
+                    (State::Pending, None),
                 ));
             }
-            for (row, person) in rows {
-                let fresh = log::insert(c, &row, now_ms)?;
-                if fresh {
+            for r in rows {
+                if log::insert(c, &r, now_ms)? {
                     new += 1;
-                    if row.state == State::InDigest {
-                        if let Some(p) = person {
-                            digests.entry(p).or_default().push(n);
-                        }
+                    if let (State::InDigest, Some(p)) = (r.state, r.person) {
+                        digests.entry(p).or_default().push(n);
                     }
                 }
             }
@@ -302,17 +264,14 @@ impl Reminders {
                 lines.push(n.subject.clone());
                 lines.extend(n.lines.iter().map(|l| format!("  {l}")));
             }
+            let n = items.len();
             let row = NewEntry {
                 key: format!("digest:{pid}:{day}"),
                 kind: Kind::Digest,
                 channel: Channel::Email,
                 recipient: p.address(),
                 person: Some(pid),
-                subject: format!(
-                    "{} reminder{} for {day}",
-                    items.len(),
-                    if items.len() == 1 { "" } else { "s" }
-                ),
+                subject: format!("{n} reminder{} for {day}", if n == 1 { "" } else { "s" }),
                 lines,
                 state: State::Pending,
                 error: None,
@@ -344,9 +303,7 @@ impl Reminders {
                 },
                 _ => match &self.mailer {
                     Some(m) => m.send(&e, self.settings.hub_url.as_deref()),
-                    None => Err(send::SendError::Setup(
-                        "no [smtp] in the reminder settings".into(),
-                    )),
+                    None => Err(send::SendError::Setup(NO_MAIL_SERVER.into())),
                 },
             };
             let attempts = e.attempts + 1;
@@ -403,6 +360,41 @@ impl Reminders {
             stop,
             thread: Some(thread),
         })
+    }
+}
+
+/// Why an email was not sent when the settings have no mail server.
+const NO_MAIL_SERVER: &str = "no mail server is set up ([smtp] in the reminder settings)";
+
+impl Reminders {
+    /// The state an email row starts in: pending, or skipped without a mail server.
+    fn email_start(&self) -> (State, Option<String>) {
+        match self.mailer {
+            Some(_) => (State::Pending, None),
+            None => (State::Skipped, Some(NO_MAIL_SERVER.into())),
+        }
+    }
+}
+
+/// The log row of notice `n` for `recipient`, in the state (and with the reason) it
+/// starts in.
+fn row(
+    n: &Notice,
+    channel: Channel,
+    recipient: String,
+    person: Option<PersonId>,
+    (state, error): (State, Option<String>),
+) -> NewEntry {
+    NewEntry {
+        key: n.key.clone(),
+        kind: n.kind,
+        channel,
+        recipient,
+        person,
+        subject: n.subject.clone(),
+        lines: n.lines.clone(),
+        state,
+        error,
     }
 }
 
