@@ -4,6 +4,12 @@
 //! false-positive folders, images with no read at all), median and p95 ms per image, at the
 //! image's own size and letterboxed to 640x480, for rqrr alone and for the full pipeline.
 //! Options: `--quick` (own size only), `--folders a,b` (other sample folders).
+//!
+//! Then the 1D camera set (`tests/common/camera_set.rs`): per symbology, how many frames the
+//! project, zxing-cpp and zbar read, false reads on frames with no code and on textured
+//! ones, and the time per 640x480 frame, all in the same run. The references run in the
+//! tests' Python (`benches/ref_decode.py`); without it the table shows the project alone.
+//! `--only-1d` runs just this part, `--verbose` lists every miss with how its frame was drawn.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -101,6 +107,15 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let verbose = args.iter().any(|a| a == "--verbose");
+    // a smoke run under `cargo test` (or --quick) draws a few frames; `cargo bench` the set
+    let smoke = quick || !args.iter().any(|a| a == "--bench");
+    if !args.iter().any(|a| a == "--only-1d") {
+        qr_samples(&args, quick, verbose, smoke);
+    }
+    one_d_set(smoke, verbose);
+}
+
+fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
     let folders: Vec<String> = match args.iter().position(|a| a == "--folders") {
         Some(i) => args
             .get(i + 1)
@@ -262,7 +277,6 @@ fn main() {
     // Shelves of tags: how many of the codes in view a camera frame reads.
     println!("\nShelves (2-12 QR tags of mixed sizes per 640x480 frame, seeded):");
     // 22 under `cargo test` (a smoke run) or with --quick, 110 under `cargo bench`.
-    let smoke = quick || !args.iter().any(|a| a == "--bench");
     let frames = shelves(if smoke { 22 } else { 110 });
     for (label, dec) in [
         ("pipeline (QR+DM+1D)", pipe),
@@ -292,6 +306,10 @@ fn main() {
     }
 
     println!("\nQR folders 1-6 together:");
+    print_totals(&decs, &mut totals);
+}
+
+fn print_totals(decs: &[(&str, bool, Dec)], totals: &mut [(usize, usize, Vec<f64>, Vec<f64>)]) {
     for (k, (label, _, _)) in decs.iter().enumerate() {
         let (ok, n, t, c) = &mut totals[k];
         println!(
@@ -305,4 +323,234 @@ fn main() {
             pct(c, 0.5)
         );
     }
+}
+
+/// What one decoder made of one frame of the 1D set.
+struct Outcome {
+    texts: Vec<String>,
+    ms: f64,
+}
+
+/// Seed of the 1D camera set: the same frames in every run.
+const SET_SEED: u64 = 0x1d_5e7_2026;
+
+/// The 1D camera set: the project, zxing-cpp and zbar on the same frames.
+fn one_d_set(smoke: bool, verbose: bool) {
+    use common::camera_set::{camera_set, reads, KINDS};
+    use std::collections::HashMap;
+
+    let (per_kind, no_code) = if smoke { (3, 4) } else { (60, 60) };
+    let frames = camera_set(per_kind, no_code, SET_SEED);
+    let full = DecodeConfig::default();
+    let odd = full.for_frame(1);
+    let even = full.for_frame(2);
+    let ours: Vec<(&str, DecodeConfig)> = vec![
+        ("project (every format)", full),
+        ("project, camera odd frame", odd),
+        ("project, camera even frame", even),
+    ];
+    // decoder name -> frame name -> outcome
+    let mut results: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
+    for (label, cfg) in &ours {
+        let per = results.entry(label.to_string()).or_default();
+        for f in &frames {
+            let c = thread_cpu_ms();
+            let found = decode_luma_with(cfg, f.w, f.h, &f.px);
+            let ms = thread_cpu_ms() - c;
+            per.insert(
+                f.name.clone(),
+                Outcome {
+                    texts: found.into_iter().map(|d| d.text).collect(),
+                    ms,
+                },
+            );
+        }
+    }
+    let mut decoders: Vec<String> = ours.iter().map(|(l, _)| l.to_string()).collect();
+    match references(&frames) {
+        Ok(refs) => {
+            for (name, per) in refs {
+                decoders.push(name.clone());
+                results.insert(name, per);
+            }
+        }
+        Err(e) => println!("\n(reference decoders not run: {e})"),
+    }
+    let main = &decoders[0];
+
+    println!(
+        "\n1D camera set: {} frames of 640x480 (seed {SET_SEED:#x}), {per_kind} per symbology, {no_code} with no code",
+        frames.len()
+    );
+    print!("{:<12}", "symbology");
+    for d in &decoders {
+        print!(" {:>28}", d);
+    }
+    println!();
+    let mut row = |label: &str, pick: &dyn Fn(&common::camera_set::Frame) -> bool, clean: bool| {
+        print!("{label:<12}");
+        let set: Vec<_> = frames.iter().filter(|f| pick(f)).collect();
+        for d in &decoders {
+            let per = &results[d];
+            let ok = set
+                .iter()
+                .filter(|f| {
+                    per.get(&f.name).is_some_and(|o| {
+                        if clean {
+                            o.texts.is_empty()
+                        } else {
+                            o.texts.iter().any(|t| reads(f, t))
+                        }
+                    })
+                })
+                .count();
+            print!(" {:>28}", format!("{ok}/{}", set.len()));
+        }
+        println!();
+    };
+    for kind in KINDS {
+        row(kind.name(), &|f| f.kind == Some(kind), false);
+    }
+    row("all 1D", &|f| f.kind.is_some(), false);
+    println!("frames with no code, clean (nothing read):");
+    row("plain", &|f| f.name.starts_with("plain"), true);
+    row("textured", &|f| f.name.starts_with("texture"), true);
+    print!("{:<12}", "wrong reads");
+    for d in &decoders {
+        let per = &results[d];
+        let wrong: usize = frames
+            .iter()
+            .map(|f| {
+                per.get(&f.name)
+                    .map_or(0, |o| o.texts.iter().filter(|t| !reads(f, t)).count())
+            })
+            .sum();
+        print!(" {:>28}", wrong);
+    }
+    println!("  (codes reported that are not the frame's own)");
+
+    println!("\nTime per 640x480 frame (ms; the project's CPU time on this thread, the references' wall time around the decode call):");
+    println!(
+        "{:<28} {:>8} {:>8} {:>8} {:>14} {:>14}",
+        "decoder", "median", "p95", "max", "median code", "median no code"
+    );
+    for d in &decoders {
+        let per = &results[d];
+        let all: Vec<f64> = frames
+            .iter()
+            .filter_map(|f| per.get(&f.name))
+            .map(|o| o.ms)
+            .collect();
+        let code: Vec<f64> = frames
+            .iter()
+            .filter(|f| f.kind.is_some())
+            .filter_map(|f| per.get(&f.name))
+            .map(|o| o.ms)
+            .collect();
+        let none: Vec<f64> = frames
+            .iter()
+            .filter(|f| f.kind.is_none())
+            .filter_map(|f| per.get(&f.name))
+            .map(|o| o.ms)
+            .collect();
+        println!(
+            "{:<28} {:>8.2} {:>8.2} {:>8.2} {:>14.2} {:>14.2}",
+            d,
+            pct(&mut all.clone(), 0.5),
+            pct(&mut all.clone(), 0.95),
+            pct(&mut all.clone(), 1.0),
+            pct(&mut code.clone(), 0.5),
+            pct(&mut none.clone(), 0.5)
+        );
+    }
+    if verbose {
+        for f in &frames {
+            let o = &results[main][&f.name];
+            let good = match &f.text {
+                Some(_) => o.texts.iter().any(|t| reads(f, t)),
+                None => o.texts.is_empty(),
+            };
+            if !good {
+                let refs: Vec<String> = decoders[ours.len()..]
+                    .iter()
+                    .map(|d| {
+                        let hit = results[d]
+                            .get(&f.name)
+                            .is_some_and(|o| o.texts.iter().any(|t| reads(f, t)));
+                        format!("{d} {}", if hit { "read" } else { "no" })
+                    })
+                    .collect();
+                eprintln!(
+                    "  MISS {} got {:?} [{}] {}",
+                    f.name,
+                    o.texts,
+                    refs.join(", "),
+                    f.traits
+                );
+            }
+        }
+    }
+}
+
+/// zxing-cpp and zbar on the set, in the tests' Python: the frames go to PNG files first.
+fn references(
+    frames: &[common::camera_set::Frame],
+) -> Result<Vec<(String, std::collections::HashMap<String, Outcome>)>, String> {
+    use std::collections::HashMap;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("decode-1d-set");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut list = String::new();
+    for f in frames {
+        image::GrayImage::from_raw(f.w, f.h, f.px.clone())
+            .ok_or("frame size")?
+            .save(dir.join(format!("{}.png", f.name)))
+            .map_err(|e| format!("write {}: {e}", f.name))?;
+        list.push_str(&format!("{}\t{}\n", f.name, f.traits));
+    }
+    std::fs::write(dir.join("frames.txt"), list).map_err(|e| e.to_string())?;
+    let py = std::panic::catch_unwind(|| common::python::python("import zxingcpp"))
+        .map_err(|_| "the tests' Python environment could not be made".to_string())?;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/ref_decode.py");
+    let out = std::process::Command::new(py)
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "ref_decode.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut by: Vec<(String, HashMap<String, Outcome>)> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;
+        let dec = v["decoder"].as_str().unwrap_or("?").to_string();
+        if let Some(why) = v["missing"].as_str() {
+            println!("\n({dec} not run: {why})");
+            continue;
+        }
+        let texts = v["texts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let o = Outcome {
+            texts,
+            ms: v["ms"].as_f64().unwrap_or(f64::NAN),
+        };
+        let file = v["file"].as_str().unwrap_or("?").to_string();
+        match by.iter_mut().find(|(d, _)| *d == dec) {
+            Some((_, per)) => {
+                per.insert(file, o);
+            }
+            None => by.push((dec, HashMap::from([(file, o)]))),
+        }
+    }
+    Ok(by)
 }

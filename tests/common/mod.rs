@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bench;
+pub mod camera_set;
 pub mod cups;
 pub mod faultproxy;
 pub mod labels;
