@@ -156,7 +156,6 @@ fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
     let stage = |qr, dm, od, rq, re| DecodeConfig {
         data_matrix_thorough: dm,
         inverted: true,
-        one_d_rotated: true,
         qr,
         data_matrix: dm,
         one_d: od,
@@ -174,10 +173,9 @@ fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
             stage(true, false, false, false, true),
         ),
         ("stage: DataMatrix", stage(false, true, false, false, false)),
-        ("stage: 1D rows", stage(false, false, true, false, false)),
         (
-            "stage: 1D rows + rotated",
-            stage(false, false, true, false, true),
+            "stage: 1D scan lines",
+            stage(false, false, true, false, false),
         ),
     ];
     let st: &'static [(&'static str, DecodeConfig)] = Box::leak(st.into_boxed_slice());
@@ -348,7 +346,32 @@ fn one_d_set(smoke: bool, verbose: bool) {
         ("project (every format)", full),
         ("project, camera odd frame", odd),
         ("project, camera even frame", even),
+        (
+            "project, 1D only",
+            DecodeConfig {
+                qr: false,
+                data_matrix: false,
+                ..DecodeConfig::default()
+            },
+        ),
     ];
+    let ours: Vec<(&str, DecodeConfig)> = if std::env::args().any(|a| a == "--breakdown") {
+        let only = |qr, data_matrix, one_d, retries| DecodeConfig {
+            qr,
+            data_matrix,
+            one_d,
+            retries,
+            ..DecodeConfig::default()
+        };
+        vec![
+            ("QR, no retries", only(true, false, false, false)),
+            ("QR with retries", only(true, false, false, true)),
+            ("Data Matrix (thorough)", only(false, true, false, false)),
+            ("1D only", only(false, false, true, false)),
+        ]
+    } else {
+        ours
+    };
     // decoder name -> frame name -> outcome
     let mut results: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
     for (label, cfg) in &ours {

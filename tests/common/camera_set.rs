@@ -73,11 +73,13 @@ pub struct Frame {
     pub traits: String,
 }
 
-/// Does a reported text read the frame's code? UPC-A also counts when reported as the
-/// EAN-13 it is (a leading 0), as zbar does.
+/// Does a reported text read the frame's code? A UPC-A code is the EAN-13 code with a
+/// leading 0, so either reading counts for either (zbar reports UPC-A as EAN-13; an
+/// EAN-13 starting with 0 is read as UPC-A by some readers).
 pub fn reads(frame: &Frame, got: &str) -> bool {
     match (&frame.text, frame.kind) {
         (Some(want), Some(Kind::UpcA)) => got == want || got.strip_prefix('0') == Some(want),
+        (Some(want), Some(Kind::Ean13)) => got == want || want.strip_prefix('0') == Some(got),
         (Some(want), _) => got == want,
         (None, _) => false,
     }

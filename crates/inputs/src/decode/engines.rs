@@ -10,7 +10,7 @@ use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::datamatrix::decoder::Decoder as DmDecoder;
 use rxing::datamatrix::detector::zxing_cpp_detector::detect as dm_detect;
 use rxing::multi::MultipleBarcodeReader;
-use rxing::oned::{MultiFormatOneDReader, OneDReader};
+use rxing::oned::MultiFormatOneDReader;
 use rxing::qrcode::cpp_port::detector::FindFinderPatterns;
 use rxing::qrcode::cpp_port::QrReader;
 use rxing::qrcode::QRCodeReader;
@@ -19,6 +19,7 @@ use rxing::{
     RXingResultMetadataType, RXingResultMetadataValue, Reader,
 };
 
+use super::linear;
 use super::Symbology;
 use super::{DecodeConfig, Decoded, Engine, Pt};
 
@@ -179,79 +180,70 @@ fn rxing_dm<B: Binarizer>(bmp: &mut BinaryBitmap<B>, try_harder: bool) -> Vec<De
     .unwrap_or_default()
 }
 
-/// 1D codes by scan lines, like ZXing's row scan but stricter: a result counts only if at
-/// least two different rows (forward or reversed) read the same text. A single noisy row
-/// decoding to a short EAN-8/UPC-E is the classic false read on textured backgrounds.
-fn rxing_1d<B: Binarizer>(bmp: &mut BinaryBitmap<B>, rotated: bool) -> Vec<Decoded> {
+/// 1D codes at any angle (see [`linear`]): scan lines across each striped region of the
+/// frame. A code counts when two lines read the same text; a region with one read, or a big
+/// one with none, gets more lines, turned a little either way (perspective and curved labels
+/// bend the bars).
+fn linear_1d(width: u32, height: u32, luma: &[u8]) -> Vec<Decoded> {
     let h = hints(ONE_D, false);
-    let (bw, bh) = (bmp.get_width(), bmp.get_height());
+    let (w, ht) = (width as usize, height as usize);
     guarded("rxing-1d", || {
         let mut reader = MultiFormatOneDReader::new(&h);
-        let step = (bh / 32).max(1);
-        let middle = bh / 2;
-        // (result, rows that read it)
-        let mut found: Vec<(RXingResult, Vec<usize>)> = Vec::new();
-        for i in 0..ROWS_1D {
-            let off = i.div_ceil(2) * step;
-            let row_no = if i % 2 == 0 {
-                middle.checked_add(off)
-            } else {
-                middle.checked_sub(off)
-            };
-            let Some(row_no) = row_no.filter(|r| *r < bh) else {
-                continue;
-            };
-            let Ok(row) = bmp.get_black_row(row_no) else {
-                continue;
-            };
-            let mut row = row.into_owned();
-            for attempt in 0..2 {
-                if attempt == 1 {
-                    row.reverse();
+        let mut scratch = linear::Scratch::default();
+        let mut out: Vec<Decoded> = Vec::new();
+        for c in linear::candidates(w, ht, luma) {
+            // (text, format) read and by how many lines
+            let mut tally: Vec<(linear::LineRead, usize)> = Vec::new();
+            'rounds: for (round, (count, turn)) in LINE_ROUNDS.iter().enumerate() {
+                let read_any = !tally.is_empty();
+                if round > 0 && !read_any && c.blocks < BIG_CANDIDATE {
+                    break;
                 }
-                let Ok(mut r) = reader.decode_row(row_no as u32, &row, &h) else {
-                    continue;
-                };
-                if attempt == 1 {
-                    for p in r.getPointsMut().iter_mut() {
-                        p.x = bw as f32 - p.x - 1.0;
-                    }
-                }
-                match found.iter_mut().find(|(f, _)| {
-                    f.getText() == r.getText() && f.getBarcodeFormat() == r.getBarcodeFormat()
-                }) {
-                    Some((_, rows)) => {
-                        if !rows.contains(&row_no) {
-                            rows.push(row_no)
+                for line in linear::lines_across(&c, *count, *turn, w, ht) {
+                    let Some(r) = linear::read_line(w, luma, &line, &mut reader, &h, &mut scratch)
+                    else {
+                        continue;
+                    };
+                    let same = |t: &(linear::LineRead, usize)| {
+                        t.0.result.getText() == r.result.getText()
+                            && t.0.result.getBarcodeFormat() == r.result.getBarcodeFormat()
+                    };
+                    match tally.iter_mut().find(|t| same(t)) {
+                        Some(t) => {
+                            t.1 += 1;
+                            break 'rounds;
                         }
+                        None => tally.push((r, 1)),
                     }
-                    None => found.push((r, vec![row_no])),
                 }
-                break;
+            }
+            for (r, n) in tally {
+                if n >= 2 {
+                    let mut d = from_rxing(&r.result, 1.0);
+                    d.points = vec![
+                        Pt {
+                            x: r.from.0,
+                            y: r.from.1,
+                        },
+                        Pt {
+                            x: r.to.0,
+                            y: r.to.1,
+                        },
+                    ];
+                    push_unique(&mut out, d);
+                }
             }
         }
-        found
-            .into_iter()
-            .filter(|(_, rows)| rows.len() >= 2)
-            .map(|(r, _)| {
-                let mut d = from_rxing(&r, 1.0);
-                if rotated {
-                    // rotated counter-clockwise: (x, y) in the rotated frame is (W-1-y, x) back
-                    for p in d.points.iter_mut() {
-                        let (x, y) = (p.x, p.y);
-                        p.x = bh as f32 - 1.0 - y;
-                        p.y = x;
-                    }
-                }
-                d
-            })
-            .collect()
+        out
     })
     .unwrap_or_default()
 }
 
-/// Scan lines tried per orientation (spaced 1/32 of the height around the middle).
-const ROWS_1D: usize = 25;
+/// Rounds of scan lines per striped region: how many lines, turned by how much (radians).
+const LINE_ROUNDS: [(usize, f32); 4] = [(5, 0.0), (6, 0.07), (6, -0.07), (8, 0.0)];
+
+/// Blocks from which a region with no read at all still gets the later rounds.
+const BIG_CANDIDATE: usize = 5;
 
 /// Finder-pattern candidates needed before the costly QR second opinions run.
 const MIN_FINDERS: usize = 2;
@@ -364,14 +356,8 @@ pub(crate) fn run_pipeline(
         }
     }
     if cfg.one_d {
-        for d in rxing_1d(&mut bmp, false) {
+        for d in linear_1d(width, height, luma) {
             push_unique(&mut out, d);
-        }
-        if cfg.retries && cfg.one_d_rotated && out.is_empty() {
-            let mut rot = bmp.rotate_counter_clockwise();
-            for d in rxing_1d(&mut rot, true) {
-                push_unique(&mut out, d);
-            }
         }
     }
     if cfg.data_matrix {
@@ -382,8 +368,9 @@ pub(crate) fn run_pipeline(
             push_unique(&mut out, d);
         }
     }
-    let qr_found = out.iter().any(|d| d.symbology.is_qr_family());
-    if cfg.qr && !qr_found {
+    // The second opinions are for a frame where nothing was read: a frame that gave up a
+    // code already paid its way, and one more decoder there is mostly time lost.
+    if cfg.qr && out.is_empty() {
         // Second opinions cost 3-10 ms a frame; spend them only where the QR detector saw
         // finder-pattern candidates, i.e. a code is probably there but was not read.
         if finders >= MIN_FINDERS {

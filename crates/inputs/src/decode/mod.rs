@@ -9,6 +9,7 @@
 pub mod debounce;
 mod engines;
 pub mod frames;
+mod linear;
 pub mod still;
 
 #[cfg(feature = "camera")]
@@ -121,10 +122,10 @@ pub struct DecodeConfig {
     pub qr: bool,
     pub data_matrix: bool,
     /// Data Matrix multi-line search: finds symbols away from the frame centre, costs ~4 ms
-    /// more on a busy empty 640x480 frame (the camera path alternates it with the inverted
-    /// and rotated retries, see [`DecodeConfig::for_frame`])
+    /// more on a busy empty 640x480 frame (the camera path alternates it with the inverted-QR
+    /// retry, see [`DecodeConfig::for_frame`])
     pub data_matrix_thorough: bool,
-    /// Code 128, Code 39, Code 93, EAN-13/8, UPC-A/E, ITF, Codabar
+    /// Code 128, Code 39, Code 93, EAN-13/8, UPC-A/E, ITF, Codabar, at any angle
     pub one_d: bool,
     /// rqrr as a second opinion when rxing read no QR code
     pub rqrr_fallback: bool,
@@ -132,8 +133,6 @@ pub struct DecodeConfig {
     pub retries: bool,
     /// with `retries`: look for light-on-dark QR codes when nothing was read
     pub inverted: bool,
-    /// with `retries`: scan for 1D codes turned by 90 degrees when nothing was read
-    pub one_d_rotated: bool,
 }
 
 impl Default for DecodeConfig {
@@ -146,7 +145,6 @@ impl Default for DecodeConfig {
             rqrr_fallback: true,
             retries: true,
             inverted: true,
-            one_d_rotated: true,
         }
     }
 }
@@ -154,13 +152,12 @@ impl Default for DecodeConfig {
 impl DecodeConfig {
     /// The configuration for camera frame number `seq`: the costly searches for rare cases are
     /// spread over frames (a code held in view is seen again 33 ms later). Odd frames run the
-    /// thorough Data Matrix search, even frames the inverted-QR and rotated-1D retries.
+    /// thorough Data Matrix search, even frames the inverted-QR retry.
     pub fn for_frame(&self, seq: u64) -> DecodeConfig {
         let odd = seq % 2 == 1;
         DecodeConfig {
             data_matrix_thorough: self.data_matrix_thorough && odd,
             inverted: self.inverted && !odd,
-            one_d_rotated: self.one_d_rotated && !odd,
             ..self.clone()
         }
     }
