@@ -17,7 +17,7 @@ mod common;
 use std::time::Instant;
 
 use tagstation::decode::{
-    decode_luma_rqrr, decode_luma_with, letterbox, load_luma, DecodeConfig, Decoded,
+    decode_luma_rqrr, decode_luma_with, letterbox, load_luma, DecodeConfig, Decoded, CAMERA_CYCLE,
 };
 use tagstation::scan::viewfinder::Preview;
 
@@ -137,13 +137,17 @@ fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
         ..DecodeConfig::qr_only()
     };
     let pipe_nr: Dec = &|w, h, l| decode_luma_with(&no_rqrr, w, h, l);
-    let cam_odd = DecodeConfig::default().for_frame(1);
-    let cam_even = DecodeConfig::default().for_frame(2);
-    let pipe_odd: Dec = &|w, h, l| decode_luma_with(&cam_odd, w, h, l);
-    let pipe_even: Dec = &|w, h, l| decode_luma_with(&cam_even, w, h, l);
+    // camera frames: the plain search (frames 0 and 2 of the cycle), the thorough Data
+    // Matrix search (frame 1), the QR second opinions and inverted retry (frame 3)
+    let cam_plain = DecodeConfig::default().for_frame(0);
+    let cam_dm = DecodeConfig::default().for_frame(1);
+    let cam_qr = DecodeConfig::default().for_frame(3);
+    let pipe_plain: Dec = &|w, h, l| decode_luma_with(&cam_plain, w, h, l);
+    let pipe_dm: Dec = &|w, h, l| decode_luma_with(&cam_dm, w, h, l);
+    let pipe_qr2: Dec = &|w, h, l| decode_luma_with(&cam_qr, w, h, l);
     // What the viewfinder adds to a camera frame: the picture made after the decode.
-    let pipe_odd_vf: Dec = &|w, h, l| {
-        let codes = decode_luma_with(&cam_odd, w, h, l);
+    let pipe_plain_vf: Dec = &|w, h, l| {
+        let codes = decode_luma_with(&cam_plain, w, h, l);
         std::hint::black_box(Preview::of_luma(w, h, l, 1, &codes));
         codes
     };
@@ -161,6 +165,7 @@ fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
         one_d: od,
         rqrr_fallback: rq,
         retries: re,
+        only_where_busy: false,
     };
     let st: Vec<(&'static str, DecodeConfig)> = vec![
         (
@@ -190,9 +195,14 @@ fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
         decs.push(("rqrr alone @640x480", true, rqrr));
         decs.push(("pipeline (QR+DM+1D) @640x480", true, pipe));
         decs.push(("pipeline (QR only, no rqrr) @640x480", true, pipe_nr));
-        decs.push(("camera odd frame @640x480", true, pipe_odd));
-        decs.push(("camera even frame @640x480", true, pipe_even));
-        decs.push(("camera odd frame + viewfinder @640x480", true, pipe_odd_vf));
+        decs.push(("camera plain frame @640x480", true, pipe_plain));
+        decs.push(("camera DM frame @640x480", true, pipe_dm));
+        decs.push(("camera QR-retry frame @640x480", true, pipe_qr2));
+        decs.push((
+            "camera plain frame + viewfinder @640x480",
+            true,
+            pipe_plain_vf,
+        ));
     }
     // totals over the QR folders: (ok, n, wall ms, cpu ms)
     type Tot = (usize, usize, Vec<f64>, Vec<f64>);
@@ -278,7 +288,7 @@ fn qr_samples(args: &[String], quick: bool, verbose: bool, smoke: bool) {
     let frames = shelves(if smoke { 22 } else { 110 });
     for (label, dec) in [
         ("pipeline (QR+DM+1D)", pipe),
-        ("camera odd frame", pipe_odd),
+        ("camera plain frame", pipe_plain),
     ] {
         let (mut read, mut shown, mut times) = (0, 0, Vec::new());
         for (px, tags) in &frames {
@@ -326,7 +336,8 @@ fn print_totals(decs: &[(&str, bool, Dec)], totals: &mut [(usize, usize, Vec<f64
 /// What one decoder made of one frame of the 1D set.
 struct Outcome {
     texts: Vec<String>,
-    ms: f64,
+    /// time of each decode of the frame (ours: one per configuration it was decoded with)
+    ms: Vec<f64>,
 }
 
 /// Seed of the 1D camera set: the same frames in every run.
@@ -340,22 +351,16 @@ fn one_d_set(smoke: bool, verbose: bool) {
     let (per_kind, no_code) = if smoke { (3, 4) } else { (60, 60) };
     let frames = camera_set(per_kind, no_code, SET_SEED);
     let full = DecodeConfig::default();
-    let odd = full.for_frame(1);
-    let even = full.for_frame(2);
-    let ours: Vec<(&str, DecodeConfig)> = vec![
-        ("project (every format)", full),
-        ("project, camera odd frame", odd),
-        ("project, camera even frame", even),
-        (
-            "project, 1D only",
-            DecodeConfig {
-                qr: false,
-                data_matrix: false,
-                ..DecodeConfig::default()
-            },
-        ),
-    ];
-    let ours: Vec<(&str, DecodeConfig)> = if std::env::args().any(|a| a == "--breakdown") {
+    let one_d_only = DecodeConfig {
+        qr: false,
+        data_matrix: false,
+        ..DecodeConfig::default()
+    };
+    // each of our decoders: the configurations frame number `i` is decoded with; a frame
+    // reads when any of them reads it, and every one of them is timed
+    type Runs = Box<dyn Fn(usize) -> Vec<DecodeConfig>>;
+    let fixed = |c: DecodeConfig| -> Runs { Box::new(move |_| vec![c.clone()]) };
+    let ours: Vec<(&str, Runs)> = if std::env::args().any(|a| a == "--breakdown") {
         let only = |qr, data_matrix, one_d, retries| DecodeConfig {
             qr,
             data_matrix,
@@ -364,29 +369,57 @@ fn one_d_set(smoke: bool, verbose: bool) {
             ..DecodeConfig::default()
         };
         vec![
-            ("QR, no retries", only(true, false, false, false)),
-            ("QR with retries", only(true, false, false, true)),
-            ("Data Matrix (thorough)", only(false, true, false, false)),
-            ("1D only", only(false, false, true, false)),
+            ("QR, no retries", fixed(only(true, false, false, false))),
+            ("QR with retries", fixed(only(true, false, false, true))),
+            (
+                "Data Matrix (thorough)",
+                fixed(only(false, true, false, false)),
+            ),
+            (
+                "Data Matrix (quick)",
+                fixed(DecodeConfig {
+                    data_matrix_thorough: false,
+                    ..only(false, true, false, false)
+                }),
+            ),
+            ("1D only", fixed(one_d_only)),
         ]
     } else {
-        ours
+        let cam = full.clone();
+        let held = full.clone();
+        vec![
+            ("project, stills (every search)", fixed(full.clone())),
+            (
+                "project, camera, 1 frame a code",
+                Box::new(move |i| vec![cam.for_frame(i as u64)]),
+            ),
+            (
+                "project, camera, code held 4 frames",
+                Box::new(move |_| (0..CAMERA_CYCLE).map(|s| held.for_frame(s)).collect()),
+            ),
+            ("project, 1D only", fixed(one_d_only)),
+        ]
     };
     // decoder name -> frame name -> outcome
     let mut results: HashMap<String, HashMap<String, Outcome>> = HashMap::new();
-    for (label, cfg) in &ours {
+    for (label, runs) in &ours {
         let per = results.entry(label.to_string()).or_default();
-        for f in &frames {
-            let c = thread_cpu_ms();
-            let found = decode_luma_with(cfg, f.w, f.h, &f.px);
-            let ms = thread_cpu_ms() - c;
-            per.insert(
-                f.name.clone(),
-                Outcome {
-                    texts: found.into_iter().map(|d| d.text).collect(),
-                    ms,
-                },
-            );
+        for (i, f) in frames.iter().enumerate() {
+            let mut o = Outcome {
+                texts: Vec::new(),
+                ms: Vec::new(),
+            };
+            for cfg in runs(i) {
+                let c = thread_cpu_ms();
+                let found = decode_luma_with(&cfg, f.w, f.h, &f.px);
+                o.ms.push(thread_cpu_ms() - c);
+                for d in found {
+                    if !o.texts.contains(&d.text) {
+                        o.texts.push(d.text);
+                    }
+                }
+            }
+            per.insert(f.name.clone(), o);
         }
     }
     let mut decoders: Vec<String> = ours.iter().map(|(l, _)| l.to_string()).collect();
@@ -407,7 +440,7 @@ fn one_d_set(smoke: bool, verbose: bool) {
     );
     print!("{:<12}", "symbology");
     for d in &decoders {
-        print!(" {:>28}", d);
+        print!(" {:>36}", d);
     }
     println!();
     let mut row = |label: &str, pick: &dyn Fn(&common::camera_set::Frame) -> bool, clean: bool| {
@@ -427,7 +460,7 @@ fn one_d_set(smoke: bool, verbose: bool) {
                     })
                 })
                 .count();
-            print!(" {:>28}", format!("{ok}/{}", set.len()));
+            print!(" {:>36}", format!("{ok}/{}", set.len()));
         }
         println!();
     };
@@ -448,13 +481,13 @@ fn one_d_set(smoke: bool, verbose: bool) {
                     .map_or(0, |o| o.texts.iter().filter(|t| !reads(f, t)).count())
             })
             .sum();
-        print!(" {:>28}", wrong);
+        print!(" {:>36}", wrong);
     }
     println!("  (codes reported that are not the frame's own)");
 
     println!("\nTime per 640x480 frame (ms; the project's CPU time on this thread, the references' wall time around the decode call):");
     println!(
-        "{:<28} {:>8} {:>8} {:>8} {:>14} {:>14}",
+        "{:<36} {:>8} {:>8} {:>8} {:>14} {:>14}",
         "decoder", "median", "p95", "max", "median code", "median no code"
     );
     for d in &decoders {
@@ -462,22 +495,22 @@ fn one_d_set(smoke: bool, verbose: bool) {
         let all: Vec<f64> = frames
             .iter()
             .filter_map(|f| per.get(&f.name))
-            .map(|o| o.ms)
+            .flat_map(|o| o.ms.iter().copied())
             .collect();
         let code: Vec<f64> = frames
             .iter()
             .filter(|f| f.kind.is_some())
             .filter_map(|f| per.get(&f.name))
-            .map(|o| o.ms)
+            .flat_map(|o| o.ms.iter().copied())
             .collect();
         let none: Vec<f64> = frames
             .iter()
             .filter(|f| f.kind.is_none())
             .filter_map(|f| per.get(&f.name))
-            .map(|o| o.ms)
+            .flat_map(|o| o.ms.iter().copied())
             .collect();
         println!(
-            "{:<28} {:>8.2} {:>8.2} {:>8.2} {:>14.2} {:>14.2}",
+            "{:<36} {:>8.2} {:>8.2} {:>8.2} {:>14.2} {:>14.2}",
             d,
             pct(&mut all.clone(), 0.5),
             pct(&mut all.clone(), 0.95),
@@ -565,7 +598,7 @@ fn references(
             .unwrap_or_default();
         let o = Outcome {
             texts,
-            ms: v["ms"].as_f64().unwrap_or(f64::NAN),
+            ms: vec![v["ms"].as_f64().unwrap_or(f64::NAN)],
         };
         let file = v["file"].as_str().unwrap_or("?").to_string();
         match by.iter_mut().find(|(d, _)| *d == dec) {

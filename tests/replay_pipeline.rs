@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::gen::{code, Img};
 use rxing::BarcodeFormat;
-use tagstation::decode::{decode_files_report, still::write_report, DecodeConfig};
+use tagstation::decode::{decode_files_report, still::write_report, DecodeConfig, CAMERA_CYCLE};
 use tagstation::scan::sources::{image_folder_source, LineSource};
 use tagstation::scan::{spawn, Emitter, ScanEvent, ScanRole, SourceStatus, Symbology};
 
@@ -263,8 +263,8 @@ fn gs1_datamatrix_from_camera_keeps_its_aim_id() {
 }
 
 #[test]
-fn rare_case_searches_alternate_but_a_held_code_is_read() {
-    // light-on-dark QR (even frames) and a vertical barcode (even frames) held for 2 frames
+fn rare_case_searches_take_turns_but_a_held_code_is_read() {
+    // light-on-dark QR (one frame in four) and a vertical barcode, each held for 4 frames
     let dir = tempfile::tempdir().expect("tmp");
     let qr = frame_with(Some((BarcodeFormat::QR_CODE, "INV-9")));
     let inv = Img {
@@ -287,15 +287,20 @@ fn rare_case_searches_alternate_but_a_held_code_is_read() {
     vert.blit(&rot, (480 - rot.w) / 2, (640 - rot.h) / 2);
     vert.save_png(&dir.path().join("b.png"));
     let (tx, rx) = mpsc::channel();
-    let src = image_folder_source(dir.path(), None, 2).expect("open");
+    let src = image_folder_source(dir.path(), None, CAMERA_CYCLE as u32).expect("open");
     spawn(Box::new(src), Emitter::new("cam", ScanRole::Item, tx))
         .expect("spawn")
         .join()
         .expect("join");
     let got: Vec<String> = scans(&rx).into_iter().map(|s| s.0).collect();
     assert_eq!(got, ["INV-9", "VERT-7"]);
-    let odd = DecodeConfig::default().for_frame(1);
-    assert!(odd.data_matrix_thorough && !odd.inverted);
-    let even = DecodeConfig::default().for_frame(2);
-    assert!(!even.data_matrix_thorough && even.inverted);
+    let phases: Vec<DecodeConfig> = (0..CAMERA_CYCLE)
+        .map(|seq| DecodeConfig::default().for_frame(seq))
+        .collect();
+    let plain =
+        |c: &DecodeConfig| !c.data_matrix_thorough && !c.inverted && !c.retries && !c.rqrr_fallback;
+    assert!(plain(&phases[0]) && plain(&phases[2]));
+    assert!(phases[1].data_matrix_thorough && !phases[1].retries);
+    assert!(phases[3].inverted && phases[3].retries && phases[3].rqrr_fallback);
+    assert!(!phases[3].data_matrix_thorough);
 }

@@ -184,19 +184,27 @@ fn rxing_dm<B: Binarizer>(bmp: &mut BinaryBitmap<B>, try_harder: bool) -> Vec<De
 /// frame. A code counts when two lines read the same text; a region with one read, or a big
 /// one with none, gets more lines, turned a little either way (perspective and curved labels
 /// bend the bars).
-fn linear_1d(width: u32, height: u32, luma: &[u8]) -> Vec<Decoded> {
+fn linear_1d(
+    width: u32,
+    height: u32,
+    luma: &[u8],
+    striped: Vec<linear::Candidate>,
+) -> Vec<Decoded> {
     let h = hints(ONE_D, false);
     let (w, ht) = (width as usize, height as usize);
     guarded("rxing-1d", || {
         let mut reader = MultiFormatOneDReader::new(&h);
         let mut scratch = linear::Scratch::default();
         let mut out: Vec<Decoded> = Vec::new();
-        for c in linear::candidates(w, ht, luma) {
+        for (rank, c) in striped.into_iter().enumerate() {
             // (text, format) read and by how many lines
             let mut tally: Vec<(linear::LineRead, usize)> = Vec::new();
             'rounds: for (round, (count, turn)) in LINE_ROUNDS.iter().enumerate() {
                 let read_any = !tally.is_empty();
-                if round > 0 && !read_any && c.blocks < BIG_CANDIDATE {
+                // a region nothing read yet gets the turned lines only if it is one of the
+                // frame's largest; the last round only confirms a read
+                let worth_turning = c.blocks >= BIG_CANDIDATE && rank < TURNED_CANDIDATES;
+                if round > 0 && !read_any && (!worth_turning || round + 1 == LINE_ROUNDS.len()) {
                     break;
                 }
                 for line in linear::lines_across(&c, *count, *turn, w, ht) {
@@ -242,8 +250,11 @@ fn linear_1d(width: u32, height: u32, luma: &[u8]) -> Vec<Decoded> {
 /// Rounds of scan lines per striped region: how many lines, turned by how much (radians).
 const LINE_ROUNDS: [(usize, f32); 4] = [(5, 0.0), (6, 0.07), (6, -0.07), (8, 0.0)];
 
-/// Blocks from which a region with no read at all still gets the later rounds.
+/// Blocks from which a region with no read at all still gets the turned lines.
 const BIG_CANDIDATE: usize = 5;
+
+/// How many of a frame's largest regions with no read at all get the turned lines.
+const TURNED_CANDIDATES: usize = 1;
 
 /// Finder-pattern candidates needed before the costly QR second opinions run.
 const MIN_FINDERS: usize = 2;
@@ -347,6 +358,9 @@ pub(crate) fn run_pipeline(
         return out;
     };
     let mut bmp = BinaryBitmap::new(HybridBinarizer::new(src.clone()));
+    // one glance at the frame's blocks: where 1D codes may be, and whether anything there
+    // could be a 2D code at all (the thorough searches below are skipped where nothing is)
+    let survey = linear::survey(width as usize, height as usize, luma);
     let mut finders = 0;
     if cfg.qr {
         let (found, f) = rxing_qr(&mut bmp, 1.0);
@@ -356,14 +370,16 @@ pub(crate) fn run_pipeline(
         }
     }
     if cfg.one_d {
-        for d in linear_1d(width, height, luma) {
+        for d in linear_1d(width, height, luma, survey.striped) {
             push_unique(&mut out, d);
         }
     }
     if cfg.data_matrix {
-        // the thorough search only where nothing else was read (it is the costly part of an
-        // empty frame); the quick one still finds a centred symbol beside another code
-        let thorough = cfg.data_matrix_thorough && out.is_empty();
+        // the thorough search only where nothing else was read and something is busy enough
+        // to be a symbol (it is the costly part of an empty frame); the quick one still
+        // finds a centred symbol beside another code
+        let busy = survey.two_d || !cfg.only_where_busy;
+        let thorough = cfg.data_matrix_thorough && out.is_empty() && busy;
         for d in rxing_dm(&mut bmp, thorough) {
             push_unique(&mut out, d);
         }
@@ -386,7 +402,10 @@ pub(crate) fn run_pipeline(
                 }
             }
         }
-        if cfg.retries && out.is_empty() {
+        // the retries below look for a code the plain search could not see; without a
+        // patch busy in two directions there is none to find
+        let retries = cfg.retries && (survey.two_d || !cfg.only_where_busy);
+        if retries && out.is_empty() {
             // low-contrast frames (dim light, faded print): stretch the grey range and retry
             if let Some(st) = stretch_contrast(luma) {
                 if let Ok(ssrc) = Luma8Source::new_with_slice(&st, width, height) {
@@ -397,7 +416,7 @@ pub(crate) fn run_pipeline(
                 }
             }
         }
-        if cfg.retries && cfg.inverted && out.is_empty() {
+        if retries && cfg.inverted && out.is_empty() {
             // light-on-dark codes (phone screens, laser-etched metal)
             bmp.invert();
             for d in rxing_qr(&mut bmp, 1.0).0 {
@@ -405,7 +424,7 @@ pub(crate) fn run_pipeline(
             }
             bmp.invert();
         }
-        if cfg.retries && out.is_empty() && width.max(height) > 800 {
+        if retries && out.is_empty() && width.max(height) > 800 {
             let (hw, hh) = (width / 2, height / 2);
             let half = super::resize_box(width, height, luma, hw, hh);
             if let Ok(hsrc) = Luma8Source::new_with_slice(&half, hw, hh) {

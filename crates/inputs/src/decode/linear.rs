@@ -46,14 +46,33 @@ struct Block {
     /// doubled-angle unit vector of the gradient direction, weighted
     dx: f32,
     dy: f32,
+    /// mean squared gradient
+    energy: f32,
     striped: bool,
 }
 
-/// Striped regions of a frame, largest first.
-pub(crate) fn candidates(width: usize, height: usize, luma: &[u8]) -> Vec<Candidate> {
+/// What a frame looks like at a glance, from its blocks: the striped regions where 1D codes
+/// may be, and whether anything in it is busy in two directions at once, as the modules of
+/// a QR or Data Matrix code are (the costly 2D searches are pointless without that).
+pub(crate) struct Survey {
+    /// striped regions, largest first
+    pub striped: Vec<Candidate>,
+    /// a patch of at least three neighbouring blocks with edges every way, well above the
+    /// frame's own noise
+    pub two_d: bool,
+}
+
+/// Mean squared gradient a block needs to count as busy in two directions, at the least.
+const MIN_2D_ENERGY: f32 = 30.0;
+
+/// Survey a frame (see [`Survey`]).
+pub(crate) fn survey(width: usize, height: usize, luma: &[u8]) -> Survey {
     let (bw, bh) = (width / BLOCK, height / BLOCK);
     if bw == 0 || bh == 0 {
-        return Vec::new();
+        return Survey {
+            striped: Vec::new(),
+            two_d: false,
+        };
     }
     let mut blocks = Vec::with_capacity(bw * bh);
     for by in 0..bh {
@@ -61,6 +80,54 @@ pub(crate) fn candidates(width: usize, height: usize, luma: &[u8]) -> Vec<Candid
             blocks.push(tensor(width, height, luma, bx * BLOCK, by * BLOCK));
         }
     }
+    Survey {
+        two_d: two_d(&blocks, bw, bh),
+        striped: striped_regions(&blocks, bw, bh),
+    }
+}
+
+/// Is there a patch of blocks busy every way? "Busy" is measured against the frame's noise
+/// floor (its quietest quarter of blocks), so that sensor noise in a dim frame is not it.
+fn two_d(blocks: &[Block], bw: usize, bh: usize) -> bool {
+    let mut energies: Vec<f32> = blocks.iter().map(|b| b.energy).collect();
+    let q = energies.len() / 4;
+    let floor = *energies.select_nth_unstable_by(q, |a, b| a.total_cmp(b)).1;
+    let threshold = (floor * 4.0).max(MIN_2D_ENERGY);
+    let busy: Vec<bool> = blocks
+        .iter()
+        .map(|b| b.energy >= threshold && !b.striped)
+        .collect();
+    (0..blocks.len()).any(|k| {
+        if !busy[k] {
+            return false;
+        }
+        let (x, y) = ((k % bw) as i64, (k / bw) as i64);
+        let neighbours = [
+            (-1, 0),
+            (1, 0),
+            (0, -1),
+            (0, 1),
+            (-1, -1),
+            (1, 1),
+            (-1, 1),
+            (1, -1),
+        ]
+        .iter()
+        .filter(|(dx, dy)| {
+            let (nx, ny) = (x + dx, y + dy);
+            nx >= 0
+                && ny >= 0
+                && nx < bw as i64
+                && ny < bh as i64
+                && busy[ny as usize * bw + nx as usize]
+        })
+        .count();
+        neighbours >= 2
+    })
+}
+
+/// Striped regions, largest first: neighbouring striped blocks whose stripes run the same way.
+fn striped_regions(blocks: &[Block], bw: usize, bh: usize) -> Vec<Candidate> {
     let mut seen = vec![false; blocks.len()];
     let mut out = Vec::new();
     for start in 0..blocks.len() {
@@ -141,6 +208,7 @@ fn tensor(width: usize, height: usize, luma: &[u8], x0: usize, y0: usize) -> Blo
     Block {
         dx: dx / len * weight,
         dy: dy / len * weight,
+        energy,
         striped: energy >= MIN_ENERGY && coherence >= MIN_COHERENCE,
     }
 }
@@ -528,7 +596,7 @@ mod tests {
     fn a_striped_region_is_found_with_its_direction() {
         let widths: Vec<usize> = (0..40).map(|i| 2 + (i * 7 % 5)).collect();
         let (w, h, px) = bars(&widths);
-        let found = candidates(w, h, &px);
+        let found = survey(w, h, &px).striped;
         assert!(!found.is_empty(), "no candidate");
         let c = &found[0];
         // stripes are vertical: the direction across them is horizontal
@@ -540,7 +608,8 @@ mod tests {
     fn a_flat_frame_has_no_candidate() {
         let (w, h) = (320, 240);
         let px: Vec<u8> = (0..w * h).map(|i| (100 + (i % w) / 8) as u8).collect();
-        assert!(candidates(w, h, &px).is_empty());
+        let s = survey(w, h, &px);
+        assert!(s.striped.is_empty() && !s.two_d);
     }
 
     #[test]
