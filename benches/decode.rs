@@ -52,28 +52,13 @@ fn thread_cpu_ms() -> f64 {
 
 type Dec<'a> = &'a dyn Fn(u32, u32, &[u8]) -> Vec<Decoded>;
 
-/// A small seeded generator, so that every run draws the same shelves.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// Shelves: 640x480 frames each holding 2 to 12 QR tags of mixed sizes (2 to 4 pixels a
 /// module) in a 4x3 grid of places, each tag somewhere in its place, with sensor noise.
 /// Returns each frame with the tags drawn in it.
 fn shelves(n: usize) -> Vec<(Vec<u8>, Vec<String>)> {
     use common::gen::{code, Img};
-    let mut rng = Lcg(0x5eed_5e1f);
+    // the camera set's seeded generator, so that every run draws the same shelves
+    let mut rng = common::camera_set::Rng(0x5eed_5e1f);
     (0..n)
         .map(|f| {
             let mut frame = Img::new(640, 480, 200);

@@ -111,7 +111,7 @@ pub fn camera_set(per_kind: usize, no_code: usize, seed: u64) -> Vec<Frame> {
 pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -120,10 +120,10 @@ impl Rng {
     }
     /// Uniform in `lo..hi`.
     fn f(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next() as f64 / (1u64 << 31) as f64)
+        lo + (hi - lo) * (self.next_u64() as f64 / (1u64 << 31) as f64)
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
     fn chance(&mut self, p: f64) -> bool {
         self.f(0.0, 1.0) < p
