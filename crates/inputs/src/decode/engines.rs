@@ -212,6 +212,9 @@ fn linear_1d(
                     else {
                         continue;
                     };
+                    if !c.holds(r.from, r.to) {
+                        continue; // read elsewhere on the line: not this patch's code
+                    }
                     let same = |t: &(linear::LineRead, usize)| {
                         t.0.result.getText() == r.result.getText()
                             && t.0.result.getBarcodeFormat() == r.result.getBarcodeFormat()

@@ -42,6 +42,19 @@ pub(crate) struct Candidate {
     pub blocks: usize,
 }
 
+impl Candidate {
+    /// Does a code read from `from` to `to` cover this patch's centre line? Lines run edge
+    /// to edge of the frame, so a read may lie elsewhere on one.
+    pub fn holds(&self, from: (f32, f32), to: (f32, f32)) -> bool {
+        let (ux, uy) = (self.angle.cos(), self.angle.sin());
+        let a = (from.0 - self.cx) * ux + (from.1 - self.cy) * uy;
+        let b = (to.0 - self.cx) * ux + (to.1 - self.cy) * uy;
+        let (lo, hi) = (a.min(b), a.max(b));
+        // the read overlaps the patch across its stripes
+        lo <= self.across.1 && hi >= self.across.0
+    }
+}
+
 struct Block {
     /// doubled-angle unit vector of the gradient direction, weighted
     dx: f32,
@@ -534,7 +547,7 @@ fn decode_bits(
 }
 
 /// Scan lines across a candidate: `count` of them spread along its stripes, each running
-/// the candidate's width plus room for quiet zones, turned by `turn` radians.
+/// from edge to edge of the frame, turned by `turn` radians.
 pub(crate) fn lines_across(
     c: &Candidate,
     count: usize,
@@ -542,8 +555,10 @@ pub(crate) fn lines_across(
     width: usize,
     height: usize,
 ) -> Vec<Line> {
-    let span = c.across.1 - c.across.0;
-    let margin = (span * 0.3).max(32.0);
+    // the lines run from edge to edge of the frame: a patch may be only part of its code
+    // (big modules leave blocks inside wide bars flat, which splits the patch), and the
+    // quiet zones lie beyond it anyway
+    let reach = (width + height) as f32;
     let (b0, b1) = (
         c.along.0 + BLOCK as f32 / 4.0,
         c.along.1 - BLOCK as f32 / 4.0,
@@ -561,8 +576,8 @@ pub(crate) fn lines_across(
                 c.cx + b * vx,
                 c.cy + b * vy,
                 c.angle + turn,
-                c.across.0 - margin,
-                c.across.1 + margin,
+                -reach,
+                reach,
                 width,
                 height,
             )
