@@ -477,23 +477,18 @@ fn one_d_set(smoke: bool, verbose: bool) {
     );
     for d in &decoders {
         let per = &results[d];
-        let all: Vec<f64> = frames
-            .iter()
-            .filter_map(|f| per.get(&f.name))
-            .flat_map(|o| o.ms.iter().copied())
-            .collect();
-        let code: Vec<f64> = frames
-            .iter()
-            .filter(|f| f.kind.is_some())
-            .filter_map(|f| per.get(&f.name))
-            .flat_map(|o| o.ms.iter().copied())
-            .collect();
-        let none: Vec<f64> = frames
-            .iter()
-            .filter(|f| f.kind.is_none())
-            .filter_map(|f| per.get(&f.name))
-            .flat_map(|o| o.ms.iter().copied())
-            .collect();
+        // every decode time of the frames `pick` keeps
+        let times = |pick: &dyn Fn(&common::camera_set::Frame) -> bool| -> Vec<f64> {
+            frames
+                .iter()
+                .filter(|f| pick(f))
+                .filter_map(|f| per.get(&f.name))
+                .flat_map(|o| o.ms.iter().copied())
+                .collect()
+        };
+        let all = times(&|_| true);
+        let code = times(&|f| f.kind.is_some());
+        let none = times(&|f| f.kind.is_none());
         println!(
             "{:<36} {:>8.2} {:>8.2} {:>8.2} {:>14.2} {:>14.2}",
             d,
