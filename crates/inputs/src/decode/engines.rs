@@ -361,9 +361,12 @@ pub(crate) fn run_pipeline(
         return out;
     };
     let mut bmp = BinaryBitmap::new(HybridBinarizer::new(src.clone()));
-    // one glance at the frame's blocks: where 1D codes may be, and whether anything there
-    // could be a 2D code at all (the thorough searches below are skipped where nothing is)
-    let survey = linear::survey(width as usize, height as usize, luma);
+    // one glance at the frame's blocks, when something uses it: where 1D codes may be, and
+    // whether anything could be a 2D code at all (the camera skips the thorough searches
+    // below where nothing is)
+    let survey = (cfg.one_d || cfg.only_where_busy)
+        .then(|| linear::survey(width as usize, height as usize, luma));
+    let busy = !cfg.only_where_busy || survey.as_ref().is_some_and(|s| s.two_d);
     let mut finders = 0;
     if cfg.qr {
         let (found, f) = rxing_qr(&mut bmp, 1.0);
@@ -373,7 +376,8 @@ pub(crate) fn run_pipeline(
         }
     }
     if cfg.one_d {
-        for d in linear_1d(width, height, luma, survey.striped) {
+        let striped = survey.map(|s| s.striped).unwrap_or_default();
+        for d in linear_1d(width, height, luma, striped) {
             push_unique(&mut out, d);
         }
     }
@@ -381,7 +385,6 @@ pub(crate) fn run_pipeline(
         // the thorough search only where nothing else was read and something is busy enough
         // to be a symbol (it is the costly part of an empty frame); the quick one still
         // finds a centred symbol beside another code
-        let busy = survey.two_d || !cfg.only_where_busy;
         let thorough = cfg.data_matrix_thorough && out.is_empty() && busy;
         for d in rxing_dm(&mut bmp, thorough) {
             push_unique(&mut out, d);
@@ -407,7 +410,7 @@ pub(crate) fn run_pipeline(
         }
         // the retries below look for a code the plain search could not see; without a
         // patch busy in two directions there is none to find
-        let retries = cfg.retries && (survey.two_d || !cfg.only_where_busy);
+        let retries = cfg.retries && busy;
         if retries && out.is_empty() {
             // low-contrast frames (dim light, faded print): stretch the grey range and retry
             if let Some(st) = stretch_contrast(luma) {
