@@ -181,9 +181,9 @@ fn rxing_dm<B: Binarizer>(bmp: &mut BinaryBitmap<B>, try_harder: bool) -> Vec<De
 }
 
 /// 1D codes at any angle (see [`linear`]): scan lines across each striped region of the
-/// frame. A code counts when two lines read the same text; a region with one read, or a big
-/// one with none, gets more lines, turned a little either way (perspective and curved labels
-/// bend the bars).
+/// frame. A code counts when two lines read the same text; a region with one read, or the
+/// frame's largest with none, gets more lines, turned a little either way (perspective and
+/// curved labels bend the bars).
 fn linear_1d(
     width: u32,
     height: u32,

@@ -43,8 +43,8 @@ pub(crate) struct Candidate {
 }
 
 impl Candidate {
-    /// Does a code read from `from` to `to` cover this patch's centre line? Lines run edge
-    /// to edge of the frame, so a read may lie elsewhere on one.
+    /// Does a code read from `from` to `to` overlap this patch, measured across its stripes?
+    /// Lines run edge to edge of the frame, so a read may lie elsewhere on one.
     pub fn holds(&self, from: (f32, f32), to: (f32, f32)) -> bool {
         let (ux, uy) = (self.angle.cos(), self.angle.sin());
         let a = (from.0 - self.cx) * ux + (from.1 - self.cy) * uy;
@@ -341,7 +341,7 @@ fn edges(p: &[f32], out: &mut Vec<(f32, bool)>) {
     const WIN: usize = 48;
     let mut local_max = vec![0f32; n];
     {
-        // running maximum of |d| over [i - WIN, i + WIN], by blocks (van Herk)
+        // running maximum of |d| over [i - WIN/2, i + WIN/2], by blocks (van Herk)
         let abs: Vec<f32> = d.iter().map(|v| v.abs()).collect();
         let mut left = vec![0f32; n];
         let mut right = vec![0f32; n];

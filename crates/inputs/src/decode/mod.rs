@@ -40,14 +40,6 @@ pub enum Symbology {
 }
 
 impl Symbology {
-    /// QR, Micro QR or rMQR.
-    pub fn is_qr_family(&self) -> bool {
-        matches!(
-            self,
-            Symbology::Qr | Symbology::MicroQr | Symbology::RectMicroQr
-        )
-    }
-
     /// Short stable name for reports (`qr`, `code128`, ...).
     pub fn name(&self) -> &str {
         match self {
@@ -125,7 +117,8 @@ pub struct DecodeConfig {
     pub qr: bool,
     pub data_matrix: bool,
     /// Data Matrix multi-line search: finds symbols away from the frame centre, costs ~4 ms
-    /// more on a busy empty 640x480 frame (the camera path runs it one frame in four, see [`DecodeConfig::for_frame`])
+    /// more on a busy empty 640x480 frame (the camera path runs it one frame in four, see
+    /// [`DecodeConfig::for_frame`])
     pub data_matrix_thorough: bool,
     /// Code 128, Code 39, Code 93, EAN-13/8, UPC-A/E, ITF, Codabar, at any angle
     pub one_d: bool,
