@@ -428,7 +428,7 @@ fn one_d_set(smoke: bool, verbose: bool) {
         print!(" {:>36}", d);
     }
     println!();
-    let mut row = |label: &str, pick: &dyn Fn(&common::camera_set::Frame) -> bool, clean: bool| {
+    let row = |label: &str, pick: &dyn Fn(&common::camera_set::Frame) -> bool, clean: bool| {
         print!("{label:<12}");
         let set: Vec<_> = frames.iter().filter(|f| pick(f)).collect();
         for d in &decoders {
