@@ -368,7 +368,9 @@ pub(crate) fn run_pipeline(
         .then(|| linear::survey(width as usize, height as usize, luma));
     let busy = !cfg.only_where_busy || survey.as_ref().is_some_and(|s| s.two_d);
     let mut finders = 0;
-    if cfg.qr {
+    // a QR code's modules make its patch busy in two directions: on a camera frame where
+    // nothing is, the QR search (binariser and finder patterns) has nothing to find
+    if cfg.qr && busy {
         let (found, f) = rxing_qr(&mut bmp, 1.0);
         finders = f;
         for d in found {
@@ -381,11 +383,11 @@ pub(crate) fn run_pipeline(
             push_unique(&mut out, d);
         }
     }
-    if cfg.data_matrix {
-        // the thorough search only where nothing else was read and something is busy enough
-        // to be a symbol (it is the costly part of an empty frame); the quick one still
-        // finds a centred symbol beside another code
-        let thorough = cfg.data_matrix_thorough && out.is_empty() && busy;
+    if cfg.data_matrix && busy {
+        // only where something is busy enough to be a symbol; the thorough search only
+        // where nothing else was read (it is the costly part of an empty frame); the quick
+        // one still finds a centred symbol beside another code
+        let thorough = cfg.data_matrix_thorough && out.is_empty();
         for d in rxing_dm(&mut bmp, thorough) {
             push_unique(&mut out, d);
         }

@@ -12,7 +12,7 @@
 
 use rxing::common::BitArray;
 use rxing::oned::{MultiFormatOneDReader, OneDReader};
-use rxing::{DecodeHints, RXingResult};
+use rxing::{BarcodeFormat, DecodeHints, RXingResult};
 
 /// Side of the blocks the frame is cut into to find stripes, in pixels.
 const BLOCK: usize = 16;
@@ -77,6 +77,8 @@ pub(crate) struct Survey {
 
 /// Mean squared gradient a block needs to count as busy in two directions, at the least.
 const MIN_2D_ENERGY: f32 = 30.0;
+/// ...and at the most (sensor noise of 10 grey levels gives about 400).
+const MAX_2D_ENERGY: f32 = 1000.0;
 
 /// Survey a frame (see [`Survey`]).
 pub(crate) fn survey(width: usize, height: usize, luma: &[u8]) -> Survey {
@@ -87,14 +89,29 @@ pub(crate) fn survey(width: usize, height: usize, luma: &[u8]) -> Survey {
             two_d: false,
         };
     }
-    let mut blocks = Vec::with_capacity(bw * bh);
+    let mut sums = Vec::with_capacity(bw * bh);
     for by in 0..bh {
         for bx in 0..bw {
-            blocks.push(tensor(width, height, luma, bx * BLOCK, by * BLOCK));
+            sums.push(tensor(width, height, luma, bx * BLOCK, by * BLOCK));
         }
     }
+    let blocks: Vec<Block> = sums.iter().map(Sums::block).collect();
+    // the same at twice the block size: a code with modules as big as a block (held close)
+    // has blocks that are flat or cross one border only, and is busy only at this scale
+    let (cw, ch) = (bw / 2, bh / 2);
+    let coarse: Vec<Block> = (0..cw * ch)
+        .map(|k| {
+            let (x, y) = (2 * (k % cw), 2 * (k / cw));
+            let at = |dx: usize, dy: usize| &sums[(y + dy) * bw + x + dx];
+            at(0, 0)
+                .plus(at(1, 0))
+                .plus(at(0, 1))
+                .plus(at(1, 1))
+                .block()
+        })
+        .collect();
     Survey {
-        two_d: two_d(&blocks, bw, bh),
+        two_d: two_d(&blocks, bw, bh) || (cw > 0 && ch > 0 && two_d(&coarse, cw, ch)),
         striped: striped_regions(&blocks, bw, bh),
     }
 }
@@ -105,7 +122,9 @@ fn two_d(blocks: &[Block], bw: usize, bh: usize) -> bool {
     let mut energies: Vec<f32> = blocks.iter().map(|b| b.energy).collect();
     let q = energies.len() / 4;
     let floor = *energies.select_nth_unstable_by(q, |a, b| a.total_cmp(b)).1;
-    let threshold = (floor * 4.0).max(MIN_2D_ENERGY);
+    // four times the floor, but never above what a code's modules give: a code filling the
+    // whole frame is its own floor
+    let threshold = (floor * 4.0).clamp(MIN_2D_ENERGY, MAX_2D_ENERGY);
     let busy: Vec<bool> = blocks
         .iter()
         .map(|b| b.energy >= threshold && !b.striped)
@@ -192,9 +211,45 @@ fn same_way(a: &Block, b: &Block) -> bool {
     (a.dx * b.dx + a.dy * b.dy) > 0.766 * la * lb
 }
 
+/// The structure tensor of a block, as sums of gradient products over its pixels.
+#[derive(Clone, Copy, Default)]
+struct Sums {
+    jxx: i64,
+    jyy: i64,
+    jxy: i64,
+    n: i64,
+}
+
+impl Sums {
+    fn plus(self, o: &Sums) -> Sums {
+        Sums {
+            jxx: self.jxx + o.jxx,
+            jyy: self.jyy + o.jyy,
+            jxy: self.jxy + o.jxy,
+            n: self.n + o.n,
+        }
+    }
+
+    /// Strength, coherence and direction of the block's edges.
+    fn block(&self) -> Block {
+        let (jxx, jyy, jxy) = (self.jxx as f32, self.jyy as f32, self.jxy as f32);
+        let energy = (jxx + jyy) / self.n.max(1) as f32;
+        let (dx, dy) = (jxx - jyy, 2.0 * jxy);
+        let coherence = dx.hypot(dy) / (jxx + jyy).max(1.0);
+        let weight = coherence * energy.sqrt();
+        let len = dx.hypot(dy).max(1e-6);
+        Block {
+            dx: dx / len * weight,
+            dy: dy / len * weight,
+            energy,
+            striped: energy >= MIN_ENERGY && coherence >= MIN_COHERENCE,
+        }
+    }
+}
+
 /// The structure tensor of one block (every pixel across, every other row).
-fn tensor(width: usize, height: usize, luma: &[u8], x0: usize, y0: usize) -> Block {
-    let (mut jxx, mut jyy, mut jxy, mut n) = (0i64, 0i64, 0i64, 0i64);
+fn tensor(width: usize, height: usize, luma: &[u8], x0: usize, y0: usize) -> Sums {
+    let mut t = Sums::default();
     let x_end = (x0 + BLOCK).min(width - 1);
     let y_end = (y0 + BLOCK).min(height - 1);
     let mut y = y0.max(1);
@@ -205,25 +260,14 @@ fn tensor(width: usize, height: usize, luma: &[u8], x0: usize, y0: usize) -> Blo
         for x in x0.max(1)..x_end {
             let gx = row[x + 1] as i64 - row[x - 1] as i64;
             let gy = down[x] as i64 - up[x] as i64;
-            jxx += gx * gx;
-            jyy += gy * gy;
-            jxy += gx * gy;
-            n += 1;
+            t.jxx += gx * gx;
+            t.jyy += gy * gy;
+            t.jxy += gx * gy;
+            t.n += 1;
         }
         y += 2;
     }
-    let (jxx, jyy, jxy) = (jxx as f32, jyy as f32, jxy as f32);
-    let energy = (jxx + jyy) / n.max(1) as f32;
-    let (dx, dy) = (jxx - jyy, 2.0 * jxy);
-    let coherence = dx.hypot(dy) / (jxx + jyy).max(1.0);
-    let weight = coherence * energy.sqrt();
-    let len = dx.hypot(dy).max(1e-6);
-    Block {
-        dx: dx / len * weight,
-        dy: dy / len * weight,
-        energy,
-        striped: energy >= MIN_ENERGY && coherence >= MIN_COHERENCE,
-    }
+    t
 }
 
 fn shape(blocks: &[Block], members: &[usize], bw: usize) -> Candidate {
@@ -261,7 +305,8 @@ fn shape(blocks: &[Block], members: &[usize], bw: usize) -> Candidate {
     }
 }
 
-/// A scan line: from `(x0, y0)` in direction `(ux, uy)` (unit), `len` pixels long.
+/// A scan line: from `(x0, y0)` in direction `(ux, uy)` (unit), `len` pixels long, with the
+/// stretch of it that crosses its patch (pixels from the start).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Line {
     pub x0: f32,
@@ -269,14 +314,22 @@ pub(crate) struct Line {
     pub ux: f32,
     pub uy: f32,
     pub len: f32,
+    pub patch: (f32, f32),
 }
 
 impl Line {
-    /// The line through `(cx, cy)` in direction `angle`, from `a0` to `a1` along it,
-    /// clipped to the frame.
-    fn through(cx: f32, cy: f32, angle: f32, a0: f32, a1: f32, w: usize, h: usize) -> Option<Line> {
+    /// The line through `(cx, cy)` in direction `angle`, clipped to the frame; `patch` is
+    /// the stretch to read around, from `(cx, cy)` along the line.
+    fn through(
+        cx: f32,
+        cy: f32,
+        angle: f32,
+        patch: (f32, f32),
+        w: usize,
+        h: usize,
+    ) -> Option<Line> {
         let (ux, uy) = (angle.cos(), angle.sin());
-        let (mut lo, mut hi) = (a0, a1);
+        let (mut lo, mut hi) = (f32::MIN, f32::MAX);
         // clip the parameter range so that every point stays inside [1, w-2] x [1, h-2]
         for (p, d, max) in [(cx, ux, w as f32 - 2.0), (cy, uy, h as f32 - 2.0)] {
             if d.abs() < 1e-6 {
@@ -289,12 +342,15 @@ impl Line {
             lo = lo.max(t0.min(t1));
             hi = hi.min(t0.max(t1));
         }
-        (hi - lo > 20.0).then_some(Line {
+        let len = hi - lo;
+        let patch = ((patch.0 - lo).max(0.0), (patch.1 - lo).min(len));
+        (len > 20.0 && patch.1 > patch.0).then_some(Line {
             x0: cx + lo * ux,
             y0: cy + lo * uy,
             ux,
             uy,
-            len: hi - lo,
+            len,
+            patch,
         })
     }
 
@@ -327,50 +383,18 @@ fn edges(p: &[f32], out: &mut Vec<(f32, bool)>) {
     if n < 8 {
         return;
     }
-    let d: Vec<f32> = (0..n)
-        .map(|i| {
-            if i == 0 || i + 1 >= n {
-                0.0
-            } else {
-                p[i + 1] - p[i - 1]
-            }
-        })
-        .collect();
+    let mut d = Vec::with_capacity(n);
+    d.push(0.0);
+    d.extend(p.windows(3).map(|w| w[2] - w[0]));
+    d.push(0.0);
     // the threshold follows the strongest edge nearby (a window of 24 pixels), so a faint
     // narrow bar next to strong wide ones still counts, and glare does not drown the rest
-    const WIN: usize = 48;
-    let mut local_max = vec![0f32; n];
-    {
-        // running maximum of |d| over [i - WIN/2, i + WIN/2], by blocks (van Herk)
-        let abs: Vec<f32> = d.iter().map(|v| v.abs()).collect();
-        let mut left = vec![0f32; n];
-        let mut right = vec![0f32; n];
-        let b = WIN + 1;
-        for i in 0..n {
-            left[i] = if i % b == 0 {
-                abs[i]
-            } else {
-                left[i - 1].max(abs[i])
-            };
-        }
-        for i in (0..n).rev() {
-            right[i] = if i % b == b - 1 || i == n - 1 {
-                abs[i]
-            } else {
-                right[i + 1].max(abs[i])
-            };
-        }
-        for (i, m) in local_max.iter_mut().enumerate() {
-            let lo = i.saturating_sub(WIN / 2);
-            let hi = (i + WIN / 2).min(n - 1);
-            // [lo, hi] spans at most two blocks of size b
-            *m = right[lo].max(left[hi]);
-        }
-    }
+    let near = running_max(&d, WIN / 2);
+    let mut last_strength = 0f32;
     for i in 1..n - 1 {
         let v = d[i];
         let a = v.abs();
-        let threshold = (local_max[i] * 0.2).max(4.0);
+        let threshold = (near[i] * 0.2).max(4.0);
         if a < threshold || a < d[i - 1].abs() || a <= d[i + 1].abs() {
             continue;
         }
@@ -385,29 +409,60 @@ fn edges(p: &[f32], out: &mut Vec<(f32, bool)>) {
         let pos = i as f32 + off.clamp(-0.5, 0.5);
         let rising = v > 0.0;
         match out.last_mut() {
+            // two edges the same way: keep the stronger
             Some(last) if last.1 == rising => {
-                // two edges the same way: keep the stronger (by re-reading its strength)
-                let li = last.0.round() as usize;
-                if a > d[li.min(n - 1)].abs() {
+                if a > last_strength {
                     *last = (pos, rising);
+                    last_strength = a;
                 }
             }
-            _ => out.push((pos, rising)),
+            _ => {
+                out.push((pos, rising));
+                last_strength = a;
+            }
         }
     }
 }
 
+/// Samples in the window the edge threshold looks at (24 pixels).
+const WIN: usize = 48;
+
+/// The largest `|v|` within `reach` of each index, in linear time (van Herk / Gil-Werman:
+/// running maxima over blocks of `2 * reach + 1`, from the left and from the right; any
+/// window spans at most two blocks).
+fn running_max(v: &[f32], reach: usize) -> Vec<f32> {
+    let n = v.len();
+    let b = 2 * reach + 1;
+    let mut left = vec![0f32; n];
+    let mut right = vec![0f32; n];
+    for i in 0..n {
+        let a = v[i].abs();
+        left[i] = if i % b == 0 { a } else { left[i - 1].max(a) };
+    }
+    for i in (0..n).rev() {
+        let a = v[i].abs();
+        right[i] = if i % b == b - 1 || i == n - 1 {
+            a
+        } else {
+            right[i + 1].max(a)
+        };
+    }
+    (0..n)
+        .map(|i| right[i.saturating_sub(reach)].max(left[(i + reach).min(n - 1)]))
+        .collect()
+}
+
 /// The bars and spaces between a profile's edges as a row of bits (set = bar), at
-/// `BITS_PER_PX` bits a pixel; before the first edge and after the last, what those edges
-/// say is there.
-fn bits(samples: usize, edges: &[(f32, bool)]) -> BitArray {
+/// `BITS_PER_PX` bits a pixel, covering samples `span.0..span.1`; before the first edge and
+/// after the last, what those edges say is there.
+fn bits(span: (f32, f32), edges: &[(f32, bool)]) -> BitArray {
     let per_sample = BITS_PER_PX / 2.0;
-    let total = (samples as f32 * per_sample) as usize + 1;
+    let total = ((span.1 - span.0).max(0.0) * per_sample) as usize + 1;
     let mut row = BitArray::with_size(total);
     let mut from = 0usize;
     let mut dark = edges.first().is_some_and(|e| e.1); // first edge rising: dark before it
     for &(pos, rising) in edges {
-        let to = ((pos * per_sample).round() as usize).min(total);
+        let to = (((pos - span.0).max(0.0) * per_sample).round() as usize).min(total);
         if dark {
             set_range(&mut row, from, to);
         }
@@ -442,10 +497,12 @@ pub(crate) struct Scratch {
     edges: Vec<(f32, bool)>,
 }
 
-/// Read one scan line with rxing's 1D readers, forward then backward. If the whole line
-/// reads nothing, each dense stretch of bars on it is tried alone with white all round: a
-/// label cut close to its code, or a dark edge next to it, leaves a quiet zone shorter than
-/// the readers ask for, and the stretch between two long spaces is where a code would be.
+/// Read one scan line with rxing's 1D readers, forward then backward: the bars around the
+/// line's patch, out to the first space much wider than the patch's bars and spaces (beyond
+/// any quiet zone) on either side. If they read nothing, each dense stretch of bars among
+/// them is tried alone with white all round: a label cut close to its code, or a dark edge
+/// next to it, leaves a quiet zone shorter than the readers ask for, and the stretch between
+/// two long spaces is where a code would be.
 pub(crate) fn read_line(
     width: usize,
     luma: &[u8],
@@ -456,25 +513,77 @@ pub(crate) fn read_line(
 ) -> Option<LineRead> {
     sample(width, luma, line, &mut scratch.profile);
     edges(&scratch.profile, &mut scratch.edges);
-    if scratch.edges.len() < MIN_EDGES {
+    let (lo, hi, span) = around(&scratch.edges, line.patch, scratch.profile.len())?;
+    let edges = &scratch.edges[lo..=hi];
+    if edges.len() < MIN_EDGES {
         return None;
     }
-    let samples = scratch.profile.len();
-    if let Some(r) = decode_bits(bits(samples, &scratch.edges), line, reader, hints) {
+    if let Some(r) = decode_bits(bits(span, edges), span.0, line, reader, hints) {
         return Some(r);
     }
-    for (from, to) in stretches(&scratch.edges) {
-        let r = decode_bits(
-            bits(samples, &scratch.edges[from..=to]),
-            line,
-            reader,
-            hints,
-        );
-        if r.is_some() {
-            return r;
+    for (from, to) in stretches(edges) {
+        let stretch = &edges[from..=to];
+        let Some(r) = decode_bits(bits(span, stretch), span.0, line, reader, hints) else {
+            continue;
+        };
+        if r.result.getBarcodeFormat() == &BarcodeFormat::UPC_E && !fills(&r, stretch) {
+            continue;
         }
+        return Some(r);
     }
     None
+}
+
+/// The edges around a line's patch (first and last index) and the samples to read: the
+/// edges within the patch, then outwards while the next space or bar is under
+/// `QUIET_TYPICALS` times the patch's median, plus that much white either side.
+fn around(
+    edges: &[(f32, bool)],
+    patch: (f32, f32),
+    samples: usize,
+) -> Option<(usize, usize, (f32, f32))> {
+    let (p0, p1) = (patch.0 * 2.0, patch.1 * 2.0); // pixels to samples
+    let lo = edges.iter().position(|e| e.0 >= p0)?;
+    let hi = edges.iter().rposition(|e| e.0 <= p1)?;
+    if hi < lo + 2 {
+        return None;
+    }
+    let mut widths: Vec<f32> = edges[lo..=hi].windows(2).map(|w| w[1].0 - w[0].0).collect();
+    let mid = widths.len() / 2;
+    let typical = *widths.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
+    let gap = (typical * QUIET_TYPICALS).max(MIN_QUIET_SAMPLES);
+    let (mut lo, mut hi) = (lo, hi);
+    while lo > 0 && edges[lo].0 - edges[lo - 1].0 <= gap {
+        lo -= 1;
+    }
+    while hi + 1 < edges.len() && edges[hi + 1].0 - edges[hi].0 <= gap {
+        hi += 1;
+    }
+    let span = (
+        (edges[lo].0 - gap).max(0.0),
+        (edges[hi].0 + gap).min(samples as f32),
+    );
+    Some((lo, hi, span))
+}
+
+/// A space this many times the patch's median bar or space ends the bars read with it: wider
+/// than any quiet zone a code asks for (10 modules), as bars and spaces are 1 to 4 modules.
+const QUIET_TYPICALS: f32 = 12.0;
+/// ...and at least this many samples (8 pixels).
+const MIN_QUIET_SAMPLES: f32 = 16.0;
+
+/// Does a read span most of the stretch of bars it came from? UPC-E, six digits in 51
+/// modules with a check digit only, is the code a part of a longer one most easily passes
+/// for; read from a stretch it must fill it. (Other codes often sit in a stretch with
+/// clutter beside them and are strong enough not to need this.)
+fn fills(r: &LineRead, stretch: &[(f32, bool)]) -> bool {
+    let (Some(first), Some(last)) = (stretch.first(), stretch.last()) else {
+        return false;
+    };
+    let long = (last.0 - first.0) / 2.0; // samples are half pixels
+    let read = ((r.to.0 - r.from.0).powi(2) + (r.to.1 - r.from.1).powi(2)).sqrt();
+    // its end points are the centres of its guard patterns, a little inside its bars
+    read >= 0.8 * long
 }
 
 /// No 1D code has fewer than ten bars: twenty edges.
@@ -515,8 +624,10 @@ fn stretches(edges: &[(f32, bool)]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Decode a row of bits that starts `offset` samples along `line`.
 fn decode_bits(
     mut row: BitArray,
+    offset: f32,
     line: &Line,
     reader: &mut MultiFormatOneDReader,
     hints: &DecodeHints,
@@ -530,7 +641,7 @@ fn decode_bits(
             let pts = r.getPoints();
             let along = |x: f32| {
                 let t = if backward { size - 1.0 - x } else { x } / BITS_PER_PX;
-                line.at(t)
+                line.at(offset / 2.0 + t)
             };
             let (from, to) = match (pts.first(), pts.last()) {
                 (Some(a), Some(b)) => (along(a.x), along(b.x)),
@@ -546,8 +657,10 @@ fn decode_bits(
     None
 }
 
-/// Scan lines across a candidate: `count` of them spread along its stripes, each running
-/// from edge to edge of the frame, turned by `turn` radians.
+/// Scan lines across a candidate: `count` of them spread along its stripes, turned by `turn`
+/// radians. Each runs from edge to edge of the frame (a patch may be only part of its code:
+/// big modules leave the blocks inside wide bars flat, which splits the patch, and the quiet
+/// zones lie beyond it anyway); [`read_line`] reads the bars around the patch.
 pub(crate) fn lines_across(
     c: &Candidate,
     count: usize,
@@ -555,16 +668,23 @@ pub(crate) fn lines_across(
     width: usize,
     height: usize,
 ) -> Vec<Line> {
-    // the lines run from edge to edge of the frame: a patch may be only part of its code
-    // (big modules leave blocks inside wide bars flat, which splits the patch), and the
-    // quiet zones lie beyond it anyway
-    let reach = (width + height) as f32;
     let (b0, b1) = (
         c.along.0 + BLOCK as f32 / 4.0,
         c.along.1 - BLOCK as f32 / 4.0,
     );
     let (vx, vy) = (-c.angle.sin(), c.angle.cos());
-    (0..count)
+    // from the middle outwards: the middle lines cross the whole code most often, and two
+    // lines that agree end the search
+    let mid = count.saturating_sub(1) / 2;
+    let order = (0..count).map(|k| {
+        if k % 2 == 1 {
+            mid + k / 2 + 1
+        } else {
+            mid.wrapping_sub(k / 2)
+        }
+    });
+    order
+        .filter(|&i| i < count)
         .filter_map(|i| {
             let f = if count == 1 {
                 0.5
@@ -576,8 +696,7 @@ pub(crate) fn lines_across(
                 c.cx + b * vx,
                 c.cy + b * vy,
                 c.angle + turn,
-                -reach,
-                reach,
+                c.across,
                 width,
                 height,
             )
@@ -636,6 +755,7 @@ mod tests {
             ux: 1.0,
             uy: 0.0,
             len: 300.0,
+            patch: (0.0, 300.0),
         };
         let mut p = Vec::new();
         sample(w, &px, &line, &mut p);
@@ -652,5 +772,57 @@ mod tests {
             e.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
             [false, true, false, true]
         );
+    }
+
+    /// A frame of `m`-pixel modules in a seeded random pattern, edge to edge.
+    fn modules(w: usize, h: usize, m: usize) -> Vec<u8> {
+        let mut seed = 7u64;
+        let cells: Vec<bool> = (0..(w / m + 1) * (h / m + 1))
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (seed >> 40) & 1 == 1
+            })
+            .collect();
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                if cells[(y / m) * (w / m + 1) + x / m] {
+                    30
+                } else {
+                    220
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_code_held_close_is_busy() {
+        // modules of 40 pixels: a 16-pixel block is flat, crosses one border or holds one
+        // corner, and the corners are too far apart to be neighbours; 32-pixel blocks see it
+        let (w, h) = (320, 240);
+        assert!(survey(w, h, &modules(w, h, 40)).two_d);
+    }
+
+    #[test]
+    fn a_code_filling_the_frame_is_busy() {
+        // every block is busy, so the frame's quietest blocks are the code itself
+        let (w, h) = (320, 240);
+        assert!(survey(w, h, &modules(w, h, 3)).two_d);
+    }
+
+    #[test]
+    fn a_line_reads_the_bars_around_its_patch_out_to_a_wide_space() {
+        // edges every 4 samples from 100 to 300, a space of 200 samples, more from 500 on
+        let mut e: Vec<(f32, bool)> = (0..50)
+            .map(|k| (100.0 + 4.0 * k as f32, k % 2 == 1))
+            .collect();
+        e.extend((0..20).map(|k| (500.0 + 4.0 * k as f32, k % 2 == 1)));
+        // the patch covers only the middle of the first group (pixels 80-120)
+        let (lo, hi, span) = around(&e, (80.0, 120.0), 1000).unwrap();
+        assert_eq!((lo, hi), (0, 49));
+        // 12 times the median of 4 samples either side
+        assert_eq!(span, (52.0, 344.0));
+        // a patch with no edges in it reads nothing
+        assert!(around(&e, (360.0, 380.0), 1000).is_none());
     }
 }

@@ -128,8 +128,8 @@ pub struct DecodeConfig {
     pub retries: bool,
     /// with `retries`: look for light-on-dark QR codes when nothing was read
     pub inverted: bool,
-    /// skip the thorough Data Matrix search and the QR retries on a frame with no patch
-    /// busy in two directions (the camera path; stills try everything)
+    /// skip the 2D searches (QR, Data Matrix, their retries) on a frame with no patch busy
+    /// in two directions (the camera path; stills try everything)
     pub only_where_busy: bool,
 }
 
