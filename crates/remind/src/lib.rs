@@ -60,6 +60,8 @@ pub struct Tick {
     pub retrying: usize,
     /// Rows that failed their last try.
     pub failed: usize,
+    /// Rows left untried this round because their server could not be reached.
+    pub waiting: usize,
 }
 
 /// The reminder service of one hub.
@@ -285,7 +287,18 @@ impl Reminders {
     fn deliver(&self, now_ms: i64, t: &mut Tick) -> Result<(), RemindError> {
         let rows = tagstation_hub::read(self.store.as_ref(), |c| log::due(c, now_ms, BATCH))?;
         let lease_until = now_ms + self.settings.lease_secs * 1000;
+        // where the server itself failed this round (the mail server, or a webhook's
+        // address): the rest of its rows wait, untried, for the next round
+        let mut down: Vec<(String, String)> = Vec::new();
+        let target = |e: &log::Entry| match e.channel.as_str() {
+            "webhook" => ("webhook".to_string(), e.recipient.clone()),
+            c => (c.to_string(), String::new()),
+        };
         for e in rows {
+            if down.contains(&target(&e)) {
+                t.waiting += 1;
+                continue;
+            }
             let me = self.instance.as_str();
             let mine = tagstation_hub::write(self.store.as_ref(), |c| {
                 log::lease(c, &e.id, me, now_ms, lease_until)
@@ -314,6 +327,9 @@ impl Reminders {
                     Ok(())
                 }
                 Err(err) => {
+                    if err.server_down() {
+                        down.push(target(&e));
+                    }
                     let retry = (attempts < self.settings.max_attempts)
                         .then(|| now_ms + self.settings.backoff_ms(attempts));
                     if retry.is_some() {
@@ -334,6 +350,12 @@ impl Reminders {
             tagstation_hub::write(self.store.as_ref(), |c| {
                 log::finish(c, &e.id, me, now_ms, outcome)
             })?;
+        }
+        if t.waiting > 0 {
+            tracing::warn!(
+                waiting = t.waiting,
+                "reminders: a server could not be reached; the rest of its reminders wait for the next round, untried"
+            );
         }
         Ok(())
     }

@@ -33,6 +33,19 @@ pub enum SendError {
     Status(u16),
 }
 
+impl SendError {
+    /// Did the server itself fail (no connection, no answer in time, a TLS failure),
+    /// rather than answer about this one message? Then every other message to it would
+    /// fail the same way, each after its own wait.
+    pub fn server_down(&self) -> bool {
+        match self {
+            SendError::Smtp(e) => e.status().is_none(),
+            SendError::Http(e) => e.is_connect() || e.is_timeout(),
+            _ => false,
+        }
+    }
+}
+
 /// An SMTP connection's settings, ready to send.
 pub struct Mailer {
     transport: SmtpTransport,
