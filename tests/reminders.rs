@@ -599,6 +599,47 @@ fn refused_and_unreachable_are_retried_then_failed() {
     assert_eq!((t.retrying, t.waiting), (1, rows.len() - 2), "{t:?}");
 }
 
+/// The sent-log keeps finished rows `keep_days`: the daily run a year and more later
+/// deletes them, and keeps what is still pending whatever its age.
+#[test]
+fn the_daily_run_prunes_finished_rows_older_than_keep_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), &["--refuse", "olga@example.org"]);
+    let store =
+        tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string()).unwrap();
+    let due = in_days(1);
+    catalog(store.as_ref(), &due);
+    let mut s = settings(Some(smtp.settings()), None);
+    s.max_attempts = 100; // Olga's stay pending
+    s.keep_days = 365;
+    let run = s.run_at(&due).unwrap();
+    let hub = Reminders::new(store.clone(), s).unwrap();
+    let t = hub.tick(run).unwrap();
+    assert!(t.sent > 0 && t.retrying > 0, "{t:?}");
+    let before = log_rows(store.as_ref());
+    let finished = before.iter().filter(|r| r.state != State::Pending).count();
+    let pending: Vec<String> = before
+        .iter()
+        .filter(|r| r.state == State::Pending)
+        .map(|r| r.id.clone())
+        .collect();
+
+    // 300 days on: nothing is old enough
+    let t = hub.tick(run + 300 * DAY_MS).unwrap();
+    assert!(t.ran.is_some() && t.pruned == 0, "{t:?}");
+    // 400 days on: every finished row of the first day goes, the pending ones stay
+    let t = hub.tick(run + 400 * DAY_MS).unwrap();
+    assert!(t.ran.is_some(), "{t:?}");
+    assert_eq!(t.pruned, finished, "{t:?}");
+    let after = log_rows(store.as_ref());
+    assert!(after
+        .iter()
+        .all(|r| r.created_ms > run || pending.contains(&r.id)));
+    assert!(pending.iter().all(|id| after.iter().any(|r| &r.id == id)));
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
 /// `tagstation hub --reminders` killed while the mail server holds back its answer to
 /// a message it already took: after the restart the message goes out again with the
 /// same Message-ID, and the log ends with it sent.

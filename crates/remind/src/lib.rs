@@ -62,6 +62,8 @@ pub struct Tick {
     pub failed: usize,
     /// Rows left untried this round because their server could not be reached.
     pub waiting: usize,
+    /// Old finished rows the daily run deleted (`keep_days`).
+    pub pruned: usize,
 }
 
 /// The reminder service of one hub.
@@ -158,6 +160,10 @@ impl Reminders {
             let (daily, digest_day): (&[Notice], _) = match run_day {
                 Some(d) if log::claim_run(c, d, &self.instance, now_ms)? => {
                     t.ran = Some(d.to_string());
+                    if self.settings.keep_days > 0 {
+                        let before = now_ms - self.settings.keep_days * 24 * 3600 * 1000;
+                        t.pruned = log::prune(c, before)?;
+                    }
                     (&daily, Some(d))
                 }
                 _ => (&[], None),

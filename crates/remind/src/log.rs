@@ -145,6 +145,22 @@ pub fn claim_run(c: &mut dyn Conn, day: &str, hub: &str, now_ms: i64) -> Result<
     )? == 1)
 }
 
+/// Delete the rows finished (sent, failed, skipped) before `before_ms`, and the record of
+/// daily runs made before it; how many log rows went. A row still pending stays
+/// whatever its age.
+pub fn prune(c: &mut dyn Conn, before_ms: i64) -> Result<usize> {
+    let n = c.execute(
+        "DELETE FROM reminder_log
+          WHERE state <> 'pending' AND sent_ms IS NOT NULL AND sent_ms < ?1",
+        &[Value::Int(before_ms)],
+    )?;
+    c.execute(
+        "DELETE FROM reminder_runs WHERE started_ms < ?1",
+        &[Value::Int(before_ms)],
+    )?;
+    Ok(n as usize)
+}
+
 /// One row of the log.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {

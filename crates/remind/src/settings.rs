@@ -109,6 +109,9 @@ pub struct Settings {
     pub lease_secs: i64,
     /// How often the hub looks for what is due and pending, in seconds.
     pub tick_secs: i64,
+    /// Rows of the sent-log older than this many days are deleted at the daily run
+    /// (0: kept for ever).
+    pub keep_days: i64,
     pub smtp: Option<Smtp>,
     pub webhooks: Vec<Webhook>,
 }
@@ -127,6 +130,7 @@ impl Default for Settings {
             retry_secs: 60,
             lease_secs: 120,
             tick_secs: 30,
+            keep_days: 365,
             smtp: None,
             webhooks: Vec::new(),
         }
@@ -235,6 +239,7 @@ impl Settings {
             ("retry_secs", self.retry_secs, 1),
             ("lease_secs", self.lease_secs, 1),
             ("tick_secs", self.tick_secs, 1),
+            ("keep_days", self.keep_days, 0),
         ] {
             if v < lo || v > 100_000 {
                 return bad(name, format!("{v} is out of range ({lo} to 100000)"));
@@ -335,6 +340,7 @@ impl Settings {
             "operators": self.operators,
             "max_attempts": self.max_attempts,
             "retry_secs": self.retry_secs,
+            "keep_days": self.keep_days,
             "smtp": self.smtp.as_ref().map(|s| format!(
                 "{}:{} ({}), from {}",
                 s.host,
