@@ -1084,6 +1084,27 @@ fn admins_keep_the_catalog_people_and_locations_and_operators_move_units() {
     );
     assert_eq!(page.status, 303, "{}", page.body);
     let unit = redirected_id(&page);
+    // "the next new tag": a number of the hub's pattern, leased to the hub itself, so no
+    // station is ever handed the same one
+    let mut tags = Vec::new();
+    for _ in 0..2 {
+        let page = ada.post(
+            &format!("/items/{}/units", shop.item),
+            &[("csrf", &csrf), ("new_tag", "on")],
+        );
+        assert_eq!(page.status, 303, "{}", page.body);
+        let id: Uuid = redirected_id(&page).parse().unwrap();
+        let u = shop.hub.state.store.catalog_unit(id).unwrap().unwrap();
+        tags.push(u.asset_tag.expect("a new tag"));
+    }
+    assert!(tags[0].starts_with("TS-") && tags[1] > tags[0], "{tags:?}");
+    let leases =
+        tagstation::hub::read(shop.hub.state.store.as_ref(), tagstation::hub::tags::leases)
+            .unwrap();
+    let hub_id = shop.hub.state.store.hub_id();
+    let mine: Vec<_> = leases.iter().filter(|l| l.station_id == hub_id).collect();
+    assert_eq!(mine.len(), 2, "{leases:?}");
+    assert!(mine.iter().all(|l| l.first == l.last));
     let page = ada.post(
         "/locations",
         &[

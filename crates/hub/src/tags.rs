@@ -191,6 +191,18 @@ pub fn lease(c: &mut dyn Conn, t: &TagSettings, station: Uuid, now_ms: i64) -> R
     )))
 }
 
+/// One new tag for the hub's own use (a unit added in the web app): a block of one
+/// number leased to the hub itself (`hub`, its own station id), so it is never a tag a
+/// station hands out, and the admin's list of blocks shows where it went.
+pub fn take_one(c: &mut dyn Conn, t: &TagSettings, hub: Uuid, now_ms: i64) -> Result<String> {
+    let one = TagSettings {
+        pattern: t.pattern.clone(),
+        block: 1,
+    };
+    let b = lease(c, &one, hub, now_ms)?.block;
+    Ok(b.pattern.format(b.first))
+}
+
 /// A block of new tags as the hub's admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagLease {

@@ -20,6 +20,7 @@ use crate::session::{Me, Signed};
 use crate::signin::render;
 use crate::{parse_id, WebError};
 use tagstation_core::catalog::{Status, Tracking};
+use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::locations::LocationKind;
 use tagstation_core::people::{PersonFields, Role};
 use tagstation_core::view::{self, ItemView, LocationView, PersonView};
@@ -149,6 +150,9 @@ pub struct UnitFields {
     name: String,
     #[serde(default)]
     tag: String,
+    /// `on`: with no tag typed, the next new tag of the hub's pattern.
+    #[serde(default)]
+    new_tag: String,
 }
 
 /// Add a unit to a unit-tracked item (named after the item when no name is given).
@@ -160,9 +164,23 @@ pub async fn add_unit(
 ) -> Result<Response, WebError> {
     signed.may_post(&f.csrf, Role::Admin)?;
     let id = parse_id(&item, "item")?;
+    let mut tag = blank(&f.tag);
+    if tag.is_none() && f.new_tag == "on" {
+        // the next number of the hub's tag pattern, as a station would hand out
+        let (store, settings) = (st.store.clone(), st.tags.clone());
+        tag = Some(
+            crate::blocking(move || {
+                let hub = store.hub_id();
+                Ok(tagstation_hub::write(store.as_ref(), |c| {
+                    tagstation_hub::tags::take_one(c, &settings, hub, SystemClock.now().0)
+                })?)
+            })
+            .await?,
+        );
+    }
     let new = NewUnit {
         name: blank(&f.name),
-        tag: blank(&f.tag),
+        tag,
         ..NewUnit::default()
     };
     let actor = signed.actor();

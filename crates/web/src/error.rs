@@ -46,6 +46,7 @@ impl From<HubError> for WebError {
             HubError::Domain(d) => WebError::Refused(d.to_string()),
             HubError::BadRequest(m) => WebError::BadRequest(m),
             HubError::Exists(what) => WebError::Refused(format!("already exists: {what}")),
+            e @ HubError::TagsExhausted(_) => WebError::Refused(e.to_string()),
             other => WebError::Internal(other.to_string()),
         }
     }
