@@ -521,6 +521,11 @@ pub(crate) fn read_line(
     if let Some(r) = decode_bits(bits(span, edges), span.0, line, reader, hints) {
         return Some(r);
     }
+    if let Some(even) = spread_undone(edges) {
+        if let Some(r) = decode_bits(bits(span, &even), span.0, line, reader, hints) {
+            return Some(r);
+        }
+    }
     for (from, to) in stretches(edges) {
         let stretch = &edges[from..=to];
         let Some(r) = decode_bits(bits(span, stretch), span.0, line, reader, hints) else {
@@ -586,6 +591,51 @@ fn fills(r: &LineRead, stretch: &[(f32, bool)]) -> bool {
     read >= 0.8 * long
 }
 
+/// The edges with ink spread undone, if there is enough to matter. Ink that spreads (or a
+/// camera that blooms white) moves every edge of a bar outwards (or inwards) by the same
+/// amount, so the narrowest bars and the narrowest spaces, which are one module each, come
+/// out different widths; the readers match widths against a tolerance, and a fat or thin
+/// bar of a small code breaks it. Each bar is widened (or narrowed) by half the difference.
+fn spread_undone(edges: &[(f32, bool)]) -> Option<Vec<(f32, bool)>> {
+    let (mut bars, mut spaces) = (Vec::new(), Vec::new());
+    for w in edges.windows(2) {
+        let width = w[1].0 - w[0].0;
+        // a bar runs from a falling edge (into dark) to a rising one
+        if !w[0].1 {
+            bars.push(width);
+        } else {
+            spaces.push(width);
+        }
+    }
+    let narrow = |v: &mut Vec<f32>| -> Option<f32> {
+        if v.len() < 4 {
+            return None;
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        let k = (v.len() / 4).max(1);
+        Some(v[..k].iter().sum::<f32>() / k as f32)
+    };
+    let half = (narrow(&mut spaces)? - narrow(&mut bars)?) / 2.0;
+    if half.abs() < MIN_SPREAD_SAMPLES {
+        return None;
+    }
+    Some(
+        edges
+            .iter()
+            .map(|&(pos, rising)| {
+                if rising {
+                    (pos + half / 2.0, rising)
+                } else {
+                    (pos - half / 2.0, rising)
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Ink spread below this (in samples: a quarter pixel) is left alone.
+const MIN_SPREAD_SAMPLES: f32 = 0.5;
+
 /// No 1D code has fewer than ten bars: twenty edges.
 const MIN_EDGES: usize = 20;
 
@@ -638,6 +688,9 @@ fn decode_bits(
             row.reverse();
         }
         if let Ok(r) = reader.decode_row(0, &row, hints) {
+            if !accounts_for_its_bars(&row, &r) {
+                continue;
+            }
             let pts = r.getPoints();
             let along = |x: f32| {
                 let t = if backward { size - 1.0 - x } else { x } / BITS_PER_PX;
@@ -655,6 +708,32 @@ fn decode_bits(
         }
     }
     None
+}
+
+/// Does an EAN or UPC read hold as many bars as its symbology has, and no more? Their
+/// readers find the middle and end guards by searching onwards, so an EAN-8 can be read
+/// from the first four and the last four digits of a UPC-A (its guards look the same),
+/// passing the check digit one time in ten. Between the centres of its outer guards an
+/// EAN-8 has 40 bar edges, an EAN-13 or UPC-A 56, a UPC-E 31; a few more are blur.
+fn accounts_for_its_bars(row: &BitArray, r: &RXingResult) -> bool {
+    let most = match r.getBarcodeFormat() {
+        BarcodeFormat::EAN_8 => 40,
+        BarcodeFormat::EAN_13 | BarcodeFormat::UPC_A => 56,
+        BarcodeFormat::UPC_E => 31,
+        _ => return true,
+    };
+    edges_between(row, r) <= most + 4
+}
+
+/// Bar edges in `row` between the two end points of a read.
+fn edges_between(row: &BitArray, r: &RXingResult) -> usize {
+    let pts = r.getPoints();
+    let (Some(a), Some(b)) = (pts.first(), pts.last()) else {
+        return 0;
+    };
+    let (lo, hi) = (a.x.min(b.x).max(0.0) as usize, a.x.max(b.x) as usize);
+    let hi = hi.min(row.get_size().saturating_sub(1));
+    (lo..hi).filter(|&i| row.get(i) != row.get(i + 1)).count()
 }
 
 /// Scan lines across a candidate: `count` of them spread along its stripes, turned by `turn`
@@ -824,5 +903,26 @@ mod tests {
         assert_eq!(span, (52.0, 344.0));
         // a patch with no edges in it reads nothing
         assert!(around(&e, (360.0, 380.0), 1000).is_none());
+    }
+
+    #[test]
+    fn ink_spread_is_undone_so_one_module_bars_and_spaces_match() {
+        // bars of 1 and 2 modules of 8 samples printed 3 samples thin, spaces 3 fat
+        let widths = [1, 1, 2, 1, 1, 2, 1, 1, 2, 1, 2, 1];
+        let mut e = Vec::new();
+        let mut pos = 10.0;
+        for (k, w) in widths.iter().enumerate() {
+            let bar = k % 2 == 0;
+            e.push((pos, !bar)); // a bar starts at a falling edge
+            pos += *w as f32 * 8.0 + if bar { -3.0 } else { 3.0 };
+        }
+        e.push((pos, true));
+        let even = spread_undone(&e).expect("spread this large is undone");
+        let run = |v: &[(f32, bool)], i: usize| v[i + 1].0 - v[i].0;
+        assert!((run(&even, 0) - 8.0).abs() < 0.01, "{even:?}"); // a one-module bar
+        assert!((run(&even, 1) - 8.0).abs() < 0.01, "{even:?}"); // a one-module space
+                                                                 // a clean print is left alone
+        let clean: Vec<(f32, bool)> = (0..13).map(|k| (k as f32 * 8.0, k % 2 == 1)).collect();
+        assert!(spread_undone(&clean).is_none());
     }
 }
