@@ -499,8 +499,9 @@ pub(crate) struct Scratch {
 
 /// Read one scan line with rxing's 1D readers, forward then backward: the bars around the
 /// line's patch, out to the first space much wider than the patch's bars and spaces (beyond
-/// any quiet zone) on either side. If they read nothing, each dense stretch of bars among
-/// them is tried alone with white all round: a label cut close to its code, or a dark edge
+/// any quiet zone) on either side. If they read nothing, they are tried again with ink spread
+/// undone ([`spread_undone`]); then each dense stretch of bars among them is tried alone
+/// with white all round: a label cut close to its code, or a dark edge
 /// next to it, leaves a quiet zone shorter than the readers ask for, and the stretch between
 /// two long spaces is where a code would be.
 pub(crate) fn read_line(
