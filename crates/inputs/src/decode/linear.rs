@@ -554,9 +554,7 @@ fn around(
     if hi < lo + 2 {
         return None;
     }
-    let mut widths: Vec<f32> = edges[lo..=hi].windows(2).map(|w| w[1].0 - w[0].0).collect();
-    let mid = widths.len() / 2;
-    let typical = *widths.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
+    let typical = median_width(&edges[lo..=hi])?;
     let gap = (typical * QUIET_TYPICALS).max(MIN_QUIET_SAMPLES);
     let (mut lo, mut hi) = (lo, hi);
     while lo > 0 && edges[lo].0 - edges[lo - 1].0 <= gap {
@@ -570,6 +568,17 @@ fn around(
         (edges[hi].0 + gap).min(samples as f32),
     );
     Some((lo, hi, span))
+}
+
+/// The median width of the bars and spaces between `edges` (in samples); none for fewer
+/// than two edges.
+fn median_width(edges: &[(f32, bool)]) -> Option<f32> {
+    let mut widths: Vec<f32> = edges.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    if widths.is_empty() {
+        return None;
+    }
+    let mid = widths.len() / 2;
+    Some(*widths.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1)
 }
 
 /// A space this many times the patch's median bar or space ends the bars read with it: wider
@@ -644,12 +653,9 @@ const MIN_EDGES: usize = 20;
 /// bounded by spaces over five times the typical bar or space, at least `MIN_EDGES` long,
 /// at most two, the longest first. The whole line as one stretch is left out.
 fn stretches(edges: &[(f32, bool)]) -> Vec<(usize, usize)> {
-    let mut widths: Vec<f32> = edges.windows(2).map(|w| w[1].0 - w[0].0).collect();
-    if widths.is_empty() {
+    let Some(typical) = median_width(edges) else {
         return Vec::new();
-    }
-    let mid = widths.len() / 2;
-    let typical = *widths.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
+    };
     let gap = typical * 5.0;
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
@@ -753,18 +759,13 @@ pub(crate) fn lines_across(
         c.along.1 - BLOCK as f32 / 4.0,
     );
     let (vx, vy) = (-c.angle.sin(), c.angle.cos());
-    // from the middle outwards: the middle lines cross the whole code most often, and two
-    // lines that agree end the search
+    // from the middle outwards (of two at the same distance, the later first): the middle
+    // lines cross the whole code most often, and two lines that agree end the search
     let mid = count.saturating_sub(1) / 2;
-    let order = (0..count).map(|k| {
-        if k % 2 == 1 {
-            mid + k / 2 + 1
-        } else {
-            mid.wrapping_sub(k / 2)
-        }
-    });
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by_key(|&i| (i.abs_diff(mid), i < mid));
     order
-        .filter(|&i| i < count)
+        .into_iter()
         .filter_map(|i| {
             let f = if count == 1 {
                 0.5
@@ -922,7 +923,8 @@ mod tests {
         let run = |v: &[(f32, bool)], i: usize| v[i + 1].0 - v[i].0;
         assert!((run(&even, 0) - 8.0).abs() < 0.01, "{even:?}"); // a one-module bar
         assert!((run(&even, 1) - 8.0).abs() < 0.01, "{even:?}"); // a one-module space
-                                                                 // a clean print is left alone
+
+        // a clean print is left alone
         let clean: Vec<(f32, bool)> = (0..13).map(|k| (k as f32 * 8.0, k % 2 == 1)).collect();
         assert!(spread_undone(&clean).is_none());
     }
