@@ -514,17 +514,23 @@ fn postgres_reminders_go_out_once_by_email_and_webhook() {
     once_by_email_and_webhook(&common::fresh_pg_db(&base, "remind_once"));
 }
 
+/// A hub in `dir` with the catalog due tomorrow, and a mail server that refuses Olga:
+/// the server, the store, settings sending through it, and the due date.
+fn olga_refused(dir: &Path) -> (SmtpServer, Arc<dyn HubStore>, Settings, String) {
+    let smtp = SmtpServer::start(dir, &["--refuse", "olga@example.org"]);
+    let store = tagstation::hub::open_store(&dir.join("hub.db").display().to_string()).unwrap();
+    let due = in_days(1);
+    catalog(store.as_ref(), &due);
+    let s = settings(Some(smtp.settings()), None);
+    (smtp, store, s, due)
+}
+
 /// A refused recipient and a mail server that cannot be reached are logged and
 /// retried with backoff, then marked failed: never dropped in silence.
 #[test]
 fn refused_and_unreachable_are_retried_then_failed() {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(dir.path(), &["--refuse", "olga@example.org"]);
-    let store =
-        tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string()).unwrap();
-    let due = in_days(1);
-    catalog(store.as_ref(), &due);
-    let mut s = settings(Some(smtp.settings()), None);
+    let (smtp, store, mut s, due) = olga_refused(dir.path());
     s.max_attempts = 3;
     let run = s.run_at(&due).unwrap();
     let hub = Reminders::new(store.clone(), s.clone()).unwrap();
@@ -604,12 +610,7 @@ fn refused_and_unreachable_are_retried_then_failed() {
 #[test]
 fn the_daily_run_prunes_finished_rows_older_than_keep_days() {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(dir.path(), &["--refuse", "olga@example.org"]);
-    let store =
-        tagstation::hub::open_store(&dir.path().join("hub.db").display().to_string()).unwrap();
-    let due = in_days(1);
-    catalog(store.as_ref(), &due);
-    let mut s = settings(Some(smtp.settings()), None);
+    let (_smtp, store, mut s, due) = olga_refused(dir.path());
     s.max_attempts = 100; // Olga's stay pending
     s.keep_days = 365;
     let run = s.run_at(&due).unwrap();
