@@ -454,6 +454,7 @@ fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
                 ("out", [holder, due @ ..]) => Action::CheckOut {
                     holder: holder.to_string(),
                     due: due.first().map(|d| d.to_string()),
+                    over_reservation: false,
                 },
                 ("in", _) => Action::CheckIn { location: None },
                 ("retire", _) => Action::Retire { reason: None },

@@ -74,9 +74,14 @@ pub enum StationCommand {
         /// Who takes it.
         #[arg(long = "to")]
         holder: String,
-        /// Due back, YYYY-MM-DD.
+        /// Due back, YYYY-MM-DD (by default: the last day of the borrower's
+        /// reservation it picks up, else their usual loan length).
         #[arg(long)]
         due: Option<String>,
+        /// Lend it even though it is reserved for someone else then (recorded on the
+        /// reservation).
+        #[arg(long)]
+        override_reservation: bool,
     },
     /// Check a unit back in.
     Checkin {
@@ -491,12 +496,21 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                 }
             }
         }
-        StationCommand::Checkout { unit, holder, due } => {
+        StationCommand::Checkout {
+            unit,
+            holder,
+            due,
+            override_reservation,
+        } => {
             let u = ctx.store.find_unit(&unit)?;
             let done = act_on_unit(
                 &mut ctx.store,
                 u.id,
-                Action::CheckOut { holder, due },
+                Action::CheckOut {
+                    holder,
+                    due,
+                    over_reservation: override_reservation,
+                },
                 &ctx.actor,
                 None,
             )?;

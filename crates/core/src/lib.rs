@@ -1,7 +1,8 @@
 //! tagstation-core: the domain and wire types and the pure parsers, with no I/O.
 //!
 //! [`catalog`] (items, units, statuses, input rules), [`people`] and [`locations`]
-//! (the catalog's people, with roles and lending limits, and its places), [`event`] (the history and
+//! (the catalog's people, with roles and lending limits, and its places),
+//! [`reservations`] (a person's claim on units for a window of days, and when two clash), [`event`] (the history and
 //! `apply`, the rules that project it into state), [`view`] (the JSON shapes of items,
 //! units and history, built alike by the station and the hub), [`proto`] (what stations
 //! and the hub send each other), [`scan`] (scanned text, GS1 element strings, the HID
@@ -20,6 +21,7 @@ pub mod event;
 pub mod locations;
 pub mod people;
 pub mod proto;
+pub mod reservations;
 pub mod scan;
 pub mod tags;
 pub mod utilization;

@@ -35,6 +35,7 @@ use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Event, Outcome, Projection, UnitQuery};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonFields, PersonId, Scrub};
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
 
 /// An event waiting to be written, with its place in the log and what it touched.
 struct NewEvent {
@@ -458,6 +459,18 @@ impl Projection for Batch<'_> {
         }
         self.flush()?;
         self.tables.put_location(location)
+    }
+    fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
+        self.flush()?;
+        self.tables.reservation(id)
+    }
+    fn reservations(&mut self, q: &ReservationQuery) -> Result<Vec<Reservation>> {
+        self.flush()?;
+        self.tables.reservations(q)
+    }
+    fn put_reservation(&mut self, r: &Reservation) -> Result<()> {
+        self.flush()?;
+        self.tables.put_reservation(r)
     }
 }
 

@@ -14,6 +14,7 @@ use tagstation_core::event::{Command, Projection, UnitQuery};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::proto::LogEntry;
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
 use tagstation_core::view::{HistoryEntry, ItemView, UnitView};
 use tagstation_ops::reads::{FilterValue, Reads, UnitFilter, UnitKey};
 use tagstation_ops::{one_of, Ledger, OpError, Recorded};
@@ -257,6 +258,19 @@ impl Ledger for HubLedger<'_> {
 
     fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
         read(self.hub, unplaced_locations).map_err(op_error)
+    }
+
+    fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError> {
+        read(self.hub, |c| Tables::new(c).reservation(id))
+            .map_err(op_error)?
+            .ok_or_else(|| OpError::NotFound {
+                what: "reservation",
+                reference: id.to_string(),
+            })
+    }
+
+    fn reservations(&self, q: &ReservationQuery) -> Result<Vec<Reservation>, OpError> {
+        read(self.hub, |c| Tables::new(c).reservations(q)).map_err(op_error)
     }
 
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {

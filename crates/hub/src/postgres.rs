@@ -292,6 +292,21 @@ CREATE TABLE reminder_settings (
     set_ms      BIGINT NOT NULL
 );
 "#,
+    // Reservations (SQLite's `CATALOG_V4`).
+    r#"
+CREATE TABLE reservations (
+    id        TEXT PRIMARY KEY,
+    item_id   TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    starts    TEXT NOT NULL,
+    ends      TEXT NOT NULL,
+    state     TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    version   BIGINT NOT NULL
+);
+CREATE INDEX reservations_item ON reservations(item_id, ends);
+CREATE INDEX reservations_person ON reservations(person_id, ends);
+"#,
 ];
 
 /// The migration after which units get their holder and location keys.

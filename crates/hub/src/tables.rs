@@ -12,6 +12,8 @@ use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{Event, EventKind, Outcome, Projection, StoredEvent, UnitQuery};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonFields, PersonId, Scrub};
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
+use tagstation_sql::projection::{reservation_filter, reservation_from_body};
 
 const ITEM_COLS: &str =
     "id, name, sku, barcode, tracking, reorder_point, counts, version, archived";
@@ -97,6 +99,22 @@ pub fn select_people(
     c.query(&format!("SELECT {PERSON_COLS} FROM people {filter}"), p)?
         .iter()
         .map(person_row)
+        .collect()
+}
+
+/// Reservations matching `filter` (`WHERE ... ORDER BY ...`), with text parameters.
+pub fn select_reservations(
+    c: &mut dyn Conn,
+    filter: &str,
+    args: &[String],
+) -> Result<Vec<Reservation>> {
+    let p: Vec<Value> = args.iter().map(|a| Value::Text(a.clone())).collect();
+    c.query(&format!("SELECT body FROM reservations {filter}"), &p)?
+        .iter()
+        .map(|r| {
+            reservation_from_body(&r.text(0)?)
+                .map_err(|e| HubError::Corrupt(format!("a reservation's body: {e}")))
+        })
         .collect()
 }
 
@@ -676,6 +694,37 @@ fn list(n: usize) -> String {
 
 impl Projection for Tables<'_> {
     type Error = HubError;
+
+    fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
+        Ok(select_reservations(self.0, "WHERE id = ?1", &[id.to_string()])?.pop())
+    }
+    fn reservations(&mut self, q: &ReservationQuery) -> Result<Vec<Reservation>> {
+        let (filter, args) = reservation_filter(q);
+        select_reservations(self.0, &filter, &args)
+    }
+    fn put_reservation(&mut self, r: &Reservation) -> Result<()> {
+        let body = serde_json::to_string(r)
+            .map_err(|e| HubError::Corrupt(format!("a reservation as JSON: {e}")))?;
+        self.0.execute(
+            "INSERT INTO reservations (id, item_id, person_id, starts, ends, state, body, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id,
+               person_id = excluded.person_id, starts = excluded.starts,
+               ends = excluded.ends, state = excluded.state, body = excluded.body,
+               version = excluded.version",
+            params![
+                r.id,
+                r.fields.item_id,
+                r.fields.person_id,
+                r.fields.starts.as_str(),
+                r.fields.ends.as_str(),
+                r.state.as_str(),
+                body,
+                r.version,
+            ],
+        )?;
+        Ok(())
+    }
     fn item(&mut self, id: ItemId) -> Result<Option<Item>> {
         Ok(select_items(self.0, "WHERE id = ?1", params![id])?.pop())
     }

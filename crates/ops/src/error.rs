@@ -36,6 +36,15 @@ pub enum OpError {
     /// unless forced, naming the units and what each carries.
     #[error("switching {item:?} to counts would discard what its units carry: {}; switch with force to fold anyway (history keeps what was discarded)", .units.join("; "))]
     FoldDiscards { item: String, units: Vec<String> },
+    /// A check-out would break someone else's reservation: refused unless an
+    /// operator overrides it, naming the unit and the reservation.
+    #[error("{unit} is {held} (reservation {reservation}); check out with the override to lend it anyway")]
+    Reserved {
+        unit: String,
+        /// "reserved for Ana from 2026-12-08 to 2026-12-10".
+        held: String,
+        reservation: uuid::Uuid,
+    },
     /// The store failed underneath (full, read-only, busy, broken).
     #[error("{source}")]
     Storage {
@@ -74,6 +83,9 @@ impl OpError {
                 "Switching to counts would discard the tags, fields or locations of {}. Force the switch to discard them; history keeps what was discarded.",
                 units.join("; ")
             ),
+            OpError::Reserved { unit, held, .. } => {
+                format!("{unit} is {held}. An operator can lend it anyway (override).")
+            }
             OpError::Storage { user, .. } => user.clone(),
         }
     }

@@ -6,9 +6,8 @@ use serde::Serialize;
 use tagstation_core::catalog::{Status, Unit, UnitId};
 use tagstation_core::event::EventKind;
 
-use crate::catalog::one;
 use crate::locations::Placed;
-use crate::{on_unit, people, record, Actor, Ledger, OpError};
+use crate::{on_unit, people, record, reservations, Actor, Ledger, OpError};
 
 /// A known location a scan or a touch names (never created from a scan).
 fn place(l: &impl Ledger, location: &str) -> Result<Placed, OpError> {
@@ -19,33 +18,66 @@ fn place(l: &impl Ledger, location: &str) -> Result<Placed, OpError> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    SetStatus { status: Status },
-    CheckOut { holder: String, due: Option<String> },
-    CheckIn { location: Option<String> },
-    Move { location: String },
-    Retire { reason: Option<String> },
+    SetStatus {
+        status: Status,
+    },
+    CheckOut {
+        holder: String,
+        due: Option<String>,
+        /// Lend it even though it breaks someone else's reservation: an operator's
+        /// decision, recorded on the reservation.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        over_reservation: bool,
+    },
+    CheckIn {
+        location: Option<String>,
+    },
+    Move {
+        location: String,
+    },
+    Retire {
+        reason: Option<String>,
+    },
 }
 
 impl Action {
-    /// The event for `units` more units: a check-out names a known borrower within
-    /// their limit (due by their default loan length when no date is given); a
-    /// check-in or move names a known location.
-    pub fn resolve(self, l: &impl Ledger, units: usize) -> Result<EventKind, OpError> {
-        Ok(match self {
+    /// The event for `units`, and the commands to record with it: a check-out names a
+    /// known borrower within their limit, due by the last day of their reservation it
+    /// picks up or by their default loan length when no date is given, and must not
+    /// break someone else's reservation unless overridden (see
+    /// [`crate::reservations`]); a check-in or move names a known location.
+    pub fn resolve(
+        self,
+        l: &impl Ledger,
+        units: &[Unit],
+        actor: &Actor,
+    ) -> Result<(EventKind, Vec<tagstation_core::event::Command>), OpError> {
+        let kind = match self {
             Action::SetStatus { status } => EventKind::StatusChanged {
                 to: status,
                 reason: None,
             },
-            Action::CheckOut { holder, due } => {
+            Action::CheckOut {
+                holder,
+                due,
+                over_reservation,
+            } => {
                 let person = people::holder(l, &holder)?;
-                people::check_limit(l, &person, units)?;
-                let due = people::due_for(&person, due.as_deref());
-                due_not_past(due.as_deref())?;
-                EventKind::CheckedOut {
+                people::check_limit(l, &person, units.len())?;
+                let asked = people::due_for(&person, due.as_deref());
+                due_not_past(asked.as_deref())?;
+                let found = reservations::at_check_out(l, units, &person, asked.as_deref())?;
+                let extra = found.commands(l, &person, over_reservation, actor)?;
+                let due = match due {
+                    Some(_) => asked,
+                    None => found.due.clone().or(asked),
+                };
+                let kind = EventKind::CheckedOut {
                     holder: person.name,
                     due,
                     holder_id: Some(person.id),
-                }
+                };
+                return Ok((kind, extra));
             }
             Action::CheckIn { location } => {
                 let placed = match location {
@@ -69,7 +101,8 @@ impl Action {
                 reason,
                 customer: None,
             },
-        })
+        };
+        Ok((kind, Vec::new()))
     }
 
     /// Short words for a confirmation: "set to damaged", "checked out to Ana".
@@ -103,7 +136,7 @@ pub fn act(
     scan: Option<&str>,
 ) -> Result<Done, OpError> {
     let u = l.unit(unit)?;
-    let kind = action.resolve(l, 1)?;
+    let (kind, extra) = action.resolve(l, std::slice::from_ref(&u), actor)?;
     let message = match &kind {
         EventKind::CheckedOut { holder, .. } => format!("{} checked out to {holder}", u.name),
         EventKind::LocationMoved {
@@ -112,7 +145,12 @@ pub fn act(
         } => format!("{} moved to {loc}", u.name),
         _ => format!("{} {}", u.name, action_words(&kind)),
     };
-    let rec = one(record(l, vec![on_unit(&u, kind, actor, scan)])?)?;
+    let mut cmds = vec![on_unit(&u, kind, actor, scan)];
+    cmds.extend(extra);
+    let rec = record(l, cmds)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| OpError::invalid("the store recorded nothing"))?;
     Ok(Done {
         event_id: rec.event.id,
         station_seq: rec.event.station_seq,
@@ -135,16 +173,24 @@ pub fn check_out(
             "nothing to check out: the basket is empty",
         ));
     }
-    let kind = Action::CheckOut {
+    let units = units
+        .iter()
+        .map(|id| l.unit(*id))
+        .collect::<Result<Vec<_>, OpError>>()?;
+    let (kind, extra) = Action::CheckOut {
         holder: holder.to_string(),
         due: due.map(str::to_string),
+        over_reservation: false,
     }
-    .resolve(l, units.len())?;
-    let cmds = units
+    .resolve(l, &units, actor)?;
+    let mut cmds: Vec<_> = units
         .iter()
-        .map(|id| Ok(on_unit(&l.unit(*id)?, kind.clone(), actor, None)))
-        .collect::<Result<Vec<_>, OpError>>()?;
-    Ok(record(l, cmds)?.len())
+        .map(|u| on_unit(u, kind.clone(), actor, None))
+        .collect();
+    let n = cmds.len();
+    cmds.extend(extra);
+    record(l, cmds)?;
+    Ok(n)
 }
 
 /// One unit of a basket: which, and the code scanned for it.
@@ -168,19 +214,24 @@ pub fn act_on_basket(
             OpError::invalid("the basket is empty: scan the units first"),
         ));
     }
-    let kind = action
-        .clone()
-        .resolve(l, basket.len())
-        .map_err(|e| (0, e))?;
-    let cmds = basket
+    let units = basket
         .iter()
         .enumerate()
-        .map(|(i, b)| {
-            let u = l.unit(b.unit).map_err(|e| (i, e))?;
-            Ok(on_unit(&u, kind.clone(), actor, b.scan.as_deref()))
-        })
+        .map(|(i, b)| l.unit(b.unit).map_err(|e| (i, e)))
         .collect::<Result<Vec<_>, (usize, OpError)>>()?;
-    Ok(l.record(cmds)?.len())
+    let (kind, extra) = action
+        .clone()
+        .resolve(l, &units, actor)
+        .map_err(|e| (0, e))?;
+    let mut cmds: Vec<_> = units
+        .iter()
+        .zip(basket)
+        .map(|(u, b)| on_unit(u, kind.clone(), actor, b.scan.as_deref()))
+        .collect();
+    let n = cmds.len();
+    cmds.extend(extra);
+    l.record(cmds).map_err(|(i, e)| (i.min(n - 1), e))?;
+    Ok(n)
 }
 
 /// Short words for what an event does to a unit, for a confirmation.
@@ -302,6 +353,7 @@ mod tests {
         let out = Action::CheckOut {
             holder: "Ben".into(),
             due: Some("2020-01-31".into()),
+            over_reservation: false,
         };
         assert!(act(&mut l, units[0], out.clone(), &a, None).is_err());
         let basket = [BasketUnit {

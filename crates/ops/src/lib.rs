@@ -23,6 +23,9 @@
 //!   active borrower within their limit;
 //! - [`locations`]: locations, and the rule that a unit only moves to a known one
 //!   (or one the command explicitly creates);
+//! - [`reservations`]: reservations made and cancelled, read with names, and what a
+//!   check-out does about them (picks the borrower's up, refuses to break another's
+//!   unless overridden);
 //! - [`naming`]: the name a new unit gets;
 //! - [`reads`]: [`reads::Reads`], the views a front end reads beside the `Ledger`
 //!   (units by filter, history, recent activity, conflicts);
@@ -42,6 +45,7 @@ pub mod mem;
 pub mod naming;
 pub mod people;
 pub mod reads;
+pub mod reservations;
 pub mod tracking;
 
 pub use error::OpError;
@@ -51,6 +55,7 @@ use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Command, Event};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
 
 /// One recorded change: the event, and the units it created or folded (a tracking
 /// switch seeds or folds units; other events list none).
@@ -99,6 +104,10 @@ pub trait Ledger {
     /// The locations units name as free text and no location entity is (written
     /// before locations were entities), each spelling once.
     fn unplaced_locations(&self) -> Result<Vec<String>, OpError>;
+    /// A reservation by id.
+    fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError>;
+    /// Reservations passing the query, by first day.
+    fn reservations(&self, q: &ReservationQuery) -> Result<Vec<Reservation>, OpError>;
     /// Record the commands in order as one write: all of them, or none and the index
     /// of the command that failed with why. Returns only once the write is durable.
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)>;

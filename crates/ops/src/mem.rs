@@ -9,6 +9,7 @@ use tagstation_core::event::{
 };
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
 
 use crate::{one_of, Ledger, OpError, Recorded};
 
@@ -259,6 +260,29 @@ impl Ledger for MemLedger {
                 }
             }
         }
+        Ok(out)
+    }
+
+    fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError> {
+        self.projection
+            .reservations
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| OpError::NotFound {
+                what: "reservation",
+                reference: id.to_string(),
+            })
+    }
+
+    fn reservations(&self, q: &ReservationQuery) -> Result<Vec<Reservation>, OpError> {
+        let mut out: Vec<Reservation> = self
+            .projection
+            .reservations
+            .values()
+            .filter(|r| q.matches(r))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (&a.fields.starts, a.id).cmp(&(&b.fields.starts, b.id)));
         Ok(out)
     }
 

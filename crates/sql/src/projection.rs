@@ -9,6 +9,7 @@ use tagstation_core::catalog::{fold, Item, ItemId, Status, Totals, Tracking, Uni
 use tagstation_core::event::{Event, EventKind, Projection, UnitQuery};
 use tagstation_core::locations::{Location, LocationId, LocationKind};
 use tagstation_core::people::{Person, PersonFields, PersonId, Role, Scrub};
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
 
 /// Defined with the event; named here, where rows map to them.
 pub use tagstation_core::event::{Outcome, StoredEvent};
@@ -126,6 +127,22 @@ pub fn select_people(
     rows.collect()
 }
 
+/// Reservations matching `filter` (`WHERE ... ORDER BY ...` on the `reservations`
+/// table), with text parameters.
+pub fn select_reservations(
+    conn: &Connection,
+    filter: &str,
+    args: &[String],
+) -> rusqlite::Result<Vec<Reservation>> {
+    let sql = format!("SELECT body FROM reservations {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+        let body: String = r.get(0)?;
+        reservation_from_body(&body).map_err(|e| bad_data(0, e))
+    })?;
+    rows.collect()
+}
+
 /// Locations matching `filter` (`WHERE ... ORDER BY ...` on the `locations` table).
 pub fn select_locations(
     conn: &Connection,
@@ -172,8 +189,80 @@ pub fn select_unit_counts(conn: &Connection) -> rusqlite::Result<Vec<(ItemId, St
     rows.collect()
 }
 
+/// The `WHERE ... ORDER BY ...` of a [`ReservationQuery`] on the `reservations`
+/// table and its text parameters (`?1`, `?2`...), in the SQL both SQLite and the hub's
+/// PostgreSQL speak.
+pub fn reservation_filter(q: &ReservationQuery) -> (String, Vec<String>) {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    let mut add = |cond: &str, arg: String| {
+        args.push(arg);
+        conds.push(cond.replace('#', &format!("?{}", args.len())));
+    };
+    if let Some(i) = q.item {
+        add("item_id = #", i.to_string());
+    }
+    if let Some(p) = q.person {
+        add("person_id = #", p.to_string());
+    }
+    if let Some(f) = &q.from {
+        add("ends >= #", f.clone());
+    }
+    if let Some(t) = &q.to {
+        add("starts <= #", t.clone());
+    }
+    if q.live_only {
+        conds.push("state <> 'cancelled'".into());
+    }
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    (format!("{filter} ORDER BY starts, id"), args)
+}
+
+/// A reservation from its `body` column (the whole reservation as JSON).
+pub fn reservation_from_body(body: &str) -> Result<Reservation, serde_json::Error> {
+    serde_json::from_str(body)
+}
+
 impl Projection for SqlProjection<'_> {
     type Error = rusqlite::Error;
+
+    fn reservation(&mut self, id: ReservationId) -> rusqlite::Result<Option<Reservation>> {
+        select_reservations(self.0, "WHERE id = ?1", &[id.to_string()]).map(|mut v| v.pop())
+    }
+
+    fn reservations(&mut self, q: &ReservationQuery) -> rusqlite::Result<Vec<Reservation>> {
+        let (filter, args) = reservation_filter(q);
+        select_reservations(self.0, &filter, &args)
+    }
+
+    fn put_reservation(&mut self, r: &Reservation) -> rusqlite::Result<()> {
+        let body = serde_json::to_string(r).map_err(|e| bad_data(6, e))?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO reservations (id, item_id, person_id, starts, ends, state, body,
+                                           version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id,
+                   person_id = excluded.person_id, starts = excluded.starts,
+                   ends = excluded.ends, state = excluded.state, body = excluded.body,
+                   version = excluded.version",
+            )?
+            .execute(params![
+                r.id.to_string(),
+                r.fields.item_id.to_string(),
+                r.fields.person_id.to_string(),
+                r.fields.starts,
+                r.fields.ends,
+                r.state.as_str(),
+                body,
+                r.version,
+            ])?;
+        Ok(())
+    }
 
     fn item(&mut self, id: ItemId) -> rusqlite::Result<Option<Item>> {
         Ok(select_items(self.0, "WHERE id = ?1", [id.to_string()])?.pop())

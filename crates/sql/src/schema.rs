@@ -225,6 +225,24 @@ CREATE INDEX units_location ON units(location_id) WHERE location_id IS NOT NULL;
 CREATE INDEX units_location_key ON units(location_key) WHERE location_key IS NOT NULL;
 "#;
 
+/// Reservations as catalog entities (made by their own events): the columns their
+/// queries filter on, and the whole reservation as JSON (`body`), which is what is
+/// read back.
+pub const CATALOG_V4: &str = r#"
+CREATE TABLE reservations (
+    id        TEXT PRIMARY KEY,
+    item_id   TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    starts    TEXT NOT NULL,
+    ends      TEXT NOT NULL,
+    state     TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    version   INTEGER NOT NULL
+);
+CREATE INDEX reservations_item ON reservations(item_id, ends);
+CREATE INDEX reservations_person ON reservations(person_id, ends);
+"#;
+
 /// The holder and location keys of units written before [`CATALOG_V3`].
 pub fn fill_keys_v3(conn: &Connection) -> Result<(), StoreError> {
     use tagstation_core::catalog::fold;
@@ -338,6 +356,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[STATION_V5],
             &[STATION_V7],
             &[STATION_V8],
+            &[CATALOG_V4],
         ],
         Flavor::Hub => &[
             &[CATALOG_V1, HUB_V1],
@@ -353,6 +372,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V10],
             &[HUB_V11],
             &[HUB_V12],
+            &[CATALOG_V4],
         ],
     }
 }

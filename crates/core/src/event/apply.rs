@@ -11,6 +11,7 @@ use crate::catalog::{
 };
 use crate::locations::{LocationId, MAX_DEPTH};
 use crate::people::{Person, PersonId, Scrub};
+use crate::reservations::{clashes, Reservation, ReservationQuery, ReservationState};
 
 /// Apply one event to the projection. On `Err` nothing was written.
 pub fn apply<P: Projection>(
@@ -23,6 +24,9 @@ pub fn apply<P: Projection>(
     let mut out = Applied::default();
     ev.kind.check_fields()?;
 
+    if ev.kind.is_reservation() {
+        return apply_reservation(p, ev);
+    }
     if ev.kind.is_directory() {
         return apply_directory(p, ev, full);
     }
@@ -749,6 +753,110 @@ fn apply_directory<P: Projection>(
         }
         _ => unreachable!("only directory events come here"),
     }
+    Ok(out)
+}
+
+/// Events of reservations (their subject is `ev.item_id`, the reservation's id). A
+/// reservation that clashes with another (made offline at two stations) is applied
+/// and flagged as a conflict: both stay, for a person to settle.
+fn apply_reservation<P: Projection>(
+    p: &mut P,
+    ev: &Event,
+) -> Result<Applied, ApplyError<P::Error>> {
+    let st = |e| ApplyError::Store(e);
+    let id = ev.item_id;
+    let mut out = Applied::default();
+    if let EventKind::ReservationMade(f) = &ev.kind {
+        if p.reservation(id).map_err(st)?.is_some() {
+            return Err(DomainError::ReservationExists(id).into());
+        }
+        let item = need_live_item(p, f.item_id)?;
+        if item.tracking != Tracking::Units {
+            return Err(DomainError::NotReservable(item.name).into());
+        }
+        let lendable: Vec<Unit> = p
+            .units_of_item(item.id)
+            .map_err(st)?
+            .into_iter()
+            .filter(|u| u.status != Status::Retired)
+            .collect();
+        for u in &f.units {
+            let unit = p
+                .unit(*u)
+                .map_err(st)?
+                .ok_or(DomainError::UnknownUnit(*u))?;
+            if unit.item_id != item.id || !unit.active {
+                return Err(DomainError::NotOfItem(unit.name).into());
+            }
+            if unit.status == Status::Retired {
+                return Err(DomainError::Retired(unit.name).into());
+            }
+        }
+        let have = lendable.len() as i64;
+        if f.count > have {
+            return Err(DomainError::TooFewToReserve {
+                item: item.name,
+                have,
+                want: f.count,
+            }
+            .into());
+        }
+        need_person(p, f.person_id)?;
+        let others = p
+            .reservations(&ReservationQuery::of_item(item.id, &f.starts, &f.ends))
+            .map_err(st)?;
+        let clash = clashes(id, f, &others, have);
+        if !clash.is_empty() {
+            let mut words = Vec::new();
+            for r in clash {
+                let who = p
+                    .person(r.fields.person_id)
+                    .map_err(st)?
+                    .map(|x| x.name)
+                    .unwrap_or_else(|| r.fields.person_id.to_string());
+                words.push(format!(
+                    "{who}'s reservation from {} to {}",
+                    r.fields.starts, r.fields.ends
+                ));
+            }
+            out.conflict = Some(format!(
+                "reserved twice: {} units of {:?} overlap {}",
+                f.count,
+                item.name,
+                words.join(", ")
+            ));
+        }
+        p.put_reservation(&f.clone().into_reservation(id))
+            .map_err(st)?;
+        return Ok(out);
+    }
+    let mut r: Reservation = p
+        .reservation(id)
+        .map_err(st)?
+        .ok_or(DomainError::UnknownReservation(id))?;
+    match &ev.kind {
+        EventKind::ReservationCancelled { .. } => {
+            if r.state == ReservationState::Cancelled {
+                return Err(DomainError::NoChange("cancelled".into()).into());
+            }
+            r.state = ReservationState::Cancelled;
+        }
+        EventKind::ReservationFulfilled { .. } => {
+            if r.state != ReservationState::Open {
+                return Err(DomainError::ReservationClosed(r.state).into());
+            }
+            r.state = ReservationState::Fulfilled;
+        }
+        EventKind::ReservationOverridden { .. } => {
+            if r.state == ReservationState::Cancelled {
+                return Err(DomainError::ReservationClosed(r.state).into());
+            }
+        }
+        _ => unreachable!("only reservation events come here"),
+    }
+    out.conflict = version_conflict(ev, r.version);
+    r.version += 1;
+    p.put_reservation(&r).map_err(st)?;
     Ok(out)
 }
 

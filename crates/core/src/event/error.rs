@@ -79,6 +79,20 @@ pub enum DomainError {
     DuplicateLocationName(String),
     #[error("{0:?} cannot be inside itself (its parents would go round in a circle)")]
     LocationCycle(String),
+    #[error("the reservation is not well formed: {0}")]
+    Reservation(#[from] crate::reservations::ReservationError),
+    #[error("unknown reservation {0}")]
+    UnknownReservation(uuid::Uuid),
+    #[error("reservation {0} already exists")]
+    ReservationExists(uuid::Uuid),
+    #[error("{0:?} is counted, not tracked by unit: only units can be reserved")]
+    NotReservable(String),
+    #[error("{item:?} has {have} units that can be lent; cannot reserve {want}")]
+    TooFewToReserve { item: String, have: i64, want: i64 },
+    #[error("{0:?} is not a unit of the reserved item")]
+    NotOfItem(String),
+    #[error("the reservation is {0}: it cannot change any more")]
+    ReservationClosed(crate::reservations::ReservationState),
     /// A kind of change made by a newer version: kept, never applied by this one.
     #[error("change of kind {0:?} is not known to this version")]
     UnknownKind(String),

@@ -8,6 +8,7 @@ use super::{apply, totals, Event, Mode, Projection, UnitQuery};
 use crate::catalog::{fold, same_key, Item, ItemId, Status, Totals, Unit, UnitId};
 use crate::locations::{Location, LocationId};
 use crate::people::{Person, PersonFields, PersonId, Scrub};
+use crate::reservations::{Reservation, ReservationId, ReservationQuery};
 
 /// The projection held in memory: the reference the SQL stores are tested against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,6 +17,7 @@ pub struct MemProjection {
     pub units: BTreeMap<UnitId, Unit>,
     pub people: BTreeMap<PersonId, Person>,
     pub locations: BTreeMap<LocationId, Location>,
+    pub reservations: BTreeMap<ReservationId, Reservation>,
     /// Units by item, and by asset tag (folded): a replay of a long log (a report over
     /// all history) looks units up at every event and must not scan them all each time.
     /// Kept by `put_unit`, the one way units change.
@@ -166,6 +168,23 @@ impl Projection for MemProjection {
     }
     fn put_location(&mut self, location: &Location) -> Result<(), Self::Error> {
         self.locations.insert(location.id, location.clone());
+        Ok(())
+    }
+    fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>, Self::Error> {
+        Ok(self.reservations.get(&id).cloned())
+    }
+    fn reservations(&mut self, q: &ReservationQuery) -> Result<Vec<Reservation>, Self::Error> {
+        let mut out: Vec<Reservation> = self
+            .reservations
+            .values()
+            .filter(|r| q.matches(r))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (&a.fields.starts, a.id).cmp(&(&b.fields.starts, b.id)));
+        Ok(out)
+    }
+    fn put_reservation(&mut self, r: &Reservation) -> Result<(), Self::Error> {
+        self.reservations.insert(r.id, r.clone());
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ use crate::catalog::{
 };
 use crate::locations::{LocationFields, LocationId};
 use crate::people::{PersonFields, PersonId};
+use crate::reservations::ReservationFields;
 
 /// One change, as recorded in history and sent between stations and the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +189,24 @@ pub enum EventKind {
     /// A location's fields changed (renamed, moved under another, its code, retired):
     /// the event carries all of them.
     LocationEdited(LocationFields),
+    /// A reservation is made (the event's subject is the reservation's id).
+    ReservationMade(ReservationFields),
+    /// A reservation called off: it holds nothing any more.
+    ReservationCancelled {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A reservation picked up: `unit_id` was checked out to its person, in the same
+    /// write as this event.
+    ReservationFulfilled {
+        unit_id: UnitId,
+    },
+    /// A unit the reservation holds was checked out to someone else anyway: an
+    /// operator's decision, recorded with the check-out. The reservation stays open.
+    ReservationOverridden {
+        unit_id: UnitId,
+        holder_id: PersonId,
+    },
     /// An admin on the hub marked the conflict `event` reviewed. Changes no state;
     /// every station stops counting that conflict once it pulls this. Only the hub
     /// makes it.
@@ -262,6 +281,10 @@ impl EventKind {
             EventKind::PersonErased { .. } => "person_erased",
             EventKind::LocationCreated(_) => "location_created",
             EventKind::LocationEdited(_) => "location_edited",
+            EventKind::ReservationMade(_) => "reservation_made",
+            EventKind::ReservationCancelled { .. } => "reservation_cancelled",
+            EventKind::ReservationFulfilled { .. } => "reservation_fulfilled",
+            EventKind::ReservationOverridden { .. } => "reservation_overridden",
             EventKind::Unknown { kind, .. } => kind,
         }
     }
@@ -283,9 +306,21 @@ impl EventKind {
         ) && !self.is_directory()
     }
 
-    /// Is this an event of a person or a location (its subject is not an item)?
+    /// Is this an event of a person, a location or a reservation (its subject is not
+    /// an item)?
     pub fn is_directory(&self) -> bool {
-        self.is_person() || self.is_location()
+        self.is_person() || self.is_location() || self.is_reservation()
+    }
+
+    /// Is this a reservation's event?
+    pub fn is_reservation(&self) -> bool {
+        matches!(
+            self,
+            EventKind::ReservationMade(_)
+                | EventKind::ReservationCancelled { .. }
+                | EventKind::ReservationFulfilled { .. }
+                | EventKind::ReservationOverridden { .. }
+        )
     }
 
     /// Is this a person's event?
@@ -401,6 +436,20 @@ impl EventKind {
                 f.name,
                 if f.active { "" } else { " (inactive)" }
             ),
+            EventKind::ReservationMade(f) => format!(
+                "reserved {} unit{} from {} to {}",
+                f.count,
+                if f.count == 1 { "" } else { "s" },
+                f.starts,
+                f.ends
+            ),
+            EventKind::ReservationCancelled { reason } => {
+                format!("reservation cancelled{}", because(reason))
+            }
+            EventKind::ReservationFulfilled { .. } => "reservation picked up".into(),
+            EventKind::ReservationOverridden { .. } => {
+                "a reserved unit was checked out to someone else (override)".into()
+            }
             EventKind::Unknown { kind, .. } => {
                 format!("this station needs an update to show this change ({kind})")
             }
@@ -615,6 +664,13 @@ impl EventKind {
             }
             EventKind::PersonErased { pseudonym } => check_text("pseudonym", pseudonym)?,
             EventKind::LocationCreated(f) | EventKind::LocationEdited(f) => f.check()?,
+            EventKind::ReservationMade(f) => f.check()?,
+            EventKind::ReservationCancelled { reason } => {
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+            }
+            EventKind::ReservationFulfilled { .. } | EventKind::ReservationOverridden { .. } => {}
             EventKind::Unknown { kind, .. } => {
                 return Err(DomainError::UnknownKind(kind.clone()));
             }

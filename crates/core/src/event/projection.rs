@@ -5,6 +5,7 @@ use super::{DomainError, EventKind};
 use crate::catalog::{Item, ItemId, TextError, Totals, Tracking, Unit, UnitId};
 use crate::locations::{Location, LocationId};
 use crate::people::{Person, PersonId, Scrub};
+use crate::reservations::{Reservation, ReservationId, ReservationQuery};
 
 /// Which units [`Projection::units_where`] lists (active units only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +63,11 @@ pub trait Projection {
     /// The location whose label carries this code, letter case aside.
     fn location_by_code(&mut self, code: &str) -> Result<Option<Location>, Self::Error>;
     fn put_location(&mut self, location: &Location) -> Result<(), Self::Error>;
+
+    fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>, Self::Error>;
+    /// Reservations passing the query, by first day (then id).
+    fn reservations(&mut self, q: &ReservationQuery) -> Result<Vec<Reservation>, Self::Error>;
+    fn put_reservation(&mut self, reservation: &Reservation) -> Result<(), Self::Error>;
 }
 
 /// Either the rules refused the event, or the store failed underneath.
@@ -117,9 +123,11 @@ pub fn base_version<P: Projection>(
         EventKind::ItemCreated { .. }
         | EventKind::UnitCreated { .. }
         | EventKind::PersonCreated(_)
-        | EventKind::LocationCreated(_) => None,
+        | EventKind::LocationCreated(_)
+        | EventKind::ReservationMade(_) => None,
         k if k.is_person() => p.person(item)?.map(|x| x.version),
         k if k.is_location() => p.location(item)?.map(|x| x.version),
+        k if k.is_reservation() => p.reservation(item)?.map(|x| x.version),
         _ => p.item(item)?.map(|i| i.version),
     })
 }

@@ -37,6 +37,10 @@ pub const KNOWN_KINDS: &[&str] = &[
     "person_erased",
     "location_created",
     "location_edited",
+    "reservation_made",
+    "reservation_cancelled",
+    "reservation_fulfilled",
+    "reservation_overridden",
 ];
 
 /// Longest `type` tag kept as an unknown kind.

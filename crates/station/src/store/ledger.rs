@@ -8,6 +8,7 @@ use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Command, Projection, UnitQuery};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
+use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
 use tagstation_ops::{Ledger, OpError, Recorded};
 
 use super::sql::SqlProjection;
@@ -134,6 +135,22 @@ impl Ledger for Store {
 
     fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
         Store::unplaced_locations(self).map_err(op_error)
+    }
+
+    fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError> {
+        SqlProjection(&self.conn)
+            .reservation(id)
+            .map_err(|e| op_error(e.into()))?
+            .ok_or_else(|| OpError::NotFound {
+                what: "reservation",
+                reference: id.to_string(),
+            })
+    }
+
+    fn reservations(&self, q: &ReservationQuery) -> Result<Vec<Reservation>, OpError> {
+        SqlProjection(&self.conn)
+            .reservations(q)
+            .map_err(|e| op_error(e.into()))
     }
 
     fn record(&mut self, cmds: Vec<Command>) -> Result<Vec<Recorded>, (usize, OpError)> {

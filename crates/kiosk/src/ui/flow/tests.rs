@@ -280,7 +280,7 @@ fn check_out_on_the_card_asks_whom_then_pulses_the_relay() {
     assert_eq!(st.overlay, Overlay::None);
     assert!(matches!(
         &op,
-        Op::Act { action: Action::CheckOut { holder, due: None }, .. } if holder == "Ben"
+        Op::Act { action: Action::CheckOut { holder, due: None, .. }, .. } if holder == "Ben"
     ));
     let fx = finish(
         &mut st,
@@ -357,7 +357,8 @@ fn kiosk_basket_checks_out_all_units_or_none() {
         action,
         &Action::CheckOut {
             holder: "Ana".into(),
-            due: Some("today+7".into())
+            due: Some("today+7".into()),
+            over_reservation: false,
         }
     );
 

@@ -126,6 +126,7 @@ impl State {
                 let action = Action::CheckOut {
                     holder: p.clone(),
                     due: due.map(|d| reads.date_in(d)),
+                    over_reservation: false,
                 };
                 fx.run(basket_op(p, basket, action));
             }
@@ -208,6 +209,7 @@ impl State {
                 action: Action::CheckOut {
                     holder: text,
                     due: None,
+                    over_reservation: false,
                 },
             }),
             (Ask::Location, Flow::Unit { unit }) => fx.run(Op::Act {
