@@ -20,6 +20,7 @@ use super::history::{conflicts_text, history_text, overdue_text, Names};
 use super::labels::{labels_cmd, LabelsArgs};
 use super::output::{print_item, print_unit, show, t};
 use super::report::{report_cmd, ReportCmd};
+use super::reservations::{reservation_cmd, ReservationCmd};
 use super::scan::{parse_scan_action, scan_lines, ScanAction};
 use super::{Globals, JsonFlag};
 
@@ -46,6 +47,9 @@ pub enum StationCommand {
     /// Locations: sites, rooms, vans and shelves that units are moved to.
     #[command(subcommand)]
     Location(LocationCmd),
+    /// Reservations: units held for a person for some days.
+    #[command(subcommand)]
+    Reservation(ReservationCmd),
     /// Look up a scanned code, or act on it (the same path as a real scan).
     Scan {
         /// The scanned text: an asset tag or a product barcode.
@@ -423,6 +427,10 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
         StationCommand::Item(cmd) => item_cmd(&mut ctx, cmd)?,
         StationCommand::Person(cmd) => person_cmd(&mut ctx, cmd)?,
         StationCommand::Location(cmd) => location_cmd(&mut ctx, cmd)?,
+        StationCommand::Reservation(cmd) => {
+            let actor = ctx.actor.clone();
+            reservation_cmd(&mut ctx.store, &actor, cmd)?
+        }
         StationCommand::Unit(cmd) => unit_cmd(&mut ctx, cmd)?,
         StationCommand::Scan {
             stdin: true,

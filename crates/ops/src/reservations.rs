@@ -155,7 +155,7 @@ pub fn reserve_command(
         return Err(OpError::Invalid {
             user: format!("{what} cannot be reserved then: {held}."),
             engineer: format!(
-                "reservation of {what} from {} to {} clashes with reservation {}",
+                "reservation of {what} from {} to {} clashes with one {held} ({})",
                 fields.starts, fields.ends, first.id
             ),
         });
@@ -167,8 +167,9 @@ pub fn reserve_command(
     ))
 }
 
-/// A reservation by its id, or by the start of its id (8 characters or more, as lists
-/// show it).
+/// A reservation by its id, or by the end of its id (8 characters or more, as lists
+/// show it: [`short_id`]; the start of a UUIDv7 is its time, shared by reservations
+/// made together).
 pub fn find_reservation(l: &impl Ledger, reference: &str) -> Result<Reservation, OpError> {
     let r = reference.trim();
     if let Ok(id) = r.parse::<Uuid>() {
@@ -184,9 +185,15 @@ pub fn find_reservation(l: &impl Ledger, reference: &str) -> Result<Reservation,
     let found: Vec<Reservation> = l
         .reservations(&ReservationQuery::default())?
         .into_iter()
-        .filter(|x| x.id.to_string().starts_with(&r))
+        .filter(|x| x.id.to_string().ends_with(&r))
         .collect();
     crate::one_of("reservation", &r, found, |x| x.id.to_string())
+}
+
+/// The id as lists show it: its last 8 characters (random in a UUIDv7).
+pub fn short_id(id: ReservationId) -> String {
+    let s = id.to_string();
+    s[s.len() - 8..].to_string()
 }
 
 /// Call a reservation off.

@@ -204,7 +204,7 @@ fn count_reservations_hold_back_enough_units() {
 fn a_cancelled_reservation_holds_nothing() {
     let (mut l, _, units, a) = setup();
     let ana = reserve(&mut l, units_for("Ana", &[&units[0]], 0, 3), &a).unwrap();
-    let short = ana.id.to_string()[..8].to_string();
+    let short = short_id(ana.id);
     let r = cancel(&mut l, &short, Some("trip called off".into()), &a).unwrap();
     assert_eq!(r.state, ReservationState::Cancelled);
     check_out(&mut l, &units[0], "Ben", false).unwrap();
