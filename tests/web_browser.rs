@@ -478,3 +478,138 @@ fn a_shop_manager_works_in_a_real_browser() {
         b.text()
     );
 }
+
+/// The equipment pool in a real browser: an operator books a unit for Bea from the
+/// item's calendar, a second booking of it on a shared day is refused naming Bea's, a
+/// check-out to Bo over it is refused until the operator overrides it on record; a
+/// borrower books and cancels only for herself; her calendar app reads her bookings
+/// from the iCalendar feed behind her token.
+#[test]
+fn an_equipment_pool_books_and_lends_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let store = hub.state.store.clone();
+    let actor = Actor::new("test");
+    let mut l = HubLedger::new(store.as_ref());
+    for (name, role) in [("Bea", Role::Borrower), ("Bo", Role::Borrower)] {
+        tagstation::ops::people::add_person(&mut l, person(name, role), &actor).unwrap();
+    }
+    let kit = create_item(&mut l, NewItem::units("Camera kit"), &actor).unwrap();
+    let units: Vec<_> = (1..=2)
+        .map(|n| {
+            let new = NewUnit {
+                tag: Some(format!("CK-{n}")),
+                ..NewUnit::default()
+            };
+            add_unit(&mut l, kit, new, &actor).unwrap().id
+        })
+        .collect();
+    drop(l);
+    tagstation::web::setup::create_admin(store.as_ref(), "Ada", None, PASSWORD).unwrap();
+    let (_, path) = tagstation::web::setup::password_link(store.as_ref(), "Bea").unwrap();
+    let link = path.split("token=").nth(1).unwrap().to_string();
+    let bea_token = tagstation::hub::write(store.as_ref(), |c| {
+        let who = tagstation::hub::accounts::use_link(c, &link, 0)?.unwrap();
+        let hash = tagstation::hub::accounts::hash_password(PASSWORD)?;
+        tagstation::hub::accounts::set_password(c, who, &hash, 0)?;
+        tagstation::hub::accounts::new_token(c, who, "calendar", Role::Viewer, 0)
+    })
+    .unwrap()
+    .0;
+    let (from, to) = (tagstation::clock::in_days(1), tagstation::clock::in_days(3));
+    // Date inputs take what is typed in the browser's locale: set them directly.
+    let set_dates = |b: &Browser, starts: &str, ends: &str| {
+        b.script(&format!(
+            "document.getElementById('r-starts').value = '{starts}';
+             document.getElementById('r-ends').value = '{ends}';"
+        ));
+    };
+
+    let d = driver();
+    let b = Browser::open(&d, &hub.url);
+    b.sign_in("Ada");
+    b.go(&format!("/items/{kit}"));
+    b.click(&format!("a[href='/reservations?item={kit}']"));
+    b.wait_text("No reservations in these days");
+    b.type_in("#r-person", "Bea");
+    set_dates(&b, &from, &to);
+    b.click(&format!("input[name='unit'][value='{}']", units[0]));
+    b.click("form[action='/reservations'] button");
+    b.wait_text("Camera kit 01");
+    assert_eq!(b.count("table.calendar td.held"), 3, "{}", b.text());
+    assert!(
+        b.text().contains(&format!("{from} to {to}")),
+        "{}",
+        b.text()
+    );
+    b.screenshot("reservations");
+
+    // The same unit for Bo on a shared day: refused, naming Bea's booking.
+    b.go(&format!("/reservations?item={kit}"));
+    b.type_in("#r-person", "Bo");
+    set_dates(&b, &to, &to);
+    b.click(&format!("input[name='unit'][value='{}']", units[0]));
+    b.click("form[action='/reservations'] button");
+    b.wait_text("cannot be reserved then");
+    assert!(b.text().contains("reserved for Bea"), "{}", b.text());
+
+    // Lending CK-1 to Bo (no due date: he may keep it) runs into Bea's days.
+    b.go(&format!("/units/{}", units[0]));
+    assert!(b.text().contains("Reserved for Bea"), "{}", b.text());
+    b.type_in("#holder", "Bo");
+    b.click("form[action$='check-out'] button");
+    b.wait_text("An operator can lend it anyway");
+    b.go(&format!("/units/{}", units[0]));
+    b.type_in("#holder", "Bo");
+    b.click("input[name='over_reservation']");
+    b.click("form[action$='check-out'] button");
+    b.wait_text("checked out to Bo");
+    b.screenshot("unit-reserved");
+    let out = tagstation::hub::read(store.as_ref(), |c| {
+        tagstation::hub::tables::select_units(c, "WHERE id = ?1", &[units[0].into()])
+    })
+    .unwrap();
+    assert_eq!(out[0].status, Status::CheckedOut);
+    assert_eq!(out[0].holder.as_deref(), Some("Bo"));
+
+    // Bea, a borrower, sees her own calendar, books CK-2 for herself and cancels it.
+    b.sign_in("Bea");
+    b.go("/reservations");
+    assert!(b.text().contains("Reservations: Bea"), "{}", b.text());
+    b.go(&format!("/reservations?item={kit}"));
+    assert!(
+        b.count("#r-person") == 0,
+        "a borrower books for herself only"
+    );
+    set_dates(&b, &to, &to);
+    b.click(&format!("input[name='unit'][value='{}']", units[1]));
+    b.click("form[action='/reservations'] button");
+    b.wait_text("Camera kit 02");
+    b.wait("both of Bea's bookings listed", |b| {
+        b.count("form[action$='/cancel'] button") == 2
+    });
+    // Her calendar app subscribes with her token (no session, no header).
+    let ics =
+        reqwest::blocking::get(format!("{}/reservations.ics?token={bea_token}", hub.url)).unwrap();
+    assert_eq!(ics.status(), 200);
+    assert!(ics.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let ics = ics.text().unwrap();
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert!(ics.contains("SUMMARY:Reserved: Camera kit 01"), "{ics}");
+    assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{}", from.replace('-', ""))));
+    let bad =
+        reqwest::blocking::get(format!("{}/reservations.ics?token=tsp_nope", hub.url)).unwrap();
+    assert_eq!(bad.status(), 401);
+    b.click("tr:last-child form[action$='/cancel'] button");
+    b.wait("the cancelled booking gone", |b| {
+        b.count("form[action$='/cancel'] button") == 1
+    });
+    let ics = reqwest::blocking::get(format!("{}/reservations.ics?token={bea_token}", hub.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(ics.contains("STATUS:CANCELLED"), "{ics}");
+}

@@ -149,12 +149,30 @@ impl ReservationFields {
     }
 }
 
+fn parse_day(d: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(d, &fmt).ok()
+}
+
+fn format_day(d: time::Date) -> Option<String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    d.format(&fmt).ok()
+}
+
+/// The day `delta` days after `day` (before, when negative), `YYYY-MM-DD`.
+pub fn shift_day(day: &str, delta: i64) -> Option<String> {
+    let d = parse_day(day)?.checked_add(time::Duration::days(delta))?;
+    format_day(d)
+}
+
+/// `n` days in a row from `day` on, `YYYY-MM-DD`.
+pub fn days_from(day: &str, n: i64) -> Option<Vec<String>> {
+    (0..n).map(|i| shift_day(day, i)).collect()
+}
+
 /// Days from `a` to `b` (`YYYY-MM-DD`): 0 for the same day.
 fn days_between(a: &str, b: &str) -> Option<i64> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let a = time::Date::parse(a, &fmt).ok()?;
-    let b = time::Date::parse(b, &fmt).ok()?;
-    Some((b - a).whole_days())
+    Some((parse_day(b)? - parse_day(a)?).whole_days())
 }
 
 /// A reservation as the catalog knows it now.
@@ -319,6 +337,17 @@ mod tests {
             fields(&[], 1, "2026-02-30", "2026-03-01").check(),
             Err(ReservationError::Date(_))
         ));
+    }
+
+    #[test]
+    fn days_shift_across_months_and_years() {
+        assert_eq!(shift_day("2026-12-31", 1).as_deref(), Some("2027-01-01"));
+        assert_eq!(shift_day("2028-03-01", -1).as_deref(), Some("2028-02-29"));
+        assert_eq!(
+            days_from("2026-12-30", 3).unwrap(),
+            ["2026-12-30", "2026-12-31", "2027-01-01"]
+        );
+        assert_eq!(shift_day("not a day", 1), None);
     }
 
     #[test]

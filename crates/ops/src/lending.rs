@@ -168,6 +168,19 @@ pub fn check_out(
     due: Option<&str>,
     actor: &Actor,
 ) -> Result<usize, OpError> {
+    lend(l, units, holder, due, false, actor)
+}
+
+/// [`check_out`], and with `over_reservation` even when it breaks someone else's
+/// reservation (an operator's decision, recorded on the reservation).
+pub fn lend(
+    l: &mut impl Ledger,
+    units: &[UnitId],
+    holder: &str,
+    due: Option<&str>,
+    over_reservation: bool,
+    actor: &Actor,
+) -> Result<usize, OpError> {
     if units.is_empty() {
         return Err(OpError::invalid(
             "nothing to check out: the basket is empty",
@@ -180,7 +193,7 @@ pub fn check_out(
     let (kind, extra) = Action::CheckOut {
         holder: holder.to_string(),
         due: due.map(str::to_string),
-        over_reservation: false,
+        over_reservation,
     }
     .resolve(l, &units, actor)?;
     let mut cmds: Vec<_> = units

@@ -46,6 +46,9 @@ pub struct CheckOut {
     holder: String,
     #[serde(default)]
     due: String,
+    /// "yes": lend it even though it is reserved for someone else (operators).
+    #[serde(default)]
+    over_reservation: Option<String>,
 }
 
 pub async fn check_out(
@@ -66,9 +69,15 @@ pub async fn check_out(
         _ => signed.person.id.to_string(),
     };
     let due = blank(&f.due);
+    let over = f.over_reservation.is_some();
+    if over && signed.person.role < Role::Operator {
+        return Err(WebError::Forbidden(
+            "only an operator may lend a unit that is reserved for someone else".into(),
+        ));
+    }
     let actor = signed.actor();
     op(&st, move |l| {
-        lending::check_out(l, &[id], &holder, due.as_deref(), &actor)
+        lending::lend(l, &[id], &holder, due.as_deref(), over, &actor)
     })
     .await?;
     Ok(Redirect::to(&format!("/units/{id}")).into_response())

@@ -16,6 +16,8 @@
 //! - [`transfer`]: CSV import (a dry-run preview first) and export.
 //! - [`labels`]: "Print labels": a PDF of labels for an item's units, chosen units,
 //!   locations or badges (`tagstation-labels`).
+//! - [`reservations`]: the reservations calendar (by item, person or everyone), the
+//!   form that makes one, cancelling, and each person's iCalendar feed ([`ics`]).
 //! - [`fleet`]: stations (add with a one-time code, revoke) and conflicts to review.
 //! - [`signin`]: signing in and out and setting a password from a one-time link.
 //! - [`tokens`]: personal API tokens (`tsp_…`, capped at a role) for scripts.
@@ -28,10 +30,12 @@ pub mod actions;
 pub mod catalog;
 pub mod error;
 pub mod fleet;
+pub mod ics;
 pub mod labels;
 pub mod pages;
 pub mod reminders;
 pub mod reports;
+pub mod reservations;
 pub mod session;
 pub mod setup;
 pub mod signin;
@@ -121,6 +125,12 @@ pub fn routes() -> Router<Arc<AppState>> {
             post(actions::password_link),
         )
         .route("/people/{person}/sign-out", post(actions::revoke_sessions))
+        .route(
+            "/reservations",
+            get(reservations::calendar).post(reservations::reserve),
+        )
+        .route("/reservations/{id}/cancel", post(reservations::cancel))
+        .route("/reservations.ics", get(reservations::feed))
         .route("/reminders", get(reminders::reminders))
         .route("/reminders/preferences", post(reminders::save))
         .route("/tokens", get(tokens::tokens).post(tokens::new_token))

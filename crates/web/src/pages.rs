@@ -314,6 +314,8 @@ struct UnitPage {
     for_anyone: bool,
     can_check_in: bool,
     today: String,
+    /// Its open reservations from today on.
+    reserved: Vec<tagstation_ops::reservations::ReservationView>,
 }
 
 pub async fn unit(
@@ -334,6 +336,12 @@ pub async fn unit(
     let (unit, holder_id, mut history) =
         found.ok_or_else(|| WebError::NotFound("no such unit".into()))?;
     history.reverse();
+    let reserved = crate::actions::op(&st, move |l| {
+        use tagstation_ops::Ledger;
+        let u = l.unit(id)?;
+        tagstation_ops::reservations::upcoming_for_unit(l, &u)
+    })
+    .await?;
     let me = signed.me();
     let mine = holder_id == Some(signed.person.id);
     let usable = unit.active && !unit.item_archived;
@@ -347,6 +355,7 @@ pub async fn unit(
         me: Some(me),
         unit,
         history,
+        reserved,
     }))
 }
 

@@ -181,7 +181,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 
 /// A request signed with a personal token: its person, acting with the lower of the
 /// token's cap and their role; 401 unless the token is live and the person active.
-async fn by_token(st: &Arc<AppState>, secret: String) -> Result<Signed, Response> {
+pub(crate) async fn by_token(st: &Arc<AppState>, secret: String) -> Result<Signed, Response> {
     let store = st.store.clone();
     let found = blocking(move || {
         Ok(tagstation_hub::write(store.as_ref(), |c| {
