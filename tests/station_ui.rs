@@ -1159,3 +1159,185 @@ fn the_viewfinder_shows_the_shelf_and_one_look_audits_it() {
     }
     assert!(!ui.window().get_viewfinder_on());
 }
+
+/// Reserve the unit with this tag for `person`, from `from` to `to` days from today,
+/// through a second connection (the UI's store sees it on its next read).
+fn reserve_unit(f: &Fixture, tag: &str, person: &str, from: i64, to: i64) {
+    use tagstation::ops::reservations::{reserve, NewReservation};
+    let mut s = Store::open(f._station.path()).expect("store");
+    let new = NewReservation {
+        units: vec![tag.into()],
+        person: person.into(),
+        starts: tagstation::clock::in_days(from),
+        ends: Some(tagstation::clock::in_days(to)),
+        ..NewReservation::default()
+    };
+    reserve(&mut s, new, &tagstation::ops::Actor::from("setup")).expect("reserve");
+}
+
+fn unit_reservations(ui: &StationUi) -> Vec<String> {
+    use slint::Model;
+    ui.window()
+        .get_unit_reservations()
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
+}
+
+/// The reservation overrides recorded for `unit`, each with its holder's id.
+fn overrides(store: &Store, unit: uuid::Uuid) -> Vec<uuid::Uuid> {
+    store
+        .log()
+        .expect("log")
+        .into_iter()
+        .filter_map(|e| match e.event.kind {
+            EventKind::ReservationOverridden { unit_id, holder_id } if unit_id == unit => {
+                Some(holder_id)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_reserved_unit_says_so_and_lends_to_someone_else_only_when_told() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let day = tagstation::clock::in_days;
+    reserve_unit(&f, "DR-1", "Ana", 1, 3);
+    reserve_unit(&f, "DR-1", "Ana", 20, 20);
+
+    // The card shows the next reservations.
+    ui.on_scan("DR-1");
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    let ana = format!("Reserved for Ana, {} to {}", day(1), day(3));
+    assert_eq!(
+        unit_reservations(ui),
+        [ana.clone(), format!("Reserved for Ana, {}", day(20))]
+    );
+    assert!(!find(ui, &ana).is_empty(), "on screen");
+    screenshot(ui, "24-unit-card-reserved");
+    ui.on_scan("DR-2");
+    assert!(unit_reservations(ui).is_empty());
+
+    // To Ben: refused, and the warning names Ana's reservation.
+    ui.on_scan("DR-1");
+    let before = ui.with_store(|s| s.info().expect("info").last_seq);
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    assert!(ui.window().get_show_reserved());
+    assert!(!ui.window().get_show_picker());
+    let text = ui.window().get_reserved_text().to_string();
+    let held = format!(
+        "Drill 01 is reserved for Ana from {} to {}.",
+        day(1),
+        day(3)
+    );
+    assert!(text.starts_with(&held), "{text}");
+    assert!(ui.window().get_reserved_can_override());
+    assert!(!find(ui, "Lend anyway").is_empty(), "offered");
+    assert!(f.feedback.events().contains(&"warning".to_string()));
+    ui.with_store(|s| {
+        assert_eq!(unit(s, "DR-1").status, Status::InStock);
+        assert_eq!(s.info().expect("info").last_seq, before, "nothing recorded");
+    });
+    screenshot(ui, "25-reserved-warning");
+
+    // Cancel leaves it as it is.
+    touch(ui, "reservation Cancel");
+    assert!(!ui.window().get_show_reserved());
+    assert_eq!(ui.window().get_screen(), Screen::Unit);
+    ui.with_store(|s| assert_eq!(s.info().expect("info").last_seq, before));
+
+    // Lend anyway: checked out to Ben, each broken reservation's override recorded.
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    touch(ui, "Lend anyway");
+    assert!(!ui.window().get_show_reserved());
+    assert_eq!(
+        message(ui),
+        "Saved: Drill 01 checked out to Ben over a reservation (override recorded)."
+    );
+    ui.with_store(|s| {
+        let u = unit(s, "DR-1");
+        assert_eq!(u.status, Status::CheckedOut);
+        assert_eq!(u.holder.as_deref(), Some("Ben"));
+        let ben = s.find_person("Ben").expect("Ben").id;
+        assert_eq!(overrides(s, u.id), [ben, ben], "both of Ana's reservations");
+        let log = s.log().expect("log");
+        let last = log.last().expect("events");
+        assert!(
+            matches!(last.event.kind, EventKind::ReservationOverridden { .. }),
+            "recorded with the check-out: {:?}",
+            last.event.kind
+        );
+        assert_eq!(last.event.actor, "station:test");
+        assert_eq!(s.info().expect("info").last_seq, before + 3);
+    });
+    assert!(f.feedback.events().contains(&"release".to_string()));
+    // Ana's reservations still stand: the card still says so.
+    assert_eq!(unit_reservations(ui).len(), 2);
+    screenshot(ui, "26-lent-over-a-reservation");
+}
+
+#[test]
+fn at_the_kiosk_a_borrower_cannot_lend_over_a_reservation_and_an_operator_can() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    reserve_unit(&f, "DR-1", "Ana", 0, 2);
+    {
+        use tagstation::ops::{people, Actor};
+        use tagstation::people::{PersonFields, Role};
+        let mut s = Store::open(f._station.path()).expect("store");
+        let olga = PersonFields {
+            name: "Olga".into(),
+            badges: vec!["B-OLGA".into()],
+            email: None,
+            role: Role::Operator,
+            active: true,
+            max_checkouts: None,
+            loan_days: None,
+        };
+        people::add_person(&mut s, olga, &Actor::from("setup")).expect("add Olga");
+    }
+    let before = ui.with_store(|s| s.info().expect("info").last_seq);
+
+    // Ben takes Drill 01 for himself: warned, no way past it but an operator.
+    ui.on_scan("B-BEN");
+    ui.on_scan("DR-1");
+    touch(ui, "Check out 1");
+    assert!(ui.window().get_show_reserved());
+    assert!(!ui.window().get_reserved_can_override());
+    assert!(find(ui, "Lend anyway").is_empty());
+    let text = ui.window().get_reserved_text().to_string();
+    assert!(
+        text.contains("reserved for Ana")
+            && text.ends_with("Only an operator may lend it anyway: ask one."),
+        "{text}"
+    );
+    screenshot(ui, "27-kiosk-reserved-borrower");
+    touch(ui, "reservation Cancel");
+    assert_eq!(ui.window().get_kiosk_person(), "Ben");
+    ui.with_store(|s| assert_eq!(s.info().expect("info").last_seq, before));
+
+    // Olga, an operator, lends it anyway: recorded as hers.
+    touch(ui, "Cancel");
+    ui.on_scan("B-OLGA");
+    ui.on_scan("DR-1");
+    touch(ui, "Check out 1");
+    assert!(ui.window().get_reserved_can_override());
+    touch(ui, "Lend anyway");
+    assert!(
+        message(ui).starts_with("Saved: 1 unit checked out to Olga"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        let u = unit(s, "DR-1");
+        assert_eq!(u.holder.as_deref(), Some("Olga"));
+        let olga = s.find_person("Olga").expect("Olga").id;
+        assert_eq!(overrides(s, u.id), [olga]);
+        let log = s.log().expect("log");
+        assert_eq!(log.last().expect("events").event.actor, "Olga");
+    });
+}

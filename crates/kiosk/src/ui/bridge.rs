@@ -37,6 +37,8 @@ pub fn touch(action: UiAction) -> Touch {
         UiAction::KeyDelete => Touch::KeyDelete,
         UiAction::KeyCancel => Touch::KeyCancel,
         UiAction::KeyOk => Touch::KeyOk,
+        UiAction::LendAnyway => Touch::LendAnyway,
+        UiAction::KeepReservation => Touch::KeepReservation,
     }
 }
 

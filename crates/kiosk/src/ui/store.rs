@@ -2,9 +2,11 @@
 //! writes ([`run`] carries out one [`Op`] through the operations layer, the store's
 //! audit record or door mode, and reports the result back in the flow's terms).
 
-use tagstation_core::catalog::{ItemId, Status};
+use tagstation_core::catalog::{ItemId, Status, UnitId};
+use tagstation_core::people::Role;
 use tagstation_core::view::UnitView;
 use tagstation_ops::catalog::{self, NewUnit, UnitChange};
+use tagstation_ops::reservations::{upcoming_for_unit, ReservationView};
 use tagstation_ops::{lending, Actor, OpError};
 use tagstation_station::action::act_on_unit;
 use tagstation_station::store::{op_error, Resolved, Store};
@@ -40,6 +42,23 @@ impl Reads for Store {
 
     fn new_tags_left(&self) -> u64 {
         Store::new_tags_left(self).unwrap_or(0)
+    }
+
+    fn reservations_of(&self, unit: UnitId) -> Vec<ReservationView> {
+        let found = Store::unit(self, unit)
+            .map_err(op_error)
+            .and_then(|u| upcoming_for_unit(self, &u));
+        found.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, %unit, "cannot read the unit's reservations");
+            Vec::new()
+        })
+    }
+
+    fn role_of(&self, person: &str) -> Option<Role> {
+        self.find_person(person)
+            .ok()
+            .filter(|p| p.active && !p.erased)
+            .map(|p| p.role)
     }
 
     fn date_in(&self, days: i64) -> String {

@@ -1,33 +1,46 @@
 //! What the result of a write means for the screen: the confirmation or the refusal
 //! in plain words, the feedback, and where the workflow goes next.
 
+use tagstation_core::people::Role;
 use tagstation_ops::{Action, OpError};
 
 use super::{
-    count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Refused, State, Tone,
+    count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Overlay, Reads, Refused,
+    State, Tone,
 };
 use crate::feedback::Signal;
 use tagstation_station::sync::FEW_TAGS_LEFT;
 
 impl State {
-    pub(super) fn finished(&mut self, op: Op, result: Result<Done, Refused>, fx: &mut Fx) {
+    pub(super) fn finished(
+        &mut self,
+        op: Op,
+        result: Result<Done, Refused>,
+        reads: &dyn Reads,
+        fx: &mut Fx,
+    ) {
         let done = match result {
             Ok(done) => done,
-            Err(refused) => return self.refused(op, refused, fx),
+            Err(refused) => return self.refused(op, refused, reads, fx),
         };
         match (op, done) {
             (Op::Act { action, .. }, Done::Unit { message, .. }) => {
-                self.message = (Tone::Ok, format!("Saved: {message}."));
+                self.message = (
+                    Tone::Ok,
+                    format!("Saved: {message}{}.", overridden(&action)),
+                );
                 fx.signal(Signal::Success);
                 if matches!(action, Action::CheckOut { .. }) {
                     fx.push(Effect::Release);
                 }
                 fx.push(Effect::Saved);
+                // A check-out may have picked up a reservation of the unit.
+                self.refresh_unit(reads);
             }
             // door mode's scan gave its own feedback
             (Op::Door { .. }, Done::Unit { id, message, .. }) => {
                 self.message = (Tone::Ok, format!("Saved: {message}."));
-                self.flow = Flow::Unit { unit: id };
+                self.open_unit(id, reads);
                 fx.push(Effect::Saved);
             }
             (
@@ -41,11 +54,12 @@ impl State {
                 fx.signal(Signal::Success);
                 fx.push(Effect::Saved);
                 let n = count_units(units.len());
+                let over = overridden(&action);
                 let text = match action {
                     Action::CheckOut { due, .. } => {
                         fx.push(Effect::Release);
                         let until = due.map(|d| format!(" until {d}")).unwrap_or_default();
-                        format!("Saved: {n} checked out to {person}{until}.")
+                        format!("Saved: {n} checked out to {person}{until}{over}.")
                     }
                     _ => format!("Saved: {n} checked in by {person}."),
                 };
@@ -68,13 +82,13 @@ impl State {
             (Op::AttachTag { code, .. }, Done::Unit { id, name, .. }) => {
                 self.message = (Tone::Ok, format!("Saved: tag {code} is now on {name}."));
                 fx.signal(Signal::Success);
-                self.flow = Flow::Unit { unit: id };
+                self.open_unit(id, reads);
                 fx.push(Effect::Saved);
             }
             (Op::AddUnit { name, code, .. }, Done::Unit { id, .. }) => {
                 self.message = (Tone::Ok, format!("Saved: new unit {name} with tag {code}."));
                 fx.signal(Signal::Success);
-                self.flow = Flow::Unit { unit: id };
+                self.open_unit(id, reads);
                 fx.push(Effect::Saved);
             }
             (
@@ -95,7 +109,7 @@ impl State {
                 } else {
                     self.say(Tone::Ok, saved, fx);
                 }
-                self.flow = Flow::Unit { unit: id };
+                self.open_unit(id, reads);
                 fx.push(Effect::Saved);
                 // Its tag exists on no label yet: print one at once where a printer is set up.
                 if self.settings.labels.is_some() {
@@ -137,8 +151,23 @@ impl State {
         }
     }
 
-    fn refused(&mut self, op: Op, refused: Refused, fx: &mut Fx) {
+    fn refused(&mut self, op: Op, refused: Refused, reads: &dyn Reads, fx: &mut Fx) {
         match (op, refused) {
+            // Someone else's reservation: name it, and let the person decide.
+            (
+                op @ (Op::Act {
+                    action: Action::CheckOut { .. },
+                    ..
+                }
+                | Op::Basket {
+                    action: Action::CheckOut { .. },
+                    ..
+                }),
+                Refused {
+                    error: e @ OpError::Reserved { .. },
+                    ..
+                },
+            ) => self.reserved(op, &e, reads, fx),
             // door mode's scan gave its own feedback
             (Op::Door { .. }, Refused { error, .. }) => {
                 self.message = (Tone::Error, error.user_message());
@@ -162,5 +191,43 @@ impl State {
             }
             (_, Refused { error, .. }) => self.fail(&error, fx),
         }
+    }
+
+    /// A check-out that would break someone else's reservation: the warning over the
+    /// screen names the conflict; "Lend anyway" runs it again over the reservation
+    /// (recorded on it), for an operator only. At a kiosk basket the person who
+    /// identified themself is the one acting, so their role decides; the unit card
+    /// identifies no one (it is the station's own screen, every operation open), so
+    /// there anyone may.
+    fn reserved(&mut self, op: Op, e: &OpError, reads: &dyn Reads, fx: &mut Fx) {
+        tracing::info!(error = %e, "check-out over a reservation: asking");
+        let may_override = match &op {
+            Op::Basket { person, .. } => reads.role_of(person).is_some_and(|r| r >= Role::Operator),
+            _ => true,
+        };
+        let (text, prompt) = match e {
+            OpError::Reserved { unit, held, .. } if !may_override => (
+                format!("{unit} is {held}. Only an operator may lend it anyway: ask one."),
+                "Reserved for someone else: nothing saved.",
+            ),
+            _ => (
+                e.user_message(),
+                "Reserved for someone else: Lend anyway, or Cancel.",
+            ),
+        };
+        self.say(Tone::Warn, prompt.into(), fx);
+        self.overlay = Overlay::Reserved { text, may_override };
+        self.lend_anyway = Some(op);
+    }
+}
+
+/// How a confirmation says a check-out went over a reservation.
+fn overridden(action: &Action) -> &'static str {
+    match action {
+        Action::CheckOut {
+            over_reservation: true,
+            ..
+        } => " over a reservation (override recorded)",
+        _ => "",
     }
 }

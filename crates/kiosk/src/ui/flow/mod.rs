@@ -18,9 +18,11 @@ mod tests;
 use std::time::Duration;
 
 use tagstation_core::catalog::{ItemId, Status, UnitId};
+use tagstation_core::people::Role;
 use tagstation_core::view::UnitView;
 use tagstation_inputs::scan::ScanEvent;
 use tagstation_ops::lending::BasketUnit;
+use tagstation_ops::reservations::ReservationView;
 use tagstation_ops::{Action, OpError};
 use tagstation_station::audit::{Audit, AuditSummary};
 use tagstation_station::store::Resolved;
@@ -36,6 +38,9 @@ pub const DUE_CHOICES: [(&str, Option<i64>); 4] = [
     ("1 week", Some(7)),
     ("2 weeks", Some(14)),
 ];
+
+/// How many of a unit's next reservations its card shows.
+pub const RESERVATIONS_SHOWN: usize = 3;
 
 /// The on-screen keyboard's rows, unshifted letters shown in capitals.
 pub const KEYS: [&str; 4] = ["1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM,./"];
@@ -62,6 +67,11 @@ pub trait Reads {
     fn date_in(&self, days: i64) -> String;
     /// How many new tags (leased from the hub) this station can still hand out.
     fn new_tags_left(&self) -> u64;
+    /// The open reservations of `unit` from today on, by first day (none when they
+    /// cannot be read).
+    fn reservations_of(&self, unit: UnitId) -> Vec<ReservationView>;
+    /// The role of the active person of that name or badge (none when unknown).
+    fn role_of(&self, person: &str) -> Option<Role>;
 }
 
 /// One thing that happened, for the flow to react to.
@@ -113,6 +123,10 @@ pub enum Touch {
     Move,
     /// Print the unit's label on the station's printer.
     PrintLabel,
+    /// Over a check-out refused for someone else's reservation: lend it anyway (the
+    /// override is recorded), or leave it.
+    LendAnyway,
+    KeepReservation,
     BasketCheckOut,
     BasketCheckIn,
     /// The count stepper: add this much to the quantity.
@@ -263,6 +277,8 @@ pub enum Flow {
     Scan,
     Unit {
         unit: UnitId,
+        /// Its next reservations in words, at most [`RESERVATIONS_SHOWN`].
+        reserved: Vec<String>,
     },
     Kiosk {
         person: Option<String>,
@@ -308,12 +324,23 @@ pub enum Ask {
     NewTaggedName,
 }
 
-/// A picker or the keyboard over the screen.
+/// A picker, the keyboard or a warning over the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
     Picker(Ask),
-    Keyboard { ask: Ask, text: String, shift: bool },
+    Keyboard {
+        ask: Ask,
+        text: String,
+        shift: bool,
+    },
+    /// A check-out refused because it would break someone else's reservation: the
+    /// conflict in the operations layer's words, and whether the person here may lend
+    /// it anyway (the check-out to run again is kept in [`State`]).
+    Reserved {
+        text: String,
+        may_override: bool,
+    },
 }
 
 /// The whole state of the station's screen.
@@ -327,6 +354,9 @@ pub struct State {
     /// Keys typed into the window since the last Return, while no on-screen keyboard
     /// was open: a keyboard-wedge scanner's code on its way.
     typed: String,
+    /// The check-out behind [`Overlay::Reserved`], run again over the reservation if
+    /// the person lends it anyway.
+    lend_anyway: Option<Op>,
 }
 
 /// The effects of one input, collected in order.
@@ -354,6 +384,7 @@ impl State {
             overlay: Overlay::None,
             message: (Tone::None, String::new()),
             typed: String::new(),
+            lend_anyway: None,
         }
     }
 
@@ -376,7 +407,7 @@ impl State {
                 true
             }
             Input::Finished { op, result } => {
-                self.finished(op, result, &mut fx);
+                self.finished(op, result, reads, &mut fx);
                 true
             }
             Input::Printed(outcome) => {
@@ -417,7 +448,10 @@ impl State {
                 person: Some(_),
                 ..
             } | Flow::Audit { .. }
-        ) || matches!(self.overlay, Overlay::Keyboard { .. });
+        ) || matches!(
+            self.overlay,
+            Overlay::Keyboard { .. } | Overlay::Reserved { .. }
+        );
         let idle = self.settings.idle;
         Effect::Idle(Some(if long {
             idle.max(Duration::from_secs(10)) * 6
@@ -489,8 +523,44 @@ impl State {
 
     fn go_home(&mut self) {
         self.overlay = Overlay::None;
+        self.lend_anyway = None;
         self.flow = home(&self.settings);
     }
+
+    /// Show the card of `unit`, with its next reservations.
+    fn open_unit(&mut self, unit: UnitId, reads: &dyn Reads) {
+        self.flow = Flow::Unit {
+            unit,
+            reserved: reserved_lines(&reads.reservations_of(unit)),
+        };
+    }
+
+    /// Read the card's reservations again (a check-out may have picked one up).
+    fn refresh_unit(&mut self, reads: &dyn Reads) {
+        if let Flow::Unit { unit, reserved } = &mut self.flow {
+            *reserved = reserved_lines(&reads.reservations_of(*unit));
+        }
+    }
+}
+
+/// A unit's next reservations as its card says them: "Reserved for Ana, 2026-12-08 to
+/// 2026-12-10", and for any units of the item "... (any 2 × Drill)"; the first
+/// [`RESERVATIONS_SHOWN`] by first day.
+pub fn reserved_lines(reservations: &[ReservationView]) -> Vec<String> {
+    let mut by_day: Vec<&ReservationView> = reservations.iter().collect();
+    by_day.sort_by(|a, b| (&a.starts, &a.ends).cmp(&(&b.starts, &b.ends)));
+    by_day
+        .into_iter()
+        .take(RESERVATIONS_SHOWN)
+        .map(|r| {
+            let line = format!("Reserved for {}, {}", r.person, r.days());
+            if r.units.is_empty() {
+                format!("{line} (any {})", r.what())
+            } else {
+                line
+            }
+        })
+        .collect()
 }
 
 /// An empty kiosk basket for `person`.

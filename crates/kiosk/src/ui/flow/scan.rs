@@ -151,7 +151,7 @@ impl State {
             Ok(Resolved::Item { item }) if item.archived => self.say_archived(&item.name, fx),
             Ok(Resolved::Unit { unit }) => {
                 self.clear_message();
-                self.flow = Flow::Unit { unit: unit.id };
+                self.open_unit(unit.id, reads);
             }
             Ok(Resolved::Item { item }) if item.tracking == Tracking::Count => {
                 self.clear_message();

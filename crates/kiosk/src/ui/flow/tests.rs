@@ -7,20 +7,24 @@ use std::time::{Duration, Instant};
 use super::*;
 use tagstation_core::catalog::Tracking;
 use tagstation_core::people::Role;
+use tagstation_core::reservations::ReservationState;
 use tagstation_core::scan::text::ScanText;
 use tagstation_core::view::{ItemView, PersonView};
 use tagstation_inputs::scan::{RejectReason, Scan, ScanRole, SourceStatus};
+use tagstation_ops::reservations::{NamedUnit, ReservationView};
 use uuid::Uuid;
 
 /// Drill 01..03 (DR-1..3) on Shelf A, Saw 01 (SW-1) on Shelf B, Gloves counted by
-/// barcode 4006381333931; Ana (badge B-ANA) has Drill 03 overdue, Ben has B-BEN and
-/// Vic (B-VIC) is a viewer, who may not borrow.
+/// barcode 4006381333931; Ana (badge B-ANA) has Drill 03 overdue, Ben has B-BEN, Olga
+/// (B-OLGA) is an operator and Vic (B-VIC) is a viewer, who may not borrow. No
+/// reservations unless a test adds them.
 struct Fake {
     drill: ItemId,
     units: Vec<UnitView>,
     gloves: ItemView,
     people: Vec<PersonView>,
     tags_left: u64,
+    reservations: Vec<ReservationView>,
 }
 
 fn person(name: &str, role: Role) -> PersonView {
@@ -94,10 +98,44 @@ impl Fake {
             people: vec![
                 person("Ana", Role::Borrower),
                 person("Ben", Role::Borrower),
+                person("Olga", Role::Operator),
                 person("Vic", Role::Viewer),
             ],
             tags_left: 0,
+            reservations: Vec::new(),
         }
+    }
+
+    /// An open reservation for `person` from `starts` to `ends`: of these units, or
+    /// (none named) of any `count` units of the drill.
+    fn reserve(&mut self, person: &str, tags: &[&str], count: i64, starts: &str, ends: &str) {
+        let units: Vec<NamedUnit> = tags
+            .iter()
+            .map(|t| {
+                let u = self.unit(t);
+                NamedUnit {
+                    id: u.id,
+                    name: u.name.clone(),
+                }
+            })
+            .collect();
+        self.reservations.push(ReservationView {
+            id: Uuid::now_v7(),
+            item_id: self.drill,
+            item: "Drill".into(),
+            count: if units.is_empty() {
+                count
+            } else {
+                units.len() as i64
+            },
+            units,
+            person_id: Uuid::now_v7(),
+            person: person.into(),
+            starts: starts.into(),
+            ends: ends.into(),
+            note: None,
+            state: ReservationState::Open,
+        });
     }
 
     fn unit(&self, tag: &str) -> &UnitView {
@@ -161,6 +199,24 @@ impl Reads for Fake {
     }
     fn new_tags_left(&self) -> u64 {
         self.tags_left
+    }
+    fn reservations_of(&self, unit: UnitId) -> Vec<ReservationView> {
+        let Some(u) = self.units.iter().find(|u| u.id == unit) else {
+            return Vec::new();
+        };
+        self.reservations
+            .iter()
+            .filter(|r| r.item_id == u.item_id)
+            .filter(|r| r.units.is_empty() || r.units.iter().any(|n| n.id == unit))
+            .cloned()
+            .collect()
+    }
+    fn role_of(&self, person: &str) -> Option<Role> {
+        self.people
+            .iter()
+            .find(|p| p.name == person || p.badges.iter().any(|b| b == person))
+            .filter(|p| p.active && !p.erased)
+            .map(|p| p.role)
     }
 }
 
@@ -241,7 +297,7 @@ fn scan_opens_the_unit_card_and_a_status_touch_records_it() {
     assert!(st.at_home());
 
     let fx = code(&mut st, &r, "DR-1\r\n");
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == dr1.id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == dr1.id));
     assert_eq!(idle(&fx), Some(Duration::from_secs(8)));
     assert!(signals(&fx).is_empty(), "opening a card is silent");
 
@@ -475,7 +531,7 @@ fn unknown_tag_is_attached_to_an_untagged_unit_or_made_a_new_one() {
         message: String::new(),
     };
     finish(&mut st, &r, op, Ok(attached));
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == d4));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == d4));
     assert_eq!(st.message.1, "Saved: tag NEW-1 is now on Drill 04.");
 
     // A new unit, named on the keyboard from the proposed name.
@@ -503,7 +559,7 @@ fn unknown_tag_is_attached_to_an_untagged_unit_or_made_a_new_one() {
         message: String::new(),
     };
     finish(&mut st, &r, op, Ok(added));
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == d42));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == d42));
     assert_eq!(st.message.1, "Saved: new unit Drill 42 with tag NEW-2.");
 
     // A badge code is not unknown: it opens the kiosk for that person.
@@ -584,7 +640,7 @@ fn door_mode_runs_the_preset_on_every_scan_and_leaves_feedback_to_it() {
         op.clone(),
         done_unit(&dr1, "Drill 01 set to sending"),
     );
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == dr1.id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == dr1.id));
     assert_eq!(st.message.1, "Saved: Drill 01 set to sending.");
     assert_eq!(signals(&fx), ["saved"]);
 
@@ -620,7 +676,7 @@ fn a_code_typed_on_the_keyboard_is_a_scan_in_capitals() {
     assert!(matches!(&st.overlay, Overlay::Keyboard { text, shift: true, .. } if text == "DR-2"));
     touch(&mut st, &r, Touch::KeyOk);
     assert_eq!(st.overlay, Overlay::None);
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == r.unit("DR-2").id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == r.unit("DR-2").id));
 
     touch(&mut st, &r, Touch::TypeCode);
     touch(&mut st, &r, Touch::KeyOk);
@@ -807,7 +863,7 @@ fn a_new_unit_takes_a_new_tag_warns_when_few_are_left_and_prints_its_label() {
             "Saved: new unit Drill 05 with tag TS-000007.".into()
         )
     );
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == id));
     assert!(!fx.iter().any(|e| matches!(e, Effect::PrintLabel { .. })));
 
     // Few left: said as a warning. With a printer, the new tag's label prints at once.
@@ -846,7 +902,7 @@ fn keys_typed_into_the_window_are_a_scan_when_return_ends_them() {
     assert!(st.at_home(), "nothing happens before Return");
     assert!(fx.is_empty());
     let fx = typed(&mut st, &r, &["\n"]);
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == dr2.id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == dr2.id));
     assert_eq!(idle(&fx), Some(Duration::from_secs(8)));
 
     // Backspace and Escape edit what was typed; Return with nothing typed does nothing.
@@ -856,7 +912,7 @@ fn keys_typed_into_the_window_are_a_scan_when_return_ends_them() {
         &r,
         &["X", "\u{1b}", "S", "W", "-", "1", "7", "\u{8}", "\t"],
     );
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == r.unit("SW-1").id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == r.unit("SW-1").id));
     st.handle(Input::IdleTimeout, &r);
     assert!(typed(&mut st, &r, &["\n", "\n"]).is_empty());
     assert!(st.at_home());
@@ -867,8 +923,248 @@ fn keys_typed_into_the_window_are_a_scan_when_return_ends_them() {
     assert!(matches!(&st.overlay, Overlay::Keyboard { text, .. } if text == "DR-3"));
     typed(&mut st, &r, &["\n"]);
     assert_eq!(st.overlay, Overlay::None);
-    assert!(matches!(st.flow, Flow::Unit { unit } if unit == r.unit("DR-3").id));
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == r.unit("DR-3").id));
     touch(&mut st, &r, Touch::TypeCode);
     typed(&mut st, &r, &["a", "\u{1b}"]);
     assert_eq!(st.overlay, Overlay::None, "Escape cancels");
+}
+
+/// The card's reservation lines, or a panic naming the screen.
+fn reserved(st: &State) -> &[String] {
+    match &st.flow {
+        Flow::Unit { reserved, .. } => reserved,
+        other => panic!("not a unit card: {other:?}"),
+    }
+}
+
+#[test]
+fn a_scanned_unit_shows_its_next_three_reservations() {
+    let mut r = Fake::new();
+    r.reserve("Ben", &["DR-1"], 1, "2026-12-20", "2026-12-20");
+    r.reserve("Ana", &["DR-1", "DR-2"], 2, "2026-12-08", "2026-12-10");
+    r.reserve("Vic", &[], 1, "2026-12-12", "2026-12-14");
+    r.reserve("Olga", &["DR-1"], 1, "2027-01-04", "2027-01-05");
+    let mut st = State::new(settings(|_| {}));
+
+    // By first day, three at most; a reservation of any drill counts for each drill.
+    code(&mut st, &r, "DR-1");
+    assert_eq!(
+        reserved(&st),
+        [
+            "Reserved for Ana, 2026-12-08 to 2026-12-10",
+            "Reserved for Vic, 2026-12-12 to 2026-12-14 (any 1 × Drill)",
+            "Reserved for Ben, 2026-12-20",
+        ]
+    );
+    code(&mut st, &r, "DR-3");
+    assert_eq!(
+        reserved(&st),
+        ["Reserved for Vic, 2026-12-12 to 2026-12-14 (any 1 × Drill)"]
+    );
+    code(&mut st, &r, "SW-1");
+    assert!(reserved(&st).is_empty(), "{:?}", reserved(&st));
+
+    // A check-out on the card reads them again: Ana's picked up, gone from the card.
+    code(&mut st, &r, "DR-2");
+    touch(&mut st, &r, Touch::CheckOut);
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ana".into())),
+    ));
+    let dr2 = r.unit("DR-2").clone();
+    r.reservations.retain(|v| v.person != "Ana");
+    finish(
+        &mut st,
+        &r,
+        op,
+        done_unit(&dr2, "Drill 02 checked out to Ana"),
+    );
+    assert_eq!(
+        reserved(&st),
+        ["Reserved for Vic, 2026-12-12 to 2026-12-14 (any 1 × Drill)"]
+    );
+}
+
+fn reserved_for_ana(unit: &str) -> Result<Done, Refused> {
+    Err(Refused {
+        error: OpError::Reserved {
+            unit: unit.into(),
+            held: "reserved for Ana from 2026-12-08 to 2026-12-10".into(),
+            reservation: Uuid::now_v7(),
+        },
+        at: Some(0),
+    })
+}
+
+#[test]
+fn a_check_out_over_a_reservation_warns_and_lends_anyway_only_when_told() {
+    let r = Fake::new();
+    let dr1 = r.unit("DR-1").clone();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "DR-1");
+    touch(&mut st, &r, Touch::CheckOut);
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ben".into())),
+    ));
+
+    // Refused for Ana's reservation: the warning names it and waits for a decision.
+    let fx = finish(&mut st, &r, op.clone(), reserved_for_ana("Drill 01"));
+    let warning = Overlay::Reserved {
+        text: "Drill 01 is reserved for Ana from 2026-12-08 to 2026-12-10. An operator can lend it anyway (override).".into(),
+        may_override: true,
+    };
+    assert_eq!(st.overlay, warning);
+    assert_eq!(st.message.0, Tone::Warn);
+    assert_eq!(signals(&fx), ["warning"]);
+    assert_eq!(idle(&fx), Some(Duration::from_secs(60)), "time to decide");
+    assert!(!st.at_home());
+
+    // Cancel: nothing runs, the card stays, a later "Lend anyway" does nothing.
+    let fx = touch(&mut st, &r, Touch::KeepReservation);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+    assert_eq!(st.overlay, Overlay::None);
+    assert_eq!(st.message.1, "Not checked out: the reservation stands.");
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == dr1.id));
+    let fx = touch(&mut st, &r, Touch::LendAnyway);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+
+    // Lend anyway: the same check-out, over the reservation.
+    finish(&mut st, &r, op, reserved_for_ana("Drill 01"));
+    let again = the_op(touch(&mut st, &r, Touch::LendAnyway));
+    assert_eq!(st.overlay, Overlay::None);
+    let Op::Act { unit, action } = &again else {
+        panic!("{again:?}")
+    };
+    assert_eq!(*unit, dr1.id);
+    assert_eq!(
+        action,
+        &Action::CheckOut {
+            holder: "Ben".into(),
+            due: None,
+            over_reservation: true,
+        }
+    );
+    let fx = finish(
+        &mut st,
+        &r,
+        again,
+        done_unit(&dr1, "Drill 01 checked out to Ben"),
+    );
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Saved: Drill 01 checked out to Ben over a reservation (override recorded).".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["success", "release", "saved"]);
+
+    // Any other refusal is said as before, with no warning over the screen.
+    let op = the_op(touch(&mut st, &r, Touch::CheckIn));
+    finish(&mut st, &r, op, Err(OpError::invalid("No.").into()));
+    assert_eq!(st.overlay, Overlay::None);
+    assert_eq!(st.message, (Tone::Error, "No.".into()));
+
+    // The idle timer leaves the warning for the start screen, nothing lent.
+    code(&mut st, &r, "DR-1");
+    touch(&mut st, &r, Touch::CheckOut);
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ben".into())),
+    ));
+    finish(&mut st, &r, op, reserved_for_ana("Drill 01"));
+    st.handle(Input::IdleTimeout, &r);
+    assert!(st.at_home());
+    let fx = touch(&mut st, &r, Touch::LendAnyway);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+}
+
+#[test]
+fn at_the_kiosk_only_an_operator_may_lend_over_a_reservation() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|s| s.kiosk = true));
+
+    // Ben borrows for himself: warned, and told to ask an operator; no way past it.
+    st.handle(badge("B-BEN"), &r);
+    code(&mut st, &r, "DR-2");
+    code(&mut st, &r, "DR-1");
+    let op = the_op(touch(&mut st, &r, Touch::BasketCheckOut));
+    let fx = finish(&mut st, &r, op, reserved_for_ana("Drill 01"));
+    assert_eq!(signals(&fx), ["warning"]);
+    let Overlay::Reserved { text, may_override } = &st.overlay else {
+        panic!("{:?}", st.overlay)
+    };
+    assert!(!may_override);
+    assert!(
+        text.starts_with("Drill 01 is reserved for Ana from 2026-12-08 to 2026-12-10.")
+            && text.ends_with("Only an operator may lend it anyway: ask one."),
+        "{text}"
+    );
+    assert_eq!(st.message.1, "Reserved for someone else: nothing saved.");
+    let fx = touch(&mut st, &r, Touch::LendAnyway);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+    assert!(
+        matches!(st.overlay, Overlay::Reserved { .. }),
+        "still asking"
+    );
+    touch(&mut st, &r, Touch::KeepReservation);
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(
+        matches!(&st.flow, Flow::Kiosk { person: Some(p), basket, .. } if p == "Ben" && basket.len() == 2),
+        "the basket stays: {:?}",
+        st.flow
+    );
+
+    // Olga is an operator: she may, and her basket goes out over the reservation.
+    touch(&mut st, &r, Touch::Done);
+    st.handle(badge("B-OLGA"), &r);
+    code(&mut st, &r, "DR-1");
+    touch(&mut st, &r, Touch::Choose(Choice::Due(Some(1))));
+    let op = the_op(touch(&mut st, &r, Touch::BasketCheckOut));
+    finish(&mut st, &r, op, reserved_for_ana("Drill 01"));
+    assert!(matches!(
+        st.overlay,
+        Overlay::Reserved {
+            may_override: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        st.message.1,
+        "Reserved for someone else: Lend anyway, or Cancel."
+    );
+    let again = the_op(touch(&mut st, &r, Touch::LendAnyway));
+    let Op::Basket {
+        person,
+        units,
+        action,
+    } = &again
+    else {
+        panic!("{again:?}")
+    };
+    assert_eq!(person, "Olga");
+    assert_eq!(units.len(), 1);
+    assert_eq!(units[0].unit, r.unit("DR-1").id);
+    assert_eq!(
+        action,
+        &Action::CheckOut {
+            holder: "Olga".into(),
+            due: Some("today+1".into()),
+            over_reservation: true,
+        }
+    );
+    let fx = finish(&mut st, &r, again, Ok(Done::Recorded));
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Saved: 1 unit checked out to Olga until today+1 over a reservation (override recorded).".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["success", "saved", "release"]);
+    assert!(st.at_home());
 }

@@ -1,5 +1,5 @@
-//! What a touch means: the overlays (picker, on-screen keyboard) first, then the
-//! buttons and choices of the screen underneath.
+//! What a touch means: the overlays (picker, on-screen keyboard, the warning of a
+//! reservation) first, then the buttons and choices of the screen underneath.
 
 use tagstation_core::catalog::MAX_TEXT_CHARS;
 use tagstation_ops::lending::BasketUnit;
@@ -26,6 +26,29 @@ impl State {
                 self.open_keyboard(ask, String::new());
             }
             (Touch::PickerCancel | Touch::KeyCancel, _) => self.overlay = Overlay::None,
+            (Touch::LendAnyway, Overlay::Reserved { may_override, .. }) => {
+                if !*may_override {
+                    tracing::warn!("lend anyway by someone who may not, ignored");
+                    return;
+                }
+                self.overlay = Overlay::None;
+                match self.lend_anyway.take() {
+                    Some(op) => {
+                        tracing::info!(?op, "lent over a reservation");
+                        self.clear_message();
+                        fx.run(over_reservation(op));
+                    }
+                    None => tracing::error!("lend anyway with no check-out to run"),
+                }
+            }
+            (Touch::KeepReservation, Overlay::Reserved { .. }) => {
+                self.overlay = Overlay::None;
+                self.lend_anyway = None;
+                self.message = (
+                    Tone::None,
+                    "Not checked out: the reservation stands.".into(),
+                );
+            }
             (Touch::Key(k), Overlay::Keyboard { ask, text, shift }) => {
                 if text.chars().count() >= MAX_TEXT_CHARS {
                     return;
@@ -88,7 +111,7 @@ impl State {
                 let name = reads.next_unit_name(id);
                 self.open_keyboard(Ask::NewTaggedName, name);
             }
-            (Touch::SetStatus(status), Flow::Unit { unit }) => fx.run(Op::Act {
+            (Touch::SetStatus(status), Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::SetStatus { status },
             }),
@@ -99,12 +122,12 @@ impl State {
                     self.overlay = Overlay::Picker(Ask::Holder);
                 }
             }
-            (Touch::CheckIn, Flow::Unit { unit }) => fx.run(Op::Act {
+            (Touch::CheckIn, Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::CheckIn { location: None },
             }),
             (Touch::Move, Flow::Unit { .. }) => self.overlay = Overlay::Picker(Ask::Location),
-            (Touch::PrintLabel, Flow::Unit { unit }) => {
+            (Touch::PrintLabel, Flow::Unit { unit, .. }) => {
                 if self.settings.labels.is_some() {
                     self.message = (Tone::None, "Printing the label…".into());
                     fx.push(Effect::PrintLabel { unit: *unit });
@@ -204,7 +227,7 @@ impl State {
     /// A picker choice or typed text for what was asked.
     fn answer(&mut self, ask: Ask, text: String, fx: &mut Fx) {
         match (ask, &self.flow) {
-            (Ask::Holder, Flow::Unit { unit }) => fx.run(Op::Act {
+            (Ask::Holder, Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::CheckOut {
                     holder: text,
@@ -212,7 +235,7 @@ impl State {
                     over_reservation: false,
                 },
             }),
-            (Ask::Location, Flow::Unit { unit }) => fx.run(Op::Act {
+            (Ask::Location, Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::Move { location: text },
             }),
@@ -254,6 +277,34 @@ fn basket_op(person: &str, basket: &[tagstation_core::view::UnitView], action: A
             })
             .collect(),
         action,
+    }
+}
+
+/// The same check-out, this time over the reservation it breaks.
+fn over_reservation(op: Op) -> Op {
+    let over = |action: Action| match action {
+        Action::CheckOut { holder, due, .. } => Action::CheckOut {
+            holder,
+            due,
+            over_reservation: true,
+        },
+        other => other,
+    };
+    match op {
+        Op::Act { unit, action } => Op::Act {
+            unit,
+            action: over(action),
+        },
+        Op::Basket {
+            person,
+            units,
+            action,
+        } => Op::Basket {
+            person,
+            units,
+            action: over(action),
+        },
+        other => other,
     }
 }
 

@@ -114,6 +114,14 @@ fn overlay(
         Overlay::None => {
             w.set_show_picker(false);
             w.set_show_keyboard(false);
+            w.set_show_reserved(false);
+        }
+        Overlay::Reserved { text, may_override } => {
+            w.set_reserved_text(text.clone().into());
+            w.set_reserved_can_override(*may_override);
+            w.set_show_reserved(true);
+            w.set_show_picker(false);
+            w.set_show_keyboard(false);
         }
         Overlay::Picker(ask) => {
             let mut rows = Rows::default();
@@ -140,6 +148,7 @@ fn overlay(
             w.set_picker_can_type(can_type);
             w.set_show_picker(true);
             w.set_show_keyboard(false);
+            w.set_show_reserved(false);
         }
         Overlay::Keyboard { ask, text, shift } => {
             let prompt = match ask {
@@ -171,6 +180,7 @@ fn overlay(
             w.set_keyboard_row4(row(KEYS[3]));
             w.set_show_keyboard(true);
             w.set_show_picker(false);
+            w.set_show_reserved(false);
         }
     }
     Ok(())

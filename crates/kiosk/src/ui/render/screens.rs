@@ -19,7 +19,9 @@ pub(super) fn show(
 ) -> Result<(), StoreError> {
     match &state.flow {
         Flow::Scan => scan(w, state, store),
-        Flow::Unit { unit } => unit_card(w, store, *unit, state.settings.labels.is_some()),
+        Flow::Unit { unit, reserved } => {
+            unit_card(w, store, *unit, reserved, state.settings.labels.is_some())
+        }
         Flow::Kiosk {
             person,
             basket,
@@ -104,6 +106,7 @@ fn unit_card(
     w: &StationWindow,
     store: &Store,
     unit: UnitId,
+    reserved: &[String],
     can_print: bool,
 ) -> Result<(), StoreError> {
     // By id directly (the name-or-id lookup scans every unit); a unit folded back into
@@ -161,6 +164,12 @@ fn unit_card(
         .map(|h| line(h.description, short_time(&h.at), Tone::None))
         .collect();
     w.set_unit_history(model(history));
+    w.set_unit_reservations(model(
+        reserved
+            .iter()
+            .map(|r| SharedString::from(r.as_str()))
+            .collect(),
+    ));
     let settable = !matches!(v.status, Status::CheckedOut | Status::Retired);
     w.set_unit_can_set_status(settable);
     w.set_unit_can_check_out(v.status == Status::InStock);
