@@ -2,6 +2,7 @@
 //!
 //! [`catalog`] (items, units, statuses, input rules), [`people`] and [`locations`]
 //! (the catalog's people, with roles and lending limits, and its places),
+//! [`kits`] (sets of units that go out and come back together),
 //! [`reservations`] (a person's claim on units for a window of days, and when two clash), [`event`] (the history and
 //! `apply`, the rules that project it into state), [`view`] (the JSON shapes of items,
 //! units and history, built alike by the station and the hub), [`proto`] (what stations
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod due;
 pub mod escape;
 pub mod event;
+pub mod kits;
 pub mod locations;
 pub mod people;
 pub mod proto;

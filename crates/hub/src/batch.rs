@@ -33,6 +33,7 @@ use super::tables::{unit_values, Tables, UNIT_COLUMNS};
 use super::{Held, HubTx, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Event, Outcome, Projection, UnitQuery};
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonFields, PersonId, Scrub};
 use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -81,6 +82,7 @@ struct Keys {
     /// Code keys known to be no badge and no location's label.
     not_badges: std::collections::HashSet<String>,
     not_location_codes: std::collections::HashSet<String>,
+    not_kit_codes: std::collections::HashSet<String>,
 }
 
 impl Keys {
@@ -189,6 +191,7 @@ impl<'c> Batch<'c> {
             }
             let badges = self.tables.badges_among(&codes)?;
             let labels = self.tables.location_codes_among(&codes)?;
+            let kits = self.tables.kit_codes_among(&codes)?;
             for c in &codes {
                 self.keys.tags.entry(c.clone()).or_insert(None);
                 self.keys.barcodes.entry(c.clone()).or_insert(None);
@@ -197,6 +200,9 @@ impl<'c> Batch<'c> {
                 }
                 if !labels.contains(c) {
                     self.keys.not_location_codes.insert(c.clone());
+                }
+                if !kits.contains(c) {
+                    self.keys.not_kit_codes.insert(c.clone());
                 }
             }
         }
@@ -459,6 +465,28 @@ impl Projection for Batch<'_> {
         }
         self.flush()?;
         self.tables.put_location(location)
+    }
+    fn kit(&mut self, id: KitId) -> Result<Option<Kit>> {
+        self.flush()?;
+        self.tables.kit(id)
+    }
+    fn kits(&mut self) -> Result<Vec<Kit>> {
+        self.flush()?;
+        self.tables.kits()
+    }
+    fn kit_by_code(&mut self, code: &str) -> Result<Option<Kit>> {
+        if self.keys.not_kit_codes.contains(&fold(code)) {
+            return Ok(None);
+        }
+        self.flush()?;
+        self.tables.kit_by_code(code)
+    }
+    fn put_kit(&mut self, kit: &Kit) -> Result<()> {
+        if let Some(t) = &kit.tag {
+            self.keys.not_kit_codes.remove(&fold(t));
+        }
+        self.flush()?;
+        self.tables.put_kit(kit)
     }
     fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
         self.flush()?;

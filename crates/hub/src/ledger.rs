@@ -11,6 +11,7 @@ use super::{admin_event, read, views, HubError, HubStore, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{Command, Projection, UnitQuery};
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::proto::LogEntry;
@@ -258,6 +259,19 @@ impl Ledger for HubLedger<'_> {
 
     fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
         read(self.hub, unplaced_locations).map_err(op_error)
+    }
+
+    fn kit(&self, id: KitId) -> Result<Kit, OpError> {
+        read(self.hub, |c| Tables::new(c).kit(id))
+            .map_err(op_error)?
+            .ok_or_else(|| OpError::NotFound {
+                what: "kit",
+                reference: id.to_string(),
+            })
+    }
+
+    fn kits(&self) -> Result<Vec<Kit>, OpError> {
+        read(self.hub, |c| Tables::new(c).kits()).map_err(op_error)
     }
 
     fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError> {

@@ -292,7 +292,7 @@ CREATE TABLE reminder_settings (
     set_ms      BIGINT NOT NULL
 );
 "#,
-    // Reservations (SQLite's `CATALOG_V4`).
+    // Reservations and kits (SQLite's `CATALOG_V4`).
     r#"
 CREATE TABLE reservations (
     id        TEXT PRIMARY KEY,
@@ -306,6 +306,14 @@ CREATE TABLE reservations (
 );
 CREATE INDEX reservations_item ON reservations(item_id, ends);
 CREATE INDEX reservations_person ON reservations(person_id, ends);
+CREATE TABLE kits (
+    id        TEXT PRIMARY KEY,
+    name_key  TEXT NOT NULL,
+    tag_key   TEXT,
+    body      TEXT NOT NULL,
+    version   BIGINT NOT NULL
+);
+CREATE INDEX kits_tag_key ON kits(tag_key) WHERE tag_key IS NOT NULL;
 "#,
 ];
 

@@ -10,6 +10,7 @@ use super::{Held, HubError, HubTx, Result};
 use tagstation_core::catalog::{fold, Item, ItemId, Totals, Unit, UnitId};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::event::{Event, EventKind, Outcome, Projection, StoredEvent, UnitQuery};
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonFields, PersonId, Scrub};
 use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -99,6 +100,18 @@ pub fn select_people(
     c.query(&format!("SELECT {PERSON_COLS} FROM people {filter}"), p)?
         .iter()
         .map(person_row)
+        .collect()
+}
+
+/// Kits matching `filter` (`WHERE ... ORDER BY ...`), with text parameters.
+pub fn select_kits(c: &mut dyn Conn, filter: &str, args: &[String]) -> Result<Vec<Kit>> {
+    let p: Vec<Value> = args.iter().map(|a| Value::Text(a.clone())).collect();
+    c.query(&format!("SELECT body FROM kits {filter}"), &p)?
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&r.text(0)?)
+                .map_err(|e| HubError::Corrupt(format!("a kit's body: {e}")))
+        })
         .collect()
 }
 
@@ -429,6 +442,14 @@ impl<'c> Tables<'c> {
         self.keys_present("SELECT code_key FROM badges WHERE code_key IN", keys)
     }
 
+    /// Which of these code keys are a kit's tag.
+    pub fn kit_codes_among(
+        &mut self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        self.keys_present("SELECT tag_key FROM kits WHERE tag_key IN", keys)
+    }
+
     /// Which of these code keys are a location's label.
     pub fn location_codes_among(
         &mut self,
@@ -695,6 +716,34 @@ fn list(n: usize) -> String {
 impl Projection for Tables<'_> {
     type Error = HubError;
 
+    fn kit(&mut self, id: KitId) -> Result<Option<Kit>> {
+        Ok(select_kits(self.0, "WHERE id = ?1", &[id.to_string()])?.pop())
+    }
+    fn kits(&mut self) -> Result<Vec<Kit>> {
+        select_kits(self.0, "ORDER BY name_key", &[])
+    }
+    fn kit_by_code(&mut self, code: &str) -> Result<Option<Kit>> {
+        Ok(select_kits(self.0, "WHERE tag_key = ?1 LIMIT 1", &[fold(code)])?.pop())
+    }
+    fn put_kit(&mut self, k: &Kit) -> Result<()> {
+        let body = serde_json::to_string(k)
+            .map_err(|e| HubError::Corrupt(format!("a kit as JSON: {e}")))?;
+        self.0.execute(
+            "INSERT INTO kits (id, name_key, tag_key, body, version)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET name_key = excluded.name_key,
+               tag_key = excluded.tag_key, body = excluded.body,
+               version = excluded.version",
+            params![
+                k.id,
+                fold(&k.name),
+                k.tag.as_deref().map(fold),
+                body,
+                k.version,
+            ],
+        )?;
+        Ok(())
+    }
     fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
         Ok(select_reservations(self.0, "WHERE id = ?1", &[id.to_string()])?.pop())
     }

@@ -23,6 +23,8 @@
 //!   active borrower within their limit;
 //! - [`locations`]: locations, and the rule that a unit only moves to a known one
 //!   (or one the command explicitly creates);
+//! - [`kits`]: kits (a named set of units with a tag of its own) made and changed,
+//!   checked out with one scan in one write, checked in with what is missing named;
 //! - [`reservations`]: reservations made and cancelled, read with names, and what a
 //!   check-out does about them (picks the borrower's up, refuses to break another's
 //!   unless overridden);
@@ -38,6 +40,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod error;
 pub mod files;
+pub mod kits;
 pub mod lending;
 pub mod lifecycle;
 pub mod locations;
@@ -53,6 +56,7 @@ pub use lending::{Action, Done};
 
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Command, Event};
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -104,6 +108,10 @@ pub trait Ledger {
     /// The locations units name as free text and no location entity is (written
     /// before locations were entities), each spelling once.
     fn unplaced_locations(&self) -> Result<Vec<String>, OpError>;
+    /// A kit by id.
+    fn kit(&self, id: KitId) -> Result<Kit, OpError>;
+    /// Every kit, inactive ones included, by name.
+    fn kits(&self) -> Result<Vec<Kit>, OpError>;
     /// A reservation by id.
     fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError>;
     /// Reservations passing the query, by first day.

@@ -7,6 +7,7 @@ use tagstation_core::catalog::{same_key, Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{
     apply, base_version, Command, Event, MemProjection, Mode, Projection, UnitQuery,
 };
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -261,6 +262,23 @@ impl Ledger for MemLedger {
             }
         }
         Ok(out)
+    }
+
+    fn kit(&self, id: KitId) -> Result<Kit, OpError> {
+        self.projection
+            .kits
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| OpError::NotFound {
+                what: "kit",
+                reference: id.to_string(),
+            })
+    }
+
+    fn kits(&self) -> Result<Vec<Kit>, OpError> {
+        let mut all: Vec<Kit> = self.projection.kits.values().cloned().collect();
+        all.sort_by_key(|k| tagstation_core::catalog::fold(&k.name));
+        Ok(all)
     }
 
     fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError> {

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use tagstation_core::catalog::{fold, Item, ItemId, Status, Totals, Tracking, Unit, UnitId};
 use tagstation_core::event::{Event, EventKind, Projection, UnitQuery};
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId, LocationKind};
 use tagstation_core::people::{Person, PersonFields, PersonId, Role, Scrub};
 use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -143,6 +144,18 @@ pub fn select_reservations(
     rows.collect()
 }
 
+/// Kits matching `filter` (`WHERE ... ORDER BY ...` on the `kits` table), with text
+/// parameters.
+pub fn select_kits(conn: &Connection, filter: &str, args: &[String]) -> rusqlite::Result<Vec<Kit>> {
+    let sql = format!("SELECT body FROM kits {filter}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+        let body: String = r.get(0)?;
+        serde_json::from_str(&body).map_err(|e| bad_data(0, e))
+    })?;
+    rows.collect()
+}
+
 /// Locations matching `filter` (`WHERE ... ORDER BY ...` on the `locations` table).
 pub fn select_locations(
     conn: &Connection,
@@ -229,6 +242,38 @@ pub fn reservation_from_body(body: &str) -> Result<Reservation, serde_json::Erro
 
 impl Projection for SqlProjection<'_> {
     type Error = rusqlite::Error;
+
+    fn kit(&mut self, id: KitId) -> rusqlite::Result<Option<Kit>> {
+        Ok(select_kits(self.0, "WHERE id = ?1", &[id.to_string()])?.pop())
+    }
+
+    fn kits(&mut self) -> rusqlite::Result<Vec<Kit>> {
+        select_kits(self.0, "ORDER BY name_key", &[])
+    }
+
+    fn kit_by_code(&mut self, code: &str) -> rusqlite::Result<Option<Kit>> {
+        Ok(select_kits(self.0, "WHERE tag_key = ?1 LIMIT 1", &[fold(code)])?.pop())
+    }
+
+    fn put_kit(&mut self, k: &Kit) -> rusqlite::Result<()> {
+        let body = serde_json::to_string(k).map_err(|e| bad_data(3, e))?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO kits (id, name_key, tag_key, body, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name_key = excluded.name_key,
+                   tag_key = excluded.tag_key, body = excluded.body,
+                   version = excluded.version",
+            )?
+            .execute(params![
+                k.id.to_string(),
+                fold(&k.name),
+                k.tag.as_deref().map(fold),
+                body,
+                k.version,
+            ])?;
+        Ok(())
+    }
 
     fn reservation(&mut self, id: ReservationId) -> rusqlite::Result<Option<Reservation>> {
         select_reservations(self.0, "WHERE id = ?1", &[id.to_string()]).map(|mut v| v.pop())

@@ -225,9 +225,9 @@ CREATE INDEX units_location ON units(location_id) WHERE location_id IS NOT NULL;
 CREATE INDEX units_location_key ON units(location_key) WHERE location_key IS NOT NULL;
 "#;
 
-/// Reservations as catalog entities (made by their own events): the columns their
-/// queries filter on, and the whole reservation as JSON (`body`), which is what is
-/// read back.
+/// Reservations and kits as catalog entities (made by their own events): the columns
+/// their queries filter on, and the whole reservation or kit as JSON (`body`), which
+/// is what is read back.
 pub const CATALOG_V4: &str = r#"
 CREATE TABLE reservations (
     id        TEXT PRIMARY KEY,
@@ -241,6 +241,14 @@ CREATE TABLE reservations (
 );
 CREATE INDEX reservations_item ON reservations(item_id, ends);
 CREATE INDEX reservations_person ON reservations(person_id, ends);
+CREATE TABLE kits (
+    id        TEXT PRIMARY KEY,
+    name_key  TEXT NOT NULL,
+    tag_key   TEXT,
+    body      TEXT NOT NULL,
+    version   INTEGER NOT NULL
+);
+CREATE INDEX kits_tag_key ON kits(tag_key) WHERE tag_key IS NOT NULL;
 "#;
 
 /// The holder and location keys of units written before [`CATALOG_V3`].

@@ -9,6 +9,7 @@ use crate::catalog::{
     check_tag, check_text, fold, unit_name, Item, ItemId, Status, Totals, Tracking, Unit, UnitId,
     MAX_QUANTITY, MAX_SEEDED_UNITS,
 };
+use crate::kits::Kit;
 use crate::locations::{LocationId, MAX_DEPTH};
 use crate::people::{Person, PersonId, Scrub};
 use crate::reservations::{clashes, Reservation, ReservationQuery, ReservationState};
@@ -26,6 +27,9 @@ pub fn apply<P: Projection>(
 
     if ev.kind.is_reservation() {
         return apply_reservation(p, ev);
+    }
+    if ev.kind.is_kit() {
+        return apply_kit(p, ev, full);
     }
     if ev.kind.is_directory() {
         return apply_directory(p, ev, full);
@@ -538,6 +542,7 @@ pub(super) enum Owner {
     Unit(UnitId),
     Person(PersonId),
     Location(LocationId),
+    Kit(crate::kits::KitId),
 }
 
 /// One namespace of codes: an asset tag, a product barcode, a badge and a location
@@ -573,6 +578,11 @@ pub(super) fn check_code_free<P: Projection>(
     if let Some(l) = p.location_by_code(code).map_err(st)? {
         if me != Owner::Location(l.id) {
             return Err(taken(format!("location {:?}", l.name)));
+        }
+    }
+    if let Some(k) = p.kit_by_code(code).map_err(st)? {
+        if me != Owner::Kit(k.id) {
+            return Err(taken(format!("kit {:?}", k.name)));
         }
     }
     Ok(())
@@ -754,6 +764,103 @@ fn apply_directory<P: Projection>(
         _ => unreachable!("only directory events come here"),
     }
     Ok(out)
+}
+
+/// Events of kits (their subject is `ev.item_id`, the kit's id).
+fn apply_kit<P: Projection>(
+    p: &mut P,
+    ev: &Event,
+    full: bool,
+) -> Result<Applied, ApplyError<P::Error>> {
+    let st = |e| ApplyError::Store(e);
+    let id = ev.item_id;
+    let mut out = Applied::default();
+    let old = p.kit(id).map_err(st)?;
+    match (&ev.kind, old) {
+        (EventKind::KitCreated(_), Some(_)) => Err(DomainError::KitExists(id).into()),
+        (EventKind::KitCreated(f), None) => {
+            check_kit_rules(p, id, f, full)?;
+            p.put_kit(&Kit::new(id, f.clone())).map_err(st)?;
+            Ok(out)
+        }
+        (_, None) => Err(DomainError::UnknownKit(id).into()),
+        (EventKind::KitEdited(f), Some(mut kit)) => {
+            if kit.fields() == *f {
+                return Err(DomainError::NoChange("so".into()).into());
+            }
+            check_kit_rules(p, id, f, full)?;
+            out.conflict = version_conflict(ev, kit.version);
+            kit.missing.retain(|u| f.units.contains(u));
+            kit = Kit {
+                missing: kit.missing,
+                version: kit.version + 1,
+                ..Kit::new(id, f.clone())
+            };
+            p.put_kit(&kit).map_err(st)?;
+            Ok(out)
+        }
+        (EventKind::KitReturned { missing }, Some(mut kit)) => {
+            for u in missing {
+                if !kit.units.contains(u) {
+                    let name = p.unit(*u).map_err(st)?.map(|u| u.name);
+                    return Err(DomainError::NotInKit(name.unwrap_or_else(|| u.to_string())).into());
+                }
+            }
+            out.conflict = version_conflict(ev, kit.version);
+            kit.missing = missing.clone();
+            kit.version += 1;
+            p.put_kit(&kit).map_err(st)?;
+            Ok(out)
+        }
+        _ => unreachable!("only kit events come here"),
+    }
+}
+
+/// A kit's name unique (in full mode), its tag free in the one namespace of codes, its
+/// units known, active, not retired and in no other active kit.
+fn check_kit_rules<P: Projection>(
+    p: &mut P,
+    id: crate::kits::KitId,
+    f: &crate::kits::KitFields,
+    full: bool,
+) -> Result<(), ApplyError<P::Error>> {
+    let st = ApplyError::Store;
+    let kits = p.kits().map_err(st)?;
+    if full
+        && kits
+            .iter()
+            .any(|k| k.id != id && fold(&k.name) == fold(&f.name))
+    {
+        return Err(DomainError::DuplicateKitName(f.name.clone()).into());
+    }
+    if let Some(t) = &f.tag {
+        if full {
+            check_code_free(p, t, Owner::Kit(id))?;
+        }
+    }
+    if !f.active {
+        return Ok(());
+    }
+    for u in &f.units {
+        let unit = p
+            .unit(*u)
+            .map_err(st)?
+            .ok_or(DomainError::UnknownUnit(*u))?;
+        if !unit.active {
+            return Err(DomainError::UnknownUnit(*u).into());
+        }
+        if unit.status == Status::Retired {
+            return Err(DomainError::Retired(unit.name).into());
+        }
+        if let Some(other) = kits.iter().find(|k| k.id != id && k.holds(*u)) {
+            return Err(DomainError::InOtherKit {
+                unit: unit.name,
+                kit: other.name.clone(),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Events of reservations (their subject is `ev.item_id`, the reservation's id). A

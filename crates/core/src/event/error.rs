@@ -79,6 +79,18 @@ pub enum DomainError {
     DuplicateLocationName(String),
     #[error("{0:?} cannot be inside itself (its parents would go round in a circle)")]
     LocationCycle(String),
+    #[error("the kit is not well formed: {0}")]
+    Kit(#[from] crate::kits::KitError),
+    #[error("unknown kit {0}")]
+    UnknownKit(uuid::Uuid),
+    #[error("kit {0} already exists")]
+    KitExists(uuid::Uuid),
+    #[error("a kit named {0:?} already exists")]
+    DuplicateKitName(String),
+    #[error("{unit:?} is already in the kit {kit:?}: a unit belongs to one kit at most")]
+    InOtherKit { unit: String, kit: String },
+    #[error("{0:?} is not a unit of this kit")]
+    NotInKit(String),
     #[error("the reservation is not well formed: {0}")]
     Reservation(#[from] crate::reservations::ReservationError),
     #[error("unknown reservation {0}")]

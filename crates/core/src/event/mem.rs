@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{apply, totals, Event, Mode, Projection, UnitQuery};
 use crate::catalog::{fold, same_key, Item, ItemId, Status, Totals, Unit, UnitId};
+use crate::kits::{Kit, KitId};
 use crate::locations::{Location, LocationId};
 use crate::people::{Person, PersonFields, PersonId, Scrub};
 use crate::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -18,6 +19,7 @@ pub struct MemProjection {
     pub people: BTreeMap<PersonId, Person>,
     pub locations: BTreeMap<LocationId, Location>,
     pub reservations: BTreeMap<ReservationId, Reservation>,
+    pub kits: BTreeMap<KitId, Kit>,
     /// Units by item, and by asset tag (folded): a replay of a long log (a report over
     /// all history) looks units up at every event and must not scan them all each time.
     /// Kept by `put_unit`, the one way units change.
@@ -168,6 +170,25 @@ impl Projection for MemProjection {
     }
     fn put_location(&mut self, location: &Location) -> Result<(), Self::Error> {
         self.locations.insert(location.id, location.clone());
+        Ok(())
+    }
+    fn kit(&mut self, id: KitId) -> Result<Option<Kit>, Self::Error> {
+        Ok(self.kits.get(&id).cloned())
+    }
+    fn kits(&mut self) -> Result<Vec<Kit>, Self::Error> {
+        let mut all: Vec<Kit> = self.kits.values().cloned().collect();
+        all.sort_by_key(|k| fold(&k.name));
+        Ok(all)
+    }
+    fn kit_by_code(&mut self, code: &str) -> Result<Option<Kit>, Self::Error> {
+        Ok(self
+            .kits
+            .values()
+            .find(|k| k.tag.as_deref().is_some_and(|t| same_key(t, code)))
+            .cloned())
+    }
+    fn put_kit(&mut self, kit: &Kit) -> Result<(), Self::Error> {
+        self.kits.insert(kit.id, kit.clone());
         Ok(())
     }
     fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>, Self::Error> {

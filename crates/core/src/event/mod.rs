@@ -20,6 +20,7 @@ use crate::catalog::{
     check_date, check_scan, check_tag, check_text, ItemId, Status, Tracking, UnitId, DATE_FIELDS,
     MAX_QUANTITY,
 };
+use crate::kits::KitFields;
 use crate::locations::{LocationFields, LocationId};
 use crate::people::{PersonFields, PersonId};
 use crate::reservations::ReservationFields;
@@ -189,6 +190,17 @@ pub enum EventKind {
     /// A location's fields changed (renamed, moved under another, its code, retired):
     /// the event carries all of them.
     LocationEdited(LocationFields),
+    /// A kit is made (the event's subject is the kit's id).
+    KitCreated(KitFields),
+    /// A kit's fields changed (renamed, retagged, units added or taken out, retired):
+    /// the event carries all of them.
+    KitEdited(KitFields),
+    /// A kit came back: its units were checked in with this event, in one write, but
+    /// for `missing`, which did not come back with it (empty: complete).
+    KitReturned {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        missing: Vec<UnitId>,
+    },
     /// A reservation is made (the event's subject is the reservation's id).
     ReservationMade(ReservationFields),
     /// A reservation called off: it holds nothing any more.
@@ -281,6 +293,9 @@ impl EventKind {
             EventKind::PersonErased { .. } => "person_erased",
             EventKind::LocationCreated(_) => "location_created",
             EventKind::LocationEdited(_) => "location_edited",
+            EventKind::KitCreated(_) => "kit_created",
+            EventKind::KitEdited(_) => "kit_edited",
+            EventKind::KitReturned { .. } => "kit_returned",
             EventKind::ReservationMade(_) => "reservation_made",
             EventKind::ReservationCancelled { .. } => "reservation_cancelled",
             EventKind::ReservationFulfilled { .. } => "reservation_fulfilled",
@@ -309,7 +324,15 @@ impl EventKind {
     /// Is this an event of a person, a location or a reservation (its subject is not
     /// an item)?
     pub fn is_directory(&self) -> bool {
-        self.is_person() || self.is_location() || self.is_reservation()
+        self.is_person() || self.is_location() || self.is_reservation() || self.is_kit()
+    }
+
+    /// Is this a kit's event?
+    pub fn is_kit(&self) -> bool {
+        matches!(
+            self,
+            EventKind::KitCreated(_) | EventKind::KitEdited(_) | EventKind::KitReturned { .. }
+        )
     }
 
     /// Is this a reservation's event?
@@ -436,6 +459,25 @@ impl EventKind {
                 f.name,
                 if f.active { "" } else { " (inactive)" }
             ),
+            EventKind::KitCreated(f) => format!(
+                "kit {:?} made of {} unit{}",
+                f.name,
+                f.units.len(),
+                if f.units.len() == 1 { "" } else { "s" }
+            ),
+            EventKind::KitEdited(f) => format!(
+                "kit {:?} changed ({} unit{}{})",
+                f.name,
+                f.units.len(),
+                if f.units.len() == 1 { "" } else { "s" },
+                if f.active { "" } else { ", retired" }
+            ),
+            EventKind::KitReturned { missing } if missing.is_empty() => {
+                "kit returned complete".into()
+            }
+            EventKind::KitReturned { missing } => {
+                format!("kit returned incomplete: {} missing", missing.len())
+            }
             EventKind::ReservationMade(f) => format!(
                 "reserved {} unit{} from {} to {}",
                 f.count,
@@ -665,6 +707,8 @@ impl EventKind {
             EventKind::PersonErased { pseudonym } => check_text("pseudonym", pseudonym)?,
             EventKind::LocationCreated(f) | EventKind::LocationEdited(f) => f.check()?,
             EventKind::ReservationMade(f) => f.check()?,
+            EventKind::KitCreated(f) | EventKind::KitEdited(f) => f.check()?,
+            EventKind::KitReturned { .. } => {}
             EventKind::ReservationCancelled { reason } => {
                 if let Some(r) = reason {
                     check_text("reason", r)?;

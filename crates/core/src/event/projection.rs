@@ -3,6 +3,7 @@
 
 use super::{DomainError, EventKind};
 use crate::catalog::{Item, ItemId, TextError, Totals, Tracking, Unit, UnitId};
+use crate::kits::{Kit, KitId};
 use crate::locations::{Location, LocationId};
 use crate::people::{Person, PersonId, Scrub};
 use crate::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -64,6 +65,13 @@ pub trait Projection {
     fn location_by_code(&mut self, code: &str) -> Result<Option<Location>, Self::Error>;
     fn put_location(&mut self, location: &Location) -> Result<(), Self::Error>;
 
+    fn kit(&mut self, id: KitId) -> Result<Option<Kit>, Self::Error>;
+    /// Every kit, inactive ones included, by name.
+    fn kits(&mut self) -> Result<Vec<Kit>, Self::Error>;
+    /// The kit whose tag is this code, letter case aside.
+    fn kit_by_code(&mut self, code: &str) -> Result<Option<Kit>, Self::Error>;
+    fn put_kit(&mut self, kit: &Kit) -> Result<(), Self::Error>;
+
     fn reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>, Self::Error>;
     /// Reservations passing the query, by first day (then id).
     fn reservations(&mut self, q: &ReservationQuery) -> Result<Vec<Reservation>, Self::Error>;
@@ -124,10 +132,12 @@ pub fn base_version<P: Projection>(
         | EventKind::UnitCreated { .. }
         | EventKind::PersonCreated(_)
         | EventKind::LocationCreated(_)
-        | EventKind::ReservationMade(_) => None,
+        | EventKind::ReservationMade(_)
+        | EventKind::KitCreated(_) => None,
         k if k.is_person() => p.person(item)?.map(|x| x.version),
         k if k.is_location() => p.location(item)?.map(|x| x.version),
         k if k.is_reservation() => p.reservation(item)?.map(|x| x.version),
+        k if k.is_kit() => p.kit(item)?.map(|x| x.version),
         _ => p.item(item)?.map(|i| i.version),
     })
 }

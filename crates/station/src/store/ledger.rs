@@ -6,6 +6,7 @@ use rusqlite::params;
 
 use tagstation_core::catalog::{Item, ItemId, Unit, UnitId};
 use tagstation_core::event::{Command, Projection, UnitQuery};
+use tagstation_core::kits::{Kit, KitId};
 use tagstation_core::locations::{Location, LocationId};
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::reservations::{Reservation, ReservationId, ReservationQuery};
@@ -135,6 +136,22 @@ impl Ledger for Store {
 
     fn unplaced_locations(&self) -> Result<Vec<String>, OpError> {
         Store::unplaced_locations(self).map_err(op_error)
+    }
+
+    fn kit(&self, id: KitId) -> Result<Kit, OpError> {
+        SqlProjection(&self.conn)
+            .kit(id)
+            .map_err(|e| op_error(e.into()))?
+            .ok_or_else(|| OpError::NotFound {
+                what: "kit",
+                reference: id.to_string(),
+            })
+    }
+
+    fn kits(&self) -> Result<Vec<Kit>, OpError> {
+        SqlProjection(&self.conn)
+            .kits()
+            .map_err(|e| op_error(e.into()))
     }
 
     fn reservation(&self, id: ReservationId) -> Result<Reservation, OpError> {
