@@ -408,6 +408,20 @@ fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
             Resolved::Location { location } => {
                 format!("Label of {}: {} units here", location.name, location.units)
             }
+            Resolved::Kit { kit } => format!(
+                "Kit {}: {}{}",
+                kit.name,
+                kit.units
+                    .iter()
+                    .map(|u| format!("{} ({})", u.name, u.status.label().to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if kit.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — incomplete, missing {}", kit.missing.join(", "))
+                }
+            ),
             Resolved::Unknown { code } => {
                 format!("Unknown tag {code}: register it with `tagstation unit tag UNIT {code}`")
             }

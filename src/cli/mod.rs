@@ -1,7 +1,7 @@
 //! The `tagstation` command line: its arguments, and which role runs each command.
 //!
 //! One module per subject: [`station`] the station's own commands (status, scan,
-//! sync, history...), [`catalog`] items and units, [`reservations`] reservations, [`report`] reports computed from
+//! sync, history...), [`catalog`] items and units, [`kits`] kits, [`reservations`] reservations, [`report`] reports computed from
 //! history, [`hub`] the hub server and its admin client, [`demo`] the all-in-one demo,
 //! and [`output`], the one way a command prints text or `--json`. Which of them exist
 //! follows the build's roles (cargo features `hub`, `station`, `kiosk`). Nothing here
@@ -16,6 +16,8 @@ mod directory;
 mod history;
 #[cfg(feature = "hub")]
 mod hub;
+#[cfg(feature = "station")]
+mod kits;
 #[cfg(feature = "station")]
 mod labels;
 mod output;

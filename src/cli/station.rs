@@ -17,6 +17,7 @@ use tagstation::transfer;
 use super::catalog::{item_cmd, unit_cmd, ItemCmd, UnitCmd};
 use super::directory::{location_cmd, person_cmd, LocationCmd, PersonCmd};
 use super::history::{conflicts_text, history_text, overdue_text, Names};
+use super::kits::{kit_cmd, KitCmd};
 use super::labels::{labels_cmd, LabelsArgs};
 use super::output::{print_item, print_unit, show, t};
 use super::report::{report_cmd, ReportCmd};
@@ -50,6 +51,9 @@ pub enum StationCommand {
     /// Reservations: units held for a person for some days.
     #[command(subcommand)]
     Reservation(ReservationCmd),
+    /// Kits: sets of units lent and taken back with one scan.
+    #[command(subcommand)]
+    Kit(KitCmd),
     /// Look up a scanned code, or act on it (the same path as a real scan).
     Scan {
         /// The scanned text: an asset tag or a product barcode.
@@ -431,6 +435,10 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
             let actor = ctx.actor.clone();
             reservation_cmd(&mut ctx.store, &actor, cmd)?
         }
+        StationCommand::Kit(cmd) => {
+            let actor = ctx.actor.clone();
+            kit_cmd(&mut ctx.store, &actor, cmd)?
+        }
         StationCommand::Unit(cmd) => unit_cmd(&mut ctx, cmd)?,
         StationCommand::Scan {
             stdin: true,
@@ -495,6 +503,7 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                             println!("badge of     {}", t(&person.name));
                             println!("has          {} checked out", person.checked_out);
                         }
+                        Resolved::Kit { kit } => super::kits::print_kit(kit),
                         Resolved::Location { location } => {
                             println!("label of     {}", t(&location.name));
                             println!("units        {}", location.units);

@@ -164,30 +164,39 @@ impl KitView {
 
 /// A kit with its units' names and states.
 pub fn view(l: &impl Ledger, kit: &Kit) -> Result<KitView, OpError> {
-    let mut units = Vec::new();
-    for id in &kit.units {
-        let u = l.unit(*id)?;
-        units.push(KitUnit {
+    let units = kit
+        .units
+        .iter()
+        .map(|id| l.unit(*id))
+        .collect::<Result<Vec<Unit>, OpError>>()?;
+    Ok(view_of(kit, units))
+}
+
+/// A kit with its units (in the kit's order), read by the caller.
+pub fn view_of(kit: &Kit, units: Vec<Unit>) -> KitView {
+    let units: Vec<KitUnit> = units
+        .into_iter()
+        .map(|u| KitUnit {
             id: u.id,
             name: u.name,
             asset_tag: u.asset_tag,
             status: u.status,
             holder: u.holder,
-        });
-    }
+        })
+        .collect();
     let missing = units
         .iter()
         .filter(|u| kit.missing.contains(&u.id) && u.status == Status::CheckedOut)
         .map(|u| u.name.clone())
         .collect();
-    Ok(KitView {
+    KitView {
         id: kit.id,
         name: kit.name.clone(),
         tag: kit.tag.clone(),
         active: kit.active,
         units,
         missing,
-    })
+    }
 }
 
 /// Check a whole kit out to `holder`, in one write: every unit, or none.

@@ -37,6 +37,67 @@ pub fn act_on_unit(
     })
 }
 
+/// A kit's tag scanned with an action: a check-out lends the whole kit, a check-in
+/// takes back every unit of it that is out (what did not come back is named); other
+/// actions are for units one by one. The unit reported is the kit's first.
+fn act_on_kit(
+    store: &mut Store,
+    kit: &tagstation_ops::kits::KitView,
+    action: Action,
+    actor: &str,
+    code: &str,
+) -> Result<Done, OpError> {
+    use tagstation_ops::kits;
+    let who = Actor::from(actor);
+    let message = match action {
+        Action::CheckOut {
+            holder,
+            due,
+            over_reservation,
+        } => {
+            let n = kits::check_out_kit(
+                store,
+                kit.id,
+                &holder,
+                due.as_deref(),
+                over_reservation,
+                &who,
+                Some(code),
+            )?;
+            format!("kit {} ({n} units) checked out to {holder}", kit.name)
+        }
+        Action::CheckIn { location } => {
+            let back = kits::check_in_kit(store, kit.id, None, location, &who, Some(code))?;
+            format!("kit {} checked in ({} units)", kit.name, back.checked_in.len())
+        }
+        _ => {
+            return Err(OpError::Invalid {
+                user: format!(
+                    "This is the kit {}: it can be checked out or in as a whole; set its units one by one.",
+                    kit.name
+                ),
+                engineer: format!("code {code:?} is a kit's tag; action {action:?} is for units"),
+            })
+        }
+    };
+    let first = kit
+        .units
+        .first()
+        .ok_or_else(|| OpError::invalid(format!("the kit {} has no units", kit.name)))?;
+    let unit = store.unit(first.id).map_err(op_error)?;
+    let last = store
+        .history(unit.id)
+        .map_err(op_error)?
+        .pop()
+        .ok_or_else(|| OpError::invalid("the store recorded nothing"))?;
+    Ok(Done {
+        event_id: last.event_id,
+        station_seq: last.station_seq,
+        unit: store.unit_view(&unit).map_err(op_error)?,
+        message,
+    })
+}
+
 /// Resolve a scanned code and apply the action to the unit it names.
 pub fn act_on_code(
     store: &mut Store,
@@ -57,6 +118,7 @@ pub fn act_on_code(
             user: format!("This is the label of {}, not a unit's tag.", location.name),
             engineer: format!("code {code:?} is a location's code, not an asset tag"),
         }),
+        Resolved::Kit { kit } => act_on_kit(store, &kit, action, actor, code),
         Resolved::Unknown { .. } => Err(OpError::NotFound {
             what: "tag",
             reference: code.into(),

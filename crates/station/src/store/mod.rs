@@ -87,6 +87,10 @@ pub enum Resolved {
     Location {
         location: LocationView,
     },
+    /// A kit's tag: the kit with its units as they are now.
+    Kit {
+        kit: tagstation_ops::kits::KitView,
+    },
     Unknown {
         code: String,
     },

@@ -220,6 +220,15 @@ impl Store {
                 location: self.location_view(&location)?,
             });
         }
+        if let Some(kit) = p.kit_by_code(code)? {
+            let units = kit
+                .units
+                .iter()
+                .map(|id| self.unit(*id))
+                .collect::<Result<Vec<_>>>()?;
+            let kit = tagstation_ops::kits::view_of(&kit, units);
+            return Ok(Resolved::Kit { kit });
+        }
         // A manufacturer's GS1 code: the GTIN names the item (by its barcode), the
         // serial names the unit (by asset tag or its `serial` field).
         if let Ok(gs1) = tagstation_core::scan::gs1::parse(code) {

@@ -171,6 +171,14 @@ impl State {
             ),
             Ok(Resolved::Person { person }) => self.badge_of(person, reads, fx),
             Ok(Resolved::Location { location }) => self.location_label(location, reads, fx),
+            Ok(Resolved::Kit { kit }) => self.say(
+                Tone::Warn,
+                format!(
+                    "This is the kit {}: lend it from the command line for now.",
+                    kit.name
+                ),
+                fx,
+            ),
             Ok(Resolved::Unknown { code }) => {
                 self.say(
                     Tone::Warn,
@@ -231,6 +239,11 @@ impl State {
                 fx,
             ),
             Ok(Resolved::Person { .. }) => {}
+            Ok(Resolved::Kit { kit }) => self.say(
+                Tone::Warn,
+                format!("This is the kit {}: scan its units one by one.", kit.name),
+                fx,
+            ),
             Ok(Resolved::Unknown { .. }) => self.say(
                 Tone::Error,
                 "Unknown tag. Check the label, or register it at a station.".into(),
@@ -264,6 +277,13 @@ impl State {
                         "That is the label of {}: finish this audit before starting another.",
                         location.name
                     ),
+                    fx,
+                )
+            }
+            Ok(Resolved::Kit { kit }) => {
+                return self.say(
+                    Tone::Warn,
+                    format!("That is the kit {}: scan its units one by one.", kit.name),
                     fx,
                 )
             }
