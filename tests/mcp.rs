@@ -21,6 +21,7 @@ use tagstation::ops::catalog::{add_unit, change_unit, create_item, NewItem, NewU
 use tagstation::ops::people::add_person;
 use tagstation::ops::{Actor, Ledger};
 use tagstation::people::{PersonFields, Role};
+use tagstation::reservations::ReservationState;
 
 /// The Python of the test clients, with the MCP SDK.
 fn python() -> PathBuf {
@@ -144,7 +145,7 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
     let tools = names(&answer);
     assert_eq!(
         tools.len(),
-        15,
+        18,
         "a station's stdio has every tool: {tools:?}"
     );
     for t in answer["tools"].as_array().unwrap() {
@@ -157,6 +158,7 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
             "low_stock",
             "recent_activity",
             "conflicts",
+            "list_reservations",
         ]
         .contains(&t["name"].as_str().unwrap());
         assert_eq!(t["readOnlyHint"], json!(read), "{t}");
@@ -223,7 +225,13 @@ struct Shop {
 
 fn shop() -> Shop {
     let dir = tempfile::tempdir().unwrap();
-    let hub = TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let database = dir.path().join("hub.db").display().to_string();
+    shop_on(&database, dir)
+}
+
+/// [`shop`] on this database (a SQLite path or a PostgreSQL URL).
+fn shop_on(database: &str, dir: tempfile::TempDir) -> Shop {
+    let hub = TestHub::start(database);
     let store = hub.state.store.clone();
     let mut l = HubLedger::new(store.as_ref());
     let mut tokens = std::collections::BTreeMap::new();
@@ -322,7 +330,7 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
         ]),
     );
     let tools = names(&viewer);
-    assert_eq!(tools.len(), 8, "{tools:?}");
+    assert_eq!(tools.len(), 9, "{tools:?}");
     assert!(viewer["tools"]
         .as_array()
         .unwrap()
@@ -351,7 +359,7 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
             {"tool": "move_unit", "arguments": {"unit": "LT-1", "location": "Van 1"}},
         ]),
     );
-    assert_eq!(names(&bo).len(), 10, "{:?}", names(&bo));
+    assert_eq!(names(&bo).len(), 13, "{:?}", names(&bo));
     assert!(!names(&bo).contains(&"set_unit_status".to_string()));
     assert_eq!(result(&bo, 0)["isError"], json!(false), "{bo}");
     assert_eq!(result(&bo, 1)["structured"]["error"], "refused");
@@ -398,7 +406,7 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
         Some(&shop.tokens["Ada"]),
         json!([{"tool": "switch_tracking", "arguments": {"item": "drill", "to": "count"}}]),
     );
-    assert_eq!(names(&ada).len(), 15);
+    assert_eq!(names(&ada).len(), 18);
     let preview = &result(&ada, 0)["structured"];
     assert_eq!(preview["switched"], json!(false), "{preview}");
     assert!(
@@ -444,4 +452,153 @@ fn a_write_made_offline_on_a_station_reaches_the_hub_after_sync() {
     })
     .unwrap();
     assert_eq!(history.last().unwrap().actor, "mcp:Van 3");
+}
+
+/// Over HTTP with each person's token: Bo (a borrower) reserves laptops for himself;
+/// a check-out of one to someone else is refused with the reservation named, an
+/// operator overrides another on record, and Bo cancels his own.
+fn reservations_through_an_assistant(shop: &Shop) {
+    let today = tagstation::clock::today();
+    let later = tagstation::reservations::shift_day(&today, 2).unwrap();
+    let bo = http(
+        &shop.hub,
+        Some(&shop.tokens["Bo"]),
+        json!([
+            {"tool": "reserve", "arguments": {"units": ["LT-3"], "starts": today, "ends": later, "note": "site visit"}},
+            {"tool": "reserve", "arguments": {"units": ["lt-2"], "starts": today}},
+            // For someone else: a borrower reserves for themselves only.
+            {"tool": "reserve", "arguments": {"item": "Laptop", "count": 1, "person": "Olga", "starts": today}},
+            {"tool": "list_reservations", "arguments": {"item": "laptop"}},
+        ]),
+    );
+    let listed: Vec<&Value> = bo["tools"].as_array().unwrap().iter().collect();
+    let hint = |name: &str| {
+        listed
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| (t["readOnlyHint"].clone(), t["destructiveHint"].clone()))
+    };
+    assert_eq!(hint("reserve"), Some((json!(false), json!(false))));
+    assert_eq!(hint("list_reservations"), Some((json!(true), json!(false))));
+    assert_eq!(
+        hint("cancel_reservation"),
+        Some((json!(false), json!(true)))
+    );
+
+    let made = result(&bo, 0);
+    assert_eq!(made["isError"], json!(false), "{made}");
+    let r = &made["structured"]["reservation"];
+    assert_eq!(
+        (&r["person"], &r["starts"], &r["ends"], &r["state"]),
+        (&json!("Bo"), &json!(today), &json!(later), &json!("open")),
+        "{r}"
+    );
+    assert_eq!(r["units"][0]["name"], "Laptop 03");
+    let id = r["id"].as_str().unwrap().to_string();
+    let short = r["short_id"].as_str().unwrap().to_string();
+    let id2 = result(&bo, 1)["structured"]["reservation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(result(&bo, 2)["structured"]["error"], "refused", "{bo}");
+    let list = &result(&bo, 3)["structured"];
+    assert_eq!(list["count"], json!(2), "{list}");
+    assert_eq!(list["reservations"][0]["id"], json!(id));
+
+    // An operator lends LT-3 to Ada: refused, naming Bo's reservation; LT-2 with the
+    // override: lent, the reservation broken on record.
+    let olga = http(
+        &shop.hub,
+        Some(&shop.tokens["Olga"]),
+        json!([
+            {"tool": "check_out", "arguments": {"units": ["LT-3"], "holder": "Ada"}},
+            {"tool": "get_unit", "arguments": {"unit": "LT-3"}},
+            {"tool": "check_out", "arguments": {"units": ["LT-2"], "holder": "Ada", "override_reservation": true}},
+        ]),
+    );
+    let refused = result(&olga, 0);
+    assert_eq!(refused["isError"], json!(true), "{refused}");
+    assert_eq!(refused["structured"]["error"], "reserved", "{refused}");
+    assert_eq!(refused["structured"]["reservation"], json!(id));
+    let words = refused["text"].as_str().unwrap();
+    assert!(
+        words.contains("Laptop 03")
+            && words.contains("reserved for Bo")
+            && words.contains(&short)
+            && words.contains("override_reservation=true"),
+        "{words}"
+    );
+    assert_eq!(hub_unit(shop, "LT-3").status, Status::InStock);
+    assert_eq!(
+        result(&olga, 1)["structured"]["reservations"][0]["id"],
+        json!(id),
+        "{olga}"
+    );
+    let over = result(&olga, 2);
+    assert_eq!(over["isError"], json!(false), "{over}");
+    assert_eq!(over["structured"]["overridden"]["reservation"], json!(id2));
+    let lt2 = hub_unit(shop, "LT-2");
+    assert_eq!(
+        (lt2.status, lt2.holder.as_deref()),
+        (Status::CheckedOut, Some("Ada"))
+    );
+
+    // Bo cancels his own, once confirmed; it is then listed only on request.
+    let bo = http(
+        &shop.hub,
+        Some(&shop.tokens["Bo"]),
+        json!([
+            {"tool": "check_out", "arguments": {"units": ["LT-1"], "override_reservation": true}},
+            {"tool": "cancel_reservation", "arguments": {"reservation": short}},
+            {"tool": "cancel_reservation", "arguments": {"reservation": short, "reason": "visit moved", "confirm": true}},
+            {"tool": "list_reservations", "arguments": {"item": "Laptop"}},
+            {"tool": "list_reservations", "arguments": {"item": "Laptop", "include_cancelled": true}},
+        ]),
+    );
+    assert_eq!(result(&bo, 0)["structured"]["error"], "refused", "{bo}");
+    assert_eq!(hub_unit(shop, "LT-1").status, Status::InStock);
+    let unconfirmed = result(&bo, 1);
+    assert_eq!(unconfirmed["structured"]["error"], "refused");
+    assert!(unconfirmed["text"]
+        .as_str()
+        .unwrap()
+        .contains("confirm=true"));
+    let cancelled = result(&bo, 2);
+    assert_eq!(cancelled["isError"], json!(false), "{cancelled}");
+    assert_eq!(cancelled["structured"]["reservation"]["state"], "cancelled");
+    let ids = |i: usize| -> Vec<String> {
+        result(&bo, i)["structured"]["reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!ids(3).contains(&id), "{bo}");
+    assert!(ids(4).contains(&id), "{bo}");
+
+    // The hub: cancelled by `mcp:Bo`; LT-3 may now go to Ada.
+    let l = HubLedger::new(shop.hub.state.store.as_ref());
+    let held = l.reservation(id.parse().unwrap()).unwrap();
+    assert_eq!(held.state, ReservationState::Cancelled);
+    drop(l);
+    let olga = http(
+        &shop.hub,
+        Some(&shop.tokens["Olga"]),
+        json!([{"tool": "check_out", "arguments": {"units": ["LT-3"], "holder": "Ada"}}]),
+    );
+    assert_eq!(result(&olga, 0)["isError"], json!(false), "{olga}");
+    assert_eq!(hub_unit(shop, "LT-3").holder.as_deref(), Some("Ada"));
+}
+
+#[test]
+fn an_assistant_reserves_and_a_check_out_to_someone_else_is_refused_naming_it() {
+    reservations_through_an_assistant(&shop());
+}
+
+#[test]
+fn an_assistant_reserves_on_a_postgresql_hub() {
+    let Some(base) = common::pg_url() else { return };
+    let database = common::fresh_pg_db(&base, "mcp_reservations");
+    reservations_through_an_assistant(&shop_on(&database, tempfile::tempdir().unwrap()));
 }

@@ -7,7 +7,9 @@
 use tagstation_core::catalog::{fold, Item, Unit};
 use tagstation_core::locations::Location;
 use tagstation_core::people::Person;
+use tagstation_core::reservations::{Reservation, ReservationQuery};
 use tagstation_ops::reads::Reads;
+use tagstation_ops::reservations;
 use tagstation_ops::{Ledger, OpError};
 
 use crate::tools::ToolError;
@@ -421,6 +423,65 @@ pub fn locations_like(l: &impl Ledger, query: &str) -> Result<Vec<Location>, Too
         .collect();
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
     Ok(ranked.into_iter().map(|(_, x)| x).collect())
+}
+
+/// A reservation in words that tell it apart: "1a2b3c4d: Camera 01 for Ana,
+/// 2026-12-08 to 2026-12-10 (open)".
+pub fn describe_reservation(l: &impl Ledger, r: &Reservation) -> Result<String, ToolError> {
+    let v = reservations::view(l, r)?;
+    Ok(format!(
+        "{}: {} for {}, {} ({})",
+        reservations::short_id(r.id),
+        v.what(),
+        v.person,
+        v.days(),
+        v.state
+    ))
+}
+
+/// One reservation by its id or the end of it (8 characters or more: the `short_id`
+/// lists show); several ending so are the candidates, none the closest of the live
+/// ones from today on.
+pub fn reservation(l: &impl Ledger, reference: &str) -> Result<Reservation, ToolError> {
+    let r = required("reservation (its id or short_id)", reference)?;
+    match reservations::find_reservation(l, r) {
+        Ok(x) => Ok(x),
+        Err(OpError::Ambiguous { .. }) => {
+            let key = r.to_ascii_lowercase();
+            let mut candidates = Vec::new();
+            for x in l.reservations(&ReservationQuery::default())? {
+                if x.id.to_string().ends_with(&key) {
+                    candidates.push(describe_reservation(l, &x)?);
+                }
+            }
+            Err(ToolError::Ambiguous {
+                what: "reservations",
+                reference: r.into(),
+                candidates,
+            })
+        }
+        Err(OpError::NotFound { .. }) => {
+            let live = l.reservations(&ReservationQuery {
+                from: Some(tagstation_core::clock::today()),
+                live_only: true,
+                ..ReservationQuery::default()
+            })?;
+            let ids: Vec<(String, String, &Reservation)> = live
+                .iter()
+                .map(|x| (reservations::short_id(x.id), x.id.to_string(), x))
+                .collect();
+            let mut shown = Vec::new();
+            for (_, _, x) in closest(r, &ids, |(short, id, _)| vec![short.as_str(), id.as_str()]) {
+                shown.push(describe_reservation(l, x)?);
+            }
+            Err(ToolError::NotFound {
+                what: "reservation",
+                reference: r.into(),
+                closest: shown,
+            })
+        }
+        Err(e) => Err(ToolError::Op(e)),
+    }
 }
 
 #[cfg(test)]

@@ -12,10 +12,12 @@ use serde_json::{json, Value};
 
 use tagstation_core::catalog::{Item, Status, Tracking, Unit, UnitId, MAX_SEEDED_UNITS};
 use tagstation_core::people::{Person, PersonId, Role};
+use tagstation_core::reservations::ReservationQuery;
 use tagstation_core::view::{unit_view_with, UnitView};
 use tagstation_ops::catalog::{adjust_quantity, change_unit, UnitChange};
 use tagstation_ops::lending::{self, Action};
 use tagstation_ops::reads::{Reads, UnitFilter};
+use tagstation_ops::reservations::{self, NewReservation, ReservationView};
 use tagstation_ops::tracking::{check_fold, switch_tracking, Fold};
 use tagstation_ops::{Actor, Ledger, OpError};
 
@@ -25,6 +27,8 @@ use crate::find;
 pub const MAX_UNITS: usize = 200;
 /// Units listed when the assistant does not say.
 pub const DEFAULT_UNITS: usize = 50;
+/// Most reservations one answer lists.
+pub const MAX_RESERVATIONS: usize = 200;
 
 /// Who calls, as the tools see it: the role that decides which tools they have, the
 /// actor history records, and the person behind a hub token.
@@ -93,6 +97,16 @@ pub enum ToolError {
         reference: String,
         closest: Vec<String>,
     },
+    /// A check-out that would break someone else's reservation; nothing was lent.
+    #[error("{unit} is {held} (reservation {}); nothing was checked out. {}", reservations::short_id(*.reservation), .next)]
+    Reserved {
+        unit: String,
+        /// "reserved for Ana from 2026-12-08 to 2026-12-10".
+        held: String,
+        reservation: uuid::Uuid,
+        /// What may be done about it, for this caller.
+        next: &'static str,
+    },
     #[error("{}", op_words(.0))]
     Op(#[from] OpError),
 }
@@ -122,6 +136,7 @@ impl ToolError {
             ToolError::Refused(_) => "refused",
             ToolError::Ambiguous { .. } => "ambiguous",
             ToolError::NotFound { .. } => "not_found",
+            ToolError::Reserved { .. } => "reserved",
             ToolError::Op(OpError::Storage { .. }) => "storage",
             ToolError::Op(_) => "refused",
         }
@@ -133,6 +148,17 @@ impl ToolError {
         match self {
             ToolError::Ambiguous { candidates, .. } => v["candidates"] = json!(candidates),
             ToolError::NotFound { closest, .. } => v["closest"] = json!(closest),
+            ToolError::Reserved {
+                unit,
+                held,
+                reservation,
+                ..
+            } => {
+                v["unit"] = json!(unit);
+                v["held"] = json!(held);
+                v["reservation"] = json!(reservation);
+                v["short_id"] = json!(reservations::short_id(*reservation));
+            }
             _ => {}
         }
         v
@@ -157,10 +183,13 @@ pub enum Tool {
     LowStock,
     RecentActivity,
     Conflicts,
+    Reserve,
+    ListReservations,
+    CancelReservation,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 15] = [
+    pub const ALL: [Tool; 18] = [
         Tool::FindUnits,
         Tool::GetUnit,
         Tool::ListItems,
@@ -169,9 +198,12 @@ impl Tool {
         Tool::LowStock,
         Tool::RecentActivity,
         Tool::Conflicts,
+        Tool::ListReservations,
         Tool::SetUnitStatus,
         Tool::CheckOut,
         Tool::CheckIn,
+        Tool::Reserve,
+        Tool::CancelReservation,
         Tool::MoveUnit,
         Tool::RetireUnit,
         Tool::AdjustCount,
@@ -195,6 +227,9 @@ impl Tool {
             Tool::LowStock => "low_stock",
             Tool::RecentActivity => "recent_activity",
             Tool::Conflicts => "conflicts",
+            Tool::Reserve => "reserve",
+            Tool::ListReservations => "list_reservations",
+            Tool::CancelReservation => "cancel_reservation",
         }
     }
 
@@ -206,9 +241,9 @@ impl Tool {
     pub fn description(self) -> &'static str {
         match self {
             Tool::FindUnits => "Search the physical units (individually tracked things such as \"Drill 03\" or a laptop) by any mix of: free text matched against unit name and asset tag and item name (query), item, status, location, holder. Forgiving about letter case and small typos; returns a list, never changes anything. Use it for questions like \"which laptops are out for sending?\" (item=laptop, status=sending) or \"what is at Van 2?\". Statuses: in_stock, receiving, sending, damaged, checked_out.",
-            Tool::GetUnit => "One unit in full (status, location, holder, due date, fields) with its history: what happened to it, when and by whom. Name it by asset tag, name or id; if the name is used by units of several items, give item too.",
+            Tool::GetUnit => "One unit in full (status, location, holder, due date, fields) with its history: what happened to it, when and by whom, and its open reservations from today on. Name it by asset tag, name or id; if the name is used by units of several items, give item too.",
             Tool::SetUnitStatus => "Set one unit's status to in_stock, receiving, sending or damaged (e.g. \"mark Drill 03 as damaged\"), with an optional reason. For lending use check_out/check_in; to take a unit out of service for good use retire_unit.",
-            Tool::CheckOut => "Lend one or more units to a person (all of them or none), optionally due back on a date (YYYY-MM-DD; default: the person's usual loan length). A borrower's token checks out to its own person only.",
+            Tool::CheckOut => "Lend one or more units to a person (all of them or none), optionally due back on a date (YYYY-MM-DD; default: the end of the person's own reservation it picks up, else their usual loan length). A borrower's token checks out to its own person only. A check-out that would break someone else's reservation is refused with the reservation named (error \"reserved\"); an operator may lend anyway with override_reservation=true once the user agreed, which is recorded on the reservation.",
             Tool::CheckIn => "Take a lent unit back in (status becomes in_stock), optionally at a location. A borrower's token checks in only units lent to its own person.",
             Tool::MoveUnit => "Move one unit to a known location (by name or code). Does not change its status.",
             Tool::RetireUnit => "Retire a unit for good (sold, lost, written off): it leaves the totals and keeps its history. Destructive: call with confirm=true only after the user agreed.",
@@ -220,13 +255,18 @@ impl Tool {
             Tool::LowStock => "Items with fewer in stock than their reorder point.",
             Tool::RecentActivity => "The latest changes (scans, check-outs, status changes...), newest first, with who made them and when.",
             Tool::Conflicts => "Changes two stations made to the same unit while offline that the hub flagged for review (not yet reviewed).",
+            Tool::Reserve => "Reserve units for a person for whole days (YYYY-MM-DD, both ends included; ends defaults to starts; from today on): particular units (units: tags, names or ids, all of one item) or a number of any units of an item (item and count, default 1). Refused, naming the reservation in the way, when it clashes with one already made. A borrower's token reserves for its own person only. Returns the reservation with its id.",
+            Tool::ListReservations => "Reservations (who holds which units of which item on which days, open or picked up), by first day; filters: item, person, from and to (YYYY-MM-DD; from defaults to today, so past ones are left out), include_cancelled. Each has an id and the short_id people see in lists.",
+            Tool::CancelReservation => "Cancel a reservation (by its id or short_id, from list_reservations), with an optional reason; it then holds nothing. Destructive: call with confirm=true only after the user agreed. A borrower's token cancels its own person's reservations only.",
         }
     }
 
     /// The least role that may use the tool.
     pub fn role(self) -> Role {
         match self {
-            Tool::CheckOut | Tool::CheckIn => Role::Borrower,
+            Tool::CheckOut | Tool::CheckIn | Tool::Reserve | Tool::CancelReservation => {
+                Role::Borrower
+            }
             Tool::SetUnitStatus | Tool::MoveUnit | Tool::RetireUnit | Tool::AdjustCount => {
                 Role::Operator
             }
@@ -241,7 +281,10 @@ impl Tool {
 
     /// Changes that cannot simply be undone: they need `confirm: true`.
     pub fn destructive(self) -> bool {
-        matches!(self, Tool::RetireUnit | Tool::SwitchTracking)
+        matches!(
+            self,
+            Tool::RetireUnit | Tool::SwitchTracking | Tool::CancelReservation
+        )
     }
 
     /// The tools `role` may use.
@@ -265,6 +308,9 @@ impl Tool {
             Tool::WhoHasWhat => schemars::schema_for!(WhoHasWhat),
             Tool::Overdue | Tool::LowStock | Tool::Conflicts => schemars::schema_for!(NoArguments),
             Tool::RecentActivity => schemars::schema_for!(RecentActivity),
+            Tool::Reserve => schemars::schema_for!(Reserve),
+            Tool::ListReservations => schemars::schema_for!(ListReservations),
+            Tool::CancelReservation => schemars::schema_for!(CancelReservation),
         }
     }
 }
@@ -325,6 +371,10 @@ pub struct CheckOut {
     pub holder: Option<String>,
     /// Due back on this day, YYYY-MM-DD.
     pub due: Option<String>,
+    /// true to lend even though it breaks someone else's reservation (operators only,
+    /// once the user agreed; recorded on the reservation).
+    #[serde(default)]
+    pub override_reservation: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -409,6 +459,54 @@ pub struct WhoHasWhat {
 pub struct RecentActivity {
     /// How many changes (default 20, at most 200).
     pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reserve {
+    /// The item (kind of thing) to reserve any `count` units of, e.g. "camera kit"; with units, their item when a unit's name alone is used by several items.
+    pub item: Option<String>,
+    /// Particular units to reserve: asset tags, names or ids, all of one item.
+    #[serde(default)]
+    pub units: Vec<String>,
+    /// How many units of the item, when no units are named (default 1).
+    pub count: Option<i64>,
+    /// For whom: a person's name or badge (a borrower's token: themselves).
+    pub person: Option<String>,
+    /// The first day, YYYY-MM-DD (today or later).
+    pub starts: String,
+    /// The last day, included, YYYY-MM-DD (default: the first day).
+    pub ends: Option<String>,
+    /// A note kept with the reservation (e.g. "for the Harbour shoot").
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListReservations {
+    /// Only this item's reservations (name, SKU or barcode).
+    pub item: Option<String>,
+    /// Only this person's reservations (name or badge).
+    pub person: Option<String>,
+    /// Only those still holding a day on or after this day, YYYY-MM-DD (default today).
+    pub from: Option<String>,
+    /// Only those starting on or before this day, YYYY-MM-DD.
+    pub to: Option<String>,
+    /// true to list cancelled reservations too.
+    #[serde(default)]
+    pub include_cancelled: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelReservation {
+    /// The reservation's id, or its short_id (the last 8 characters of the id).
+    pub reservation: String,
+    /// Why, kept in history.
+    pub reason: Option<String>,
+    /// true once the user agreed: a cancelled reservation cannot be reopened.
+    #[serde(default)]
+    pub confirm: bool,
 }
 
 fn args<T: serde::de::DeserializeOwned>(tool: Tool, v: Value) -> Result<T, ToolError> {
@@ -524,6 +622,9 @@ pub fn call<L: Ledger + Reads>(
         }
         Tool::AdjustCount => adjust_count(l, caller, args(tool, v)?),
         Tool::SwitchTracking => tracking(l, caller, args(tool, v)?),
+        Tool::Reserve => reserve(l, caller, args(tool, v)?),
+        Tool::ListReservations => list_reservations(l, args(tool, v)?),
+        Tool::CancelReservation => cancel_reservation(l, caller, args(tool, v)?),
     }
 }
 
@@ -695,7 +796,16 @@ fn get_unit<L: Ledger + Reads>(l: &L, a: GetUnit) -> Result<Value, ToolError> {
     let skip = history.len().saturating_sub(keep);
     let earlier = skip;
     history.drain(..skip);
-    Ok(json!({"unit": view(l, &u), "history": history, "earlier_entries": earlier}))
+    let reserved: Vec<Value> = reservations::upcoming_for_unit(l, &u)?
+        .iter()
+        .map(reservation_json)
+        .collect();
+    Ok(json!({
+        "unit": view(l, &u),
+        "history": history,
+        "earlier_entries": earlier,
+        "reservations": reserved,
+    }))
 }
 
 fn list_items<L: Ledger + Reads>(l: &L, a: ListItems) -> Result<Value, ToolError> {
@@ -802,6 +912,12 @@ fn check_out<L: Ledger + Reads>(
             ))
         }
     };
+    if a.override_reservation && caller.role < Role::Operator {
+        return Err(ToolError::Refused(format!(
+            "only an operator may lend over someone else's reservation; this connection acts as {}. Nothing was checked out",
+            caller.role.as_str()
+        )));
+    }
     let mut ids = Vec::new();
     for r in &a.units {
         let u = find::unit(l, r, a.item.as_deref())?;
@@ -809,21 +925,54 @@ fn check_out<L: Ledger + Reads>(
             ids.push(u.id);
         }
     }
-    let n = lending::check_out(
-        l,
-        &ids,
-        &holder.id.to_string(),
-        a.due.as_deref(),
-        &caller.actor,
-    )?;
+    let who = holder.id.to_string();
+    let lend =
+        |l: &mut L, over: bool| lending::lend(l, &ids, &who, a.due.as_deref(), over, &caller.actor);
+    // Lent plainly when it breaks no reservation; with the override, what it broke is
+    // named in the answer (nothing is recorded by a refused attempt).
+    let (n, overridden) = match lend(l, false) {
+        Ok(n) => (n, None),
+        Err(OpError::Reserved {
+            unit,
+            held,
+            reservation,
+        }) => {
+            if !a.override_reservation {
+                return Err(ToolError::Reserved {
+                    unit,
+                    held,
+                    reservation,
+                    next: if caller.role >= Role::Operator {
+                        "An operator may lend it anyway: ask the user, then call check_out again with override_reservation=true (recorded on the reservation)."
+                    } else {
+                        "An operator may override the reservation and lend it anyway (this connection may not); ask one, or choose other units."
+                    },
+                });
+            }
+            (lend(l, true)?, Some((unit, held, reservation)))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let units: Vec<UnitView> = ids
         .iter()
         .map(|id| l.unit(*id).map(|u| view(l, &u)))
         .collect::<Result<_, OpError>>()?;
-    Ok(json!({
-        "message": format!("{n} checked out to {}", holder.name),
-        "units": units,
-    }))
+    let mut out = json!({"units": units});
+    let mut message = format!("{n} checked out to {}", holder.name);
+    if let Some((unit, held, reservation)) = overridden {
+        let short = reservations::short_id(reservation);
+        message.push_str(&format!(
+            ", over the reservation {short} ({unit} was {held})"
+        ));
+        out["overridden"] = json!({
+            "unit": unit,
+            "held": held,
+            "reservation": reservation,
+            "short_id": short,
+        });
+    }
+    out["message"] = json!(message);
+    Ok(out)
 }
 
 fn check_in<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: CheckIn) -> Result<Value, ToolError> {
@@ -958,4 +1107,428 @@ fn tracking<L: Ledger + Reads>(
         "units": rec.units.len(),
         "message": format!("{} is now tracked as {}", it.name, to.as_str()),
     }))
+}
+
+/// A reservation as the tools answer it: its view, with the short id lists show.
+fn reservation_json(v: &ReservationView) -> Value {
+    let mut out = json!(v);
+    out["short_id"] = json!(reservations::short_id(v.id));
+    out["what"] = json!(v.what());
+    out["days"] = json!(v.days());
+    out
+}
+
+/// Refuse a day that is not `YYYY-MM-DD`.
+fn day(name: &str, d: &str) -> Result<String, ToolError> {
+    let d = d.trim();
+    tagstation_core::catalog::check_date(d)
+        .map_err(|e| ToolError::Arguments(format!("{name}: {e} (YYYY-MM-DD)")))?;
+    Ok(d.to_string())
+}
+
+fn reserve<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: Reserve) -> Result<Value, ToolError> {
+    let person = match (caller.borrower_only(), &a.person) {
+        (Some(me), Some(p)) => {
+            let p = find::person(l, p)?;
+            if p.id != me.id {
+                return Err(ToolError::Refused(format!(
+                    "a borrower reserves for themselves only ({}); ask an operator to reserve for {}",
+                    me.name, p.name
+                )));
+            }
+            p
+        }
+        (Some(me), None) => me.clone(),
+        (None, Some(p)) => find::person(l, p)?,
+        (None, None) => {
+            return Err(ToolError::Arguments(
+                "name the person the reservation is for".into(),
+            ))
+        }
+    };
+    let item = a.item.as_deref().filter(|i| !i.trim().is_empty());
+    let mut units = Vec::new();
+    for r in &a.units {
+        let u = find::unit(l, r, item)?;
+        let id = u.id.to_string();
+        if !units.contains(&id) {
+            units.push(id);
+        }
+    }
+    let item = match item {
+        Some(i) => Some(find::item(l, i)?.id.to_string()),
+        None if units.is_empty() => {
+            return Err(ToolError::Arguments(
+                "say what to reserve: an item (with a count), or units".into(),
+            ))
+        }
+        None => None,
+    };
+    let made = reservations::reserve(
+        l,
+        NewReservation {
+            item,
+            units,
+            count: a.count,
+            person: person.id.to_string(),
+            starts: a.starts,
+            ends: a.ends,
+            note: a.note,
+        },
+        &caller.actor,
+    )?;
+    let v = reservations::view(l, &made)?;
+    Ok(json!({
+        "message": format!(
+            "Reserved {} for {} ({}), reservation {}",
+            v.what(),
+            v.person,
+            v.days(),
+            reservations::short_id(v.id)
+        ),
+        "reservation": reservation_json(&v),
+    }))
+}
+
+fn list_reservations<L: Ledger + Reads>(l: &L, a: ListReservations) -> Result<Value, ToolError> {
+    let item = match a.item.as_deref().filter(|i| !i.trim().is_empty()) {
+        Some(i) => Some(find::item(l, i)?),
+        None => None,
+    };
+    let person = match a.person.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => Some(find::person(l, p)?),
+        None => None,
+    };
+    let from = match a.from.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) => day("from", d)?,
+        None => tagstation_core::clock::today(),
+    };
+    let to = match a.to.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) => Some(day("to", d)?),
+        None => None,
+    };
+    let q = ReservationQuery {
+        item: item.as_ref().map(|i| i.id),
+        person: person.as_ref().map(|p| p.id),
+        from: Some(from.clone()),
+        to: to.clone(),
+        live_only: !a.include_cancelled,
+    };
+    let mut views = reservations::list(l, &q)?;
+    let truncated = views.len() > MAX_RESERVATIONS;
+    views.truncate(MAX_RESERVATIONS);
+    let mut matched = serde_json::Map::new();
+    if let Some(i) = &item {
+        matched.insert("item".into(), json!(i.name));
+    }
+    if let Some(p) = &person {
+        matched.insert("person".into(), json!(p.name));
+    }
+    matched.insert("from".into(), json!(from));
+    if let Some(t) = &to {
+        matched.insert("to".into(), json!(t));
+    }
+    Ok(json!({
+        "count": views.len(),
+        "truncated": truncated,
+        "matched": matched,
+        "reservations": views.iter().map(reservation_json).collect::<Vec<_>>(),
+    }))
+}
+
+fn cancel_reservation<L: Ledger + Reads>(
+    l: &mut L,
+    caller: &Caller,
+    a: CancelReservation,
+) -> Result<Value, ToolError> {
+    let r = find::reservation(l, &a.reservation)?;
+    let v = reservations::view(l, &r)?;
+    if let Some(me) = caller.borrower_only() {
+        if r.fields.person_id != me.id {
+            return Err(ToolError::Refused(format!(
+                "reservation {} is {}'s; a borrower cancels their own reservations only",
+                reservations::short_id(r.id),
+                v.person
+            )));
+        }
+    }
+    let what = format!(
+        "the reservation {} ({} for {}, {})",
+        reservations::short_id(r.id),
+        v.what(),
+        v.person,
+        v.days()
+    );
+    if !a.confirm {
+        return Err(ToolError::Refused(format!(
+            "cancelling {what} cannot be undone; nothing changed. Ask the user, then call again with confirm=true"
+        )));
+    }
+    let done = reservations::cancel(l, &r.id.to_string(), a.reason, &caller.actor)?;
+    let after = reservations::view(l, &done)?;
+    Ok(json!({
+        "message": format!("Cancelled {what}"),
+        "reservation": reservation_json(&after),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use tagstation_core::people::PersonFields;
+    use tagstation_ops::catalog::{add_unit, create_item, NewItem, NewUnit};
+    use tagstation_ops::people::add_person;
+    use tagstation_station::store::Store;
+
+    fn actor() -> Actor {
+        Actor::new("test")
+    }
+
+    struct Shop {
+        store: Store,
+        ana: Caller,
+        bo: Caller,
+        olga: Caller,
+        _dir: tempfile::TempDir,
+    }
+
+    /// A station (it manages its people: no hub) with Camera 01-02 (CAM-1, CAM-2),
+    /// borrowers Ana and Bo and the operator Olga, each as a token's caller.
+    fn shop() -> Shop {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("station")).expect("station");
+        let mut callers = Vec::new();
+        for (name, role) in [
+            ("Ana", Role::Borrower),
+            ("Bo", Role::Borrower),
+            ("Olga", Role::Operator),
+        ] {
+            let fields = PersonFields {
+                name: name.into(),
+                badges: Vec::new(),
+                email: None,
+                role,
+                active: true,
+                max_checkouts: None,
+                loan_days: None,
+            };
+            let p = add_person(&mut store, fields, &actor()).expect("person");
+            callers.push(Caller::person(p));
+        }
+        let item = create_item(&mut store, NewItem::units("Camera"), &actor()).expect("item");
+        for n in 1..=2 {
+            add_unit(
+                &mut store,
+                item,
+                NewUnit {
+                    tag: Some(format!("CAM-{n}")),
+                    ..NewUnit::default()
+                },
+                &actor(),
+            )
+            .expect("unit");
+        }
+        let mut c = callers.into_iter();
+        let (ana, bo, olga) = match (c.next(), c.next(), c.next()) {
+            (Some(a), Some(b), Some(o)) => (a, b, o),
+            _ => panic!("three callers"),
+        };
+        Shop {
+            store,
+            ana,
+            bo,
+            olga,
+            _dir: dir,
+        }
+    }
+
+    fn today() -> String {
+        tagstation_core::clock::today()
+    }
+
+    #[test]
+    fn reservation_tools_have_their_roles_and_hints() {
+        for (tool, role, read_only, destructive) in [
+            (Tool::Reserve, Role::Borrower, false, false),
+            (Tool::ListReservations, Role::Viewer, true, false),
+            (Tool::CancelReservation, Role::Borrower, false, true),
+        ] {
+            assert_eq!(Tool::by_name(tool.name()), Some(tool));
+            assert_eq!(tool.role(), role, "{}", tool.name());
+            assert_eq!(tool.read_only(), read_only, "{}", tool.name());
+            assert_eq!(tool.destructive(), destructive, "{}", tool.name());
+        }
+        assert_eq!(Tool::allowed(Role::Viewer).count(), 9);
+        assert_eq!(Tool::allowed(Role::Borrower).count(), 13);
+        assert_eq!(Tool::allowed(Role::Admin).count(), Tool::ALL.len());
+        let schema = serde_json::to_value(Tool::CheckOut.schema()).expect("schema");
+        assert!(
+            schema["properties"]["override_reservation"].is_object(),
+            "{schema}"
+        );
+    }
+
+    #[test]
+    fn a_reservation_is_made_listed_shown_defended_overridden_and_cancelled() {
+        let Shop {
+            mut store,
+            ana,
+            bo,
+            olga,
+            _dir,
+        } = shop();
+        let l = &mut store;
+
+        // A borrower reserves for themselves only.
+        let e = call(
+            l,
+            &bo,
+            "reserve",
+            json!({"units": ["CAM-1"], "person": "Ana", "starts": today()}),
+        )
+        .expect_err("for someone else");
+        assert_eq!(e.kind(), "refused", "{e}");
+        let made = call(
+            l,
+            &ana,
+            "reserve",
+            json!({"units": ["cam-1"], "starts": today(), "note": "harbour shoot"}),
+        )
+        .expect("Ana reserves CAM-1");
+        let r = &made["reservation"];
+        assert_eq!(r["person"], "Ana", "{made}");
+        assert_eq!(r["state"], "open");
+        assert_eq!(r["units"][0]["name"], "Camera 01");
+        let id = r["id"].as_str().expect("id").to_string();
+        let short = r["short_id"].as_str().expect("short id").to_string();
+        assert!(id.ends_with(&short));
+
+        // The same unit on the same day clashes, named.
+        let e = call(
+            l,
+            &olga,
+            "reserve",
+            json!({"units": ["CAM-1"], "person": "Bo", "starts": today()}),
+        )
+        .expect_err("clash");
+        assert!(e.to_string().contains("reserved for Ana"), "{e}");
+
+        // Listed (a viewer may list), and shown on the unit.
+        let list = call(l, &olga, "list_reservations", json!({"person": "ana"})).expect("list");
+        assert_eq!(list["count"], json!(1), "{list}");
+        assert_eq!(list["reservations"][0]["id"], json!(id));
+        let unit = call(l, &olga, "get_unit", json!({"unit": "CAM-1"})).expect("get_unit");
+        assert_eq!(unit["reservations"][0]["id"], json!(id), "{unit}");
+        let e = call(l, &olga, "list_reservations", json!({"from": "12/08/2026"}))
+            .expect_err("bad day");
+        assert_eq!(e.kind(), "bad_arguments");
+
+        // Lending CAM-1 to Bo breaks it: refused with the reservation named.
+        let e = call(
+            l,
+            &olga,
+            "check_out",
+            json!({"units": ["CAM-1"], "holder": "Bo"}),
+        )
+        .expect_err("reserved");
+        assert_eq!(e.kind(), "reserved");
+        let words = e.to_string();
+        assert!(
+            words.contains("reserved for Ana") && words.contains(&short),
+            "{words}"
+        );
+        assert!(words.contains("override_reservation"), "{words}");
+        assert_eq!(e.to_json()["reservation"], json!(id));
+        // A borrower may not override.
+        let e = call(
+            l,
+            &bo,
+            "check_out",
+            json!({"units": ["CAM-1"], "override_reservation": true}),
+        )
+        .expect_err("borrowers do not override");
+        assert_eq!(e.kind(), "refused", "{e}");
+        let cam1 = l.find_unit("CAM-1").expect("unit");
+        assert_eq!(cam1.status, Status::InStock, "nothing lent");
+        // CAM-2 is free.
+        call(l, &bo, "check_out", json!({"units": ["CAM-2"]})).expect("CAM-2 lent");
+
+        // Borrowers cancel their own only; cancelling needs confirm.
+        let e = call(
+            l,
+            &bo,
+            "cancel_reservation",
+            json!({"reservation": short, "confirm": true}),
+        )
+        .expect_err("not Bo's");
+        assert_eq!(e.kind(), "refused");
+        let e = call(l, &ana, "cancel_reservation", json!({"reservation": short}))
+            .expect_err("confirm");
+        assert!(e.to_string().contains("confirm=true"), "{e}");
+        let e = call(
+            l,
+            &ana,
+            "cancel_reservation",
+            json!({"reservation": "ffffffff", "confirm": true}),
+        )
+        .expect_err("unknown");
+        assert_eq!(e.kind(), "not_found", "{e}");
+
+        // An operator overrides, and the answer names what was broken.
+        let lent = call(
+            l,
+            &olga,
+            "check_out",
+            json!({"units": ["CAM-1"], "holder": "Bo", "override_reservation": true}),
+        )
+        .expect("override");
+        assert_eq!(lent["overridden"]["reservation"], json!(id), "{lent}");
+        assert!(lent["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&short));
+        assert_eq!(
+            l.find_unit("CAM-1").expect("unit").holder.as_deref(),
+            Some("Bo")
+        );
+
+        // A new one from Ana, cancelled by Ana with confirm.
+        let made = call(
+            l,
+            &ana,
+            "reserve",
+            json!({"item": "camera", "count": 1, "starts": tagstation_core::reservations::shift_day(&today(), 30)}),
+        )
+        .expect("reserve any camera");
+        let id2 = made["reservation"]["id"].as_str().expect("id").to_string();
+        let done = call(
+            l,
+            &ana,
+            "cancel_reservation",
+            json!({"reservation": id2, "reason": "shoot moved", "confirm": true}),
+        )
+        .expect("cancel");
+        assert_eq!(done["reservation"]["state"], "cancelled", "{done}");
+        let live = call(l, &ana, "list_reservations", json!({"item": "Camera"})).expect("list");
+        assert!(
+            live["reservations"]
+                .as_array()
+                .is_some_and(|v| v.iter().all(|r| r["id"] != json!(id2))),
+            "{live}"
+        );
+        let all = call(
+            l,
+            &ana,
+            "list_reservations",
+            json!({"item": "Camera", "include_cancelled": true}),
+        )
+        .expect("list");
+        assert!(
+            all["reservations"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|r| r["id"] == json!(id2))),
+            "{all}"
+        );
+    }
 }
