@@ -1721,6 +1721,27 @@ fn print_labels_gives_a_pdf_whose_labels_scan_as_their_tags() {
         [vec!["LT-003".to_string()], vec!["LT-001".to_string()]]
     );
 
+    // A kit's own label carries its tag; a kit with no tag is refused in words.
+    let page = vic.get("/labels.pdf?kits=all");
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("no kit with a tag"), "{}", page.body);
+    let kit = {
+        let store = shop.hub.state.store.clone();
+        let mut l = HubLedger::new(store.as_ref());
+        let new = tagstation::ops::kits::NewKit {
+            name: "Laptop cart".into(),
+            tag: Some("KIT-7".into()),
+            units: vec!["LT-001".into(), "LT-002".into()],
+        };
+        tagstation::ops::kits::add_kit(&mut l, new, &Actor::new("test"))
+            .unwrap()
+            .id
+    };
+    let (status, _, pdf) = vic.get_bytes(&format!("/labels.pdf?kit={kit}"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(label_codes(&pdf, "l7651", 1), [vec!["KIT-7".to_string()]]);
+
     // What cannot be printed is an error page saying why.
     let page = vic.get(&format!("/labels.pdf?item={}", Uuid::now_v7()));
     assert_eq!(page.status, 404);

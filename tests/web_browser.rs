@@ -612,4 +612,44 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
         .text()
         .unwrap();
     assert!(ics.contains("STATUS:CANCELLED"), "{ics}");
+
+    // Kits: Ada makes one of both units with its own tag, lends it whole to Bea (who
+    // reserved CK-1: her reservation is picked up with it), takes it back with CK-2 missing: the kit shows incomplete, naming it. Its label prints.
+    b.sign_in("Ada");
+    tagstation::ops::lending::check_in(
+        &mut HubLedger::new(store.as_ref()),
+        units[0],
+        None,
+        &actor,
+        None,
+    )
+    .unwrap();
+    b.go("/kits");
+    b.type_in("#kit-name", "Shoot kit");
+    b.type_in("#kit-tag", "KIT-1");
+    b.type_in("#kit-units", "CK-1\nck-2");
+    b.click("form[action='/kits'] button");
+    b.wait_text("Kit: Shoot kit");
+    b.type_in("#kit-holder", "Bea");
+    b.click("form[action$='/check-out'] button");
+    b.wait_text("Take the kit back");
+    assert_eq!(b.count("input[name='back']"), 2);
+    b.click(&format!("input[name='back'][value='{}']", units[1]));
+    b.click("form[action$='/check-in'] button");
+    b.wait_text("Incomplete");
+    assert!(b.text().contains("missing Camera kit 02"), "{}", b.text());
+    b.screenshot("kit-incomplete");
+    b.go("/kits");
+    assert!(
+        b.text().contains("incomplete: missing Camera kit 02"),
+        "{}",
+        b.text()
+    );
+    b.screenshot("kits");
+    let pdf = b.call(
+        "POST",
+        "/execute/sync",
+        json!({"script": "return fetch('/labels.pdf?kits=all').then(r => r.headers.get('content-type') + ' ' + r.status)", "args": []}),
+    );
+    assert_eq!(pdf.as_str(), Some("application/pdf 200"), "{pdf}");
 }

@@ -2,7 +2,8 @@
 //! command makes them) for a whole item's tagged units, chosen units, the locations or
 //! people's badges, read from the hub.
 //!
-//! `GET /labels.pdf?item=ID`, `?unit=ID&unit=ID…`, `?locations=all` or `?people=all`,
+//! `GET /labels.pdf?item=ID`, `?unit=ID&unit=ID…`, `?kit=ID`, `?kits=all`,
+//! `?locations=all` or `?people=all`,
 //! with `layout` (default L7651), `code` (qr, datamatrix, code128; default qr) and
 //! `start` (labels to skip on a half-used sheet; default 0). Any signed-in person may
 //! print units and locations; badges, like the people page, need an admin. What cannot
@@ -29,6 +30,8 @@ use tagstation_labels::{LabelError, Layout, Options, Subject, Symbology};
 enum What {
     Item(uuid::Uuid),
     Units(Vec<uuid::Uuid>),
+    /// One kit (`Some`), or every active kit with a tag.
+    Kits(Option<uuid::Uuid>),
     Locations,
     People,
 }
@@ -74,13 +77,18 @@ fn request(q: &[(String, String)]) -> Result<Request, WebError> {
                 .map(|u| parse_id(u, "unit"))
                 .collect::<Result<_, _>>()?,
         )
+    } else if let Some(kit) = one("kit") {
+        What::Kits(Some(parse_id(kit, "kit")?))
+    } else if one("kits").is_some() {
+        What::Kits(None)
     } else if one("locations").is_some() {
         What::Locations
     } else if one("people").is_some() {
         What::People
     } else {
         return Err(WebError::BadRequest(
-            "say what to label: an item, units, locations=all or people=all".into(),
+            "say what to label: an item, units, a kit, kits=all, locations=all or people=all"
+                .into(),
         ));
     };
     let mut opts = Options::new(layout);
@@ -135,6 +143,38 @@ async fn subjects(st: &Arc<AppState>, what: What) -> Result<Vec<Subject>, WebErr
                 return Err(WebError::NotFound("no such unit".into()));
             }
             Ok(units.iter().map(Subject::from).collect())
+        }
+        What::Kits(one) => {
+            let kits = read(st, move |c| {
+                Ok(match one {
+                    Some(id) => {
+                        tagstation_hub::tables::select_kits(c, "WHERE id = ?1", &[id.to_string()])?
+                    }
+                    None => tagstation_hub::tables::select_kits(c, "ORDER BY name_key", &[])?,
+                })
+            })
+            .await?;
+            if one.is_some() && kits.is_empty() {
+                return Err(WebError::NotFound("no such kit".into()));
+            }
+            let tagged: Vec<Subject> = kits
+                .into_iter()
+                .filter(|k| k.active)
+                .filter_map(|k| {
+                    Some(Subject {
+                        tag: Some(k.tag.clone()?),
+                        item: format!("Kit of {} units", k.units.len()),
+                        unit: k.name,
+                        fields: Default::default(),
+                    })
+                })
+                .collect();
+            if tagged.is_empty() {
+                return Err(WebError::Refused(
+                    "no kit with a tag to label; give the kit a tag first".into(),
+                ));
+            }
+            Ok(tagged)
         }
         What::Locations => {
             let all = read(st, |c| {

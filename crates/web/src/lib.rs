@@ -16,6 +16,8 @@
 //! - [`transfer`]: CSV import (a dry-run preview first) and export.
 //! - [`labels`]: "Print labels": a PDF of labels for an item's units, chosen units,
 //!   locations or badges (`tagstation-labels`).
+//! - [`kits`]: kits (their state, lending a whole kit and taking it back with what
+//!   is missing recorded; admins make and change them).
 //! - [`reservations`]: the reservations calendar (by item, person or everyone), the
 //!   form that makes one, cancelling, and each person's iCalendar feed ([`ics`]).
 //! - [`fleet`]: stations (add with a one-time code, revoke) and conflicts to review.
@@ -31,6 +33,7 @@ pub mod catalog;
 pub mod error;
 pub mod fleet;
 pub mod ics;
+pub mod kits;
 pub mod labels;
 pub mod pages;
 pub mod reminders;
@@ -131,6 +134,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/reservations/{id}/cancel", post(reservations::cancel))
         .route("/reservations.ics", get(reservations::feed))
+        .route("/kits", get(kits::list).post(kits::create))
+        .route("/kits/{id}", get(kits::page).post(kits::edit))
+        .route("/kits/{id}/check-out", post(kits::check_out))
+        .route("/kits/{id}/check-in", post(kits::check_in))
         .route("/reminders", get(reminders::reminders))
         .route("/reminders/preferences", post(reminders::save))
         .route("/tokens", get(tokens::tokens).post(tokens::new_token))
