@@ -8,7 +8,9 @@
 //! - opt-outs and digests; a person with no email is skipped and shown in the log;
 //! - a refused recipient and an unreachable server are retried, then marked failed;
 //! - a hub killed in the middle of a send repeats it after restart with the same
-//!   Message-ID, and a stalled mail server never holds up sync.
+//!   Message-ID, and a stalled mail server never holds up sync;
+//! - a reservation not picked up after its first day is a reminder of its own, once; one
+//!   picked up and not returned at its end is the loan's "overdue", naming it.
 
 #![cfg(feature = "hub")]
 
@@ -976,4 +978,251 @@ fn postgres_two_hubs_ticking_at_once_send_each_reminder_once() {
     })
     .unwrap();
     assert_eq!(runs.len(), 1, "one hub made the day's run");
+}
+
+/// The text of a message with quoted-printable's soft line breaks undone (a long line
+/// of a plain-text body is sent folded), so that a sentence can be looked for whole.
+fn unfolded(m: &Mail) -> String {
+    m.text.replace("=\r\n", "").replace("=3D", "=")
+}
+
+/// Reservations feed the reminders, made through the operations layer over the hub's
+/// ledger: one not picked up after its first day reaches its person and the operators
+/// once (not a cancelled one, not one picked up, not whoever opted out of it); one
+/// picked up and kept past its last day is the loan's own "overdue" (the pick-up made
+/// the loan due on that day), which names the reservation: nobody hears it twice.
+fn reservations_feed_the_reminders(db: &str) {
+    use tagstation::ops::reservations::{self, NewReservation};
+
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), &[]);
+    let hook = Receiver::start(0);
+    let store = tagstation::hub::open_store(db).unwrap();
+    let mut l = HubLedger::new(store.as_ref());
+    let office = Actor::new("office:test");
+    for (name, email, role) in [
+        ("Ana", "ana@example.org", Role::Borrower),
+        ("Olga", "olga@example.org", Role::Operator),
+        ("Omar", "omar@example.org", Role::Admin),
+    ] {
+        people::add_person(&mut l, person(name, Some(email), role), &office).unwrap();
+    }
+    let camera = catalog::create_item(
+        &mut l,
+        NewItem {
+            tracking: Tracking::Units,
+            ..NewItem::named("Camera")
+        },
+        &office,
+    )
+    .unwrap();
+    let mut units = Vec::new();
+    for i in 1..=4 {
+        let u = catalog::add_unit(
+            &mut l,
+            camera,
+            NewUnit {
+                tag: Some(format!("CAM-0{i}")),
+                ..NewUnit::default()
+            },
+            &office,
+        )
+        .unwrap();
+        units.push(u.id);
+    }
+    // A reservation can start today at the earliest; the reminders are ticked days on.
+    let today = in_days(0);
+    let reserve = |l: &mut HubLedger, units: &[&str], who: &str, last: i64| {
+        reservations::reserve(
+            l,
+            NewReservation {
+                item: units.is_empty().then(|| "Camera".to_string()),
+                units: units.iter().map(|u| u.to_string()).collect(),
+                person: who.into(),
+                starts: in_days(0),
+                ends: Some(in_days(last)),
+                ..NewReservation::default()
+            },
+            &office,
+        )
+        .unwrap()
+    };
+    // Ana's CAM-01 until tomorrow, picked up now (no due date given: due tomorrow).
+    let picked = reserve(&mut l, &["CAM-01"], "Ana", 1);
+    // Ana's CAM-02 until the day after tomorrow, and any one camera for Olga today:
+    // neither picked up.
+    let missed = reserve(&mut l, &["CAM-02"], "Ana", 2);
+    let olgas = reserve(&mut l, &[], "Olga", 0);
+    // Ana's CAM-03 until tomorrow, called off.
+    let called_off = reserve(&mut l, &["CAM-03"], "Ana", 1);
+    reservations::cancel(&mut l, &called_off.id.to_string(), None, &office).unwrap();
+    lending::check_out(&mut l, &units[..1], "Ana", None, &office).unwrap();
+    // Omar wants no "not picked up".
+    let omar = person_id(store.as_ref(), "Omar");
+    tagstation::hub::write(store.as_ref(), |c| {
+        log::set_prefs(
+            c,
+            omar,
+            &Prefs {
+                opted_out: vec![Kind::NotPickedUp],
+                digest: false,
+            },
+        )
+    })
+    .unwrap();
+
+    let s = settings(Some(smtp.settings()), Some(&hook));
+    let hub = Reminders::new(store.clone(), s.clone()).unwrap();
+    let subjects = |from: usize| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = smtp.messages()[from..]
+            .iter()
+            .map(|m| (m.to().to_string(), m.subject().to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    let pair = |to: &str, subject: &str| (to.to_string(), subject.to_string());
+
+    // The first day: nothing is late yet. The loan is due soon, on the reservation's
+    // last day, and says whose reservation it is.
+    let t = hub.tick(s.run_at(&today).unwrap()).unwrap();
+    assert_eq!(t.ran.as_deref(), Some(today.as_str()), "{t:?}");
+    let due = format!("Due {}: Camera 01 (CAM-01)", in_days(1));
+    assert_eq!(
+        subjects(0),
+        [
+            pair("ana@example.org", &due),
+            pair("olga@example.org", &due),
+            pair("omar@example.org", &due),
+        ]
+    );
+    let short = reservations::short_id;
+    let ana = &smtp.messages()[0];
+    assert!(
+        unfolded(ana).contains(&format!(
+            "It is reserved from {today} to {} (reservation {}).",
+            in_days(1),
+            short(picked.id)
+        )),
+        "{}",
+        ana.text
+    );
+
+    // Two days on: the two reservations not picked up (Ana's still holds its camera
+    // today, Olga's ended), once each to their person and the operators (Olga's own
+    // once; Omar opted out), and the loan overdue, naming its reservation. The
+    // cancelled one and the one picked up are not a notice of their own.
+    let seen = smtp.messages().len();
+    let later = in_days(2);
+    let t = hub.tick(s.run_at(&later).unwrap()).unwrap();
+    assert_eq!(t.ran.as_deref(), Some(later.as_str()), "{t:?}");
+    let overdue = "Overdue: Camera 01 (CAM-01)";
+    let cam2 = "Not picked up: Camera 02 (CAM-02)";
+    let any = "Not picked up: a unit of Camera";
+    assert_eq!(
+        subjects(seen),
+        [
+            pair("ana@example.org", cam2),
+            pair("ana@example.org", overdue),
+            pair("olga@example.org", cam2),
+            pair("olga@example.org", any),
+            pair("olga@example.org", overdue),
+            pair("omar@example.org", overdue),
+        ]
+    );
+    let mails = smtp.messages();
+    let find = |to: &str, subject: &str| {
+        mails[seen..]
+            .iter()
+            .find(|m| m.to() == to && m.subject() == subject)
+            .map(unfolded)
+            .unwrap()
+    };
+    let text = find("ana@example.org", cam2);
+    for words in [
+        format!(
+            "Ana reserved Camera 02 (CAM-02) (Camera) from {today} to {}, and it has not \
+             been picked up.",
+            in_days(2)
+        ),
+        format!(
+            "The reservation holds it until {}. If it is no longer needed, cancel the \
+             reservation so that others can borrow it.",
+            in_days(2)
+        ),
+        format!("Reservation {}", short(missed.id)),
+    ] {
+        assert!(text.contains(&words), "{words:?} in {text}");
+    }
+    let text = find("olga@example.org", any);
+    assert!(
+        text.contains(&format!(
+            "Olga reserved a unit of Camera on {today}, and it has not been picked up."
+        )) && text.contains("The reservation ended on")
+            && text.contains(&short(olgas.id)),
+        "{text}"
+    );
+    let text = find("ana@example.org", overdue);
+    assert!(
+        text.contains(&format!("was due back on {}.", in_days(1)))
+            && text.contains(&format!(
+                "It was reserved from {today} to {} (reservation {}), and the reservation \
+                 has ended: please bring it back.",
+                in_days(1),
+                short(picked.id)
+            )),
+        "{text}"
+    );
+    assert!(!mails.iter().any(|m| m.text.contains(&short(called_off.id))));
+    let rows = log_rows(store.as_ref());
+    let skipped: Vec<&log::Entry> = rows
+        .iter()
+        .filter(|r| r.kind == "not_picked_up" && r.recipient == "omar@example.org")
+        .collect();
+    assert_eq!(skipped.len(), 2, "{rows:?}");
+    assert!(skipped.iter().all(|r| r.state == State::OptedOut));
+    let hooks: Vec<String> = hook
+        .got()
+        .iter()
+        .filter(|h| h.body["kind"] == "not_picked_up")
+        .map(|h| h.body["key"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut want = vec![
+        format!("not_picked_up:{}", missed.id),
+        format!("not_picked_up:{}", olgas.id),
+    ];
+    want.sort();
+    let mut got = hooks.clone();
+    got.sort();
+    assert_eq!(got, want);
+
+    // The next day: nothing again.
+    let seen = smtp.messages().len();
+    let t = hub.tick(s.run_at(&in_days(3)).unwrap()).unwrap();
+    assert_eq!((t.queued, t.sent), (0, 0), "{t:?}");
+    assert_eq!(smtp.messages().len(), seen);
+    // Each row was sent exactly once.
+    for r in log_rows(store.as_ref())
+        .iter()
+        .filter(|r| r.state == State::Sent && r.channel == "email")
+    {
+        let n = smtp
+            .messages()
+            .iter()
+            .filter(|m| m.message_id().starts_with(&format!("<{}@", r.id)))
+            .count();
+        assert_eq!(n, 1, "{r:?}");
+    }
+}
+
+#[test]
+fn sqlite_reservations_feed_the_reminders() {
+    let dir = tempfile::tempdir().unwrap();
+    reservations_feed_the_reminders(&dir.path().join("hub.db").display().to_string());
+}
+
+#[test]
+fn postgres_reservations_feed_the_reminders() {
+    let Some(base) = common::pg_url() else { return };
+    reservations_feed_the_reminders(&common::fresh_pg_db(&base, "remind_reservations"));
 }

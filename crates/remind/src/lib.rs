@@ -1,7 +1,8 @@
 //! Reminders that bring gear back: the hub reads what is due (loans due soon and
-//! overdue, items below their reorder point, warranties ending and services due,
-//! stations gone quiet, conflicts waiting for review) and sends each reminder once, by
-//! email over SMTP and to signed webhooks, with a sent-log in its database.
+//! overdue, reservations not picked up, items below their reorder point, warranties
+//! ending and services due, stations gone quiet, conflicts waiting for review) and
+//! sends each reminder once, by email over SMTP and to signed webhooks, with a sent-log
+//! in its database.
 //!
 //! - [`settings`]: the schedule, windows, mail server and webhooks (TOML, env over it);
 //! - [`due`]: the catalog read into notices, each with a stable key;
@@ -145,6 +146,7 @@ impl Reminders {
                 .to_string();
             daily = tagstation_hub::read(self.store.as_ref(), |c| {
                 let mut n = due::loans(c, &day, &soon)?;
+                n.extend(due::not_picked_up(c, &day)?);
                 n.extend(due::dates(c, &ahead)?);
                 n.extend(due::conflicts(c)?);
                 Ok(n)
