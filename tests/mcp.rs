@@ -18,6 +18,7 @@ use tagstation::catalog::Status;
 use tagstation::hub::accounts;
 use tagstation::hub::ledger::HubLedger;
 use tagstation::ops::catalog::{add_unit, change_unit, create_item, NewItem, NewUnit, UnitChange};
+use tagstation::ops::kits::{add_kit, NewKit};
 use tagstation::ops::people::add_person;
 use tagstation::ops::{Actor, Ledger};
 use tagstation::people::{PersonFields, Role};
@@ -145,7 +146,7 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
     let tools = names(&answer);
     assert_eq!(
         tools.len(),
-        18,
+        22,
         "a station's stdio has every tool: {tools:?}"
     );
     for t in answer["tools"].as_array().unwrap() {
@@ -159,6 +160,8 @@ fn an_assistant_on_a_station_marks_drill_03_damaged_and_finds_laptops_out_for_se
             "recent_activity",
             "conflicts",
             "list_reservations",
+            "list_kits",
+            "get_kit",
         ]
         .contains(&t["name"].as_str().unwrap());
         assert_eq!(t["readOnlyHint"], json!(read), "{t}");
@@ -330,7 +333,7 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
         ]),
     );
     let tools = names(&viewer);
-    assert_eq!(tools.len(), 9, "{tools:?}");
+    assert_eq!(tools.len(), 11, "{tools:?}");
     assert!(viewer["tools"]
         .as_array()
         .unwrap()
@@ -359,7 +362,7 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
             {"tool": "move_unit", "arguments": {"unit": "LT-1", "location": "Van 1"}},
         ]),
     );
-    assert_eq!(names(&bo).len(), 13, "{:?}", names(&bo));
+    assert_eq!(names(&bo).len(), 15, "{:?}", names(&bo));
     assert!(!names(&bo).contains(&"set_unit_status".to_string()));
     assert_eq!(result(&bo, 0)["isError"], json!(false), "{bo}");
     assert_eq!(result(&bo, 1)["structured"]["error"], "refused");
@@ -406,7 +409,7 @@ fn the_hub_needs_a_token_and_each_token_sees_only_what_its_role_allows() {
         Some(&shop.tokens["Ada"]),
         json!([{"tool": "switch_tracking", "arguments": {"item": "drill", "to": "count"}}]),
     );
-    assert_eq!(names(&ada).len(), 18);
+    assert_eq!(names(&ada).len(), 22);
     let preview = &result(&ada, 0)["structured"];
     assert_eq!(preview["switched"], json!(false), "{preview}");
     assert!(
@@ -601,4 +604,112 @@ fn an_assistant_reserves_on_a_postgresql_hub() {
     let Some(base) = common::pg_url() else { return };
     let database = common::fresh_pg_db(&base, "mcp_reservations");
     reservations_through_an_assistant(&shop_on(&database, tempfile::tempdir().unwrap()));
+}
+
+/// Over HTTP: a kit made in the setup (Drill 01, Drill 02 of the Drill item and the
+/// Hammer drill's "Drill 03") is listed, lent whole to a person by an operator, and
+/// taken back without one unit, which the answer names and the kit shows as missing.
+fn a_kit_through_an_assistant(shop: &Shop) {
+    let mut l = HubLedger::new(shop.hub.state.store.as_ref());
+    let kit = add_kit(
+        &mut l,
+        NewKit {
+            name: "Drill kit".into(),
+            tag: Some("KIT-D".into()),
+            units: vec!["TS-1".into(), "TS-2".into(), "HD-3".into()],
+        },
+        &actor(),
+    )
+    .unwrap();
+    drop(l);
+
+    // A viewer sees kits, and may not lend them.
+    let vic = http(
+        &shop.hub,
+        Some(&shop.tokens["Vic"]),
+        json!([
+            {"tool": "list_kits", "arguments": {}},
+            {"tool": "check_out_kit", "arguments": {"kit": "KIT-D", "holder": "Vic"}},
+        ]),
+    );
+    assert!(names(&vic).contains(&"get_kit".to_string()), "{vic}");
+    assert!(!names(&vic).contains(&"check_in_kit".to_string()), "{vic}");
+    let list = &result(&vic, 0)["structured"];
+    assert_eq!(list["count"], json!(1), "{list}");
+    assert_eq!(list["kits"][0]["name"], "Drill kit");
+    assert_eq!(list["kits"][0]["tag"], "KIT-D");
+    assert_eq!(list["kits"][0]["state"], "all_in");
+    assert_eq!(list["kits"][0]["units"].as_array().unwrap().len(), 3);
+    assert_eq!(result(&vic, 1)["structured"]["error"], "not_allowed");
+
+    let olga = http(
+        &shop.hub,
+        Some(&shop.tokens["Olga"]),
+        json!([
+            {"tool": "check_out_kit", "arguments": {"kit": "kit-d", "holder": "Ada"}},
+            // "Drill 03" is in two items, but only one of them is in the kit.
+            {"tool": "check_in_kit", "arguments": {"kit": "Drill kit", "missing": ["Drill 03"]}},
+            {"tool": "get_kit", "arguments": {"kit": "KIT-D"}},
+            {"tool": "get_unit", "arguments": {"unit": "HD-3"}},
+        ]),
+    );
+    let lent = result(&olga, 0);
+    assert_eq!(lent["isError"], json!(false), "{lent}");
+    assert_eq!(lent["structured"]["kit"]["state"], "out", "{lent}");
+    for u in lent["structured"]["kit"]["units"].as_array().unwrap() {
+        assert_eq!(
+            (&u["status"], &u["holder"]),
+            (&json!("checked_out"), &json!("Ada")),
+            "{u}"
+        );
+    }
+
+    let back = &result(&olga, 1);
+    assert_eq!(back["isError"], json!(false), "{back}");
+    assert_eq!(
+        back["structured"]["checked_in"],
+        json!(["Drill 01", "Drill 02"]),
+        "{back}"
+    );
+    assert_eq!(back["structured"]["missing"], json!(["Drill 03"]));
+    assert!(
+        back["text"].as_str().unwrap().contains("missing: Drill 03"),
+        "{back}"
+    );
+
+    let shown = &result(&olga, 2)["structured"]["kit"];
+    assert_eq!(shown["state"], "incomplete", "{shown}");
+    assert_eq!(shown["missing"], json!(["Drill 03"]));
+    assert_eq!(result(&olga, 3)["structured"]["kit"]["name"], "Drill kit");
+
+    // The hub: the two back in stock, the Hammer drill's Drill 03 still with Ada and
+    // recorded missing on the kit, by `mcp:Olga`.
+    assert_eq!(hub_unit(shop, "TS-1").status, Status::InStock);
+    assert_eq!(hub_unit(shop, "TS-2").status, Status::InStock);
+    let hd3 = hub_unit(shop, "HD-3");
+    assert_eq!(
+        (hd3.status, hd3.holder.as_deref()),
+        (Status::CheckedOut, Some("Ada"))
+    );
+    assert_eq!(hub_unit(shop, "TS-3").status, Status::InStock);
+    let l = HubLedger::new(shop.hub.state.store.as_ref());
+    assert_eq!(l.kit(kit.id).unwrap().missing, vec![hd3.id]);
+    drop(l);
+    let history = tagstation::hub::read(shop.hub.state.store.as_ref(), |c| {
+        tagstation::hub::views::unit_history(c, hd3.id)
+    })
+    .unwrap();
+    assert_eq!(history.last().unwrap().actor, "mcp:Olga");
+}
+
+#[test]
+fn an_assistant_lends_a_kit_and_takes_it_back_without_one_unit() {
+    a_kit_through_an_assistant(&shop());
+}
+
+#[test]
+fn an_assistant_lends_a_kit_on_a_postgresql_hub() {
+    let Some(base) = common::pg_url() else { return };
+    let database = common::fresh_pg_db(&base, "mcp_kits");
+    a_kit_through_an_assistant(&shop_on(&database, tempfile::tempdir().unwrap()));
 }

@@ -4,12 +4,13 @@
 //! ([`ToolError::NotFound`]). Searches ([`score`]) are forgiving about letter case,
 //! spacing, leading zeros and small typos; a change never acts on a guess.
 
-use tagstation_core::catalog::{fold, Item, Unit};
+use tagstation_core::catalog::{fold, same_key, Item, Unit};
+use tagstation_core::kits::Kit;
 use tagstation_core::locations::Location;
 use tagstation_core::people::Person;
 use tagstation_core::reservations::{Reservation, ReservationQuery};
 use tagstation_ops::reads::Reads;
-use tagstation_ops::reservations;
+use tagstation_ops::{kits, reservations};
 use tagstation_ops::{Ledger, OpError};
 
 use crate::tools::ToolError;
@@ -423,6 +424,122 @@ pub fn locations_like(l: &impl Ledger, query: &str) -> Result<Vec<Location>, Too
         .collect();
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
     Ok(ranked.into_iter().map(|(_, x)| x).collect())
+}
+
+fn kit_names(k: &Kit) -> Vec<&str> {
+    names(&k.name, k.tag.as_deref())
+}
+
+/// A kit in words that tell it apart: "Camera kit A (tag KIT-A, 4 units)".
+pub fn describe_kit(k: &Kit) -> String {
+    let tag = k
+        .tag
+        .as_deref()
+        .map(|t| format!("tag {t}, "))
+        .unwrap_or_default();
+    let retired = if k.active { "" } else { ", retired" };
+    format!("{} ({tag}{} units{retired})", k.name, k.units.len())
+}
+
+/// One kit by id, name or tag, letter case aside (retired ones too).
+pub fn kit(l: &impl Ledger, reference: &str) -> Result<Kit, ToolError> {
+    let r = required("kit (its name, tag or id)", reference)?;
+    match kits::find_kit(l, r) {
+        Ok(k) => Ok(k),
+        Err(OpError::Ambiguous { .. }) => {
+            let candidates = l
+                .kits()?
+                .iter()
+                .filter(|k| {
+                    same_key(&k.name, r) || k.tag.as_deref().is_some_and(|t| same_key(t, r))
+                })
+                .map(describe_kit)
+                .collect();
+            Err(ToolError::Ambiguous {
+                what: "kits",
+                reference: r.into(),
+                candidates,
+            })
+        }
+        Err(OpError::NotFound { .. }) => {
+            let all = l.kits()?;
+            Err(ToolError::NotFound {
+                what: "kit",
+                reference: r.into(),
+                closest: closest(r, &all, kit_names)
+                    .into_iter()
+                    .map(describe_kit)
+                    .collect(),
+            })
+        }
+        Err(e) => Err(ToolError::Op(e)),
+    }
+}
+
+/// Kits whose name or tag is close to `query` (a search), closest first; every kit,
+/// by name, without one.
+pub fn kits_like(l: &impl Ledger, query: Option<&str>) -> Result<Vec<Kit>, ToolError> {
+    let all = l.kits()?;
+    let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(all);
+    };
+    let mut m = Matcher::new(q);
+    let mut ranked: Vec<(usize, Kit)> = all
+        .into_iter()
+        .filter_map(|k| m.best(kit_names(&k)).map(|s| (s, k)))
+        .collect();
+    ranked.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    Ok(ranked.into_iter().map(|(_, k)| k).collect())
+}
+
+/// One unit of `kit` by asset tag, name or id, looked for among the kit's units only
+/// (a name other items use too is no trouble here). A unit outside the kit is refused
+/// as such; an unknown one with the closest of the kit's units.
+pub fn kit_unit(l: &impl Ledger, kit: &Kit, reference: &str) -> Result<Unit, ToolError> {
+    let r = required("unit of the kit (its name, asset tag or id)", reference)?;
+    let units = kit
+        .units
+        .iter()
+        .map(|id| l.unit(*id))
+        .collect::<Result<Vec<Unit>, OpError>>()?;
+    let found: Vec<&Unit> = units
+        .iter()
+        .filter(|u| {
+            u.id.to_string() == r
+                || same_key(&u.name, r)
+                || u.asset_tag.as_deref().is_some_and(|t| same_key(t, r))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            if let Ok(u) = l.find_unit(r) {
+                return Err(ToolError::Refused(format!(
+                    "{} is not a unit of the kit {}; its units: {}",
+                    describe_unit(l, &u),
+                    kit.name,
+                    units
+                        .iter()
+                        .map(|u| u.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            Err(ToolError::NotFound {
+                what: "unit",
+                reference: format!("{r} (in the kit {})", kit.name),
+                closest: closest(r, &units, unit_names)
+                    .into_iter()
+                    .map(|u| describe_unit(l, u))
+                    .collect(),
+            })
+        }
+        many => Err(ToolError::Ambiguous {
+            what: "units",
+            reference: r.into(),
+            candidates: many.iter().map(|u| describe_unit(l, u)).collect(),
+        }),
+    }
 }
 
 /// A reservation in words that tell it apart: "1a2b3c4d: Camera 01 for Ana,

@@ -17,7 +17,7 @@ use tagstation_core::people::Role;
 use crate::tools::{Caller, Tool, ToolError};
 
 /// What the server tells an assistant when it connects.
-pub const INSTRUCTIONS: &str = "tagstation tracks durable things (drills, laptops, cameras) one unit at a time, and counted stock. An item is a kind of thing; a unit is one physical thing of a unit-tracked item, named like \"Drill 03\" and often carrying an asset tag. Find units first (find_units, get_unit), then change them by tag or name. Never guess: when a name matches several units or none, the tool answers with the candidates or the closest names; ask the user which one.";
+pub const INSTRUCTIONS: &str = "tagstation tracks durable things (drills, laptops, cameras) one unit at a time, and counted stock. An item is a kind of thing; a unit is one physical thing of a unit-tracked item, named like \"Drill 03\" and often carrying an asset tag. Find units first (find_units, get_unit), then change them by tag or name. A kit is a named set of units lent and taken back together, with a tag of its own (list_kits, get_kit, check_out_kit, check_in_kit). Never guess: when a name matches several units or none, the tool answers with the candidates or the closest names; ask the user which one.";
 
 /// The server's identity and capabilities (tools only).
 pub fn info() -> ServerConfig {

@@ -11,10 +11,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use tagstation_core::catalog::{Item, Status, Tracking, Unit, UnitId, MAX_SEEDED_UNITS};
+use tagstation_core::kits::Kit;
 use tagstation_core::people::{Person, PersonId, Role};
 use tagstation_core::reservations::ReservationQuery;
 use tagstation_core::view::{unit_view_with, UnitView};
 use tagstation_ops::catalog::{adjust_quantity, change_unit, UnitChange};
+use tagstation_ops::kits::{self, KitView};
 use tagstation_ops::lending::{self, Action};
 use tagstation_ops::reads::{Reads, UnitFilter};
 use tagstation_ops::reservations::{self, NewReservation, ReservationView};
@@ -186,10 +188,14 @@ pub enum Tool {
     Reserve,
     ListReservations,
     CancelReservation,
+    ListKits,
+    GetKit,
+    CheckOutKit,
+    CheckInKit,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 18] = [
+    pub const ALL: [Tool; 22] = [
         Tool::FindUnits,
         Tool::GetUnit,
         Tool::ListItems,
@@ -199,9 +205,13 @@ impl Tool {
         Tool::RecentActivity,
         Tool::Conflicts,
         Tool::ListReservations,
+        Tool::ListKits,
+        Tool::GetKit,
         Tool::SetUnitStatus,
         Tool::CheckOut,
         Tool::CheckIn,
+        Tool::CheckOutKit,
+        Tool::CheckInKit,
         Tool::Reserve,
         Tool::CancelReservation,
         Tool::MoveUnit,
@@ -230,6 +240,10 @@ impl Tool {
             Tool::Reserve => "reserve",
             Tool::ListReservations => "list_reservations",
             Tool::CancelReservation => "cancel_reservation",
+            Tool::ListKits => "list_kits",
+            Tool::GetKit => "get_kit",
+            Tool::CheckOutKit => "check_out_kit",
+            Tool::CheckInKit => "check_in_kit",
         }
     }
 
@@ -241,7 +255,7 @@ impl Tool {
     pub fn description(self) -> &'static str {
         match self {
             Tool::FindUnits => "Search the physical units (individually tracked things such as \"Drill 03\" or a laptop) by any mix of: free text matched against unit name and asset tag and item name (query), item, status, location, holder. Forgiving about letter case and small typos; returns a list, never changes anything. Use it for questions like \"which laptops are out for sending?\" (item=laptop, status=sending) or \"what is at Van 2?\". Statuses: in_stock, receiving, sending, damaged, checked_out.",
-            Tool::GetUnit => "One unit in full (status, location, holder, due date, fields) with its history: what happened to it, when and by whom, and its open reservations from today on. Name it by asset tag, name or id; if the name is used by units of several items, give item too.",
+            Tool::GetUnit => "One unit in full (status, location, holder, due date, fields, the kit it belongs to) with its history: what happened to it, when and by whom, and its open reservations from today on. Name it by asset tag, name or id; if the name is used by units of several items, give item too.",
             Tool::SetUnitStatus => "Set one unit's status to in_stock, receiving, sending or damaged (e.g. \"mark Drill 03 as damaged\"), with an optional reason. For lending use check_out/check_in; to take a unit out of service for good use retire_unit.",
             Tool::CheckOut => "Lend one or more units to a person (all of them or none), optionally due back on a date (YYYY-MM-DD; default: the end of the person's own reservation it picks up, else their usual loan length). A borrower's token checks out to its own person only. A check-out that would break someone else's reservation is refused with the reservation named (error \"reserved\"); an operator may lend anyway with override_reservation=true once the user agreed, which is recorded on the reservation.",
             Tool::CheckIn => "Take a lent unit back in (status becomes in_stock), optionally at a location. A borrower's token checks in only units lent to its own person.",
@@ -258,6 +272,10 @@ impl Tool {
             Tool::Reserve => "Reserve units for a person for whole days (YYYY-MM-DD, both ends included; ends defaults to starts; from today on): particular units (units: tags, names or ids, all of one item) or a number of any units of an item (item and count, default 1). Refused, naming the reservation in the way, when it clashes with one already made. A borrower's token reserves for its own person only. Returns the reservation with its id.",
             Tool::ListReservations => "Reservations (who holds which units of which item on which days, open or picked up), by first day; filters: item, person, from and to (YYYY-MM-DD; from defaults to today, so past ones are left out), include_cancelled. Each has an id and the short_id people see in lists.",
             Tool::CancelReservation => "Cancel a reservation (by its id or short_id, from list_reservations), with an optional reason; it then holds nothing. Destructive: call with confirm=true only after the user agreed. A borrower's token cancels its own person's reservations only.",
+            Tool::ListKits => "The kits (named sets of units lent and taken back together, e.g. \"Camera kit A\": a body, lenses, batteries, with a tag of its own), each with its units (status, holder) and its state: all_in (ready to go out), out, partly_in, incomplete (returned without some units: missing names them) or retired. Optional query filters by kit name or tag (forgiving).",
+            Tool::GetKit => "One kit by name, tag or id: its units with their status and holder, its state (all_in, out, partly_in, incomplete, retired) and the units missing since its last return.",
+            Tool::CheckOutKit => "Lend a whole kit (by name, tag or id) to a person: every unit of it, or none (a unit not in stock is named and nothing is lent), optionally due back on a date (YYYY-MM-DD). A check-out that would break someone else's reservation of one of its units is refused with the reservation named (error \"reserved\"); lend anyway with override_reservation=true once the user agreed, which is recorded on the reservation.",
+            Tool::CheckInKit => "Take a lent kit back (by name, tag or id), optionally at a location: its units that are out are checked in, except those listed in missing (units that did not come back, by tag or name), which stay out and are recorded on the kit, so it shows as incomplete until they are checked in (check_in). Returns the units checked in and those still missing.",
         }
     }
 
@@ -267,9 +285,12 @@ impl Tool {
             Tool::CheckOut | Tool::CheckIn | Tool::Reserve | Tool::CancelReservation => {
                 Role::Borrower
             }
-            Tool::SetUnitStatus | Tool::MoveUnit | Tool::RetireUnit | Tool::AdjustCount => {
-                Role::Operator
-            }
+            Tool::SetUnitStatus
+            | Tool::MoveUnit
+            | Tool::RetireUnit
+            | Tool::AdjustCount
+            | Tool::CheckOutKit
+            | Tool::CheckInKit => Role::Operator,
             Tool::SwitchTracking => Role::Admin,
             _ => Role::Viewer,
         }
@@ -311,6 +332,10 @@ impl Tool {
             Tool::Reserve => schemars::schema_for!(Reserve),
             Tool::ListReservations => schemars::schema_for!(ListReservations),
             Tool::CancelReservation => schemars::schema_for!(CancelReservation),
+            Tool::ListKits => schemars::schema_for!(ListKits),
+            Tool::GetKit => schemars::schema_for!(GetKit),
+            Tool::CheckOutKit => schemars::schema_for!(CheckOutKit),
+            Tool::CheckInKit => schemars::schema_for!(CheckInKit),
         }
     }
 }
@@ -509,6 +534,48 @@ pub struct CancelReservation {
     pub confirm: bool,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListKits {
+    /// Part of a kit's name or its tag; every kit when left out.
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetKit {
+    /// The kit's name, tag or id.
+    pub kit: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckOutKit {
+    /// The kit's name, tag or id.
+    pub kit: String,
+    /// Who borrows it: a person's name or badge.
+    pub holder: String,
+    /// Due back on this day, YYYY-MM-DD.
+    pub due: Option<String>,
+    /// true to lend even though it breaks someone else's reservation (once the user
+    /// agreed; recorded on the reservation).
+    #[serde(default)]
+    pub override_reservation: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInKit {
+    /// The kit's name, tag or id.
+    pub kit: String,
+    /// Units of the kit that did not come back (asset tags, names or ids): they stay
+    /// checked out and the kit shows as incomplete. Left out: everything came back.
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// Where the units go back to (a known location's name or code).
+    pub location: Option<String>,
+}
+
 fn args<T: serde::de::DeserializeOwned>(tool: Tool, v: Value) -> Result<T, ToolError> {
     let v = if v.is_null() { json!({}) } else { v };
     serde_json::from_value(v).map_err(|e| ToolError::Arguments(format!("{}: {e}", tool.name())))
@@ -625,6 +692,21 @@ pub fn call<L: Ledger + Reads>(
         Tool::Reserve => reserve(l, caller, args(tool, v)?),
         Tool::ListReservations => list_reservations(l, args(tool, v)?),
         Tool::CancelReservation => cancel_reservation(l, caller, args(tool, v)?),
+        Tool::ListKits => {
+            let a: ListKits = args(tool, v)?;
+            let kits = find::kits_like(l, a.query.as_deref())?
+                .iter()
+                .map(|k| kit_json(l, k))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(json!({"count": kits.len(), "kits": kits}))
+        }
+        Tool::GetKit => {
+            let a: GetKit = args(tool, v)?;
+            let k = find::kit(l, &a.kit)?;
+            Ok(json!({"kit": kit_json(l, &k)?}))
+        }
+        Tool::CheckOutKit => check_out_kit(l, caller, args(tool, v)?),
+        Tool::CheckInKit => check_in_kit(l, caller, args(tool, v)?),
     }
 }
 
@@ -800,8 +882,10 @@ fn get_unit<L: Ledger + Reads>(l: &L, a: GetUnit) -> Result<Value, ToolError> {
         .iter()
         .map(reservation_json)
         .collect();
+    let kit = kits::kit_of(l, u.id)?.map(|k| json!({"id": k.id, "name": k.name, "tag": k.tag}));
     Ok(json!({
         "unit": view(l, &u),
+        "kit": kit,
         "history": history,
         "earlier_entries": earlier,
         "reservations": reserved,
@@ -926,39 +1010,64 @@ fn check_out<L: Ledger + Reads>(
         }
     }
     let who = holder.id.to_string();
-    let lend =
-        |l: &mut L, over: bool| lending::lend(l, &ids, &who, a.due.as_deref(), over, &caller.actor);
-    // Lent plainly when it breaks no reservation; with the override, what it broke is
-    // named in the answer (nothing is recorded by a refused attempt).
-    let (n, overridden) = match lend(l, false) {
-        Ok(n) => (n, None),
-        Err(OpError::Reserved {
-            unit,
-            held,
-            reservation,
-        }) => {
-            if !a.override_reservation {
-                return Err(ToolError::Reserved {
-                    unit,
-                    held,
-                    reservation,
-                    next: if caller.role >= Role::Operator {
-                        "An operator may lend it anyway: ask the user, then call check_out again with override_reservation=true (recorded on the reservation)."
-                    } else {
-                        "An operator may override the reservation and lend it anyway (this connection may not); ask one, or choose other units."
-                    },
-                });
-            }
-            (lend(l, true)?, Some((unit, held, reservation)))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (n, overridden) = lend_minding_reservations(
+        l,
+        caller,
+        Tool::CheckOut,
+        a.override_reservation,
+        |l, over| lending::lend(l, &ids, &who, a.due.as_deref(), over, &caller.actor),
+    )?;
     let units: Vec<UnitView> = ids
         .iter()
         .map(|id| l.unit(*id).map(|u| view(l, &u)))
         .collect::<Result<_, OpError>>()?;
     let mut out = json!({"units": units});
-    let mut message = format!("{n} checked out to {}", holder.name);
+    let message = format!("{n} checked out to {}", holder.name);
+    with_override(&mut out, message, overridden);
+    Ok(out)
+}
+
+/// A reservation a check-out broke with the override: the unit, what held it, which.
+type Overridden = (String, String, uuid::Uuid);
+
+/// Lend (`lend(l, over_reservation)`) plainly when it breaks no reservation; when it
+/// would, refused with the reservation named unless `override_reservation`, then lent
+/// over it and what it broke returned (nothing is recorded by a refused attempt).
+fn lend_minding_reservations<L: Ledger>(
+    l: &mut L,
+    caller: &Caller,
+    tool: Tool,
+    override_reservation: bool,
+    mut lend: impl FnMut(&mut L, bool) -> Result<usize, OpError>,
+) -> Result<(usize, Option<Overridden>), ToolError> {
+    match lend(l, false) {
+        Ok(n) => Ok((n, None)),
+        Err(OpError::Reserved {
+            unit,
+            held,
+            reservation,
+        }) => {
+            if !override_reservation {
+                return Err(ToolError::Reserved {
+                    unit,
+                    held,
+                    reservation,
+                    next: match (caller.role >= Role::Operator, tool) {
+                        (true, Tool::CheckOutKit) => "An operator may lend the kit anyway: ask the user, then call check_out_kit again with override_reservation=true (recorded on the reservation).",
+                        (true, _) => "An operator may lend it anyway: ask the user, then call check_out again with override_reservation=true (recorded on the reservation).",
+                        (false, _) => "An operator may override the reservation and lend it anyway (this connection may not); ask one, or choose other units.",
+                    },
+                });
+            }
+            Ok((lend(l, true)?, Some((unit, held, reservation))))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A check-out's answer: its message, and the reservation it broke with the override
+/// named in both.
+fn with_override(out: &mut Value, mut message: String, overridden: Option<Overridden>) {
     if let Some((unit, held, reservation)) = overridden {
         let short = reservations::short_id(reservation);
         message.push_str(&format!(
@@ -972,7 +1081,6 @@ fn check_out<L: Ledger + Reads>(
         });
     }
     out["message"] = json!(message);
-    Ok(out)
 }
 
 fn check_in<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: CheckIn) -> Result<Value, ToolError> {
@@ -1272,6 +1380,110 @@ fn cancel_reservation<L: Ledger + Reads>(
     }))
 }
 
+/// A kit's state in one word: retired, incomplete (returned without some units, still
+/// out), all_in (ready to go out), out (units of it are out) or partly_in.
+fn kit_state(v: &KitView) -> &'static str {
+    if !v.active {
+        "retired"
+    } else if !v.missing.is_empty() {
+        "incomplete"
+    } else if v.all_in() {
+        "all_in"
+    } else if v.out() {
+        "out"
+    } else {
+        "partly_in"
+    }
+}
+
+/// A kit as the tools answer it: its view (units with status and holder, `missing`),
+/// its state and how many of its units are out.
+fn kit_json(l: &impl Ledger, k: &Kit) -> Result<Value, ToolError> {
+    let v = kits::view(l, k)?;
+    let mut out = json!(v);
+    out["state"] = json!(kit_state(&v));
+    out["units_out"] = json!(v
+        .units
+        .iter()
+        .filter(|u| u.status == Status::CheckedOut)
+        .count());
+    Ok(out)
+}
+
+fn check_out_kit<L: Ledger + Reads>(
+    l: &mut L,
+    caller: &Caller,
+    a: CheckOutKit,
+) -> Result<Value, ToolError> {
+    let k = find::kit(l, &a.kit)?;
+    let holder = find::person(l, &a.holder)?;
+    let who = holder.id.to_string();
+    let (n, overridden) = lend_minding_reservations(
+        l,
+        caller,
+        Tool::CheckOutKit,
+        a.override_reservation,
+        |l, over| kits::check_out_kit(l, k.id, &who, a.due.as_deref(), over, &caller.actor, None),
+    )?;
+    let after = l.kit(k.id)?;
+    let mut out = json!({"kit": kit_json(l, &after)?});
+    let message = format!(
+        "The kit {} ({n} units) checked out to {}",
+        k.name, holder.name
+    );
+    with_override(&mut out, message, overridden);
+    Ok(out)
+}
+
+fn check_in_kit<L: Ledger + Reads>(
+    l: &mut L,
+    caller: &Caller,
+    a: CheckInKit,
+) -> Result<Value, ToolError> {
+    let k = find::kit(l, &a.kit)?;
+    let mut missing: Vec<UnitId> = Vec::new();
+    for r in &a.missing {
+        let u = find::kit_unit(l, &k, r)?;
+        if u.status != Status::CheckedOut {
+            return Err(ToolError::Refused(format!(
+                "{} is {}, not out: only a unit that went out can be missing. Nothing was checked in",
+                u.name,
+                u.status.label().to_lowercase()
+            )));
+        }
+        if !missing.contains(&u.id) {
+            missing.push(u.id);
+        }
+    }
+    let location = match &a.location {
+        Some(loc) => Some(find::location(l, loc)?.id.to_string()),
+        None => None,
+    };
+    // What came back: every unit of the kit but those named missing.
+    let present: Option<Vec<UnitId>> = (!missing.is_empty()).then(|| {
+        k.units
+            .iter()
+            .copied()
+            .filter(|u| !missing.contains(u))
+            .collect()
+    });
+    let back = kits::check_in_kit(l, k.id, present.as_deref(), location, &caller.actor, None)?;
+    let after = l.kit(k.id)?;
+    let mut message = format!("The kit {}: {} checked in", back.kit, back.checked_in.len());
+    if !back.missing.is_empty() {
+        message.push_str(&format!(
+            "; missing: {} (still out; the kit is incomplete until checked in)",
+            back.missing.join(", ")
+        ));
+    }
+    Ok(json!({
+        "message": message,
+        "checked_in": back.checked_in,
+        "missing": back.missing,
+        "kit": kit_json(l, &after)?,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1359,14 +1571,163 @@ mod tests {
             assert_eq!(tool.read_only(), read_only, "{}", tool.name());
             assert_eq!(tool.destructive(), destructive, "{}", tool.name());
         }
-        assert_eq!(Tool::allowed(Role::Viewer).count(), 9);
-        assert_eq!(Tool::allowed(Role::Borrower).count(), 13);
+        assert_eq!(Tool::allowed(Role::Viewer).count(), 11);
+        assert_eq!(Tool::allowed(Role::Borrower).count(), 15);
         assert_eq!(Tool::allowed(Role::Admin).count(), Tool::ALL.len());
         let schema = serde_json::to_value(Tool::CheckOut.schema()).expect("schema");
         assert!(
             schema["properties"]["override_reservation"].is_object(),
             "{schema}"
         );
+    }
+
+    #[test]
+    fn kit_tools_have_their_roles_and_hints() {
+        for (tool, role, read_only) in [
+            (Tool::ListKits, Role::Viewer, true),
+            (Tool::GetKit, Role::Viewer, true),
+            (Tool::CheckOutKit, Role::Operator, false),
+            (Tool::CheckInKit, Role::Operator, false),
+        ] {
+            assert_eq!(Tool::by_name(tool.name()), Some(tool));
+            assert_eq!(tool.role(), role, "{}", tool.name());
+            assert_eq!(tool.read_only(), read_only, "{}", tool.name());
+            assert!(!tool.destructive(), "{}", tool.name());
+        }
+        assert_eq!(Tool::allowed(Role::Operator).count(), 21);
+        let schema = serde_json::to_value(Tool::CheckOutKit.schema()).expect("schema");
+        assert!(
+            schema["properties"]["override_reservation"].is_object(),
+            "{schema}"
+        );
+        let schema = serde_json::to_value(Tool::CheckInKit.schema()).expect("schema");
+        assert!(schema["properties"]["missing"].is_object(), "{schema}");
+    }
+
+    #[test]
+    fn a_kit_is_listed_lent_over_a_reservation_and_returned_incomplete() {
+        let Shop {
+            mut store,
+            ana,
+            bo,
+            olga,
+            _dir,
+        } = shop();
+        let l = &mut store;
+        kits::add_kit(
+            l,
+            kits::NewKit {
+                name: "Camera kit A".into(),
+                tag: Some("KIT-A".into()),
+                units: vec!["CAM-1".into(), "CAM-2".into()],
+            },
+            &actor(),
+        )
+        .expect("kit");
+
+        let list = call(l, &ana, "list_kits", json!({})).expect("list_kits");
+        assert_eq!(list["count"], json!(1), "{list}");
+        assert_eq!(list["kits"][0]["state"], "all_in", "{list}");
+        assert_eq!(list["kits"][0]["units"][1]["status"], "in_stock");
+        let e = call(l, &olga, "get_kit", json!({"kit": "Camra kit"})).expect_err("typo");
+        assert_eq!(e.kind(), "not_found", "{e}");
+        assert!(
+            e.to_json()["closest"][0]
+                .as_str()
+                .is_some_and(|c| c.contains("Camera kit A") && c.contains("KIT-A")),
+            "{}",
+            e.to_json()
+        );
+
+        // Borrowers do not lend kits; a reservation of one unit holds the whole kit.
+        let e = call(
+            l,
+            &bo,
+            "check_out_kit",
+            json!({"kit": "KIT-A", "holder": "Bo"}),
+        )
+        .expect_err("borrower");
+        assert_eq!(e.kind(), "not_allowed", "{e}");
+        call(
+            l,
+            &ana,
+            "reserve",
+            json!({"units": ["CAM-2"], "starts": today()}),
+        )
+        .expect("Ana reserves CAM-2");
+        let e = call(
+            l,
+            &olga,
+            "check_out_kit",
+            json!({"kit": "kit-a", "holder": "Bo"}),
+        )
+        .expect_err("reserved");
+        assert_eq!(e.kind(), "reserved", "{e}");
+        let words = e.to_string();
+        assert!(
+            words.contains("Camera 02")
+                && words.contains("reserved for Ana")
+                && words.contains("check_out_kit"),
+            "{words}"
+        );
+        assert_eq!(
+            l.find_unit("CAM-1").expect("unit").status,
+            Status::InStock,
+            "all or nothing"
+        );
+        let lent = call(
+            l,
+            &olga,
+            "check_out_kit",
+            json!({"kit": "Camera Kit A", "holder": "bo", "override_reservation": true}),
+        )
+        .expect("lent over the reservation");
+        assert_eq!(lent["kit"]["state"], "out", "{lent}");
+        assert_eq!(lent["kit"]["units_out"], json!(2));
+        assert_eq!(lent["overridden"]["unit"], "Camera 02", "{lent}");
+        let unit = call(l, &olga, "get_unit", json!({"unit": "CAM-1"})).expect("get_unit");
+        assert_eq!(unit["kit"]["name"], "Camera kit A", "{unit}");
+        assert_eq!(unit["unit"]["holder"], "Bo");
+
+        // Back without CAM-2: named, still out, the kit incomplete.
+        let e = call(
+            l,
+            &olga,
+            "check_in_kit",
+            json!({"kit": "KIT-A", "missing": ["Camera 09"]}),
+        )
+        .expect_err("no such unit");
+        assert_eq!(e.kind(), "not_found", "{e}");
+        let back = call(
+            l,
+            &olga,
+            "check_in_kit",
+            json!({"kit": "KIT-A", "missing": ["cam-2"]}),
+        )
+        .expect("check_in_kit");
+        assert_eq!(back["checked_in"], json!(["Camera 01"]), "{back}");
+        assert_eq!(back["missing"], json!(["Camera 02"]));
+        assert_eq!(back["kit"]["state"], "incomplete");
+        let kit = call(l, &ana, "get_kit", json!({"kit": "KIT-A"})).expect("get_kit");
+        assert_eq!(kit["kit"]["missing"], json!(["Camera 02"]), "{kit}");
+        assert_eq!(
+            l.find_unit("CAM-2").expect("unit").holder.as_deref(),
+            Some("Bo")
+        );
+        // A unit already in cannot be missing.
+        let e = call(
+            l,
+            &olga,
+            "check_in_kit",
+            json!({"kit": "KIT-A", "missing": ["CAM-1"]}),
+        )
+        .expect_err("in stock");
+        assert_eq!(e.kind(), "refused", "{e}");
+
+        // The rest comes back: complete again.
+        let back = call(l, &olga, "check_in_kit", json!({"kit": "KIT-A"})).expect("rest");
+        assert_eq!(back["checked_in"], json!(["Camera 02"]), "{back}");
+        assert_eq!(back["kit"]["state"], "all_in");
     }
 
     #[test]
