@@ -1341,3 +1341,274 @@ fn at_the_kiosk_a_borrower_cannot_lend_over_a_reservation_and_an_operator_can() 
         assert_eq!(log.last().expect("events").event.actor, "Olga");
     });
 }
+
+const KIT_TAGS: [&str; 4] = ["CB-1", "LN-1", "LN-2", "BT-1"];
+
+/// Camera kit A (KIT-A): Camera body 01 (CB-1), Lens 01 and 02 (LN-1, LN-2) and
+/// Battery 01 (BT-1), all in Van 1, made through a second connection; its units' ids.
+fn camera_kit(f: &Fixture) -> Vec<uuid::Uuid> {
+    use tagstation::ops::kits::{add_kit, NewKit};
+    let mut s = Store::open(f._station.path()).expect("store");
+    let mut units = Vec::new();
+    for (name, prefix, n) in [
+        ("Camera body", "CB", 1),
+        ("Lens", "LN", 2),
+        ("Battery", "BT", 1),
+    ] {
+        let (item, ids) = tagged_item(&mut s, name, prefix, n);
+        for u in &ids {
+            place(&mut s, item, *u, "Van 1");
+        }
+        units.extend(ids);
+    }
+    let kit = NewKit {
+        name: "Camera kit A".into(),
+        tag: Some("KIT-A".into()),
+        units: KIT_TAGS.iter().map(|t| t.to_string()).collect(),
+    };
+    add_kit(&mut s, kit, &tagstation::ops::Actor::from("setup")).expect("add the kit");
+    units
+}
+
+/// The station's events after sequence number `after`, in order.
+fn events_after(store: &Store, after: i64) -> Vec<tagstation::event::Event> {
+    store
+        .log()
+        .expect("log")
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.station_seq > after)
+        .collect()
+}
+
+fn last_seq(ui: &StationUi) -> i64 {
+    ui.with_store(|s| s.info().expect("info").last_seq)
+}
+
+#[test]
+fn a_kit_goes_out_with_one_scan_and_comes_back_short_with_the_missing_unit_named() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let units = camera_kit(&f);
+    let lens2 = units[2];
+
+    // Its tag opens the kit's card: each unit with its state.
+    ui.on_scan("kit-a");
+    assert_eq!(ui.window().get_screen(), Screen::Kit);
+    assert_eq!(ui.window().get_kit_name(), "Camera kit A");
+    assert_eq!(ui.window().get_kit_state(), "IN STOCK");
+    assert!(ui.window().get_kit_can_check_out());
+    assert!(!ui.window().get_kit_can_check_in());
+    for name in ["Camera body 01", "Lens 01", "Lens 02", "Battery 01"] {
+        assert!(!find(ui, name).is_empty(), "{name} listed");
+    }
+    screenshot(ui, "28-kit-card");
+
+    // Check out kit: whom to, then every unit to Ben in one write.
+    let before = last_seq(ui);
+    touch(ui, "Check out kit");
+    assert!(ui.window().get_show_picker());
+    touch(ui, "Ben");
+    assert_eq!(
+        message(ui),
+        "Saved: Camera kit A (4 units) checked out to Ben."
+    );
+    ui.with_store(|s| {
+        for t in KIT_TAGS {
+            let u = unit(s, t);
+            assert_eq!(
+                (u.status, u.holder.as_deref()),
+                (Status::CheckedOut, Some("Ben")),
+                "{t}"
+            );
+        }
+        let events = events_after(s, before);
+        let seqs: Vec<i64> = events.iter().map(|e| e.station_seq).collect();
+        assert_eq!(seqs, [before + 1, before + 2, before + 3, before + 4]);
+        for e in &events {
+            assert!(
+                matches!(e.kind, EventKind::CheckedOut { ref holder, .. } if holder == "Ben"),
+                "{:?}",
+                e.kind
+            );
+            assert_eq!(e.actor, "station:test");
+        }
+        let mut out: Vec<uuid::Uuid> = events.iter().filter_map(|e| e.unit_id).collect();
+        let mut kit = units.clone();
+        out.sort();
+        kit.sort();
+        assert_eq!(out, kit, "the kit's four units, each once");
+    });
+    assert_eq!(ui.window().get_kit_state(), "CHECKED OUT");
+    assert_eq!(ui.window().get_kit_holder(), "With Ben");
+    assert!(ui.window().get_kit_can_check_in());
+    assert!(f.feedback.events().contains(&"release".to_string()));
+    screenshot(ui, "29-kit-checked-out");
+
+    // Check in kit: every unit that is out counts as back until touched; Lens 02 did
+    // not come back.
+    let before = last_seq(ui);
+    touch(ui, "Check in kit");
+    assert!(ui.window().get_kit_returning());
+    assert_eq!(ui.window().get_kit_return_text(), "Check in 4 of 4");
+    touch(ui, "Lens 02");
+    assert_eq!(ui.window().get_kit_return_text(), "Check in 3 of 4");
+    assert_eq!(last_seq(ui), before, "nothing saved while choosing");
+    screenshot(ui, "30-kit-check-in-what-came-back");
+    touch(ui, "Check in 3 of 4");
+    assert_eq!(
+        message(ui),
+        "Saved: Camera kit A checked in. Missing: Lens 02 — recorded."
+    );
+    assert!(!ui.window().get_kit_returning());
+    ui.with_store(|s| {
+        for t in ["CB-1", "LN-1", "BT-1"] {
+            assert_eq!(unit(s, t).status, Status::InStock, "{t}");
+        }
+        let l2 = unit(s, "LN-2");
+        assert_eq!(
+            (l2.status, l2.holder.as_deref()),
+            (Status::CheckedOut, Some("Ben"))
+        );
+        // One write: three check-ins and the kit's return naming Lens 02.
+        let events = events_after(s, before);
+        assert_eq!(events.len(), 4, "{events:?}");
+        assert!(events[..3]
+            .iter()
+            .all(|e| matches!(e.kind, EventKind::CheckedIn { .. }) && e.unit_id != Some(lens2)));
+        match &events[3].kind {
+            EventKind::KitReturned { missing } => assert_eq!(missing, &[lens2]),
+            other => panic!("the kit's return, not {other:?}"),
+        }
+    });
+    // The card says the kit is incomplete, and names what is missing.
+    assert_eq!(ui.window().get_kit_state(), "INCOMPLETE");
+    assert_eq!(ui.window().get_kit_missing(), "Incomplete: missing Lens 02");
+    assert!(!find(ui, "Incomplete: missing Lens 02").is_empty());
+    screenshot(ui, "31-kit-incomplete");
+
+    // Scanned again later: still incomplete, Lens 02 the one to check in.
+    touch(ui, "Done");
+    ui.on_scan("KIT-A");
+    assert_eq!(ui.window().get_kit_missing(), "Incomplete: missing Lens 02");
+    touch(ui, "Check in kit");
+    assert_eq!(ui.window().get_kit_return_text(), "Check in 1 of 1");
+    touch(ui, "return Cancel");
+    assert!(!ui.window().get_kit_returning());
+    assert_eq!(ui.window().get_screen(), Screen::Kit);
+}
+
+#[test]
+fn a_kit_at_the_kiosk_goes_out_in_the_basket_and_comes_back_with_one_scan() {
+    let f = fixture(|s| s.kiosk = true);
+    let ui = &f.ui;
+    camera_kit(&f);
+    ui.on_scan("B-BEN");
+    ui.on_scan("KIT-A");
+    assert_eq!(message(ui), "Camera kit A: 4 units added to the basket.");
+    assert!(ui.window().get_kiosk_can_check_out());
+    screenshot(ui, "32-kiosk-kit-in-the-basket");
+
+    let before = last_seq(ui);
+    touch(ui, "Check out 4");
+    assert!(
+        message(ui).starts_with("Saved: 4 units checked out to Ben"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        let events = events_after(s, before);
+        assert_eq!(events.len(), 4, "{events:?}");
+        assert!(events
+            .iter()
+            .all(|e| matches!(e.kind, EventKind::CheckedOut { .. }) && e.actor == "Ben"));
+    });
+
+    // Back: the kit's tag checks the whole kit in at once, recorded as Ben's.
+    let before = last_seq(ui);
+    ui.on_scan("B-BEN");
+    ui.on_scan("KIT-A");
+    assert_eq!(message(ui), "Saved: Camera kit A checked in (4 units).");
+    assert_eq!(ui.window().get_kiosk_person(), "Ben");
+    ui.with_store(|s| {
+        for t in KIT_TAGS {
+            assert_eq!(unit(s, t).status, Status::InStock, "{t}");
+        }
+        let events = events_after(s, before);
+        assert_eq!(events.len(), 5, "{events:?}");
+        assert!(events.iter().all(|e| e.actor == "Ben"));
+        assert!(matches!(
+            &events[4].kind,
+            EventKind::KitReturned { missing } if missing.is_empty()
+        ));
+        assert_eq!(events[0].scan.as_deref(), Some("KIT-A"));
+    });
+    screenshot(ui, "33-kiosk-kit-back");
+}
+
+#[test]
+fn a_kit_in_an_audit_counts_each_of_its_units() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    camera_kit(&f);
+    touch(ui, "Audit");
+    touch(ui, "Van 1");
+    ui.on_scan("KIT-A");
+    assert_eq!(message(ui), "Camera kit A: 4 units found.");
+    assert!(!find(ui, "Battery 01").is_empty(), "listed as scanned");
+    screenshot(ui, "34-audit-a-kit");
+    touch(ui, "Finish audit");
+    assert!(
+        message(ui).contains("Van 1: 4 of 4 found, 0 missing, 0 unexpected"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        for t in KIT_TAGS {
+            let audit = unit(s, t).fields.get("audit").cloned().unwrap_or_default();
+            assert!(audit.starts_with("found at Van 1"), "{t}: {audit}");
+        }
+    });
+}
+
+#[test]
+fn a_kit_with_a_unit_reserved_for_someone_else_goes_out_whole_or_not_at_all() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let units = camera_kit(&f);
+    reserve_unit(&f, "LN-2", "Ana", 0, 2);
+    ui.on_scan("KIT-A");
+    let before = last_seq(ui);
+    touch(ui, "Check out kit");
+    touch(ui, "Ben");
+    assert!(ui.window().get_show_reserved());
+    let text = ui.window().get_reserved_text().to_string();
+    assert!(text.starts_with("Lens 02 is reserved for Ana"), "{text}");
+    ui.with_store(|s| {
+        assert_eq!(s.info().expect("info").last_seq, before, "nothing recorded");
+        for t in KIT_TAGS {
+            assert_eq!(unit(s, t).status, Status::InStock, "{t}: none went out");
+        }
+    });
+    screenshot(ui, "35-kit-reserved-warning");
+
+    touch(ui, "Lend anyway");
+    assert_eq!(
+        message(ui),
+        "Saved: Camera kit A (4 units) checked out to Ben over a reservation (override recorded)."
+    );
+    ui.with_store(|s| {
+        for t in KIT_TAGS {
+            assert_eq!(unit(s, t).holder.as_deref(), Some("Ben"), "{t}");
+        }
+        let ben = s.find_person("Ben").expect("Ben").id;
+        assert_eq!(overrides(s, units[2]), [ben]);
+        let events = events_after(s, before);
+        assert_eq!(
+            events.len(),
+            5,
+            "four check-outs and the override: {events:?}"
+        );
+    });
+    assert_eq!(ui.window().get_kit_state(), "CHECKED OUT");
+}

@@ -39,6 +39,8 @@ pub fn touch(action: UiAction) -> Touch {
         UiAction::KeyOk => Touch::KeyOk,
         UiAction::LendAnyway => Touch::LendAnyway,
         UiAction::KeepReservation => Touch::KeepReservation,
+        UiAction::ConfirmReturn => Touch::ConfirmReturn,
+        UiAction::CancelReturn => Touch::CancelReturn,
     }
 }
 

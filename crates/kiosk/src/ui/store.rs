@@ -3,11 +3,13 @@
 //! audit record or door mode, and reports the result back in the flow's terms).
 
 use tagstation_core::catalog::{ItemId, Status, UnitId};
+use tagstation_core::kits::KitId;
 use tagstation_core::people::Role;
 use tagstation_core::view::UnitView;
 use tagstation_ops::catalog::{self, NewUnit, UnitChange};
+use tagstation_ops::kits::{self, KitView};
 use tagstation_ops::reservations::{upcoming_for_unit, ReservationView};
-use tagstation_ops::{lending, Actor, OpError};
+use tagstation_ops::{lending, Actor, Ledger, OpError};
 use tagstation_station::action::act_on_unit;
 use tagstation_station::store::{op_error, Resolved, Store};
 
@@ -59,6 +61,18 @@ impl Reads for Store {
             .ok()
             .filter(|p| p.active && !p.erased)
             .map(|p| p.role)
+    }
+
+    fn kit_view(&self, kit: KitId) -> Result<KitView, OpError> {
+        let kit = Ledger::kit(self, kit)?;
+        kits::view(self, &kit)
+    }
+
+    fn units_by_id(&self, ids: &[UnitId]) -> Result<Vec<UnitView>, OpError> {
+        ids.iter()
+            .map(|id| Store::unit(self, *id).and_then(|u| self.unit_view(&u)))
+            .collect::<Result<_, _>>()
+            .map_err(op_error)
     }
 
     fn date_in(&self, days: i64) -> String {
@@ -148,6 +162,37 @@ pub fn run(
         } => lending::act_on_basket(store, units, action, &Actor::from(person.as_str()))
             .map(|_| Done::Recorded)
             .map_err(|(i, error)| Refused { error, at: Some(i) }),
+        Op::CheckOutKit {
+            kit,
+            holder,
+            due,
+            over_reservation,
+        } => {
+            // Its name first: a kit that cannot be read cannot go out either.
+            let name = match Ledger::kit(store, *kit) {
+                Ok(k) => k.name,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let due = due.as_deref();
+            kits::check_out_kit(store, *kit, holder, due, *over_reservation, &who, None)
+                .map(|units| Done::KitOut { kit: name, units })
+                .map_err(Refused::from)
+        }
+        Op::CheckInKit {
+            kit,
+            present,
+            by,
+            scan,
+        } => {
+            let by = by
+                .as_deref()
+                .map(Actor::from)
+                .unwrap_or_else(|| who.clone());
+            let (present, scan) = (present.as_deref(), scan.as_deref());
+            kits::check_in_kit(store, *kit, present, None, &by, scan)
+                .map(Done::KitReturned)
+                .map_err(Refused::from)
+        }
         Op::Count { item, change, qty } => {
             let (item, qty) = (*item, *qty);
             match change {

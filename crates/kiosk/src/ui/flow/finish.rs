@@ -5,10 +5,11 @@ use tagstation_core::people::Role;
 use tagstation_ops::{Action, OpError};
 
 use super::{
-    count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Overlay, Reads, Refused,
-    State, Tone,
+    and_list, count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Overlay, Reads,
+    Refused, State, Tone,
 };
 use crate::feedback::Signal;
+use tagstation_ops::kits::KitReturn;
 use tagstation_station::sync::FEW_TAGS_LEFT;
 
 impl State {
@@ -65,6 +66,43 @@ impl State {
                 };
                 self.message = (Tone::Ok, text);
                 self.go_home();
+            }
+            (
+                Op::CheckOutKit {
+                    holder,
+                    over_reservation,
+                    ..
+                },
+                Done::KitOut { kit, units },
+            ) => {
+                let over = if over_reservation { OVERRIDDEN } else { "" };
+                let n = count_units(units);
+                self.message = (
+                    Tone::Ok,
+                    format!("Saved: {kit} ({n}) checked out to {holder}{over}."),
+                );
+                fx.signal(Signal::Success);
+                fx.push(Effect::Release);
+                fx.push(Effect::Saved);
+                self.refresh_kit(reads);
+            }
+            (Op::CheckInKit { kit, .. }, Done::KitReturned(back)) => {
+                let (tone, text) = kit_returned(&back);
+                self.say(tone, text, fx);
+                fx.push(Effect::Saved);
+                match &mut self.flow {
+                    Flow::Kit { returning, .. } => {
+                        *returning = None;
+                        self.refresh_kit(reads);
+                    }
+                    // The kit's units are in now: out of the basket, whose lines would
+                    // say otherwise.
+                    Flow::Kiosk { basket, .. } => match reads.kit_view(kit) {
+                        Ok(v) => basket.retain(|u| !v.units.iter().any(|k| k.id == u.id)),
+                        Err(e) => tracing::warn!(error = %e, %kit, "cannot read the kit again"),
+                    },
+                    _ => {}
+                }
             }
             (Op::Count { change, qty, .. }, Done::Recorded) => {
                 let what = match change {
@@ -162,7 +200,8 @@ impl State {
                 | Op::Basket {
                     action: Action::CheckOut { .. },
                     ..
-                }),
+                }
+                | Op::CheckOutKit { .. }),
                 Refused {
                     error: e @ OpError::Reserved { .. },
                     ..
@@ -222,12 +261,32 @@ impl State {
 }
 
 /// How a confirmation says a check-out went over a reservation.
+const OVERRIDDEN: &str = " over a reservation (override recorded)";
+
+/// [`OVERRIDDEN`] for a check-out over a reservation, else nothing.
 fn overridden(action: &Action) -> &'static str {
     match action {
         Action::CheckOut {
             over_reservation: true,
             ..
-        } => " over a reservation (override recorded)",
+        } => OVERRIDDEN,
         _ => "",
     }
+}
+
+/// What a kit's return says: what came back, and what did not (a warning: it is
+/// recorded, and the kit shows as incomplete until those are in).
+fn kit_returned(back: &KitReturn) -> (Tone, String) {
+    let kit = &back.kit;
+    if back.missing.is_empty() {
+        let n = count_units(back.checked_in.len());
+        return (Tone::Ok, format!("Saved: {kit} checked in ({n})."));
+    }
+    let missing = and_list(&back.missing);
+    let text = if back.checked_in.is_empty() {
+        format!("Saved: nothing of {kit} came back. Missing: {missing} — recorded.")
+    } else {
+        format!("Saved: {kit} checked in. Missing: {missing} — recorded.")
+    };
+    (Tone::Warn, text)
 }

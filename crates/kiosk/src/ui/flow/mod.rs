@@ -18,9 +18,11 @@ mod tests;
 use std::time::Duration;
 
 use tagstation_core::catalog::{ItemId, Status, UnitId};
+use tagstation_core::kits::KitId;
 use tagstation_core::people::Role;
 use tagstation_core::view::UnitView;
 use tagstation_inputs::scan::ScanEvent;
+use tagstation_ops::kits::{KitReturn, KitView};
 use tagstation_ops::lending::BasketUnit;
 use tagstation_ops::reservations::ReservationView;
 use tagstation_ops::{Action, OpError};
@@ -72,6 +74,10 @@ pub trait Reads {
     fn reservations_of(&self, unit: UnitId) -> Vec<ReservationView>;
     /// The role of the active person of that name or badge (none when unknown).
     fn role_of(&self, person: &str) -> Option<Role>;
+    /// A kit with its units as they are now.
+    fn kit_view(&self, kit: KitId) -> Result<KitView, OpError>;
+    /// These units as they are now, in this order.
+    fn units_by_id(&self, ids: &[UnitId]) -> Result<Vec<UnitView>, OpError>;
 }
 
 /// One thing that happened, for the flow to react to.
@@ -127,6 +133,10 @@ pub enum Touch {
     /// override is recorded), or leave it.
     LendAnyway,
     KeepReservation,
+    /// Checking a kit in: record the return of the units marked as back (the others
+    /// as missing), or go back to the kit's card.
+    ConfirmReturn,
+    CancelReturn,
     BasketCheckOut,
     BasketCheckIn,
     /// The count stepper: add this much to the quantity.
@@ -157,6 +167,8 @@ pub enum Choice {
     /// Days until a check-out is due back (`None`: no date).
     Due(Option<i64>),
     Item(ItemId),
+    /// A unit: of an item (to carry an unknown tag), or of a kit being checked in
+    /// (came back or not).
     Unit(UnitId),
     Location(String),
 }
@@ -195,6 +207,23 @@ pub enum Op {
         person: String,
         units: Vec<BasketUnit>,
         action: Action,
+    },
+    /// `kits::check_out_kit`: every unit of the kit to `holder`, in one write (every
+    /// unit or none).
+    CheckOutKit {
+        kit: KitId,
+        holder: String,
+        due: Option<String>,
+        over_reservation: bool,
+    },
+    /// `kits::check_in_kit`: the units `present` (`None`: every unit of it that is out)
+    /// checked in and the kit's return recorded with the rest missing, in one write;
+    /// recorded as done by `by` (a kiosk's person) or the station.
+    CheckInKit {
+        kit: KitId,
+        present: Option<Vec<UnitId>>,
+        by: Option<String>,
+        scan: Option<String>,
     },
     /// `catalog::adjust_quantity` or `catalog::move_quantity` on a count item.
     Count {
@@ -242,6 +271,10 @@ pub enum Done {
         tag: String,
         left: u64,
     },
+    /// A kit went out: its name and how many units.
+    KitOut { kit: String, units: usize },
+    /// A kit came back: what was checked in, and what is still missing.
+    KitReturned(KitReturn),
     /// The write went through (a basket, a count).
     Recorded,
     /// An audit, with its summary.
@@ -280,6 +313,12 @@ pub enum Flow {
         /// Its next reservations in words, at most [`RESERVATIONS_SHOWN`].
         reserved: Vec<String>,
     },
+    /// A kit's card: the kit as last read, and while it is being checked in each of
+    /// its units that is out, with whether it came back.
+    Kit {
+        kit: KitView,
+        returning: Option<Vec<CameBack>>,
+    },
     Kiosk {
         person: Option<String>,
         basket: Vec<UnitView>,
@@ -305,6 +344,14 @@ pub enum Flow {
         /// What each scan turned out to be, newest first.
         seen: Vec<AuditSeen>,
     },
+}
+
+/// A unit of a kit being checked in: did it come back (all do, until touched)?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameBack {
+    pub unit: UnitId,
+    pub name: String,
+    pub back: bool,
 }
 
 /// One scan of an audit, for the screen.
@@ -448,6 +495,10 @@ impl State {
                 person: Some(_),
                 ..
             } | Flow::Audit { .. }
+                | Flow::Kit {
+                    returning: Some(_),
+                    ..
+                }
         ) || matches!(
             self.overlay,
             Overlay::Keyboard { .. } | Overlay::Reserved { .. }
@@ -540,6 +591,66 @@ impl State {
         if let Flow::Unit { unit, reserved } = &mut self.flow {
             *reserved = reserved_lines(&reads.reservations_of(*unit));
         }
+    }
+
+    /// Show the card of a kit.
+    fn open_kit(&mut self, kit: KitView) {
+        self.flow = Flow::Kit {
+            kit,
+            returning: None,
+        };
+    }
+
+    /// Read the kit on its card again (after a change made on it); the card as it was
+    /// if it cannot be read.
+    fn refresh_kit(&mut self, reads: &dyn Reads) {
+        if let Flow::Kit { kit, .. } = &mut self.flow {
+            match reads.kit_view(kit.id) {
+                Ok(v) => *kit = v,
+                Err(e) => tracing::warn!(error = %e, kit = %kit.id, "cannot read the kit again"),
+            }
+        }
+    }
+}
+
+/// Why a kit's tag cannot stand for its units here: it is retired, or holds none.
+fn kit_unusable(kit: &KitView) -> Option<String> {
+    if !kit.active {
+        Some(format!(
+            "The kit {} is retired: scan its units one by one.",
+            kit.name
+        ))
+    } else if kit.units.is_empty() {
+        Some(format!(
+            "The kit {} has no units: add them at a station's command line.",
+            kit.name
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why a kit cannot go out now: the first of its units that is not in stock.
+fn kit_not_ready(kit: &KitView) -> Option<String> {
+    let u = kit.units.iter().find(|u| u.status != Status::InStock)?;
+    let with = match (&u.holder, u.status) {
+        (Some(h), Status::CheckedOut) => format!(" (to {h})"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "The kit {} cannot go out: {} is {}{with}.",
+        kit.name,
+        u.name,
+        u.status.label().to_lowercase()
+    ))
+}
+
+/// "Lens 02", "Lens 02 and Battery 01", "Lens 01, Lens 02 and Battery 01".
+pub fn and_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 

@@ -7,7 +7,12 @@ use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
 use tagstation_station::audit::Seen;
 use tagstation_station::store::Resolved;
 
-use super::{clean, kiosk, AuditSeen, Flow, Fx, Op, Overlay, Reads, State, Tone};
+use tagstation_ops::kits::KitView;
+
+use super::{
+    and_list, clean, count_units, kiosk, kit_not_ready, kit_unusable, AuditSeen, Flow, Fx, Op,
+    Overlay, Reads, State, Tone,
+};
 use crate::feedback::Signal;
 
 impl State {
@@ -171,14 +176,10 @@ impl State {
             ),
             Ok(Resolved::Person { person }) => self.badge_of(person, reads, fx),
             Ok(Resolved::Location { location }) => self.location_label(location, reads, fx),
-            Ok(Resolved::Kit { kit }) => self.say(
-                Tone::Warn,
-                format!(
-                    "This is the kit {}: lend it from the command line for now.",
-                    kit.name
-                ),
-                fx,
-            ),
+            Ok(Resolved::Kit { kit }) => {
+                self.clear_message();
+                self.open_kit(kit);
+            }
             Ok(Resolved::Unknown { code }) => {
                 self.say(
                     Tone::Warn,
@@ -239,11 +240,7 @@ impl State {
                 fx,
             ),
             Ok(Resolved::Person { .. }) => {}
-            Ok(Resolved::Kit { kit }) => self.say(
-                Tone::Warn,
-                format!("This is the kit {}: scan its units one by one.", kit.name),
-                fx,
-            ),
+            Ok(Resolved::Kit { kit }) => self.kiosk_kit(kit, code, reads, fx),
             Ok(Resolved::Unknown { .. }) => self.say(
                 Tone::Error,
                 "Unknown tag. Check the label, or register it at a station.".into(),
@@ -280,13 +277,7 @@ impl State {
                     fx,
                 )
             }
-            Ok(Resolved::Kit { kit }) => {
-                return self.say(
-                    Tone::Warn,
-                    format!("That is the kit {}: scan its units one by one.", kit.name),
-                    fx,
-                )
-            }
+            Ok(Resolved::Kit { kit }) => return self.audit_kit(kit, reads, fx),
             Ok(Resolved::Unknown { code }) => {
                 return self.say(
                     Tone::Warn,
@@ -329,5 +320,121 @@ impl State {
             Seen::Again => (Tone::Warn, format!("{name} was already scanned.")),
         };
         self.say(tone, text, fx);
+    }
+
+    /// A kit's tag at the kiosk basket. A kit that is out comes back whole, at once, in
+    /// one write (`kits::check_in_kit`), recorded as the person's; a kit in stock puts
+    /// all of its units in the basket (those not there yet), to go out in the basket's
+    /// one write.
+    fn kiosk_kit(&mut self, kit: KitView, code: &str, reads: &dyn Reads, fx: &mut Fx) {
+        if let Some(why) = kit_unusable(&kit) {
+            return self.say(Tone::Warn, why, fx);
+        }
+        let Flow::Kiosk {
+            person: Some(person),
+            ..
+        } = &self.flow
+        else {
+            return;
+        };
+        let person = person.clone();
+        if kit.out() {
+            tracing::info!(kit = %kit.name, "kit back at the kiosk");
+            self.clear_message();
+            return fx.run(Op::CheckInKit {
+                kit: kit.id,
+                present: None,
+                by: Some(person),
+                scan: Some(code.to_string()),
+            });
+        }
+        if let Some(why) = kit_not_ready(&kit) {
+            return self.say(Tone::Warn, why, fx);
+        }
+        let ids: Vec<_> = kit.units.iter().map(|u| u.id).collect();
+        let units = match reads.units_by_id(&ids) {
+            Ok(units) => units,
+            Err(e) => return self.fail(&e, fx),
+        };
+        let Flow::Kiosk { basket, .. } = &mut self.flow else {
+            return;
+        };
+        let before = basket.len();
+        for u in units {
+            if !basket.iter().any(|b| b.id == u.id) {
+                basket.push(u);
+            }
+        }
+        let added = basket.len() - before;
+        if added == 0 {
+            let text = format!("{} is already in the basket.", kit.name);
+            return self.say(Tone::Warn, text, fx);
+        }
+        let also = match ids.len() - added {
+            0 => String::new(),
+            n => format!(" ({} in it already)", count_units(n)),
+        };
+        let text = format!(
+            "{}: {} added to the basket{also}.",
+            kit.name,
+            count_units(added)
+        );
+        self.message = (Tone::Ok, text);
+        fx.signal(Signal::Success);
+    }
+
+    /// A kit's tag during an audit: each of its units counts as scanned.
+    fn audit_kit(&mut self, kit: KitView, reads: &dyn Reads, fx: &mut Fx) {
+        if let Some(why) = kit_unusable(&kit) {
+            return self.say(Tone::Warn, why, fx);
+        }
+        let ids: Vec<_> = kit.units.iter().map(|u| u.id).collect();
+        let units = match reads.units_by_id(&ids) {
+            Ok(units) => units,
+            Err(e) => return self.fail(&e, fx),
+        };
+        let Flow::Audit { audit, seen } = &mut self.flow else {
+            return;
+        };
+        let (mut found, mut unexpected, mut again) = (0, Vec::new(), 0);
+        for unit in units {
+            let name = unit.name.clone();
+            let outcome = audit.scan(unit);
+            if outcome != Seen::Again {
+                let is_unexpected = outcome == Seen::Unexpected;
+                seen.insert(
+                    0,
+                    AuditSeen {
+                        name: name.clone(),
+                        unexpected: is_unexpected,
+                    },
+                );
+            }
+            match outcome {
+                Seen::Found => found += 1,
+                Seen::Unexpected => unexpected.push(name),
+                Seen::Again => again += 1,
+            }
+        }
+        let mut said = Vec::new();
+        if found > 0 {
+            said.push(format!("{} found", count_units(found)));
+        }
+        if !unexpected.is_empty() {
+            said.push(format!(
+                "{} not expected here ({})",
+                count_units(unexpected.len()),
+                and_list(&unexpected)
+            ));
+        }
+        if again > 0 && said.is_empty() {
+            return self.say(Tone::Warn, format!("{} was already scanned.", kit.name), fx);
+        }
+        if again > 0 {
+            said.push(format!("{again} already scanned"));
+        }
+        let text = format!("{}: {}.", kit.name, said.join(", "));
+        let clean = unexpected.is_empty() && again == 0;
+        self.say(if clean { Tone::Ok } else { Tone::Warn }, text, fx);
     }
 }

@@ -6,18 +6,21 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use tagstation_core::catalog::Tracking;
+use tagstation_core::kits::KitId;
 use tagstation_core::people::Role;
 use tagstation_core::reservations::ReservationState;
 use tagstation_core::scan::text::ScanText;
 use tagstation_core::view::{ItemView, PersonView};
 use tagstation_inputs::scan::{RejectReason, Scan, ScanRole, SourceStatus};
+use tagstation_ops::kits::{KitReturn, KitUnit};
 use tagstation_ops::reservations::{NamedUnit, ReservationView};
 use uuid::Uuid;
 
 /// Drill 01..03 (DR-1..3) on Shelf A, Saw 01 (SW-1) on Shelf B, Gloves counted by
 /// barcode 4006381333931; Ana (badge B-ANA) has Drill 03 overdue, Ben has B-BEN, Olga
 /// (B-OLGA) is an operator and Vic (B-VIC) is a viewer, who may not borrow. No
-/// reservations unless a test adds them.
+/// reservations unless a test adds them. Camera kit A (KIT-A) holds Camera body 01
+/// (CB-1), Lens 01 (LN-1), Lens 02 (LN-2) and Battery 01 (BT-1), all in Van 1.
 struct Fake {
     drill: ItemId,
     units: Vec<UnitView>,
@@ -25,6 +28,15 @@ struct Fake {
     people: Vec<PersonView>,
     tags_left: u64,
     reservations: Vec<ReservationView>,
+    kit: FakeKit,
+}
+
+/// A kit as the fake catalog holds it: its units by tag, and those recorded missing.
+struct FakeKit {
+    id: KitId,
+    units: Vec<String>,
+    missing: Vec<String>,
+    active: bool,
 }
 
 fn person(name: &str, role: Role) -> PersonView {
@@ -78,6 +90,16 @@ impl Fake {
             })
             .collect();
         units.push(unit(saw, "Saw", "Saw 01", "SW-1", "Shelf B"));
+        let mut kit = Vec::new();
+        for (item, name, tag) in [
+            ("Camera body", "Camera body 01", "CB-1"),
+            ("Lens", "Lens 01", "LN-1"),
+            ("Lens", "Lens 02", "LN-2"),
+            ("Battery", "Battery 01", "BT-1"),
+        ] {
+            units.push(unit(Uuid::now_v7(), item, name, tag, "Van 1"));
+            kit.push(tag.to_string());
+        }
         let gloves = ItemView {
             id: Uuid::now_v7(),
             name: "Gloves".into(),
@@ -103,6 +125,73 @@ impl Fake {
             ],
             tags_left: 0,
             reservations: Vec::new(),
+            kit: FakeKit {
+                id: Uuid::now_v7(),
+                units: kit,
+                missing: Vec::new(),
+                active: true,
+            },
+        }
+    }
+
+    fn unit_mut(&mut self, tag: &str) -> &mut UnitView {
+        self.units
+            .iter_mut()
+            .find(|u| u.asset_tag.as_deref() == Some(tag))
+            .expect("fixture unit")
+    }
+
+    /// Check these units out to `holder`, as a store would after the write.
+    fn lend(&mut self, tags: &[&str], holder: &str) {
+        for t in tags {
+            let u = self.unit_mut(t);
+            u.status = Status::CheckedOut;
+            u.holder = Some(holder.into());
+        }
+    }
+
+    /// Check these units in.
+    fn take_back(&mut self, tags: &[&str]) {
+        for t in tags {
+            let u = self.unit_mut(t);
+            u.status = Status::InStock;
+            u.holder = None;
+        }
+    }
+
+    /// Camera kit A as a store shows it: each unit as it is now, and those recorded
+    /// missing that are still out.
+    fn kit_now(&self) -> KitView {
+        let units: Vec<KitUnit> = self
+            .kit
+            .units
+            .iter()
+            .map(|t| {
+                let u = self.unit(t);
+                KitUnit {
+                    id: u.id,
+                    name: u.name.clone(),
+                    asset_tag: u.asset_tag.clone(),
+                    status: u.status,
+                    holder: u.holder.clone(),
+                }
+            })
+            .collect();
+        let missing = self
+            .kit
+            .missing
+            .iter()
+            .map(|t| self.unit(t))
+            .filter(|u| u.status == Status::CheckedOut)
+            .map(|u| u.name.clone())
+            .collect();
+        KitView {
+            id: self.kit.id,
+            name: "Camera kit A".into(),
+            tag: Some("KIT-A".into()),
+            active: self.kit.active,
+            units,
+            missing,
         }
     }
 
@@ -154,6 +243,11 @@ impl Reads for Fake {
             .find(|u| u.asset_tag.as_deref() == Some(code))
         {
             return Ok(Resolved::Unit { unit: u.clone() });
+        }
+        if code == "KIT-A" {
+            return Ok(Resolved::Kit {
+                kit: self.kit_now(),
+            });
         }
         if self.gloves.barcode.as_deref() == Some(code) {
             return Ok(Resolved::Item {
@@ -217,6 +311,30 @@ impl Reads for Fake {
             .find(|p| p.name == person || p.badges.iter().any(|b| b == person))
             .filter(|p| p.active && !p.erased)
             .map(|p| p.role)
+    }
+    fn kit_view(&self, kit: KitId) -> Result<KitView, OpError> {
+        if kit == self.kit.id {
+            Ok(self.kit_now())
+        } else {
+            Err(OpError::NotFound {
+                what: "kit",
+                reference: kit.to_string(),
+            })
+        }
+    }
+    fn units_by_id(&self, ids: &[UnitId]) -> Result<Vec<UnitView>, OpError> {
+        ids.iter()
+            .map(|id| {
+                self.units
+                    .iter()
+                    .find(|u| u.id == *id)
+                    .cloned()
+                    .ok_or_else(|| OpError::NotFound {
+                        what: "unit",
+                        reference: id.to_string(),
+                    })
+            })
+            .collect()
     }
 }
 
@@ -1167,4 +1285,398 @@ fn at_the_kiosk_only_an_operator_may_lend_over_a_reservation() {
     );
     assert_eq!(signals(&fx), ["success", "saved", "release"]);
     assert!(st.at_home());
+}
+
+const KIT: [&str; 4] = ["CB-1", "LN-1", "LN-2", "BT-1"];
+
+/// The kit on the card, or a panic naming the screen.
+fn kit_card(st: &State) -> (&KitView, Option<&[CameBack]>) {
+    match &st.flow {
+        Flow::Kit { kit, returning } => (kit, returning.as_deref()),
+        other => panic!("not a kit's card: {other:?}"),
+    }
+}
+
+#[test]
+fn a_kit_tag_opens_its_card_and_it_goes_out_to_one_person_in_one_operation() {
+    let mut r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    let fx = code(&mut st, &r, "KIT-A");
+    let (kit, returning) = kit_card(&st);
+    assert_eq!(kit.name, "Camera kit A");
+    assert_eq!(kit.units.len(), 4);
+    assert!(kit.all_in() && returning.is_none());
+    assert!(signals(&fx).is_empty(), "opening a card is silent");
+    assert_eq!(idle(&fx), Some(Duration::from_secs(8)));
+
+    // Whom to: the same picker as a unit's check-out, then one operation for the kit.
+    touch(&mut st, &r, Touch::CheckOut);
+    assert_eq!(st.overlay, Overlay::Picker(Ask::Holder));
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ben".into())),
+    ));
+    let Op::CheckOutKit {
+        kit,
+        holder,
+        due,
+        over_reservation,
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(
+        (*kit, holder.as_str(), due, *over_reservation),
+        (r.kit.id, "Ben", &None, false)
+    );
+    r.lend(&KIT, "Ben");
+    let out = Ok(Done::KitOut {
+        kit: "Camera kit A".into(),
+        units: 4,
+    });
+    let fx = finish(&mut st, &r, op, out);
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Saved: Camera kit A (4 units) checked out to Ben.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["success", "release", "saved"]);
+    let (kit, _) = kit_card(&st);
+    assert!(kit.out(), "the card read again: {kit:?}");
+
+    // Out already: no picker, the unit in the way named.
+    let fx = touch(&mut st, &r, Touch::CheckOut);
+    assert_eq!(st.overlay, Overlay::None);
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "The kit Camera kit A cannot go out: Camera body 01 is checked out (to Ben).".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["warning"]);
+
+    // A retired kit's tag opens its card, but it does not go out whole.
+    r.take_back(&KIT);
+    r.kit.active = false;
+    code(&mut st, &r, "KIT-A");
+    touch(&mut st, &r, Touch::CheckOut);
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(st.message.1.contains("is retired"), "{:?}", st.message);
+}
+
+#[test]
+fn a_kit_over_someone_elses_reservation_warns_and_lends_anyway_only_when_told() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "KIT-A");
+    touch(&mut st, &r, Touch::CheckOut);
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ben".into())),
+    ));
+    let fx = finish(&mut st, &r, op.clone(), reserved_for_ana("Lens 02"));
+    assert_eq!(
+        st.overlay,
+        Overlay::Reserved {
+            text: "Lens 02 is reserved for Ana from 2026-12-08 to 2026-12-10. An operator can lend it anyway (override).".into(),
+            may_override: true,
+        }
+    );
+    assert_eq!(signals(&fx), ["warning"]);
+
+    // Cancel: nothing runs, the card stays.
+    let fx = touch(&mut st, &r, Touch::KeepReservation);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+    assert!(matches!(st.flow, Flow::Kit { .. }));
+
+    // Lend anyway: the same kit, the same person, over the reservation.
+    finish(&mut st, &r, op, reserved_for_ana("Lens 02"));
+    let again = the_op(touch(&mut st, &r, Touch::LendAnyway));
+    assert!(matches!(
+        &again,
+        Op::CheckOutKit { kit, holder, over_reservation: true, .. } if *kit == r.kit.id && holder == "Ben"
+    ));
+    let out = Ok(Done::KitOut {
+        kit: "Camera kit A".into(),
+        units: 4,
+    });
+    finish(&mut st, &r, again, out);
+    assert_eq!(
+        st.message.1,
+        "Saved: Camera kit A (4 units) checked out to Ben over a reservation (override recorded)."
+    );
+}
+
+#[test]
+fn checking_a_kit_in_lists_what_is_out_and_records_what_did_not_come_back() {
+    let mut r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+
+    // Nothing out: nothing to check in.
+    code(&mut st, &r, "KIT-A");
+    let fx = touch(&mut st, &r, Touch::CheckIn);
+    assert!(kit_card(&st).1.is_none());
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "Nothing of the kit Camera kit A is checked out: there is nothing to check in.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["warning"]);
+
+    // Out with Ben (the card opened before: "Check in kit" reads the kit again).
+    r.lend(&KIT, "Ben");
+    let fx = touch(&mut st, &r, Touch::CheckIn);
+    let (_, rows) = kit_card(&st);
+    let rows = rows.expect("checking in");
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.back), "all came back until touched");
+    assert_eq!(
+        idle(&fx),
+        Some(Duration::from_secs(60)),
+        "time to look through it"
+    );
+
+    // Lens 02 did not come back; Battery 01 touched twice did.
+    let lens2 = r.unit("LN-2").id;
+    let battery = r.unit("BT-1").id;
+    for u in [lens2, battery, battery] {
+        touch(&mut st, &r, Touch::Choose(Choice::Unit(u)));
+    }
+    let (_, rows) = kit_card(&st);
+    let off: Vec<&str> = rows
+        .expect("checking in")
+        .iter()
+        .filter(|r| !r.back)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(off, ["Lens 02"]);
+
+    let op = the_op(touch(&mut st, &r, Touch::ConfirmReturn));
+    let Op::CheckInKit {
+        kit,
+        present,
+        by,
+        scan,
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(*kit, r.kit.id);
+    let back: Vec<UnitId> = ["CB-1", "LN-1", "BT-1"]
+        .iter()
+        .map(|t| r.unit(t).id)
+        .collect();
+    assert_eq!(present.as_deref(), Some(&back[..]));
+    assert_eq!((by, scan), (&None, &None));
+
+    r.take_back(&["CB-1", "LN-1", "BT-1"]);
+    r.kit.missing = vec!["LN-2".into()];
+    let returned = KitReturn {
+        kit: "Camera kit A".into(),
+        checked_in: vec![
+            "Camera body 01".into(),
+            "Lens 01".into(),
+            "Battery 01".into(),
+        ],
+        missing: vec!["Lens 02".into()],
+    };
+    let fx = finish(&mut st, &r, op, Ok(Done::KitReturned(returned)));
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "Saved: Camera kit A checked in. Missing: Lens 02 — recorded.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["warning", "saved"]);
+    let (kit, rows) = kit_card(&st);
+    assert!(rows.is_none(), "back to the card");
+    assert_eq!(kit.missing, ["Lens 02"], "the card says it is incomplete");
+
+    // Check in again, then Cancel: back to the card, nothing run.
+    touch(&mut st, &r, Touch::CheckIn);
+    assert_eq!(
+        kit_card(&st).1.map(|r| r.len()),
+        Some(1),
+        "only Lens 02 is out"
+    );
+    let fx = touch(&mut st, &r, Touch::CancelReturn);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+    assert!(kit_card(&st).1.is_none());
+
+    // Everything back: said as a plain confirmation.
+    let (tone, text) = {
+        touch(&mut st, &r, Touch::CheckIn);
+        let op = the_op(touch(&mut st, &r, Touch::ConfirmReturn));
+        let whole = KitReturn {
+            kit: "Camera kit A".into(),
+            checked_in: vec!["Lens 02".into()],
+            missing: Vec::new(),
+        };
+        finish(&mut st, &r, op, Ok(Done::KitReturned(whole)));
+        st.message.clone()
+    };
+    assert_eq!(
+        (tone, text.as_str()),
+        (Tone::Ok, "Saved: Camera kit A checked in (1 unit).")
+    );
+}
+
+#[test]
+fn at_the_kiosk_a_kit_fills_the_basket_and_comes_back_whole() {
+    let mut r = Fake::new();
+    let mut st = State::new(settings(|s| s.kiosk = true));
+    code(&mut st, &r, "KIT-A");
+    assert!(st.message.1.contains("badge"), "{:?}", st.message);
+
+    st.handle(badge("B-BEN"), &r);
+    let fx = code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Camera kit A: 4 units added to the basket.".into()
+        )
+    );
+    assert_eq!(signals(&fx), ["success"]);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Run(_))),
+        "nothing saved yet"
+    );
+    let fx = code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message,
+        (Tone::Warn, "Camera kit A is already in the basket.".into())
+    );
+    assert_eq!(signals(&fx), ["warning"]);
+
+    // The basket goes out as one write, the kit's units in it.
+    let op = the_op(touch(&mut st, &r, Touch::BasketCheckOut));
+    let Op::Basket { units, action, .. } = &op else {
+        panic!("{op:?}")
+    };
+    let ids: Vec<UnitId> = units.iter().map(|u| u.unit).collect();
+    let kit_ids: Vec<UnitId> = KIT.iter().map(|t| r.unit(t).id).collect();
+    assert_eq!(ids, kit_ids);
+    assert!(matches!(action, Action::CheckOut { holder, .. } if holder == "Ben"));
+    finish(&mut st, &r, op, Ok(Done::Recorded));
+    assert!(st.at_home());
+
+    // Some units of it in the basket already: only the rest are added.
+    st.handle(badge("B-ANA"), &r);
+    code(&mut st, &r, "LN-1");
+    code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message.1,
+        "Camera kit A: 3 units added to the basket (1 unit in it already)."
+    );
+    touch(&mut st, &r, Touch::Done);
+
+    // Out with Ben: the kit's tag brings it back whole, at once, as Ben's.
+    r.lend(&KIT, "Ben");
+    st.handle(badge("B-BEN"), &r);
+    code(&mut st, &r, "DR-1");
+    code(&mut st, &r, "LN-2"); // scanned on its own first
+    let op = the_op(code(&mut st, &r, "KIT-A"));
+    let Op::CheckInKit {
+        kit,
+        present,
+        by,
+        scan,
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(*kit, r.kit.id);
+    assert_eq!(present, &None, "the whole kit");
+    assert_eq!(by.as_deref(), Some("Ben"));
+    assert_eq!(scan.as_deref(), Some("KIT-A"));
+    r.take_back(&KIT);
+    let whole = KitReturn {
+        kit: "Camera kit A".into(),
+        checked_in: KIT.iter().map(|t| r.unit(t).name.clone()).collect(),
+        missing: Vec::new(),
+    };
+    let fx = finish(&mut st, &r, op, Ok(Done::KitReturned(whole)));
+    assert_eq!(
+        st.message,
+        (Tone::Ok, "Saved: Camera kit A checked in (4 units).".into())
+    );
+    assert_eq!(signals(&fx), ["success", "saved"]);
+    let Flow::Kiosk { person, basket, .. } = &st.flow else {
+        panic!("{:?}", st.flow)
+    };
+    assert_eq!(person.as_deref(), Some("Ben"), "still Ben's basket");
+    let names: Vec<&str> = basket.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["Drill 01"], "the kit's units left the basket");
+
+    // A unit of it that cannot go out: said, nothing added.
+    touch(&mut st, &r, Touch::Done);
+    r.unit_mut("LN-2").status = Status::Damaged;
+    st.handle(badge("B-ANA"), &r);
+    code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "The kit Camera kit A cannot go out: Lens 02 is damaged.".into()
+        )
+    );
+    assert!(matches!(&st.flow, Flow::Kiosk { basket, .. } if basket.is_empty()));
+}
+
+#[test]
+fn a_kit_in_an_audit_counts_each_of_its_units_as_scanned() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    touch(&mut st, &r, Touch::OpenAudit);
+    touch(&mut st, &r, Touch::Choose(Choice::Location("Van 1".into())));
+    let fx = code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message,
+        (Tone::Ok, "Camera kit A: 4 units found.".into())
+    );
+    assert_eq!(signals(&fx), ["success"]);
+    let Flow::Audit { audit, seen } = &st.flow else {
+        panic!("{:?}", st.flow)
+    };
+    assert_eq!((audit.expected.len(), audit.found.len()), (4, 4));
+    assert_eq!(seen.len(), 4);
+    assert!(audit.missing().next().is_none());
+
+    code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message,
+        (Tone::Warn, "Camera kit A was already scanned.".into())
+    );
+
+    // Elsewhere, its units are unexpected, each named.
+    touch(&mut st, &r, Touch::Done);
+    touch(&mut st, &r, Touch::OpenAudit);
+    touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Location("Shelf A".into())),
+    );
+    code(&mut st, &r, "DR-1");
+    code(&mut st, &r, "KIT-A");
+    assert_eq!(
+        st.message,
+        (
+            Tone::Warn,
+            "Camera kit A: 4 units not expected here (Camera body 01, Lens 01, Lens 02 and Battery 01).".into()
+        )
+    );
+    let Flow::Audit { audit, seen } = &st.flow else {
+        panic!("{:?}", st.flow)
+    };
+    assert_eq!((audit.found.len(), audit.unexpected.len()), (1, 4));
+    assert_eq!(seen.len(), 5);
 }

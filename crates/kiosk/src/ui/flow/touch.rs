@@ -1,13 +1,14 @@
 //! What a touch means: the overlays (picker, on-screen keyboard, the warning of a
 //! reservation) first, then the buttons and choices of the screen underneath.
 
-use tagstation_core::catalog::MAX_TEXT_CHARS;
+use tagstation_core::catalog::{Status, MAX_TEXT_CHARS};
 use tagstation_ops::lending::BasketUnit;
 use tagstation_ops::Action;
 use tagstation_station::audit::Audit;
 
 use super::{
-    kiosk, Ask, Choice, CountChange, Effect, Flow, Fx, Op, Overlay, Reads, State, Tone, Touch,
+    kiosk, kit_not_ready, kit_unusable, Ask, CameBack, Choice, CountChange, Effect, Flow, Fx, Op,
+    Overlay, Reads, State, Tone, Touch,
 };
 
 impl State {
@@ -115,12 +116,49 @@ impl State {
                 unit: *unit,
                 action: Action::SetStatus { status },
             }),
-            (Touch::CheckOut, Flow::Unit { .. }) => {
-                if reads.borrowers().is_empty() {
-                    self.open_keyboard(Ask::Holder, String::new());
-                } else {
-                    self.overlay = Overlay::Picker(Ask::Holder);
+            (Touch::CheckOut, Flow::Unit { .. }) => self.ask_holder(reads),
+            (
+                Touch::CheckOut,
+                Flow::Kit {
+                    kit,
+                    returning: None,
+                },
+            ) => match kit_unusable(kit).or_else(|| kit_not_ready(kit)) {
+                Some(why) => self.say(Tone::Warn, why, fx),
+                None => self.ask_holder(reads),
+            },
+            (
+                Touch::CheckIn,
+                Flow::Kit {
+                    returning: None, ..
+                },
+            ) => self.start_return(reads, fx),
+            (
+                Touch::Choose(Choice::Unit(unit)),
+                Flow::Kit {
+                    returning: Some(rows),
+                    ..
+                },
+            ) => {
+                if let Some(row) = rows.iter_mut().find(|r| r.unit == unit) {
+                    row.back = !row.back;
                 }
+            }
+            (
+                Touch::ConfirmReturn,
+                Flow::Kit {
+                    kit,
+                    returning: Some(rows),
+                },
+            ) => fx.run(Op::CheckInKit {
+                kit: kit.id,
+                present: Some(rows.iter().filter(|r| r.back).map(|r| r.unit).collect()),
+                by: None,
+                scan: None,
+            }),
+            (Touch::CancelReturn, Flow::Kit { returning, .. }) => {
+                *returning = None;
+                self.clear_message();
             }
             (Touch::CheckIn, Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
@@ -235,6 +273,12 @@ impl State {
                     over_reservation: false,
                 },
             }),
+            (Ask::Holder, Flow::Kit { kit, .. }) => fx.run(Op::CheckOutKit {
+                kit: kit.id,
+                holder: text,
+                due: None,
+                over_reservation: false,
+            }),
             (Ask::Location, Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::Move { location: text },
@@ -257,6 +301,51 @@ impl State {
                 })
             }
             (ask, _) => tracing::debug!(?ask, "answer no longer needed"),
+        }
+    }
+
+    /// Whom to lend to: the picker of people, or the keyboard when there are none.
+    fn ask_holder(&mut self, reads: &dyn Reads) {
+        if reads.borrowers().is_empty() {
+            self.open_keyboard(Ask::Holder, String::new());
+        } else {
+            self.overlay = Overlay::Picker(Ask::Holder);
+        }
+    }
+
+    /// "Check in kit": the kit read again, and each of its units that is out listed as
+    /// came back, for the person to touch off what did not.
+    fn start_return(&mut self, reads: &dyn Reads, fx: &mut Fx) {
+        let Flow::Kit { kit, .. } = &self.flow else {
+            return;
+        };
+        let fresh = match reads.kit_view(kit.id) {
+            Ok(fresh) => fresh,
+            Err(e) => return self.fail(&e, fx),
+        };
+        let out: Vec<CameBack> = fresh
+            .units
+            .iter()
+            .filter(|u| u.status == Status::CheckedOut)
+            .map(|u| CameBack {
+                unit: u.id,
+                name: u.name.clone(),
+                back: true,
+            })
+            .collect();
+        let name = fresh.name.clone();
+        let returning = if out.is_empty() { None } else { Some(out) };
+        let nothing_out = returning.is_none();
+        self.flow = Flow::Kit {
+            kit: fresh,
+            returning,
+        };
+        if nothing_out {
+            let text =
+                format!("Nothing of the kit {name} is checked out: there is nothing to check in.");
+            self.say(Tone::Warn, text, fx);
+        } else {
+            self.clear_message();
         }
     }
 
@@ -303,6 +392,14 @@ fn over_reservation(op: Op) -> Op {
             person,
             units,
             action: over(action),
+        },
+        Op::CheckOutKit {
+            kit, holder, due, ..
+        } => Op::CheckOutKit {
+            kit,
+            holder,
+            due,
+            over_reservation: true,
         },
         other => other,
     }

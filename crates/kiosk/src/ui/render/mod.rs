@@ -21,6 +21,7 @@ pub struct Shown {
     pub unknown: Vec<Choice>,
     pub locations: Vec<Choice>,
     pub picker: Vec<Choice>,
+    pub kit: Vec<Choice>,
 }
 
 impl Shown {
@@ -32,6 +33,7 @@ impl Shown {
             Choices::Unknown => &self.unknown,
             Choices::Locations => &self.locations,
             Choices::Picker => &self.picker,
+            Choices::Kit => &self.kit,
         };
         usize::try_from(index)
             .ok()

@@ -1,13 +1,17 @@
-//! Each screen's properties: scan, unit card, kiosk, count item, unknown tag, audit.
+//! Each screen's properties: scan, unit card, kit card, kiosk, count item, unknown tag,
+//! audit.
 
 use slint::SharedString;
 
 use super::{line, model, status_tone, Rows, Shown};
 use crate::ui::bridge;
-use crate::ui::flow::{count_units, AuditSeen, Choice, Flow, State, DUE_CHOICES};
+use crate::ui::flow::{
+    and_list, count_units, AuditSeen, CameBack, Choice, Flow, State, DUE_CHOICES,
+};
 use crate::ui::generated::{Line, Screen, StationWindow, Tone, Total};
 use tagstation_core::catalog::{ItemId, Status, Tracking, UnitId};
 use tagstation_core::view::UnitView;
+use tagstation_ops::kits::KitView;
 use tagstation_station::audit::Audit;
 use tagstation_station::store::{Store, StoreError};
 
@@ -21,6 +25,10 @@ pub(super) fn show(
         Flow::Scan => scan(w, state, store),
         Flow::Unit { unit, reserved } => {
             unit_card(w, store, *unit, reserved, state.settings.labels.is_some())
+        }
+        Flow::Kit { kit: k, returning } => {
+            kit(w, k, returning.as_deref(), shown);
+            Ok(())
         }
         Flow::Kiosk {
             person,
@@ -181,6 +189,111 @@ fn unit_card(
         "One touch saves. Done returns to the scan screen.".into()
     });
     Ok(())
+}
+
+/// A kit's card: its state, who has it, what is missing and each unit; or, while it
+/// is checked in, a toggle for each unit that is out (on: came back).
+fn kit(w: &StationWindow, kit: &KitView, returning: Option<&[CameBack]>, shown: &mut Shown) {
+    w.set_screen(Screen::Kit);
+    w.set_kit_name(kit.name.clone().into());
+    w.set_kit_tag(
+        kit.tag
+            .as_deref()
+            .map(|t| format!("Kit · tag {t}"))
+            .unwrap_or_else(|| "Kit · no tag".into())
+            .into(),
+    );
+    let out = kit
+        .units
+        .iter()
+        .filter(|u| u.status == Status::CheckedOut)
+        .count();
+    let all_in = kit.all_in();
+    let (state, tone) = if !kit.active {
+        ("RETIRED", Tone::None)
+    } else if kit.units.is_empty() {
+        ("NO UNITS", Tone::None)
+    } else if !kit.missing.is_empty() {
+        ("INCOMPLETE", Tone::Error)
+    } else if all_in {
+        ("IN STOCK", Tone::Ok)
+    } else if out == kit.units.len() {
+        ("CHECKED OUT", Tone::Warn)
+    } else if out > 0 {
+        ("PARTLY OUT", Tone::Warn)
+    } else {
+        ("NOT ALL IN STOCK", Tone::Info)
+    };
+    w.set_kit_state(state.into());
+    w.set_kit_state_tone(tone);
+    let mut holders: Vec<String> = Vec::new();
+    for u in &kit.units {
+        if let (Status::CheckedOut, Some(h)) = (u.status, &u.holder) {
+            if !holders.contains(h) {
+                holders.push(h.clone());
+            }
+        }
+    }
+    w.set_kit_holder(if holders.is_empty() {
+        SharedString::new()
+    } else {
+        format!("With {}", and_list(&holders)).into()
+    });
+    w.set_kit_missing(if kit.missing.is_empty() {
+        SharedString::new()
+    } else {
+        format!("Incomplete: missing {}", and_list(&kit.missing)).into()
+    });
+    let units: Vec<Line> = kit
+        .units
+        .iter()
+        .map(|u| {
+            let missing = u.status == Status::CheckedOut && kit.missing.contains(&u.name);
+            let detail = match (u.status, &u.holder) {
+                (Status::CheckedOut, Some(h)) if missing => format!("missing, with {h}"),
+                (Status::CheckedOut, Some(h)) => format!("with {h}"),
+                (s, _) => s.label().to_string(),
+            };
+            line(
+                u.name.clone(),
+                detail,
+                if missing { Tone::Error } else { Tone::None },
+            )
+        })
+        .collect();
+    w.set_kit_units(model(units));
+    let usable = kit.active && !kit.units.is_empty();
+    w.set_kit_can_check_out(usable && all_in);
+    w.set_kit_can_check_in(out > 0);
+    let mut rows = Rows::default();
+    let rs = returning.unwrap_or_default();
+    for r in rs {
+        let (detail, tone) = if r.back {
+            ("came back", Tone::Ok)
+        } else {
+            ("missing", Tone::Error)
+        };
+        let l = Line {
+            selected: r.back,
+            ..line(r.name.clone(), detail, tone)
+        };
+        rows.push(Choice::Unit(r.unit), l);
+    }
+    w.set_kit_return_rows(model(rows.lines));
+    shown.kit = rows.choices;
+    let back = rs.iter().filter(|r| r.back).count();
+    w.set_kit_return_text(format!("Check in {back} of {}", rs.len()).into());
+    w.set_kit_returning(returning.is_some());
+    w.set_hint(
+        match returning {
+            Some(_) => "Touch each unit that did not come back, then Check in.",
+            None if !kit.active => "A retired kit: lend its units one by one.",
+            None if all_in && usable => "Check out kit lends every unit in one go.",
+            None if out > 0 => "Check in kit, then touch what did not come back.",
+            None => "Not every unit is in stock: the kit cannot go out.",
+        }
+        .into(),
+    );
 }
 
 fn kiosk(
