@@ -39,6 +39,7 @@ fn out(holder: &str) -> Action {
         holder: holder.into(),
         due: Some(in_days(1)),
         over_reservation: false,
+        signature: None,
     }
 }
 
@@ -152,7 +153,10 @@ fn main() {
         act_on_code(&mut s, "L-0", back(), "bench").unwrap();
         reserved.push(ms(t));
     }
-    assert_eq!(s.reservations(&Default::default()).unwrap().len(), reservations);
+    assert_eq!(
+        s.reservations(&Default::default()).unwrap().len(),
+        reservations
+    );
     let u = median(&mut unit);
     println!(
         "pool: {rounds} rounds, {units} units, {kits} kits of 4, {reservations} reservations \

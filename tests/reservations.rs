@@ -36,6 +36,7 @@ fn out_to(s: &mut Store, tag: &str, who: &str) -> Result<(), OpError> {
             holder: who.into(),
             due: None,
             over_reservation: false,
+            signature: None,
         },
         &Actor::from("op"),
         None,

@@ -469,6 +469,7 @@ fn handle(store: &mut Store, worker: &Worker, line: &str, actor: &str) {
                     holder: holder.to_string(),
                     due: due.first().map(|d| d.to_string()),
                     over_reservation: false,
+                    signature: None,
                 },
                 ("in", _) => Action::CheckIn { location: None },
                 ("retire", _) => Action::Retire { reason: None },

@@ -527,6 +527,7 @@ pub fn run(globals: &Globals, cmd: StationCommand) -> Result<()> {
                     holder,
                     due,
                     over_reservation: override_reservation,
+                    signature: None,
                 },
                 &ctx.actor,
                 None,

@@ -2,7 +2,7 @@
 //!
 //! [`catalog`] (items, units, statuses, input rules), [`people`] and [`locations`]
 //! (the catalog's people, with roles and lending limits, and its places),
-//! [`kits`] (sets of units that go out and come back together),
+//! [`signature`] (a borrower's signature as strokes), [`kits`] (sets of units that go out and come back together),
 //! [`reservations`] (a person's claim on units for a window of days, and when two clash), [`event`] (the history and
 //! `apply`, the rules that project it into state), [`view`] (the JSON shapes of items,
 //! units and history, built alike by the station and the hub), [`proto`] (what stations
@@ -25,6 +25,7 @@ pub mod people;
 pub mod proto;
 pub mod reservations;
 pub mod scan;
+pub mod signature;
 pub mod tags;
 pub mod utilization;
 pub mod view;

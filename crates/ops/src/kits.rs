@@ -249,6 +249,7 @@ pub fn check_out_kit(
         holder: holder.to_string(),
         due: due.map(str::to_string),
         over_reservation,
+        signature: None,
     }
     .resolve(l, &units, actor)?;
     let mut cmds: Vec<Command> = units

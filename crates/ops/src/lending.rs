@@ -28,6 +28,10 @@ pub enum Action {
         /// decision, recorded on the reservation.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         over_reservation: bool,
+        /// The borrower's signature, drawn at the station: recorded with each unit's
+        /// check-out, in the same write.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<tagstation_core::signature::Signature>,
     },
     CheckIn {
         location: Option<String>,
@@ -61,13 +65,22 @@ impl Action {
                 holder,
                 due,
                 over_reservation,
+                signature,
             } => {
                 let person = people::holder(l, &holder)?;
                 people::check_limit(l, &person, units.len())?;
                 let asked = people::due_for(&person, due.as_deref());
                 due_not_past(asked.as_deref())?;
                 let found = reservations::at_check_out(l, units, &person, asked.as_deref())?;
-                let extra = found.commands(l, &person, over_reservation, actor)?;
+                let mut extra = found.commands(l, &person, over_reservation, actor)?;
+                if let Some(sig) = signature {
+                    sig.check()
+                        .map_err(tagstation_core::event::DomainError::from)?;
+                    let signed = units
+                        .iter()
+                        .map(|u| on_unit(u, EventKind::Signed(sig.clone()), actor, None));
+                    extra.splice(0..0, signed);
+                }
                 let due = match due {
                     Some(_) => asked,
                     None => found.due.clone().or(asked),
@@ -194,6 +207,7 @@ pub fn lend(
         holder: holder.to_string(),
         due: due.map(str::to_string),
         over_reservation,
+        signature: None,
     }
     .resolve(l, &units, actor)?;
     let mut cmds: Vec<_> = units
@@ -306,6 +320,54 @@ mod tests {
     }
 
     #[test]
+    fn a_signature_is_recorded_with_each_unit_of_the_check_out() {
+        use tagstation_core::signature::Signature;
+        let (mut l, units, a) = setup();
+        let sig = Signature {
+            width: 400,
+            height: 120,
+            strokes: vec![vec![[10, 60], [80, 20], [150, 90]]],
+        };
+        let basket: Vec<BasketUnit> = units[..2]
+            .iter()
+            .map(|u| BasketUnit {
+                unit: *u,
+                scan: None,
+            })
+            .collect();
+        let lend = |signature| Action::CheckOut {
+            holder: "Ana".into(),
+            due: None,
+            over_reservation: false,
+            signature,
+        };
+        // A scribble outside its own pad is refused, and nothing is recorded.
+        let mut bad = sig.clone();
+        bad.strokes[0].push([500, 10]);
+        let before = l.events().len();
+        assert!(act_on_basket(&mut l, &basket, &lend(Some(bad)), &a).is_err());
+        assert_eq!(l.events().len(), before);
+        assert_eq!(
+            act_on_basket(&mut l, &basket, &lend(Some(sig.clone())), &a).unwrap(),
+            2
+        );
+        let kinds: Vec<(&str, Option<UnitId>)> = l.events()[before..]
+            .iter()
+            .map(|e| (e.kind.name(), e.unit_id))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("checked_out", Some(units[0])),
+                ("checked_out", Some(units[1])),
+                ("signed", Some(units[0])),
+                ("signed", Some(units[1])),
+            ]
+        );
+        assert_eq!(l.events().last().unwrap().kind, EventKind::Signed(sig));
+    }
+
+    #[test]
     fn a_basket_goes_out_in_one_write_or_not_at_all() {
         let (mut l, units, a) = setup();
         act(
@@ -367,6 +429,7 @@ mod tests {
             holder: "Ben".into(),
             due: Some("2020-01-31".into()),
             over_reservation: false,
+            signature: None,
         };
         assert!(act(&mut l, units[0], out.clone(), &a, None).is_err());
         let basket = [BasketUnit {

@@ -54,6 +54,7 @@ fn act_on_kit(
             holder,
             due,
             over_reservation,
+            ..
         } => {
             let n = kits::check_out_kit(
                 store,

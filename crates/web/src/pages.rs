@@ -15,6 +15,8 @@ use crate::{blocking, parse_id, WebError, PAGE};
 use tagstation_core::catalog::{unit_name, Status, Tracking};
 use tagstation_core::clock::{Clock, SystemClock};
 use tagstation_core::escape::percent;
+#[allow(unused_imports)] // the unit page draws `signed` events
+use tagstation_core::event::EventKind;
 use tagstation_core::people::Role;
 use tagstation_core::view::{HistoryEntry, ItemView, PersonView, UnitView};
 use tagstation_hub::server::AppState;

@@ -373,6 +373,11 @@ pub fn apply<P: Projection>(
                 (unit.location, unit.location_id) = place(p, location, *location_id)?;
             }
         }
+        EventKind::Signed(_) => {
+            if unit.status != Status::CheckedOut {
+                return Err(DomainError::NotCheckedOut(unit.name).into());
+            }
+        }
         EventKind::FieldSet { key, value } => match value {
             Some(v) => {
                 if unit.fields.get(key) == Some(v) {

@@ -79,6 +79,10 @@ pub enum DomainError {
     DuplicateLocationName(String),
     #[error("{0:?} cannot be inside itself (its parents would go round in a circle)")]
     LocationCycle(String),
+    #[error(transparent)]
+    Signature(#[from] crate::signature::SignatureError),
+    #[error("{0:?} is not checked out: only a check-out is signed for")]
+    NotCheckedOut(String),
     #[error("the kit is not well formed: {0}")]
     Kit(#[from] crate::kits::KitError),
     #[error("unknown kit {0}")]

@@ -137,6 +137,10 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder_id: Option<PersonId>,
     },
+    /// The borrower signed for the unit: recorded in the same write as its check-out,
+    /// right after it. A version that does not know this kind keeps it raw and still
+    /// applies the check-out.
+    Signed(crate::signature::Signature),
     CheckedIn {
         location: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,6 +287,7 @@ impl EventKind {
             EventKind::StatusChanged { .. } => "status_changed",
             EventKind::CheckedOut { .. } => "checked_out",
             EventKind::CheckedIn { .. } => "checked_in",
+            EventKind::Signed(_) => "signed",
             EventKind::UnitRetired { .. } => "unit_retired",
             EventKind::FieldSet { .. } => "field_set",
             EventKind::LocationMoved { .. } => "location_moved",
@@ -409,6 +414,7 @@ impl EventKind {
                 Some(d) => format!("checked out to {holder} (due {d})"),
                 None => format!("checked out to {holder}"),
             },
+            EventKind::Signed(_) => "signed for at check-out".into(),
             EventKind::CheckedIn {
                 location: Some(l), ..
             } => format!("checked in at {l}"),
@@ -700,6 +706,7 @@ impl EventKind {
                 }
             }
             EventKind::FieldSet { key, value } => check_field(key, value.as_deref())?,
+            EventKind::Signed(s) => s.check()?,
             EventKind::ConflictReviewed { .. } => {}
             EventKind::PersonCreated(f) | EventKind::PersonEdited(f) => {
                 f.check().map_err(DomainError::Person)?

@@ -27,6 +27,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "status_changed",
     "checked_out",
     "checked_in",
+    "signed",
     "unit_retired",
     "field_set",
     "location_moved",

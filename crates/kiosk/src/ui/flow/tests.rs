@@ -533,6 +533,7 @@ fn kiosk_basket_checks_out_all_units_or_none() {
             holder: "Ana".into(),
             due: Some("today+7".into()),
             over_reservation: false,
+            signature: None,
         }
     );
 
@@ -1163,6 +1164,7 @@ fn a_check_out_over_a_reservation_warns_and_lends_anyway_only_when_told() {
             holder: "Ben".into(),
             due: None,
             over_reservation: true,
+            signature: None,
         }
     );
     let fx = finish(
@@ -1273,6 +1275,7 @@ fn at_the_kiosk_only_an_operator_may_lend_over_a_reservation() {
             holder: "Olga".into(),
             due: Some("today+1".into()),
             over_reservation: true,
+            signature: None,
         }
     );
     let fx = finish(&mut st, &r, again, Ok(Done::Recorded));

@@ -188,6 +188,7 @@ impl State {
                     holder: p.clone(),
                     due: due.map(|d| reads.date_in(d)),
                     over_reservation: false,
+                    signature: None,
                 };
                 fx.run(basket_op(p, basket, action));
             }
@@ -271,6 +272,7 @@ impl State {
                     holder: text,
                     due: None,
                     over_reservation: false,
+                    signature: None,
                 },
             }),
             (Ask::Holder, Flow::Kit { kit, .. }) => fx.run(Op::CheckOutKit {
@@ -372,10 +374,16 @@ fn basket_op(person: &str, basket: &[tagstation_core::view::UnitView], action: A
 /// The same check-out, this time over the reservation it breaks.
 fn over_reservation(op: Op) -> Op {
     let over = |action: Action| match action {
-        Action::CheckOut { holder, due, .. } => Action::CheckOut {
+        Action::CheckOut {
+            holder,
+            due,
+            signature,
+            ..
+        } => Action::CheckOut {
             holder,
             due,
             over_reservation: true,
+            signature,
         },
         other => other,
     };
