@@ -21,8 +21,8 @@
 //! - `tagstation-systemd`: [`systemd`].
 
 pub use tagstation_core::{
-    catalog, clock, due, escape, event, kits, locations, people, proto, reservations, tags,
-    utilization, view,
+    catalog, clock, due, escape, event, kits, locations, people, proto, reservations, signature,
+    tags, utilization, view,
 };
 pub use tagstation_labels as labels;
 pub use tagstation_ops as ops;

@@ -964,7 +964,7 @@ fn postgres_case_rule_upgrade_keeps_both_names() {
     c.batch_execute(
         "DROP TABLE people, badges, locations, auth_failures, web_passwords, web_sessions, web_links,
            web_tokens, tag_leases, reminder_runs, reminder_log, reminder_prefs, reminder_settings,
-           reservations, kits;
+           reservations, kits, photos;
          DROP INDEX IF EXISTS events_item_seq, units_item_status;
          ALTER TABLE stations DROP COLUMN version, DROP COLUMN pending;
          ALTER TABLE units DROP COLUMN holder_id, DROP COLUMN holder_key,

@@ -653,3 +653,87 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     );
     assert_eq!(pdf.as_str(), Some("application/pdf 200"), "{pdf}");
 }
+
+/// A signature and a condition photo made at a station reach the office: the station
+/// records the check-out with the borrower's strokes and keeps a photo at check-in;
+/// one sync later the unit's page in the browser draws the signature in its history and
+/// shows the photo, served by the hub.
+#[test]
+fn a_signature_and_a_photo_go_from_a_station_to_the_web() {
+    use tagstation::ops::lending::{act, Action};
+    use tagstation::signature::Signature;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(&dir.path().join("hub.db").display().to_string());
+    let store = hub.state.store.clone();
+    hub.add_directory();
+    tagstation::web::setup::create_admin(store.as_ref(), "Ada", None, PASSWORD).unwrap();
+    let station_dir = TempStation::new();
+    let mut station = station_dir.open();
+    hub.enroll(&mut station, "Front door");
+    let (_, units) = tagged_item(&mut station, "Camera", "C", 1);
+    sync(&mut station);
+
+    let strokes = vec![
+        vec![[20, 80], [60, 30], [100, 90], [140, 40]],
+        vec![[170, 60], [230, 62]],
+    ];
+    let sig = Signature {
+        width: 300,
+        height: 120,
+        strokes: strokes.clone(),
+    };
+    let a = Actor::from("station:Front door");
+    let lend = Action::CheckOut {
+        holder: "Ana".into(),
+        due: None,
+        over_reservation: false,
+        signature: Some(sig),
+    };
+    act(&mut station, units[0], lend, &a, Some("C-1")).unwrap();
+    let back = act(
+        &mut station,
+        units[0],
+        Action::CheckIn { location: None },
+        &a,
+        Some("C-1"),
+    )
+    .unwrap();
+    let jpeg = std::fs::read("tests/data/zxing-cpp/qrcode-2/#199b.jpg").unwrap();
+    let sha = station.keep_photo(back.event_id, units[0], &jpeg).unwrap();
+    assert!(station.photo_path(&sha).is_file());
+    let round = sync(&mut station);
+    assert_eq!(round.photos_sent, 1);
+    assert_eq!(sync(&mut station).photos_sent, 0, "sent once");
+
+    let d = driver();
+    let b = Browser::open(&d, &hub.url);
+    b.sign_in("Ada");
+    b.go(&format!("/units/{}", units[0]));
+    b.wait_text("Condition photos");
+    assert!(b.text().contains("signed for at check-out"), "{}", b.text());
+    // The strokes as drawn: the first polyline is the first stroke.
+    let points = b.call(
+        "POST",
+        "/execute/sync",
+        json!({"script": "return document.querySelector('.signature polyline').getAttribute('points')", "args": []}),
+    );
+    assert_eq!(points.as_str(), Some("20,80 60,30 100,90 140,40"));
+    // The photo loaded: the browser decoded the JPEG the hub served.
+    b.wait("the photo decoded", |b| {
+        b.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": "const i = document.querySelector('.photos img'); return i.complete && i.naturalWidth", "args": []}),
+        )
+        .as_u64()
+            > Some(0)
+    });
+    b.screenshot("unit-photo-signature");
+    // The bytes served are the bytes taken.
+    let served = b.call(
+        "POST",
+        "/execute/async",
+        json!({"script": format!("const done = arguments[0]; fetch('/photos/{sha}.jpg').then(r => r.arrayBuffer()).then(b => done(b.byteLength))"), "args": []}),
+    );
+    assert_eq!(served.as_u64(), Some(jpeg.len() as u64));
+}

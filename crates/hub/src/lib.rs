@@ -24,6 +24,7 @@ pub mod batch;
 pub mod db;
 pub mod ledger;
 pub mod log;
+pub mod photos;
 pub mod postgres;
 pub mod run;
 pub mod server;

@@ -292,7 +292,7 @@ CREATE TABLE reminder_settings (
     set_ms      BIGINT NOT NULL
 );
 "#,
-    // Reservations and kits (SQLite's `CATALOG_V4`).
+    // Reservations and kits (SQLite's `CATALOG_V4`), condition photos (`HUB_V13`).
     r#"
 CREATE TABLE reservations (
     id        TEXT PRIMARY KEY,
@@ -314,6 +314,17 @@ CREATE TABLE kits (
     version   BIGINT NOT NULL
 );
 CREATE INDEX kits_tag_key ON kits(tag_key) WHERE tag_key IS NOT NULL;
+CREATE TABLE photos (
+    sha256      TEXT PRIMARY KEY,
+    unit_id     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    station     TEXT NOT NULL,
+    taken_ms    BIGINT NOT NULL,
+    bytes       BIGINT NOT NULL,
+    data        TEXT NOT NULL,
+    received_ms BIGINT NOT NULL
+);
+CREATE INDEX photos_unit ON photos(unit_id, taken_ms);
 "#,
 ];
 

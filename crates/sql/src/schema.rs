@@ -157,6 +157,21 @@ CREATE TABLE tag_blocks (
 );
 "#;
 
+/// Condition photos taken at this station: each a JPEG file under `photos/` beside
+/// the database, named by its SHA-256, and whether the hub has it yet. (Schema
+/// version 10, with `CATALOG_V4`.)
+const STATION_V10: &str = r#"
+CREATE TABLE photos (
+    sha256   TEXT PRIMARY KEY,
+    unit_id  TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    taken_ms INTEGER NOT NULL,
+    bytes    INTEGER NOT NULL,
+    pushed   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX photos_pending ON photos(pushed, taken_ms);
+"#;
+
 /// Names and codes compared by the catalog's case rule (`catalog::fold`): each kept as
 /// typed, beside its key, which lookups and uniqueness checks compare. Rows written
 /// before this step get their keys from [`fill_keys`], which runs with it. Also the
@@ -364,7 +379,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[STATION_V5],
             &[STATION_V7],
             &[STATION_V8],
-            &[CATALOG_V4],
+            &[CATALOG_V4, STATION_V10],
         ],
         Flavor::Hub => &[
             &[CATALOG_V1, HUB_V1],
@@ -380,7 +395,7 @@ fn migrations(flavor: Flavor) -> &'static [Migration] {
             &[HUB_V10],
             &[HUB_V11],
             &[HUB_V12],
-            &[CATALOG_V4],
+            &[CATALOG_V4, HUB_V13],
         ],
     }
 }
@@ -623,6 +638,22 @@ CREATE TABLE reminder_settings (
     hub         TEXT NOT NULL,
     set_ms      INTEGER NOT NULL
 );
+"#;
+
+/// Condition photos sent by stations (PostgreSQL's migration 13, with the
+/// reservations and kits): content-addressed, the JPEG as base64 text.
+pub const HUB_V13: &str = r#"
+CREATE TABLE photos (
+    sha256      TEXT PRIMARY KEY,
+    unit_id     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    station     TEXT NOT NULL,
+    taken_ms    INTEGER NOT NULL,
+    bytes       INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    received_ms INTEGER NOT NULL
+);
+CREATE INDEX photos_unit ON photos(unit_id, taken_ms);
 "#;
 
 /// `hub_meta.last_own_seq` was never read or advanced (the hub's own events are

@@ -233,6 +233,8 @@ pub struct RoundReport {
     pub waiting_reason: Option<String>,
     /// New tag numbers the hub leased this station in this round.
     pub tags_leased: u64,
+    /// Condition photos sent to the hub in this round.
+    pub photos_sent: usize,
 }
 
 /// A station with fewer new tags than this left leases the next block at sync.
@@ -257,8 +259,65 @@ pub fn sync_once(store: &mut Store, batch: usize) -> Result<RoundReport, SyncErr
         report.bytes_down += again.bytes_down;
     }
     report.tags_leased = top_up_tags(store)?;
+    let (photos, bytes) = push_photos(store, PHOTOS_PER_ROUND)?;
+    report.photos_sent = photos;
+    report.bytes_up += bytes;
     store.set_sync_result(None)?;
     Ok(report)
+}
+
+/// Most condition photos sent in one round: events first, pictures after.
+pub const PHOTOS_PER_ROUND: usize = 20;
+
+/// Send up to `limit` condition photos the hub does not have yet, each after the
+/// event it belongs to (rounds push events first). Returns how many went and their
+/// bytes. A photo whose file is gone, or that the hub refuses as malformed, is
+/// logged and not offered again; a hub that does not take photos (an older one, 404)
+/// leaves them for later.
+pub fn push_photos(store: &mut Store, limit: usize) -> Result<(usize, usize), SyncError> {
+    let pending = store.pending_photos(limit)?;
+    if pending.is_empty() {
+        return Ok((0, 0));
+    }
+    let (url, token, client) = connect(store)?;
+    let (mut sent, mut bytes) = (0, 0);
+    for p in pending {
+        let data = match std::fs::read(store.photo_path(&p.sha256)) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(sha256 = %p.sha256, error = %e, "a condition photo's file is gone; not sent");
+                store.photo_pushed(&p.sha256)?;
+                continue;
+            }
+        };
+        let resp = client
+            .put(format!("{url}/v1/photos/{}", p.sha256))
+            .bearer_auth(&token)
+            .header("x-tagstation-unit", p.unit_id.to_string())
+            .header("x-tagstation-event", p.event_id.to_string())
+            .header("x-tagstation-taken-ms", p.taken_ms.to_string())
+            .header(reqwest::header::CONTENT_TYPE, "image/jpeg")
+            .body(data.clone())
+            .send()
+            .map_err(net)?;
+        match check(resp) {
+            Ok(_) => {
+                store.photo_pushed(&p.sha256)?;
+                sent += 1;
+                bytes += data.len();
+            }
+            Err(SyncError::Hub { status: 404, .. }) => {
+                tracing::debug!("the hub takes no photos (an older hub)");
+                break;
+            }
+            Err(SyncError::Hub { status, message }) if status == 400 || status == 413 => {
+                tracing::warn!(sha256 = %p.sha256, status, %message, "the hub refused a condition photo; not sent again");
+                store.photo_pushed(&p.sha256)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((sent, bytes))
 }
 
 /// Lease the next block of new tags when fewer than [`LEASE_TAGS_BELOW`] are left.

@@ -88,6 +88,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(pages::tracking_preview).post(actions::switch_tracking),
         )
         .route("/units/{unit}", get(pages::unit))
+        .route("/photos/{sha}", get(pages::photo))
         .route("/units/{unit}/check-out", post(actions::check_out))
         .route("/units/{unit}/check-in", post(actions::check_in))
         .route("/units/{unit}/status", post(catalog::set_status))

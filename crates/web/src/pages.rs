@@ -318,6 +318,8 @@ struct UnitPage {
     today: String,
     /// Its open reservations from today on.
     reserved: Vec<tagstation_ops::reservations::ReservationView>,
+    /// Condition photos stations took of it, newest first, with when.
+    photos: Vec<(tagstation_hub::photos::Photo, String)>,
 }
 
 pub async fn unit(
@@ -332,10 +334,22 @@ pub async fn unit(
             return Ok(None);
         };
         let view = tagstation_core::view::unit_view(&mut Tables::new(c), &u)?;
-        Ok(Some((view, u.holder_id, views::unit_history(c, id)?)))
+        let photos = tagstation_hub::photos::of_unit(c, id)?
+            .into_iter()
+            .map(|p| {
+                let at = tagstation_core::clock::rfc3339(p.taken_ms);
+                (p, at.chars().take(16).collect::<String>().replace('T', " "))
+            })
+            .collect::<Vec<_>>();
+        Ok(Some((
+            view,
+            u.holder_id,
+            views::unit_history(c, id)?,
+            photos,
+        )))
     })
     .await?;
-    let (unit, holder_id, mut history) =
+    let (unit, holder_id, mut history, photos) =
         found.ok_or_else(|| WebError::NotFound("no such unit".into()))?;
     history.reverse();
     let reserved = crate::actions::op(&st, move |l| {
@@ -358,7 +372,32 @@ pub async fn unit(
         unit,
         history,
         reserved,
+        photos,
     }))
+}
+
+/// `GET /photos/{sha256}`: a condition photo, to anyone signed in.
+pub async fn photo(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+    Path(sha): Path<String>,
+) -> Result<Response, WebError> {
+    signed.require(Role::Viewer)?;
+    let sha = sha.trim_end_matches(".jpg").to_string();
+    let data = read(&st, move |c| tagstation_hub::photos::data(c, &sha))
+        .await?
+        .ok_or_else(|| WebError::NotFound("no such photo".into()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=86400, immutable",
+            ),
+        ],
+        data,
+    )
+        .into_response())
 }
 
 pub struct PersonRow {

@@ -13,6 +13,7 @@ mod guard;
 mod metrics;
 pub mod proxy;
 mod sync;
+mod photos;
 mod tags;
 
 use std::net::{IpAddr, SocketAddr};
@@ -50,6 +51,7 @@ use guard::*;
 pub use metrics::Metrics;
 use metrics::*;
 use sync::*;
+use photos::*;
 use tags::*;
 
 /// How long an enrollment code stays valid.
@@ -125,6 +127,7 @@ pub fn router(state: Arc<AppState>, extra: Option<ExtraRoutes>) -> Router {
         .route("/v1/sync/pull", get(pull))
         .route("/v1/sync/at", get(at))
         .route("/v1/tags/lease", post(lease_tags))
+        .route("/v1/photos/{sha256}", axum::routing::put(put_photo))
         .route(
             "/v1/admin/stations",
             get(list_stations).post(create_station),

@@ -14,6 +14,8 @@ pub use tagstation_core::event::Command;
 mod audits;
 mod directory;
 mod ledger;
+mod photos;
+pub use photos::KeptPhoto;
 mod read;
 mod reads;
 mod sync_state;
