@@ -8,21 +8,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use tagstation_core::catalog::{fold, same_key, Status, Unit, UnitId};
-use tagstation_core::event::{Command, EventKind};
+use tagstation_core::event::EventKind;
 use tagstation_core::kits::{Kit, KitFields, KitId};
 
 use crate::lending::Action;
 use crate::{on_unit, one_recorded, record, Actor, Ledger, OpError};
 
-fn on_kit(id: KitId, kind: EventKind, actor: &Actor) -> Command {
-    Command {
-        item_id: id,
-        unit_id: None,
-        kind,
-        actor: actor.0.clone(),
-        scan: None,
-    }
-}
+use crate::on_subject as on_kit;
 
 /// A new kit: its units by tag, id or name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -245,20 +237,13 @@ pub fn check_out_kit(
             ),
         });
     }
-    let (kind, extra) = Action::CheckOut {
+    let action = Action::CheckOut {
         holder: holder.to_string(),
         due: due.map(str::to_string),
         over_reservation,
         signature: None,
-    }
-    .resolve(l, &units, actor)?;
-    let mut cmds: Vec<Command> = units
-        .iter()
-        .map(|u| on_unit(u, kind.clone(), actor, scan))
-        .collect();
-    cmds.extend(extra);
-    record(l, cmds)?;
-    Ok(units.len())
+    };
+    crate::lending::lend_units(l, &units, action, actor, scan)
 }
 
 /// What checking a kit in did.

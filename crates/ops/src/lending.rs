@@ -203,21 +203,33 @@ pub fn lend(
         .iter()
         .map(|id| l.unit(*id))
         .collect::<Result<Vec<_>, OpError>>()?;
-    let (kind, extra) = Action::CheckOut {
+    let action = Action::CheckOut {
         holder: holder.to_string(),
         due: due.map(str::to_string),
         over_reservation,
         signature: None,
-    }
-    .resolve(l, &units, actor)?;
+    };
+    lend_units(l, &units, action, actor, None)
+}
+
+/// Record `action` (a check-out) for every unit in one write, with what it brings
+/// (reservations picked up or overridden, signatures); `scan` is the code scanned for
+/// all of them (a kit's tag). Returns how many units went.
+pub(crate) fn lend_units(
+    l: &mut impl Ledger,
+    units: &[Unit],
+    action: Action,
+    actor: &Actor,
+    scan: Option<&str>,
+) -> Result<usize, OpError> {
+    let (kind, extra) = action.resolve(l, units, actor)?;
     let mut cmds: Vec<_> = units
         .iter()
-        .map(|u| on_unit(u, kind.clone(), actor, None))
+        .map(|u| on_unit(u, kind.clone(), actor, scan))
         .collect();
-    let n = cmds.len();
     cmds.extend(extra);
     record(l, cmds)?;
-    Ok(n)
+    Ok(units.len())
 }
 
 /// One unit of a basket: which, and the code scanned for it.

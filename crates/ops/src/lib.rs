@@ -195,6 +195,22 @@ impl From<&str> for Actor {
     }
 }
 
+/// A command on a subject that is not an item (a person, a location, a kit, a
+/// reservation: the event's subject is its id), by `actor`.
+pub(crate) fn on_subject(
+    id: uuid::Uuid,
+    kind: tagstation_core::event::EventKind,
+    actor: &Actor,
+) -> Command {
+    Command {
+        item_id: id,
+        unit_id: None,
+        kind,
+        actor: actor.0.clone(),
+        scan: None,
+    }
+}
+
 /// A command on an item (no unit), by `actor`.
 pub(crate) fn on_item(
     item: ItemId,

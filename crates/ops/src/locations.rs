@@ -14,15 +14,7 @@ use tagstation_core::locations::{Location, LocationFields, LocationId, LocationK
 
 use crate::{one_recorded, record, Actor, Ledger, OpError};
 
-fn on_location(id: LocationId, kind: EventKind, actor: &Actor) -> Command {
-    Command {
-        item_id: id,
-        unit_id: None,
-        kind,
-        actor: actor.0.clone(),
-        scan: None,
-    }
-}
+use crate::on_subject as on_location;
 
 /// A new location, with its parent named (by name or code) rather than by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

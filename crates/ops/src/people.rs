@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use tagstation_core::catalog::{fold, Status};
 use tagstation_core::event::{Command, DomainError, EventKind};
-use tagstation_core::people::{pseudonym, Person, PersonFields, PersonId, Role};
+use tagstation_core::people::{pseudonym, Person, PersonFields, Role};
 
 use crate::{one_recorded, record, Actor, Ledger, OpError};
 
@@ -26,15 +26,7 @@ fn managed_here(l: &impl Ledger) -> Result<(), OpError> {
     })
 }
 
-fn on_person(id: PersonId, kind: EventKind, actor: &Actor) -> Command {
-    Command {
-        item_id: id,
-        unit_id: None,
-        kind,
-        actor: actor.0.clone(),
-        scan: None,
-    }
-}
+use crate::on_subject as on_person;
 
 /// Add a person. Their name must be new (letter case aside) and their badges must not
 /// be any other code the catalog knows.

@@ -26,15 +26,7 @@ use crate::{one_recorded, people, record, Actor, Ledger, OpError};
 /// The last day of a loan with no due date: it may keep the unit any time.
 const OPEN_END: &str = "9999-12-31";
 
-fn on_reservation(id: ReservationId, kind: EventKind, actor: &Actor) -> Command {
-    Command {
-        item_id: id,
-        unit_id: None,
-        kind,
-        actor: actor.0.clone(),
-        scan: None,
-    }
-}
+use crate::on_subject as on_reservation;
 
 /// A reservation as asked for: units by tag, id or name (all of one item), or an item
 /// and a number of its units; a person by name or badge; days as `YYYY-MM-DD`.
