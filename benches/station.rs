@@ -7,7 +7,14 @@
 //! the same UI code as on the device, without a display). The parent times that child
 //! from spawn to its "ready" line and reports the child's peak RSS.
 //!
-//! Options: `--units N` (default 10000), `--scans N` (default 300).
+//! Then the signature pad: a further child draws `--moves N` (default 600) pointer
+//! moves on the pad through the testing backend (press, move, release, as a finger)
+//! and renders every frame with the software renderer; it reports the median and p95
+//! of each frame (the move handled and the window rendered) beside the render of an
+//! idle frame (the scan screen, nothing changed) and of the empty pad, measured in the
+//! same run. `cargo bench --bench station -- --signature` runs only that.
+//!
+//! Options: `--units N` (default 10000), `--scans N` (default 300), `--moves N`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -139,16 +146,167 @@ fn measure(dir: &Path, units: usize, scans: usize) -> Result<(), Box<dyn std::er
     Ok(())
 }
 
+/// Milliseconds of each call of `f`, `n` times, sorted.
+fn timed(
+    n: usize,
+    mut f: impl FnMut() -> Result<(), Box<dyn std::error::Error>>,
+) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f()?;
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    v.sort_by(f64::total_cmp);
+    Ok(v)
+}
+
+fn pct(v: &[f64], p: f64) -> f64 {
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The child: the signature pad drawn on, every frame rendered.
+fn measure_signature(moves: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use i_slint_backend_testing::ElementHandle;
+    use slint::platform::{PointerEventButton, WindowEvent};
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: false,
+            threading: false,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .map_err(|e| format!("platform: {e:?}"))?;
+    let dir = tempfile::tempdir()?;
+    build_catalog(dir.path(), ITEMS)?;
+    let store = Store::open(dir.path())?;
+    let settings = Settings {
+        signature: true,
+        ..Settings::default()
+    };
+    let ui = StationUi::new(store, settings, Arc::new(LogFeedback), None)?;
+    let window = ui.window().window();
+    window.set_size(slint::PhysicalSize::new(800, 480));
+    ui.window().show()?;
+    let render = || -> Result<(), Box<dyn std::error::Error>> {
+        window.take_snapshot()?;
+        Ok(())
+    };
+    render()?;
+    let idle = timed(100, render)?;
+
+    // A unit's card, Check out, a name typed, OK: the pad.
+    ui.on_scan("BENCH-0");
+    ui.touch(Touch::CheckOut);
+    ui.touch(Touch::Key('b'));
+    ui.touch(Touch::KeyOk);
+    if !ui.window().get_show_signature() {
+        return Err("the signature pad did not open".into());
+    }
+    render()?;
+    let empty_pad = timed(100, render)?;
+
+    let pad = ElementHandle::find_by_accessible_label(ui.window(), "Signature pad")
+        .next()
+        .ok_or("no signature pad on screen")?;
+    let (o, size) = (pad.absolute_position(), pad.size());
+    // Strokes of 150 moves, a handwriting-like wave across the pad, lifted between.
+    let at = |k: usize| {
+        let stroke = k / 150;
+        let t = (k % 150) as f32 / 150.0;
+        let x = 20.0 + t * (size.width - 40.0);
+        let y = size.height / 2.0
+            + (t * 25.0 + stroke as f32).sin() * size.height * 0.3
+            + (stroke % 3) as f32 * 10.0;
+        slint::LogicalPosition::new(o.x + x, o.y + y)
+    };
+    let mut frames = Vec::with_capacity(moves);
+    for k in 0..moves {
+        let position = at(k);
+        let t = Instant::now();
+        if k % 150 == 0 {
+            if k > 0 {
+                window.dispatch_event(WindowEvent::PointerReleased {
+                    position: at(k - 1),
+                    button: PointerEventButton::Left,
+                });
+            }
+            window.dispatch_event(WindowEvent::PointerMoved { position });
+            window.dispatch_event(WindowEvent::PointerPressed {
+                position,
+                button: PointerEventButton::Left,
+            });
+        } else {
+            window.dispatch_event(WindowEvent::PointerMoved { position });
+        }
+        window.take_snapshot()?;
+        frames.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let ink = ui.window().get_signature_path();
+    let points = ink.matches(['M', 'L']).count();
+    frames.sort_by(f64::total_cmp);
+    let last = frames.len() - 1;
+    println!(
+        "pad {:.3} {:.3} {:.3} {:.3} {:.3} {:.3} {points}",
+        pct(&idle, 0.5),
+        pct(&empty_pad, 0.5),
+        pct(&frames, 0.5),
+        pct(&frames, 0.95),
+        frames[last],
+        pct(&idle, 0.95),
+    );
+    Ok(())
+}
+
+/// Run the pad's child and print what it measured.
+fn signature_report(moves: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let out = Command::new(std::env::current_exe()?)
+        .args(["--measure-signature", "--moves", &moves.to_string()])
+        .env("TAGSTATION_LOG", "warn")
+        .stderr(Stdio::inherit())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("pad "))
+        .ok_or_else(|| format!("signature measurement failed: {text}"))?;
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if v.len() < 7 {
+        return Err(format!("signature measurement: {line:?}").into());
+    }
+    let (idle, empty, median, p95, max, idle95, points) =
+        (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    println!(
+        "signature pad, {moves} pointer moves, each frame handled and rendered (software renderer, 800x480): median {median:.2} ms ({:.2}x an idle frame), p95 {p95:.2} ms ({:.2}x), max {max:.2} ms; idle frame median {idle:.2} ms (p95 {idle95:.2} ms), empty pad {empty:.2} ms ({:.2}x); {points:.0} points of ink  [target: p95 < 16.7 ms, a frame at 60 Hz] {}",
+        median / idle,
+        p95 / idle,
+        empty / idle,
+        if p95 < 1000.0 / 60.0 { "OK" } else { "MISSED" }
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let units = arg("--units", 10_000);
     let scans = arg("--scans", 300);
+    let moves = arg("--moves", 600);
     if let Some(i) = args.iter().position(|a| a == "--measure") {
         let dir = args.get(i + 1).ok_or("--measure DIR")?;
         return measure(Path::new(dir), units, scans);
     }
+    if args.iter().any(|a| a == "--measure-signature") {
+        return measure_signature(moves);
+    }
     if args.iter().any(|a| a == "--list") {
         return Ok(()); // `cargo bench -- --list` / `cargo test --benches`
+    }
+    if args.iter().any(|a| a == "--signature") {
+        return signature_report(moves);
     }
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
@@ -216,5 +374,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "memory after the scans: RSS {rss_mb:.1} MB, peak RSS {hwm_mb:.1} MB  [target < 80 MB] {}",
         if hwm_mb < 80.0 { "OK" } else { "MISSED" }
     );
-    Ok(())
+    signature_report(moves)
 }

@@ -1612,3 +1612,320 @@ fn a_kit_with_a_unit_reserved_for_someone_else_goes_out_whole_or_not_at_all() {
     });
     assert_eq!(ui.window().get_kit_state(), "CHECKED OUT");
 }
+
+/// Draw on the signature pad with the pointer, as a finger does: each stroke pressed
+/// at its first point, moved through the rest, released at its last (pad pixels).
+fn draw(ui: &StationUi, strokes: &[&[(f32, f32)]]) {
+    use slint::platform::{PointerEventButton, WindowEvent};
+    let found = find(ui, "Signature pad");
+    let pad = found.first().expect("the signature pad on screen");
+    let origin = pad.absolute_position();
+    let at = |(x, y): (f32, f32)| slint::LogicalPosition::new(origin.x + x, origin.y + y);
+    let window = ui.window().window();
+    for stroke in strokes {
+        let (first, rest) = stroke.split_first().expect("a point");
+        window.dispatch_event(WindowEvent::PointerMoved {
+            position: at(*first),
+        });
+        window.dispatch_event(WindowEvent::PointerPressed {
+            position: at(*first),
+            button: PointerEventButton::Left,
+        });
+        for p in rest {
+            window.dispatch_event(WindowEvent::PointerMoved { position: at(*p) });
+        }
+        let last = *rest.last().unwrap_or(first);
+        window.dispatch_event(WindowEvent::PointerReleased {
+            position: at(last),
+            button: PointerEventButton::Left,
+        });
+    }
+}
+
+/// The strokes of the `signed` events after `after`, by unit.
+fn signatures(store: &Store, after: i64) -> Vec<(uuid::Uuid, tagstation::signature::Signature)> {
+    events_after(store, after)
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Signed(s) => Some((e.unit_id.expect("a unit's event"), s)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// With `[kiosk] signature` on, a check-out from the unit card and from the kiosk
+/// basket shows the pad; what the finger draws is shown, thinned out, and recorded
+/// with the check-out as a `signed` event per unit. Cancel lends nothing; without the
+/// setting there is no pad.
+#[test]
+fn a_check_out_is_signed_on_the_pad_where_the_station_asks_for_it() {
+    let f = fixture(|s| s.signature = true);
+    let ui = &f.ui;
+    ui.on_scan("DR-1");
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    assert!(ui.window().get_show_signature(), "the pad");
+    assert!(ui.window().get_signature_empty());
+    screenshot(ui, "40-signature-pad");
+    let before = last_seq(ui);
+
+    // Done on an empty pad: nothing saved.
+    touch(ui, "signature Done");
+    assert!(ui.window().get_show_signature());
+    assert_eq!(last_seq(ui), before);
+
+    // A scribble, cleared, then the signature.
+    draw(ui, &[&[(50.0, 50.0), (90.0, 90.0)]]);
+    assert!(!ui.window().get_signature_empty());
+    touch(ui, "signature Clear");
+    assert!(ui.window().get_signature_empty());
+    assert_eq!(ui.window().get_signature_path(), "");
+    let b: Vec<(f32, f32)> = (0..60)
+        .map(|i| {
+            (
+                100.0 + i as f32 * 4.0,
+                120.0 + (i as f32 / 5.0).sin() * 40.0,
+            )
+        })
+        .collect();
+    let jitter: Vec<(f32, f32)> = (0..20).map(|i| (400.0 + (i % 2) as f32, 60.0)).collect();
+    draw(
+        ui,
+        &[
+            &b,
+            &[(420.0, 40.0), (460.0, 180.0), (520.0, 100.0)],
+            &jitter,
+        ],
+    );
+    assert!(ui.window().get_signature_path().starts_with("M 100 120"));
+    screenshot(ui, "41-signature-drawn");
+    // The ink is on the pad: dark pixels inside it.
+    let shot = ui.window().window().take_snapshot().expect("snapshot");
+    let pad = &find(ui, "Signature pad")[0];
+    let (o, size) = (pad.absolute_position(), pad.size());
+    let dark = (o.y as u32..(o.y + size.height) as u32)
+        .flat_map(|y| (o.x as u32..(o.x + size.width) as u32).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = shot.as_slice()[(y * shot.width() + x) as usize];
+            p.r < 60 && p.g < 60 && p.b < 60
+        })
+        .count();
+    assert!(dark > 500, "{dark} dark pixels of ink");
+
+    touch(ui, "signature Done");
+    assert!(!ui.window().get_show_signature());
+    assert!(
+        message(ui).starts_with("Saved: Drill 01 checked out to Ben"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        let events = events_after(s, before);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
+        assert_eq!(kinds, ["checked_out", "signed"]);
+        let signed = signatures(s, before);
+        assert_eq!(signed.len(), 1);
+        let (unit_id, sig) = &signed[0];
+        assert_eq!(*unit_id, f.drills[0]);
+        assert_eq!((sig.width, sig.height), (760, 220));
+        assert_eq!(sig.strokes.len(), 3, "the scribble was cleared");
+        assert_eq!(sig.strokes[0][0], [100, 120]);
+        assert_eq!(sig.strokes[0].len(), 60, "4 px apart: every point kept");
+        assert_eq!(sig.strokes[1], vec![[420, 40], [460, 180], [520, 100]]);
+        assert_eq!(sig.strokes[2], vec![[400, 60]], "1 px jitter thinned out");
+        assert_eq!(sig.check(), Ok(()));
+        assert_eq!(unit(s, "DR-1").status, Status::CheckedOut);
+    });
+
+    // At the kiosk: Cancel on the pad lends nothing; signed, each unit has it.
+    touch(ui, "Done");
+    touch(ui, "Check out / in");
+    ui.on_scan("B-ANA");
+    ui.on_scan("DR-2");
+    ui.on_scan("DR-3");
+    touch(ui, "Check out 2");
+    assert!(ui.window().get_show_signature());
+    assert_eq!(
+        ui.window().get_signature_title(),
+        "Ana, please sign for the check-out"
+    );
+    let before = last_seq(ui);
+    touch(ui, "signature Cancel");
+    assert_eq!(last_seq(ui), before);
+    assert_eq!(ui.window().get_screen(), Screen::Kiosk);
+    touch(ui, "Check out 2");
+    assert!(ui.window().get_signature_empty(), "a fresh pad");
+    draw(ui, &[&[(30.0, 30.0), (200.0, 150.0), (300.0, 40.0)]]);
+    screenshot(ui, "42-signature-kiosk");
+    touch(ui, "signature Done");
+    assert!(
+        message(ui).contains("2 units checked out to Ana"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        let signed = signatures(s, before);
+        let units: Vec<uuid::Uuid> = signed.iter().map(|(u, _)| *u).collect();
+        assert_eq!(units.len(), 2);
+        assert!(units.contains(&f.drills[1]) && units.contains(&f.drills[2]));
+        for (_, sig) in &signed {
+            assert_eq!(sig.strokes, vec![vec![[30, 30], [200, 150], [300, 40]]]);
+        }
+    });
+}
+
+/// Without `[kiosk] signature`: no pad, the check-out at once, unsigned.
+#[test]
+fn without_the_setting_a_check_out_asks_for_no_signature() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let before = last_seq(ui);
+    ui.on_scan("SW-1");
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    assert!(!ui.window().get_show_signature());
+    assert!(message(ui).starts_with("Saved:"), "{}", message(ui));
+    ui.with_store(|s| assert!(signatures(s, before).is_empty()));
+}
+
+/// Photos on: `[photos]` for check-ins and damage.
+fn photos_on(s: &mut Settings) {
+    s.photos = tagstation::ui::PhotoSettings {
+        on_check_in: true,
+        on_damaged: true,
+    };
+}
+
+/// Drain the UI's channel until no condition photo is on its way (at most 20 s).
+fn wait_for_photos(ui: &StationUi) {
+    let start = std::time::Instant::now();
+    while ui.photos_in_flight() > 0 {
+        ui.drain_inputs();
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "a photo never came back"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A camera (a folder of frames through the real camera pipeline) that has seen a
+/// wall with no code on it.
+fn camera_on(ui: &StationUi) -> Viewfinder {
+    let vf = Viewfinder::new();
+    ui.attach_viewfinder(vf.clone());
+    camera_sees_wall(ui, &vf, 0);
+    vf
+}
+
+/// The camera sees a grey gradient with no code, brighter by `shade`.
+fn camera_sees_wall(ui: &StationUi, vf: &Viewfinder, shade: u8) {
+    use common::gen::Img;
+    let frames = tempfile::tempdir().unwrap();
+    let mut wall = Img::new(640, 480, 0);
+    for (i, p) in wall.px.iter_mut().enumerate() {
+        *p = (((i % 640) / 3 + (i / 640) / 4) as u8).saturating_add(shade);
+    }
+    wall.save_png(&frames.path().join("wall.png"));
+    // The decode thread makes at most 15 pictures a second (real time).
+    std::thread::sleep(Duration::from_millis(70));
+    camera_sees(ui, frames.path(), vf);
+    i_slint_backend_testing::mock_elapsed_time(tagstation::ui::viewfinder::REDRAW);
+}
+
+/// With `[photos]` on and a camera, a check-in and a unit marked damaged each keep one
+/// JPEG under photos/, named by its SHA-256, listed with its unit and event; the
+/// screen says "Saved" before it is taken.
+#[test]
+fn a_check_in_and_damage_keep_a_condition_photo_from_the_camera() {
+    use sha2::Digest;
+    let f = fixture(photos_on);
+    let ui = &f.ui;
+    let vf = camera_on(ui);
+    assert!(ui.window().get_viewfinder_on());
+    ui.on_scan("DR-1");
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    wait_for_photos(ui);
+    ui.with_store(|s| assert!(s.photos_of(f.drills[0]).expect("photos").is_empty()));
+
+    let before = last_seq(ui);
+    touch(ui, "Check in");
+    assert!(message(ui).starts_with("Saved:"), "{}", message(ui));
+    wait_for_photos(ui);
+    ui.with_store(|s| {
+        let event = events_after(s, before)
+            .into_iter()
+            .find(|e| e.kind.name() == "checked_in")
+            .expect("checked in");
+        let kept = s.photos_of(f.drills[0]).expect("photos");
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].event_id, event.id);
+        let path = s.photo_path(&kept[0].sha256);
+        assert_eq!(
+            path.parent().and_then(|p| p.file_name()),
+            Some("photos".as_ref())
+        );
+        let jpeg = std::fs::read(&path).expect("the photo's file");
+        assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
+        assert_eq!(jpeg.len() as i64, kept[0].bytes);
+        let sha: String = sha2::Sha256::digest(&jpeg)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(kept[0].sha256, sha);
+        assert_eq!(
+            path.file_name().and_then(|n| n.to_str()),
+            Some(format!("{sha}.jpg").as_str())
+        );
+    });
+
+    // Damaged: a photo of Drill 02, from the camera's newer picture (the same bytes
+    // would be the same photo, kept once).
+    camera_sees_wall(ui, &vf, 40);
+    ui.on_scan("DR-2");
+    touch(ui, "Damaged");
+    wait_for_photos(ui);
+    ui.with_store(|s| assert_eq!(s.photos_of(f.drills[1]).expect("photos").len(), 1));
+}
+
+/// No camera: the unit marked damaged is saved, no photo.
+#[test]
+fn without_a_camera_the_event_is_saved_without_a_photo() {
+    let f = fixture(photos_on);
+    let ui = &f.ui;
+    ui.on_scan("DR-1");
+    touch(ui, "Damaged");
+    assert!(
+        message(ui).starts_with("Saved: Drill 01 set to damaged"),
+        "{}",
+        message(ui)
+    );
+    assert_eq!(ui.photos_in_flight(), 0, "nothing to take");
+    ui.with_store(|s| {
+        assert_eq!(unit(s, "DR-1").status, Status::Damaged);
+        assert!(s.photos_of(f.drills[0]).expect("photos").is_empty());
+    });
+}
+
+/// The photos directory blocked (a file where it should be): saved, no photo, and
+/// the screen says only "Saved".
+#[test]
+fn with_no_place_for_photos_the_event_is_saved_without_one() {
+    let f = fixture(photos_on);
+    let ui = &f.ui;
+    let _vf = camera_on(ui);
+    let photos = f._station.path().join("photos");
+    std::fs::write(&photos, b"not a directory").expect("a file in the way");
+    ui.on_scan("DR-2");
+    touch(ui, "Damaged");
+    wait_for_photos(ui);
+    let said = message(ui);
+    assert!(said.starts_with("Saved: Drill 02 set to damaged"), "{said}");
+    assert_eq!(ui.window().get_message_tone(), tagstation::ui::Tone::Ok);
+    ui.with_store(|s| {
+        assert_eq!(unit(s, "DR-2").status, Status::Damaged);
+        assert!(s.photos_of(f.drills[1]).expect("photos").is_empty());
+    });
+    assert!(photos.is_file(), "left as it was");
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::door::DoorAction;
 use crate::feedback::{self, Feedback, FeedbackError};
 use crate::label::LabelPrinter;
-use crate::ui::{Settings, StationUi, UiError};
+use crate::ui::{PhotoSettings, Settings, StationUi, UiError};
 use tagstation_inputs::scan::config::{InputConfig, InputError, InputKind};
 use tagstation_inputs::scan::viewfinder::Viewfinder;
 use tagstation_inputs::scan::{ScanEvent, ScanRole, SourceStatus};
@@ -101,6 +101,11 @@ pub fn settings(
         kiosk: cfg.station.kiosk,
         idle: Duration::from_secs(cfg.station.idle_secs.unwrap_or(8).max(1)),
         labels: LabelPrinter::from_config(&cfg.labels).map_err(StationError::Config)?,
+        signature: cfg.kiosk.signature,
+        photos: PhotoSettings {
+            on_check_in: cfg.photos.on_check_in,
+            on_damaged: cfg.photos.on_damaged,
+        },
     })
 }
 
@@ -124,15 +129,29 @@ pub fn start_inputs(cfg: &Config) -> Result<Receiver<ScanEvent>, StationError> {
     start_inputs_with(cfg, None)
 }
 
+/// Is one of the inputs a camera?
+fn has_camera(cfg: &Config) -> bool {
+    cfg.input
+        .iter()
+        .enumerate()
+        .any(|(i, t)| InputConfig::from_table(i, t).is_ok_and(|c| c.is_camera()))
+}
+
 /// A viewfinder for the camera inputs, unless there is none or `station.viewfinder`
 /// is `false`.
 pub fn viewfinder(cfg: &Config) -> Option<Viewfinder> {
-    let camera = cfg
-        .input
-        .iter()
-        .enumerate()
-        .any(|(i, t)| InputConfig::from_table(i, t).is_ok_and(|c| c.is_camera()));
-    (camera && cfg.station.viewfinder.unwrap_or(true)).then(Viewfinder::new)
+    (has_camera(cfg) && cfg.station.viewfinder.unwrap_or(true)).then(Viewfinder::new)
+}
+
+/// Where the cameras leave their pictures: the viewfinder's, or with the viewfinder
+/// turned off, one only condition photos take from (when `[photos]` asks for any).
+/// Returns it and whether it is shown.
+pub fn camera_pictures(cfg: &Config) -> Option<(Viewfinder, bool)> {
+    if let Some(v) = viewfinder(cfg) {
+        return Some((v, true));
+    }
+    let photos = cfg.photos.on_check_in || cfg.photos.on_damaged;
+    (photos && has_camera(cfg)).then(|| (Viewfinder::new(), false))
 }
 
 /// [`start_inputs`], the cameras leaving their pictures in `viewfinder`.
@@ -245,10 +264,19 @@ pub fn run(opts: Options) -> Result<(), StationError> {
     }
 
     let ui = StationUi::new(store, settings, fb, sync).map_err(StationError::Ui)?;
-    let viewfinder = viewfinder(&opts.config);
-    forward_scans(start_inputs_with(&opts.config, viewfinder.as_ref())?, &ui)?;
-    if let Some(v) = viewfinder {
-        ui.attach_viewfinder(v);
+    let pictures = camera_pictures(&opts.config);
+    let slot = pictures.as_ref().map(|(v, _)| v);
+    forward_scans(start_inputs_with(&opts.config, slot)?, &ui)?;
+    match pictures {
+        Some((v, true)) => ui.attach_viewfinder(v),
+        Some((v, false)) => ui.attach_camera(v),
+        None => {
+            if opts.config.photos.on_check_in || opts.config.photos.on_damaged {
+                tracing::warn!(
+                    "[photos] is on but no [[input]] is a camera: no condition photos are taken"
+                );
+            }
+        }
     }
     // A frozen UI stops pinging and systemd restarts the station.
     let _watchdog = tagstation_systemd::watchdog_interval().map(|every| {
@@ -277,5 +305,11 @@ mod tests {
         assert!(viewfinder(&parse(camera)).is_some());
         let off = format!("[station]\nviewfinder = false\n{camera}");
         assert!(viewfinder(&parse(&off)).is_none(), "turned off");
+        assert!(camera_pictures(&parse(&off)).is_none(), "no photos wanted");
+        let photos =
+            format!("[station]\nviewfinder = false\n[photos]\non_damaged = true\n{camera}");
+        assert!(matches!(camera_pictures(&parse(&photos)), Some((_, false))));
+        assert!(matches!(camera_pictures(&parse(camera)), Some((_, true))));
+        assert!(camera_pictures(&parse("[photos]\non_check_in = true\n")).is_none());
     }
 }

@@ -35,6 +35,10 @@ pub struct Config {
     pub sync: SyncConfig,
     pub feedback: FeedbackConfig,
     pub labels: LabelsConfig,
+    /// The touch screen's optional steps (`[kiosk]`).
+    pub kiosk: KioskConfig,
+    /// Condition photos from a camera input (`[photos]`).
+    pub photos: PhotosConfig,
     /// Scanners and cameras, one `[[input]]` table each, kept as written: the station
     /// runtime reads each with `tagstation_inputs::scan::config::InputConfig::from_table`
     /// (the store and the sync client never need them). None configured: the station
@@ -72,6 +76,25 @@ pub struct StationConfig {
 pub struct PersonConfig {
     pub name: String,
     pub badge: Option<String>,
+}
+
+/// The touch screen's optional steps.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Ask the borrower to sign on the touch screen before a check-out (from the kiosk
+    /// basket or a unit card); the strokes are recorded with it. Default: no.
+    pub signature: bool,
+}
+
+/// Condition photos: after a check-in or a unit marked damaged at the touch screen,
+/// one picture from the station's camera input is kept beside the store and synced.
+/// Without a camera input these do nothing. Default: no photos.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhotosConfig {
+    pub on_check_in: bool,
+    pub on_damaged: bool,
 }
 
 /// GPIO pins (BCM numbering) of the station's buzzer, LEDs and relay. Used only by a
@@ -182,8 +205,9 @@ impl Config {
 
     /// `TAGSTATION_STATION_NAME`, `TAGSTATION_ACTOR`, `TAGSTATION_HUB_URL`,
     /// `TAGSTATION_SYNC_INTERVAL_SECS`, `TAGSTATION_DOOR` (empty: off),
-    /// `TAGSTATION_KIOSK` (`1`/`true`/`0`/`false`) and `TAGSTATION_LABEL_PRINTER`
-    /// (empty: none) override the file.
+    /// `TAGSTATION_KIOSK`, `TAGSTATION_SIGNATURE`, `TAGSTATION_PHOTOS_ON_CHECK_IN`,
+    /// `TAGSTATION_PHOTOS_ON_DAMAGED` (each `1`/`true`/`0`/`false`) and
+    /// `TAGSTATION_LABEL_PRINTER` (empty: none) override the file.
     fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("TAGSTATION_STATION_NAME") {
             self.station.name = Some(v);
@@ -200,17 +224,17 @@ impl Config {
         if let Ok(v) = std::env::var("TAGSTATION_LABEL_PRINTER") {
             self.labels.printer = Some(v).filter(|v| !v.is_empty());
         }
-        if let Ok(v) = std::env::var("TAGSTATION_KIOSK") {
-            self.station.kiosk = match v.as_str() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" | "" => false,
-                _ => {
-                    return Err(ConfigError::Env {
-                        var: "TAGSTATION_KIOSK",
-                        msg: format!("{v:?} is not true or false"),
-                    })
-                }
-            };
+        if let Some(on) = env_bool("TAGSTATION_KIOSK")? {
+            self.station.kiosk = on;
+        }
+        if let Some(on) = env_bool("TAGSTATION_SIGNATURE")? {
+            self.kiosk.signature = on;
+        }
+        if let Some(on) = env_bool("TAGSTATION_PHOTOS_ON_CHECK_IN")? {
+            self.photos.on_check_in = on;
+        }
+        if let Some(on) = env_bool("TAGSTATION_PHOTOS_ON_DAMAGED")? {
+            self.photos.on_damaged = on;
         }
         if let Ok(v) = std::env::var("TAGSTATION_SYNC_INTERVAL_SECS") {
             self.sync.interval_secs = v.parse().map_err(|_| ConfigError::Env {
@@ -219,6 +243,21 @@ impl Config {
             })?;
         }
         Ok(())
+    }
+}
+
+/// A yes/no setting from the environment: `None` when the variable is not set.
+fn env_bool(var: &'static str) -> Result<Option<bool>, ConfigError> {
+    let Ok(v) = std::env::var(var) else {
+        return Ok(None);
+    };
+    match v.as_str() {
+        "1" | "true" | "yes" => Ok(Some(true)),
+        "0" | "false" | "no" | "" => Ok(Some(false)),
+        _ => Err(ConfigError::Env {
+            var,
+            msg: format!("{v:?} is not true or false"),
+        }),
     }
 }
 
@@ -289,5 +328,15 @@ green_pin = 27
         );
         assert_eq!(Config::default().labels.printer, None);
         assert!(Config::parse("[labels]\nprinte = \"cups:Front\"\n").is_err());
+    }
+
+    #[test]
+    fn parses_the_signature_and_photo_settings() {
+        let off = Config::default();
+        assert!(!off.kiosk.signature && !off.photos.on_check_in && !off.photos.on_damaged);
+        let c = Config::parse("[kiosk]\nsignature = true\n[photos]\non_check_in = true\n").unwrap();
+        assert!(c.kiosk.signature && c.photos.on_check_in && !c.photos.on_damaged);
+        assert!(Config::parse("[photos]\non_checkin = true\n").is_err());
+        assert!(Config::parse("[kiosk]\nsignatures = true\n").is_err());
     }
 }

@@ -1,13 +1,16 @@
 //! The typed bridge between the window and the flow: the Slint enums of
 //! `ui/protocol.slint` (`UiAction`, `UnitStatus`, `Choices`) turned into the flow's
-//! [`Touch`], and the window's callbacks connected to the driver.
+//! [`Touch`], and the window's callbacks connected to the driver. A finger on the
+//! signature pad is collected into strokes by the driver's [`super::pad::Pad`] and
+//! reaches the flow only at Done, as [`Input::Signed`].
 
 use std::cell::RefCell;
 use std::rc::Weak;
 
 use super::driver::Driver;
 use super::flow::{key_at, Input, Touch};
-use super::generated::{StationWindow, UiAction, UnitStatus};
+use super::generated::{PenPhase, StationWindow, UiAction, UnitStatus};
+use super::pad::Pen;
 use tagstation_core::catalog::Status;
 
 /// The touch a button with no argument stands for.
@@ -41,6 +44,9 @@ pub fn touch(action: UiAction) -> Touch {
         UiAction::KeepReservation => Touch::KeepReservation,
         UiAction::ConfirmReturn => Touch::ConfirmReturn,
         UiAction::CancelReturn => Touch::CancelReturn,
+        UiAction::SignDone => Touch::SignDone,
+        UiAction::SignClear => Touch::SignClear,
+        UiAction::SignCancel => Touch::SignCancel,
     }
 }
 
@@ -65,6 +71,15 @@ pub fn status(s: UnitStatus) -> Status {
         UnitStatus::Damaged => Status::Damaged,
         UnitStatus::CheckedOut => Status::CheckedOut,
         UnitStatus::Retired => Status::Retired,
+    }
+}
+
+/// A finger on the signature pad, as the window reports it.
+pub fn pen(phase: PenPhase) -> Pen {
+    match phase {
+        PenPhase::Down => Pen::Down,
+        PenPhase::Move => Pen::Move,
+        PenPhase::Up => Pen::Up,
     }
 }
 
@@ -106,4 +121,7 @@ pub fn connect(window: &StationWindow, driver: &Weak<RefCell<Driver>>) {
     });
     let d = driver.clone();
     window.on_typed(move |text| with(&d, "typed", |d| d.feed(Input::Typed(text.to_string()))));
+    // The ink stays here (the driver's pad) until Done: a move redraws the path only.
+    let d = driver.clone();
+    window.on_pen(move |phase, x, y| with(&d, "pen", |d| d.pen(pen(phase), x, y)));
 }

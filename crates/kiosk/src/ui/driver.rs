@@ -12,10 +12,13 @@ use std::time::Duration;
 
 use slint::{Timer, TimerMode};
 
-use super::flow::{Choice, Effect, Input, LabelOutcome, State, Touch};
+use super::flow::{Choice, Effect, Input, LabelOutcome, Overlay, State, Touch};
 use super::generated::{Choices, StationWindow};
 use super::inbox::{self, Inbound};
+use super::pad::{Pad, Pen};
+use super::photo;
 use super::render::{self, Shown};
+use super::viewfinder::Camera;
 use crate::feedback::Feedback;
 use tagstation_core::catalog::UnitId;
 use tagstation_station::store::{op_error, Store};
@@ -32,9 +35,15 @@ pub struct Driver {
     idle: Timer,
     /// Scan events from the input threads, labels' outcomes ([`super::inbox`]).
     inbox: Receiver<Inbound>,
-    /// The same channel's sending end, for the label printing threads.
+    /// The same channel's sending end, for the label printing and photo threads.
     outbox: Sender<Inbound>,
     me: Weak<RefCell<Driver>>,
+    /// The ink on the signature pad while it is open.
+    pad: Pad,
+    /// The camera's pictures, for condition photos (none: no camera here).
+    pub(super) camera: Option<Camera>,
+    /// Condition photos being encoded on their threads.
+    pub(super) photos_in_flight: usize,
 }
 
 /// What a driver is made of.
@@ -61,16 +70,20 @@ impl Driver {
             inbox: parts.inbox,
             outbox: parts.outbox,
             me,
+            pad: Pad::default(),
+            camera: None,
+            photos_in_flight: 0,
         }
     }
 
     /// Feed every message waiting on the channel, in order.
     pub fn drain_inbox(&mut self) {
         while let Ok(message) = self.inbox.try_recv() {
-            self.feed(match message {
-                Inbound::Scan(ev) => Input::Scanned(ev),
-                Inbound::Printed(outcome) => Input::Printed(outcome),
-            });
+            match message {
+                Inbound::Scan(ev) => self.feed(Input::Scanned(ev)),
+                Inbound::Printed(outcome) => self.feed(Input::Printed(outcome)),
+                Inbound::Photo(encoded) => self.keep_photo(encoded),
+            }
         }
     }
 
@@ -103,9 +116,81 @@ impl Driver {
                         queue.extend(self.state.handle(input, &self.store));
                     }
                 }
+                Effect::Photo { event, unit } => self.take_photo(event, unit),
             }
         }
         self.render();
+    }
+
+    /// A finger on the signature pad: only the ink is redrawn (the flow hears of it
+    /// at Done), so drawing costs one property and one path per move.
+    pub fn pen(&mut self, pen: Pen, x: f32, y: f32) {
+        if !matches!(self.state.overlay, Overlay::Signature { .. }) {
+            return;
+        }
+        let was_empty = self.pad.is_empty();
+        if self.pad.pen(pen, x, y) {
+            if let Some(w) = self.window.upgrade() {
+                w.set_signature_path(self.pad.commands().into());
+                if was_empty {
+                    w.set_signature_empty(false);
+                }
+            }
+        }
+    }
+
+    /// Condition photo for `event`: the camera's newest picture encoded on a thread
+    /// of its own, kept when it comes back through the inbox. Whatever goes wrong only
+    /// loses the photo; the event is saved and the screen said so.
+    fn take_photo(&mut self, event: uuid::Uuid, unit: UnitId) {
+        let Some(camera) = &self.camera else {
+            tracing::warn!(%event, %unit, "condition photo skipped: no camera input at this station");
+            return;
+        };
+        let Some(picture) = camera.newest() else {
+            tracing::warn!(%event, %unit, "condition photo skipped: the camera has delivered no picture yet (or stopped)");
+            return;
+        };
+        let outbox = self.outbox.clone();
+        let spawned = std::thread::Builder::new()
+            .name("condition-photo".into())
+            .spawn(move || {
+                let jpeg = photo::encode(&picture);
+                if !inbox::post(&outbox, Inbound::Photo(photo::Encoded { event, unit, jpeg })) {
+                    tracing::warn!(%event, "condition photo encoded after the screen closed: not kept");
+                }
+            });
+        match spawned {
+            Ok(_) => self.photos_in_flight += 1,
+            Err(e) => {
+                tracing::warn!(error = %e, %event, "condition photo skipped: cannot start its thread")
+            }
+        }
+    }
+
+    /// A photo back from its thread: the short, durable file write, on this thread
+    /// (the store lives here). A full disk or a blocked directory loses the photo only.
+    fn keep_photo(&mut self, encoded: photo::Encoded) {
+        self.photos_in_flight = self.photos_in_flight.saturating_sub(1);
+        let photo::Encoded { event, unit, jpeg } = encoded;
+        let jpeg = match jpeg {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::warn!(error = %e, %event, %unit, "condition photo not kept: cannot encode the picture as JPEG");
+                return;
+            }
+        };
+        match self.store.keep_photo(event, unit, &jpeg) {
+            Ok(sha256) => {
+                tracing::info!(%event, %unit, %sha256, bytes = jpeg.len(), "condition photo kept");
+                if let Some(w) = &self.sync {
+                    w.nudge();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %event, %unit, "condition photo not kept; the event is saved without it")
+            }
+        }
     }
 
     /// Send `unit`'s label to the printer on a thread of its own; its outcome comes
@@ -158,8 +243,18 @@ impl Driver {
         }
     }
 
+    /// A touch; Done on the signature pad goes to the flow with the strokes drawn.
     pub fn touch(&mut self, t: Touch) {
-        self.feed(Input::Touch(t));
+        match t {
+            Touch::SignDone if matches!(self.state.overlay, Overlay::Signature { .. }) => {
+                self.feed(Input::Signed(self.pad.signature()))
+            }
+            Touch::SignClear => {
+                self.pad.clear();
+                self.feed(Input::Touch(t));
+            }
+            t => self.feed(Input::Touch(t)),
+        }
     }
 
     /// The choice at `index` of the list `list` as last rendered.
@@ -195,6 +290,12 @@ impl Driver {
             }
         }
         render::message(&w, &self.state);
+        // A pad that closed (signed, cancelled, gone home) is blank when it opens next.
+        if !matches!(self.state.overlay, Overlay::Signature { .. }) && !self.pad.is_empty() {
+            self.pad.clear();
+        }
+        w.set_signature_path(self.pad.commands().into());
+        w.set_signature_empty(self.pad.is_empty());
     }
 
     /// Station name, online/offline, events waiting, last sync.

@@ -2,7 +2,9 @@
 //! the driver owns. [`ScanFeeder::send`] queues a [`ScanEvent`] from the input threads,
 //! [`post`] what became of a label from its printing thread; each wakes the UI thread
 //! through `slint::invoke_from_event_loop`, where the driver drains the channel and feeds
-//! each message to the flow. Nothing travels as text through the window.
+//! each message to the flow (a condition photo from its encoding thread it keeps
+//! itself: the flow said "Saved" before it was taken). Nothing travels as text through
+//! the window.
 
 use std::cell::RefCell;
 use std::rc::Weak;
@@ -17,6 +19,8 @@ use tagstation_inputs::scan::ScanEvent;
 pub enum Inbound {
     Scan(ScanEvent),
     Printed(LabelOutcome),
+    /// A condition photo encoded on its thread, for the driver to keep.
+    Photo(super::photo::Encoded),
 }
 
 thread_local! {

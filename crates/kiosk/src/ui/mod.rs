@@ -22,6 +22,8 @@ mod bridge;
 mod driver;
 pub mod flow;
 mod inbox;
+pub mod pad;
+mod photo;
 mod render;
 mod store;
 pub mod viewfinder;
@@ -34,7 +36,9 @@ use std::time::Duration;
 use slint::{ComponentHandle, Timer, TimerMode};
 
 pub use flow::Touch;
-pub use generated::{Choices, Line, Screen, StationWindow, Tone, Total, UiAction, UnitStatus};
+pub use generated::{
+    Choices, Line, PenPhase, Screen, StationWindow, Tone, Total, UiAction, UnitStatus,
+};
 pub use inbox::ScanFeeder;
 
 use crate::door::DoorAction;
@@ -67,6 +71,19 @@ pub struct Settings {
     pub idle: Duration,
     /// The label printer: with one, the unit card offers "Print label".
     pub labels: Option<LabelPrinter>,
+    /// Ask for the borrower's signature on the pad before a check-out from a kiosk
+    /// basket or a unit card (`[kiosk] signature`).
+    pub signature: bool,
+    /// When to keep a condition photo from the camera (`[photos]`).
+    pub photos: PhotoSettings,
+}
+
+/// When the station keeps a condition photo of a unit: after it is checked in, after
+/// it is marked damaged. Without a camera nothing is taken, whatever these say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhotoSettings {
+    pub on_check_in: bool,
+    pub on_damaged: bool,
 }
 
 impl Default for Settings {
@@ -78,6 +95,8 @@ impl Default for Settings {
             kiosk: false,
             idle: Duration::from_secs(8),
             labels: None,
+            signature: false,
+            photos: PhotoSettings::default(),
         }
     }
 }
@@ -160,9 +179,27 @@ impl StationUi {
     }
 
     /// Show the pictures a camera leaves in `viewfinder` on the scan and audit screens
-    /// ([`viewfinder::REDRAW`]), until the UI ends.
+    /// ([`viewfinder::REDRAW`]), until the UI ends; condition photos are taken from them.
     pub fn attach_viewfinder(&self, viewfinder: tagstation_inputs::scan::viewfinder::Viewfinder) {
-        *self.viewfinder.borrow_mut() = Some(viewfinder::show(self.window.as_weak(), viewfinder));
+        self.attach(viewfinder, true);
+    }
+
+    /// Take condition photos from the pictures a camera leaves in `viewfinder`, without
+    /// showing them (the viewfinder is turned off).
+    pub fn attach_camera(&self, viewfinder: tagstation_inputs::scan::viewfinder::Viewfinder) {
+        self.attach(viewfinder, false);
+    }
+
+    fn attach(&self, viewfinder: tagstation_inputs::scan::viewfinder::Viewfinder, display: bool) {
+        let camera = viewfinder::Camera::new(viewfinder);
+        self.driver.borrow_mut().camera = Some(camera.clone());
+        *self.viewfinder.borrow_mut() =
+            Some(viewfinder::show(self.window.as_weak(), camera, display));
+    }
+
+    /// Condition photos taken and not yet kept or given up (tests: wait for none).
+    pub fn photos_in_flight(&self) -> usize {
+        self.driver.borrow().photos_in_flight
     }
 
     /// Something to give other threads so they can send scan events to this UI.

@@ -136,12 +136,18 @@ pub fn run(
     let who = Actor::from(actor);
     let unit_done = |store: &Store, id, message: String| -> Result<Done, Refused> {
         let name = store.unit(id).map(|u| u.name).unwrap_or_default();
-        Ok(Done::Unit { id, name, message })
+        Ok(Done::Unit {
+            id,
+            event: None,
+            name,
+            message,
+        })
     };
     Some(match op {
         Op::Act { unit, action } => act_on_unit(store, *unit, action.clone(), actor, None)
             .map(|done| Done::Unit {
                 id: done.unit.id,
+                event: Some(done.event_id),
                 name: done.unit.name,
                 message: done.message,
             })
@@ -149,6 +155,7 @@ pub fn run(
         Op::Door { door, code } => match door::apply(store, *door, code, actor, feedback) {
             DoorOutcome::Saved(done) => Ok(Done::Unit {
                 id: done.unit.id,
+                event: Some(done.event_id),
                 name: done.unit.name,
                 message: done.message,
             }),
@@ -227,6 +234,7 @@ pub fn run(
             catalog::add_unit_scanned(store, *item, new, &who, Some(code))
                 .map(|added| Done::Unit {
                     id: added.id,
+                    event: None,
                     name: added.name,
                     message: String::new(),
                 })

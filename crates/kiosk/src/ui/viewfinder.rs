@@ -1,7 +1,12 @@
 //! The viewfinder on screen: ten times a second the camera's newest picture
 //! ([`Viewfinder`], left by the decode thread) becomes the window's `viewfinder` image,
 //! grey with a green box around every code it read. It hides itself when no picture
-//! came for two seconds (the camera stopped); it never touches the decoding.
+//! came for two seconds (the camera stopped); it never touches the decoding. The last
+//! picture taken is kept ([`Camera`]) for a condition photo, also when the viewfinder
+//! is turned off and only photos want the camera.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer, Timer, TimerMode};
 
@@ -22,23 +27,56 @@ const GREEN: Rgb8Pixel = Rgb8Pixel {
     b: 0x5a,
 };
 
-/// Start showing `viewfinder`'s pictures in `window`; they show until the returned
-/// timer is dropped.
-pub fn show(window: slint::Weak<StationWindow>, viewfinder: Viewfinder) -> Timer {
+/// The camera's newest picture for a condition photo: the one left in the
+/// [`Viewfinder`] if the screen has not taken it yet, else the last one it took, as long
+/// as the camera is still delivering (a camera silent for two seconds has none).
+/// Lives on the UI thread, shared by the redraw timer and the driver.
+#[derive(Debug, Clone)]
+pub struct Camera {
+    viewfinder: Viewfinder,
+    last: Rc<RefCell<Option<Preview>>>,
+}
+
+impl Camera {
+    pub fn new(viewfinder: Viewfinder) -> Camera {
+        Camera {
+            viewfinder,
+            last: Rc::new(RefCell::new(None)),
+        }
+    }
+
+    /// The newest picture, if the camera delivered one in the last two seconds.
+    pub fn newest(&self) -> Option<Preview> {
+        let mut last = self.last.borrow_mut();
+        if let Some(p) = self.viewfinder.take() {
+            *last = Some(p);
+        }
+        last.clone()
+    }
+}
+
+/// Start taking `camera`'s pictures ten times a second, showing them in `window` when
+/// `display` (the viewfinder is on), keeping the last for a photo either way; until the
+/// returned timer is dropped.
+pub fn show(window: slint::Weak<StationWindow>, camera: Camera, display: bool) -> Timer {
     let timer = Timer::default();
     let mut idle = GONE_AFTER;
     timer.start(TimerMode::Repeated, REDRAW, move || {
         let Some(w) = window.upgrade() else { return };
-        match viewfinder.take() {
+        match camera.viewfinder.take() {
             Some(p) => {
                 idle = 0;
-                w.set_viewfinder(image(&p));
-                w.set_viewfinder_on(true);
+                if display {
+                    w.set_viewfinder(image(&p));
+                    w.set_viewfinder_on(true);
+                }
+                *camera.last.borrow_mut() = Some(p);
             }
             None if idle < GONE_AFTER => {
                 idle += 1;
                 if idle == GONE_AFTER {
                     w.set_viewfinder_on(false);
+                    *camera.last.borrow_mut() = None;
                 }
             }
             None => {}

@@ -1,8 +1,10 @@
 //! What the result of a write means for the screen: the confirmation or the refusal
 //! in plain words, the feedback, and where the workflow goes next.
 
+use tagstation_core::catalog::{Status, UnitId};
 use tagstation_core::people::Role;
 use tagstation_ops::{Action, OpError};
+use uuid::Uuid;
 
 use super::{
     and_list, count_units, CountChange, Done, Effect, Flow, Fx, LabelOutcome, Op, Overlay, Reads,
@@ -25,7 +27,12 @@ impl State {
             Err(refused) => return self.refused(op, refused, reads, fx),
         };
         match (op, done) {
-            (Op::Act { action, .. }, Done::Unit { message, .. }) => {
+            (
+                Op::Act { action, .. },
+                Done::Unit {
+                    id, event, message, ..
+                },
+            ) => {
                 self.message = (
                     Tone::Ok,
                     format!("Saved: {message}{}.", overridden(&action)),
@@ -35,14 +42,21 @@ impl State {
                     fx.push(Effect::Release);
                 }
                 fx.push(Effect::Saved);
+                self.photo(&action, id, event, fx);
                 // A check-out may have picked up a reservation of the unit.
                 self.refresh_unit(reads);
             }
             // door mode's scan gave its own feedback
-            (Op::Door { .. }, Done::Unit { id, message, .. }) => {
+            (
+                Op::Door { door, .. },
+                Done::Unit {
+                    id, event, message, ..
+                },
+            ) => {
                 self.message = (Tone::Ok, format!("Saved: {message}."));
                 self.open_unit(id, reads);
                 fx.push(Effect::Saved);
+                self.photo(&door.action(), id, event, fx);
             }
             (
                 Op::Basket {
@@ -167,6 +181,24 @@ impl State {
                 self.go_home();
             }
             (op, done) => tracing::error!(?op, ?done, "a write reported something unexpected"),
+        }
+    }
+
+    /// After a check-in or a unit marked damaged (saved): a condition photo, where the
+    /// station keeps them for that. The runtime takes it on its own; the screen has
+    /// said "Saved" already and never hears of it.
+    fn photo(&self, action: &Action, unit: UnitId, event: Option<Uuid>, fx: &mut Fx) {
+        let wanted = match action {
+            Action::CheckIn { .. } => self.settings.photos.on_check_in,
+            Action::SetStatus {
+                status: Status::Damaged,
+            } => self.settings.photos.on_damaged,
+            _ => false,
+        };
+        match (wanted, event) {
+            (true, Some(event)) => fx.push(Effect::Photo { event, unit }),
+            (true, None) => tracing::warn!(%unit, "no event id reported: no condition photo"),
+            (false, _) => {}
         }
     }
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tagstation_core::catalog::{ItemId, Status, UnitId};
 use tagstation_core::kits::KitId;
 use tagstation_core::people::Role;
+use tagstation_core::signature::Signature;
 use tagstation_core::view::UnitView;
 use tagstation_inputs::scan::ScanEvent;
 use tagstation_ops::kits::{KitReturn, KitView};
@@ -103,6 +104,9 @@ pub enum Input {
     CannotShow(OpError),
     /// A label the runtime was asked to print ([`Effect::PrintLabel`]) went out, or not.
     Printed(LabelOutcome),
+    /// "Done" on the signature pad, with the strokes drawn on it (the window's bridge
+    /// collects them while the finger moves).
+    Signed(Signature),
 }
 
 /// What became of a label: the unit's name, and the printer it went to or why it did
@@ -158,6 +162,12 @@ pub enum Touch {
     KeyDelete,
     KeyCancel,
     KeyOk,
+    /// The signature pad's buttons: Done (the runtime turns it into
+    /// [`Input::Signed`] with what was drawn), Clear (the runtime wipes the pad), and
+    /// Cancel (no check-out).
+    SignDone,
+    SignClear,
+    SignCancel,
 }
 
 /// What a row of a list of choices stands for.
@@ -189,6 +199,12 @@ pub enum Effect {
     /// Print this unit's label on the station's printer, without holding up the screen,
     /// and report back as [`Input::Printed`].
     PrintLabel {
+        unit: UnitId,
+    },
+    /// Keep a condition photo of `unit` for the event `event` (already saved), from
+    /// the camera's newest picture, without holding up the screen: nothing comes back.
+    Photo {
+        event: uuid::Uuid,
         unit: UnitId,
     },
 }
@@ -257,10 +273,12 @@ pub enum CountChange {
 /// A durable write, as the runtime reports it back.
 #[derive(Debug, Clone)]
 pub enum Done {
-    /// One unit changed or created: its id and name after the write, and the operations
-    /// layer's words for it ("Drill 01 set to damaged").
+    /// One unit changed or created: its id and name after the write, the event that
+    /// changed it (when the operation reports one), and the operations layer's words
+    /// for it ("Drill 01 set to damaged").
     Unit {
         id: UnitId,
+        event: Option<uuid::Uuid>,
         name: String,
         message: String,
     },
@@ -388,6 +406,11 @@ pub enum Overlay {
         text: String,
         may_override: bool,
     },
+    /// The signature pad, before a check-out to `holder` (the check-out to run is
+    /// kept in [`State`]; the strokes in the window's bridge until Done).
+    Signature {
+        holder: String,
+    },
 }
 
 /// The whole state of the station's screen.
@@ -404,6 +427,8 @@ pub struct State {
     /// The check-out behind [`Overlay::Reserved`], run again over the reservation if
     /// the person lends it anyway.
     lend_anyway: Option<Op>,
+    /// The check-out behind [`Overlay::Signature`], run with the signature at Done.
+    to_sign: Option<Op>,
 }
 
 /// The effects of one input, collected in order.
@@ -432,6 +457,7 @@ impl State {
             message: (Tone::None, String::new()),
             typed: String::new(),
             lend_anyway: None,
+            to_sign: None,
         }
     }
 
@@ -459,6 +485,10 @@ impl State {
             }
             Input::Printed(outcome) => {
                 self.printed(outcome, &mut fx);
+                true
+            }
+            Input::Signed(signature) => {
+                self.signed(signature, &mut fx);
                 true
             }
             Input::CannotShow(e) => {
@@ -501,7 +531,7 @@ impl State {
                 }
         ) || matches!(
             self.overlay,
-            Overlay::Keyboard { .. } | Overlay::Reserved { .. }
+            Overlay::Keyboard { .. } | Overlay::Reserved { .. } | Overlay::Signature { .. }
         );
         let idle = self.settings.idle;
         Effect::Idle(Some(if long {
@@ -575,6 +605,7 @@ impl State {
     fn go_home(&mut self) {
         self.overlay = Overlay::None;
         self.lend_anyway = None;
+        self.to_sign = None;
         self.flow = home(&self.settings);
     }
 

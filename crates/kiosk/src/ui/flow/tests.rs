@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::ui::PhotoSettings;
 use tagstation_core::catalog::Tracking;
 use tagstation_core::kits::KitId;
 use tagstation_core::people::Role;
 use tagstation_core::reservations::ReservationState;
 use tagstation_core::scan::text::ScanText;
+use tagstation_core::signature::Signature;
 use tagstation_core::view::{ItemView, PersonView};
 use tagstation_inputs::scan::{RejectReason, Scan, ScanRole, SourceStatus};
 use tagstation_ops::kits::{KitReturn, KitUnit};
@@ -391,6 +393,7 @@ fn idle(fx: &[Effect]) -> Option<Duration> {
 fn done_unit(u: &UnitView, message: &str) -> Result<Done, Refused> {
     Ok(Done::Unit {
         id: u.id,
+        event: Some(Uuid::now_v7()),
         name: u.name.clone(),
         message: message.into(),
     })
@@ -646,6 +649,7 @@ fn unknown_tag_is_attached_to_an_untagged_unit_or_made_a_new_one() {
     assert!(matches!(&op, Op::AttachTag { unit, code } if *unit == d4 && code == "NEW-1"));
     let attached = Done::Unit {
         id: d4,
+        event: None,
         name: "Drill 04".into(),
         message: String::new(),
     };
@@ -674,6 +678,7 @@ fn unknown_tag_is_attached_to_an_untagged_unit_or_made_a_new_one() {
     let d42 = Uuid::now_v7();
     let added = Done::Unit {
         id: d42,
+        event: None,
         name: "Drill 42".into(),
         message: String::new(),
     };
@@ -1682,4 +1687,214 @@ fn a_kit_in_an_audit_counts_each_of_its_units_as_scanned() {
     };
     assert_eq!((audit.found.len(), audit.unexpected.len()), (1, 4));
     assert_eq!(seen.len(), 5);
+}
+
+fn pad(strokes: Vec<Vec<[u16; 2]>>) -> Signature {
+    Signature {
+        width: 760,
+        height: 220,
+        strokes,
+    }
+}
+
+/// With signatures asked for, a check-out from the card or the basket waits on the pad:
+/// Done with nothing drawn is refused, Cancel saves nothing, Done with strokes runs
+/// the check-out carrying them (and Lend anyway keeps them).
+#[test]
+fn a_check_out_waits_for_the_borrowers_signature_where_the_station_asks_for_one() {
+    let r = Fake::new();
+    let dr2 = r.unit("DR-2").clone();
+    let mut st = State::new(settings(|s| s.signature = true));
+    code(&mut st, &r, "DR-2");
+    touch(&mut st, &r, Touch::CheckOut);
+    let fx = touch(&mut st, &r, Touch::Choose(Choice::Person("Ben".into())));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Run(_))), "not yet");
+    assert_eq!(
+        st.overlay,
+        Overlay::Signature {
+            holder: "Ben".into()
+        }
+    );
+    assert_eq!(idle(&fx), Some(Duration::from_secs(60)), "time to sign");
+
+    // Done on an empty pad: refused in words, the pad stays.
+    let fx = st.handle(Input::Signed(pad(Vec::new())), &r);
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Run(_))));
+    assert_eq!(st.message.0, Tone::Warn);
+    assert!(matches!(st.overlay, Overlay::Signature { .. }));
+    touch(&mut st, &r, Touch::SignClear);
+    assert!(
+        matches!(st.overlay, Overlay::Signature { .. }),
+        "Clear keeps the pad"
+    );
+
+    let strokes = vec![vec![[10, 10], [40, 30], [80, 12]], vec![[100, 50]]];
+    let op = the_op(st.handle(Input::Signed(pad(strokes.clone())), &r));
+    assert_eq!(st.overlay, Overlay::None);
+    match &op {
+        Op::Act {
+            unit,
+            action:
+                Action::CheckOut {
+                    holder,
+                    signature: Some(s),
+                    over_reservation: false,
+                    ..
+                },
+        } => {
+            assert_eq!((*unit, holder.as_str()), (dr2.id, "Ben"));
+            assert_eq!(s.strokes, strokes);
+        }
+        other => panic!("{other:?}"),
+    }
+    let fx = finish(
+        &mut st,
+        &r,
+        op,
+        done_unit(&dr2, "Drill 02 checked out to Ben"),
+    );
+    assert_eq!(signals(&fx), ["success", "release", "saved"]);
+
+    // At the kiosk: Cancel on the pad saves nothing and keeps the basket.
+    let mut st = State::new(settings(|s| s.signature = true));
+    touch(&mut st, &r, Touch::OpenKiosk);
+    st.handle(badge("B-OLGA"), &r);
+    code(&mut st, &r, "DR-1");
+    let fx = touch(&mut st, &r, Touch::BasketCheckOut);
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Run(_))));
+    assert!(matches!(st.overlay, Overlay::Signature { ref holder } if holder == "Olga"));
+    touch(&mut st, &r, Touch::SignCancel);
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(matches!(&st.flow, Flow::Kiosk { basket, .. } if basket.len() == 1));
+    assert!(
+        st.message.1.starts_with("Not checked out"),
+        "{}",
+        st.message.1
+    );
+    let fx = st.handle(Input::Signed(pad(vec![vec![[1, 1]]])), &r);
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::Run(_))),
+        "no pad open"
+    );
+
+    touch(&mut st, &r, Touch::BasketCheckOut);
+    let op = the_op(st.handle(Input::Signed(pad(vec![vec![[5, 5], [9, 9]]])), &r));
+    assert!(matches!(
+        &op,
+        Op::Basket {
+            action: Action::CheckOut {
+                signature: Some(_),
+                ..
+            },
+            ..
+        }
+    ));
+    // Refused over a reservation: Lend anyway runs it again, still signed.
+    finish(&mut st, &r, op, reserved_for_ana("Drill 01"));
+    assert!(matches!(
+        st.overlay,
+        Overlay::Reserved {
+            may_override: true,
+            ..
+        }
+    ));
+    let op = the_op(touch(&mut st, &r, Touch::LendAnyway));
+    assert!(matches!(
+        &op,
+        Op::Basket {
+            action: Action::CheckOut {
+                signature: Some(_),
+                over_reservation: true,
+                ..
+            },
+            ..
+        }
+    ));
+
+    // Without the setting, no pad.
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "DR-2");
+    touch(&mut st, &r, Touch::CheckOut);
+    let op = the_op(touch(
+        &mut st,
+        &r,
+        Touch::Choose(Choice::Person("Ben".into())),
+    ));
+    assert!(matches!(
+        &op,
+        Op::Act {
+            action: Action::CheckOut {
+                signature: None,
+                ..
+            },
+            ..
+        }
+    ));
+}
+
+fn photos(fx: &[Effect]) -> Vec<(Uuid, UnitId)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Photo { event, unit } => Some((*event, *unit)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A check-in or a unit marked damaged asks for a photo of it after the save, where
+/// the station keeps them for that; the screen says "Saved" as always.
+#[test]
+fn a_check_in_or_damage_asks_for_a_condition_photo_after_the_save_where_set() {
+    let r = Fake::new();
+    let dr1 = r.unit("DR-1").clone();
+    let all = |s: &mut Settings| {
+        s.photos = PhotoSettings {
+            on_check_in: true,
+            on_damaged: true,
+        }
+    };
+    for (settings, action, wanted) in [
+        (settings(all), Touch::CheckIn, true),
+        (settings(all), Touch::SetStatus(Status::Damaged), true),
+        (settings(all), Touch::SetStatus(Status::Sending), false),
+        (
+            settings(|s| s.photos.on_damaged = true),
+            Touch::CheckIn,
+            false,
+        ),
+        (settings(|_| {}), Touch::SetStatus(Status::Damaged), false),
+    ] {
+        let mut st = State::new(settings);
+        code(&mut st, &r, "DR-1");
+        let op = the_op(touch(&mut st, &r, action.clone()));
+        let done = done_unit(&dr1, "Drill 01 checked in");
+        let event = match &done {
+            Ok(Done::Unit { event, .. }) => event.expect("event"),
+            _ => unreachable!(),
+        };
+        let fx = finish(&mut st, &r, op, done);
+        assert!(st.message.1.starts_with("Saved:"), "{}", st.message.1);
+        let expected = if wanted {
+            vec![(event, dr1.id)]
+        } else {
+            vec![]
+        };
+        assert_eq!(photos(&fx), expected, "{action:?}");
+        let saved = fx.iter().position(|e| matches!(e, Effect::Saved));
+        let photo = fx.iter().position(|e| matches!(e, Effect::Photo { .. }));
+        if let (Some(s), Some(p)) = (saved, photo) {
+            assert!(s < p, "saved first");
+        }
+    }
+    // A refused check-in takes none.
+    let mut st = State::new(settings(all));
+    code(&mut st, &r, "DR-1");
+    let op = the_op(touch(&mut st, &r, Touch::CheckIn));
+    let fx = finish(
+        &mut st,
+        &r,
+        op,
+        Err(OpError::invalid("It is not checked out.").into()),
+    );
+    assert!(photos(&fx).is_empty());
 }

@@ -2,6 +2,7 @@
 //! reservation) first, then the buttons and choices of the screen underneath.
 
 use tagstation_core::catalog::{Status, MAX_TEXT_CHARS};
+use tagstation_core::signature::{Signature, SignatureError};
 use tagstation_ops::lending::BasketUnit;
 use tagstation_ops::Action;
 use tagstation_station::audit::Audit;
@@ -49,6 +50,17 @@ impl State {
                     Tone::None,
                     "Not checked out: the reservation stands.".into(),
                 );
+            }
+            (Touch::SignCancel, Overlay::Signature { .. }) => {
+                self.overlay = Overlay::None;
+                self.to_sign = None;
+                self.message = (Tone::None, "Not checked out: nothing was signed.".into());
+            }
+            // The runtime wipes the pad; the check-out still waits for Done.
+            (Touch::SignClear, Overlay::Signature { .. }) => self.clear_message(),
+            // Done reaches the flow as `Input::Signed`, with the strokes.
+            (Touch::SignDone, Overlay::Signature { .. }) => {
+                tracing::debug!("Done on the pad without its strokes, ignored")
             }
             (Touch::Key(k), Overlay::Keyboard { ask, text, shift }) => {
                 if text.chars().count() >= MAX_TEXT_CHARS {
@@ -190,7 +202,8 @@ impl State {
                     over_reservation: false,
                     signature: None,
                 };
-                fx.run(basket_op(p, basket, action));
+                let op = basket_op(p, basket, action);
+                self.check_out(op, fx);
             }
             (
                 Touch::BasketCheckIn,
@@ -266,15 +279,18 @@ impl State {
     /// A picker choice or typed text for what was asked.
     fn answer(&mut self, ask: Ask, text: String, fx: &mut Fx) {
         match (ask, &self.flow) {
-            (Ask::Holder, Flow::Unit { unit, .. }) => fx.run(Op::Act {
-                unit: *unit,
-                action: Action::CheckOut {
-                    holder: text,
-                    due: None,
-                    over_reservation: false,
-                    signature: None,
-                },
-            }),
+            (Ask::Holder, Flow::Unit { unit, .. }) => {
+                let op = Op::Act {
+                    unit: *unit,
+                    action: Action::CheckOut {
+                        holder: text,
+                        due: None,
+                        over_reservation: false,
+                        signature: None,
+                    },
+                };
+                self.check_out(op, fx);
+            }
             (Ask::Holder, Flow::Kit { kit, .. }) => fx.run(Op::CheckOutKit {
                 kit: kit.id,
                 holder: text,
@@ -303,6 +319,57 @@ impl State {
                 })
             }
             (ask, _) => tracing::debug!(?ask, "answer no longer needed"),
+        }
+    }
+
+    /// A check-out from a unit card or a kiosk basket: at once, or, where the station
+    /// asks for signatures, after the borrower signed on the pad.
+    fn check_out(&mut self, op: Op, fx: &mut Fx) {
+        let holder = match &op {
+            Op::Act {
+                action: Action::CheckOut { holder, .. },
+                ..
+            }
+            | Op::Basket {
+                action: Action::CheckOut { holder, .. },
+                ..
+            } => holder.clone(),
+            _ => return fx.run(op),
+        };
+        if !self.settings.signature {
+            return fx.run(op);
+        }
+        self.message = (
+            Tone::None,
+            format!("{holder}: sign on the screen, then touch Done."),
+        );
+        self.overlay = Overlay::Signature { holder };
+        self.to_sign = Some(op);
+    }
+
+    /// Done on the signature pad: the check-out waiting for it runs with the strokes.
+    /// An empty pad is refused; so is a signature too large to record (the pad keeps
+    /// within the limits, so that is a bug), in words.
+    pub(super) fn signed(&mut self, signature: Signature, fx: &mut Fx) {
+        if !matches!(self.overlay, Overlay::Signature { .. }) {
+            tracing::debug!("a signature with no pad open, ignored");
+            return;
+        }
+        if let Err(e) = signature.check() {
+            tracing::info!(error = %e, "signature refused");
+            let text = match e {
+                SignatureError::Empty => "Nothing was signed: sign on the white pad, then Done.",
+                _ => "The signature cannot be kept: touch Clear and sign again.",
+            };
+            return self.say(Tone::Warn, text.into(), fx);
+        }
+        self.overlay = Overlay::None;
+        match self.to_sign.take() {
+            Some(op) => {
+                self.clear_message();
+                fx.run(with_signature(op, signature));
+            }
+            None => tracing::error!("a signature with no check-out to run"),
         }
     }
 
@@ -368,6 +435,40 @@ fn basket_op(person: &str, basket: &[tagstation_core::view::UnitView], action: A
             })
             .collect(),
         action,
+    }
+}
+
+/// The same check-out, signed.
+fn with_signature(op: Op, signed: Signature) -> Op {
+    let sign = |action: Action| match action {
+        Action::CheckOut {
+            holder,
+            due,
+            over_reservation,
+            ..
+        } => Action::CheckOut {
+            holder,
+            due,
+            over_reservation,
+            signature: Some(signed),
+        },
+        other => other,
+    };
+    match op {
+        Op::Act { unit, action } => Op::Act {
+            unit,
+            action: sign(action),
+        },
+        Op::Basket {
+            person,
+            units,
+            action,
+        } => Op::Basket {
+            person,
+            units,
+            action: sign(action),
+        },
+        other => other,
     }
 }
 

@@ -117,6 +117,15 @@ fn overlay(
             w.set_show_picker(false);
             w.set_show_keyboard(false);
             w.set_show_reserved(false);
+            w.set_show_signature(false);
+        }
+        Overlay::Signature { holder } => {
+            w.set_signature_title(format!("{holder}, please sign for the check-out").into());
+            w.set_hint("Sign with a finger on the white pad, then touch Done.".into());
+            w.set_show_signature(true);
+            w.set_show_picker(false);
+            w.set_show_keyboard(false);
+            w.set_show_reserved(false);
         }
         Overlay::Reserved { text, may_override } => {
             w.set_reserved_text(text.clone().into());
@@ -124,6 +133,7 @@ fn overlay(
             w.set_show_reserved(true);
             w.set_show_picker(false);
             w.set_show_keyboard(false);
+            w.set_show_signature(false);
         }
         Overlay::Picker(ask) => {
             let mut rows = Rows::default();
@@ -151,6 +161,7 @@ fn overlay(
             w.set_show_picker(true);
             w.set_show_keyboard(false);
             w.set_show_reserved(false);
+            w.set_show_signature(false);
         }
         Overlay::Keyboard { ask, text, shift } => {
             let prompt = match ask {
@@ -183,6 +194,7 @@ fn overlay(
             w.set_show_keyboard(true);
             w.set_show_picker(false);
             w.set_show_reserved(false);
+            w.set_show_signature(false);
         }
     }
     Ok(())

@@ -1,0 +1,97 @@
+//! A condition photo: the camera's picture encoded as a JPEG, on a thread of its own
+//! (never the UI thread), at most [`MAX_SIDE`] pixels on its long side.
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{ExtendedColorType, GrayImage};
+use tagstation_core::catalog::UnitId;
+use tagstation_inputs::scan::viewfinder::Preview;
+
+/// The longest side of a kept photo, in pixels.
+pub const MAX_SIDE: u32 = 1024;
+
+/// JPEG quality of a kept photo.
+pub const QUALITY: u8 = 80;
+
+/// A photo encoded for the event `event` of `unit`, or why it could not be.
+#[derive(Debug)]
+pub struct Encoded {
+    pub event: uuid::Uuid,
+    pub unit: UnitId,
+    pub jpeg: Result<Vec<u8>, String>,
+}
+
+/// `picture` as a JPEG, shrunk to fit [`MAX_SIDE`].
+pub fn encode(picture: &Preview) -> Result<Vec<u8>, String> {
+    let img = GrayImage::from_raw(picture.width, picture.height, picture.luma.clone()).ok_or_else(
+        || {
+            format!(
+                "a {}x{} picture with {} pixels",
+                picture.width,
+                picture.height,
+                picture.luma.len()
+            )
+        },
+    )?;
+    let long = img.width().max(img.height());
+    let img = if long > MAX_SIDE {
+        let scale = |v: u32| ((u64::from(v) * u64::from(MAX_SIDE)) / u64::from(long)).max(1) as u32;
+        image::imageops::resize(
+            &img,
+            scale(img.width()),
+            scale(img.height()),
+            FilterType::Triangle,
+        )
+    } else {
+        img
+    };
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, QUALITY)
+        .encode(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            ExtendedColorType::L8,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picture(width: u32, height: u32) -> Preview {
+        Preview {
+            width,
+            height,
+            luma: (0..width * height).map(|i| (i % 251) as u8).collect(),
+            outlines: Vec::new(),
+            seq: 1,
+        }
+    }
+
+    #[test]
+    fn a_picture_becomes_a_jpeg_no_longer_than_1024_pixels() {
+        let jpeg = encode(&picture(320, 240)).expect("jpeg");
+        assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
+        let big = encode(&picture(2048, 1000)).expect("jpeg");
+        let (w, h) = jpeg_size(&big);
+        assert_eq!((w, h), (1024, 500));
+        let wrong = Preview {
+            luma: vec![0; 10],
+            ..picture(320, 240)
+        };
+        assert!(encode(&wrong).is_err(), "pixels missing");
+    }
+
+    /// The size in a baseline JPEG's SOF0 header.
+    fn jpeg_size(jpeg: &[u8]) -> (u32, u32) {
+        let at = jpeg
+            .windows(2)
+            .position(|w| w == [0xff, 0xc0])
+            .expect("SOF0");
+        let be = |i: usize| u32::from(jpeg[i]) << 8 | u32::from(jpeg[i + 1]);
+        (be(at + 7), be(at + 5))
+    }
+}
