@@ -68,7 +68,10 @@ fn main() {
     let photo_ms = t.elapsed().as_secs_f64() * 1000.0 / photos as f64;
     event_ms.sort_by(f64::total_cmp);
     let round = event_ms[event_ms.len() / 2];
-    println!("photos: {photos} photos of {} bytes to a SQLite hub on loopback", jpeg.len() + 8);
+    println!(
+        "photos: {photos} photos of {} bytes to a SQLite hub on loopback",
+        jpeg.len() + 8
+    );
     println!(
         "  one event's round   {round:>8.2} ms  {:>8} bytes (median round; bytes on average)",
         event_bytes / photos

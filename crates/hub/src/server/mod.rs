@@ -11,9 +11,9 @@ mod directory;
 mod error;
 mod guard;
 mod metrics;
+mod photos;
 pub mod proxy;
 mod sync;
-mod photos;
 mod tags;
 
 use std::net::{IpAddr, SocketAddr};
@@ -50,8 +50,8 @@ use error::*;
 use guard::*;
 pub use metrics::Metrics;
 use metrics::*;
-use sync::*;
 use photos::*;
+use sync::*;
 use tags::*;
 
 /// How long an enrollment code stays valid.
