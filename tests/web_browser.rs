@@ -191,6 +191,22 @@ impl Browser {
         self.call("POST", &format!("/element/{el}/click"), json!({}));
     }
 
+    /// Click what submits a form or follows a link, and wait until the page it leads
+    /// to has loaded: text waited for afterwards may also be on the page left behind.
+    fn submit(&self, css: &str) {
+        self.script("window.__leaving = true;");
+        self.click(css);
+        self.wait(&format!("the page after {css}"), |b| {
+            b.call(
+                "POST",
+                "/execute/sync",
+                json!({"script": "return window.__leaving !== true && document.readyState === 'complete'", "args": []}),
+            )
+            .as_bool()
+            .unwrap_or(false)
+        });
+    }
+
     fn text(&self) -> String {
         self.call(
             "POST",
@@ -252,7 +268,7 @@ impl Browser {
         assert!(self.path().starts_with("/sign-in"), "{}", self.path());
         self.type_in("#login", login);
         self.type_in("#password", PASSWORD);
-        self.click("form.card button");
+        self.submit("form.card button");
         self.wait_path("/");
     }
 }
@@ -332,7 +348,7 @@ fn a_shop_manager_works_in_a_real_browser() {
     b.go(&format!("/items/{gloves}/tracking"));
     assert!(b.text().contains("This seeds 3 units"), "{}", b.text());
     b.screenshot("tracking-preview");
-    b.click("form[action$='/tracking'] button");
+    b.submit("form[action$='/tracking'] button");
     b.wait_path(&format!("/items/{gloves}"));
     b.wait_text("Gloves 03");
     let t = b.text();
@@ -345,7 +361,7 @@ fn a_shop_manager_works_in_a_real_browser() {
     b.wait_path(&format!("/units/{}", units[0]));
     // Check it out to Bea, and see it on the overview.
     b.type_in("#holder", "Bea");
-    b.click("form[action$='check-out'] button");
+    b.submit("form[action$='check-out'] button");
     // The click returns before the next page loads: wait for it.
     b.wait_text("Bea");
     b.screenshot("unit");
@@ -383,7 +399,7 @@ fn a_shop_manager_works_in_a_real_browser() {
     }
     b.go("/reminders");
     b.click("input[value='station_silent']");
-    b.click("form[action='/reminders/preferences'] button");
+    b.submit("form[action='/reminders/preferences'] button");
     b.wait_path("/reminders");
     let t = b.text();
     assert!(
@@ -407,11 +423,11 @@ fn a_shop_manager_works_in_a_real_browser() {
     std::fs::write(&csv, "item,unit,asset_tag,status\nCamera,Camera 01,CAM-001,in_stock\nCamera,Camera 02,CAM-002,damaged\n").unwrap();
     b.go("/import");
     b.type_in("#file", &csv.display().to_string());
-    b.click("form[action='/import'] button");
+    b.submit("form[action='/import'] button");
     b.wait_text("Preview: nothing is recorded yet");
     assert!(b.text().contains("CAM-002"), "{}", b.text());
     b.screenshot("import-preview");
-    b.click("form[action='/import'] textarea + button");
+    b.submit("form[action='/import'] textarea + button");
     b.wait_text("Recorded: 1 new items");
     b.type_in("#scan-code", "CAM-002\n");
     // The import page names Camera 02 too: wait for the unit's own page.
@@ -423,7 +439,7 @@ fn a_shop_manager_works_in_a_real_browser() {
     b.go(&format!("/units/{}", units[1]));
     b.type_in("#holder", "Bea");
     b.script("document.querySelector(\"form[action$='check-out'] input[name=csrf]\").remove()");
-    b.click("form[action$='check-out'] button");
+    b.submit("form[action$='check-out'] button");
     b.wait_text("this form has expired");
     b.go(&format!("/units/{}", units[1]));
     assert!(b.text().contains("In stock"));
@@ -450,10 +466,10 @@ fn a_shop_manager_works_in_a_real_browser() {
     b.go(&format!("/units/{}", units[1]));
     assert_eq!(b.count("#holder"), 0, "no holder field for a borrower");
     b.script("const i = document.createElement('input'); i.name = 'holder'; i.value = 'Bea'; document.querySelector(\"form[action$='check-out']\").append(i)");
-    b.click("form[action$='check-out'] button");
+    b.submit("form[action$='check-out'] button");
     b.wait_text("to themselves only");
     b.go(&format!("/units/{}", units[1]));
-    b.click("form[action$='check-out'] button");
+    b.submit("form[action$='check-out'] button");
     b.wait_text("Checked out");
     assert!(b.text().contains("Bo"), "{}", b.text());
     b.screenshot("unit-borrower");
@@ -529,12 +545,12 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     let b = Browser::open(&d, &hub.url);
     b.sign_in("Ada");
     b.go(&format!("/items/{kit}"));
-    b.click(&format!("a[href='/reservations?item={kit}']"));
+    b.submit(&format!("a[href='/reservations?item={kit}']"));
     b.wait_text("No reservations in these days");
     b.type_in("#r-person", "Bea");
     set_dates(&b, &from, &to);
     b.click(&format!("input[name='unit'][value='{}']", units[0]));
-    b.click("form[action='/reservations'] button");
+    b.submit("form[action='/reservations'] button");
     b.wait_text("Camera kit 01");
     assert_eq!(b.count("table.calendar td.held"), 3, "{}", b.text());
     assert!(
@@ -549,7 +565,7 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     b.type_in("#r-person", "Bo");
     set_dates(&b, &to, &to);
     b.click(&format!("input[name='unit'][value='{}']", units[0]));
-    b.click("form[action='/reservations'] button");
+    b.submit("form[action='/reservations'] button");
     b.wait_text("cannot be reserved then");
     assert!(b.text().contains("reserved for Bea"), "{}", b.text());
 
@@ -557,12 +573,12 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     b.go(&format!("/units/{}", units[0]));
     assert!(b.text().contains("Reserved for Bea"), "{}", b.text());
     b.type_in("#holder", "Bo");
-    b.click("form[action$='check-out'] button");
+    b.submit("form[action$='check-out'] button");
     b.wait_text("An operator can lend it anyway");
     b.go(&format!("/units/{}", units[0]));
     b.type_in("#holder", "Bo");
     b.click("input[name='over_reservation']");
-    b.click("form[action$='check-out'] button");
+    b.submit("form[action$='check-out'] button");
     b.wait_text("checked out to Bo");
     b.screenshot("unit-reserved");
     let out = tagstation::hub::read(store.as_ref(), |c| {
@@ -583,7 +599,7 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     );
     set_dates(&b, &to, &to);
     b.click(&format!("input[name='unit'][value='{}']", units[1]));
-    b.click("form[action='/reservations'] button");
+    b.submit("form[action='/reservations'] button");
     b.wait_text("Camera kit 02");
     b.wait("both of Bea's bookings listed", |b| {
         b.count("form[action$='/cancel'] button") == 2
@@ -603,7 +619,7 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     let bad =
         reqwest::blocking::get(format!("{}/reservations.ics?token=tsp_nope", hub.url)).unwrap();
     assert_eq!(bad.status(), 401);
-    b.click("tr:last-child form[action$='/cancel'] button");
+    b.submit("tr:last-child form[action$='/cancel'] button");
     b.wait("the cancelled booking gone", |b| {
         b.count("form[action$='/cancel'] button") == 1
     });
@@ -628,14 +644,14 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     b.type_in("#kit-name", "Shoot kit");
     b.type_in("#kit-tag", "KIT-1");
     b.type_in("#kit-units", "CK-1\nck-2");
-    b.click("form[action='/kits'] button");
+    b.submit("form[action='/kits'] button");
     b.wait_text("Kit: Shoot kit");
     b.type_in("#kit-holder", "Bea");
-    b.click("form[action$='/check-out'] button");
+    b.submit("form[action$='/check-out'] button");
     b.wait_text("Take the kit back");
     assert_eq!(b.count("input[name='back']"), 2);
     b.click(&format!("input[name='back'][value='{}']", units[1]));
-    b.click("form[action$='/check-in'] button");
+    b.submit("form[action$='/check-in'] button");
     b.wait_text("Incomplete");
     assert!(b.text().contains("missing Camera kit 02"), "{}", b.text());
     b.screenshot("kit-incomplete");
