@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{sync, tagged_item, TempStation, TestHub};
+use common::{sync, tagged_item, two_stations, TempStation};
 use tagstation::catalog::Status;
 use tagstation::ops::kits::{add_kit, check_in_kit, check_out_kit, find_kit, view, NewKit};
 use tagstation::ops::{Actor, Ledger};
@@ -100,14 +100,8 @@ fn kits_on_the_command_line_and_by_scan() {
     assert!(err.contains("kit"), "{err}");
 }
 
-fn two_stations(database: &str) {
-    let hub = TestHub::start(database);
-    hub.add_directory();
-    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
-    let (mut a, mut b) = (a_dir.open(), b_dir.open());
-    hub.enroll(&mut a, "A");
-    hub.enroll(&mut b, "B");
-    tagged_item(&mut a, "Camera", "C", 3);
+fn made_at_one_lent_at_another(database: &str) {
+    let (t, mut a, mut b) = two_stations(database, 3);
     let kit = kit_of(&mut a, &["C-1", "C-2", "C-3"]);
     sync(&mut a);
     sync(&mut b);
@@ -126,19 +120,19 @@ fn two_stations(database: &str) {
         assert_eq!(v.missing, vec!["Camera 03".to_string()]);
         assert!(s.check_consistency().unwrap().is_empty());
     }
-    let (_, unit) = hub.admin("GET", "/v1/admin/units/C-3", None);
+    let (_, unit) = t.hub.admin("GET", "/v1/admin/units/C-3", None);
     assert_eq!(unit["status"], "checked_out");
 }
 
 #[test]
 fn a_kit_made_at_one_station_is_lent_at_another_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    two_stations(dir.path().to_str().unwrap());
+    made_at_one_lent_at_another(dir.path().to_str().unwrap());
 }
 
 #[cfg(feature = "hub")]
 #[test]
 fn a_kit_made_at_one_station_is_lent_at_another_on_postgres() {
     let Some(base) = common::pg_url() else { return };
-    two_stations(&common::fresh_pg_db(&base, "kits_sync"));
+    made_at_one_lent_at_another(&common::fresh_pg_db(&base, "kits_sync"));
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{sync, tagged_item, TempStation, TestHub};
+use common::{sync, tagged_item, two_stations, TempStation};
 use tagstation::clock::in_days;
 use tagstation::ops::lending::{act, Action};
 use tagstation::ops::reservations::{reserve, NewReservation};
@@ -48,15 +48,7 @@ fn out_to(s: &mut Store, tag: &str, who: &str) -> Result<(), OpError> {
 /// double booking is flagged at the hub and shown on both stations, a pick-up at one
 /// station is seen at the other.
 fn two_stations_and_a_hub(database: &str) {
-    let hub = TestHub::start(database);
-    hub.add_directory();
-    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
-    let (mut a, mut b) = (a_dir.open(), b_dir.open());
-    hub.enroll(&mut a, "A");
-    hub.enroll(&mut b, "B");
-    tagged_item(&mut a, "Camera", "C", 2);
-    sync(&mut a);
-    sync(&mut b);
+    let (t, mut a, mut b) = two_stations(database, 2);
     let op = Actor::from("op");
 
     // Made at A, known at B after a sync: B refuses Ben's check-out over it.
@@ -79,7 +71,7 @@ fn two_stations_and_a_hub(database: &str) {
         assert!(ids.contains(&one.id) && ids.contains(&two.id), "both kept");
         assert_eq!(s.conflicts().unwrap().len(), 1);
     }
-    let (_, conflicts) = hub.admin("GET", "/v1/admin/conflicts", None);
+    let (_, conflicts) = t.hub.admin("GET", "/v1/admin/conflicts", None);
     let conflicts = conflicts.as_array().unwrap().clone();
     assert_eq!(conflicts.len(), 1);
     assert_eq!(conflicts[0]["event_id"].as_str().unwrap().len(), 36);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cmd, private_ca, sync, tagged_item, TempStation, TestHub, ADMIN_TOKEN};
+use common::{cmd, private_ca, sync, tagged_item, two_stations, TempStation, TestHub, ADMIN_TOKEN};
 use tagstation::catalog::Status;
 use tagstation::event::EventKind;
 use tagstation::proto::{PushResponse, PushStatus};
@@ -56,15 +56,9 @@ fn offline_edits_then_sync_and_tags_resolve_offline_elsewhere() {
 
 #[test]
 fn same_unit_changed_offline_on_two_stations_converges_with_a_flagged_conflict() {
-    let (_d, hub) = hub_dir();
-    hub.add_directory();
-    let (a_dir, b_dir) = (TempStation::new(), TempStation::new());
-    let (mut a, mut b) = (a_dir.open(), b_dir.open());
-    hub.enroll(&mut a, "A");
-    hub.enroll(&mut b, "B");
-    let (item, units) = tagged_item(&mut a, "Camera", "C", 2);
-    sync(&mut a);
-    sync(&mut b);
+    let d = tempfile::tempdir().unwrap();
+    let (t, mut a, mut b) = two_stations(d.path().to_str().unwrap(), 2);
+    let (hub, item, units) = (&t.hub, t.item, &t.units);
 
     // Both offline: A sends C-1 out, B marks it damaged; A also changes C-2, B too.
     a.record(cmd(

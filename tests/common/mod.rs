@@ -646,6 +646,39 @@ pub fn sync(store: &mut Store) -> tagstation::sync::RoundReport {
     tagstation::sync::sync_once(store, 500).expect("sync round")
 }
 
+/// A hub and two stations' directories, from [`two_stations`]: keep it while the
+/// stations are used (dropping it deletes their directories and stops the hub).
+pub struct TwoStations {
+    _dirs: (TempStation, TempStation),
+    pub hub: TestHub,
+    /// The "Camera" A made, and its units C-1, C-2...
+    pub item: Uuid,
+    pub units: Vec<Uuid>,
+}
+
+/// A hub on `database` with the usual people and locations ([`TestHub::add_directory`]),
+/// stations "A" and "B" enrolled with it, a unit-tracked "Camera" with `cameras` tagged
+/// units C-1..n made at A, then one sync round at A and one at B. Returns the hub and
+/// the two stations' stores.
+pub fn two_stations(database: &str, cameras: usize) -> (TwoStations, Store, Store) {
+    let hub = TestHub::start(database);
+    hub.add_directory();
+    let dirs = (TempStation::new(), TempStation::new());
+    let (mut a, mut b) = (dirs.0.open(), dirs.1.open());
+    hub.enroll(&mut a, "A");
+    hub.enroll(&mut b, "B");
+    let (item, units) = tagged_item(&mut a, "Camera", "C", cameras);
+    sync(&mut a);
+    sync(&mut b);
+    let t = TwoStations {
+        _dirs: dirs,
+        hub,
+        item,
+        units,
+    };
+    (t, a, b)
+}
+
 /// Append a section to the fault report. `scripts/test` gathers the sections into
 /// FAULTS.md at the end of the run, so the report always comes from a real run.
 /// Sections go to `$TAGSTATION_FAULT_REPORT_DIR` if set (the emulated aarch64 run keeps its

@@ -37,18 +37,48 @@ pub(crate) fn blank(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// A form read as its fields in order: for a form with a repeated field (one checkbox
+/// name ticked many times), which a derived form struct cannot take.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    /// The first value of the field `name`, if the form has it.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.all(name).next()
+    }
+
+    /// Every value of the field `name`, in the form's order.
+    pub(crate) fn all<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The form's CSRF token ("" when it has none).
+    pub(crate) fn csrf(&self) -> &str {
+        self.get("csrf").unwrap_or_default()
+    }
+}
+
+/// Lending a unit, and a whole kit ([`crate::kits::check_out`]).
 #[derive(Deserialize)]
 pub struct CheckOut {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
     /// Who takes it (operators; a borrower always checks out to themselves).
     #[serde(default)]
-    holder: String,
+    pub(crate) holder: String,
     #[serde(default)]
-    due: String,
+    pub(crate) due: String,
     /// "yes": lend it even though it is reserved for someone else (operators).
     #[serde(default)]
-    over_reservation: Option<String>,
+    pub(crate) over_reservation: Option<String>,
 }
 
 pub async fn check_out(

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use crate::actions::{blank, op};
+use crate::actions::{blank, op, CheckOut, Pairs};
 use crate::session::{Me, Signed};
 use crate::signin::render;
 use crate::{parse_id, WebError};
@@ -136,24 +136,12 @@ pub async fn edit(
     Ok(Redirect::to(&format!("/kits/{id}")).into_response())
 }
 
-#[derive(serde::Deserialize)]
-pub struct LendForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    holder: String,
-    #[serde(default)]
-    due: String,
-    #[serde(default)]
-    over_reservation: Option<String>,
-}
-
 /// Lend the whole kit (operators): every unit, or none.
 pub async fn check_out(
     State(st): State<Arc<AppState>>,
     signed: Signed,
     Path(id): Path<String>,
-    Form(f): Form<LendForm>,
+    Form(f): Form<CheckOut>,
 ) -> Result<Response, WebError> {
     signed.may_post(&f.csrf, Role::Operator)?;
     let id = parse_id(&id, "kit")?;
@@ -170,24 +158,18 @@ pub async fn check_out(
 }
 
 /// Take the kit back (operators): the units ticked came back; the others are recorded
-/// missing. The form is sent as pairs because `back` repeats.
+/// missing. `back` repeats, one for each unit ticked.
 pub async fn check_in(
     State(st): State<Arc<AppState>>,
     signed: Signed,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(f): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    signed.may_post(csrf, Role::Operator)?;
+    signed.may_post(f.csrf(), Role::Operator)?;
     let id = parse_id(&id, "kit")?;
-    let back = pairs
-        .iter()
-        .filter(|(k, _)| k == "back")
-        .map(|(_, v)| parse_id(v, "unit"))
+    let back = f
+        .all("back")
+        .map(|v| parse_id(v, "unit"))
         .collect::<Result<Vec<_>, _>>()?;
     let actor = signed.actor();
     op(&st, move |l| {

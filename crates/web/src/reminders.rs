@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
+use crate::actions::Pairs;
 use crate::pages::read;
 use crate::session::{Me, Signed};
 use crate::signin::render;
@@ -75,26 +76,20 @@ pub async fn reminders(
 }
 
 /// Save what the signed-in person gets, from the form's `csrf`, `digest` and one
-/// `get` per kind ticked (a repeated field, so the form is read as pairs). Kinds left
+/// `get` per kind ticked (a repeated field, so the form is read as [`Pairs`]). Kinds left
 /// unticked are opted out of ("overdue" still reaches them as the borrower).
 pub async fn save(
     State(st): State<Arc<AppState>>,
     signed: Signed,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(f): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    signed.may_post(field("csrf").unwrap_or_default(), Role::Viewer)?;
+    signed.may_post(f.csrf(), Role::Viewer)?;
     let prefs = Prefs {
         opted_out: Kind::CHOOSABLE
             .into_iter()
-            .filter(|k| !pairs.iter().any(|(n, v)| n == "get" && v == k.as_str()))
+            .filter(|k| !f.all("get").any(|v| v == k.as_str()))
             .collect(),
-        digest: field("digest").is_some(),
+        digest: f.get("digest").is_some(),
     };
     let me = signed.person.id;
     let store = st.store.clone();

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::actions::{blank, op};
+use crate::actions::{blank, op, Pairs};
 use crate::session::{Me, Signed};
 use crate::signin::render;
 use crate::{parse_id, WebError};
@@ -164,50 +164,17 @@ fn day(date: &str) -> Day {
     }
 }
 
-/// The reservation form: `unit` repeats, one for each unit ticked (none: a number
-/// of any units of the item).
-#[derive(Default)]
-pub struct ReserveForm {
-    csrf: String,
-    item: String,
-    unit: Vec<String>,
-    count: String,
-    person: String,
-    starts: String,
-    ends: String,
-    note: String,
-}
-
-impl ReserveForm {
-    /// From the form's fields in order (a repeated field is why this is not derived).
-    fn from_pairs(pairs: Vec<(String, String)>) -> ReserveForm {
-        let mut f = ReserveForm::default();
-        for (k, v) in pairs {
-            match k.as_str() {
-                "csrf" => f.csrf = v,
-                "item" => f.item = v,
-                "unit" => f.unit.push(v),
-                "count" => f.count = v,
-                "person" => f.person = v,
-                "starts" => f.starts = v,
-                "ends" => f.ends = v,
-                "note" => f.note = v,
-                _ => {}
-            }
-        }
-        f
-    }
-}
-
-/// Make a reservation from the calendar's form; back to the item's calendar.
+/// Make a reservation from the calendar's form; back to the item's calendar. The
+/// form's `unit` repeats, one for each unit ticked (none: a number of any units of the
+/// item).
 pub async fn reserve(
     State(st): State<Arc<AppState>>,
     signed: Signed,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(f): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let f = ReserveForm::from_pairs(pairs);
-    signed.may_post(&f.csrf, Role::Borrower)?;
-    let person = match blank(&f.person) {
+    signed.may_post(f.csrf(), Role::Borrower)?;
+    let field = |name| f.get(name).unwrap_or_default();
+    let person = match blank(field("person")) {
         Some(p) if signed.person.role >= Role::Operator => p,
         Some(p) if !is_me(&signed.person, &p) => return Err(WebError::Forbidden(
             "borrowers reserve for themselves only; ask an operator to reserve for someone else"
@@ -215,21 +182,21 @@ pub async fn reserve(
         )),
         _ => signed.person.id.to_string(),
     };
-    let ticked: Vec<String> = f.unit.iter().filter_map(|u| blank(u)).collect();
-    let count = match blank(&f.count).filter(|_| ticked.is_empty()) {
+    let ticked: Vec<String> = f.all("unit").filter_map(blank).collect();
+    let count = match blank(field("count")).filter(|_| ticked.is_empty()) {
         Some(c) => Some(c.parse::<i64>().map_err(|_| {
             WebError::BadRequest(format!("How many: {c:?} is not a number of units."))
         })?),
         None => None,
     };
     let new = NewReservation {
-        item: blank(&f.item),
+        item: blank(field("item")),
         units: ticked,
         count,
         person,
-        starts: f.starts.trim().to_string(),
-        ends: blank(&f.ends),
-        note: blank(&f.note),
+        starts: field("starts").trim().to_string(),
+        ends: blank(field("ends")),
+        note: blank(field("note")),
     };
     let actor = signed.actor();
     let r = op(&st, move |l| reservations::reserve(l, new, &actor)).await?;
