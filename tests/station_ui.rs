@@ -1929,3 +1929,130 @@ fn with_no_place_for_photos_the_event_is_saved_without_one() {
     });
     assert!(photos.is_file(), "left as it was");
 }
+
+/// Every reservation the station's store holds, with its names, by first day.
+fn reservations(store: &Store) -> Vec<tagstation::ops::reservations::ReservationView> {
+    let all = tagstation::reservations::ReservationQuery::default();
+    tagstation::ops::reservations::list(store, &all).expect("reservations")
+}
+
+#[test]
+fn a_unit_is_reserved_on_its_card_and_a_basket_at_the_kiosk_on_days_stepped_to() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let day = tagstation::clock::in_days;
+
+    // On the card: for Ana, from the day after tomorrow, three days.
+    ui.on_scan("DR-1");
+    touch(ui, "Reserve");
+    assert_eq!(ui.window().get_picker_title(), "Reserve for whom?");
+    touch(ui, "Ana");
+    assert!(ui.window().get_show_booking());
+    assert_eq!(ui.window().get_booking_title(), "Reserve Drill 01 for Ana");
+    assert!(
+        ui.window()
+            .get_booking_first()
+            .starts_with("From tomorrow, "),
+        "{}",
+        ui.window().get_booking_first()
+    );
+    assert_eq!(ui.window().get_booking_length(), "For 1 day");
+    assert!(!ui.window().get_booking_can_shorter());
+    touch(ui, "first day Later");
+    touch(ui, "Longer");
+    touch(ui, "Longer");
+    let first = ui.window().get_booking_first().to_string();
+    assert!(
+        first.starts_with("From ") && first.ends_with(&day(2)),
+        "{first}"
+    );
+    let length = ui.window().get_booking_length().to_string();
+    assert!(
+        length.starts_with("For 3 days, to ") && length.ends_with(&day(4)),
+        "{length}"
+    );
+    screenshot(ui, "42-reserve-days");
+    let before = last_seq(ui);
+    touch(ui, "booking Reserve");
+    assert_eq!(
+        message(ui),
+        format!(
+            "Saved: Drill 01 reserved for Ana, {} to {}.",
+            day(2),
+            day(4)
+        )
+    );
+    assert!(!ui.window().get_show_booking());
+    assert_eq!(
+        unit_reservations(ui),
+        [format!("Reserved for Ana, {} to {}", day(2), day(4))]
+    );
+    ui.with_store(|s| {
+        let made = reservations(s);
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].what(), "Drill 01");
+        assert_eq!(
+            (made[0].starts.clone(), made[0].ends.clone()),
+            (day(2), day(4))
+        );
+        assert_eq!(made[0].person, "Ana");
+        let log = events_after(s, before);
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].actor, "station:test");
+    });
+
+    // The same unit for Ben on a shared day: refused in words, the booking stays.
+    touch(ui, "Reserve");
+    touch(ui, "Ben");
+    touch(ui, "Longer");
+    touch(ui, "Longer");
+    let before = last_seq(ui);
+    touch(ui, "booking Reserve");
+    assert!(ui.window().get_show_booking(), "still choosing");
+    assert!(
+        message(ui).contains("cannot be reserved then") && message(ui).contains("Ana"),
+        "{}",
+        message(ui)
+    );
+    assert_eq!(last_seq(ui), before, "nothing recorded");
+    touch(ui, "booking Cancel");
+    assert_eq!(message(ui), "Nothing reserved.");
+
+    // At the kiosk: Ben scans two units and reserves them for himself.
+    touch(ui, "Done");
+    ui.on_scan("B-BEN");
+    ui.on_scan("DR-2");
+    ui.on_scan("SW-1");
+    touch(ui, "Reserve");
+    assert_eq!(
+        ui.window().get_booking_title(),
+        "Reserve Drill 02 and Saw 01 for Ben"
+    );
+    screenshot(ui, "43-kiosk-reserve");
+    let before = last_seq(ui);
+    touch(ui, "booking Reserve");
+    assert_eq!(
+        message(ui),
+        format!("Saved: Drill 02 and Saw 01 reserved for Ben, {}.", day(1))
+    );
+    assert_eq!(ui.window().get_kiosk_person(), "Ben");
+    assert_eq!(
+        slint::Model::row_count(&ui.window().get_basket()),
+        0,
+        "the basket is empty"
+    );
+    ui.with_store(|s| {
+        let bens: Vec<_> = reservations(s)
+            .into_iter()
+            .filter(|r| r.person == "Ben")
+            .collect();
+        let mut what: Vec<String> = bens.iter().map(|r| r.what()).collect();
+        what.sort();
+        assert_eq!(what, ["Drill 02", "Saw 01"], "one reservation per item");
+        let log = events_after(s, before);
+        assert_eq!(log.len(), 2, "both in one write");
+        assert!(log.iter().all(|e| e.actor == "Ben"), "recorded as Ben's");
+        // Nothing was lent.
+        assert_eq!(unit(s, "DR-2").status, Status::InStock);
+    });
+}

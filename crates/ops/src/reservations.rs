@@ -57,6 +57,45 @@ pub fn reserve(
     l.reservation(id)
 }
 
+/// Reserve these units for `person` from `starts` to `ends` (both included): one
+/// reservation per item they belong to (a reservation is for units of one item), all
+/// recorded in one write or none. What a kiosk's "Reserve" does with a basket.
+pub fn reserve_units(
+    l: &mut impl Ledger,
+    units: &[UnitId],
+    person: &str,
+    starts: &str,
+    ends: &str,
+    actor: &Actor,
+) -> Result<Vec<Reservation>, OpError> {
+    if units.is_empty() {
+        return Err(OpError::invalid("nothing to reserve: no units were given"));
+    }
+    let mut by_item: BTreeMap<ItemId, Vec<String>> = BTreeMap::new();
+    for id in units {
+        let unit = l.unit(*id)?;
+        by_item
+            .entry(unit.item_id)
+            .or_default()
+            .push(unit.id.to_string());
+    }
+    let mut cmds = Vec::new();
+    for (item, units) in by_item {
+        let new = NewReservation {
+            item: Some(item.to_string()),
+            units,
+            person: person.to_string(),
+            starts: starts.to_string(),
+            ends: Some(ends.to_string()),
+            ..NewReservation::default()
+        };
+        cmds.push(reserve_command(l, new, actor)?);
+    }
+    let ids: Vec<ReservationId> = cmds.iter().map(|c| c.item_id).collect();
+    record(l, cmds)?;
+    ids.into_iter().map(|id| l.reservation(id)).collect()
+}
+
 /// The command that makes a reservation, checked against what this store knows.
 pub fn reserve_command(
     l: &impl Ledger,

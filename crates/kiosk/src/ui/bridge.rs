@@ -47,6 +47,13 @@ pub fn touch(action: UiAction) -> Touch {
         UiAction::SignDone => Touch::SignDone,
         UiAction::SignClear => Touch::SignClear,
         UiAction::SignCancel => Touch::SignCancel,
+        UiAction::Reserve => Touch::Reserve,
+        UiAction::BookEarlier => Touch::BookEarlier,
+        UiAction::BookLater => Touch::BookLater,
+        UiAction::BookShorter => Touch::BookShorter,
+        UiAction::BookLonger => Touch::BookLonger,
+        UiAction::BookConfirm => Touch::BookConfirm,
+        UiAction::BookCancel => Touch::BookCancel,
     }
 }
 

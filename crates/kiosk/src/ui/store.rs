@@ -8,7 +8,7 @@ use tagstation_core::people::Role;
 use tagstation_core::view::UnitView;
 use tagstation_ops::catalog::{self, NewUnit, UnitChange};
 use tagstation_ops::kits::{self, KitView};
-use tagstation_ops::reservations::{upcoming_for_unit, ReservationView};
+use tagstation_ops::reservations::{self, upcoming_for_unit, ReservationView};
 use tagstation_ops::{lending, Actor, Ledger, OpError};
 use tagstation_station::action::act_on_unit;
 use tagstation_station::store::{op_error, Resolved, Store};
@@ -191,13 +191,23 @@ pub fn run(
             by,
             scan,
         } => {
-            let by = by
-                .as_deref()
-                .map(Actor::from)
-                .unwrap_or_else(|| who.clone());
+            let by = by.as_deref().map_or_else(|| who.clone(), Actor::from);
             let (present, scan) = (present.as_deref(), scan.as_deref());
             kits::check_in_kit(store, *kit, present, None, &by, scan)
                 .map(Done::KitReturned)
+                .map_err(Refused::from)
+        }
+        Op::Reserve {
+            units,
+            person,
+            starts,
+            ends,
+            by,
+            ..
+        } => {
+            let by = by.as_deref().map_or_else(|| who.clone(), Actor::from);
+            reservations::reserve_units(store, units, person, starts, ends, &by)
+                .map(|made| Done::Reserved(made.len()))
                 .map_err(Refused::from)
         }
         Op::Count { item, change, qty } => {

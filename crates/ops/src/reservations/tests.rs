@@ -267,3 +267,28 @@ fn the_same_unit_reserved_offline_at_two_stations_is_a_conflict_not_a_merge() {
     assert!(hub.reservations.contains_key(&one.id));
     assert!(hub.reservations.contains_key(&two.id));
 }
+
+#[test]
+fn units_of_two_items_are_reserved_together_or_not_at_all() {
+    let (mut l, camera, units, a) = setup();
+    let tripod = create_item(&mut l, NewItem::units("Tripod"), &a).unwrap();
+    let t = add_unit(&mut l, tripod, NewUnit::default(), &a).unwrap().id;
+    let (from, to) = (in_days(1), in_days(2));
+    let ids = [units[0].id, t, units[1].id];
+    let made = reserve_units(&mut l, &ids, "Ana", &from, &to, &a).unwrap();
+    // One reservation per item, the camera's two units in one.
+    assert_eq!(made.len(), 2);
+    let cams = made.iter().find(|r| r.fields.item_id == camera).unwrap();
+    assert_eq!(cams.fields.units, vec![units[0].id, units[1].id]);
+    assert!(made
+        .iter()
+        .all(|r| r.fields.starts == from && r.fields.ends == to));
+
+    // Ben asks for the free camera and the booked tripod: neither is reserved.
+    let before = l.events().len();
+    let e = reserve_units(&mut l, &[units[2].id, t], "Ben", &to, &to, &a).unwrap_err();
+    assert!(e.user_message().contains("reserved for Ana"), "{e}");
+    assert_eq!(l.events().len(), before, "nothing recorded");
+    let e = reserve_units(&mut l, &[], "Ben", &to, &to, &a).unwrap_err();
+    assert!(e.user_message().contains("nothing to reserve"), "{e}");
+}

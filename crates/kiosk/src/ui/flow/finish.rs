@@ -118,6 +118,31 @@ impl State {
                     _ => {}
                 }
             }
+            (
+                Op::Reserve {
+                    what,
+                    person,
+                    starts,
+                    ends,
+                    ..
+                },
+                Done::Reserved(_),
+            ) => {
+                self.overlay = Overlay::None;
+                let days = if starts == ends {
+                    starts
+                } else {
+                    format!("{starts} to {ends}")
+                };
+                let text = format!("Saved: {what} reserved for {person}, {days}.");
+                self.say(Tone::Ok, text, fx);
+                fx.push(Effect::Saved);
+                // The card lists it now; a kiosk's basket was for the reservation.
+                self.refresh_unit(reads);
+                if let Flow::Kiosk { basket, .. } = &mut self.flow {
+                    basket.clear();
+                }
+            }
             (Op::Count { change, qty, .. }, Done::Recorded) => {
                 let what = match change {
                     CountChange::Receive => "received",

@@ -45,6 +45,12 @@ pub const DUE_CHOICES: [(&str, Option<i64>); 4] = [
 /// How many of a unit's next reservations its card shows.
 pub const RESERVATIONS_SHOWN: usize = 3;
 
+/// How far ahead a reservation made at the station may start, in days from today.
+pub const BOOK_AHEAD_DAYS: i64 = 90;
+
+/// The longest reservation made at the station, in days.
+pub const BOOK_MAX_DAYS: i64 = 28;
+
 /// The on-screen keyboard's rows, unshifted letters shown in capitals.
 pub const KEYS: [&str; 4] = ["1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM,./"];
 
@@ -168,6 +174,17 @@ pub enum Touch {
     SignDone,
     SignClear,
     SignCancel,
+    /// Reserve the unit on the card (for a person picked next), or the kiosk basket's
+    /// units for its person.
+    Reserve,
+    /// The days of the reservation being made: its first day a day earlier or later,
+    /// a day shorter or longer; then make it, or not.
+    BookEarlier,
+    BookLater,
+    BookShorter,
+    BookLonger,
+    BookConfirm,
+    BookCancel,
 }
 
 /// What a row of a list of choices stands for.
@@ -241,6 +258,16 @@ pub enum Op {
         by: Option<String>,
         scan: Option<String>,
     },
+    /// `reservations::reserve_units`: `units` (named `what`) for `person` from `starts`
+    /// to `ends`, recorded as done by `by` (a kiosk's person) or the station.
+    Reserve {
+        units: Vec<UnitId>,
+        what: String,
+        person: String,
+        starts: String,
+        ends: String,
+        by: Option<String>,
+    },
     /// `catalog::adjust_quantity` or `catalog::move_quantity` on a count item.
     Count {
         item: ItemId,
@@ -295,6 +322,8 @@ pub enum Done {
     KitReturned(KitReturn),
     /// The write went through (a basket, a count).
     Recorded,
+    /// Reservations were made: how many (one per item).
+    Reserved(usize),
     /// An audit, with its summary.
     Audit(AuditSummary),
 }
@@ -383,6 +412,8 @@ pub struct AuditSeen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ask {
     Holder,
+    /// Whom the unit on the card is reserved for.
+    ReserveFor,
     Location,
     Code,
     NewUnitName,
@@ -411,6 +442,46 @@ pub enum Overlay {
     Signature {
         holder: String,
     },
+    /// A reservation being made: its days are chosen here.
+    Booking(Booking),
+}
+
+/// A reservation being made at the station: for whom, which units, and which days
+/// (counted from today, so the screen never holds a date in the past).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub person: String,
+    pub units: Vec<UnitId>,
+    /// The units' names, as the screen and the confirmation say them.
+    pub what: String,
+    /// Who records it: the kiosk's person, or none for the station.
+    pub by: Option<String>,
+    /// The first day, in days from today (0 to [`BOOK_AHEAD_DAYS`]).
+    pub from: i64,
+    /// How many days, the first included (1 to [`BOOK_MAX_DAYS`]).
+    pub days: i64,
+}
+
+impl Booking {
+    /// A booking of one day, tomorrow.
+    pub fn new(person: String, units: Vec<UnitId>, what: String, by: Option<String>) -> Booking {
+        Booking {
+            person,
+            units,
+            what,
+            by,
+            from: 1,
+            days: 1,
+        }
+    }
+
+    /// Its first and last day, `YYYY-MM-DD`.
+    pub fn dates(&self, reads: &dyn Reads) -> (String, String) {
+        (
+            reads.date_in(self.from),
+            reads.date_in(self.from + self.days - 1),
+        )
+    }
 }
 
 /// The whole state of the station's screen.
@@ -531,7 +602,10 @@ impl State {
                 }
         ) || matches!(
             self.overlay,
-            Overlay::Keyboard { .. } | Overlay::Reserved { .. } | Overlay::Signature { .. }
+            Overlay::Keyboard { .. }
+                | Overlay::Reserved { .. }
+                | Overlay::Signature { .. }
+                | Overlay::Booking(_)
         );
         let idle = self.settings.idle;
         Effect::Idle(Some(if long {

@@ -1898,3 +1898,146 @@ fn a_check_in_or_damage_asks_for_a_condition_photo_after_the_save_where_set() {
     );
     assert!(photos(&fx).is_empty());
 }
+
+/// The booking over the screen, or a panic naming what is there.
+fn booking(st: &State) -> &Booking {
+    match &st.overlay {
+        Overlay::Booking(b) => b,
+        other => panic!("no booking on screen: {other:?}"),
+    }
+}
+
+#[test]
+fn a_unit_on_its_card_is_reserved_for_a_person_picked_on_days_stepped_to() {
+    let r = Fake::new();
+    let dr1 = r.unit("DR-1").clone();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "DR-1");
+    touch(&mut st, &r, Touch::Reserve);
+    assert_eq!(st.overlay, Overlay::Picker(Ask::ReserveFor));
+    touch(&mut st, &r, Touch::Choose(Choice::Person("Ana".into())));
+    let b = booking(&st);
+    assert_eq!((b.person.as_str(), b.what.as_str()), ("Ana", "Drill 01"));
+    assert_eq!(
+        (b.from, b.days, b.by.as_deref()),
+        (1, 1, None),
+        "tomorrow, one day"
+    );
+
+    // The first day never goes before today nor past the horizon; the length stays
+    // between one day and the longest.
+    for _ in 0..3 {
+        touch(&mut st, &r, Touch::BookEarlier);
+    }
+    assert_eq!(booking(&st).from, 0);
+    for _ in 0..(BOOK_AHEAD_DAYS + 5) {
+        touch(&mut st, &r, Touch::BookLater);
+    }
+    assert_eq!(booking(&st).from, BOOK_AHEAD_DAYS);
+    for _ in 0..(BOOK_AHEAD_DAYS - 2) {
+        touch(&mut st, &r, Touch::BookEarlier);
+    }
+    touch(&mut st, &r, Touch::BookShorter);
+    assert_eq!(booking(&st).days, 1);
+    for _ in 0..(BOOK_MAX_DAYS + 5) {
+        touch(&mut st, &r, Touch::BookLonger);
+    }
+    assert_eq!(booking(&st).days, BOOK_MAX_DAYS);
+    for _ in 0..(BOOK_MAX_DAYS - 3) {
+        touch(&mut st, &r, Touch::BookShorter);
+    }
+    let fx = touch(&mut st, &r, Touch::BookConfirm);
+    assert_eq!(idle(&fx), Some(Duration::from_secs(60)), "time to choose");
+    let op = the_op(fx);
+    let Op::Reserve {
+        units,
+        person,
+        starts,
+        ends,
+        by,
+        ..
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(units, &[dr1.id]);
+    assert_eq!(
+        (person.as_str(), starts.as_str(), ends.as_str(), by),
+        ("Ana", "today+2", "today+4", &None)
+    );
+
+    // Someone has those days: said, and the booking stays to pick others.
+    let taken = OpError::invalid("Drill 01 cannot be reserved then: reserved for Ben.");
+    let fx = finish(&mut st, &r, op.clone(), Err(taken.into()));
+    assert_eq!(signals(&fx), ["error"]);
+    assert!(
+        st.message.1.contains("reserved for Ben"),
+        "{:?}",
+        st.message
+    );
+    assert_eq!(booking(&st).from, 2);
+
+    // Saved: said with its days, the booking closes, the card reads its reservations
+    // again.
+    let fx = finish(&mut st, &r, op, Ok(Done::Reserved(1)));
+    assert_eq!(signals(&fx), ["success", "saved"]);
+    assert_eq!(
+        st.message,
+        (
+            Tone::Ok,
+            "Saved: Drill 01 reserved for Ana, today+2 to today+4.".into()
+        )
+    );
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(matches!(st.flow, Flow::Unit { unit, .. } if unit == dr1.id));
+
+    // Cancel makes nothing.
+    touch(&mut st, &r, Touch::Reserve);
+    touch(&mut st, &r, Touch::Choose(Choice::Person("Ben".into())));
+    let fx = touch(&mut st, &r, Touch::BookCancel);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Run(_))));
+    assert_eq!(st.overlay, Overlay::None);
+    assert_eq!(st.message.1, "Nothing reserved.");
+}
+
+#[test]
+fn at_the_kiosk_a_person_reserves_the_basket_for_themselves() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|s| s.kiosk = true));
+    st.handle(badge("B-BEN"), &r);
+    // An empty basket has nothing to reserve.
+    let fx = touch(&mut st, &r, Touch::Reserve);
+    assert_eq!(signals(&fx), ["warning"]);
+    assert_eq!(st.overlay, Overlay::None);
+
+    code(&mut st, &r, "DR-2");
+    code(&mut st, &r, "SW-1");
+    touch(&mut st, &r, Touch::Reserve);
+    let b = booking(&st);
+    assert_eq!(b.what, "Drill 02 and Saw 01");
+    assert_eq!((b.person.as_str(), b.by.as_deref()), ("Ben", Some("Ben")));
+    touch(&mut st, &r, Touch::BookLonger);
+    let op = the_op(touch(&mut st, &r, Touch::BookConfirm));
+    let Op::Reserve {
+        units,
+        starts,
+        ends,
+        ..
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!(units, &[r.unit("DR-2").id, r.unit("SW-1").id]);
+    assert_eq!((starts.as_str(), ends.as_str()), ("today+1", "today+2"));
+    finish(&mut st, &r, op, Ok(Done::Reserved(2)));
+    assert_eq!(
+        st.message.1,
+        "Saved: Drill 02 and Saw 01 reserved for Ben, today+1 to today+2."
+    );
+    // The basket was for the reservation: empty again, Ben still at the kiosk.
+    assert!(
+        matches!(&st.flow, Flow::Kiosk { person: Some(p), basket, .. } if p == "Ben" && basket.is_empty()),
+        "{:?}",
+        st.flow
+    );
+}

@@ -8,8 +8,8 @@ use tagstation_ops::Action;
 use tagstation_station::audit::Audit;
 
 use super::{
-    kiosk, kit_not_ready, kit_unusable, Ask, CameBack, Choice, CountChange, Effect, Flow, Fx, Op,
-    Overlay, Reads, State, Tone, Touch,
+    and_list, kiosk, kit_not_ready, kit_unusable, Ask, Booking, CameBack, Choice, CountChange,
+    Effect, Flow, Fx, Op, Overlay, Reads, State, Tone, Touch, BOOK_AHEAD_DAYS, BOOK_MAX_DAYS,
 };
 
 impl State {
@@ -19,7 +19,9 @@ impl State {
                 let ask = *ask;
                 self.overlay = Overlay::None;
                 match c {
-                    Choice::Person(text) | Choice::Location(text) => self.answer(ask, text, fx),
+                    Choice::Person(text) | Choice::Location(text) => {
+                        self.answer(ask, text, reads, fx)
+                    }
                     other => tracing::debug!(?other, "not a picker choice, ignored"),
                 }
             }
@@ -88,8 +90,29 @@ impl State {
                 } else if ask == Ask::Code {
                     self.code(&text, reads, fx);
                 } else {
-                    self.answer(ask, text, fx);
+                    self.answer(ask, text, reads, fx);
                 }
+            }
+            (Touch::BookEarlier, Overlay::Booking(b)) => b.from = (b.from - 1).max(0),
+            (Touch::BookLater, Overlay::Booking(b)) => b.from = (b.from + 1).min(BOOK_AHEAD_DAYS),
+            (Touch::BookShorter, Overlay::Booking(b)) => b.days = (b.days - 1).max(1),
+            (Touch::BookLonger, Overlay::Booking(b)) => b.days = (b.days + 1).min(BOOK_MAX_DAYS),
+            (Touch::BookCancel, Overlay::Booking(_)) => {
+                self.overlay = Overlay::None;
+                self.message = (Tone::None, "Nothing reserved.".into());
+            }
+            // The booking stays on screen until the reservation is saved: a refusal
+            // (someone has those days) lets the person pick others.
+            (Touch::BookConfirm, Overlay::Booking(b)) => {
+                let (starts, ends) = b.dates(reads);
+                fx.run(Op::Reserve {
+                    units: b.units.clone(),
+                    what: b.what.clone(),
+                    person: b.person.clone(),
+                    starts,
+                    ends,
+                    by: b.by.clone(),
+                });
             }
             (t, _) => self.screen_touch(t, reads, fx),
         }
@@ -128,7 +151,7 @@ impl State {
                 unit: *unit,
                 action: Action::SetStatus { status },
             }),
-            (Touch::CheckOut, Flow::Unit { .. }) => self.ask_holder(reads),
+            (Touch::CheckOut, Flow::Unit { .. }) => self.ask_person(Ask::Holder, reads),
             (
                 Touch::CheckOut,
                 Flow::Kit {
@@ -137,7 +160,7 @@ impl State {
                 },
             ) => match kit_unusable(kit).or_else(|| kit_not_ready(kit)) {
                 Some(why) => self.say(Tone::Warn, why, fx),
-                None => self.ask_holder(reads),
+                None => self.ask_person(Ask::Holder, reads),
             },
             (
                 Touch::CheckIn,
@@ -177,6 +200,25 @@ impl State {
                 action: Action::CheckIn { location: None },
             }),
             (Touch::Move, Flow::Unit { .. }) => self.overlay = Overlay::Picker(Ask::Location),
+            (Touch::Reserve, Flow::Unit { .. }) => self.ask_person(Ask::ReserveFor, reads),
+            (
+                Touch::Reserve,
+                Flow::Kiosk {
+                    person: Some(p),
+                    basket,
+                    ..
+                },
+            ) => {
+                if basket.is_empty() {
+                    let text = "Scan the units to reserve first, then touch Reserve.";
+                    return self.say(Tone::Warn, text.into(), fx);
+                }
+                let names: Vec<String> = basket.iter().map(|u| u.name.clone()).collect();
+                let units = basket.iter().map(|u| u.id).collect();
+                let booking = Booking::new(p.clone(), units, and_list(&names), Some(p.clone()));
+                self.clear_message();
+                self.overlay = Overlay::Booking(booking);
+            }
             (Touch::PrintLabel, Flow::Unit { unit, .. }) => {
                 if self.settings.labels.is_some() {
                     self.message = (Tone::None, "Printing the label…".into());
@@ -277,8 +319,16 @@ impl State {
     }
 
     /// A picker choice or typed text for what was asked.
-    fn answer(&mut self, ask: Ask, text: String, fx: &mut Fx) {
+    fn answer(&mut self, ask: Ask, text: String, reads: &dyn Reads, fx: &mut Fx) {
         match (ask, &self.flow) {
+            (Ask::ReserveFor, Flow::Unit { unit, .. }) => {
+                let name = match reads.units_by_id(&[*unit]) {
+                    Ok(mut v) if !v.is_empty() => v.remove(0).name,
+                    Ok(_) => return tracing::warn!(%unit, "the unit to reserve is gone"),
+                    Err(e) => return self.fail(&e, fx),
+                };
+                self.overlay = Overlay::Booking(Booking::new(text, vec![*unit], name, None));
+            }
             (Ask::Holder, Flow::Unit { unit, .. }) => {
                 let op = Op::Act {
                     unit: *unit,
@@ -373,12 +423,13 @@ impl State {
         }
     }
 
-    /// Whom to lend to: the picker of people, or the keyboard when there are none.
-    fn ask_holder(&mut self, reads: &dyn Reads) {
+    /// Whom to lend to or reserve for: the picker of people, or the keyboard when
+    /// there are none.
+    fn ask_person(&mut self, ask: Ask, reads: &dyn Reads) {
         if reads.borrowers().is_empty() {
-            self.open_keyboard(Ask::Holder, String::new());
+            self.open_keyboard(ask, String::new());
         } else {
-            self.overlay = Overlay::Picker(Ask::Holder);
+            self.overlay = Overlay::Picker(ask);
         }
     }
 

@@ -7,7 +7,9 @@ mod screens;
 
 use slint::{ModelRc, SharedString, VecModel};
 
-use super::flow::{Ask, Choice, Overlay, State, Tone as FlowTone, KEYS};
+use super::flow::{
+    Ask, Booking, Choice, Overlay, State, Tone as FlowTone, BOOK_AHEAD_DAYS, BOOK_MAX_DAYS, KEYS,
+};
 use super::generated::{Choices, Line, StationWindow, Tone};
 use tagstation_core::catalog::Status;
 use tagstation_station::store::{Store, StoreError};
@@ -112,38 +114,37 @@ fn overlay(
     store: &Store,
     shown: &mut Shown,
 ) -> Result<(), StoreError> {
-    match &state.overlay {
-        Overlay::None => {
-            w.set_show_picker(false);
-            w.set_show_keyboard(false);
-            w.set_show_reserved(false);
-            w.set_show_signature(false);
-        }
+    let on = &state.overlay;
+    w.set_show_picker(matches!(on, Overlay::Picker(_)));
+    w.set_show_keyboard(matches!(on, Overlay::Keyboard { .. }));
+    w.set_show_reserved(matches!(on, Overlay::Reserved { .. }));
+    w.set_show_signature(matches!(on, Overlay::Signature { .. }));
+    w.set_show_booking(matches!(on, Overlay::Booking(_)));
+    match on {
+        Overlay::None => {}
         Overlay::Signature { holder } => {
             w.set_signature_title(format!("{holder}, please sign for the check-out").into());
             w.set_hint("Sign with a finger on the white pad, then touch Done.".into());
-            w.set_show_signature(true);
-            w.set_show_picker(false);
-            w.set_show_keyboard(false);
-            w.set_show_reserved(false);
         }
         Overlay::Reserved { text, may_override } => {
             w.set_reserved_text(text.clone().into());
             w.set_reserved_can_override(*may_override);
-            w.set_show_reserved(true);
-            w.set_show_picker(false);
-            w.set_show_keyboard(false);
-            w.set_show_signature(false);
         }
+        Overlay::Booking(b) => booking(w, b, store),
         Overlay::Picker(ask) => {
             let mut rows = Rows::default();
             let (title, can_type) = match ask {
-                Ask::Holder => {
+                Ask::Holder | Ask::ReserveFor => {
                     for name in store.borrowers()? {
                         let l = line(name.clone(), "", Tone::None);
                         rows.push(Choice::Person(name), l);
                     }
-                    ("Check out to whom?", true)
+                    let title = if *ask == Ask::Holder {
+                        "Check out to whom?"
+                    } else {
+                        "Reserve for whom?"
+                    };
+                    (title, true)
                 }
                 Ask::Location => {
                     for l in store.locations()? {
@@ -158,14 +159,10 @@ fn overlay(
             w.set_picker_rows(model(rows.lines));
             shown.picker = rows.choices;
             w.set_picker_can_type(can_type);
-            w.set_show_picker(true);
-            w.set_show_keyboard(false);
-            w.set_show_reserved(false);
-            w.set_show_signature(false);
         }
         Overlay::Keyboard { ask, text, shift } => {
             let prompt = match ask {
-                Ask::Holder => "Name:",
+                Ask::Holder | Ask::ReserveFor => "Name:",
                 Ask::Location => "Location:",
                 Ask::Code => "Code:",
                 Ask::NewUnitName | Ask::NewTaggedName => "Unit name:",
@@ -191,13 +188,47 @@ fn overlay(
             w.set_keyboard_row2(row(KEYS[1]));
             w.set_keyboard_row3(row(KEYS[2]));
             w.set_keyboard_row4(row(KEYS[3]));
-            w.set_show_keyboard(true);
-            w.set_show_picker(false);
-            w.set_show_reserved(false);
-            w.set_show_signature(false);
         }
     }
     Ok(())
+}
+
+/// The days of a reservation being made, in words: "From tomorrow, Tue 2026-12-08",
+/// "For 3 days, to Thu 2026-12-10".
+fn booking(w: &StationWindow, b: &Booking, store: &Store) {
+    let (first, last) = b.dates(store);
+    let when = match b.from {
+        0 => "today, ".to_string(),
+        1 => "tomorrow, ".to_string(),
+        _ => String::new(),
+    };
+    w.set_booking_title(format!("Reserve {} for {}", b.what, b.person).into());
+    w.set_booking_first(format!("From {when}{}", day(&first)).into());
+    w.set_booking_length(
+        if b.days == 1 {
+            "For 1 day".to_string()
+        } else {
+            format!("For {} days, to {}", b.days, day(&last))
+        }
+        .into(),
+    );
+    w.set_booking_can_earlier(b.from > 0);
+    w.set_booking_can_later(b.from < BOOK_AHEAD_DAYS);
+    w.set_booking_can_shorter(b.days > 1);
+    w.set_booking_can_longer(b.days < BOOK_MAX_DAYS);
+    w.set_hint("Choose the days, then touch Reserve.".into());
+}
+
+/// `2026-12-08` → `Tue 2026-12-08` (the date alone if it is not one).
+fn day(date: &str) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(date, &fmt) {
+        Ok(d) => {
+            let name = d.weekday().to_string();
+            format!("{} {date}", name.get(..3).unwrap_or(&name))
+        }
+        Err(_) => date.to_string(),
+    }
 }
 
 fn line(title: impl Into<SharedString>, detail: impl Into<SharedString>, tone: Tone) -> Line {
