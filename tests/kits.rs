@@ -109,7 +109,8 @@ fn made_at_one_lent_at_another(database: &str) {
     let at_b = find_kit(&b, "KIT-A").unwrap();
     assert_eq!(at_b.id, kit.id);
     let op = Actor::from("op");
-    check_out_kit(&mut b, kit.id, "Ben", None, false, &op, Some("KIT-A")).unwrap();
+    let lend = tagstation::ops::Action::lend("Ben", None, false);
+    check_out_kit(&mut b, kit.id, lend, &op, Some("KIT-A")).unwrap();
     let c3 = b.find_unit("C-3").unwrap().id;
     let present: Vec<_> = kit.units.iter().copied().filter(|u| *u != c3).collect();
     check_in_kit(&mut b, kit.id, Some(&present), None, &op, Some("KIT-A")).unwrap();

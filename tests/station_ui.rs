@@ -2056,3 +2056,35 @@ fn a_unit_is_reserved_on_its_card_and_a_basket_at_the_kiosk_on_days_stepped_to()
         assert_eq!(unit(s, "DR-2").status, Status::InStock);
     });
 }
+
+/// A kit lent from its own card asks for the borrower's signature like a unit, and the
+/// strokes go with every unit of it.
+#[test]
+fn a_kit_from_its_card_is_signed_for_on_the_pad() {
+    let f = fixture(|s| s.signature = true);
+    let ui = &f.ui;
+    let units = camera_kit(&f);
+    ui.on_scan("KIT-A");
+    touch(ui, "Check out kit");
+    touch(ui, "Ben");
+    assert!(ui.window().get_show_signature(), "the pad");
+    let before = last_seq(ui);
+    draw(ui, &[&[(40.0, 40.0), (120.0, 100.0), (200.0, 60.0)]]);
+    touch(ui, "signature Done");
+    assert!(!ui.window().get_show_signature());
+    assert!(
+        message(ui).starts_with("Saved: Camera kit A (4 units) checked out to Ben"),
+        "{}",
+        message(ui)
+    );
+    ui.with_store(|s| {
+        let signed = signatures(s, before);
+        let mut got: Vec<uuid::Uuid> = signed.iter().map(|(u, _)| *u).collect();
+        let mut want = units.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "a signed event per unit of the kit");
+        assert!(signed.iter().all(|(_, sig)| sig == &signed[0].1));
+        assert_eq!(signed[0].1.strokes.len(), 1);
+    });
+}

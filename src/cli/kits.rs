@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use tagstation::ops::kits::{self, KitChange, KitView, NewKit};
-use tagstation::ops::{Actor, Ledger};
+use tagstation::ops::{Action, Actor, Ledger};
 
 use super::output::t;
 use super::JsonFlag;
@@ -154,15 +154,8 @@ pub(super) fn kit_cmd(l: &mut impl Ledger, actor: &str, cmd: KitCmd) -> Result<(
             override_reservation,
         } => {
             let k = kits::find_kit(l, &kit)?;
-            let n = kits::check_out_kit(
-                l,
-                k.id,
-                &holder,
-                due.as_deref(),
-                override_reservation,
-                &actor,
-                None,
-            )?;
+            let lend = Action::lend(&holder, due, override_reservation);
+            let n = kits::check_out_kit(l, k.id, lend, &actor, None)?;
             println!(
                 "saved: kit {} ({n} units) checked out to {}",
                 t(&k.name),

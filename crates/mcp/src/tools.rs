@@ -1423,7 +1423,10 @@ fn check_out_kit<L: Ledger + Reads>(
         caller,
         Tool::CheckOutKit,
         a.override_reservation,
-        |l, over| kits::check_out_kit(l, k.id, &who, a.due.as_deref(), over, &caller.actor, None),
+        |l, over| {
+            let lend = Action::lend(&who, a.due.clone(), over);
+            kits::check_out_kit(l, k.id, lend, &caller.actor, None)
+        },
     )?;
     let after = l.kit(k.id)?;
     let mut out = json!({"kit": kit_json(l, &after)?});

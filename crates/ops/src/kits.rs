@@ -191,16 +191,21 @@ pub fn view_of(kit: &Kit, units: Vec<Unit>) -> KitView {
     }
 }
 
-/// Check a whole kit out to `holder`, in one write: every unit, or none.
+/// Check a whole kit out, in one write: every unit, or none. `lend` says to whom, until
+/// when, whether over a reservation and with what signature (an [`Action::CheckOut`];
+/// any other action is refused): each unit is lent the same way.
 pub fn check_out_kit(
     l: &mut impl Ledger,
     kit: KitId,
-    holder: &str,
-    due: Option<&str>,
-    over_reservation: bool,
+    lend: Action,
     actor: &Actor,
     scan: Option<&str>,
 ) -> Result<usize, OpError> {
+    if !matches!(lend, Action::CheckOut { .. }) {
+        return Err(OpError::invalid(format!(
+            "a kit goes out with a check-out, not {lend:?}"
+        )));
+    }
     let kit = l.kit(kit)?;
     if !kit.active {
         return Err(OpError::invalid(format!(
@@ -237,13 +242,7 @@ pub fn check_out_kit(
             ),
         });
     }
-    let action = Action::CheckOut {
-        holder: holder.to_string(),
-        due: due.map(str::to_string),
-        over_reservation,
-        signature: None,
-    };
-    crate::lending::lend_units(l, &units, action, actor, scan)
+    crate::lending::lend_units(l, &units, lend, actor, scan)
 }
 
 /// What checking a kit in did.

@@ -45,6 +45,16 @@ pub enum Action {
 }
 
 impl Action {
+    /// A check-out to `holder`, unsigned.
+    pub fn lend(holder: impl Into<String>, due: Option<String>, over_reservation: bool) -> Action {
+        Action::CheckOut {
+            holder: holder.into(),
+            due,
+            over_reservation,
+            signature: None,
+        }
+    }
+
     /// The event for `units`, and the commands to record with it: a check-out names a
     /// known borrower within their limit, due by the last day of their reservation it
     /// picks up or by their default loan length when no date is given, and must not

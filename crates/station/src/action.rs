@@ -50,21 +50,9 @@ fn act_on_kit(
     use tagstation_ops::kits;
     let who = Actor::from(actor);
     let message = match action {
-        Action::CheckOut {
-            holder,
-            due,
-            over_reservation,
-            ..
-        } => {
-            let n = kits::check_out_kit(
-                store,
-                kit.id,
-                &holder,
-                due.as_deref(),
-                over_reservation,
-                &who,
-                Some(code),
-            )?;
+        Action::CheckOut { ref holder, .. } => {
+            let holder = holder.clone();
+            let n = kits::check_out_kit(store, kit.id, action, &who, Some(code))?;
             format!("kit {} ({n} units) checked out to {holder}", kit.name)
         }
         Action::CheckIn { location } => {

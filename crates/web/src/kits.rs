@@ -18,7 +18,7 @@ use tagstation_core::catalog::Status;
 use tagstation_core::people::Role;
 use tagstation_hub::server::AppState;
 use tagstation_ops::kits::{self, KitChange, KitView, NewKit};
-use tagstation_ops::Ledger;
+use tagstation_ops::{Action, Ledger};
 
 #[derive(Template)]
 #[template(path = "kits.html")]
@@ -147,13 +147,9 @@ pub async fn check_out(
     let id = parse_id(&id, "kit")?;
     let holder =
         blank(&f.holder).ok_or_else(|| WebError::BadRequest("Say who takes the kit.".into()))?;
-    let due = blank(&f.due);
-    let over = f.over_reservation.is_some();
+    let lend = Action::lend(holder, blank(&f.due), f.over_reservation.is_some());
     let actor = signed.actor();
-    op(&st, move |l| {
-        kits::check_out_kit(l, id, &holder, due.as_deref(), over, &actor, None)
-    })
-    .await?;
+    op(&st, move |l| kits::check_out_kit(l, id, lend, &actor, None)).await?;
     Ok(Redirect::to(&format!("/kits/{id}")).into_response())
 }
 

@@ -169,19 +169,13 @@ pub fn run(
         } => lending::act_on_basket(store, units, action, &Actor::from(person.as_str()))
             .map(|_| Done::Recorded)
             .map_err(|(i, error)| Refused { error, at: Some(i) }),
-        Op::CheckOutKit {
-            kit,
-            holder,
-            due,
-            over_reservation,
-        } => {
+        Op::CheckOutKit { kit, action } => {
             // Its name first: a kit that cannot be read cannot go out either.
             let name = match Ledger::kit(store, *kit) {
                 Ok(k) => k.name,
                 Err(e) => return Some(Err(e.into())),
             };
-            let due = due.as_deref();
-            kits::check_out_kit(store, *kit, holder, due, *over_reservation, &who, None)
+            kits::check_out_kit(store, *kit, action.clone(), &who, None)
                 .map(|units| Done::KitOut { kit: name, units })
                 .map_err(Refused::from)
         }

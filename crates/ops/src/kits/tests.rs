@@ -44,7 +44,14 @@ fn a_kit_goes_out_and_comes_back_in_one_write_each() {
     assert_eq!(find_kit(&l, "kit-a").unwrap().id, kit.id);
     let before = l.events().len();
     assert_eq!(
-        check_out_kit(&mut l, kit.id, "Ana", None, false, &a, Some("KIT-A")).unwrap(),
+        check_out_kit(
+            &mut l,
+            kit.id,
+            Action::lend("Ana", None, false),
+            &a,
+            Some("KIT-A")
+        )
+        .unwrap(),
         4
     );
     assert_eq!(l.events().len(), before + 4);
@@ -68,7 +75,7 @@ fn a_kit_with_a_unit_that_cannot_go_stays_in_and_names_it() {
     let kit = kit_of_all(&mut l, &units, &a);
     crate::lending::check_out(&mut l, &[units[2].id], "Ben", None, &a).unwrap();
     let before = l.events().len();
-    let e = check_out_kit(&mut l, kit.id, "Ana", None, false, &a, None).unwrap_err();
+    let e = check_out_kit(&mut l, kit.id, Action::lend("Ana", None, false), &a, None).unwrap_err();
     let words = e.user_message();
     assert!(
         words.contains(&units[2].name) && words.contains("Ben"),
@@ -81,7 +88,7 @@ fn a_kit_with_a_unit_that_cannot_go_stays_in_and_names_it() {
 fn a_kit_returned_short_is_incomplete_until_the_rest_is_in() {
     let (mut l, units, a) = setup();
     let kit = kit_of_all(&mut l, &units, &a);
-    check_out_kit(&mut l, kit.id, "Ana", None, false, &a, None).unwrap();
+    check_out_kit(&mut l, kit.id, Action::lend("Ana", None, false), &a, None).unwrap();
     let present: Vec<UnitId> = units[..3].iter().map(|u| u.id).collect();
     let back = check_in_kit(&mut l, kit.id, Some(&present), None, &a, None).unwrap();
     assert_eq!(back.missing, vec![units[3].name.clone()]);
@@ -150,4 +157,39 @@ fn a_unit_is_in_one_kit_and_a_kit_tag_is_a_code_like_any_other() {
     )
     .unwrap();
     assert_eq!(kit_of(&l, units[1].id).unwrap().map(|k| k.id), Some(b.id));
+}
+
+#[test]
+fn a_signed_kit_check_out_records_the_signature_with_each_unit() {
+    use tagstation_core::signature::Signature;
+    let (mut l, units, a) = setup();
+    let kit = kit_of_all(&mut l, &units, &a);
+    let signature = Signature {
+        width: 400,
+        height: 120,
+        strokes: vec![vec![[10, 60], [80, 20]]],
+    };
+    let lend = Action::CheckOut {
+        holder: "Ana".into(),
+        due: None,
+        over_reservation: false,
+        signature: Some(signature.clone()),
+    };
+    let before = l.events().len();
+    assert_eq!(check_out_kit(&mut l, kit.id, lend, &a, None).unwrap(), 4);
+    let signed: Vec<UnitId> = l.events()[before..]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Signed(s) if *s == signature => e.unit_id,
+            _ => None,
+        })
+        .collect();
+    let mut want: Vec<UnitId> = units.iter().map(|u| u.id).collect();
+    let mut got = signed.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "one signed event per unit");
+    // Anything but a check-out is refused.
+    let e = check_out_kit(&mut l, kit.id, Action::CheckIn { location: None }, &a, None);
+    assert!(e.is_err());
 }

@@ -81,15 +81,12 @@ impl State {
                 self.message = (Tone::Ok, text);
                 self.go_home();
             }
-            (
-                Op::CheckOutKit {
-                    holder,
-                    over_reservation,
-                    ..
-                },
-                Done::KitOut { kit, units },
-            ) => {
-                let over = if over_reservation { OVERRIDDEN } else { "" };
+            (Op::CheckOutKit { action, .. }, Done::KitOut { kit, units }) => {
+                let over = overridden(&action);
+                let holder = match &action {
+                    Action::CheckOut { holder, .. } => holder.as_str(),
+                    _ => "",
+                };
                 let n = count_units(units);
                 self.message = (
                     Tone::Ok,

@@ -241,14 +241,9 @@ pub enum Op {
         units: Vec<BasketUnit>,
         action: Action,
     },
-    /// `kits::check_out_kit`: every unit of the kit to `holder`, in one write (every
-    /// unit or none).
-    CheckOutKit {
-        kit: KitId,
-        holder: String,
-        due: Option<String>,
-        over_reservation: bool,
-    },
+    /// `kits::check_out_kit`: every unit of the kit lent by `action` (an
+    /// `Action::CheckOut`), in one write (every unit or none).
+    CheckOutKit { kit: KitId, action: Action },
     /// `kits::check_in_kit`: the units `present` (`None`: every unit of it that is out)
     /// checked in and the kit's return recorded with the rest missing, in one write;
     /// recorded as done by `by` (a kiosk's person) or the station.

@@ -1325,18 +1325,12 @@ fn a_kit_tag_opens_its_card_and_it_goes_out_to_one_person_in_one_operation() {
         &r,
         Touch::Choose(Choice::Person("Ben".into())),
     ));
-    let Op::CheckOutKit {
-        kit,
-        holder,
-        due,
-        over_reservation,
-    } = &op
-    else {
+    let Op::CheckOutKit { kit, action } = &op else {
         panic!("{op:?}")
     };
     assert_eq!(
-        (*kit, holder.as_str(), due, *over_reservation),
-        (r.kit.id, "Ben", &None, false)
+        (*kit, action),
+        (r.kit.id, &Action::lend("Ben", None, false))
     );
     r.lend(&KIT, "Ben");
     let out = Ok(Done::KitOut {
@@ -1407,7 +1401,7 @@ fn a_kit_over_someone_elses_reservation_warns_and_lends_anyway_only_when_told() 
     let again = the_op(touch(&mut st, &r, Touch::LendAnyway));
     assert!(matches!(
         &again,
-        Op::CheckOutKit { kit, holder, over_reservation: true, .. } if *kit == r.kit.id && holder == "Ben"
+        Op::CheckOutKit { kit, action: Action::CheckOut { holder, over_reservation: true, .. } } if *kit == r.kit.id && holder == "Ben"
     ));
     let out = Ok(Done::KitOut {
         kit: "Camera kit A".into(),
@@ -2039,5 +2033,50 @@ fn at_the_kiosk_a_person_reserves_the_basket_for_themselves() {
         matches!(&st.flow, Flow::Kiosk { person: Some(p), basket, .. } if p == "Ben" && basket.is_empty()),
         "{:?}",
         st.flow
+    );
+}
+
+#[test]
+fn a_kit_from_its_card_is_signed_for_where_the_station_asks_for_signatures() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|s| s.signature = true));
+    code(&mut st, &r, "KIT-A");
+    touch(&mut st, &r, Touch::CheckOut);
+    let fx = touch(&mut st, &r, Touch::Choose(Choice::Person("Ben".into())));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Run(_))), "not yet");
+    assert!(matches!(st.overlay, Overlay::Signature { ref holder } if holder == "Ben"));
+    let strokes = vec![vec![[5, 5], [60, 40]]];
+    let op = the_op(st.handle(Input::Signed(pad(strokes.clone())), &r));
+    let Op::CheckOutKit {
+        kit,
+        action:
+            Action::CheckOut {
+                holder,
+                signature: Some(s),
+                ..
+            },
+    } = &op
+    else {
+        panic!("{op:?}")
+    };
+    assert_eq!((*kit, holder.as_str()), (r.kit.id, "Ben"));
+    assert_eq!(s.strokes, strokes);
+
+    // Refused over a reservation: Lend anyway keeps the signature.
+    finish(&mut st, &r, op, reserved_for_ana("Lens 02"));
+    let again = the_op(touch(&mut st, &r, Touch::LendAnyway));
+    assert!(
+        matches!(
+            &again,
+            Op::CheckOutKit {
+                action: Action::CheckOut {
+                    over_reservation: true,
+                    signature: Some(_),
+                    ..
+                },
+                ..
+            }
+        ),
+        "{again:?}"
     );
 }

@@ -341,12 +341,13 @@ impl State {
                 };
                 self.check_out(op, fx);
             }
-            (Ask::Holder, Flow::Kit { kit, .. }) => fx.run(Op::CheckOutKit {
-                kit: kit.id,
-                holder: text,
-                due: None,
-                over_reservation: false,
-            }),
+            (Ask::Holder, Flow::Kit { kit, .. }) => {
+                let op = Op::CheckOutKit {
+                    kit: kit.id,
+                    action: Action::lend(text, None, false),
+                };
+                self.check_out(op, fx);
+            }
             (Ask::Location, Flow::Unit { unit, .. }) => fx.run(Op::Act {
                 unit: *unit,
                 action: Action::Move { location: text },
@@ -381,6 +382,10 @@ impl State {
                 ..
             }
             | Op::Basket {
+                action: Action::CheckOut { holder, .. },
+                ..
+            }
+            | Op::CheckOutKit {
                 action: Action::CheckOut { holder, .. },
                 ..
             } => holder.clone(),
@@ -491,7 +496,7 @@ fn basket_op(person: &str, basket: &[tagstation_core::view::UnitView], action: A
 
 /// The same check-out, signed.
 fn with_signature(op: Op, signed: Signature) -> Op {
-    let sign = |action: Action| match action {
+    map_check_out(op, |action| match action {
         Action::CheckOut {
             holder,
             due,
@@ -504,28 +509,12 @@ fn with_signature(op: Op, signed: Signature) -> Op {
             signature: Some(signed),
         },
         other => other,
-    };
-    match op {
-        Op::Act { unit, action } => Op::Act {
-            unit,
-            action: sign(action),
-        },
-        Op::Basket {
-            person,
-            units,
-            action,
-        } => Op::Basket {
-            person,
-            units,
-            action: sign(action),
-        },
-        other => other,
-    }
+    })
 }
 
 /// The same check-out, this time over the reservation it breaks.
 fn over_reservation(op: Op) -> Op {
-    let over = |action: Action| match action {
+    map_check_out(op, |action| match action {
         Action::CheckOut {
             holder,
             due,
@@ -538,11 +527,15 @@ fn over_reservation(op: Op) -> Op {
             signature,
         },
         other => other,
-    };
+    })
+}
+
+/// The same operation with its action changed by `f` (a unit's, a basket's or a kit's).
+fn map_check_out(op: Op, f: impl FnOnce(Action) -> Action) -> Op {
     match op {
         Op::Act { unit, action } => Op::Act {
             unit,
-            action: over(action),
+            action: f(action),
         },
         Op::Basket {
             person,
@@ -551,15 +544,11 @@ fn over_reservation(op: Op) -> Op {
         } => Op::Basket {
             person,
             units,
-            action: over(action),
+            action: f(action),
         },
-        Op::CheckOutKit {
-            kit, holder, due, ..
-        } => Op::CheckOutKit {
+        Op::CheckOutKit { kit, action } => Op::CheckOutKit {
             kit,
-            holder,
-            due,
-            over_reservation: true,
+            action: f(action),
         },
         other => other,
     }
