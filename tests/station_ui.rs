@@ -1889,6 +1889,68 @@ fn a_check_in_and_damage_keep_a_condition_photo_from_the_camera() {
     ui.with_store(|s| assert_eq!(s.photos_of(f.drills[1]).expect("photos").len(), 1));
 }
 
+/// A basket checked in at the kiosk and a kit taken back keep one picture for each of
+/// their units: the same frame, each copy naming its unit and check-in inside the JPEG,
+/// so each is a photo of its own.
+#[test]
+fn a_basket_and_a_kit_checked_in_keep_a_photo_of_each_unit() {
+    let f = fixture(photos_on);
+    let ui = &f.ui;
+    let kit = camera_kit(&f);
+    let vf = camera_on(ui);
+    ui.on_scan("B-BEN");
+    ui.on_scan("DR-1");
+    ui.on_scan("DR-2");
+    touch(ui, "Check out 2");
+    wait_for_photos(ui);
+
+    ui.on_scan("B-BEN");
+    ui.on_scan("DR-1");
+    ui.on_scan("DR-2");
+    let before = last_seq(ui);
+    touch(ui, "Check in 2");
+    assert!(message(ui).starts_with("Saved:"), "{}", message(ui));
+    wait_for_photos(ui);
+    let shas = ui.with_store(|s| {
+        let events = events_after(s, before);
+        let mut shas = Vec::new();
+        for u in &f.drills[..2] {
+            let kept = s.photos_of(*u).expect("photos");
+            assert_eq!(kept.len(), 1, "{kept:?}");
+            let check_in = events
+                .iter()
+                .find(|e| e.unit_id == Some(*u) && e.kind.name() == "checked_in")
+                .expect("its check-in");
+            assert_eq!(kept[0].event_id, check_in.id);
+            let jpeg = std::fs::read(s.photo_path(&kept[0].sha256)).expect("file");
+            let names = format!("unit {u}; event {}", check_in.id);
+            assert!(
+                jpeg.windows(names.len()).any(|w| w == names.as_bytes()),
+                "the photo names its unit and event"
+            );
+            image::load_from_memory(&jpeg).expect("a JPEG that decodes");
+            shas.push(kept[0].sha256.clone());
+        }
+        shas
+    });
+    assert_ne!(shas[0], shas[1], "a photo of each");
+
+    // The kit: lent from its card, taken back with its tag at the kiosk.
+    camera_sees_wall(ui, &vf, 20);
+    ui.on_scan("KIT-A");
+    touch(ui, "Check out kit");
+    touch(ui, "Ana");
+    ui.on_scan("B-ANA");
+    ui.on_scan("KIT-A");
+    assert!(message(ui).contains("checked in"), "{}", message(ui));
+    wait_for_photos(ui);
+    ui.with_store(|s| {
+        for u in &kit {
+            assert_eq!(s.photos_of(*u).expect("photos").len(), 1, "unit {u}");
+        }
+    });
+}
+
 /// No camera: the unit marked damaged is saved, no photo.
 #[test]
 fn without_a_camera_the_event_is_saved_without_a_photo() {

@@ -252,6 +252,10 @@ pub struct KitReturn {
     pub checked_in: Vec<String>,
     /// Units of the kit still out after this return, named.
     pub missing: Vec<String>,
+    /// Each unit checked in with the id of its check-in event (what a condition photo
+    /// belongs to).
+    #[serde(skip)]
+    pub events: Vec<(UnitId, Uuid)>,
 }
 
 /// Check a kit in, in one write: the units that came back (`present`; `None`: every
@@ -302,13 +306,18 @@ pub fn check_in_kit(
         },
         actor,
     ));
-    record(l, cmds)?;
+    let recorded = record(l, cmds)?;
     let mut missing: Vec<String> = missing.iter().map(|u| u.name.clone()).collect();
     missing.sort_by_key(|n| fold(n));
     Ok(KitReturn {
         kit: kit.name,
         checked_in: back.iter().map(|u| u.name.clone()).collect(),
         missing,
+        events: back
+            .iter()
+            .zip(&recorded)
+            .map(|(u, r)| (u.id, r.event.id))
+            .collect(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! basket in one write), check them in, set a status, move or retire a unit.
 
 use serde::Serialize;
+use uuid::Uuid;
 
 use tagstation_core::catalog::{Status, Unit, UnitId};
 use tagstation_core::event::EventKind;
@@ -250,13 +251,15 @@ pub struct BasketUnit {
 }
 
 /// Apply one action (check-out or check-in, say) to every unit of a basket in one
-/// write: all of them, or none and the index of the unit that could not go with why.
+/// write: all of them, each with the id of the event that changed it (what a
+/// condition photo belongs to), or none and the index of the unit that could not go
+/// with why.
 pub fn act_on_basket(
     l: &mut impl Ledger,
     basket: &[BasketUnit],
     action: &Action,
     actor: &Actor,
-) -> Result<usize, (usize, OpError)> {
+) -> Result<Vec<(UnitId, Uuid)>, (usize, OpError)> {
     if basket.is_empty() {
         return Err((
             0,
@@ -279,8 +282,12 @@ pub fn act_on_basket(
         .collect();
     let n = cmds.len();
     cmds.extend(extra);
-    l.record(cmds).map_err(|(i, e)| (i.min(n - 1), e))?;
-    Ok(n)
+    let recorded = l.record(cmds).map_err(|(i, e)| (i.min(n - 1), e))?;
+    Ok(units
+        .iter()
+        .zip(&recorded)
+        .map(|(u, r)| (u.id, r.event.id))
+        .collect())
 }
 
 /// Short words for what an event does to a unit, for a confirmation.
@@ -369,9 +376,14 @@ mod tests {
         let before = l.events().len();
         assert!(act_on_basket(&mut l, &basket, &lend(Some(bad)), &a).is_err());
         assert_eq!(l.events().len(), before);
+        let changed = act_on_basket(&mut l, &basket, &lend(Some(sig.clone())), &a).unwrap();
         assert_eq!(
-            act_on_basket(&mut l, &basket, &lend(Some(sig.clone())), &a).unwrap(),
-            2
+            changed,
+            [
+                (units[0], l.events()[before].id),
+                (units[1], l.events()[before + 1].id)
+            ],
+            "each unit with the event that lent it"
         );
         let kinds: Vec<(&str, Option<UnitId>)> = l.events()[before..]
             .iter()

@@ -116,7 +116,7 @@ impl Driver {
                         queue.extend(self.state.handle(input, &self.store));
                     }
                 }
-                Effect::Photo { event, unit } => self.take_photo(event, unit),
+                Effect::Photo { of } => self.take_photo(of),
             }
         }
         self.render();
@@ -139,16 +139,24 @@ impl Driver {
         }
     }
 
-    /// Condition photo for `event`: the camera's newest picture encoded on a thread
-    /// of its own, kept when it comes back through the inbox. Whatever goes wrong only
-    /// loses the photo; the event is saved and the screen said so.
-    fn take_photo(&mut self, event: uuid::Uuid, unit: UnitId) {
+    /// Condition photo of each unit for its event (`of`): the camera's newest picture
+    /// encoded once, on a thread of its own, and kept for each when it comes back
+    /// through the inbox. Whatever goes wrong only loses the photo; the events are
+    /// saved and the screen said so.
+    fn take_photo(&mut self, of: Vec<(UnitId, uuid::Uuid)>) {
+        let units = of.len();
         let Some(camera) = &self.camera else {
-            tracing::warn!(%event, %unit, "condition photo skipped: no camera input at this station");
+            tracing::warn!(
+                units,
+                "condition photo skipped: no camera input at this station"
+            );
             return;
         };
         let Some(picture) = camera.newest() else {
-            tracing::warn!(%event, %unit, "condition photo skipped: the camera has delivered no picture yet (or stopped)");
+            tracing::warn!(
+                units,
+                "condition photo skipped: the camera has delivered no picture yet (or stopped)"
+            );
             return;
         };
         let outbox = self.outbox.clone();
@@ -156,39 +164,51 @@ impl Driver {
             .name("condition-photo".into())
             .spawn(move || {
                 let jpeg = photo::encode(&picture);
-                if !inbox::post(&outbox, Inbound::Photo(photo::Encoded { event, unit, jpeg })) {
-                    tracing::warn!(%event, "condition photo encoded after the screen closed: not kept");
+                if !inbox::post(&outbox, Inbound::Photo(photo::Encoded { of, jpeg })) {
+                    tracing::warn!(
+                        units,
+                        "condition photo encoded after the screen closed: not kept"
+                    );
                 }
             });
         match spawned {
             Ok(_) => self.photos_in_flight += 1,
             Err(e) => {
-                tracing::warn!(error = %e, %event, "condition photo skipped: cannot start its thread")
+                tracing::warn!(error = %e, units, "condition photo skipped: cannot start its thread")
             }
         }
     }
 
-    /// A photo back from its thread: the short, durable file write, on this thread
-    /// (the store lives here). A full disk or a blocked directory loses the photo only.
+    /// A photo back from its thread: the short, durable file writes, on this thread
+    /// (the store lives here), one per unit, each naming its unit and event inside
+    /// the JPEG ([`photo::labelled`]). A full disk or a blocked directory loses the
+    /// photo only.
     fn keep_photo(&mut self, encoded: photo::Encoded) {
         self.photos_in_flight = self.photos_in_flight.saturating_sub(1);
-        let photo::Encoded { event, unit, jpeg } = encoded;
+        let photo::Encoded { of, jpeg } = encoded;
         let jpeg = match jpeg {
             Ok(j) => j,
             Err(e) => {
-                tracing::warn!(error = %e, %event, %unit, "condition photo not kept: cannot encode the picture as JPEG");
+                tracing::warn!(error = %e, units = of.len(), "condition photo not kept: cannot encode the picture as JPEG");
                 return;
             }
         };
-        match self.store.keep_photo(event, unit, &jpeg) {
-            Ok(sha256) => {
-                tracing::info!(%event, %unit, %sha256, bytes = jpeg.len(), "condition photo kept");
-                if let Some(w) = &self.sync {
-                    w.nudge();
+        let mut kept = 0;
+        for (unit, event) in of {
+            let jpeg = photo::labelled(&jpeg, unit, event);
+            match self.store.keep_photo(event, unit, &jpeg) {
+                Ok(sha256) => {
+                    tracing::info!(%event, %unit, %sha256, bytes = jpeg.len(), "condition photo kept");
+                    kept += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, %event, %unit, "condition photo not kept; the event is saved without it")
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, %event, %unit, "condition photo not kept; the event is saved without it")
+        }
+        if kept > 0 {
+            if let Some(w) = &self.sync {
+                w.nudge();
             }
         }
     }

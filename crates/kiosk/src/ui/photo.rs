@@ -13,12 +13,30 @@ pub const MAX_SIDE: u32 = 1024;
 /// JPEG quality of a kept photo.
 pub const QUALITY: u8 = 80;
 
-/// A photo encoded for the event `event` of `unit`, or why it could not be.
+/// A photo encoded for these units, each with its event, or why it could not be.
 #[derive(Debug)]
 pub struct Encoded {
-    pub event: uuid::Uuid,
-    pub unit: UnitId,
+    pub of: Vec<(UnitId, uuid::Uuid)>,
     pub jpeg: Result<Vec<u8>, String>,
+}
+
+/// `jpeg` with a comment (a JPEG `COM` segment, right after its start) naming the unit
+/// and the event it documents: the photo says what it is wherever it is copied, and
+/// the one picture of a basket is a photo of its own for each unit (photos are kept
+/// by the SHA-256 of their bytes). Not a JPEG: returned as it is.
+pub fn labelled(jpeg: &[u8], unit: UnitId, event: uuid::Uuid) -> Vec<u8> {
+    let Some(rest) = jpeg.strip_prefix(&[0xFF, 0xD8]) else {
+        return jpeg.to_vec();
+    };
+    let text = format!("tagstation condition photo; unit {unit}; event {event}");
+    // The length counts itself (2 bytes) and the text; this text is far below 64 KiB.
+    let len = (text.len() + 2) as u16;
+    let mut out = Vec::with_capacity(jpeg.len() + text.len() + 4);
+    out.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xFE]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(rest);
+    out
 }
 
 /// `picture` as a JPEG, shrunk to fit [`MAX_SIDE`].
@@ -83,6 +101,20 @@ mod tests {
             ..picture(320, 240)
         };
         assert!(encode(&wrong).is_err(), "pixels missing");
+    }
+
+    #[test]
+    fn a_labelled_photo_names_its_unit_and_event_and_still_decodes() {
+        let jpeg = encode(&picture(64, 48)).expect("jpeg");
+        let (unit, event) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let one = labelled(&jpeg, unit, event);
+        let text = format!("unit {unit}; event {event}");
+        assert!(one.windows(text.len()).any(|w| w == text.as_bytes()));
+        let img = image::load_from_memory(&one).expect("still a JPEG");
+        assert_eq!((img.width(), img.height()), (64, 48));
+        // The same picture for another unit is other bytes.
+        assert_ne!(labelled(&jpeg, uuid::Uuid::now_v7(), event), one);
+        assert_eq!(labelled(b"not a jpeg", unit, event), b"not a jpeg");
     }
 
     /// The size in a baseline JPEG's SOF0 header.

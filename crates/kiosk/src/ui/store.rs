@@ -167,7 +167,7 @@ pub fn run(
             units,
             action,
         } => lending::act_on_basket(store, units, action, &Actor::from(person.as_str()))
-            .map(|_| Done::Recorded)
+            .map(Done::Basket)
             .map_err(|(i, error)| Refused { error, at: Some(i) }),
         Op::CheckOutKit { kit, action } => {
             // Its name first: a kit that cannot be read cannot go out either.

@@ -42,7 +42,7 @@ impl State {
                     fx.push(Effect::Release);
                 }
                 fx.push(Effect::Saved);
-                self.photo(&action, id, event, fx);
+                self.photo(&action, event.map(|e| (id, e)).into_iter().collect(), fx);
                 // A check-out may have picked up a reservation of the unit.
                 self.refresh_unit(reads);
             }
@@ -56,7 +56,11 @@ impl State {
                 self.message = (Tone::Ok, format!("Saved: {message}."));
                 self.open_unit(id, reads);
                 fx.push(Effect::Saved);
-                self.photo(&door.action(), id, event, fx);
+                self.photo(
+                    &door.action(),
+                    event.map(|e| (id, e)).into_iter().collect(),
+                    fx,
+                );
             }
             (
                 Op::Basket {
@@ -64,10 +68,11 @@ impl State {
                     units,
                     action,
                 },
-                Done::Recorded,
+                Done::Basket(changed),
             ) => {
                 fx.signal(Signal::Success);
                 fx.push(Effect::Saved);
+                self.photo(&action, changed, fx);
                 let n = count_units(units.len());
                 let over = overridden(&action);
                 let text = match action {
@@ -101,6 +106,8 @@ impl State {
                 let (tone, text) = kit_returned(&back);
                 self.say(tone, text, fx);
                 fx.push(Effect::Saved);
+                let check_in = Action::CheckIn { location: None };
+                self.photo(&check_in, back.events.clone(), fx);
                 match &mut self.flow {
                     Flow::Kit { returning, .. } => {
                         *returning = None;
@@ -207,9 +214,10 @@ impl State {
     }
 
     /// After a check-in or a unit marked damaged (saved): a condition photo, where the
-    /// station keeps them for that. The runtime takes it on its own; the screen has
-    /// said "Saved" already and never hears of it.
-    fn photo(&self, action: &Action, unit: UnitId, event: Option<Uuid>, fx: &mut Fx) {
+    /// station keeps them for that, of each unit the write changed (`of`: the unit and
+    /// its event). The runtime takes it on its own; the screen has said "Saved" already
+    /// and never hears of it.
+    fn photo(&self, action: &Action, of: Vec<(UnitId, Uuid)>, fx: &mut Fx) {
         let wanted = match action {
             Action::CheckIn { .. } => self.settings.photos.on_check_in,
             Action::SetStatus {
@@ -217,10 +225,8 @@ impl State {
             } => self.settings.photos.on_damaged,
             _ => false,
         };
-        match (wanted, event) {
-            (true, Some(event)) => fx.push(Effect::Photo { event, unit }),
-            (true, None) => tracing::warn!(%unit, "no event id reported: no condition photo"),
-            (false, _) => {}
+        if wanted && !of.is_empty() {
+            fx.push(Effect::Photo { of });
         }
     }
 

@@ -218,11 +218,11 @@ pub enum Effect {
     PrintLabel {
         unit: UnitId,
     },
-    /// Keep a condition photo of `unit` for the event `event` (already saved), from
-    /// the camera's newest picture, without holding up the screen: nothing comes back.
+    /// Keep a condition photo of each unit for its event (already saved), from the
+    /// camera's newest picture, without holding up the screen: nothing comes back.
+    /// Several units (a basket, a kit) share the one picture.
     Photo {
-        event: uuid::Uuid,
-        unit: UnitId,
+        of: Vec<(UnitId, uuid::Uuid)>,
     },
 }
 
@@ -315,8 +315,10 @@ pub enum Done {
     KitOut { kit: String, units: usize },
     /// A kit came back: what was checked in, and what is still missing.
     KitReturned(KitReturn),
-    /// The write went through (a basket, a count).
+    /// The write went through (a count).
     Recorded,
+    /// A basket's units changed, each with the event that changed it.
+    Basket(Vec<(UnitId, uuid::Uuid)>),
     /// Reservations were made: how many (one per item).
     Reserved(usize),
     /// An audit, with its summary.

@@ -558,7 +558,7 @@ fn kiosk_basket_checks_out_all_units_or_none() {
     assert!(matches!(&st.flow, Flow::Kiosk { basket, .. } if basket.len() == 2));
 
     // All: one confirmation, the relay, back to the start.
-    let fx = finish(&mut st, &r, op, Ok(Done::Recorded));
+    let fx = finish(&mut st, &r, op, Ok(Done::Basket(Vec::new())));
     assert_eq!(
         st.message,
         (
@@ -1283,7 +1283,7 @@ fn at_the_kiosk_only_an_operator_may_lend_over_a_reservation() {
             signature: None,
         }
     );
-    let fx = finish(&mut st, &r, again, Ok(Done::Recorded));
+    let fx = finish(&mut st, &r, again, Ok(Done::Basket(Vec::new())));
     assert_eq!(
         st.message,
         (
@@ -1488,6 +1488,7 @@ fn checking_a_kit_in_lists_what_is_out_and_records_what_did_not_come_back() {
             "Battery 01".into(),
         ],
         missing: vec!["Lens 02".into()],
+        events: Vec::new(),
     };
     let fx = finish(&mut st, &r, op, Ok(Done::KitReturned(returned)));
     assert_eq!(
@@ -1521,6 +1522,7 @@ fn checking_a_kit_in_lists_what_is_out_and_records_what_did_not_come_back() {
             kit: "Camera kit A".into(),
             checked_in: vec!["Lens 02".into()],
             missing: Vec::new(),
+            events: Vec::new(),
         };
         finish(&mut st, &r, op, Ok(Done::KitReturned(whole)));
         st.message.clone()
@@ -1568,7 +1570,7 @@ fn at_the_kiosk_a_kit_fills_the_basket_and_comes_back_whole() {
     let kit_ids: Vec<UnitId> = KIT.iter().map(|t| r.unit(t).id).collect();
     assert_eq!(ids, kit_ids);
     assert!(matches!(action, Action::CheckOut { holder, .. } if holder == "Ben"));
-    finish(&mut st, &r, op, Ok(Done::Recorded));
+    finish(&mut st, &r, op, Ok(Done::Basket(Vec::new())));
     assert!(st.at_home());
 
     // Some units of it in the basket already: only the rest are added.
@@ -1605,6 +1607,7 @@ fn at_the_kiosk_a_kit_fills_the_basket_and_comes_back_whole() {
         kit: "Camera kit A".into(),
         checked_in: KIT.iter().map(|t| r.unit(t).name.clone()).collect(),
         missing: Vec::new(),
+        events: Vec::new(),
     };
     let fx = finish(&mut st, &r, op, Ok(Done::KitReturned(whole)));
     assert_eq!(
@@ -1826,12 +1829,14 @@ fn a_check_out_waits_for_the_borrowers_signature_where_the_station_asks_for_one(
     ));
 }
 
-fn photos(fx: &[Effect]) -> Vec<(Uuid, UnitId)> {
+/// The photos asked for: each unit with its event.
+fn photos(fx: &[Effect]) -> Vec<(UnitId, Uuid)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Photo { event, unit } => Some((*event, *unit)),
+            Effect::Photo { of } => Some(of.clone()),
             _ => None,
         })
+        .flatten()
         .collect()
 }
 
@@ -1869,7 +1874,7 @@ fn a_check_in_or_damage_asks_for_a_condition_photo_after_the_save_where_set() {
         let fx = finish(&mut st, &r, op, done);
         assert!(st.message.1.starts_with("Saved:"), "{}", st.message.1);
         let expected = if wanted {
-            vec![(event, dr1.id)]
+            vec![(dr1.id, event)]
         } else {
             vec![]
         };
@@ -1891,6 +1896,53 @@ fn a_check_in_or_damage_asks_for_a_condition_photo_after_the_save_where_set() {
         Err(OpError::invalid("It is not checked out.").into()),
     );
     assert!(photos(&fx).is_empty());
+}
+
+/// A basket checked in and a kit taken back ask for one picture for all their units,
+/// each unit with its own check-in; a basket lent out asks for none.
+#[test]
+fn a_basket_or_kit_checked_in_asks_for_a_photo_of_each_unit() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|s| {
+        s.kiosk = true;
+        s.photos.on_check_in = true;
+    }));
+    st.handle(badge("B-BEN"), &r);
+    code(&mut st, &r, "DR-1");
+    code(&mut st, &r, "DR-2");
+    let changed = vec![
+        (r.unit("DR-1").id, Uuid::now_v7()),
+        (r.unit("DR-2").id, Uuid::now_v7()),
+    ];
+    let op = the_op(touch(&mut st, &r, Touch::BasketCheckIn));
+    let fx = finish(&mut st, &r, op, Ok(Done::Basket(changed.clone())));
+    assert_eq!(photos(&fx), changed);
+    let asked = fx.iter().filter(|e| matches!(e, Effect::Photo { .. }));
+    assert_eq!(asked.count(), 1, "one picture for the basket");
+
+    st.handle(badge("B-BEN"), &r);
+    code(&mut st, &r, "DR-3");
+    let op = the_op(touch(&mut st, &r, Touch::BasketCheckOut));
+    let fx = finish(&mut st, &r, op, Ok(Done::Basket(changed[..1].to_vec())));
+    assert!(photos(&fx).is_empty(), "none when lending");
+
+    // A kit back from its card.
+    let mut st = State::new(settings(|s| s.photos.on_check_in = true));
+    code(&mut st, &r, "KIT-A");
+    let op = Op::CheckInKit {
+        kit: r.kit.id,
+        present: None,
+        by: None,
+        scan: None,
+    };
+    let back = KitReturn {
+        kit: "Camera kit A".into(),
+        checked_in: vec!["Lens 01".into()],
+        missing: Vec::new(),
+        events: changed[1..].to_vec(),
+    };
+    let fx = finish(&mut st, &r, op, Ok(Done::KitReturned(back)));
+    assert_eq!(photos(&fx), changed[1..]);
 }
 
 /// The booking over the screen, or a panic naming what is there.
