@@ -1869,6 +1869,12 @@ fn a_check_in_and_damage_keep_a_condition_photo_from_the_camera() {
         let jpeg = std::fs::read(&path).expect("the photo's file");
         assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
         assert_eq!(jpeg.len() as i64, kept[0].bytes);
+        let img = image::load_from_memory(&jpeg).expect("decodes");
+        assert_eq!(
+            (img.width(), img.height()),
+            (640, 480),
+            "the camera's whole frame, not the viewfinder's picture"
+        );
         let sha: String = sha2::Sha256::digest(&jpeg)
             .iter()
             .map(|b| format!("{b:02x}"))

@@ -208,11 +208,12 @@ pub fn run_camera_pipeline<S: FrameSource>(
                         // costly searches for rare cases alternate between frames
                         let dcfg = cfg.decode.for_frame(frame.seq);
                         let codes = decode_luma_with(&dcfg, frame.width, frame.height, &frame.data);
-                        // after the decode, so the picture never delays a scan
-                        if let Some(v) = cfg.viewfinder.as_ref().filter(|v| v.due()) {
-                            v.put(Preview::of(&frame, &codes));
-                        }
                         let ms = frame.at.saturating_duration_since(t0).as_millis() as u64;
+                        // after the decode, so the picture never delays a scan; the
+                        // frame goes with it (moved, not copied) for a condition photo
+                        if let Some(v) = cfg.viewfinder.as_ref().filter(|v| v.due()) {
+                            v.put(Preview::keeping(frame, &codes));
+                        }
                         if rtx.send((ms, codes)).is_err() {
                             break;
                         }

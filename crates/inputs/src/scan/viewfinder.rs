@@ -27,6 +27,9 @@ pub struct Preview {
     pub outlines: Vec<Vec<Pt>>,
     /// The camera frame's number.
     pub seq: u64,
+    /// The whole frame it was shrunk from, at the camera's resolution, when the camera
+    /// hands it on (for a condition photo): shared, never copied.
+    pub frame: Option<Arc<LumaFrame>>,
 }
 
 impl Preview {
@@ -34,6 +37,13 @@ impl Preview {
     /// of the frame's), with the outlines of `codes` scaled to it.
     pub fn of(frame: &LumaFrame, codes: &[Decoded]) -> Preview {
         Preview::of_luma(frame.width, frame.height, &frame.data, frame.seq, codes)
+    }
+
+    /// [`Preview::of`], keeping the whole frame with it ([`Preview::frame`]).
+    pub fn keeping(frame: LumaFrame, codes: &[Decoded]) -> Preview {
+        let mut p = Preview::of(&frame, codes);
+        p.frame = Some(Arc::new(frame));
+        p
     }
 
     /// [`Preview::of`] a frame given as its size, its grey pixels and its number.
@@ -75,6 +85,7 @@ impl Preview {
             luma,
             outlines,
             seq,
+            frame: None,
         }
     }
 }

@@ -39,18 +39,15 @@ pub fn labelled(jpeg: &[u8], unit: UnitId, event: uuid::Uuid) -> Vec<u8> {
     out
 }
 
-/// `picture` as a JPEG, shrunk to fit [`MAX_SIDE`].
+/// `picture` as a JPEG, shrunk to fit [`MAX_SIDE`]: the whole camera frame it was made
+/// from when the camera handed it on, else the viewfinder's small picture.
 pub fn encode(picture: &Preview) -> Result<Vec<u8>, String> {
-    let img = GrayImage::from_raw(picture.width, picture.height, picture.luma.clone()).ok_or_else(
-        || {
-            format!(
-                "a {}x{} picture with {} pixels",
-                picture.width,
-                picture.height,
-                picture.luma.len()
-            )
-        },
-    )?;
+    let (width, height, luma) = match &picture.frame {
+        Some(f) => (f.width, f.height, &f.data),
+        None => (picture.width, picture.height, &picture.luma),
+    };
+    let img = GrayImage::from_raw(width, height, luma.clone())
+        .ok_or_else(|| format!("a {width}x{height} picture with {} pixels", luma.len()))?;
     let long = img.width().max(img.height());
     let img = if long > MAX_SIDE {
         let scale = |v: u32| ((u64::from(v) * u64::from(MAX_SIDE)) / u64::from(long)).max(1) as u32;
@@ -86,6 +83,7 @@ mod tests {
             luma: (0..width * height).map(|i| (i % 251) as u8).collect(),
             outlines: Vec::new(),
             seq: 1,
+            frame: None,
         }
     }
 
@@ -101,6 +99,18 @@ mod tests {
             ..picture(320, 240)
         };
         assert!(encode(&wrong).is_err(), "pixels missing");
+
+        // With the camera's whole frame: that, not the small picture.
+        let frame = tagstation_inputs::decode::frames::LumaFrame {
+            width: 640,
+            height: 480,
+            data: vec![128; 640 * 480],
+            at: std::time::Instant::now(),
+            seq: 1,
+        };
+        let whole = Preview::keeping(frame, &[]);
+        assert_eq!((whole.width, whole.height), (320, 240), "the viewfinder's");
+        assert_eq!(jpeg_size(&encode(&whole).expect("jpeg")), (640, 480));
     }
 
     #[test]

@@ -155,6 +155,7 @@ mod tests {
                 Pt { x: 30.0, y: 22.0 },
             ]],
             seq: 1,
+            frame: None,
         };
         let img = image(&p);
         let buf = img.to_rgb8().expect("rgb image");
