@@ -98,6 +98,29 @@ fn kits_on_the_command_line_and_by_scan() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("kit"), "{err}");
+
+    // Reserved whole for Ben: its units, noted with the kit's name; a second booking
+    // on a shared day is refused, exit 2, naming Ben's.
+    let (from, to) = (tagstation::clock::in_days(3), tagstation::clock::in_days(5));
+    let out = st.cli(&[
+        "kit", "reserve", "KIT-A", "--for", "Ben", "--from", &from, "--to", &to,
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains(&format!(
+            "saved: kit Camera kit A reserved for Ben, {from} to {to}"
+        )),
+        "{said}"
+    );
+    let listed = st.cli_json(&["reservation", "list", "--json"]);
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 1, "one item: one reservation");
+    assert_eq!(listed[0]["note"], "Kit Camera kit A");
+    assert_eq!(listed[0]["units"].as_array().map(Vec::len), Some(2));
+    let out = st.cli(&["kit", "reserve", "KIT-A", "--for", "Ana", "--from", &to]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("reserved for Ben"), "{err}");
 }
 
 fn made_at_one_lent_at_another(database: &str) {

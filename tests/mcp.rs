@@ -700,6 +700,38 @@ fn a_kit_through_an_assistant(shop: &Shop) {
     })
     .unwrap();
     assert_eq!(history.last().unwrap().actor, "mcp:Olga");
+
+    // Reserved whole: a reservation per item of its units, each noted with the kit.
+    let (from, to) = (tagstation::clock::in_days(5), tagstation::clock::in_days(6));
+    let olga = http(
+        &shop.hub,
+        Some(&shop.tokens["Olga"]),
+        json!([
+            {"tool": "reserve", "arguments": {"kit": "KIT-D", "person": "Ada", "starts": from, "ends": to}},
+            {"tool": "reserve", "arguments": {"kit": "KIT-D", "units": ["TS-1"], "person": "Ada", "starts": from}},
+        ]),
+    );
+    let made = result(&olga, 0);
+    assert_eq!(made["isError"], json!(false), "{made}");
+    let rs = made["structured"]["reservations"].as_array().unwrap();
+    assert_eq!(
+        rs.len(),
+        2,
+        "the Drill's two units, the Hammer drill's one: {made}"
+    );
+    assert!(
+        rs.iter()
+            .all(|r| r["note"] == "Kit Drill kit" && r["person"] == "Ada"),
+        "{made}"
+    );
+    assert!(
+        made["text"]
+            .as_str()
+            .unwrap()
+            .contains("Reserved the kit Drill kit for Ada"),
+        "{made}"
+    );
+    assert_eq!(result(&olga, 1)["structured"]["error"], "bad_arguments");
 }
 
 #[test]

@@ -2156,3 +2156,42 @@ fn a_kit_from_its_card_is_signed_for_on_the_pad() {
         assert_eq!(signed[0].1.strokes.len(), 1);
     });
 }
+
+/// *Reserve kit* on a kit's card books all of its units, one reservation per item,
+/// each noted with the kit's name.
+#[test]
+fn a_kit_is_reserved_whole_from_its_card() {
+    let f = fixture(|_| {});
+    let ui = &f.ui;
+    let units = camera_kit(&f);
+    ui.on_scan("KIT-A");
+    touch(ui, "Reserve kit");
+    touch(ui, "Ana");
+    assert_eq!(
+        ui.window().get_booking_title(),
+        "Reserve Camera kit A for Ana"
+    );
+    let before = last_seq(ui);
+    touch(ui, "booking Reserve");
+    let day = tagstation::clock::in_days(1);
+    assert_eq!(
+        message(ui),
+        format!("Saved: Camera kit A reserved for Ana, {day}.")
+    );
+    ui.with_store(|s| {
+        let made = reservations(s);
+        assert_eq!(made.len(), 3, "camera body, lenses, battery");
+        assert!(made
+            .iter()
+            .all(|r| r.note.as_deref() == Some("Kit Camera kit A") && r.starts == day));
+        let mut reserved: Vec<uuid::Uuid> = made
+            .iter()
+            .flat_map(|r| r.units.iter().map(|u| u.id))
+            .collect();
+        let mut all = units.clone();
+        reserved.sort();
+        all.sort();
+        assert_eq!(reserved, all);
+        assert_eq!(events_after(s, before).len(), 3, "one write");
+    });
+}

@@ -655,6 +655,33 @@ fn an_equipment_pool_books_and_lends_in_a_real_browser() {
     b.wait_text("Incomplete");
     assert!(b.text().contains("missing Camera kit 02"), "{}", b.text());
     b.screenshot("kit-incomplete");
+
+    // The kit reserved whole for Bo: his calendar, both units in one reservation
+    // (one item), noted with the kit.
+    let (kfrom, kto) = (
+        tagstation::clock::in_days(10),
+        tagstation::clock::in_days(11),
+    );
+    b.type_in("#kr-person", "Bo");
+    b.script(&format!(
+        "document.getElementById('kr-starts').value = '{kfrom}';
+         document.getElementById('kr-ends').value = '{kto}';"
+    ));
+    b.submit("form[action$='/reserve'] button");
+    b.wait_text("Reservations: Bo");
+    assert!(
+        b.text().contains(&format!(
+            "{kfrom} to {kto}\tBo\tCamera kit 01, Camera kit 02"
+        )),
+        "{}",
+        b.text()
+    );
+    let l = HubLedger::new(store.as_ref());
+    let all = tagstation::ops::reservations::list(&l, &Default::default()).unwrap();
+    let bos: Vec<_> = all.iter().filter(|r| r.person == "Bo").collect();
+    assert_eq!(bos.len(), 1, "{bos:?}");
+    assert_eq!(bos[0].note.as_deref(), Some("Kit Shoot kit"));
+    drop(l);
     b.go("/kits");
     assert!(
         b.text().contains("incomplete: missing Camera kit 02"),

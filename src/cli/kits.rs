@@ -5,6 +5,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use tagstation::ops::kits::{self, KitChange, KitView, NewKit};
+use tagstation::ops::reservations;
 use tagstation::ops::{Action, Actor, Ledger};
 
 use super::output::t;
@@ -68,6 +69,24 @@ pub enum KitCmd {
         /// Lend it even though a unit is reserved for someone else then.
         #[arg(long)]
         override_reservation: bool,
+    },
+    /// Reserve the whole kit for a person: every unit of it, one reservation per item,
+    /// noted with the kit's name.
+    Reserve {
+        kit: String,
+        /// For whom (name or badge).
+        #[arg(long = "for")]
+        person: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, included (default: the first day).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
     },
     /// Check the kit back in: every unit of it that is out, but those named missing,
     /// which are recorded as missing until they come back.
@@ -161,6 +180,38 @@ pub(super) fn kit_cmd(l: &mut impl Ledger, actor: &str, cmd: KitCmd) -> Result<(
                 t(&k.name),
                 t(&holder)
             );
+        }
+        KitCmd::Reserve {
+            kit,
+            person,
+            from,
+            to,
+            note,
+            json,
+        } => {
+            let days = reservations::Days {
+                starts: from,
+                ends: to,
+                note,
+            };
+            let k = kits::find_kit(l, &kit)?;
+            let made = reservations::reserve_kit(l, &k.id.to_string(), &person, &days, &actor)?;
+            let views = made
+                .iter()
+                .map(|r| reservations::view(l, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            super::output::show(json.json, &views, |v| {
+                if let Some(first) = v.first() {
+                    println!(
+                        "saved: kit {} reserved for {}, {} ({} reservations)",
+                        t(&k.name),
+                        t(&first.person),
+                        first.days(),
+                        v.len()
+                    );
+                }
+                super::reservations::print_reservations(v);
+            })?;
         }
         KitCmd::Checkin {
             kit,

@@ -269,7 +269,7 @@ impl Tool {
             Tool::LowStock => "Items with fewer in stock than their reorder point.",
             Tool::RecentActivity => "The latest changes (scans, check-outs, status changes...), newest first, with who made them and when.",
             Tool::Conflicts => "Changes two stations made to the same unit while offline that the hub flagged for review (not yet reviewed).",
-            Tool::Reserve => "Reserve units for a person for whole days (YYYY-MM-DD, both ends included; ends defaults to starts; from today on): particular units (units: tags, names or ids, all of one item) or a number of any units of an item (item and count, default 1). Refused, naming the reservation in the way, when it clashes with one already made. A borrower's token reserves for its own person only. Returns the reservation with its id.",
+            Tool::Reserve => "Reserve units for a person for whole days (YYYY-MM-DD, both ends included; ends defaults to starts; from today on): particular units (units: tags, names or ids, all of one item), a number of any units of an item (item and count, default 1), or a whole kit (kit: every unit of it, one reservation per item, returned as reservations). Refused, naming the reservation in the way, when it clashes with one already made. A borrower's token reserves for its own person only. Returns the reservation with its id.",
             Tool::ListReservations => "Reservations (who holds which units of which item on which days, open or picked up), by first day; filters: item, person, from and to (YYYY-MM-DD; from defaults to today, so past ones are left out), include_cancelled. Each has an id and the short_id people see in lists.",
             Tool::CancelReservation => "Cancel a reservation (by its id or short_id, from list_reservations), with an optional reason; it then holds nothing. Destructive: call with confirm=true only after the user agreed. A borrower's token cancels its own person's reservations only.",
             Tool::ListKits => "The kits (named sets of units lent and taken back together, e.g. \"Camera kit A\": a body, lenses, batteries, with a tag of its own), each with its units (status, holder) and its state: all_in (ready to go out), out, partly_in, incomplete (returned without some units: missing names them) or retired. Optional query filters by kit name or tag (forgiving).",
@@ -504,6 +504,9 @@ pub struct Reserve {
     pub ends: Option<String>,
     /// A note kept with the reservation (e.g. "for the Harbour shoot").
     pub note: Option<String>,
+    /// Instead of units or an item: a whole kit (name, tag or id), every unit of it,
+    /// one reservation per item, each noted with the kit's name.
+    pub kit: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1254,6 +1257,40 @@ fn reserve<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: Reserve) -> Result<
             ))
         }
     };
+    if let Some(kit) = a.kit.as_deref().filter(|k| !k.trim().is_empty()) {
+        if a.item.is_some() || !a.units.is_empty() || a.count.is_some() {
+            return Err(ToolError::Arguments(
+                "give a kit, or units or an item, not both".into(),
+            ));
+        }
+        let k = find::kit(l, kit)?;
+        let days = reservations::Days {
+            starts: a.starts,
+            ends: a.ends,
+            note: a.note,
+        };
+        let made = reservations::reserve_kit(
+            l,
+            &k.id.to_string(),
+            &person.id.to_string(),
+            &days,
+            &caller.actor,
+        )?;
+        let views = made
+            .iter()
+            .map(|r| reservations::view(l, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let days = views.first().map(|v| v.days()).unwrap_or_default();
+        return Ok(json!({
+            "message": format!(
+                "Reserved the kit {} for {} ({days}): {} reservations, one per item",
+                k.name,
+                person.name,
+                views.len()
+            ),
+            "reservations": views.iter().map(reservation_json).collect::<Vec<_>>(),
+        }));
+    }
     let item = a.item.as_deref().filter(|i| !i.trim().is_empty());
     let mut units = Vec::new();
     for r in &a.units {

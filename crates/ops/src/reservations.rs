@@ -57,15 +57,23 @@ pub fn reserve(
     l.reservation(id)
 }
 
-/// Reserve these units for `person` from `starts` to `ends` (both included): one
-/// reservation per item they belong to (a reservation is for units of one item), all
-/// recorded in one write or none. What a kiosk's "Reserve" does with a basket.
+/// The days of a reservation and its note, as asked for: `YYYY-MM-DD`, both ends
+/// included (no end: the first day alone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Days {
+    pub starts: String,
+    pub ends: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Reserve these units for `person` on `days`: one reservation per item they belong
+/// to (a reservation is for units of one item), all recorded in one write or none.
+/// What a kiosk's "Reserve" does with a basket.
 pub fn reserve_units(
     l: &mut impl Ledger,
     units: &[UnitId],
     person: &str,
-    starts: &str,
-    ends: &str,
+    days: &Days,
     actor: &Actor,
 ) -> Result<Vec<Reservation>, OpError> {
     if units.is_empty() {
@@ -85,15 +93,49 @@ pub fn reserve_units(
             item: Some(item.to_string()),
             units,
             person: person.to_string(),
-            starts: starts.to_string(),
-            ends: Some(ends.to_string()),
-            ..NewReservation::default()
+            starts: days.starts.clone(),
+            ends: days.ends.clone(),
+            note: days.note.clone(),
+            count: None,
         };
         cmds.push(reserve_command(l, new, actor)?);
     }
     let ids: Vec<ReservationId> = cmds.iter().map(|c| c.item_id).collect();
     record(l, cmds)?;
     ids.into_iter().map(|id| l.reservation(id)).collect()
+}
+
+/// Reserve a whole kit (by name, tag or id) for `person` on `days`: every unit of it,
+/// one reservation per item, in one write or none, each noted with the kit's name
+/// (before the note given) so the calendar says what they are for.
+pub fn reserve_kit(
+    l: &mut impl Ledger,
+    kit: &str,
+    person: &str,
+    days: &Days,
+    actor: &Actor,
+) -> Result<Vec<Reservation>, OpError> {
+    let kit = crate::kits::find_kit(l, kit)?;
+    if !kit.active {
+        return Err(OpError::invalid(format!(
+            "the kit {} is retired: reserve its units one by one",
+            kit.name
+        )));
+    }
+    let note = match days
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) => format!("Kit {}: {n}", kit.name),
+        None => format!("Kit {}", kit.name),
+    };
+    let days = Days {
+        note: Some(note),
+        ..days.clone()
+    };
+    reserve_units(l, &kit.units, person, &days, actor)
 }
 
 /// The command that makes a reservation, checked against what this store knows.

@@ -18,6 +18,7 @@ use tagstation_core::catalog::Status;
 use tagstation_core::people::Role;
 use tagstation_hub::server::AppState;
 use tagstation_ops::kits::{self, KitChange, KitView, NewKit};
+use tagstation_ops::reservations;
 use tagstation_ops::{Action, Ledger};
 
 #[derive(Template)]
@@ -151,6 +152,52 @@ pub async fn check_out(
     let actor = signed.actor();
     op(&st, move |l| kits::check_out_kit(l, id, lend, &actor, None)).await?;
     Ok(Redirect::to(&format!("/kits/{id}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReserveKitForm {
+    #[serde(default)]
+    csrf: String,
+    /// For whom (operators; a borrower reserves for themselves).
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    starts: String,
+    #[serde(default)]
+    ends: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Reserve the whole kit: every unit of it, one reservation per item, noted with the
+/// kit's name; then the person's calendar from the first day.
+pub async fn reserve(
+    State(st): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<ReserveKitForm>,
+) -> Result<Response, WebError> {
+    signed.may_post(&f.csrf, Role::Borrower)?;
+    let id = parse_id(&id, "kit")?;
+    let person = crate::reservations::reserving_for(&signed, &f.person)?;
+    let days = reservations::Days {
+        starts: f.starts.trim().to_string(),
+        ends: blank(&f.ends),
+        note: blank(&f.note),
+    };
+    let actor = signed.actor();
+    let made = op(&st, move |l| {
+        reservations::reserve_kit(l, &id.to_string(), &person, &days, &actor)
+    })
+    .await?;
+    let to = match made.first() {
+        Some(r) => format!(
+            "/reservations?person={}&from={}",
+            r.fields.person_id, r.fields.starts
+        ),
+        None => format!("/kits/{id}"),
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// Take the kit back (operators): the units ticked came back; the others are recorded

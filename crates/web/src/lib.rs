@@ -139,6 +139,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/kits/{id}", get(kits::page).post(kits::edit))
         .route("/kits/{id}/check-out", post(kits::check_out))
         .route("/kits/{id}/check-in", post(kits::check_in))
+        .route("/kits/{id}/reserve", post(kits::reserve))
         .route("/reminders", get(reminders::reminders))
         .route("/reminders/preferences", post(reminders::save))
         .route("/tokens", get(tokens::tokens).post(tokens::new_token))

@@ -174,14 +174,7 @@ pub async fn reserve(
 ) -> Result<Response, WebError> {
     signed.may_post(f.csrf(), Role::Borrower)?;
     let field = |name| f.get(name).unwrap_or_default();
-    let person = match blank(field("person")) {
-        Some(p) if signed.person.role >= Role::Operator => p,
-        Some(p) if !is_me(&signed.person, &p) => return Err(WebError::Forbidden(
-            "borrowers reserve for themselves only; ask an operator to reserve for someone else"
-                .into(),
-        )),
-        _ => signed.person.id.to_string(),
-    };
+    let person = reserving_for(&signed, field("person"))?;
     let ticked: Vec<String> = f.all("unit").filter_map(blank).collect();
     let count = match blank(field("count")).filter(|_| ticked.is_empty()) {
         Some(c) => Some(c.parse::<i64>().map_err(|_| {
@@ -205,6 +198,19 @@ pub async fn reserve(
         r.fields.item_id, r.fields.starts
     ))
     .into_response())
+}
+
+/// Whom a reservation form is for: anyone named, for an operator; the one signed in,
+/// for a borrower (naming someone else is refused) or when no one is named.
+pub(crate) fn reserving_for(signed: &Signed, named: &str) -> Result<String, WebError> {
+    match blank(named) {
+        Some(p) if signed.person.role >= Role::Operator => Ok(p),
+        Some(p) if !is_me(&signed.person, &p) => Err(WebError::Forbidden(
+            "borrowers reserve for themselves only; ask an operator to reserve for someone else"
+                .into(),
+        )),
+        _ => Ok(signed.person.id.to_string()),
+    }
 }
 
 fn is_me(me: &Person, reference: &str) -> bool {

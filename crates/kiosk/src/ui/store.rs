@@ -196,11 +196,17 @@ pub fn run(
             person,
             starts,
             ends,
+            note,
             by,
             ..
         } => {
             let by = by.as_deref().map_or_else(|| who.clone(), Actor::from);
-            reservations::reserve_units(store, units, person, starts, ends, &by)
+            let days = reservations::Days {
+                starts: starts.clone(),
+                ends: Some(ends.clone()),
+                note: note.clone(),
+            };
+            reservations::reserve_units(store, units, person, &days, &by)
                 .map(|made| Done::Reserved(made.len()))
                 .map_err(Refused::from)
         }

@@ -274,8 +274,13 @@ fn units_of_two_items_are_reserved_together_or_not_at_all() {
     let tripod = create_item(&mut l, NewItem::units("Tripod"), &a).unwrap();
     let t = add_unit(&mut l, tripod, NewUnit::default(), &a).unwrap().id;
     let (from, to) = (in_days(1), in_days(2));
+    let days = |from: &str, to: &str| Days {
+        starts: from.into(),
+        ends: Some(to.into()),
+        note: None,
+    };
     let ids = [units[0].id, t, units[1].id];
-    let made = reserve_units(&mut l, &ids, "Ana", &from, &to, &a).unwrap();
+    let made = reserve_units(&mut l, &ids, "Ana", &days(&from, &to), &a).unwrap();
     // One reservation per item, the camera's two units in one.
     assert_eq!(made.len(), 2);
     let cams = made.iter().find(|r| r.fields.item_id == camera).unwrap();
@@ -286,9 +291,39 @@ fn units_of_two_items_are_reserved_together_or_not_at_all() {
 
     // Ben asks for the free camera and the booked tripod: neither is reserved.
     let before = l.events().len();
-    let e = reserve_units(&mut l, &[units[2].id, t], "Ben", &to, &to, &a).unwrap_err();
+    let e = reserve_units(&mut l, &[units[2].id, t], "Ben", &days(&to, &to), &a).unwrap_err();
     assert!(e.user_message().contains("reserved for Ana"), "{e}");
     assert_eq!(l.events().len(), before, "nothing recorded");
-    let e = reserve_units(&mut l, &[], "Ben", &to, &to, &a).unwrap_err();
+    let e = reserve_units(&mut l, &[], "Ben", &days(&to, &to), &a).unwrap_err();
     assert!(e.user_message().contains("nothing to reserve"), "{e}");
+}
+
+#[test]
+fn a_kit_is_reserved_whole_one_reservation_per_item_noted_with_its_name() {
+    use crate::kits::{add_kit, NewKit};
+    let (mut l, camera, units, a) = setup();
+    let tripod = create_item(&mut l, NewItem::units("Tripod"), &a).unwrap();
+    let t = add_unit(&mut l, tripod, NewUnit::default(), &a).unwrap().id;
+    let tags = |id: UnitId, l: &MemLedger| l.unit(id).unwrap().name;
+    let kit = NewKit {
+        name: "Shoot kit".into(),
+        tag: Some("KIT-S".into()),
+        units: vec![tags(units[0].id, &l), tags(units[1].id, &l), tags(t, &l)],
+    };
+    add_kit(&mut l, kit, &a).unwrap();
+    let days = Days {
+        starts: in_days(2),
+        ends: Some(in_days(4)),
+        note: Some("harbour".into()),
+    };
+    let made = reserve_kit(&mut l, "kit-s", "Ana", &days, &a).unwrap();
+    assert_eq!(made.len(), 2);
+    let cams = made.iter().find(|r| r.fields.item_id == camera).unwrap();
+    assert_eq!(cams.fields.units, vec![units[0].id, units[1].id]);
+    assert!(made
+        .iter()
+        .all(|r| r.fields.note.as_deref() == Some("Kit Shoot kit: harbour")));
+    // Booked: the kit again on a shared day is refused, naming Ana's.
+    let e = reserve_kit(&mut l, "KIT-S", "Ben", &days, &a).unwrap_err();
+    assert!(e.user_message().contains("reserved for Ana"), "{e}");
 }

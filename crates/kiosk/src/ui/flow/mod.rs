@@ -254,13 +254,15 @@ pub enum Op {
         scan: Option<String>,
     },
     /// `reservations::reserve_units`: `units` (named `what`) for `person` from `starts`
-    /// to `ends`, recorded as done by `by` (a kiosk's person) or the station.
+    /// to `ends`, with `note` (a kit's name), recorded as done by `by` (a kiosk's
+    /// person) or the station.
     Reserve {
         units: Vec<UnitId>,
         what: String,
         person: String,
         starts: String,
         ends: String,
+        note: Option<String>,
         by: Option<String>,
     },
     /// `catalog::adjust_quantity` or `catalog::move_quantity` on a count item.
@@ -453,6 +455,8 @@ pub struct Booking {
     pub what: String,
     /// Who records it: the kiosk's person, or none for the station.
     pub by: Option<String>,
+    /// Kept with each reservation ("Kit Camera kit A" for a kit's units).
+    pub note: Option<String>,
     /// The first day, in days from today (0 to [`BOOK_AHEAD_DAYS`]).
     pub from: i64,
     /// How many days, the first included (1 to [`BOOK_MAX_DAYS`]).
@@ -467,6 +471,7 @@ impl Booking {
             units,
             what,
             by,
+            note: None,
             from: 1,
             days: 1,
         }

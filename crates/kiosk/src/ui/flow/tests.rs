@@ -2132,3 +2132,39 @@ fn a_kit_from_its_card_is_signed_for_where_the_station_asks_for_signatures() {
         "{again:?}"
     );
 }
+
+#[test]
+fn a_kit_from_its_card_is_reserved_whole_noted_with_its_name() {
+    let r = Fake::new();
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "KIT-A");
+    touch(&mut st, &r, Touch::Reserve);
+    assert_eq!(st.overlay, Overlay::Picker(Ask::ReserveFor));
+    touch(&mut st, &r, Touch::Choose(Choice::Person("Ana".into())));
+    let b = booking(&st);
+    assert_eq!(b.what, "Camera kit A");
+    assert_eq!(b.note.as_deref(), Some("Kit Camera kit A"));
+    let op = the_op(touch(&mut st, &r, Touch::BookConfirm));
+    let Op::Reserve { units, note, .. } = &op else {
+        panic!("{op:?}")
+    };
+    let kit: Vec<UnitId> = KIT.iter().map(|t| r.unit(t).id).collect();
+    assert_eq!(units, &kit);
+    assert_eq!(note.as_deref(), Some("Kit Camera kit A"));
+    finish(&mut st, &r, op, Ok(Done::Reserved(3)));
+    assert_eq!(
+        st.message.1,
+        "Saved: Camera kit A reserved for Ana, today+1."
+    );
+    assert!(matches!(st.flow, Flow::Kit { .. }), "the kit's card stays");
+
+    // A retired kit is not reserved whole.
+    let mut r = Fake::new();
+    r.kit.active = false;
+    let mut st = State::new(settings(|_| {}));
+    code(&mut st, &r, "KIT-A");
+    touch(&mut st, &r, Touch::Reserve);
+    touch(&mut st, &r, Touch::Choose(Choice::Person("Ana".into())));
+    assert_eq!(st.overlay, Overlay::None);
+    assert!(st.message.1.contains("retired"), "{:?}", st.message);
+}

@@ -111,6 +111,7 @@ impl State {
                     person: b.person.clone(),
                     starts,
                     ends,
+                    note: b.note.clone(),
                     by: b.by.clone(),
                 });
             }
@@ -200,7 +201,13 @@ impl State {
                 action: Action::CheckIn { location: None },
             }),
             (Touch::Move, Flow::Unit { .. }) => self.overlay = Overlay::Picker(Ask::Location),
-            (Touch::Reserve, Flow::Unit { .. }) => self.ask_person(Ask::ReserveFor, reads),
+            (
+                Touch::Reserve,
+                Flow::Unit { .. }
+                | Flow::Kit {
+                    returning: None, ..
+                },
+            ) => self.ask_person(Ask::ReserveFor, reads),
             (
                 Touch::Reserve,
                 Flow::Kiosk {
@@ -328,6 +335,15 @@ impl State {
                     Err(e) => return self.fail(&e, fx),
                 };
                 self.overlay = Overlay::Booking(Booking::new(text, vec![*unit], name, None));
+            }
+            (Ask::ReserveFor, Flow::Kit { kit, .. }) => {
+                if let Some(why) = kit_unusable(kit) {
+                    return self.say(Tone::Warn, why, fx);
+                }
+                let units = kit.units.iter().map(|u| u.id).collect();
+                let mut booking = Booking::new(text, units, kit.name.clone(), None);
+                booking.note = Some(format!("Kit {}", kit.name));
+                self.overlay = Overlay::Booking(booking);
             }
             (Ask::Holder, Flow::Unit { unit, .. }) => {
                 let op = Op::Act {
