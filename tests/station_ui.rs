@@ -2086,6 +2086,22 @@ fn a_unit_is_reserved_on_its_card_and_a_basket_at_the_kiosk_on_days_stepped_to()
     touch(ui, "booking Cancel");
     assert_eq!(message(ui), "Nothing reserved.");
 
+    // A unit out now is reserved for later days all the same.
+    ui.on_scan("DR-3");
+    touch(ui, "Check out");
+    touch(ui, "Ben");
+    assert!(!ui.window().get_unit_can_set_status());
+    assert!(ui.window().get_unit_can_reserve());
+    touch(ui, "Reserve");
+    touch(ui, "Ana");
+    touch(ui, "first day Later");
+    touch(ui, "booking Reserve");
+    assert!(
+        message(ui).starts_with("Saved: Drill 03 reserved for Ana"),
+        "{}",
+        message(ui)
+    );
+
     // At the kiosk: Ben scans two units and reserves them for himself.
     touch(ui, "Done");
     ui.on_scan("B-BEN");

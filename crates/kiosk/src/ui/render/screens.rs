@@ -183,6 +183,7 @@ fn unit_card(
     w.set_unit_can_check_out(v.status == Status::InStock);
     w.set_unit_can_check_in(v.status == Status::CheckedOut);
     w.set_unit_can_print(can_print && v.asset_tag.is_some());
+    w.set_unit_can_reserve(v.status != Status::Retired);
     w.set_hint(if v.status == Status::CheckedOut {
         "Checked out: check it in before changing its status.".into()
     } else {
