@@ -9,6 +9,7 @@ use tagstation::ops::reservations;
 use tagstation::ops::{Action, Actor, Ledger};
 
 use super::output::t;
+use super::reservations::Booking;
 use super::JsonFlag;
 
 /// Kits: a named set of units (a camera body, its lenses, batteries) with a tag of its
@@ -74,17 +75,8 @@ pub enum KitCmd {
     /// noted with the kit's name.
     Reserve {
         kit: String,
-        /// For whom (name or badge).
-        #[arg(long = "for")]
-        person: String,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, included (default: the first day).
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long)]
-        note: Option<String>,
+        #[command(flatten)]
+        booking: Booking,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -181,21 +173,10 @@ pub(super) fn kit_cmd(l: &mut impl Ledger, actor: &str, cmd: KitCmd) -> Result<(
                 t(&holder)
             );
         }
-        KitCmd::Reserve {
-            kit,
-            person,
-            from,
-            to,
-            note,
-            json,
-        } => {
-            let days = reservations::Days {
-                starts: from,
-                ends: to,
-                note,
-            };
+        KitCmd::Reserve { kit, booking, json } => {
             let k = kits::find_kit(l, &kit)?;
-            let made = reservations::reserve_kit(l, &k.id.to_string(), &person, &days, &actor)?;
+            let (person, days) = (&booking.person, booking.days());
+            let made = reservations::reserve_kit(l, &k.id.to_string(), person, &days, &actor)?;
             let views = made
                 .iter()
                 .map(|r| reservations::view(l, r))

@@ -2,7 +2,7 @@
 //! list and cancel them through `tagstation-ops`, and print them as aligned text.
 
 use anyhow::Result;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use tagstation::ops::reservations::{self, NewReservation, ReservationView};
 use tagstation::ops::{Actor, Ledger};
@@ -26,17 +26,8 @@ pub enum ReservationCmd {
         /// How many units of the item (default 1).
         #[arg(long, requires = "item")]
         count: Option<i64>,
-        /// For whom (name or badge).
-        #[arg(long = "for")]
-        person: String,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, included (default: the first day).
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long)]
-        note: Option<String>,
+        #[command(flatten)]
+        booking: Booking,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -62,6 +53,34 @@ pub enum ReservationCmd {
     },
 }
 
+/// For whom and which days: what every reservation on the command line asks for
+/// (`reservation add`, `kit reserve`).
+#[derive(Debug, Args)]
+pub struct Booking {
+    /// For whom (name or badge).
+    #[arg(long = "for")]
+    pub person: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day, included (default: the first day).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+impl Booking {
+    /// The days and the note, as the operations layer takes them.
+    pub fn days(&self) -> reservations::Days {
+        reservations::Days {
+            starts: self.from.clone(),
+            ends: self.to.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
 pub(super) fn reservation_cmd(l: &mut impl Ledger, actor: &str, cmd: ReservationCmd) -> Result<()> {
     let actor = Actor::new(actor);
     match cmd {
@@ -69,22 +88,20 @@ pub(super) fn reservation_cmd(l: &mut impl Ledger, actor: &str, cmd: Reservation
             units,
             item,
             count,
-            person,
-            from,
-            to,
-            note,
+            booking,
             json,
         } => {
+            let days = booking.days();
             let r = reservations::reserve(
                 l,
                 NewReservation {
                     item,
                     units,
                     count,
-                    person,
-                    starts: from,
-                    ends: to,
-                    note,
+                    person: booking.person,
+                    starts: days.starts,
+                    ends: days.ends,
+                    note: days.note,
                 },
                 &actor,
             )?;
