@@ -90,9 +90,9 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The child: start like a station, say "ready", then time scans to drawn cards.
-fn measure(dir: &Path, units: usize, scans: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let t0 = Instant::now();
+/// Slint's testing backend with the software renderer and real time: what both
+/// children draw with.
+fn software_platform() -> Result<(), Box<dyn std::error::Error>> {
     slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
         i_slint_backend_testing::TestingBackendOptions {
             mock_time: false,
@@ -100,7 +100,13 @@ fn measure(dir: &Path, units: usize, scans: usize) -> Result<(), Box<dyn std::er
             renderer_name: Some("software".into()),
         },
     )))
-    .map_err(|e| format!("platform: {e:?}"))?;
+    .map_err(|e| format!("platform: {e:?}").into())
+}
+
+/// The child: start like a station, say "ready", then time scans to drawn cards.
+fn measure(dir: &Path, units: usize, scans: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let t0 = Instant::now();
+    software_platform()?;
     let store = Store::open(dir)?;
     let ui = StationUi::new(store, Settings::default(), Arc::new(LogFeedback), None)?;
     ui.window()
@@ -169,14 +175,7 @@ fn pct(v: &[f64], p: f64) -> f64 {
 fn measure_signature(moves: usize) -> Result<(), Box<dyn std::error::Error>> {
     use i_slint_backend_testing::ElementHandle;
     use slint::platform::{PointerEventButton, WindowEvent};
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: false,
-            threading: false,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .map_err(|e| format!("platform: {e:?}"))?;
+    software_platform()?;
     let dir = tempfile::tempdir()?;
     build_catalog(dir.path(), ITEMS)?;
     let store = Store::open(dir.path())?;
