@@ -965,20 +965,59 @@ fn postgres_case_rule_upgrade_keeps_both_names() {
         "DROP TABLE people, badges, locations, auth_failures, web_passwords, web_sessions, web_links,
            web_tokens, tag_leases, reminder_runs, reminder_log, reminder_prefs, reminder_settings,
            reservations, kits, photos;
-         DROP INDEX IF EXISTS events_item_seq, units_item_status;
+         DROP INDEX IF EXISTS events_item_seq;
          ALTER TABLE stations DROP COLUMN version, DROP COLUMN pending;
-         ALTER TABLE units DROP COLUMN holder_id, DROP COLUMN holder_key,
-           DROP COLUMN location_id, DROP COLUMN location_key;
+         DROP VIEW units;
+         DROP TABLE unit_state, unit_rows;
+         CREATE TABLE units (
+           id TEXT PRIMARY KEY, item_id TEXT NOT NULL, name TEXT NOT NULL, asset_tag TEXT,
+           status TEXT NOT NULL, location TEXT, holder TEXT, due TEXT, fields TEXT NOT NULL,
+           active BOOLEAN NOT NULL, version BIGINT NOT NULL, last_station TEXT);
+         CREATE INDEX units_item ON units(item_id, active);
+         CREATE INDEX units_name ON units(item_id, name);
+         CREATE INDEX units_tag ON units(asset_tag) WHERE asset_tag IS NOT NULL;
          ALTER TABLE items DROP COLUMN name_key, DROP COLUMN sku_key, DROP COLUMN barcode_key,
            DROP COLUMN archived;
-         ALTER TABLE units DROP COLUMN name_key, DROP COLUMN tag_key;
          UPDATE hub_schema SET version = 1;
          INSERT INTO items (id, name, sku, barcode, tracking, reorder_point, counts, version)
            VALUES ('i1', 'Drill', 'DR-1', NULL, 'count', NULL, '{}', 1),
-                  ('i2', 'drill', NULL, NULL, 'count', NULL, '{}', 1);",
+                  ('i2', 'drill', NULL, NULL, 'units', NULL, '{}', 1);
+         INSERT INTO units (id, item_id, name, asset_tag, status, location, holder, due,
+             fields, active, version, last_station)
+           VALUES ('u1', 'i2', 'Drill 01', 'T-9', 'checked_out', 'Van 2', 'Ana', '2026-12-09',
+             '{}', TRUE, 4, NULL);",
     )
     .unwrap();
     drop(tagstation::hub::open_store(&url).unwrap());
+    // The unit came through every migration, its state split off and joined again.
+    let unit = c
+        .query_one(
+            "SELECT name, tag_key, status, holder_key, location_key, due, version
+             FROM units WHERE id = 'u1'",
+            &[],
+        )
+        .unwrap();
+    let got: (String, String, String, String, String, String, i64) = (
+        unit.get(0),
+        unit.get(1),
+        unit.get(2),
+        unit.get(3),
+        unit.get(4),
+        unit.get(5),
+        unit.get(6),
+    );
+    assert_eq!(
+        got,
+        (
+            "Drill 01".into(),
+            "t-9".into(),
+            "checked_out".into(),
+            "ana".into(),
+            "van 2".into(),
+            "2026-12-09".into(),
+            4
+        )
+    );
     let rows = c
         .query("SELECT name, name_key, sku_key FROM items ORDER BY id", &[])
         .unwrap();
@@ -1017,7 +1056,10 @@ fn both_backends_keep_the_same_columns() {
         ("events", "rejected"),
     ];
     // PostgreSQL keeps its schema version in a table; SQLite in PRAGMA user_version.
-    let only_pg_tables: &[&str] = &["hub_schema"];
+    // PostgreSQL stores a unit in two tables, what it is and its state (a status change
+    // rewrites only the narrow one), and `units` is the view that joins them: compared
+    // below as the union of the two tables.
+    let only_pg_tables: &[&str] = &["hub_schema", "unit_rows", "unit_state"];
     // NULL there means "not yet known to the hub", a station's state; the hub always
     // sets it (PostgreSQL: NOT NULL).
     let nullable_on_sqlite_only: &[(&str, &str)] = &[("events", "hub_seq")];
@@ -1029,6 +1071,19 @@ fn both_backends_keep_the_same_columns() {
     };
     let mut lite = columns(sqlite.db().columns().unwrap());
     let mut post = columns(pg.db().columns().unwrap());
+    // The view's columns, as nullable as the tables' columns under them.
+    let split: Vec<((String, String), bool)> = post
+        .iter()
+        .filter(|((t, _), _)| t == "unit_rows" || t == "unit_state")
+        .map(|((_, c), n)| (("units".to_owned(), c.clone()), *n))
+        .collect();
+    assert_eq!(
+        split.iter().filter(|((_, c), _)| c == "id").count(),
+        2,
+        "{split:?}"
+    );
+    post.retain(|(t, _), _| t != "units");
+    post.extend(split);
     assert!(lite.keys().any(|(t, _)| t == "hub_meta"), "{lite:?}");
     assert!(post.keys().any(|(t, _)| t == "hub_meta"), "{post:?}");
     for (t, c) in only_sqlite {
@@ -1133,11 +1188,15 @@ fn sets_of_rows_are_written_whole<D: tagstation::hub::db::Database>(db: &D) {
         })
         .collect();
     let rows: Vec<_> = changed.iter().map(|u| unit_values(u).unwrap()).collect();
-    let status_and_version = tagstation::hub::tables::UNIT_COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c == "status" || **c == "version")
-        .fold(0u32, |m, (i, _)| m | 1 << i);
+    // The `changed` bits of these columns.
+    let picked = |names: &[&str]| {
+        tagstation::hub::tables::UNIT_COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| names.contains(c))
+            .fold(0u32, |m, (i, _)| m | 1 << i)
+    };
+    let status_and_version = picked(&["status", "version"]);
     db.write(|c| Tables::new(c).update_units(status_and_version, &rows))
         .unwrap();
 
@@ -1153,6 +1212,45 @@ fn sets_of_rows_are_written_whole<D: tagstation::hub::db::Database>(db: &D) {
                 ..u.clone()
             };
             assert_eq!(t.unit(u.id)?, Some(want));
+        }
+        Ok(())
+    })
+    .unwrap();
+
+    // A change of what a unit is and of its state at once (a rename and a check-out;
+    // on PostgreSQL the two live in different tables) writes both, and only them.
+    let renamed: Vec<Unit> = changed
+        .iter()
+        .map(|u| Unit {
+            name: format!("{} renamed", u.name),
+            status: Status::CheckedOut,
+            holder: Some("Bo".into()),
+            version: 3,
+            fields: [("colour".to_owned(), "not written".to_owned())].into(),
+            ..u.clone()
+        })
+        .collect();
+    let rows: Vec<_> = renamed.iter().map(|u| unit_values(u).unwrap()).collect();
+    let mask = picked(&[
+        "name",
+        "name_key",
+        "status",
+        "holder",
+        "holder_key",
+        "version",
+    ]);
+    db.write(|c| Tables::new(c).update_units(mask, &rows))
+        .unwrap();
+    db.read(|c| {
+        let mut t = Tables::new(c);
+        for (u, r) in units.iter().zip(&renamed) {
+            let want = Unit {
+                fields: u.fields.clone(),
+                ..r.clone()
+            };
+            assert_eq!(t.unit(u.id)?, Some(want));
+            let named = t.units_named(&[(u.item_id, tagstation::catalog::fold(&r.name))])?;
+            assert_eq!(named.len(), usize::from(u.active), "{}", r.name);
         }
         Ok(())
     })

@@ -229,6 +229,16 @@ pub trait Conn {
         Ok(changed)
     }
 
+    /// Whether `units` is a view for reading only, its columns stored in two tables:
+    /// `unit_rows` (what a unit is: its item, name, tag, fields) and `unit_state`
+    /// (what lending changes: status, place, holder, due date, version), so that a
+    /// status change rewrites a narrow row and no index (PostgreSQL: a HOT update).
+    /// Writes go to the two tables ([`crate::tables::Tables::update_units`]). False:
+    /// `units` is one table (SQLite, whose schema the station shares).
+    fn units_split(&self) -> bool {
+        false
+    }
+
     /// The first row of a query, if any.
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())

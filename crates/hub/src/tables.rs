@@ -245,55 +245,53 @@ impl<'c> Tables<'c> {
     }
 
     /// Units inserted whole, or if their id is there, overwritten whole (`rows` are
-    /// [`unit_values`]).
+    /// [`unit_values`]): one statement per table units are stored in.
     pub fn insert_units(&mut self, rows: &[[Value; UNIT_COLUMNS.len()]]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let values: Vec<Value> = rows.iter().flat_map(|r| r.iter().cloned()).collect();
-        let columns = unit_columns(ALL_UNIT_COLUMNS);
-        let sql = shaped(("insert_units", 0), || upsert_by_id("units", &columns));
-        self.0.write_rows(&sql, &columns, &values)?;
+        for &(table, columns) in unit_tables(self.0) {
+            let mask = columns | 1;
+            let sql = shaped((table, mask), || upsert_by_id(table, &unit_columns(mask)));
+            self.0
+                .write_rows(&sql, &unit_columns(mask), &masked(rows, mask))?;
+        }
         Ok(())
     }
 
     /// Stored units updated in only the columns in `changed` (a bit per
-    /// [`UNIT_COLUMNS`] entry; the id's bit is implied), in one statement; `rows` are
-    /// [`unit_values`]. An index none of whose columns changed is left alone on
-    /// SQLite, so a status change rewrites the row and the status indexes, not every
-    /// index of the table; the row is found by its key, whatever the table's size.
+    /// [`UNIT_COLUMNS`] entry; the id's bit is implied), in one statement per table
+    /// that holds any of them; `rows` are [`unit_values`]. A status change touches
+    /// only the state's columns: on SQLite an index none of whose columns changed is
+    /// left alone, on PostgreSQL the narrow `unit_state` row is rewritten in place
+    /// ([`Conn::units_split`]). The row is found by its key, whatever the table's size.
     pub fn update_units(
         &mut self,
         changed: u32,
         rows: &[[Value; UNIT_COLUMNS.len()]],
     ) -> Result<()> {
-        let changed = changed & ALL_UNIT_COLUMNS & !1;
-        if rows.is_empty() || changed == 0 {
-            return Ok(());
-        }
-        let mask = changed | 1;
-        let values: Vec<Value> = rows
-            .iter()
-            .flat_map(|r| {
-                r.iter()
+        for &(table, columns) in unit_tables(self.0) {
+            let changed = changed & columns & !1;
+            if rows.is_empty() || changed == 0 {
+                continue;
+            }
+            let mask = changed | 1;
+            // `changed` lacks the id's bit an insert's shape has: the keys differ.
+            let sql = shaped((table, changed), || {
+                let sets: Vec<String> = UNIT_COLUMNS
+                    .iter()
                     .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, v)| v.clone())
-            })
-            .collect();
-        let sql = shaped(("update_units", changed), || {
-            let sets: Vec<String> = UNIT_COLUMNS
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| changed & (1 << i) != 0)
-                .map(|(_, c)| format!("{c} = rows.{c}"))
-                .collect();
-            format!(
-                "UPDATE units SET {} FROM rows WHERE units.id = rows.id",
-                sets.join(", ")
-            )
-        });
-        self.0.write_rows(&sql, &unit_columns(mask), &values)?;
+                    .filter(|(i, _)| changed & (1 << i) != 0)
+                    .map(|(_, c)| format!("{c} = rows.{c}"))
+                    .collect();
+                format!(
+                    "UPDATE {table} SET {} FROM rows WHERE {table}.id = rows.id",
+                    sets.join(", ")
+                )
+            });
+            self.0
+                .write_rows(&sql, &unit_columns(mask), &masked(rows, mask))?;
+        }
         Ok(())
     }
 
@@ -680,6 +678,45 @@ fn unit_columns(mask: u32) -> Vec<(&'static str, Ty)> {
 
 /// Every column of [`UNIT_COLUMNS`], as the `changed` bits of [`Tables::update_units`].
 pub const ALL_UNIT_COLUMNS: u32 = (1 << UNIT_COLUMNS.len()) - 1;
+
+/// The columns of [`UNIT_COLUMNS`] that lending changes (status, place, holder, due
+/// date, version, the last station), stored in `unit_state` where units are split.
+const UNIT_STATE_COLUMNS: u32 = 1 << 4 // status
+    | 1 << 5 // location
+    | 1 << 6 // holder
+    | 1 << 7 // due
+    | 1 << 10 // version
+    | 1 << 11 // last_station
+    | 1 << 14 // location_id
+    | 1 << 15 // holder_id
+    | 1 << 16 // location_key
+    | 1 << 17; // holder_key
+
+/// The tables units are written to on this connection, each with the columns it
+/// holds (besides `id`, which each has): `units` whole, or `unit_rows` and
+/// `unit_state` ([`Conn::units_split`]).
+fn unit_tables(c: &dyn Conn) -> &'static [(&'static str, u32)] {
+    if c.units_split() {
+        &[
+            ("unit_rows", ALL_UNIT_COLUMNS & !UNIT_STATE_COLUMNS),
+            ("unit_state", UNIT_STATE_COLUMNS),
+        ]
+    } else {
+        &[("units", ALL_UNIT_COLUMNS)]
+    }
+}
+
+/// The values of `rows` in the columns whose bit is set in `mask`, row after row.
+fn masked(rows: &[[Value; UNIT_COLUMNS.len()]], mask: u32) -> Vec<Value> {
+    rows.iter()
+        .flat_map(|r| {
+            r.iter()
+                .enumerate()
+                .filter(move |(i, _)| mask & (1 << i) != 0)
+                .map(|(_, v)| v.clone())
+        })
+        .collect()
+}
 
 /// A unit's row, column by column as in [`UNIT_COLUMNS`].
 pub fn unit_values(u: &Unit) -> Result<[Value; UNIT_COLUMNS.len()]> {
