@@ -230,11 +230,12 @@ pub trait Conn {
     }
 
     /// Whether `units` is a view for reading only, its columns stored in two tables:
-    /// `unit_rows` (what a unit is: its item, name, tag, fields) and `unit_state`
-    /// (what lending changes: status, place, holder, due date, version), so that a
-    /// status change rewrites a narrow row and no index (PostgreSQL: a HOT update).
-    /// Writes go to the two tables ([`crate::tables::Tables::update_units`]). False:
-    /// `units` is one table (SQLite, whose schema the station shares).
+    /// `unit_rows` (what a unit is: its name, tag, fields) and `unit_state` (what
+    /// lending changes: status, place, holder, due date, version; and its item and
+    /// whether it is in use), so that a status change rewrites a narrow row and no
+    /// index (PostgreSQL: a HOT update). Writes go to the two tables
+    /// ([`crate::tables::Tables::update_units`]). False: `units` is one table (SQLite,
+    /// whose schema the station shares).
     fn units_split(&self) -> bool {
         false
     }

@@ -44,11 +44,15 @@ pub fn units_matching(c: &mut dyn Conn, reference: &str) -> Result<Vec<Unit>> {
     if let Some(u) = Tables::new(c).unit_by_tag(reference)? {
         return Ok(vec![u]);
     }
-    select_units(
+    // By id, then by name: one indexed lookup each (on PostgreSQL the id and the name
+    // are in different tables, and an `OR` of the two would read both whole).
+    let mut units = select_units(c, "WHERE id = ?1 AND active = TRUE", params![reference])?;
+    units.extend(select_units(
         c,
-        "WHERE active = TRUE AND (id = ?1 OR name_key = ?2) ORDER BY name",
-        params![reference, fold(reference)],
-    )
+        "WHERE name_key = ?1 AND active = TRUE AND id <> ?2 ORDER BY name",
+        params![fold(reference), reference],
+    )?);
+    Ok(units)
 }
 
 /// Every unit of an item, folded ones included, by name.

@@ -679,12 +679,15 @@ fn unit_columns(mask: u32) -> Vec<(&'static str, Ty)> {
 /// Every column of [`UNIT_COLUMNS`], as the `changed` bits of [`Tables::update_units`].
 pub const ALL_UNIT_COLUMNS: u32 = (1 << UNIT_COLUMNS.len()) - 1;
 
-/// The columns of [`UNIT_COLUMNS`] that lending changes (status, place, holder, due
-/// date, version, the last station), stored in `unit_state` where units are split.
-const UNIT_STATE_COLUMNS: u32 = 1 << 4 // status
+/// The columns of [`UNIT_COLUMNS`] stored in `unit_state` where units are split: what
+/// lending changes (status, place, holder, due date, version, the last station), with
+/// the unit's item and whether it is in use, so that counts read that table alone.
+const UNIT_STATE_COLUMNS: u32 = 1 << 1 // item_id (in both tables; never changes)
+    | 1 << 4 // status
     | 1 << 5 // location
     | 1 << 6 // holder
     | 1 << 7 // due
+    | 1 << 9 // active
     | 1 << 10 // version
     | 1 << 11 // last_station
     | 1 << 14 // location_id
@@ -692,13 +695,16 @@ const UNIT_STATE_COLUMNS: u32 = 1 << 4 // status
     | 1 << 16 // location_key
     | 1 << 17; // holder_key
 
+/// The columns of [`UNIT_COLUMNS`] stored in `unit_rows`: what a unit is.
+const UNIT_ROW_COLUMNS: u32 = ALL_UNIT_COLUMNS & !UNIT_STATE_COLUMNS | 1 << 1;
+
 /// The tables units are written to on this connection, each with the columns it
 /// holds (besides `id`, which each has): `units` whole, or `unit_rows` and
 /// `unit_state` ([`Conn::units_split`]).
 fn unit_tables(c: &dyn Conn) -> &'static [(&'static str, u32)] {
     if c.units_split() {
         &[
-            ("unit_rows", ALL_UNIT_COLUMNS & !UNIT_STATE_COLUMNS),
+            ("unit_rows", UNIT_ROW_COLUMNS),
             ("unit_state", UNIT_STATE_COLUMNS),
         ]
     } else {
