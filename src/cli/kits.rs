@@ -176,7 +176,7 @@ pub(super) fn kit_cmd(l: &mut impl Ledger, actor: &str, cmd: KitCmd) -> Result<(
         KitCmd::Reserve { kit, booking, json } => {
             let k = kits::find_kit(l, &kit)?;
             let (person, days) = (&booking.person, booking.days());
-            let made = reservations::reserve_kit(l, &k.id.to_string(), person, &days, &actor)?;
+            let made = reservations::reserve_kit(l, k.id, person, &days, &actor)?;
             let views = made
                 .iter()
                 .map(|r| reservations::view(l, r))

@@ -1269,13 +1269,8 @@ fn reserve<L: Ledger + Reads>(l: &mut L, caller: &Caller, a: Reserve) -> Result<
             ends: a.ends,
             note: a.note,
         };
-        let made = reservations::reserve_kit(
-            l,
-            &k.id.to_string(),
-            &person.id.to_string(),
-            &days,
-            &caller.actor,
-        )?;
+        let made =
+            reservations::reserve_kit(l, k.id, &person.id.to_string(), &days, &caller.actor)?;
         let views = made
             .iter()
             .map(|r| reservations::view(l, r))

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use tagstation_core::catalog::{ItemId, Status, Tracking, Unit, UnitId};
 use tagstation_core::event::{Command, EventKind};
+use tagstation_core::kits::KitId;
 use tagstation_core::people::{Person, PersonId};
 use tagstation_core::reservations::{
     clashes, Reservation, ReservationFields, ReservationId, ReservationQuery, ReservationState,
@@ -105,17 +106,17 @@ pub fn reserve_units(
     ids.into_iter().map(|id| l.reservation(id)).collect()
 }
 
-/// Reserve a whole kit (by name, tag or id) for `person` on `days`: every unit of it,
+/// Reserve a whole kit for `person` on `days`: every unit of it,
 /// one reservation per item, in one write or none, each noted with the kit's name
 /// (before the note given) so the calendar says what they are for.
 pub fn reserve_kit(
     l: &mut impl Ledger,
-    kit: &str,
+    kit: KitId,
     person: &str,
     days: &Days,
     actor: &Actor,
 ) -> Result<Vec<Reservation>, OpError> {
-    let kit = crate::kits::find_kit(l, kit)?;
+    let kit = l.kit(kit)?;
     if !kit.active {
         return Err(OpError::invalid(format!(
             "the kit {} is retired: reserve its units one by one",

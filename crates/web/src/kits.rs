@@ -187,7 +187,7 @@ pub async fn reserve(
     };
     let actor = signed.actor();
     let made = op(&st, move |l| {
-        reservations::reserve_kit(l, &id.to_string(), &person, &days, &actor)
+        reservations::reserve_kit(l, id, &person, &days, &actor)
     })
     .await?;
     let to = match made.first() {

@@ -207,7 +207,7 @@ pub fn run(
                 note: note.clone(),
             };
             reservations::reserve_units(store, units, person, &days, &by)
-                .map(|made| Done::Reserved(made.len()))
+                .map(|_| Done::Reserved)
                 .map_err(Refused::from)
         }
         Op::Count { item, change, qty } => {

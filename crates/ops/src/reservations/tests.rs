@@ -316,7 +316,8 @@ fn a_kit_is_reserved_whole_one_reservation_per_item_noted_with_its_name() {
         ends: Some(in_days(4)),
         note: Some("harbour".into()),
     };
-    let made = reserve_kit(&mut l, "kit-s", "Ana", &days, &a).unwrap();
+    let kit = crate::kits::find_kit(&l, "kit-s").unwrap().id;
+    let made = reserve_kit(&mut l, kit, "Ana", &days, &a).unwrap();
     assert_eq!(made.len(), 2);
     let cams = made.iter().find(|r| r.fields.item_id == camera).unwrap();
     assert_eq!(cams.fields.units, vec![units[0].id, units[1].id]);
@@ -324,6 +325,6 @@ fn a_kit_is_reserved_whole_one_reservation_per_item_noted_with_its_name() {
         .iter()
         .all(|r| r.fields.note.as_deref() == Some("Kit Shoot kit: harbour")));
     // Booked: the kit again on a shared day is refused, naming Ana's.
-    let e = reserve_kit(&mut l, "KIT-S", "Ben", &days, &a).unwrap_err();
+    let e = reserve_kit(&mut l, kit, "Ben", &days, &a).unwrap_err();
     assert!(e.user_message().contains("reserved for Ana"), "{e}");
 }

@@ -130,7 +130,7 @@ impl State {
                     ends,
                     ..
                 },
-                Done::Reserved(_),
+                Done::Reserved,
             ) => {
                 self.overlay = Overlay::None;
                 let days = if starts == ends {
@@ -225,9 +225,15 @@ impl State {
             } => self.settings.photos.on_damaged,
             _ => false,
         };
-        if wanted && !of.is_empty() {
-            fx.push(Effect::Photo { of });
+        if !wanted {
+            return;
         }
+        if of.is_empty() {
+            // A write that names no event has nothing for a photo to belong to.
+            tracing::info!(?action, "no condition photo: the write reported no event");
+            return;
+        }
+        fx.push(Effect::Photo { of });
     }
 
     /// A label went to the printer, or did not: say which, whatever screen is showing.

@@ -321,8 +321,8 @@ pub enum Done {
     Recorded,
     /// A basket's units changed, each with the event that changed it.
     Basket(Vec<(UnitId, uuid::Uuid)>),
-    /// Reservations were made: how many (one per item).
-    Reserved(usize),
+    /// The reservations were made (one per item).
+    Reserved,
     /// An audit, with its summary.
     Audit(AuditSummary),
 }

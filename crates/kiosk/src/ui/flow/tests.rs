@@ -2025,7 +2025,7 @@ fn a_unit_on_its_card_is_reserved_for_a_person_picked_on_days_stepped_to() {
 
     // Saved: said with its days, the booking closes, the card reads its reservations
     // again.
-    let fx = finish(&mut st, &r, op, Ok(Done::Reserved(1)));
+    let fx = finish(&mut st, &r, op, Ok(Done::Reserved));
     assert_eq!(signals(&fx), ["success", "saved"]);
     assert_eq!(
         st.message,
@@ -2075,7 +2075,7 @@ fn at_the_kiosk_a_person_reserves_the_basket_for_themselves() {
     };
     assert_eq!(units, &[r.unit("DR-2").id, r.unit("SW-1").id]);
     assert_eq!((starts.as_str(), ends.as_str()), ("today+1", "today+2"));
-    finish(&mut st, &r, op, Ok(Done::Reserved(2)));
+    finish(&mut st, &r, op, Ok(Done::Reserved));
     assert_eq!(
         st.message.1,
         "Saved: Drill 02 and Saw 01 reserved for Ben, today+1 to today+2."
@@ -2151,7 +2151,7 @@ fn a_kit_from_its_card_is_reserved_whole_noted_with_its_name() {
     let kit: Vec<UnitId> = KIT.iter().map(|t| r.unit(t).id).collect();
     assert_eq!(units, &kit);
     assert_eq!(note.as_deref(), Some("Kit Camera kit A"));
-    finish(&mut st, &r, op, Ok(Done::Reserved(3)));
+    finish(&mut st, &r, op, Ok(Done::Reserved));
     assert_eq!(
         st.message.1,
         "Saved: Camera kit A reserved for Ana, today+1."

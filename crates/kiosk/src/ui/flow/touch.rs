@@ -245,12 +245,7 @@ impl State {
                     due,
                 },
             ) => {
-                let action = Action::CheckOut {
-                    holder: p.clone(),
-                    due: due.map(|d| reads.date_in(d)),
-                    over_reservation: false,
-                    signature: None,
-                };
+                let action = Action::lend(p.clone(), due.map(|d| reads.date_in(d)), false);
                 let op = basket_op(p, basket, action);
                 self.check_out(op, fx);
             }
@@ -348,12 +343,7 @@ impl State {
             (Ask::Holder, Flow::Unit { unit, .. }) => {
                 let op = Op::Act {
                     unit: *unit,
-                    action: Action::CheckOut {
-                        holder: text,
-                        due: None,
-                        over_reservation: false,
-                        signature: None,
-                    },
+                    action: Action::lend(text, None, false),
                 };
                 self.check_out(op, fx);
             }
