@@ -252,9 +252,9 @@ impl<'c> Tables<'c> {
         }
         for &(table, columns) in unit_tables(self.0) {
             let mask = columns | 1;
-            let sql = shaped((table, mask), || upsert_by_id(table, &unit_columns(mask)));
-            self.0
-                .write_rows(&sql, &unit_columns(mask), &masked(rows, mask))?;
+            let columns = unit_columns(mask);
+            let sql = shaped((table, mask), || upsert_by_id(table, &columns));
+            self.0.write_rows(&sql, &columns, &masked(rows, mask))?;
         }
         Ok(())
     }
@@ -270,19 +270,20 @@ impl<'c> Tables<'c> {
         changed: u32,
         rows: &[[Value; UNIT_COLUMNS.len()]],
     ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         for &(table, columns) in unit_tables(self.0) {
             let changed = changed & columns & !1;
-            if rows.is_empty() || changed == 0 {
+            if changed == 0 {
                 continue;
             }
             let mask = changed | 1;
             // `changed` lacks the id's bit an insert's shape has: the keys differ.
             let sql = shaped((table, changed), || {
-                let sets: Vec<String> = UNIT_COLUMNS
+                let sets: Vec<String> = unit_columns(changed)
                     .iter()
-                    .enumerate()
-                    .filter(|(i, _)| changed & (1 << i) != 0)
-                    .map(|(_, c)| format!("{c} = rows.{c}"))
+                    .map(|(c, _)| format!("{c} = rows.{c}"))
                     .collect();
                 format!(
                     "UPDATE {table} SET {} FROM rows WHERE {table}.id = rows.id",
